@@ -1,0 +1,9 @@
+//! mail2pst moves mail out of Apple Mail, Thunderbird, Postbox, MBOX and EML files into an Outlook
+//! PST file, with nothing lost.
+//!
+//! Layers, from the disk up (each may import only those before it):
+//! [`model`] → [`sources`] → `convert` (with [`pst`]) → `engine` → `cli` / `gui`.
+
+pub mod model;
+pub mod pst;
+pub mod sources;

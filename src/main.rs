@@ -1,0 +1,3 @@
+fn main() {
+    println!("mail2pst {}", env!("CARGO_PKG_VERSION"));
+}

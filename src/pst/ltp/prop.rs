@@ -1,0 +1,97 @@
+//! [Property types](https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxcdata/0c77892e-288e-435a-9c49-be1c20c7afdb)
+//! (MS-OXCDATA 2.11.1) and property values as the LTP layer stores them (MS-PST 2.3.3).
+
+use std::borrow::Cow;
+
+use crate::pst::ndb::Nid;
+
+/// `wPropType`: how a property's value is encoded.
+#[repr(u16)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PropType {
+    Integer16 = 0x0002,
+    Integer32 = 0x0003,
+    Floating32 = 0x0004,
+    Floating64 = 0x0005,
+    Currency = 0x0006,
+    FloatingTime = 0x0007,
+    ErrorCode = 0x000A,
+    Boolean = 0x000B,
+    /// An embedded object (an attached message): a subnode NID and a size.
+    Object = 0x000D,
+    Integer64 = 0x0014,
+    /// An 8-bit string; never written by us (we write Unicode strings only).
+    String8 = 0x001E,
+    /// A UTF-16LE string without a terminating NUL.
+    String = 0x001F,
+    /// A FILETIME.
+    Time = 0x0040,
+    Guid = 0x0048,
+    Binary = 0x0102,
+    MultipleInteger32 = 0x1003,
+    MultipleString = 0x101F,
+    MultipleBinary = 0x1102,
+}
+
+/// A property tag: the property ID and its type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PropTag {
+    pub id: u16,
+    pub ty: PropType,
+}
+
+impl PropTag {
+    pub const fn new(id: u16, ty: PropType) -> PropTag {
+        PropTag { id, ty }
+    }
+
+    /// The 32-bit tag as written in a TCOLDESC: `id << 16 | type`.
+    pub const fn value(self) -> u32 {
+        ((self.id as u32) << 16) | self.ty as u32
+    }
+}
+
+/// A property value. Large byte values are borrowed so that a 50 MB attachment is not copied on
+/// its way to disk.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PropValue<'a> {
+    Integer16(i16),
+    Integer32(i32),
+    Boolean(bool),
+    Integer64(i64),
+    Floating64(f64),
+    /// A FILETIME: 100-ns ticks since 1601-01-01 UTC.
+    Time(u64),
+    String(Cow<'a, str>),
+    Binary(Cow<'a, [u8]>),
+    Guid([u8; 16]),
+    MultipleInteger32(Vec<i32>),
+    MultipleString(Vec<String>),
+    MultipleBinary(Vec<Vec<u8>>),
+    /// An embedded message already written as a subnode of the node being built (PtypObject).
+    Object {
+        nid: Nid,
+        size: u32,
+    },
+}
+
+impl PropValue<'_> {
+    /// The type this value is stored as.
+    pub fn prop_type(&self) -> PropType {
+        match self {
+            PropValue::Integer16(_) => PropType::Integer16,
+            PropValue::Integer32(_) => PropType::Integer32,
+            PropValue::Boolean(_) => PropType::Boolean,
+            PropValue::Integer64(_) => PropType::Integer64,
+            PropValue::Floating64(_) => PropType::Floating64,
+            PropValue::Time(_) => PropType::Time,
+            PropValue::String(_) => PropType::String,
+            PropValue::Binary(_) => PropType::Binary,
+            PropValue::Guid(_) => PropType::Guid,
+            PropValue::MultipleInteger32(_) => PropType::MultipleInteger32,
+            PropValue::MultipleString(_) => PropType::MultipleString,
+            PropValue::MultipleBinary(_) => PropType::MultipleBinary,
+            PropValue::Object { .. } => PropType::Object,
+        }
+    }
+}

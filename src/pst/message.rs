@@ -1,0 +1,143 @@
+//! What the writer stores: a mail message in MAPI terms, free of MIME. `convert/` fills these from
+//! parsed mail; the messaging layer turns them into property contexts and tables.
+
+/// A point in time as a PST keeps it: 100-nanosecond ticks since 1601-01-01 UTC (FILETIME).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileTime(pub u64);
+
+impl FileTime {
+    /// Seconds between 1601-01-01 and 1970-01-01.
+    const UNIX_EPOCH_SECONDS: i64 = 11_644_473_600;
+
+    /// The FILETIME of a Unix time in seconds; `None` before 1601 or past the year 30828.
+    pub fn from_unix(seconds: i64) -> Option<FileTime> {
+        let since_1601 = seconds.checked_add(Self::UNIX_EPOCH_SECONDS)?;
+        let since_1601 = u64::try_from(since_1601).ok()?;
+        since_1601.checked_mul(10_000_000).map(FileTime)
+    }
+
+    /// The Unix time in whole seconds.
+    pub fn to_unix(self) -> i64 {
+        (self.0 / 10_000_000) as i64 - Self::UNIX_EPOCH_SECONDS
+    }
+}
+
+/// A mailbox: a display name and an address.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Address {
+    pub name: Option<String>,
+    /// The address, e.g. `ann@example.com`. May be empty when the mail named only a person.
+    pub email: String,
+}
+
+impl Address {
+    pub fn new(name: Option<&str>, email: &str) -> Self {
+        Address {
+            name: name.map(str::to_owned),
+            email: email.to_owned(),
+        }
+    }
+
+    /// What Outlook shows for this address: the name, else the address.
+    pub fn display(&self) -> &str {
+        match &self.name {
+            Some(name) if !name.is_empty() => name,
+            _ => &self.email,
+        }
+    }
+}
+
+/// Which header a recipient came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecipientKind {
+    To,
+    Cc,
+    Bcc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    pub kind: RecipientKind,
+    pub address: Address,
+}
+
+/// How important the sender marked the message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Importance {
+    Low,
+    #[default]
+    Normal,
+    High,
+}
+
+/// The state the mail client kept, as Outlook shows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MessageState {
+    pub read: bool,
+    pub replied: bool,
+    pub forwarded: bool,
+    /// Flagged for follow-up (Outlook's red flag).
+    pub flagged: bool,
+    /// An unsent draft (MSGFLAG_UNSENT). Never set this on received mail: Outlook would show it
+    /// as "not sent".
+    pub draft: bool,
+}
+
+/// One attachment of a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file name as the sender gave it (decoded).
+    pub filename: Option<String>,
+    /// The MIME type, e.g. `image/png`.
+    pub mime_type: Option<String>,
+    /// The Content-ID without angle brackets, for parts the HTML body refers to.
+    pub content_id: Option<String>,
+    /// The Content-Location, for parts the HTML body refers to by URL.
+    pub content_location: Option<String>,
+    /// An inline image that the HTML body shows: hidden from the attachment list.
+    pub hidden: bool,
+    pub content: AttachmentContent,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttachmentContent {
+    /// The attachment's bytes (attached by value).
+    Data(Vec<u8>),
+    /// A message attached to this one (message/rfc822), stored as an embedded message object.
+    Message(Box<Message>),
+}
+
+/// A mail message as the PST stores it. Absent values stay absent in the PST; nothing is
+/// invented to fill a gap.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Message {
+    /// The subject as the sender wrote it, prefix ("RE: ") included.
+    pub subject: Option<String>,
+    /// The author (From:). Outlook's "From" column.
+    pub from: Option<Address>,
+    /// Who sent it on the author's behalf (Sender:), when it differs from `from`.
+    pub sender: Option<Address>,
+    pub recipients: Vec<Recipient>,
+    /// When the message was sent (Date:).
+    pub submit_time: Option<FileTime>,
+    /// When the message was received (Outlook's "Received" column).
+    pub delivery_time: Option<FileTime>,
+    pub state: MessageState,
+    pub importance: Importance,
+    /// Message-ID with its angle brackets.
+    pub internet_message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub references: Option<String>,
+    /// The original header block, as received.
+    pub transport_headers: Option<String>,
+    /// The plain-text body.
+    pub body_text: Option<String>,
+    /// The HTML body, as UTF-8.
+    pub body_html: Option<String>,
+    pub attachments: Vec<Attachment>,
+    /// Outlook categories (Thunderbird tags, Apple Mail colours).
+    pub categories: Vec<String>,
+    /// Outlook's conversation index (PidTagConversationIndex), e.g. from a `Thread-Index`
+    /// header. When absent the writer derives one from the thread.
+    pub conversation_index: Option<Vec<u8>>,
+}

@@ -1,0 +1,19 @@
+//! Our writer of Unicode PST files ([MS-PST]), layered as the spec is:
+//!
+//! * `ndb` — the node database: header, pages, blocks, B-trees, allocation maps ([MS-PST] 2.2).
+//! * `ltp` — lists, tables and properties on top of nodes: heap-on-node, BTH, property and
+//!   table contexts ([MS-PST] 2.3).
+//! * `messaging` — store, folders, messages, recipients, attachments ([MS-PST] 2.4).
+//!
+//! It knows nothing of mail sources or MIME, and imports nothing else of this crate.
+//!
+//! [MS-PST]: https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/141923d5-15ab-4ef1-a524-6dce75aae546
+
+pub mod ltp;
+mod message;
+pub mod ndb;
+
+pub use message::{
+    Address, Attachment, AttachmentContent, FileTime, Importance, Message, MessageState, Recipient,
+    RecipientKind,
+};

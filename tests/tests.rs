@@ -1,0 +1,6 @@
+//! One integration-test binary; each module covers one capability.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod architecture;
+mod util;
