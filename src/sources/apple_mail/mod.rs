@@ -1,0 +1,4 @@
+//! Apple Mail: a Mac's Mail library (`~/Library/Mail`, Mail 1 to V10), single `.mbox` mailbox
+//! bundles and "Export Mailbox…" bundles, as formats.md §1 describes them.
+
+pub mod emlx;
