@@ -2,3 +2,4 @@
 //! bundles and "Export Mailbox…" bundles, as formats.md §1 describes them.
 
 pub mod emlx;
+pub mod mime;
