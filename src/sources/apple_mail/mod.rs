@@ -2,4 +2,6 @@
 //! bundles and "Export Mailbox…" bundles, as formats.md §1 describes them.
 
 pub mod emlx;
+pub mod encode;
 pub mod mime;
+pub mod partial;
