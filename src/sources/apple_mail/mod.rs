@@ -3,5 +3,6 @@
 
 pub mod emlx;
 pub mod encode;
+pub mod envelope;
 pub mod mime;
 pub mod partial;
