@@ -67,19 +67,42 @@ impl EnvelopeIndex {
         let read_only = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let first_error = match try_open(&file_uri(path, "mode=ro"), read_only) {
+        // In exclusive locking mode SQLite keeps the WAL index in its own memory and never
+        // touches the `-shm` file, which a shared-memory reader would write to. A read-only
+        // file cannot carry the exclusive lock that mode takes, so the lock-free `unix-none`
+        // file layer is used; it exists on Unix only.
+        let in_place = if cfg!(unix) {
+            "mode=ro&vfs=unix-none"
+        } else {
+            "mode=ro"
+        };
+        let first_error = match try_open(&file_uri(path, in_place), read_only, true) {
             Ok(connection) => return Ok(Self::new(path, connection, None, None)),
             Err(e) => e,
         };
-        let has_wal = wal_path(path, "-wal").is_file();
-        if let Ok(connection) = try_open(&file_uri(path, "mode=ro&immutable=1"), read_only) {
-            let note = has_wal.then(|| {
-                "the Envelope Index could only be opened as a snapshot without its -wal file; \
-                 the newest read and flag changes may be missing"
-                    .to_string()
-            });
-            return Ok(Self::new(path, connection, note, None));
+        // Mail holds the database (it is running): read a copy of the three files.
+        match Self::open_copy(path) {
+            Ok(index) => return Ok(index),
+            Err(e) => tracing::warn!("{}: cannot copy the Envelope Index: {e}", path.display()),
         }
+        let has_wal = wal_path(path, "-wal").is_file();
+        let connection = try_open(&file_uri(path, "mode=ro&immutable=1"), read_only, false)
+            .map_err(|e| Error::Format {
+                path: path.to_path_buf(),
+                what: format!(
+                    "the Envelope Index cannot be read ({first_error}; as a snapshot: {e})"
+                ),
+            })?;
+        let note = has_wal.then(|| {
+            "the Envelope Index could only be read without its -wal file; the newest read and \
+             flag changes may be missing"
+                .to_string()
+        });
+        Ok(Self::new(path, connection, note, None))
+    }
+
+    /// Copies the database with its `-wal` and `-shm` into a temporary folder and opens that.
+    fn open_copy(path: &Path) -> Result<EnvelopeIndex> {
         let copy = tempfile::Builder::new()
             .prefix("mail2pst-envelope-")
             .tempdir()
@@ -93,10 +116,11 @@ impl EnvelopeIndex {
             }
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection = try_open(&copied.to_string_lossy(), flags).map_err(|e| Error::Format {
-            path: path.to_path_buf(),
-            what: format!("the Envelope Index cannot be read ({first_error}; on a copy: {e})"),
-        })?;
+        let connection =
+            try_open(&copied.to_string_lossy(), flags, false).map_err(|e| Error::Format {
+                path: path.to_path_buf(),
+                what: format!("Envelope Index (a copy): {e}"),
+            })?;
         Ok(Self::new(path, connection, None, Some(copy)))
     }
 
@@ -200,8 +224,11 @@ impl EnvelopeIndex {
     }
 }
 
-fn try_open(uri: &str, flags: OpenFlags) -> rusqlite::Result<Connection> {
+fn try_open(uri: &str, flags: OpenFlags, exclusive: bool) -> rusqlite::Result<Connection> {
     let connection = Connection::open_with_flags(uri, flags)?;
+    if exclusive {
+        connection.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+    }
     // Opening is lazy: a query shows whether the file can really be read.
     connection.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
     Ok(connection)
@@ -288,6 +315,80 @@ mod tests {
         assert_eq!(names, ["[Gmail]", "All Mail"]);
         assert_eq!(percent_decode("a%2"), "a%2");
         assert_eq!(percent_decode("%C3%A9t%C3%A9"), "été");
+    }
+
+    /// A database in WAL mode whose rows are only in the `-wal`, like one Mail is writing to.
+    fn live_database(dir: &Path) -> (PathBuf, Connection) {
+        let path = dir.join("Envelope Index");
+        let db = Connection::open(&path).unwrap();
+        db.pragma_update(None, "journal_mode", "WAL").unwrap();
+        db.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        db.execute_batch(
+            "CREATE TABLE mailboxes (ROWID INTEGER PRIMARY KEY, url UNIQUE);
+             CREATE TABLE messages (ROWID INTEGER PRIMARY KEY, mailbox, flags, deleted);",
+        )
+        .unwrap();
+        db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+        db.execute_batch(
+            "INSERT INTO mailboxes VALUES (1, 'imap://U/INBOX');
+             INSERT INTO messages VALUES (7, 1, 3, 1);",
+        )
+        .unwrap();
+        (path, db)
+    }
+
+    fn file_bytes(path: &Path) -> Vec<Vec<u8>> {
+        ["", "-wal", "-shm"]
+            .iter()
+            .map(|s| std::fs::read(wal_path(path, s)).unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn reads_the_wal_of_a_database_in_use_without_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, writer) = live_database(dir.path());
+        // Mail is in the middle of a write transaction.
+        writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let before = file_bytes(&path);
+        let index = EnvelopeIndex::open(&path).unwrap();
+        let mailboxes = index.mailboxes().unwrap();
+        assert_eq!(mailboxes.len(), 1);
+        assert_eq!(mailboxes[0].names, ["INBOX"]);
+        let rows = index.messages(1).unwrap();
+        assert_eq!(rows[&7].flags, Some(3));
+        assert!(rows[&7].is_deleted());
+        assert_eq!(index.note, None);
+        drop(index);
+        assert!(file_bytes(&path) == before, "the database files changed");
+        writer.execute_batch("ROLLBACK").unwrap();
+    }
+
+    #[test]
+    fn reads_a_closed_database_in_place_without_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, writer) = live_database(dir.path());
+        // Keep the -wal as a copied library would have it, without any open connection.
+        let copy = dir.path().join("copy");
+        std::fs::create_dir(&copy).unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            std::fs::copy(
+                wal_path(&path, suffix),
+                wal_path(&copy.join("Envelope Index"), suffix),
+            )
+            .unwrap();
+        }
+        drop(writer);
+        let path = copy.join("Envelope Index");
+        let before = file_bytes(&path);
+        let index = EnvelopeIndex::open(&path).unwrap();
+        if cfg!(unix) {
+            assert!(index._copy.is_none(), "opened in place");
+        }
+        assert_eq!(index.messages(1).unwrap().len(), 1);
+        drop(index);
+        assert!(file_bytes(&path) == before, "the database files changed");
     }
 
     #[test]

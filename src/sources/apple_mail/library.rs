@@ -205,7 +205,7 @@ impl AppleMailStore {
             notes: Vec::new(),
         }];
         sub_dirs(dir)?;
-        collect_mailboxes(dir, &path, "", &[name.clone()], &mut mailboxes)?;
+        collect_mailboxes(dir, &path, "", std::slice::from_ref(&name), &mut mailboxes)?;
         Ok(AppleMailStore {
             kind: StoreKind::AppleMail,
             name: format!("Apple Mail mailbox — {name}"),

@@ -54,7 +54,7 @@ fn libraries_in(mail_dir: &Path) -> Result<Vec<PathBuf>> {
             versions.push((has_index, number, path));
         }
     }
-    versions.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    versions.sort_by_key(|v| std::cmp::Reverse((v.0, v.1)));
     let mut libraries: Vec<PathBuf> = versions.into_iter().map(|(_, _, path)| path).collect();
     if is_old_layout(mail_dir) {
         libraries.push(mail_dir.to_path_buf());
