@@ -77,9 +77,10 @@ fn sub_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
-        let path = entry.path();
-        if path.is_dir() {
-            dirs.push(path);
+        // Symbolic links are not followed: a link back up the tree would never end.
+        let is_dir = entry.file_type().map_err(|e| io_error(dir, e))?.is_dir();
+        if is_dir {
+            dirs.push(entry.path());
         }
     }
     dirs.sort();
@@ -143,6 +144,7 @@ impl AppleMailStore {
             warnings: Vec::new(),
         };
         let mut taken = BTreeSet::new();
+        let mut account_paths = BTreeMap::new();
         for account in &accounts {
             let folder_name = account
                 .file_name()
@@ -155,6 +157,7 @@ impl AppleMailStore {
                 taken.insert(display.clone());
             }
             let path = FolderPath::new([display]);
+            account_paths.insert(folder_name.to_lowercase(), path.clone());
             store.mailboxes.push(Mailbox {
                 path: path.clone(),
                 dir: None,
@@ -175,7 +178,7 @@ impl AppleMailStore {
                     if let Some(note) = &index.note {
                         store.warnings.push(note.clone());
                     }
-                    store.attach_index(index, &accounts)?;
+                    store.attach_index(index, &account_paths)?;
                 }
                 Err(e) => store.warnings.push(format!(
                     "the Envelope Index was not used ({e}); flags come from the message files \
@@ -218,7 +221,11 @@ impl AppleMailStore {
 
     /// Matches the Envelope Index's mailboxes to the folders on disk and adds those it lists
     /// that have no folder (all their messages are then "not downloaded").
-    fn attach_index(&mut self, index: EnvelopeIndex, accounts: &[PathBuf]) -> Result<()> {
+    fn attach_index(
+        &mut self,
+        index: EnvelopeIndex,
+        account_paths: &BTreeMap<String, FolderPath>,
+    ) -> Result<()> {
         let rows = index.mailboxes()?;
         let mut by_key: BTreeMap<(String, Vec<String>), usize> = BTreeMap::new();
         for (position, mailbox) in self.mailboxes.iter().enumerate() {
@@ -226,18 +233,6 @@ impl AppleMailStore {
                 by_key.insert((account.to_lowercase(), names.clone()), position);
             }
         }
-        let account_paths: BTreeMap<String, FolderPath> = accounts
-            .iter()
-            .zip(
-                self.mailboxes
-                    .iter()
-                    .filter(|m| m.path.depth() == 1 && m.dir.is_none()),
-            )
-            .map(|(dir, node)| {
-                let name = dir.file_name().unwrap_or_default().to_string_lossy();
-                (name.to_lowercase(), node.path.clone())
-            })
-            .collect();
         for row in rows {
             let MailboxRow {
                 rowid,
@@ -246,6 +241,9 @@ impl AppleMailStore {
                 ..
             } = row;
             let names: Vec<String> = names.iter().map(|n| n.nfc().collect()).collect();
+            if names.is_empty() {
+                continue;
+            }
             let key = (account.to_lowercase(), names.clone());
             if let Some(&position) = by_key.get(&key) {
                 self.mailboxes[position].index_row = Some(rowid);
@@ -254,7 +252,7 @@ impl AppleMailStore {
             let Some(account_path) = account_paths.get(&key.0) else {
                 continue;
             };
-            if names.is_empty() || index.messages(rowid)?.is_empty() {
+            if index.messages(rowid)?.is_empty() {
                 continue;
             }
             let mut path = account_path.clone();
