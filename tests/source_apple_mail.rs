@@ -407,6 +407,15 @@ fn v10_library_names_counts_flags_and_skips() {
     ));
     drop(stores);
 
+    // Pointed at the Mail folder itself: the preferred library, the other one named.
+    let opened = apple_mail::open(&mail_dir).unwrap().unwrap();
+    assert_eq!(opened.root(), library.as_path());
+    let warnings = opened.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("V8"), "{warnings:?}");
+    drop(opened);
+    assert!(apple_mail::discover_in(&home.path().join("nowhere")).is_empty());
+
     assert_eq!(snapshot(home.path()), before, "reading changed the library");
 }
 

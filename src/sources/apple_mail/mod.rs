@@ -4,6 +4,7 @@
 pub mod emlx;
 pub mod encode;
 pub mod envelope;
+pub mod export;
 pub mod library;
 pub mod mime;
 pub mod partial;
