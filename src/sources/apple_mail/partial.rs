@@ -286,4 +286,21 @@ Content-Transfer-Encoding: quoted-printable\nX-Apple-Content-Length: 3\n\n\n--b-
         let text = String::from_utf8(result.message).unwrap();
         assert!(!text.replace("\r\n", "").contains('\n'));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn arbitrary_stubs_never_panic(
+            tail in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            cut in 0usize..400,
+        ) {
+            let (dir, emlx) = store();
+            let a = dir.path().join("Attachments/42/2");
+            fs::create_dir_all(&a).unwrap();
+            fs::write(a.join("a.txt"), "content").unwrap();
+            let mut message = STUB.as_bytes()[..cut.min(STUB.len())].to_vec();
+            message.extend(tail);
+            let _ = reassemble(message, &emlx);
+        }
+    }
 }
