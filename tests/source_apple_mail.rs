@@ -586,3 +586,37 @@ fn non_apple_folders_are_not_claimed() {
     let missing: PathBuf = dir.path().join("missing");
     assert!(apple_mail::open(&missing).unwrap().is_none());
 }
+
+#[test]
+fn an_unreadable_index_does_not_stop_the_files() {
+    let home = temp_dir();
+    let library = home.path().join("Library/Mail/V5");
+    let data = library.join(format!("{ACCOUNT_UUID}/INBOX.mbox/{STORE_GUID}/Data"));
+    put_corpus_message(&data.join(shard(114862)), 114862);
+    // A schema this reader cannot query: `messages` has no ROWID.
+    fs::create_dir_all(library.join("MailData")).unwrap();
+    let db = rusqlite::Connection::open(library.join("MailData/Envelope Index")).unwrap();
+    db.execute_batch(
+        "CREATE TABLE mailboxes (ROWID INTEGER PRIMARY KEY, url);
+         INSERT INTO mailboxes VALUES (1, 'imap://3B5B0A3E-CB7F-42D6-AE86-B22CE46C56AA/INBOX');
+         CREATE TABLE messages (id INTEGER PRIMARY KEY, mailbox) WITHOUT ROWID;",
+    )
+    .unwrap();
+    drop(db);
+    let store = apple_mail::open(&library).unwrap().unwrap();
+    let folders = store.folders().unwrap();
+    let inbox = &folders[1];
+    assert_eq!(inbox.count, 1);
+    assert!(
+        inbox
+            .notes
+            .iter()
+            .any(|n| n.contains("Envelope Index could not be read")),
+        "{:?}",
+        inbox.notes
+    );
+    let items: Vec<_> = store.messages(&inbox.path).unwrap().collect();
+    assert_eq!(items.len(), 2);
+    assert!(matches!(items[0], Ok(Found::Message(_))));
+    assert!(matches!(items[1], Err(Error::Format { .. })));
+}

@@ -178,7 +178,12 @@ impl AppleMailStore {
                     if let Some(note) = &index.note {
                         store.warnings.push(note.clone());
                     }
-                    store.attach_index(index, &account_paths)?;
+                    if let Err(e) = store.attach_index(index, &account_paths) {
+                        store.warnings.push(format!(
+                            "the Envelope Index could not be read ({e}); flags come from the \
+                             message files alone and messages Mail never downloaded are not listed"
+                        ));
+                    }
                 }
                 Err(e) => store.warnings.push(format!(
                     "the Envelope Index was not used ({e}); flags come from the message files \
@@ -326,9 +331,14 @@ impl MailStore for AppleMailStore {
                 None => Vec::new(),
             };
             let ids: BTreeSet<i64> = files.iter().filter_map(|f| f.id).collect();
-            let rows = self.index_rows(mailbox)?;
-            let without_file = rows.keys().filter(|id| !ids.contains(id)).count();
             let mut notes = mailbox.notes.clone();
+            let rows = self.index_rows(mailbox).unwrap_or_else(|e| {
+                notes.push(format!(
+                    "the Envelope Index could not be read for this mailbox ({e})"
+                ));
+                BTreeMap::new()
+            });
+            let without_file = rows.keys().filter(|id| !ids.contains(id)).count();
             let not_downloaded = rows
                 .iter()
                 .filter(|(id, row)| !ids.contains(id) && !row.is_deleted())
@@ -354,7 +364,11 @@ impl MailStore for AppleMailStore {
             Some(dir) => message_files(dir)?,
             None => Vec::new(),
         };
-        let rows = self.index_rows(mailbox)?;
+        // A failing index does not stop the files from converting; its error comes last.
+        let (rows, index_error) = match self.index_rows(mailbox) {
+            Ok(rows) => (rows, None),
+            Err(e) => (BTreeMap::new(), Some(e)),
+        };
         let ids: BTreeSet<i64> = files.iter().filter_map(|f| f.id).collect();
         let database = self.index.as_ref().map(|i| i.path().to_path_buf());
         let missing: Vec<MessageRow> = rows
@@ -381,7 +395,11 @@ impl MailStore for AppleMailStore {
                 reason,
             })
         });
-        Ok(Box::new(from_files.chain(from_index)))
+        Ok(Box::new(
+            from_files
+                .chain(from_index)
+                .chain(index_error.into_iter().map(Err)),
+        ))
     }
 
     fn warnings(&self) -> Vec<String> {
