@@ -87,12 +87,11 @@ const LAST_YEAR: i32 = 9999;
 
 /// The public half of the development key pair; its private half is
 /// `fixtures/licenses/dev-signing.key`.
-const DEV_PUBLIC_KEY: [u8; 32] = match decode_hex_32(
-    "b3df4b11f1437ba6e975d354df1530ecdac9a9555ba073cb2bd5f51b32c4f1d4",
-) {
-    Some(key) => key,
-    None => panic!("the development public key is not 64 hexadecimal digits"),
-};
+const DEV_PUBLIC_KEY: [u8; 32] =
+    match decode_hex_32("b3df4b11f1437ba6e975d354df1530ecdac9a9555ba073cb2bd5f51b32c4f1d4") {
+        Some(key) => key,
+        None => panic!("the development public key is not 64 hexadecimal digits"),
+    };
 
 /// The public key this build accepts licenses from.
 const BUILT_IN_PUBLIC_KEY: [u8; 32] = match option_env!("MAIL2PST_LICENSE_PUBKEY") {
@@ -159,7 +158,9 @@ pub enum LicenseError {
          know: update mail2pst to the latest version"
     )]
     UnknownEdition { edition: String },
-    #[error("this build's license public key ({PUBLIC_KEY_VAR} at build time) is not a valid Ed25519 key")]
+    #[error(
+        "this build's license public key ({PUBLIC_KEY_VAR} at build time) is not a valid Ed25519 key"
+    )]
     InvalidBuiltInKey,
     #[error("the license's {field} {reason}")]
     InvalidField { field: &'static str, reason: String },
@@ -171,7 +172,7 @@ pub enum LicenseError {
     Random { detail: String },
     #[error("no config folder was found for this user, so the license key cannot be stored")]
     NoConfigFolder,
-    #[error("cannot read the stored license key {path}: {source}")]
+    #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
     #[error("cannot store the license key in {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
@@ -260,7 +261,13 @@ impl License {
     pub fn payload(&self, key_id: KeyId) -> Result<Vec<u8>, LicenseError> {
         check_name(&self.name)?;
         check_email(&self.email)?;
-        encode_payload(key_id, self.issued, self.edition.id(), &self.name, &self.email)
+        encode_payload(
+            key_id,
+            self.issued,
+            self.edition.id(),
+            &self.name,
+            &self.email,
+        )
     }
 }
 
@@ -304,10 +311,15 @@ impl fmt::Display for KeySource {
 /// Whether the app runs licensed or in demo mode, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LicenseStatus {
-    Licensed { license: License, source: KeySource },
+    Licensed {
+        license: License,
+        source: KeySource,
+    },
     /// No license: at most ten messages per folder are written. `reason` says why a key that was
     /// found is not used (`None` when there simply is none), for the person to fix it.
-    Demo { reason: Option<String> },
+    Demo {
+        reason: Option<String>,
+    },
 }
 
 impl LicenseStatus {
@@ -408,20 +420,24 @@ pub fn decode_key_text(key_text: &str) -> Result<Vec<u8>, LicenseError> {
         return Err(LicenseError::InvalidCharacter { character });
     }
     // Every character is of the alphabet, so a text that does not decode was cut short.
-    KEY_BASE64
-        .decode(body)
-        .map_err(|_| LicenseError::Truncated)
+    KEY_BASE64.decode(body).map_err(|_| LicenseError::Truncated)
 }
 
 /// The key text without whitespace, invisible formatting characters and quote marks.
 fn compact_key_text(key_text: &str) -> String {
     let invisible = |c: char| {
-        c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{AD}')
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{AD}'
+            )
     };
     let mut compact = String::with_capacity(key_text.len());
     for line in key_text.lines() {
         // A reply quotes lines as "> text" or ">> text".
-        let line = line.trim_matches(invisible).trim_start_matches(|c: char| c == '>' || invisible(c));
+        let line = line
+            .trim_matches(invisible)
+            .trim_start_matches(|c: char| c == '>' || invisible(c));
         compact.extend(line.chars().filter(|c| !invisible(*c)));
     }
     compact
@@ -489,7 +505,10 @@ impl<'a> Fields<'a> {
         let signature: [u8; SIGNATURE_LEN] = reader.array()?;
         if !reader.rest.is_empty() {
             return Err(LicenseError::Malformed {
-                detail: format!("{} unexpected bytes follow the signature", reader.rest.len()),
+                detail: format!(
+                    "{} unexpected bytes follow the signature",
+                    reader.rest.len()
+                ),
             });
         }
         Ok(Fields {
@@ -649,7 +668,9 @@ pub fn read_signing_key(path: &Path) -> Result<SigningKey, LicenseError> {
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'));
     let (Some(hex), None) = (lines.next(), lines.next()) else {
-        return Err(invalid("it should hold exactly one line of 64 hexadecimal digits"));
+        return Err(invalid(
+            "it should hold exactly one line of 64 hexadecimal digits",
+        ));
     };
     let seed = decode_hex_32(hex).ok_or_else(|| invalid("its key is not 64 hexadecimal digits"))?;
     Ok(SigningKey::from_bytes(&seed))
@@ -661,8 +682,7 @@ pub fn parse_public_key(hex: &str) -> Result<VerifyingKey, LicenseError> {
         text: hex.to_string(),
         detail,
     };
-    let bytes =
-        decode_hex_32(hex.trim()).ok_or_else(|| invalid("is not 64 hexadecimal digits"))?;
+    let bytes = decode_hex_32(hex.trim()).ok_or_else(|| invalid("is not 64 hexadecimal digits"))?;
     VerifyingKey::from_bytes(&bytes).map_err(|_| invalid("is not an Ed25519 public key"))
 }
 
@@ -773,7 +793,8 @@ impl LicenseStore {
         file.write_all(format!("{compact}\n").as_bytes())
             .and_then(|()| file.as_file().sync_all())
             .map_err(write_error)?;
-        file.persist(&path).map_err(|error| write_error(error.error))?;
+        file.persist(&path)
+            .map_err(|error| write_error(error.error))?;
         Ok(license)
     }
 
@@ -869,4 +890,595 @@ pub fn current() -> LicenseStatus {
 /// Deletes the key stored in the user's config folder; `false` if there was none.
 pub fn remove() -> Result<bool, LicenseError> {
     LicenseStore::for_user()?.remove()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn fixture(name: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/licenses")
+            .join(name);
+        fs::read_to_string(path).unwrap()
+    }
+
+    fn dev_signing_key() -> SigningKey {
+        read_signing_key(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/licenses/dev-signing.key"),
+        )
+        .unwrap()
+    }
+
+    fn dev_public_key() -> VerifyingKey {
+        VerifyingKey::from_bytes(&DEV_PUBLIC_KEY).unwrap()
+    }
+
+    fn ada(edition: Edition) -> License {
+        License {
+            name: "Ada Lovelace".to_string(),
+            email: "ada@example.com".to_string(),
+            edition,
+            issued: NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
+        }
+    }
+
+    /// A key signed by `signing_key` over a payload written field by field.
+    fn sign_fields(
+        signing_key: &SigningKey,
+        issued: NaiveDate,
+        edition: &str,
+        name: &str,
+        email: &str,
+    ) -> String {
+        let key_id = KeyId::of(&signing_key.verifying_key());
+        sign_payload(
+            encode_payload(key_id, issued, edition, name, email).unwrap(),
+            signing_key,
+        )
+    }
+
+    #[test]
+    fn payload_bytes_are_pinned() {
+        let payload = ada(Edition::Personal)
+            .payload(KeyId([1, 2, 3, 4, 5, 6, 7, 8]))
+            .unwrap();
+        let mut expected = vec![1, 2, 3, 4, 5, 6, 7, 8]; // key id
+        expected.extend_from_slice(&[0x07, 0xE9, 0x01, 0x0F]); // 2025-01-15
+        expected.push(8);
+        expected.extend_from_slice(b"personal");
+        expected.extend_from_slice(&[0x00, 0x0C]);
+        expected.extend_from_slice(b"Ada Lovelace");
+        expected.extend_from_slice(&[0x00, 0x0F]);
+        expected.extend_from_slice(b"ada@example.com");
+        assert_eq!(payload, expected);
+    }
+
+    #[test]
+    fn payload_counts_utf8_bytes_not_characters() {
+        let license = License {
+            name: "Zoë".to_string(),
+            ..ada(Edition::Business)
+        };
+        let payload = license.payload(KeyId([0; 8])).unwrap();
+        assert_eq!(&payload[12..21], b"\x08business");
+        assert_eq!(&payload[21..27], b"\x00\x04Zo\xC3\xAB");
+    }
+
+    #[test]
+    fn the_valid_fixture_is_the_documented_license_signed_with_the_dev_key() {
+        // Ed25519 signatures are deterministic, so this pins the whole key text.
+        let key_text = sign(&ada(Edition::Personal), &dev_signing_key()).unwrap();
+        assert_eq!(key_text, fixture("valid.key").trim());
+        assert!(key_text.starts_with(KEY_PREFIX));
+    }
+
+    #[test]
+    fn the_dev_public_key_is_the_public_half_of_the_dev_signing_key() {
+        assert_eq!(dev_signing_key().verifying_key(), dev_public_key());
+        assert_eq!(KeyId::of(&dev_public_key()).to_string(), "2949225e16a6dc98");
+    }
+
+    #[test]
+    fn without_the_build_variable_the_dev_key_is_built_in() {
+        let release_key = option_env!("MAIL2PST_LICENSE_PUBKEY")
+            .and_then(|hex| decode_hex_32(hex.trim()))
+            .filter(|key| *key != DEV_PUBLIC_KEY);
+        assert_eq!(uses_development_key(), release_key.is_none());
+        let expected = release_key.unwrap_or(DEV_PUBLIC_KEY);
+        assert_eq!(built_in_key().unwrap().to_bytes(), expected);
+    }
+
+    #[test]
+    fn the_valid_fixture_verifies() {
+        let license = verify_with(&fixture("valid.key"), &dev_public_key()).unwrap();
+        assert_eq!(license, ada(Edition::Personal));
+        assert_eq!(
+            license.to_string(),
+            "Ada Lovelace <ada@example.com>, Personal edition, issued 2025-01-15"
+        );
+    }
+
+    #[test]
+    fn a_tampered_key_fails_its_signature() {
+        let error = verify_with(&fixture("tampered.key"), &dev_public_key()).unwrap_err();
+        assert!(matches!(error, LicenseError::BadSignature), "{error:?}");
+    }
+
+    #[test]
+    fn a_truncated_key_is_reported_incomplete() {
+        let error = verify_with(&fixture("truncated.key"), &dev_public_key()).unwrap_err();
+        assert!(matches!(error, LicenseError::Truncated), "{error:?}");
+        // Cut at every length, the valid key is never accepted and never called anything else.
+        let valid = fixture("valid.key");
+        let valid = valid.trim();
+        for len in 1..valid.len() {
+            let error = verify_with(&valid[..len], &dev_public_key()).unwrap_err();
+            assert!(
+                matches!(error, LicenseError::Truncated),
+                "cut at {len}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_key_signed_by_another_key_pair_names_both_keys() {
+        let error = verify_with(&fixture("foreign.key"), &dev_public_key()).unwrap_err();
+        let LicenseError::ForeignKey { found, expected } = error else {
+            panic!("expected ForeignKey, got {error:?}");
+        };
+        assert_eq!(expected, KeyId::of(&dev_public_key()));
+        assert_ne!(found, expected);
+    }
+
+    #[test]
+    fn a_key_with_a_forged_key_id_fails_its_signature() {
+        // A foreign signature claiming the dev key's id is caught by the signature itself.
+        let mut bytes = decode_key_text(&fixture("foreign.key")).unwrap();
+        bytes[..8].copy_from_slice(&KeyId::of(&dev_public_key()).0);
+        let error = verify_with(&encode_key_text(&bytes), &dev_public_key()).unwrap_err();
+        assert!(matches!(error, LicenseError::BadSignature), "{error:?}");
+    }
+
+    #[test]
+    fn garbage_is_not_a_key() {
+        let error = verify_with(&fixture("garbage.key"), &dev_public_key()).unwrap_err();
+        assert!(matches!(error, LicenseError::NotAKey), "{error:?}");
+    }
+
+    #[test]
+    fn empty_text_is_reported_as_empty() {
+        for text in ["", "   ", "\r\n\t", "> \n>"] {
+            let error = verify_with(text, &dev_public_key()).unwrap_err();
+            assert!(matches!(error, LicenseError::Empty), "{text:?}: {error:?}");
+        }
+    }
+
+    #[test]
+    fn another_format_version_asks_for_an_update() {
+        let valid = fixture("valid.key");
+        let newer = valid.trim().replacen("M2P1-", "M2P2-", 1);
+        let error = verify_with(&newer, &dev_public_key()).unwrap_err();
+        let LicenseError::UnknownVersion { version } = &error else {
+            panic!("expected UnknownVersion, got {error:?}");
+        };
+        assert_eq!(version, "2");
+        assert!(error.to_string().contains("update mail2pst"));
+    }
+
+    #[test]
+    fn an_unknown_edition_in_a_genuine_key_asks_for_an_update() {
+        let key_text = sign_fields(
+            &dev_signing_key(),
+            NaiveDate::from_ymd_opt(2030, 6, 1).unwrap(),
+            "enterprise",
+            "Grace Hopper",
+            "grace@example.com",
+        );
+        let error = verify_with(&key_text, &dev_public_key()).unwrap_err();
+        let LicenseError::UnknownEdition { edition } = &error else {
+            panic!("expected UnknownEdition, got {error:?}");
+        };
+        assert_eq!(edition, "enterprise");
+        assert!(error.to_string().contains("update mail2pst"));
+    }
+
+    #[test]
+    fn a_foreign_key_with_an_unknown_edition_is_foreign_first() {
+        // The edition is judged only once the signature holds.
+        let other = SigningKey::from_bytes(&[7; 32]);
+        let key_text = sign_fields(
+            &other,
+            NaiveDate::from_ymd_opt(2030, 6, 1).unwrap(),
+            "enterprise",
+            "Grace Hopper",
+            "grace@example.com",
+        );
+        let error = verify_with(&key_text, &dev_public_key()).unwrap_err();
+        assert!(
+            matches!(error, LicenseError::ForeignKey { .. }),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_character_outside_the_alphabet_is_named() {
+        let valid = fixture("valid.key");
+        let broken = valid.trim().replacen('K', "+", 1);
+        let error = verify_with(&broken, &dev_public_key()).unwrap_err();
+        assert!(
+            matches!(error, LicenseError::InvalidCharacter { character: '+' }),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn bytes_after_the_signature_are_reported() {
+        let mut bytes = decode_key_text(&fixture("valid.key")).unwrap();
+        bytes.extend_from_slice(&[0, 0, 0]);
+        let error = verify_with(&encode_key_text(&bytes), &dev_public_key()).unwrap_err();
+        let LicenseError::Malformed { detail } = error else {
+            panic!("expected Malformed, got {error:?}");
+        };
+        assert_eq!(detail, "3 unexpected bytes follow the signature");
+    }
+
+    #[test]
+    fn an_impossible_date_is_reported() {
+        let mut bytes = decode_key_text(&fixture("valid.key")).unwrap();
+        bytes[10] = 13; // month
+        let error = verify_with(&encode_key_text(&bytes), &dev_public_key()).unwrap_err();
+        let LicenseError::Malformed { detail } = error else {
+            panic!("expected Malformed, got {error:?}");
+        };
+        assert_eq!(detail, "the issue date 2025-13-15 does not exist");
+    }
+
+    #[test]
+    fn a_text_far_too_long_is_rejected_before_decoding() {
+        let long = format!("{KEY_PREFIX}{}", "A".repeat(MAX_KEY_CHARS));
+        let error = verify_with(&long, &dev_public_key()).unwrap_err();
+        assert!(matches!(error, LicenseError::Malformed { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn every_changed_byte_is_rejected() {
+        let bytes = decode_key_text(&fixture("valid.key")).unwrap();
+        for at in 0..bytes.len() {
+            for flip in [0x01, 0x20, 0x80] {
+                let mut changed = bytes.clone();
+                changed[at] ^= flip;
+                let text = encode_key_text(&changed);
+                assert!(
+                    verify_with(&text, &dev_public_key()).is_err(),
+                    "byte {at} ^ {flip:#x} was accepted"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn wrapped_indented_and_quoted_keys_verify() {
+        let valid = fixture("valid.key");
+        let valid = valid.trim();
+        let chars: Vec<char> = valid.chars().collect();
+        let lines: Vec<String> = chars.chunks(20).map(|c| c.iter().collect()).collect();
+        let pastes = [
+            lines.join("\n"),
+            lines.join("\r\n"),
+            format!("\n\n   {}   \n\n", lines.join("\n    ")),
+            format!("> {}", lines.join("\n> ")),
+            format!(">> {}", lines.join("\r\n>>")),
+            lines.join("\u{00A0}"),
+            lines.join("\u{200B}"),
+            format!("\u{FEFF}{valid}"),
+            format!("{valid}=="),
+            format!("\t{valid}\t\n"),
+        ];
+        for paste in pastes {
+            let license = verify_with(&paste, &dev_public_key())
+                .unwrap_or_else(|error| panic!("{paste:?}: {error}"));
+            assert_eq!(license, ada(Edition::Personal));
+        }
+    }
+
+    #[test]
+    fn messages_tell_what_to_do() {
+        let cases = [
+            (
+                &fixture("truncated.key"),
+                "check that you pasted the whole key",
+            ),
+            (
+                &fixture("foreign.key"),
+                "not issued for this build of mail2pst",
+            ),
+            (&fixture("tampered.key"), "Paste it again"),
+            (&fixture("garbage.key"), "not a mail2pst license key"),
+        ];
+        for (text, advice) in cases {
+            let message = verify_with(text, &dev_public_key())
+                .unwrap_err()
+                .to_string();
+            assert!(message.contains(advice), "{message}");
+        }
+    }
+
+    #[test]
+    fn signing_refuses_fields_a_key_cannot_carry() {
+        let key = dev_signing_key();
+        let cases = [
+            License {
+                name: String::new(),
+                ..ada(Edition::Personal)
+            },
+            License {
+                name: " Ada".to_string(),
+                ..ada(Edition::Personal)
+            },
+            License {
+                name: "Ada\u{7}".to_string(),
+                ..ada(Edition::Personal)
+            },
+            License {
+                name: "A".repeat(MAX_NAME_LEN + 1),
+                ..ada(Edition::Personal)
+            },
+            License {
+                email: "ada".to_string(),
+                ..ada(Edition::Personal)
+            },
+            License {
+                email: "@example.com".to_string(),
+                ..ada(Edition::Personal)
+            },
+            License {
+                email: "ada @example.com".to_string(),
+                ..ada(Edition::Personal)
+            },
+            License {
+                email: format!("{}@example.com", "a".repeat(MAX_EMAIL_LEN)),
+                ..ada(Edition::Personal)
+            },
+            License {
+                issued: NaiveDate::from_ymd_opt(1999, 12, 31).unwrap(),
+                ..ada(Edition::Personal)
+            },
+        ];
+        for license in cases {
+            let error = sign(&license, &key).unwrap_err();
+            assert!(
+                matches!(error, LicenseError::InvalidField { .. }),
+                "{license:?}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn editions_parse_by_id_in_any_case() {
+        assert_eq!("personal".parse::<Edition>().unwrap(), Edition::Personal);
+        assert_eq!(" Business ".parse::<Edition>().unwrap(), Edition::Business);
+        assert!(matches!(
+            "enterprise".parse::<Edition>(),
+            Err(LicenseError::UnknownEdition { .. })
+        ));
+        for edition in Edition::ALL {
+            assert_eq!(Edition::from_id(edition.id()), Some(edition));
+        }
+    }
+
+    #[test]
+    fn a_signing_key_file_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing.key");
+        let key = SigningKey::from_bytes(&[42; 32]);
+        fs::write(&path, signing_key_to_text(&key)).unwrap();
+        assert_eq!(read_signing_key(&path).unwrap().to_bytes(), key.to_bytes());
+
+        fs::write(&path, "not a key\n").unwrap();
+        let error = read_signing_key(&path).unwrap_err();
+        assert!(
+            matches!(error, LicenseError::InvalidSigningKey { .. }),
+            "{error:?}"
+        );
+        fs::write(&path, "# only a comment\n").unwrap();
+        assert!(read_signing_key(&path).is_err());
+    }
+
+    #[test]
+    fn public_keys_parse_from_hex() {
+        let hex = to_hex(dev_public_key().as_bytes());
+        assert_eq!(parse_public_key(&hex).unwrap(), dev_public_key());
+        assert_eq!(
+            parse_public_key(&hex.to_uppercase()).unwrap(),
+            dev_public_key()
+        );
+        for bad in ["", "abc", &hex[..62], &format!("{}zz", &hex[..62])] {
+            let error = parse_public_key(bad).unwrap_err();
+            assert!(
+                matches!(error, LicenseError::InvalidPublicKey { .. }),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn generated_signing_keys_differ() {
+        let first = generate_signing_key().unwrap();
+        let second = generate_signing_key().unwrap();
+        assert_ne!(first.to_bytes(), second.to_bytes());
+    }
+
+    fn store_in(dir: &Path) -> LicenseStore {
+        LicenseStore::new(dir.join("mail2pst")).with_public_key(dev_public_key())
+    }
+
+    #[test]
+    fn an_activated_key_is_stored_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path());
+        assert_eq!(store.status(), LicenseStatus::Demo { reason: None });
+
+        // Pasted wrapped and quoted; stored as one line.
+        let pasted = format!(
+            "> {}",
+            fixture("valid.key").trim().replacen('K', "\n> K", 1)
+        );
+        let license = store.activate(&pasted).unwrap();
+        assert_eq!(license, ada(Edition::Personal));
+        assert_eq!(
+            fs::read_to_string(store.path()).unwrap(),
+            format!("{}\n", fixture("valid.key").trim())
+        );
+        assert_eq!(
+            store.status(),
+            LicenseStatus::Licensed {
+                license,
+                source: KeySource::File(store.path()),
+            }
+        );
+        // Only the key is left in the folder: the temporary file was renamed.
+        let names: Vec<_> = fs::read_dir(dir.path().join("mail2pst"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [LICENSE_FILE_NAME]);
+    }
+
+    #[test]
+    fn a_bad_key_is_never_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path());
+        for name in [
+            "tampered.key",
+            "truncated.key",
+            "foreign.key",
+            "garbage.key",
+        ] {
+            assert!(store.activate(&fixture(name)).is_err(), "{name}");
+            assert!(!store.path().exists(), "{name} was stored");
+        }
+        // Nor does it replace a good one.
+        store.activate(&fixture("valid.key")).unwrap();
+        assert!(store.activate(&fixture("tampered.key")).is_err());
+        assert_eq!(
+            fs::read_to_string(store.path()).unwrap().trim(),
+            fixture("valid.key").trim()
+        );
+    }
+
+    #[test]
+    fn activating_again_replaces_the_stored_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path());
+        store.activate(&fixture("valid.key")).unwrap();
+        let business = sign(&ada(Edition::Business), &dev_signing_key()).unwrap();
+        store.activate(&business).unwrap();
+        assert_eq!(store.status().license().unwrap().edition, Edition::Business);
+    }
+
+    #[test]
+    fn an_invalid_stored_key_means_demo_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path());
+        fs::create_dir_all(dir.path().join("mail2pst")).unwrap();
+        fs::write(store.path(), fixture("tampered.key")).unwrap();
+        let LicenseStatus::Demo {
+            reason: Some(reason),
+        } = store.status()
+        else {
+            panic!("expected demo with a reason");
+        };
+        assert!(
+            reason.contains(&store.path().display().to_string()),
+            "{reason}"
+        );
+        assert!(reason.contains("does not match its signature"), "{reason}");
+    }
+
+    #[test]
+    fn the_environment_key_takes_precedence() {
+        let dir = tempfile::tempdir().unwrap();
+        let business = sign(&ada(Edition::Business), &dev_signing_key()).unwrap();
+        store_in(dir.path())
+            .activate(&fixture("valid.key"))
+            .unwrap();
+
+        let with_env = store_in(dir.path()).with_env_key(Some(business));
+        assert!(with_env.has_env_key());
+        let LicenseStatus::Licensed { license, source } = with_env.status() else {
+            panic!("expected licensed");
+        };
+        assert_eq!(license.edition, Edition::Business);
+        assert_eq!(source, KeySource::Environment);
+
+        // An invalid environment key is not silently replaced by the stored one.
+        let bad_env = store_in(dir.path()).with_env_key(Some(fixture("foreign.key")));
+        let LicenseStatus::Demo {
+            reason: Some(reason),
+        } = bad_env.status()
+        else {
+            panic!("expected demo with a reason");
+        };
+        assert!(reason.contains(LICENSE_KEY_VAR), "{reason}");
+
+        // A blank variable counts as unset.
+        let blank_env = store_in(dir.path()).with_env_key(Some("  \n".to_string()));
+        assert!(!blank_env.has_env_key());
+        assert_eq!(
+            blank_env.status().license().unwrap().edition,
+            Edition::Personal
+        );
+    }
+
+    #[test]
+    fn remove_deletes_the_stored_key_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path());
+        assert!(!store.remove().unwrap());
+        store.activate(&fixture("valid.key")).unwrap();
+        assert!(store.remove().unwrap());
+        assert!(!store.remove().unwrap());
+        assert_eq!(store.status(), LicenseStatus::Demo { reason: None });
+    }
+
+    #[test]
+    fn an_oversized_stored_file_is_read_only_in_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_in(dir.path());
+        fs::create_dir_all(dir.path().join("mail2pst")).unwrap();
+        fs::write(store.path(), "A".repeat(1 << 20)).unwrap();
+        assert!(!store.status().is_licensed());
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_rejected_without_panic(text in "\\PC*") {
+            prop_assert!(verify_with(&text, &dev_public_key()).is_err());
+        }
+
+        #[test]
+        fn any_bytes_behind_the_prefix_are_rejected_without_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..700)
+        ) {
+            prop_assert!(verify_with(&encode_key_text(&bytes), &dev_public_key()).is_err());
+        }
+
+        #[test]
+        fn whitespace_anywhere_in_a_key_is_ignored(
+            cuts in proptest::collection::vec((0usize..200, "[ \t\r\n\u{00A0}]{1,3}"), 0..12)
+        ) {
+            let valid = fixture("valid.key");
+            let mut text: Vec<char> = valid.trim().chars().collect();
+            for (at, space) in cuts {
+                let at = at.min(text.len());
+                for (offset, c) in space.chars().enumerate() {
+                    text.insert(at + offset, c);
+                }
+            }
+            let text: String = text.into_iter().collect();
+            prop_assert_eq!(verify_with(&text, &dev_public_key()).unwrap(), ada(Edition::Personal));
+        }
+    }
 }

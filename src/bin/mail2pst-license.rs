@@ -26,7 +26,11 @@ const FIXTURE_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2025, 1, 15) {
 };
 
 #[derive(Debug, Parser)]
-#[command(name = "mail2pst-license", version, about = "Issue and check mail2pst license keys")]
+#[command(
+    name = "mail2pst-license",
+    version,
+    about = "Issue and check mail2pst license keys"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
