@@ -2,6 +2,7 @@
 //! (MS-OXCDATA 2.11.1) and property values as the LTP layer stores them (MS-PST 2.3.3).
 
 use std::borrow::Cow;
+use std::fmt;
 
 use crate::pst::ndb::Nid;
 
@@ -33,6 +34,34 @@ pub enum PropType {
     MultipleBinary = 0x1102,
 }
 
+impl PropType {
+    /// The type whose `wPropType` is `value`, if we know it.
+    pub fn from_u16(value: u16) -> Option<PropType> {
+        use PropType::*;
+        Some(match value {
+            0x0002 => Integer16,
+            0x0003 => Integer32,
+            0x0004 => Floating32,
+            0x0005 => Floating64,
+            0x0006 => Currency,
+            0x0007 => FloatingTime,
+            0x000A => ErrorCode,
+            0x000B => Boolean,
+            0x000D => Object,
+            0x0014 => Integer64,
+            0x001E => String8,
+            0x001F => String,
+            0x0040 => Time,
+            0x0048 => Guid,
+            0x0102 => Binary,
+            0x1003 => MultipleInteger32,
+            0x101F => MultipleString,
+            0x1102 => MultipleBinary,
+            _ => return None,
+        })
+    }
+}
+
 /// A property tag: the property ID and its type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PropTag {
@@ -49,6 +78,18 @@ impl PropTag {
     pub const fn value(self) -> u32 {
         ((self.id as u32) << 16) | self.ty as u32
     }
+
+    /// The tag whose 32-bit value is `value`, if its type is one we know.
+    pub fn from_value(value: u32) -> Option<PropTag> {
+        let ty = PropType::from_u16((value & 0xFFFF) as u16)?;
+        Some(PropTag::new((value >> 16) as u16, ty))
+    }
+}
+
+impl fmt::Display for PropTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#010X}", self.value())
+    }
 }
 
 /// A property value. Large byte values are borrowed so that a 50 MB attachment is not copied on
@@ -57,9 +98,16 @@ impl PropTag {
 pub enum PropValue<'a> {
     Integer16(i16),
     Integer32(i32),
+    Floating32(f32),
+    /// An `SCODE`.
+    ErrorCode(u32),
     Boolean(bool),
     Integer64(i64),
     Floating64(f64),
+    /// A currency amount in units of 1/10,000.
+    Currency(i64),
+    /// An OLE date: days since 1899-12-30.
+    FloatingTime(f64),
     /// A FILETIME: 100-ns ticks since 1601-01-01 UTC.
     Time(u64),
     String(Cow<'a, str>),
@@ -75,15 +123,22 @@ pub enum PropValue<'a> {
     },
 }
 
+/// A value read back from a PST, owning its bytes.
+pub type OwnedPropValue = PropValue<'static>;
+
 impl PropValue<'_> {
     /// The type this value is stored as.
     pub fn prop_type(&self) -> PropType {
         match self {
             PropValue::Integer16(_) => PropType::Integer16,
             PropValue::Integer32(_) => PropType::Integer32,
+            PropValue::Floating32(_) => PropType::Floating32,
+            PropValue::ErrorCode(_) => PropType::ErrorCode,
             PropValue::Boolean(_) => PropType::Boolean,
             PropValue::Integer64(_) => PropType::Integer64,
             PropValue::Floating64(_) => PropType::Floating64,
+            PropValue::Currency(_) => PropType::Currency,
+            PropValue::FloatingTime(_) => PropType::FloatingTime,
             PropValue::Time(_) => PropType::Time,
             PropValue::String(_) => PropType::String,
             PropValue::Binary(_) => PropType::Binary,
@@ -92,6 +147,29 @@ impl PropValue<'_> {
             PropValue::MultipleString(_) => PropType::MultipleString,
             PropValue::MultipleBinary(_) => PropType::MultipleBinary,
             PropValue::Object { .. } => PropType::Object,
+        }
+    }
+
+    /// The same value owning its bytes.
+    pub fn into_owned(self) -> OwnedPropValue {
+        match self {
+            PropValue::Integer16(v) => PropValue::Integer16(v),
+            PropValue::Integer32(v) => PropValue::Integer32(v),
+            PropValue::Floating32(v) => PropValue::Floating32(v),
+            PropValue::ErrorCode(v) => PropValue::ErrorCode(v),
+            PropValue::Boolean(v) => PropValue::Boolean(v),
+            PropValue::Integer64(v) => PropValue::Integer64(v),
+            PropValue::Floating64(v) => PropValue::Floating64(v),
+            PropValue::Currency(v) => PropValue::Currency(v),
+            PropValue::FloatingTime(v) => PropValue::FloatingTime(v),
+            PropValue::Time(v) => PropValue::Time(v),
+            PropValue::String(v) => PropValue::String(Cow::Owned(v.into_owned())),
+            PropValue::Binary(v) => PropValue::Binary(Cow::Owned(v.into_owned())),
+            PropValue::Guid(v) => PropValue::Guid(v),
+            PropValue::MultipleInteger32(v) => PropValue::MultipleInteger32(v),
+            PropValue::MultipleString(v) => PropValue::MultipleString(v),
+            PropValue::MultipleBinary(v) => PropValue::MultipleBinary(v),
+            PropValue::Object { nid, size } => PropValue::Object { nid, size },
         }
     }
 }

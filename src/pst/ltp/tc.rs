@@ -1,0 +1,630 @@
+//! [Table context](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/5e48be0d-a75a-4918-a277-50408ff96740)
+//! (MS-PST 2.3.4): a heap (`bClientSig` 0x7C) whose user root is the TCINFO; a BTH row index
+//! maps each row ID to its position in the row matrix, which lives on the heap while it fits one
+//! allocation and in a subnode otherwise.
+//!
+//! Row layout ([MS-PST 2.3.4.4.1](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/c48fa6b4-bfd4-49d7-80f8-8718bc4bcddc)):
+//! `PidTagLtpRowId` at 0 and `PidTagLtpRowVer` at 4 (existence bits 0 and 1), then the 8- and
+//! 4-byte cells (every HNID-valued type has a 4-byte cell), the 2-byte cells, the 1-byte cells,
+//! and the cell existence bitmap. Within each group cells follow the order the columns are
+//! given in, and so do their existence bits; the TCOLDESCs are sorted by tag. This reproduces
+//! the tables Outlook writes when given its column order.
+//!
+//! Allocation order, as Outlook's: row-index BTHHEADER (HID 0x20), TCINFO (0x40), row-index
+//! records, the row matrix when on the heap, then the cell values row by row.
+
+use std::borrow::Cow;
+
+use super::bth::{read_bth, reserve_bth_header, write_bth};
+use super::value::{
+    Storage, cell_size, decode_bytes, decode_inline, inline_value, load_hnid, storage, store_hnid,
+    value_bytes,
+};
+use super::{
+    ClientSig, Error, Heap, HeapBuilder, Hid, MAX_ALLOCATION, MAX_BLOCK, NodeBlocks,
+    PropTag, PropType, PropValue, SubnodeReader, SubnodeWriter, u16_at, u32_at,
+};
+use crate::pst::ndb::{Nid, NidType};
+
+/// The row ID column every table has: the RowID of the row (for a folder's contents, the
+/// message's NID).
+pub const PID_TAG_LTP_ROW_ID: PropTag = PropTag::new(0x67F2, PropType::Integer32);
+/// The row version column every table has.
+pub const PID_TAG_LTP_ROW_VER: PropTag = PropTag::new(0x67F3, PropType::Integer32);
+
+const TCINFO_TYPE: u8 = 0x7C;
+const TCINFO_FIXED_SIZE: usize = 22;
+const TCOLDESC_SIZE: usize = 8;
+/// `cCols` is a byte, and two columns are the row ID and version.
+const MAX_COLUMNS: usize = 255;
+
+/// A TCOLDESC (MS-PST 2.3.4.2): where a column's cell sits in a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColumnDesc {
+    pub tag: PropTag,
+    /// `ibData`: the cell's offset in the row.
+    pub offset: u16,
+    /// `cbData`: 1, 2, 4 or 8.
+    pub size: u8,
+    /// `iBit`: the cell's bit in the cell existence bitmap.
+    pub bit: u8,
+}
+
+/// A TCINFO (MS-PST 2.3.4.1): the row layout and where the row index and matrix are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TcInfo {
+    /// `rgib[TCI_4b]`: end of the 8- and 4-byte cells.
+    pub end_4b: u16,
+    /// `rgib[TCI_2b]`: end of the 2-byte cells.
+    pub end_2b: u16,
+    /// `rgib[TCI_1b]`: end of the 1-byte cells.
+    pub end_1b: u16,
+    /// `rgib[TCI_bm]`: end of the cell existence bitmap, the row size.
+    pub row_size: u16,
+    /// `hidRowIndex`: the row index BTHHEADER.
+    pub row_index: Hid,
+    /// `hnidRows`: the row matrix, a HID or a subnode NID; 0 without rows.
+    pub rows: u32,
+    /// `rgTCOLDESC`, sorted by tag, with the row ID and version columns.
+    pub columns: Vec<ColumnDesc>,
+}
+
+impl TcInfo {
+    /// The layout of a table with `columns` (besides row ID and version), in their order.
+    pub fn layout(columns: &[PropTag]) -> Result<TcInfo, Error> {
+        if columns.len() > MAX_COLUMNS - 2 {
+            return Err(Error::TooManyColumns {
+                count: columns.len(),
+            });
+        }
+        let mut ids: Vec<u16> = columns.iter().map(|tag| tag.id).collect();
+        ids.sort_unstable();
+        if let Some(pair) = ids.windows(2).find(|pair| pair[0] == pair[1]) {
+            let tag = columns.iter().find(|tag| tag.id == pair[0]).copied();
+            return Err(Error::DuplicateColumn {
+                tag: tag.unwrap_or(PID_TAG_LTP_ROW_ID),
+            });
+        }
+        let mut sizes = Vec::with_capacity(columns.len());
+        for tag in columns {
+            if tag.id == PID_TAG_LTP_ROW_ID.id || tag.id == PID_TAG_LTP_ROW_VER.id {
+                return Err(Error::ReservedColumn { tag: *tag });
+            }
+            let size = cell_size(tag.ty).ok_or(Error::UnwritableColumn {
+                tag: *tag,
+                ty: tag.ty,
+            })?;
+            sizes.push(size);
+        }
+
+        let mut descs = vec![
+            ColumnDesc {
+                tag: PID_TAG_LTP_ROW_ID,
+                offset: 0,
+                size: 4,
+                bit: 0,
+            },
+            ColumnDesc {
+                tag: PID_TAG_LTP_ROW_VER,
+                offset: 4,
+                size: 4,
+                bit: 1,
+            },
+        ];
+        let mut offset = 8u16;
+        let mut ends = [0u16; 3];
+        for (group, group_sizes) in [[4u8, 8], [2, 2], [1, 1]].iter().enumerate() {
+            for (i, (tag, size)) in columns.iter().zip(&sizes).enumerate() {
+                if group_sizes.contains(size) {
+                    descs.push(ColumnDesc {
+                        tag: *tag,
+                        offset,
+                        size: *size,
+                        bit: (i + 2) as u8,
+                    });
+                    offset += u16::from(*size);
+                }
+            }
+            ends[group] = offset;
+        }
+        descs.sort_by_key(|desc| desc.tag.value());
+        let ceb_size = (columns.len() + 2).div_ceil(8) as u16;
+        Ok(TcInfo {
+            end_4b: ends[0],
+            end_2b: ends[1],
+            end_1b: ends[2],
+            row_size: ends[2] + ceb_size,
+            row_index: Hid::NONE,
+            rows: 0,
+            columns: descs,
+        })
+    }
+
+    /// The TCINFO allocation.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(TCINFO_FIXED_SIZE + TCOLDESC_SIZE * self.columns.len());
+        bytes.push(TCINFO_TYPE);
+        bytes.push(self.columns.len() as u8);
+        for end in [self.end_4b, self.end_2b, self.end_1b, self.row_size] {
+            bytes.extend_from_slice(&end.to_le_bytes());
+        }
+        bytes.extend_from_slice(&self.row_index.0.to_le_bytes());
+        bytes.extend_from_slice(&self.rows.to_le_bytes());
+        bytes.extend_from_slice(&0u32.to_le_bytes()); // hidIndex, deprecated
+        for column in &self.columns {
+            bytes.extend_from_slice(&column.tag.value().to_le_bytes());
+            bytes.extend_from_slice(&column.offset.to_le_bytes());
+            bytes.push(column.size);
+            bytes.push(column.bit);
+        }
+        bytes
+    }
+
+    /// Reads and checks a TCINFO: the `rgib` group bounds, the row ID and version columns in
+    /// their places, TCOLDESCs sorted by tag with known types, cells of their type's size in
+    /// the right group at aligned, non-overlapping offsets, unique existence bits.
+    pub fn parse(bytes: &[u8]) -> Result<TcInfo, Error> {
+        const S: &str = "TCINFO";
+        if bytes.len() < TCINFO_FIXED_SIZE {
+            return Err(Error::Truncated {
+                structure: S,
+                offset: 0,
+                needed: TCINFO_FIXED_SIZE,
+                len: bytes.len(),
+            });
+        }
+        if bytes[0] != TCINFO_TYPE {
+            return Err(Error::invalid(S, "bType", bytes[0], "expected 0x7C"));
+        }
+        let count = usize::from(bytes[1]);
+        if bytes.len() != TCINFO_FIXED_SIZE + TCOLDESC_SIZE * count {
+            return Err(Error::invalid(
+                S,
+                "cCols",
+                bytes[1],
+                "the allocation is not 22 bytes plus 8 per column",
+            ));
+        }
+        let end_4b = u16_at(bytes, 2, S)?;
+        let end_2b = u16_at(bytes, 4, S)?;
+        let end_1b = u16_at(bytes, 6, S)?;
+        let row_size = u16_at(bytes, 8, S)?;
+        if end_4b % 4 != 0 || end_4b < 8 {
+            return Err(Error::invalid(S, "rgib[TCI_4b]", end_4b, "a multiple of 4, at least 8"));
+        }
+        if end_2b % 2 != 0 || end_2b < end_4b {
+            return Err(Error::invalid(S, "rgib[TCI_2b]", end_2b, "even, not before TCI_4b"));
+        }
+        if end_1b < end_2b {
+            return Err(Error::invalid(S, "rgib[TCI_1b]", end_1b, "not before TCI_2b"));
+        }
+        if usize::from(row_size) != usize::from(end_1b) + count.div_ceil(8) {
+            return Err(Error::invalid(
+                S,
+                "rgib[TCI_bm]",
+                row_size,
+                "the existence bitmap has one bit per column",
+            ));
+        }
+        let hid_index = u32_at(bytes, 18, S)?;
+        if hid_index != 0 {
+            return Err(Error::invalid(S, "hidIndex", hid_index, "deprecated, 0"));
+        }
+        let mut columns = Vec::with_capacity(count);
+        for i in 0..count {
+            let at = TCINFO_FIXED_SIZE + TCOLDESC_SIZE * i;
+            let value = u32_at(bytes, at, "TCOLDESC")?;
+            let tag = PropTag::from_value(value).filter(|tag| cell_size(tag.ty).is_some());
+            let Some(tag) = tag else {
+                return Err(Error::invalid("TCOLDESC", "tag", value, "not a type we write"));
+            };
+            columns.push(ColumnDesc {
+                tag,
+                offset: u16_at(bytes, at + 4, "TCOLDESC")?,
+                size: bytes[at + 6],
+                bit: bytes[at + 7],
+            });
+        }
+        let info = TcInfo {
+            end_4b,
+            end_2b,
+            end_1b,
+            row_size,
+            row_index: Hid(u32_at(bytes, 10, S)?),
+            rows: u32_at(bytes, 14, S)?,
+            columns,
+        };
+        info.check_columns()?;
+        Ok(info)
+    }
+
+    fn check_columns(&self) -> Result<(), Error> {
+        const S: &str = "TCOLDESC";
+        if self
+            .columns
+            .windows(2)
+            .any(|pair| pair[0].tag.value() >= pair[1].tag.value())
+        {
+            return Err(Error::invalid(S, "tag", 0u64, "TCOLDESCs must be sorted by tag, once each"));
+        }
+        for (tag, offset, bit) in [(PID_TAG_LTP_ROW_ID, 0, 0), (PID_TAG_LTP_ROW_VER, 4, 1)] {
+            let found = self.columns.iter().find(|c| c.tag == tag);
+            if found.map(|c| (c.offset, c.bit)) != Some((offset, bit)) {
+                return Err(Error::invalid(
+                    S,
+                    "PidTagLtpRowId/PidTagLtpRowVer",
+                    tag.value(),
+                    "missing or not at its fixed offset and bit",
+                ));
+            }
+        }
+        let mut bits = vec![false; self.columns.len()];
+        for column in &self.columns {
+            let size = cell_size(column.tag.ty).unwrap_or_default();
+            if column.size != size {
+                return Err(Error::invalid(S, "cbData", column.size, "wrong for the column's type"));
+            }
+            let (start, end) = (column.offset, column.offset.saturating_add(size.into()));
+            let placed = match size {
+                1 => start >= self.end_2b && end <= self.end_1b,
+                2 => start % 2 == 0 && start >= self.end_4b && end <= self.end_2b,
+                _ => start % 4 == 0 && end <= self.end_4b,
+            };
+            if !placed {
+                return Err(Error::invalid(
+                    S,
+                    "ibData",
+                    column.offset,
+                    "outside its size group or misaligned",
+                ));
+            }
+            match bits.get_mut(usize::from(column.bit)) {
+                Some(seen) if !*seen => *seen = true,
+                _ => {
+                    return Err(Error::invalid(
+                        S,
+                        "iBit",
+                        column.bit,
+                        "beyond the column count or used twice",
+                    ));
+                }
+            }
+        }
+        let mut cells: Vec<(u16, u16)> = self
+            .columns
+            .iter()
+            .map(|c| (c.offset, c.offset + u16::from(c.size)))
+            .collect();
+        cells.sort_unstable();
+        if let Some(pair) = cells.windows(2).find(|pair| pair[0].1 > pair[1].0) {
+            return Err(Error::invalid(S, "ibData", pair[1].0, "cells overlap"));
+        }
+        Ok(())
+    }
+
+    /// The columns other than row ID and version, in existence-bit order: the order they were
+    /// given in when the table was built.
+    fn data_columns(&self) -> Vec<ColumnDesc> {
+        let mut columns: Vec<ColumnDesc> =
+            self.columns.iter().filter(|c| c.bit >= 2).copied().collect();
+        columns.sort_by_key(|c| c.bit);
+        columns
+    }
+}
+
+/// One row of a table: its ID, its version, and a cell per column (`None` = no value).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableRow<'a> {
+    /// `dwRowID`: unique in the table, the key of the row index.
+    pub id: u32,
+    /// `PidTagLtpRowVer`.
+    pub version: u32,
+    pub cells: Vec<Option<PropValue<'a>>>,
+}
+
+/// A table read back: its columns (without row ID and version) in the order they were built
+/// with, and its rows in row-matrix order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub columns: Vec<PropTag>,
+    pub rows: Vec<TableRow<'static>>,
+}
+
+/// Builds the table context of `rows` over `columns` (row ID and version come from each row,
+/// not from the columns). Rows stay in the order given; the row index sorts them by ID.
+pub fn build_tc(
+    columns: &[PropTag],
+    rows: &[TableRow<'_>],
+    subnodes: &mut (impl SubnodeWriter + ?Sized),
+) -> Result<NodeBlocks, Error> {
+    let mut info = TcInfo::layout(columns)?;
+    let cells = info.data_columns();
+    for row in rows {
+        if row.cells.len() != columns.len() {
+            return Err(Error::CellCount {
+                row_id: row.id,
+                cells: row.cells.len(),
+                columns: columns.len(),
+            });
+        }
+        for (tag, cell) in columns.iter().zip(&row.cells) {
+            if let Some(value) = cell
+                && value.prop_type() != tag.ty
+            {
+                return Err(Error::CellType {
+                    row_id: row.id,
+                    tag: *tag,
+                    found: value.prop_type(),
+                });
+            }
+        }
+    }
+    let mut index: Vec<(u32, u32)> = rows
+        .iter()
+        .enumerate()
+        .map(|(position, row)| (row.id, position as u32))
+        .collect();
+    index.sort_unstable();
+    if let Some(pair) = index.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        return Err(Error::DuplicateRowId { row_id: pair[0].0 });
+    }
+
+    let row_size = usize::from(info.row_size);
+    let matrix_size = rows
+        .len()
+        .checked_mul(row_size)
+        .filter(|size| u32::try_from(*size).is_ok())
+        .ok_or(Error::TooManyRows { rows: rows.len() })?;
+
+    let mut heap = HeapBuilder::new(ClientSig::TableContext);
+    let row_index = reserve_bth_header(&mut heap)?;
+    let tcinfo = heap.reserve(TCINFO_FIXED_SIZE + TCOLDESC_SIZE * info.columns.len())?;
+    heap.set_user_root(tcinfo);
+    let records: Vec<u8> = index
+        .iter()
+        .flat_map(|(id, position)| id.to_le_bytes().into_iter().chain(position.to_le_bytes()))
+        .collect();
+    write_bth(&mut heap, row_index, 4, 4, &records)?;
+    let matrix_on_heap = match matrix_size {
+        0 => None,
+        1..=MAX_ALLOCATION => Some(heap.reserve(matrix_size)?),
+        _ => None,
+    };
+
+    let mut matrix = vec![0u8; matrix_size];
+    for (row, bytes) in rows.iter().zip(matrix.chunks_mut(row_size.max(1))) {
+        bytes[0..4].copy_from_slice(&row.id.to_le_bytes());
+        bytes[4..8].copy_from_slice(&row.version.to_le_bytes());
+        let ceb = usize::from(info.end_1b);
+        bytes[ceb] |= 0xC0;
+        for (desc, cell) in cells.iter().zip(&row.cells) {
+            let Some(value) = cell else { continue };
+            let at = usize::from(desc.offset);
+            let size = usize::from(desc.size);
+            let cell_bytes: Cow<'_, [u8]> = match storage(desc.tag.ty) {
+                Some(Storage::Inline(_)) => {
+                    let bits = inline_value(value).unwrap_or_default();
+                    Cow::Owned(bits.to_le_bytes()[..size].to_vec())
+                }
+                Some(Storage::Fixed8) => value_bytes(desc.tag, value)?,
+                Some(Storage::Hnid) | None => {
+                    let hnid = store_hnid(&mut heap, subnodes, desc.tag, value)?;
+                    Cow::Owned(hnid.to_le_bytes().to_vec())
+                }
+            };
+            bytes[at..at + size].copy_from_slice(&cell_bytes);
+            bytes[ceb + usize::from(desc.bit / 8)] |= 0x80 >> (desc.bit % 8);
+        }
+    }
+
+    info.row_index = row_index;
+    info.rows = match matrix_on_heap {
+        Some(hid) => {
+            if let Some(slot) = heap.allocation_mut(hid) {
+                slot.copy_from_slice(&matrix);
+            }
+            hid.0
+        }
+        None if matrix.is_empty() => 0,
+        None => {
+            let block_size = MAX_BLOCK / row_size * row_size;
+            subnodes.write_subnode(&matrix, block_size)?.0
+        }
+    };
+    if let Some(slot) = heap.allocation_mut(tcinfo) {
+        slot.copy_from_slice(&info.to_bytes());
+    }
+    Ok(heap.finish())
+}
+
+/// Reads a table context back and checks it: the heap, the TCINFO, a row index with one entry
+/// per row that leads to the row with that ID, the row matrix (whole rows, every block but the
+/// last holding `floor(8176 / rowSize)` rows, on the heap exactly when it fits one allocation),
+/// existence bits (row ID and version set, unused bits clear, absent cells zero) and every
+/// value.
+pub fn read_tc<B: AsRef<[u8]>>(
+    blocks: &[B],
+    subnodes: &mut (impl SubnodeReader + ?Sized),
+) -> Result<Table, Error> {
+    let heap = Heap::read(blocks)?;
+    if heap.client_sig() != ClientSig::TableContext {
+        return Err(Error::invalid(
+            "HNHDR",
+            "bClientSig",
+            heap.client_sig() as u8,
+            "a table context has 0x7C",
+        ));
+    }
+    let info = TcInfo::parse(heap.get(heap.user_root())?)?;
+    let (bth, index) = read_bth(&heap, info.row_index)?;
+    if (bth.key_size, bth.data_size) != (4, 4) {
+        return Err(Error::invalid(
+            "TC row index BTHHEADER",
+            "cbKey/cbEnt",
+            u64::from(bth.key_size) << 8 | u64::from(bth.data_size),
+            "a row index has cbKey 4 and cbEnt 4",
+        ));
+    }
+    let matrix = row_matrix(&heap, subnodes, &info)?;
+    let row_size = usize::from(info.row_size);
+    let row_count = matrix.len() / row_size;
+    if index.len() != row_count {
+        return Err(Error::invalid(
+            "TC row index",
+            "record count",
+            index.len() as u64,
+            "differs from the number of rows in the row matrix",
+        ));
+    }
+    for record in &index {
+        let id = u32_at(record, 0, "TCROWID")?;
+        let position = u32_at(record, 4, "TCROWID")? as usize;
+        let row_id = match matrix.get(position * row_size..) {
+            Some(row) if position < row_count => u32_at(row, 0, "TC row")?,
+            _ => {
+                return Err(Error::invalid(
+                    "TCROWID",
+                    "dwRowIndex",
+                    position as u64,
+                    "past the last row",
+                ));
+            }
+        };
+        if row_id != id {
+            return Err(Error::invalid(
+                "TCROWID",
+                "dwRowID",
+                id,
+                "the row it points at has another row ID",
+            ));
+        }
+    }
+
+    let columns = info.data_columns();
+    let mut rows = Vec::with_capacity(row_count);
+    for row in matrix.chunks(row_size) {
+        rows.push(read_row(&heap, subnodes, &info, &columns, row)?);
+    }
+    Ok(Table {
+        columns: columns.iter().map(|c| c.tag).collect(),
+        rows,
+    })
+}
+
+/// The row matrix bytes, with the checks on where and how they are stored.
+fn row_matrix<'h>(
+    heap: &Heap<'h>,
+    subnodes: &mut (impl SubnodeReader + ?Sized),
+    info: &TcInfo,
+) -> Result<Cow<'h, [u8]>, Error> {
+    const S: &str = "TC row matrix";
+    let row_size = usize::from(info.row_size);
+    if info.rows == 0 {
+        return Ok(Cow::Borrowed(&[]));
+    }
+    if Hid::is_hid(info.rows) {
+        let matrix = heap.get(Hid(info.rows))?;
+        if matrix.len() % row_size != 0 {
+            return Err(Error::invalid(S, "size", matrix.len() as u64, "not whole rows"));
+        }
+        return Ok(Cow::Borrowed(matrix));
+    }
+    let nid = Nid(info.rows);
+    if nid.nid_type() != Some(NidType::Ltp) {
+        return Err(Error::invalid(
+            "TCINFO",
+            "hnidRows",
+            info.rows,
+            "neither a HID nor a subnode of type 0x1F",
+        ));
+    }
+    let blocks = subnodes.read_subnode(nid)?;
+    let rows_per_block = MAX_BLOCK / row_size;
+    let last = blocks.len().saturating_sub(1);
+    for (i, block) in blocks.iter().enumerate() {
+        let rows = block.len() / row_size;
+        let whole = block.len() % row_size == 0;
+        let count_ok = if i == last {
+            (1..=rows_per_block).contains(&rows)
+        } else {
+            rows == rows_per_block
+        };
+        if !whole || !count_ok {
+            return Err(Error::invalid(
+                S,
+                "block size",
+                block.len() as u64,
+                "every block holds floor(8176 / rowSize) whole rows, the last one 1 or more",
+            ));
+        }
+    }
+    let matrix = blocks.concat();
+    if matrix.len() <= MAX_ALLOCATION {
+        return Err(Error::invalid(
+            S,
+            "size",
+            matrix.len() as u64,
+            "a row matrix of at most 3580 bytes belongs on the heap",
+        ));
+    }
+    Ok(Cow::Owned(matrix))
+}
+
+fn read_row(
+    heap: &Heap<'_>,
+    subnodes: &mut (impl SubnodeReader + ?Sized),
+    info: &TcInfo,
+    columns: &[ColumnDesc],
+    row: &[u8],
+) -> Result<TableRow<'static>, Error> {
+    const S: &str = "TC row";
+    let ceb = &row[usize::from(info.end_1b)..];
+    let is_set = |bit: u8| ceb.get(usize::from(bit / 8)).is_some_and(|b| b & (0x80 >> (bit % 8)) != 0);
+    let id = u32_at(row, 0, S)?;
+    if !is_set(0) || !is_set(1) {
+        return Err(Error::invalid(
+            S,
+            "rgbCEB",
+            id,
+            "the row ID and version bits must be set",
+        ));
+    }
+    let column_count = info.columns.len();
+    let unused = (column_count..ceb.len() * 8).any(|bit| is_set(bit as u8));
+    if unused {
+        return Err(Error::invalid(S, "rgbCEB", id, "bits past the last column must be 0"));
+    }
+    let mut cells = Vec::with_capacity(columns.len());
+    for column in columns {
+        let at = usize::from(column.offset);
+        let cell = &row[at..at + usize::from(column.size)];
+        if !is_set(column.bit) {
+            if cell.iter().any(|b| *b != 0) {
+                return Err(Error::invalid(
+                    S,
+                    "cell",
+                    column.tag.value(),
+                    "a cell without its existence bit must be zero",
+                ));
+            }
+            cells.push(None);
+            continue;
+        }
+        let mut bits = [0u8; 4];
+        bits[..cell.len().min(4)].copy_from_slice(&cell[..cell.len().min(4)]);
+        let bits = u32::from_le_bytes(bits);
+        let value = match storage(column.tag.ty) {
+            Some(Storage::Inline(_)) => decode_inline(column.tag.ty, bits, "TC cell")?,
+            Some(Storage::Fixed8) => decode_bytes(column.tag.ty, cell, "TC cell")?,
+            Some(Storage::Hnid) | None => {
+                load_hnid(heap, subnodes, column.tag.ty, bits, "TC cell value")?
+            }
+        };
+        cells.push(Some(value));
+    }
+    Ok(TableRow {
+        id,
+        version: u32_at(row, 4, S)?,
+        cells,
+    })
+}
