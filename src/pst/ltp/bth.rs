@@ -82,7 +82,9 @@ pub fn write_bth(
             record_size,
         });
     }
-    let keys = records.chunks(record_size).map(|record| &record[..key_size]);
+    let keys = records
+        .chunks(record_size)
+        .map(|record| &record[..key_size]);
     for (index, pair) in keys.clone().zip(keys.skip(1)).enumerate() {
         if compare_keys(pair.0, pair.1) != Ordering::Less {
             return Err(Error::BthKeyOrder { index: index + 1 });
@@ -171,7 +173,12 @@ pub fn read_bth<'a>(heap: &Heap<'a>, header: Hid) -> Result<(BthHeader, Vec<&'a 
         ));
     }
     if bytes[0] != BTH_TYPE {
-        return Err(Error::invalid("BTHHEADER", "bType", bytes[0], "expected 0xB5"));
+        return Err(Error::invalid(
+            "BTHHEADER",
+            "bType",
+            bytes[0],
+            "expected 0xB5",
+        ));
     }
     let (key_size, data_size) = (usize::from(bytes[1]), usize::from(bytes[2]));
     if check_sizes(key_size, data_size).is_err() {
@@ -216,7 +223,10 @@ pub fn read_bth<'a>(heap: &Heap<'a>, header: Hid) -> Result<(BthHeader, Vec<&'a 
             let entries = records_of(heap, hid, key_size + 4, "BTH intermediate level")?;
             check_first_key(first_key, entries[0], key_size)?;
             for entry in entries {
-                children.push((Some(&entry[..key_size]), Hid(u32_at(entry, key_size, "BTH")?)));
+                children.push((
+                    Some(&entry[..key_size]),
+                    Hid(u32_at(entry, key_size, "BTH")?),
+                ));
             }
         }
         nodes = children;
@@ -233,7 +243,9 @@ pub fn read_bth<'a>(heap: &Heap<'a>, header: Hid) -> Result<(BthHeader, Vec<&'a 
             return Err(Error::invalid(
                 "BTH record",
                 "key",
-                key.iter().rev().fold(0u64, |acc, b| acc << 8 | u64::from(*b)),
+                key.iter()
+                    .rev()
+                    .fold(0u64, |acc, b| acc << 8 | u64::from(*b)),
                 "keys must strictly increase",
             ));
         }
@@ -265,9 +277,168 @@ fn check_first_key(expected: Option<&[u8]>, record: &[u8], key_size: usize) -> R
         Some(key) if key != &record[..key_size] => Err(Error::invalid(
             "BTH intermediate record",
             "key",
-            key.iter().rev().fold(0u64, |acc, b| acc << 8 | u64::from(*b)),
+            key.iter()
+                .rev()
+                .fold(0u64, |acc, b| acc << 8 | u64::from(*b)),
             "differs from the first key of its child",
         )),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pst::ltp::ClientSig;
+    use crate::pst::ltp::testing::{hex, outlook_pst_accepts_bth_header, outlook_pst_accepts_heap};
+
+    fn records(keys: impl Iterator<Item = u32>) -> Vec<u8> {
+        keys.flat_map(|key| key.to_le_bytes().into_iter().chain((!key).to_le_bytes()))
+            .collect()
+    }
+
+    fn build_and_read(count: u32) -> (BthHeader, Vec<Vec<u8>>, Vec<u8>) {
+        let input = records((0..count).map(|i| i * 3 + 1));
+        let mut heap = HeapBuilder::new(ClientSig::Bth);
+        let header = build_bth(&mut heap, 4, 4, &input).unwrap();
+        heap.set_user_root(header);
+        let blocks = heap.finish();
+        outlook_pst_accepts_heap(&blocks.0);
+        let read = Heap::read(&blocks.0).unwrap();
+        outlook_pst_accepts_bth_header(read.get(header).unwrap());
+        let (bth, found) = read_bth(&read, header).unwrap();
+        let found = found.iter().map(|r| r.to_vec()).collect();
+        (bth, found, input)
+    }
+
+    #[test]
+    fn a_small_bth_is_a_header_and_one_leaf() {
+        let mut heap = HeapBuilder::new(ClientSig::Bth);
+        let header = build_bth(&mut heap, 4, 4, &records([5, 9].into_iter())).unwrap();
+        heap.set_user_root(header);
+        assert_eq!(
+            heap.finish().0[0],
+            hex("
+                0000: 24 00 EC B5 20 00 00 00 00 00 00 00 B5 04 04 00
+                0010: 40 00 00 00 05 00 00 00 FA FF FF FF 09 00 00 00
+                0020: F6 FF FF FF 02 00 00 00 0C 00 14 00 24 00
+            ")
+        );
+    }
+
+    #[test]
+    fn an_empty_bth_has_root_0() {
+        let (bth, found, _) = build_and_read(0);
+        assert_eq!((bth.levels, bth.root), (0, Hid::NONE));
+        assert!(found.is_empty());
+    }
+
+    #[test]
+    fn a_full_leaf_holds_447_records_of_8_bytes() {
+        let (bth, found, input) = build_and_read(447);
+        assert_eq!(bth.levels, 0);
+        assert_eq!(found.concat(), input);
+        let (bth, found, input) = build_and_read(448);
+        assert_eq!(bth.levels, 1);
+        assert_eq!(found.concat(), input);
+    }
+
+    #[test]
+    fn large_bths_grow_index_levels() {
+        // 447 × 447 = 199,809 records fit under one intermediate allocation; one more needs a
+        // second level above it.
+        let (bth, found, input) = build_and_read(447 * 447);
+        assert_eq!(bth.levels, 1);
+        assert_eq!(found.concat(), input);
+        let (bth, found, input) = build_and_read(447 * 447 + 1);
+        assert_eq!(bth.levels, 2);
+        assert_eq!(found.len(), 447 * 447 + 1);
+        assert_eq!(found.concat(), input);
+    }
+
+    #[test]
+    fn records_must_be_sorted_whole_and_of_valid_sizes() {
+        let mut heap = HeapBuilder::new(ClientSig::Bth);
+        let unsorted = records([2, 1].into_iter());
+        assert!(matches!(
+            build_bth(&mut heap, 4, 4, &unsorted),
+            Err(Error::BthKeyOrder { index: 1 })
+        ));
+        let repeated = records([2, 2].into_iter());
+        assert!(matches!(
+            build_bth(&mut heap, 4, 4, &repeated),
+            Err(Error::BthKeyOrder { index: 1 })
+        ));
+        assert!(matches!(
+            build_bth(&mut heap, 4, 4, &[0; 7]),
+            Err(Error::BthRecordBytes {
+                len: 7,
+                record_size: 8
+            })
+        ));
+        assert!(matches!(
+            build_bth(&mut heap, 3, 4, &[]),
+            Err(Error::BthRecordSize { key_size: 3, .. })
+        ));
+        assert!(matches!(
+            build_bth(&mut heap, 2, 33, &[]),
+            Err(Error::BthRecordSize { data_size: 33, .. })
+        ));
+        // Keys compare as little-endian numbers: 0x0100 comes after 0x00FF.
+        let keys = [0xFFu16, 0x100]
+            .iter()
+            .flat_map(|k| k.to_le_bytes())
+            .collect::<Vec<_>>();
+        build_bth(&mut heap, 2, 1, &[keys[0], keys[1], 0, keys[2], keys[3], 0]).unwrap();
+    }
+
+    #[test]
+    fn the_reader_checks_intermediate_keys_and_order() {
+        // Two leaves under a root whose second key is wrong.
+        let mut heap = HeapBuilder::new(ClientSig::Bth);
+        let header = reserve_bth_header(&mut heap).unwrap();
+        let leaf1 = heap.allocate(&records([1, 2].into_iter())).unwrap();
+        let leaf2 = heap.allocate(&records([5, 6].into_iter())).unwrap();
+        let mut root = Vec::new();
+        for (key, leaf) in [(1u32, leaf1), (4, leaf2)] {
+            root.extend_from_slice(&key.to_le_bytes());
+            root.extend_from_slice(&leaf.0.to_le_bytes());
+        }
+        let root = heap.allocate(&root).unwrap();
+        let bth = BthHeader {
+            key_size: 4,
+            data_size: 4,
+            levels: 1,
+            root,
+        };
+        set_bth_header(&mut heap, header, bth).unwrap();
+        let blocks = heap.finish();
+        let read = Heap::read(&blocks.0).unwrap();
+        match read_bth(&read, header) {
+            Err(Error::Invalid {
+                structure, value, ..
+            }) => {
+                assert_eq!((structure, value), ("BTH intermediate record", 4));
+            }
+            other => panic!("{other:?}"),
+        }
+
+        // Leaves out of order.
+        let mut heap = HeapBuilder::new(ClientSig::Bth);
+        let header = reserve_bth_header(&mut heap).unwrap();
+        let leaf = heap.allocate(&records([3, 2].into_iter())).unwrap();
+        let bth = BthHeader {
+            key_size: 4,
+            data_size: 4,
+            levels: 0,
+            root: leaf,
+        };
+        set_bth_header(&mut heap, header, bth).unwrap();
+        let blocks = heap.finish();
+        let read = Heap::read(&blocks.0).unwrap();
+        assert!(matches!(
+            read_bth(&read, header),
+            Err(Error::Invalid { field: "key", .. })
+        ));
     }
 }

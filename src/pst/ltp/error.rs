@@ -16,7 +16,9 @@ pub enum Error {
     HeapFull,
     #[error("HID {hid:#X} names no allocation of this heap")]
     NoSuchAllocation { hid: u32 },
-    #[error("BTH with cbKey {key_size} and cbEnt {data_size}: cbKey must be 2, 4, 8 or 16, cbEnt 1..=32")]
+    #[error(
+        "BTH with cbKey {key_size} and cbEnt {data_size}: cbKey must be 2, 4, 8 or 16, cbEnt 1..=32"
+    )]
     BthRecordSize { key_size: usize, data_size: usize },
     #[error("BTH records: {len} bytes is not a whole number of {record_size}-byte records")]
     BthRecordBytes { len: usize, record_size: usize },
@@ -32,7 +34,9 @@ pub enum Error {
     PropertyType { tag: PropTag, found: PropType },
     #[error("property {tag}: a {ty:?} value cannot be written (we write Unicode strings only)")]
     UnwritableType { tag: PropTag, ty: PropType },
-    #[error("property {tag}: its value of {size} bytes does not fit the 32-bit offsets of its format")]
+    #[error(
+        "property {tag}: its value of {size} bytes does not fit the 32-bit offsets of its format"
+    )]
     ValueTooLarge { tag: PropTag, size: usize },
     #[error("table with {count} columns: at most 253 besides PidTagLtpRowId and PidTagLtpRowVer")]
     TooManyColumns { count: usize },

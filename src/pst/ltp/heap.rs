@@ -362,7 +362,12 @@ impl<'a> Heap<'a> {
     /// The bytes of allocation `hid`.
     pub fn get(&self, hid: Hid) -> Result<&'a [u8], Error> {
         if !Hid::is_hid(hid.0) {
-            return Err(Error::invalid("HID", "hidType", hid.0 & 0x1F, "a HID has type 0"));
+            return Err(Error::invalid(
+                "HID",
+                "hidType",
+                hid.0 & 0x1F,
+                "a HID has type 0",
+            ));
         }
         let page = self
             .pages
@@ -374,7 +379,10 @@ impl<'a> Heap<'a> {
                 "the heap has no such page",
             ))?;
         let index = usize::from(hid.alloc_index());
-        match (page.offsets.get(index.wrapping_sub(1)), page.offsets.get(index)) {
+        match (
+            page.offsets.get(index.wrapping_sub(1)),
+            page.offsets.get(index),
+        ) {
             (Some(start), Some(end)) if index >= 1 => page
                 .bytes
                 .get(usize::from(*start)..usize::from(*end))
@@ -432,10 +440,20 @@ fn read_page(index: usize, bytes: &[u8]) -> Result<PageView<'_>, Error> {
     let count = u16_at(bytes, map_at, "HNPAGEMAP")?;
     let free = u16_at(bytes, map_at + 2, "HNPAGEMAP")?;
     if free != 0 {
-        return Err(Error::invalid("HNPAGEMAP", "cFree", free, "we never free, so it is 0"));
+        return Err(Error::invalid(
+            "HNPAGEMAP",
+            "cFree",
+            free,
+            "we never free, so it is 0",
+        ));
     }
     if usize::from(count) > MAX_ALLOCATIONS_PER_PAGE {
-        return Err(Error::invalid("HNPAGEMAP", "cAlloc", count, "at most 2047 per page"));
+        return Err(Error::invalid(
+            "HNPAGEMAP",
+            "cAlloc",
+            count,
+            "at most 2047 per page",
+        ));
     }
     let count = usize::from(count);
     if bytes.len() != page_len(map_at, count) {
@@ -481,7 +499,11 @@ fn read_page(index: usize, bytes: &[u8]) -> Result<PageView<'_>, Error> {
     Ok(PageView { bytes, offsets })
 }
 
-fn check_fill_levels(structure: &'static str, stored: &[u8], page_lens: &[usize]) -> Result<(), Error> {
+fn check_fill_levels(
+    structure: &'static str,
+    stored: &[u8],
+    page_lens: &[usize],
+) -> Result<(), Error> {
     let mut expected = vec![0u8; stored.len()];
     pack_fill_levels(page_lens, &mut expected);
     match stored.iter().zip(&expected).position(|(a, b)| a != b) {
@@ -528,7 +550,9 @@ mod tests {
         let mut heap = HeapBuilder::new(ClientSig::Reserved3);
         let root = heap.reserve(4).unwrap();
         let bth = build_bth(&mut heap, 16, 4, &[]).unwrap();
-        heap.allocation_mut(root).unwrap().copy_from_slice(&bth.0.to_le_bytes());
+        heap.allocation_mut(root)
+            .unwrap()
+            .copy_from_slice(&bth.0.to_le_bytes());
         heap.set_user_root(root);
         let blocks = heap.finish();
         assert_eq!(blocks.0, vec![outlook.clone()]);
@@ -537,7 +561,10 @@ mod tests {
         assert_eq!(read.client_sig(), ClientSig::Reserved3);
         assert_eq!(read.get(read.user_root()).unwrap(), &[0x40, 0, 0, 0]);
         let (header, records) = read_bth(&read, Hid(0x40)).unwrap();
-        assert_eq!((header.key_size, header.data_size, header.root), (16, 4, Hid::NONE));
+        assert_eq!(
+            (header.key_size, header.data_size, header.root),
+            (16, 4, Hid::NONE)
+        );
         assert!(records.is_empty());
         outlook_pst_accepts_heap(&blocks.0);
     }
@@ -560,7 +587,10 @@ mod tests {
     #[test]
     fn allocations_are_1_to_3580_bytes() {
         let mut heap = HeapBuilder::new(ClientSig::Bth);
-        assert!(matches!(heap.allocate(&[]), Err(Error::AllocationSize { size: 0 })));
+        assert!(matches!(
+            heap.allocate(&[]),
+            Err(Error::AllocationSize { size: 0 })
+        ));
         assert!(matches!(
             heap.allocate(&[0; 3581]),
             Err(Error::AllocationSize { size: 3581 })
@@ -600,7 +630,10 @@ mod tests {
         for bitmap_page in [8, 136] {
             let page = &blocks.0[bitmap_page];
             let ib_hnpm = usize::from(u16::from_le_bytes([page[0], page[1]]));
-            assert_eq!(u16::from_le_bytes([page[ib_hnpm + 4], page[ib_hnpm + 5]]), 66);
+            assert_eq!(
+                u16::from_le_bytes([page[ib_hnpm + 4], page[ib_hnpm + 5]]),
+                66
+            );
         }
         // Page 8 covers pages 8..=135 (128 entries); page 136 covers 136..=149.
         assert_eq!(&blocks.0[8][2..66], &[0x22; 64]);
@@ -670,9 +703,18 @@ mod tests {
             ("bSig", VALID.replace("10 00 EC BC", "10 00 ED BC")),
             ("bClientSig", VALID.replace("10 00 EC BC", "10 00 EC BD")),
             ("cFree", VALID.replace("01 00 00 00 0C", "01 00 01 00 0C")),
-            ("rgibAlloc[0]", VALID.replace("0C 00 10 00\n", "0D 00 10 00\n")),
-            ("rgbFillLevel", VALID.replace("20 00 00 00 00 00 00 00", "20 00 00 00 01 00 00 00")),
-            ("hidIndex", VALID.replace("10 00 EC BC 20", "10 00 EC BC 40")),
+            (
+                "rgibAlloc[0]",
+                VALID.replace("0C 00 10 00\n", "0D 00 10 00\n"),
+            ),
+            (
+                "rgbFillLevel",
+                VALID.replace("20 00 00 00 00 00 00 00", "20 00 00 00 01 00 00 00"),
+            ),
+            (
+                "hidIndex",
+                VALID.replace("10 00 EC BC 20", "10 00 EC BC 40"),
+            ),
         ];
         for (field, dump) in broken {
             match Heap::read(&one_page(&dump)) {

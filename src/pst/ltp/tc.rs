@@ -21,8 +21,8 @@ use super::value::{
     value_bytes,
 };
 use super::{
-    ClientSig, Error, Heap, HeapBuilder, Hid, MAX_ALLOCATION, MAX_BLOCK, NodeBlocks,
-    PropTag, PropType, PropValue, SubnodeReader, SubnodeWriter, u16_at, u32_at,
+    ClientSig, Error, Heap, HeapBuilder, Hid, MAX_ALLOCATION, MAX_BLOCK, NodeBlocks, PropTag,
+    PropType, PropValue, SubnodeReader, SubnodeWriter, u16_at, u32_at,
 };
 use crate::pst::ndb::{Nid, NidType};
 
@@ -190,13 +190,28 @@ impl TcInfo {
         let end_1b = u16_at(bytes, 6, S)?;
         let row_size = u16_at(bytes, 8, S)?;
         if end_4b % 4 != 0 || end_4b < 8 {
-            return Err(Error::invalid(S, "rgib[TCI_4b]", end_4b, "a multiple of 4, at least 8"));
+            return Err(Error::invalid(
+                S,
+                "rgib[TCI_4b]",
+                end_4b,
+                "a multiple of 4, at least 8",
+            ));
         }
         if end_2b % 2 != 0 || end_2b < end_4b {
-            return Err(Error::invalid(S, "rgib[TCI_2b]", end_2b, "even, not before TCI_4b"));
+            return Err(Error::invalid(
+                S,
+                "rgib[TCI_2b]",
+                end_2b,
+                "even, not before TCI_4b",
+            ));
         }
         if end_1b < end_2b {
-            return Err(Error::invalid(S, "rgib[TCI_1b]", end_1b, "not before TCI_2b"));
+            return Err(Error::invalid(
+                S,
+                "rgib[TCI_1b]",
+                end_1b,
+                "not before TCI_2b",
+            ));
         }
         if usize::from(row_size) != usize::from(end_1b) + count.div_ceil(8) {
             return Err(Error::invalid(
@@ -216,7 +231,12 @@ impl TcInfo {
             let value = u32_at(bytes, at, "TCOLDESC")?;
             let tag = PropTag::from_value(value).filter(|tag| cell_size(tag.ty).is_some());
             let Some(tag) = tag else {
-                return Err(Error::invalid("TCOLDESC", "tag", value, "not a type we write"));
+                return Err(Error::invalid(
+                    "TCOLDESC",
+                    "tag",
+                    value,
+                    "not a type we write",
+                ));
             };
             columns.push(ColumnDesc {
                 tag,
@@ -245,7 +265,12 @@ impl TcInfo {
             .windows(2)
             .any(|pair| pair[0].tag.value() >= pair[1].tag.value())
         {
-            return Err(Error::invalid(S, "tag", 0u64, "TCOLDESCs must be sorted by tag, once each"));
+            return Err(Error::invalid(
+                S,
+                "tag",
+                0u64,
+                "TCOLDESCs must be sorted by tag, once each",
+            ));
         }
         for (tag, offset, bit) in [(PID_TAG_LTP_ROW_ID, 0, 0), (PID_TAG_LTP_ROW_VER, 4, 1)] {
             let found = self.columns.iter().find(|c| c.tag == tag);
@@ -262,7 +287,12 @@ impl TcInfo {
         for column in &self.columns {
             let size = cell_size(column.tag.ty).unwrap_or_default();
             if column.size != size {
-                return Err(Error::invalid(S, "cbData", column.size, "wrong for the column's type"));
+                return Err(Error::invalid(
+                    S,
+                    "cbData",
+                    column.size,
+                    "wrong for the column's type",
+                ));
             }
             let (start, end) = (column.offset, column.offset.saturating_add(size.into()));
             let placed = match size {
@@ -305,8 +335,12 @@ impl TcInfo {
     /// The columns other than row ID and version, in existence-bit order: the order they were
     /// given in when the table was built.
     fn data_columns(&self) -> Vec<ColumnDesc> {
-        let mut columns: Vec<ColumnDesc> =
-            self.columns.iter().filter(|c| c.bit >= 2).copied().collect();
+        let mut columns: Vec<ColumnDesc> = self
+            .columns
+            .iter()
+            .filter(|c| c.bit >= 2)
+            .copied()
+            .collect();
         columns.sort_by_key(|c| c.bit);
         columns
     }
@@ -525,7 +559,12 @@ fn row_matrix<'h>(
     if Hid::is_hid(info.rows) {
         let matrix = heap.get(Hid(info.rows))?;
         if matrix.len() % row_size != 0 {
-            return Err(Error::invalid(S, "size", matrix.len() as u64, "not whole rows"));
+            return Err(Error::invalid(
+                S,
+                "size",
+                matrix.len() as u64,
+                "not whole rows",
+            ));
         }
         return Ok(Cow::Borrowed(matrix));
     }
@@ -579,7 +618,10 @@ fn read_row(
 ) -> Result<TableRow<'static>, Error> {
     const S: &str = "TC row";
     let ceb = &row[usize::from(info.end_1b)..];
-    let is_set = |bit: u8| ceb.get(usize::from(bit / 8)).is_some_and(|b| b & (0x80 >> (bit % 8)) != 0);
+    let is_set = |bit: u8| {
+        ceb.get(usize::from(bit / 8))
+            .is_some_and(|b| b & (0x80 >> (bit % 8)) != 0)
+    };
     let id = u32_at(row, 0, S)?;
     if !is_set(0) || !is_set(1) {
         return Err(Error::invalid(
@@ -592,7 +634,12 @@ fn read_row(
     let column_count = info.columns.len();
     let unused = (column_count..ceb.len() * 8).any(|bit| is_set(bit as u8));
     if unused {
-        return Err(Error::invalid(S, "rgbCEB", id, "bits past the last column must be 0"));
+        return Err(Error::invalid(
+            S,
+            "rgbCEB",
+            id,
+            "bits past the last column must be 0",
+        ));
     }
     let mut cells = Vec::with_capacity(columns.len());
     for column in columns {

@@ -52,7 +52,9 @@ pub(crate) fn hex(dump: &str) -> Vec<u8> {
 /// HNPAGEMAP (offsets, `cAlloc`, `cFree` equal to the empty allocations), the client signature
 /// and the fill levels.
 pub(crate) fn outlook_pst_accepts_heap(blocks: &[Vec<u8>]) {
-    use outlook_pst::ltp::heap::{HeapFillLevel, HeapNodePageAllocOffsets, HeapNodePageMap, HeapNodeType};
+    use outlook_pst::ltp::heap::{
+        HeapFillLevel, HeapNodePageAllocOffsets, HeapNodePageMap, HeapNodeType,
+    };
     let first = &blocks[0];
     HeapNodeType::try_from(first[3]).expect("bClientSig");
     assert_eq!(first[2], 0xEC);
@@ -65,7 +67,9 @@ pub(crate) fn outlook_pst_accepts_heap(blocks: &[Vec<u8>]) {
         let word = |at: usize| u16::from_le_bytes([block[at], block[at + 1]]);
         let count = word(ib_hnpm);
         let free = word(ib_hnpm + 2);
-        let offsets = (0..=usize::from(count)).map(|i| word(ib_hnpm + 4 + 2 * i)).collect();
+        let offsets = (0..=usize::from(count))
+            .map(|i| word(ib_hnpm + 4 + 2 * i))
+            .collect();
         HeapNodePageMap::new(count, free, HeapNodePageAllocOffsets::new(offsets))
             .expect("outlook-pst accepts the HNPAGEMAP");
     }

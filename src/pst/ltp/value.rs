@@ -70,7 +70,14 @@ pub(super) fn decode_inline(
         PropType::Boolean => match bits {
             0 => PropValue::Boolean(false),
             1 => PropValue::Boolean(true),
-            _ => return Err(Error::invalid(structure, "Boolean value", bits, "must be 0 or 1")),
+            _ => {
+                return Err(Error::invalid(
+                    structure,
+                    "Boolean value",
+                    bits,
+                    "must be 0 or 1",
+                ));
+            }
         },
         PropType::Integer16 if bits <= 0xFFFF => PropValue::Integer16(bits as u16 as i16),
         PropType::Integer16 => {
@@ -97,7 +104,10 @@ pub(super) fn decode_inline(
 
 /// The bytes a value stored through an HNID (or in an 8-byte cell) is made of. Empty for an
 /// empty string, binary or fixed-size list: those are HNID 0.
-pub(super) fn value_bytes<'v>(tag: PropTag, value: &'v PropValue<'_>) -> Result<Cow<'v, [u8]>, Error> {
+pub(super) fn value_bytes<'v>(
+    tag: PropTag,
+    value: &'v PropValue<'_>,
+) -> Result<Cow<'v, [u8]>, Error> {
     Ok(match value {
         PropValue::Integer64(v) | PropValue::Currency(v) => Cow::Owned(v.to_le_bytes().to_vec()),
         PropValue::Floating64(v) | PropValue::FloatingTime(v) => {
