@@ -83,3 +83,41 @@ pub(crate) fn outlook_pst_accepts_bth_header(bytes: &[u8]) {
     HeapTreeHeader::new(bytes[1], bytes[2], bytes[3], HeapId::from(root))
         .expect("outlook-pst accepts the BTHHEADER");
 }
+
+/// Checks a TCINFO with `outlook-pst`'s rules for one (group bounds, row ID and version
+/// columns, offsets and sizes per type).
+pub(crate) fn outlook_pst_accepts_tcinfo(bytes: &[u8]) {
+    use outlook_pst::ltp::heap::HeapId;
+    use outlook_pst::ltp::prop_type::PropertyType;
+    use outlook_pst::ltp::table_context::{TableColumnDescriptor, TableContextInfo};
+    use outlook_pst::ndb::node_id::NodeId;
+    let word = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
+    let dword =
+        |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    assert_eq!(bytes[0], 0x7C);
+    let columns = (0..usize::from(bytes[1]))
+        .map(|i| {
+            let at = 22 + 8 * i;
+            let tag = dword(at);
+            let ty = PropertyType::try_from(tag as u16).expect("column type");
+            TableColumnDescriptor::new(
+                ty,
+                (tag >> 16) as u16,
+                word(at + 4),
+                bytes[at + 6],
+                bytes[at + 7],
+            )
+        })
+        .collect();
+    let rows = dword(14);
+    TableContextInfo::new(
+        word(2),
+        word(4),
+        word(6),
+        word(8),
+        HeapId::from(dword(10)),
+        (rows != 0).then(|| NodeId::from(rows)),
+        columns,
+    )
+    .expect("outlook-pst accepts the TCINFO");
+}
