@@ -76,7 +76,7 @@ pub fn write_bth(
 ) -> Result<BthHeader, Error> {
     let (key_byte, data_byte) = check_sizes(key_size, data_size)?;
     let record_size = key_size + data_size;
-    if records.len() % record_size != 0 {
+    if !records.len().is_multiple_of(record_size) {
         return Err(Error::BthRecordBytes {
             len: records.len(),
             record_size,

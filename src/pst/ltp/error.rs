@@ -1,4 +1,5 @@
-//! Errors of the LTP layer: input the builders refuse, and structure the readers find broken.
+//! Errors of the [LTP layer](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/4c24c7d2-5c5a-4b99-88b2-f4b84cc293ae)
+//! (MS-PST 2.3): input the builders refuse, and structure the readers find broken.
 
 use crate::pst::ndb::{self, Nid};
 
@@ -32,8 +33,6 @@ pub enum Error {
     DuplicateProperty { id: u16 },
     #[error("property {tag}: the value is of type {found:?}")]
     PropertyType { tag: PropTag, found: PropType },
-    #[error("property {tag}: a {ty:?} value cannot be written (we write Unicode strings only)")]
-    UnwritableType { tag: PropTag, ty: PropType },
     #[error(
         "property {tag}: its value of {size} bytes does not fit the 32-bit offsets of its format"
     )]

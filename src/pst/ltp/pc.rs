@@ -56,12 +56,8 @@ pub fn build_pc(
         }
         let stored = match storage(tag.ty) {
             Some(Storage::Inline(_)) => inline_value(value).unwrap_or_default(),
-            Some(Storage::Fixed8 | Storage::Hnid) => store_hnid(&mut heap, subnodes, *tag, value)?,
-            None => {
-                return Err(Error::UnwritableType {
-                    tag: *tag,
-                    ty: tag.ty,
-                });
+            Some(Storage::Fixed8 | Storage::Hnid) | None => {
+                store_hnid(&mut heap, subnodes, *tag, value)?
             }
         };
         hnids.push(stored);
@@ -328,14 +324,6 @@ mod tests {
                 tag(0x0002, PropType::Integer32),
                 PropValue::Integer32(-70000),
             ),
-            (
-                tag(0x0003, PropType::Floating32),
-                PropValue::Floating32(1.5),
-            ),
-            (
-                tag(0x0004, PropType::ErrorCode),
-                PropValue::ErrorCode(0x8004_010F),
-            ),
             (tag(0x0005, PropType::Boolean), PropValue::Boolean(true)),
             (
                 tag(0x0006, PropType::Integer64),
@@ -344,14 +332,6 @@ mod tests {
             (
                 tag(0x0007, PropType::Floating64),
                 PropValue::Floating64(-2.25),
-            ),
-            (
-                tag(0x0008, PropType::Currency),
-                PropValue::Currency(123_4567),
-            ),
-            (
-                tag(0x0009, PropType::FloatingTime),
-                PropValue::FloatingTime(45000.5),
             ),
             (
                 tag(0x000A, PropType::Time),
@@ -546,6 +526,26 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// Floating32, ErrorCode, Currency, FloatingTime and 8-bit strings have no [`PropValue`]:
+    /// we never write them, and the reader reports them.
+    #[test]
+    fn the_reader_reports_types_we_do_not_write() {
+        for ty in [0x0004u16, 0x000A, 0x0006, 0x0007, 0x001E, 0x0001] {
+            let mut record = 0x3001u16.to_le_bytes().to_vec();
+            record.extend_from_slice(&ty.to_le_bytes());
+            record.extend_from_slice(&[0; 4]);
+            let mut heap = HeapBuilder::new(ClientSig::PropertyContext);
+            let header = crate::pst::ltp::build_bth(&mut heap, 2, 6, &record).unwrap();
+            heap.set_user_root(header);
+            match read_pc(&heap.finish().0, &mut MemorySubnodes::default()) {
+                Err(Error::Invalid { field, value, .. }) => {
+                    assert_eq!((field, value), ("wPropType", u64::from(ty)));
+                }
+                other => panic!("type {ty:#06x}: {other:?}"),
+            }
+        }
     }
 
     #[test]

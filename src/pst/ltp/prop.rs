@@ -98,16 +98,9 @@ impl fmt::Display for PropTag {
 pub enum PropValue<'a> {
     Integer16(i16),
     Integer32(i32),
-    Floating32(f32),
-    /// An `SCODE`.
-    ErrorCode(u32),
     Boolean(bool),
     Integer64(i64),
     Floating64(f64),
-    /// A currency amount in units of 1/10,000.
-    Currency(i64),
-    /// An OLE date: days since 1899-12-30.
-    FloatingTime(f64),
     /// A FILETIME: 100-ns ticks since 1601-01-01 UTC.
     Time(u64),
     String(Cow<'a, str>),
@@ -132,13 +125,9 @@ impl PropValue<'_> {
         match self {
             PropValue::Integer16(_) => PropType::Integer16,
             PropValue::Integer32(_) => PropType::Integer32,
-            PropValue::Floating32(_) => PropType::Floating32,
-            PropValue::ErrorCode(_) => PropType::ErrorCode,
             PropValue::Boolean(_) => PropType::Boolean,
             PropValue::Integer64(_) => PropType::Integer64,
             PropValue::Floating64(_) => PropType::Floating64,
-            PropValue::Currency(_) => PropType::Currency,
-            PropValue::FloatingTime(_) => PropType::FloatingTime,
             PropValue::Time(_) => PropType::Time,
             PropValue::String(_) => PropType::String,
             PropValue::Binary(_) => PropType::Binary,
@@ -155,13 +144,9 @@ impl PropValue<'_> {
         match self {
             PropValue::Integer16(v) => PropValue::Integer16(v),
             PropValue::Integer32(v) => PropValue::Integer32(v),
-            PropValue::Floating32(v) => PropValue::Floating32(v),
-            PropValue::ErrorCode(v) => PropValue::ErrorCode(v),
             PropValue::Boolean(v) => PropValue::Boolean(v),
             PropValue::Integer64(v) => PropValue::Integer64(v),
             PropValue::Floating64(v) => PropValue::Floating64(v),
-            PropValue::Currency(v) => PropValue::Currency(v),
-            PropValue::FloatingTime(v) => PropValue::FloatingTime(v),
             PropValue::Time(v) => PropValue::Time(v),
             PropValue::String(v) => PropValue::String(Cow::Owned(v.into_owned())),
             PropValue::Binary(v) => PropValue::Binary(Cow::Owned(v.into_owned())),

@@ -393,6 +393,13 @@ pub fn build_tc(
             }
         }
     }
+    let row_size = usize::from(info.row_size);
+    let matrix_size = rows
+        .len()
+        .checked_mul(row_size)
+        .filter(|size| u32::try_from(*size).is_ok())
+        .ok_or(Error::TooManyRows { rows: rows.len() })?;
+    // (row ID, position in the matrix), sorted by row ID: the row index records.
     let mut index: Vec<(u32, u32)> = rows
         .iter()
         .enumerate()
@@ -403,13 +410,6 @@ pub fn build_tc(
         return Err(Error::DuplicateRowId { row_id: pair[0].0 });
     }
 
-    let row_size = usize::from(info.row_size);
-    let matrix_size = rows
-        .len()
-        .checked_mul(row_size)
-        .filter(|size| u32::try_from(*size).is_ok())
-        .ok_or(Error::TooManyRows { rows: rows.len() })?;
-
     let mut heap = HeapBuilder::new(ClientSig::TableContext);
     let row_index = reserve_bth_header(&mut heap)?;
     let tcinfo = heap.reserve(TCINFO_FIXED_SIZE + TCOLDESC_SIZE * info.columns.len())?;
@@ -419,14 +419,14 @@ pub fn build_tc(
         .flat_map(|(id, position)| id.to_le_bytes().into_iter().chain(position.to_le_bytes()))
         .collect();
     write_bth(&mut heap, row_index, 4, 4, &records)?;
-    let matrix_on_heap = match matrix_size {
-        0 => None,
-        1..=MAX_ALLOCATION => Some(heap.reserve(matrix_size)?),
-        _ => None,
+    let matrix_on_heap = if (1..=MAX_ALLOCATION).contains(&matrix_size) {
+        Some(heap.reserve(matrix_size)?)
+    } else {
+        None
     };
 
     let mut matrix = vec![0u8; matrix_size];
-    for (row, bytes) in rows.iter().zip(matrix.chunks_mut(row_size.max(1))) {
+    for (row, bytes) in rows.iter().zip(matrix.chunks_mut(row_size)) {
         bytes[0..4].copy_from_slice(&row.id.to_le_bytes());
         bytes[4..8].copy_from_slice(&row.version.to_le_bytes());
         let ceb = usize::from(info.end_1b);
@@ -880,9 +880,10 @@ mod tests {
                 string(subject),
                 int(i as i32),
                 Some(PropValue::Time(0x01D9_0000_0000_0000 + u64::from(i))),
-                (i % 3 != 0).then_some(PropValue::Integer32(1)),
-                Some(PropValue::Boolean(i % 2 == 0)),
-                (i % 5 == 0).then(|| PropValue::String(Cow::Owned(format!("to {i}")))),
+                (!i.is_multiple_of(3)).then_some(PropValue::Integer32(1)),
+                Some(PropValue::Boolean(i.is_multiple_of(2))),
+                i.is_multiple_of(5)
+                    .then(|| PropValue::String(Cow::Owned(format!("to {i}")))),
                 Some(PropValue::Binary(Cow::Owned(i.to_le_bytes().to_vec()))),
                 Some(PropValue::Integer16(i as i16)),
                 None,
@@ -1083,10 +1084,12 @@ mod tests {
             ),
             Err(Error::DuplicateColumn { .. })
         ));
-        assert!(matches!(
-            build_tc(&[tag(0x0037, PropType::String8)], &[], &mut subnodes),
-            Err(Error::UnwritableColumn { .. })
-        ));
+        for ty in [PropType::String8, PropType::Floating32, PropType::Currency] {
+            assert!(matches!(
+                build_tc(&[tag(0x0037, ty)], &[], &mut subnodes),
+                Err(Error::UnwritableColumn { .. })
+            ));
+        }
         let many: Vec<PropTag> = (0..254)
             .map(|i| tag(0x8000 + i, PropType::Integer32))
             .collect();

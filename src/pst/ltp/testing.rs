@@ -1,4 +1,6 @@
-//! Test helpers shared by the LTP tests: an in-memory subnode store that both writes and reads.
+//! Helpers for the tests of the [LTP layer](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/4c24c7d2-5c5a-4b99-88b2-f4b84cc293ae)
+//! (MS-PST 2.3): an in-memory subnode store that both writes and reads, hex dumps, and
+//! `outlook-pst`'s own checks applied to what we build.
 
 use std::collections::BTreeMap;
 

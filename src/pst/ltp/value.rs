@@ -24,18 +24,19 @@ pub(super) enum Storage {
     Hnid,
 }
 
-/// How values of `ty` are stored; `None` for types we never write.
+/// How values of `ty` are stored; `None` for the types [`PropValue`] cannot hold, which we
+/// never write (8-bit strings, Floating32, ErrorCode, Currency, FloatingTime).
 pub(super) fn storage(ty: PropType) -> Option<Storage> {
     use PropType::*;
     Some(match ty {
         Boolean => Storage::Inline(1),
         Integer16 => Storage::Inline(2),
-        Integer32 | Floating32 | ErrorCode => Storage::Inline(4),
-        Floating64 | Currency | FloatingTime | Integer64 | Time => Storage::Fixed8,
+        Integer32 => Storage::Inline(4),
+        Floating64 | Integer64 | Time => Storage::Fixed8,
         Object | Guid | String | Binary | MultipleInteger32 | MultipleString | MultipleBinary => {
             Storage::Hnid
         }
-        String8 => return None,
+        String8 | Floating32 | ErrorCode | Currency | FloatingTime => return None,
     })
 }
 
@@ -54,8 +55,6 @@ pub(super) fn inline_value(value: &PropValue<'_>) -> Option<u32> {
         PropValue::Boolean(v) => u32::from(*v),
         PropValue::Integer16(v) => u32::from(*v as u16),
         PropValue::Integer32(v) => *v as u32,
-        PropValue::Floating32(v) => v.to_bits(),
-        PropValue::ErrorCode(v) => *v,
         _ => return None,
     })
 }
@@ -89,8 +88,6 @@ pub(super) fn decode_inline(
             ));
         }
         PropType::Integer32 => PropValue::Integer32(bits as i32),
-        PropType::Floating32 => PropValue::Floating32(f32::from_bits(bits)),
-        PropType::ErrorCode => PropValue::ErrorCode(bits),
         _ => {
             return Err(Error::invalid(
                 structure,
@@ -109,10 +106,8 @@ pub(super) fn value_bytes<'v>(
     value: &'v PropValue<'_>,
 ) -> Result<Cow<'v, [u8]>, Error> {
     Ok(match value {
-        PropValue::Integer64(v) | PropValue::Currency(v) => Cow::Owned(v.to_le_bytes().to_vec()),
-        PropValue::Floating64(v) | PropValue::FloatingTime(v) => {
-            Cow::Owned(v.to_le_bytes().to_vec())
-        }
+        PropValue::Integer64(v) => Cow::Owned(v.to_le_bytes().to_vec()),
+        PropValue::Floating64(v) => Cow::Owned(v.to_le_bytes().to_vec()),
         PropValue::Time(v) => Cow::Owned(v.to_le_bytes().to_vec()),
         PropValue::Guid(v) => Cow::Borrowed(v.as_slice()),
         PropValue::Binary(v) => Cow::Borrowed(v.as_ref()),
@@ -130,11 +125,7 @@ pub(super) fn value_bytes<'v>(
             Cow::Owned(variable_list(tag, &items)?)
         }
         PropValue::MultipleBinary(values) => Cow::Owned(variable_list(tag, values)?),
-        PropValue::Boolean(_)
-        | PropValue::Integer16(_)
-        | PropValue::Integer32(_)
-        | PropValue::Floating32(_)
-        | PropValue::ErrorCode(_) => {
+        PropValue::Boolean(_) | PropValue::Integer16(_) | PropValue::Integer32(_) => {
             let bits = inline_value(value).unwrap_or_default();
             Cow::Owned(bits.to_le_bytes().to_vec())
         }
@@ -191,9 +182,7 @@ pub(super) fn decode_bytes(
     };
     Ok(match ty {
         PropType::Integer64 => PropValue::Integer64(i64::from_le_bytes(eight(fixed(8)?))),
-        PropType::Currency => PropValue::Currency(i64::from_le_bytes(eight(fixed(8)?))),
         PropType::Floating64 => PropValue::Floating64(f64::from_le_bytes(eight(fixed(8)?))),
-        PropType::FloatingTime => PropValue::FloatingTime(f64::from_le_bytes(eight(fixed(8)?))),
         PropType::Time => PropValue::Time(u64::from_le_bytes(eight(fixed(8)?))),
         PropType::Guid => {
             let mut guid = [0; 16];
@@ -210,7 +199,7 @@ pub(super) fn decode_bytes(
         PropType::Binary => PropValue::Binary(Cow::Owned(bytes.to_vec())),
         PropType::String => PropValue::String(Cow::Owned(from_utf16(bytes, structure)?)),
         PropType::MultipleInteger32 => {
-            if bytes.len() % 4 != 0 {
+            if !bytes.len().is_multiple_of(4) {
                 return Err(Error::invalid(
                     structure,
                     "value size",
@@ -242,19 +231,21 @@ pub(super) fn decode_bytes(
         | PropType::Integer32
         | PropType::Floating32
         | PropType::ErrorCode
+        | PropType::Currency
+        | PropType::FloatingTime
         | PropType::String8 => {
             return Err(Error::invalid(
                 structure,
                 "wPropType",
                 ty as u16,
-                "not a type stored through an HNID",
+                "not a type stored through an HNID by us",
             ));
         }
     })
 }
 
 fn from_utf16(bytes: &[u8], structure: &'static str) -> Result<String, Error> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(Error::invalid(
             structure,
             "string size",
