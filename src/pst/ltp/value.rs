@@ -132,6 +132,8 @@ pub(super) fn value_bytes<'v>(
     })
 }
 
+/// UTF-16LE without a terminator. A `str` cannot hold a lone surrogate, so the result is always
+/// well-formed UTF-16.
 fn utf16(s: &str) -> Vec<u8> {
     s.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
