@@ -196,6 +196,7 @@ mod tests {
             (tag(0x360A, PropType::Boolean), PropValue::Boolean(true)),
         ];
         let blocks = build(&props, &mut MemorySubnodes::default());
+        assert_eq!(blocks.total_size(), 62);
         assert_eq!(
             blocks.0,
             vec![hex("
