@@ -972,7 +972,7 @@ mod tests {
     }
 
     #[test]
-    fn tables_of_447_and_448_rows_have_one_and_two_index_levels() {
+    fn tables_of_447_rows_have_one_leaf_and_448_an_index_level() {
         let columns = contents_columns();
         let subjects: Vec<String> = (0..448).map(|i| format!("message {i}")).collect();
         let rows: Vec<TableRow<'_>> = subjects
