@@ -1,0 +1,365 @@
+//! One stored message ([`RawMessage`]) to the message a PST keeps ([`pst::Message`]): pure
+//! functions, no I/O. This is where charsets, broken headers and odd MIME are handled; every
+//! repair of malformed input leaves a warning that says what was done, and a message that cannot
+//! be read at all is still converted (its bytes attached), never dropped.
+//!
+//! MIME parsing is mail-parser's; before it sees the bytes, [`framing`] finds where the header
+//! ends, because a file without a header or with an unterminated one would otherwise lose text.
+
+mod duplicate;
+mod fields;
+mod framing;
+mod parts;
+mod text;
+
+use mail_parser::{Message as MimeMessage, MessageParser, MimeHeaders as _};
+
+pub use duplicate::{DuplicateKey, content_hash, duplicate_key};
+
+use self::fields::Fields;
+use self::framing::{Framing, Shape};
+use self::parts::Parts;
+use self::text::{quote, utf8_or_windows_1252};
+use crate::model::{MessageFlags, RawMessage};
+use crate::pst::{self, Attachment, AttachmentContent, FileTime};
+
+/// The subject of a message that could not be read at all.
+pub const UNPARSEABLE_SUBJECT: &str = "(unparseable message)";
+
+/// Header fields that are a mail client's private bookkeeping, not mail: Thunderbird's status
+/// bits and tags (the Thunderbird source turns them into flags and categories first).
+const BOOKKEEPING_FIELDS: [&str; 3] = ["X-Mozilla-Status", "X-Mozilla-Status2", "X-Mozilla-Keys"];
+
+/// A converted message and what the conversion had to repair.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Converted {
+    pub message: pst::Message,
+    /// What was repaired or assumed, one sentence each, for the job's report. Only the
+    /// conversion's own; the source's `RawMessage::warnings` are not repeated here.
+    pub warnings: Vec<String>,
+    /// True when the PST message is not a faithful copy: the message could not be read (its
+    /// bytes are attached instead), or an attachment too large for a PST was left out.
+    pub degraded: bool,
+}
+
+/// Converts one message. Never fails and never panics: what cannot be read is kept as an
+/// attachment and reported.
+pub fn convert(raw: &RawMessage) -> Converted {
+    convert_with(raw, &Limits::PST)
+}
+
+/// What a PST can hold, and how deep attached messages are followed.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    /// Attachments this large or larger are left out.
+    max_attachment_bytes: u64,
+    /// Messages attached deeper than this are kept as `.eml` files, not converted.
+    max_depth: usize,
+}
+
+impl Limits {
+    const PST: Limits = Limits {
+        // PST attachment sizes are 32-bit signed.
+        max_attachment_bytes: 2 * 1024 * 1024 * 1024,
+        max_depth: 16,
+    };
+}
+
+/// Problems met while converting one message.
+#[derive(Debug, Default)]
+struct Notes {
+    warnings: Vec<String>,
+    degraded: bool,
+}
+
+impl Notes {
+    fn warn(&mut self, warning: impl Into<String>) {
+        self.warnings.push(warning.into());
+    }
+
+    /// Takes in the notes of an attached message, each prefixed with where it was.
+    fn merge(&mut self, place: &str, inner: Notes) {
+        for warning in inner.warnings {
+            self.warnings.push(format!("{place}: {warning}"));
+        }
+        self.degraded |= inner.degraded;
+    }
+}
+
+fn convert_with(raw: &RawMessage, limits: &Limits) -> Converted {
+    let mut notes = Notes::default();
+    let mut message = match read_message(&raw.bytes, 0, limits, &mut notes) {
+        Ok(message) => message,
+        Err(why) => return unparseable(raw, &why, limits),
+    };
+    if let Some(received) = raw.received {
+        match FileTime::from_unix(received) {
+            Some(time) => message.delivery_time = Some(time),
+            None => notes.warn(format!(
+                "the store's received time {received} is out of range; not used"
+            )),
+        }
+    }
+    message.state = state_of(raw.flags);
+    message.categories = categories(&raw.keywords);
+    Converted {
+        message,
+        warnings: notes.warnings,
+        degraded: notes.degraded,
+    }
+}
+
+/// A message that could not be read: written anyway, with its bytes as an attachment.
+fn unparseable(raw: &RawMessage, why: &str, limits: &Limits) -> Converted {
+    let mut warnings = vec![format!(
+        "the message could not be read ({why}); its bytes are attached as message.eml"
+    )];
+    let mut attachments = Vec::new();
+    if (raw.bytes.len() as u64) < limits.max_attachment_bytes {
+        attachments.push(Attachment {
+            filename: Some("message.eml".to_owned()),
+            mime_type: Some("message/rfc822".to_owned()),
+            content_id: None,
+            content_location: None,
+            hidden: false,
+            content: AttachmentContent::Data(raw.bytes.clone()),
+        });
+    } else {
+        warnings.push(format!(
+            "its {} bytes are more than a PST attachment can hold; left out",
+            raw.bytes.len()
+        ));
+    }
+    Converted {
+        message: pst::Message {
+            subject: Some(UNPARSEABLE_SUBJECT.to_owned()),
+            delivery_time: raw.received.and_then(FileTime::from_unix),
+            state: state_of(raw.flags),
+            attachments,
+            categories: categories(&raw.keywords),
+            ..pst::Message::default()
+        },
+        warnings,
+        degraded: true,
+    }
+}
+
+/// Reads one message from its bytes (a stored message, or one attached to another). `Err`
+/// says why there is no message to read; nothing is noted then.
+fn read_message(
+    bytes: &[u8],
+    depth: usize,
+    limits: &Limits,
+    notes: &mut Notes,
+) -> Result<pst::Message, String> {
+    // mail-parser keeps offsets as u32.
+    if u32::try_from(bytes.len()).is_err() {
+        return Err(format!("{} bytes is too large to parse", bytes.len()));
+    }
+    let framing = Framing::of(bytes);
+    if framing.message.iter().all(u8::is_ascii_whitespace) {
+        return Err("it is empty".to_owned());
+    }
+    if framing.shape == Shape::NoHeader && looks_binary(framing.message) {
+        return Err("it has no header and is not text".to_owned());
+    }
+    let input = framing.parser_input();
+    let Some(parsed) = parse_guarded(&input) else {
+        return Err("the MIME parser found no message in it".to_owned());
+    };
+    let mut own = Notes::default();
+    note_framing(&framing, &mut own);
+    let message = message_of(&parsed, &framing, depth, limits, &mut own);
+    notes.warnings.append(&mut own.warnings);
+    notes.degraded |= own.degraded;
+    Ok(message)
+}
+
+/// Git's test for binary content: a NUL byte in the first 8000 bytes.
+fn looks_binary(bytes: &[u8]) -> bool {
+    bytes.iter().take(8000).any(|&b| b == 0)
+}
+
+fn note_framing(framing: &Framing<'_>, notes: &mut Notes) {
+    if framing.had_bom {
+        notes.warn("the message starts with a UTF-8 byte-order mark; it was left out");
+    }
+    if let Some(line) = framing.from_line {
+        notes.warn(format!(
+            "the message starts with an mbox separator line {}; it is not part of the message",
+            quote(line)
+        ));
+    }
+    match framing.shape {
+        Shape::Normal if framing.header.is_empty() => {
+            notes.warn("the message has no header: it starts with a blank line");
+        }
+        Shape::Normal => {}
+        Shape::NoHeader => {
+            notes.warn("the message has no header: its first line is not a header field, so all of it is taken as body");
+        }
+        Shape::Unterminated { .. } => {
+            notes.warn("the header is not ended by a blank line: it ends at the first line that is not a header field, and the rest is taken as body");
+        }
+    }
+    for (line, text) in &framing.stray_lines {
+        notes.warn(format!(
+            "header line {line} is not a header field and was skipped: {}",
+            quote(text)
+        ));
+    }
+}
+
+/// A parsed message as a PST message.
+fn message_of(
+    parsed: &MimeMessage<'_>,
+    framing: &Framing<'_>,
+    depth: usize,
+    limits: &Limits,
+    notes: &mut Notes,
+) -> pst::Message {
+    let Some(root) = parsed.parts.first() else {
+        return pst::Message::default();
+    };
+    let charset = declared_charset(parsed);
+    let fields = Fields {
+        headers: &root.headers,
+        raw: &parsed.raw_message,
+        charset,
+    };
+
+    let from = fields::mailbox(fields, mail_parser::HeaderName::From, notes);
+    let sender = fields::mailbox(fields, mail_parser::HeaderName::Sender, notes).filter(|s| {
+        from.as_ref()
+            .is_none_or(|f| !f.email.eq_ignore_ascii_case(&s.email))
+    });
+    let mut recipients = Vec::new();
+    for (name, kind) in [
+        (mail_parser::HeaderName::To, pst::RecipientKind::To),
+        (mail_parser::HeaderName::Cc, pst::RecipientKind::Cc),
+        (mail_parser::HeaderName::Bcc, pst::RecipientKind::Bcc),
+    ] {
+        for address in fields::recipients(fields, name, notes) {
+            recipients.push(pst::Recipient { kind, address });
+        }
+    }
+    let submit_time = fields::date(fields, notes);
+    let delivery_time = framing
+        .from_line
+        .and_then(fields::from_line_time)
+        .or_else(|| fields::received(fields))
+        .or(submit_time);
+
+    let parts = Parts::check(parsed, charset, notes);
+    let (body_text, body_html) = parts.bodies();
+    let attachments = parts.attachments(body_html.as_deref(), depth, limits, notes);
+
+    let header_block = parsed
+        .raw_message
+        .get(root.offset_header as usize..root.offset_body as usize)
+        .unwrap_or_default();
+
+    pst::Message {
+        subject: fields::subject(fields, notes),
+        from,
+        sender,
+        recipients,
+        submit_time,
+        delivery_time,
+        state: pst::MessageState::default(),
+        importance: fields::importance(fields),
+        internet_message_id: fields::message_id(fields, notes),
+        in_reply_to: fields::id_list(fields, mail_parser::HeaderName::InReplyTo),
+        references: fields::id_list(fields, mail_parser::HeaderName::References),
+        transport_headers: transport_headers(header_block),
+        body_text,
+        body_html,
+        attachments,
+        categories: Vec::new(),
+        conversation_index: fields::conversation_index(fields, notes),
+    }
+}
+
+/// The charset the message declares for its text: the top-level Content-Type's, else the
+/// first text body part's. Used to read header bytes that were sent without an encoding.
+fn declared_charset<'m>(parsed: &'m MimeMessage<'_>) -> Option<&'m str> {
+    let charset_of = |index: usize| {
+        parsed
+            .parts
+            .get(index)?
+            .content_type()?
+            .attribute("charset")
+    };
+    charset_of(0).or_else(|| {
+        parsed
+            .text_body
+            .iter()
+            .chain(&parsed.html_body)
+            .find_map(|&id| charset_of(id as usize))
+    })
+}
+
+/// The header block as Outlook keeps it (PidTagTransportMessageHeaders): the fields as
+/// received, CRLF line ends, without a mail client's bookkeeping fields or an mbox separator.
+/// Lines that are not UTF-8 are read as Windows-1252, which keeps every byte.
+fn transport_headers(block: &[u8]) -> Option<String> {
+    let mut text = String::new();
+    for (at, field) in framing::header_fields(block).into_iter().enumerate() {
+        let first_line = framing::trim_line_end(&field[..framing::line_end(field, 0)]);
+        if first_line.is_empty()
+            || (at == 0 && field.starts_with(b"From ") && !framing::is_field_line(first_line))
+        {
+            continue;
+        }
+        if let Some(name) = framing::field_name(field)
+            && BOOKKEEPING_FIELDS
+                .iter()
+                .any(|b| b.as_bytes().eq_ignore_ascii_case(name))
+        {
+            continue;
+        }
+        let mut start = 0;
+        while start < field.len() {
+            let end = framing::line_end(field, start);
+            text.push_str(&utf8_or_windows_1252(framing::trim_line_end(
+                &field[start..end],
+            )));
+            text.push_str("\r\n");
+            start = end;
+        }
+    }
+    (!text.is_empty()).then_some(text)
+}
+
+fn state_of(flags: MessageFlags) -> pst::MessageState {
+    pst::MessageState {
+        read: flags.read,
+        replied: flags.replied,
+        forwarded: flags.forwarded,
+        flagged: flags.flagged,
+        draft: flags.draft,
+    }
+}
+
+/// The user's tags as Outlook categories: trimmed, empty ones and repeats left out.
+fn categories(keywords: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for keyword in keywords {
+        let keyword = keyword.trim();
+        if !keyword.is_empty() && !out.iter().any(|k| k == keyword) {
+            out.push(keyword.to_owned());
+        }
+    }
+    out
+}
+
+/// mail-parser's parse. It promises never to panic, but it is given every byte anyone ever
+/// sent; a panic there must cost one message, not the job.
+fn parse_guarded(bytes: &[u8]) -> Option<MimeMessage<'_>> {
+    guarded(|| MessageParser::default().parse(bytes)).flatten()
+}
+
+/// Runs a parsing step of a dependency, turning a panic into `None`.
+fn guarded<T>(step: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).ok()
+}

@@ -1,0 +1,642 @@
+//! The MIME parts of a parsed message as a PST message keeps them: one plain and one HTML body,
+//! and attachments (files, and messages attached to messages).
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use mail_parser::decoders::html::{html_to_text, text_to_html};
+use mail_parser::parsers::MessageStream;
+use mail_parser::{
+    Encoding, HeaderName, HeaderValue, Message as MimeMessage, MessagePart, MimeHeaders as _,
+    PartType,
+};
+
+use super::fields::{Fields, has_encoded_word};
+use super::text::{clean_display, quote, to_crlf};
+use super::{Limits, Notes, guarded, parse_guarded};
+use crate::pst::{Attachment, AttachmentContent};
+
+/// A Content-Transfer-Encoding as it was meant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum TransferEncoding {
+    Base64,
+    QuotedPrintable,
+    /// 7bit, 8bit, binary, or no field at all: the bytes are the content.
+    Identity,
+    /// uuencode: no decoder here; the part keeps its encoded text.
+    Uuencode,
+    /// A value no standard knows (`7-bit`, `plain`, `text/html`): read as 8bit.
+    Unknown(String),
+}
+
+impl TransferEncoding {
+    /// Reads a Content-Transfer-Encoding value the way mail clients do: case-insensitive, the
+    /// first word only (`base64;` and `"base64"` occur in real mail).
+    fn of(value: &str) -> TransferEncoding {
+        let word = value
+            .split(|c: char| c == ';' || c.is_whitespace())
+            .find(|w| !w.is_empty())
+            .unwrap_or("")
+            .trim_matches('"')
+            .to_ascii_lowercase();
+        match word.as_str() {
+            "base64" => TransferEncoding::Base64,
+            "quoted-printable" => TransferEncoding::QuotedPrintable,
+            "" | "7bit" | "8bit" | "binary" => TransferEncoding::Identity,
+            "x-uuencode" | "uuencode" | "x-uue" => TransferEncoding::Uuencode,
+            _ => TransferEncoding::Unknown(word),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            TransferEncoding::Base64 => "base64",
+            TransferEncoding::QuotedPrintable => "quoted-printable",
+            TransferEncoding::Identity => "8bit",
+            TransferEncoding::Uuencode => "x-uuencode",
+            TransferEncoding::Unknown(word) => word,
+        }
+    }
+}
+
+/// The parts of one parsed message, with the ones mail-parser could not decode repaired.
+pub(super) struct Parts<'m, 'x> {
+    message: &'m MimeMessage<'x>,
+    charset: Option<&'m str>,
+    /// Parts decoded again because their transfer encoding was written in a form the parser
+    /// does not accept (e.g. `base64;`), by index.
+    repaired: Vec<(usize, MessagePart<'static>)>,
+}
+
+impl<'m, 'x> Parts<'m, 'x> {
+    /// Looks at every part once: reports broken or unknown transfer encodings and repairs the
+    /// parts whose encoding was only misspelt.
+    pub fn check(
+        message: &'m MimeMessage<'x>,
+        charset: Option<&'m str>,
+        notes: &mut Notes,
+    ) -> Parts<'m, 'x> {
+        let mut parts = Parts {
+            message,
+            charset,
+            repaired: Vec::new(),
+        };
+        for (index, part) in message.parts.iter().enumerate() {
+            if matches!(part.body, PartType::Multipart(_) | PartType::Message(_)) {
+                continue;
+            }
+            let body = parts.raw_body(part);
+            if body.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let encoding = part
+                .content_transfer_encoding()
+                .map_or(TransferEncoding::Identity, TransferEncoding::of);
+            let what = parts.describe(index, part);
+            let meant_encoded = matches!(
+                encoding,
+                TransferEncoding::Base64 | TransferEncoding::QuotedPrintable
+            );
+            if meant_encoded && part.encoding == Encoding::None && !part.is_encoding_problem {
+                let written = part.content_transfer_encoding().unwrap_or_default();
+                match parts.redecode(part, &encoding) {
+                    Some(repaired) => {
+                        notes.warn(format!(
+                            "{what}: Content-Transfer-Encoding {} read as {}",
+                            quote(written.as_bytes()),
+                            encoding.name()
+                        ));
+                        parts.repaired.push((index, repaired));
+                    }
+                    None => notes.warn(format!(
+                        "{what}: Content-Transfer-Encoding {} could not be decoded; kept as sent",
+                        quote(written.as_bytes())
+                    )),
+                }
+            } else if part.is_encoding_problem {
+                notes.warn(format!(
+                    "{what}: its {} encoding is broken; the part is kept as sent",
+                    encoding.name()
+                ));
+            } else if encoding == TransferEncoding::Uuencode {
+                notes.warn(format!(
+                    "{what}: uuencoded content is kept encoded, as sent"
+                ));
+            } else if let TransferEncoding::Unknown(word) = &encoding {
+                notes.warn(format!(
+                    "{what}: unknown Content-Transfer-Encoding {}; read as 8bit",
+                    quote(word.as_bytes())
+                ));
+            }
+        }
+        parts
+    }
+
+    /// A part by index, repaired if it had to be.
+    fn part(&self, index: usize) -> Option<&MessagePart<'_>> {
+        match self.repaired.iter().find(|(i, _)| *i == index) {
+            Some((_, part)) => Some(part),
+            None => self.message.parts.get(index),
+        }
+    }
+
+    /// The bytes of a part's body before transfer decoding.
+    fn raw_body(&self, part: &MessagePart<'_>) -> &'m [u8] {
+        let start = part.offset_body as usize;
+        let end = part.offset_end as usize;
+        self.message.raw_message.get(start..end).unwrap_or_default()
+    }
+
+    /// The raw value of a part's Content-Type field, for parsing its body again.
+    fn raw_content_type(&self, part: &MessagePart<'_>) -> Option<&'m [u8]> {
+        let header = part
+            .headers
+            .iter()
+            .rev()
+            .find(|h| h.name == HeaderName::ContentType)?;
+        let start = header.offset_start as usize;
+        let end = header.offset_end as usize;
+        self.message.raw_message.get(start..end)
+    }
+
+    /// Parses a part's body again under a clean Content-Transfer-Encoding field.
+    fn redecode(
+        &self,
+        part: &MessagePart<'_>,
+        encoding: &TransferEncoding,
+    ) -> Option<MessagePart<'static>> {
+        let content_type = self
+            .raw_content_type(part)
+            .unwrap_or(b" text/plain; charset=us-ascii\n");
+        decode_body(content_type, encoding, self.raw_body(part))
+    }
+
+    /// "MIME part 3 (image/png "logo.png")": how warnings name a part.
+    fn describe(&self, index: usize, part: &MessagePart<'_>) -> String {
+        match part.attachment_name() {
+            Some(name) => format!(
+                "MIME part {index} ({} {})",
+                mime_type(part),
+                quote(name.as_bytes())
+            ),
+            None => format!("MIME part {index} ({})", mime_type(part)),
+        }
+    }
+
+    /// The plain and the HTML body. A message with only HTML gets a plain body made from it;
+    /// a message with only plain text has no HTML body.
+    pub fn bodies(&self) -> (Option<String>, Option<String>) {
+        let text_ids = self.best_alternatives(&self.message.text_body);
+        let html_ids = self.best_alternatives(&self.message.html_body);
+
+        let has_html = html_ids
+            .iter()
+            .any(|&id| matches!(self.part(id).map(|p| &p.body), Some(PartType::Html(_))));
+        let html = has_html.then(|| {
+            join(
+                html_ids
+                    .iter()
+                    .filter_map(|&id| match &self.part(id)?.body {
+                        PartType::Html(html) => Some(Cow::Borrowed(html.as_ref())),
+                        PartType::Text(text) => Some(Cow::Owned(text_to_html(text))),
+                        _ => None,
+                    }),
+            )
+        });
+
+        let text = join(
+            text_ids
+                .iter()
+                .filter_map(|&id| match &self.part(id)?.body {
+                    PartType::Text(text) => Some(Cow::Borrowed(text.as_ref())),
+                    PartType::Html(html) => guarded(|| html_to_text(html)).map(Cow::Owned),
+                    _ => None,
+                }),
+        );
+        let text = match (text.is_empty(), &html) {
+            (true, Some(html)) => guarded(|| html_to_text(html)).unwrap_or_default(),
+            _ => text,
+        };
+        let nonempty = |s: String| (!s.trim().is_empty()).then(|| to_crlf(&s));
+        (nonempty(text), html.and_then(nonempty))
+    }
+
+    /// Body part ids with redundant alternatives left out: of several parts of the same kind
+    /// in one multipart/alternative, the last is the sender's preferred one (RFC 2046 5.1.4).
+    fn best_alternatives(&self, ids: &[u32]) -> Vec<usize> {
+        let parent_of = |id: usize| {
+            self.message.parts.iter().position(|p| match &p.body {
+                PartType::Multipart(children) => children.iter().any(|&c| c as usize == id),
+                _ => false,
+            })
+        };
+        let is_alternative = |parent: usize| {
+            self.message.parts.get(parent).is_some_and(|p| {
+                p.content_type().is_some_and(|ct| {
+                    ct.subtype()
+                        .is_some_and(|s| s.eq_ignore_ascii_case("alternative"))
+                })
+            })
+        };
+        let kind = |id: usize| self.part(id).map(|p| std::mem::discriminant(&p.body));
+        let ids: Vec<usize> = ids.iter().map(|&id| id as usize).collect();
+        ids.iter()
+            .enumerate()
+            .filter(|&(at, &id)| {
+                let Some(parent) = parent_of(id).filter(|&p| is_alternative(p)) else {
+                    return true;
+                };
+                // Keep it unless a later body part of the same kind shares the alternative.
+                !ids[at + 1..]
+                    .iter()
+                    .any(|&later| parent_of(later) == Some(parent) && kind(later) == kind(id))
+            })
+            .map(|(_, &id)| id)
+            .collect()
+    }
+
+    /// The attachments, in the order of the message. `html` is the HTML body, to tell which
+    /// inline parts it shows.
+    pub fn attachments(
+        &self,
+        html: Option<&str>,
+        depth: usize,
+        limits: &Limits,
+        notes: &mut Notes,
+    ) -> Vec<Attachment> {
+        let references = References::of(html.unwrap_or(""));
+        let mut out = Vec::new();
+        for &id in &self.message.attachments {
+            let index = id as usize;
+            let Some(part) = self.part(index) else {
+                continue;
+            };
+            if let Some(attachment) =
+                self.attachment(index, part, &references, depth, limits, notes)
+            {
+                out.push(attachment);
+            }
+        }
+        out
+    }
+
+    fn attachment(
+        &self,
+        index: usize,
+        part: &MessagePart<'_>,
+        references: &References,
+        depth: usize,
+        limits: &Limits,
+        notes: &mut Notes,
+    ) -> Option<Attachment> {
+        let mime = mime_type(part);
+        let filename = self.filename(part, notes);
+        let content_id = part
+            .content_id()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned);
+        let content_location = part.content_location().and_then(clean_display);
+        let is_message = mime == "message/rfc822" || mime == "message/global";
+
+        let content = match &part.body {
+            PartType::Multipart(_) => return None,
+            PartType::Message(nested) => {
+                self.embedded(nested.raw_message(), index, part, depth, limits, notes)
+            }
+            PartType::Binary(bytes) | PartType::InlineBinary(bytes) if is_message => {
+                self.embedded(bytes, index, part, depth, limits, notes)
+            }
+            PartType::Text(_) | PartType::Html(_) if is_message => {
+                self.embedded(self.raw_body(part), index, part, depth, limits, notes)
+            }
+            PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
+                AttachmentContent::Data(bytes.to_vec())
+            }
+            PartType::Text(_) | PartType::Html(_) => {
+                AttachmentContent::Data(self.text_part_bytes(index, part))
+            }
+        };
+
+        let size = match &content {
+            AttachmentContent::Data(bytes) => bytes.len() as u64,
+            AttachmentContent::Message(_) => self.raw_body(part).len() as u64,
+        };
+        if size >= limits.max_attachment_bytes {
+            notes.warn(format!(
+                "{}: {size} bytes is more than a PST attachment can hold; left out",
+                self.describe(index, part)
+            ));
+            notes.degraded = true;
+            return None;
+        }
+
+        let is_attachment_disposition = part
+            .content_disposition()
+            .is_some_and(|d| d.is_attachment());
+        let hidden = !is_attachment_disposition
+            && references.shows(content_id.as_deref(), content_location.as_deref());
+        let filename = filename.unwrap_or_else(|| default_filename(&mime).to_owned());
+        Some(Attachment {
+            filename: Some(filename),
+            mime_type: Some(mime),
+            content_id,
+            content_location,
+            hidden,
+            content,
+        })
+    }
+
+    /// A message attached to this one: converted like any message, or kept as an `.eml` file
+    /// when it cannot be read or is nested too deep.
+    fn embedded(
+        &self,
+        bytes: &[u8],
+        index: usize,
+        part: &MessagePart<'_>,
+        depth: usize,
+        limits: &Limits,
+        notes: &mut Notes,
+    ) -> AttachmentContent {
+        let what = self.describe(index, part);
+        if depth + 1 > limits.max_depth {
+            notes.warn(format!(
+                "{what}: messages nested more than {} deep are kept as .eml files",
+                limits.max_depth
+            ));
+            return AttachmentContent::Data(bytes.to_vec());
+        }
+        let mut inner = Notes::default();
+        match super::read_message(bytes, depth + 1, limits, &mut inner) {
+            Ok(mut message) => {
+                message.state.read = true;
+                notes.merge(&what, inner);
+                AttachmentContent::Message(Box::new(message))
+            }
+            Err(why) => {
+                notes.warn(format!(
+                    "{what}: the attached message could not be read ({why}); kept as an .eml file"
+                ));
+                AttachmentContent::Data(bytes.to_vec())
+            }
+        }
+    }
+
+    /// The bytes of a text part that is an attachment: transfer-decoded but not converted from
+    /// its charset, so the file is what the sender attached.
+    fn text_part_bytes(&self, index: usize, part: &MessagePart<'_>) -> Vec<u8> {
+        let raw = self.raw_body(part);
+        let repaired = self.repaired.iter().any(|(i, _)| *i == index);
+        let encoding = part
+            .content_transfer_encoding()
+            .map_or(TransferEncoding::Identity, TransferEncoding::of);
+        let decoded = match encoding {
+            TransferEncoding::Base64 | TransferEncoding::QuotedPrintable
+                if !part.is_encoding_problem || repaired =>
+            {
+                decode_body(b" application/octet-stream\n", &encoding, raw).map(|p| match p.body {
+                    PartType::Binary(bytes) | PartType::InlineBinary(bytes) => bytes.into_owned(),
+                    _ => raw.to_vec(),
+                })
+            }
+            _ => None,
+        };
+        decoded.unwrap_or_else(|| raw.to_vec())
+    }
+
+    /// The file name the sender gave (Content-Disposition `filename`, else Content-Type
+    /// `name`), with RFC 2231 and encoded words decoded.
+    fn filename(&self, part: &MessagePart<'_>, notes: &mut Notes) -> Option<String> {
+        let fields = Fields {
+            headers: &part.headers,
+            raw: &self.message.raw_message,
+            charset: self.charset,
+        };
+        let mut attribute = |name: HeaderName<'static>, attribute: &str| -> Option<String> {
+            // mail-parser reads the last of repeated MIME fields; so do we.
+            let header = fields.all(name).last()?;
+            let value = fields.value(header, |s| s.parse_content_type(), notes);
+            match value {
+                HeaderValue::ContentType(ct) => ct.attribute(attribute).map(str::to_owned),
+                _ => None,
+            }
+        };
+        let name = attribute(HeaderName::ContentDisposition, "filename")
+            .or_else(|| attribute(HeaderName::ContentType, "name"))?;
+        let name = if has_encoded_word(&name) {
+            // An encoded word inside a quoted parameter (not allowed, but common).
+            let mut bytes = name.clone().into_bytes();
+            bytes.push(b'\n');
+            match MessageStream::new(&bytes).parse_unstructured() {
+                HeaderValue::Text(decoded) => decoded.into_owned(),
+                _ => name,
+            }
+        } else {
+            name
+        };
+        clean_display(&name)
+    }
+}
+
+/// Parses a body again under the given Content-Type value and transfer encoding.
+fn decode_body(
+    content_type: &[u8],
+    encoding: &TransferEncoding,
+    body: &[u8],
+) -> Option<MessagePart<'static>> {
+    let mut input = Vec::with_capacity(body.len() + 100);
+    input.extend_from_slice(b"Content-Type:");
+    input.extend_from_slice(content_type);
+    if !content_type.ends_with(b"\n") {
+        input.push(b'\n');
+    }
+    input.extend_from_slice(b"Content-Transfer-Encoding: ");
+    input.extend_from_slice(encoding.name().as_bytes());
+    input.extend_from_slice(b"\n\n");
+    input.extend_from_slice(body);
+    let parsed = parse_guarded(&input)?;
+    let part = parsed.parts.into_iter().next()?;
+    (!part.is_encoding_problem).then(|| part.into_owned())
+}
+
+/// A part's MIME type, lower case. A part without one is text/plain (RFC 2045), or
+/// message/rfc822 inside a digest (RFC 2046 5.1.5), which the parser has already decided.
+pub(super) fn mime_type(part: &MessagePart<'_>) -> String {
+    match part.content_type() {
+        Some(ct) => {
+            let main = ct.ctype().trim().to_ascii_lowercase();
+            let sub = ct.subtype().map(|s| s.trim().to_ascii_lowercase());
+            match (main.as_str(), sub) {
+                (_, Some(sub)) if !sub.is_empty() && !main.is_empty() => format!("{main}/{sub}"),
+                ("text", _) => "text/plain".to_owned(),
+                ("message", _) => "message/rfc822".to_owned(),
+                _ => "application/octet-stream".to_owned(),
+            }
+        }
+        None if matches!(part.body, PartType::Message(_)) => "message/rfc822".to_owned(),
+        None => "text/plain".to_owned(),
+    }
+}
+
+/// A file name for a part that came without one, from its MIME type.
+fn default_filename(mime: &str) -> &'static str {
+    match mime {
+        "message/rfc822" | "message/global" => "message.eml",
+        "application/ms-tnef" | "application/vnd.ms-tnef" => "winmail.dat",
+        "application/pkcs7-signature" | "application/x-pkcs7-signature" => "smime.p7s",
+        "application/pkcs7-mime" | "application/x-pkcs7-mime" => "smime.p7m",
+        "application/pgp-signature" => "signature.asc",
+        "application/pgp-encrypted" => "pgp-encrypted.asc",
+        "application/pgp-keys" => "key.asc",
+        "text/calendar" => "invite.ics",
+        "text/vcard" | "text/x-vcard" | "text/directory" => "contact.vcf",
+        "text/html" => "attachment.html",
+        "text/rfc822-headers" | "text/plain" => "attachment.txt",
+        "message/delivery-status" | "message/global-delivery-status" => "delivery-status.txt",
+        "message/disposition-notification" => "disposition-notification.txt",
+        "image/png" => "attachment.png",
+        "image/jpeg" | "image/jpg" | "image/pjpeg" => "attachment.jpg",
+        "image/gif" => "attachment.gif",
+        "image/bmp" => "attachment.bmp",
+        "image/tiff" => "attachment.tif",
+        "image/webp" => "attachment.webp",
+        "image/svg+xml" => "attachment.svg",
+        "application/pdf" => "attachment.pdf",
+        "application/zip" => "attachment.zip",
+        "application/msword" => "attachment.doc",
+        "application/json" => "attachment.json",
+        "application/xml" | "text/xml" => "attachment.xml",
+        "audio/mpeg" => "attachment.mp3",
+        "video/mp4" => "attachment.mp4",
+        _ if mime.starts_with("text/") => "attachment.txt",
+        _ => "attachment",
+    }
+}
+
+/// What an HTML body refers to: `cid:` URLs and other URLs (for Content-Location).
+struct References<'h> {
+    html: &'h str,
+    /// Content ids the HTML shows, percent-decoded, lower case.
+    content_ids: BTreeSet<String>,
+}
+
+impl<'h> References<'h> {
+    fn of(html: &'h str) -> References<'h> {
+        let lower = html.to_ascii_lowercase();
+        let content_ids = lower
+            .match_indices("cid:")
+            .map(|(at, _)| {
+                let rest = &html[at + 4..];
+                let end = rest
+                    .find(|c: char| {
+                        c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '<' | '>' | ';')
+                    })
+                    .unwrap_or(rest.len());
+                percent_decode(&rest[..end]).to_ascii_lowercase()
+            })
+            .filter(|id| !id.is_empty())
+            .collect();
+        References { html, content_ids }
+    }
+
+    /// True when the HTML shows the part with this Content-ID or Content-Location.
+    fn shows(&self, content_id: Option<&str>, location: Option<&str>) -> bool {
+        if let Some(id) = content_id
+            && self.content_ids.contains(&id.to_ascii_lowercase())
+        {
+            return true;
+        }
+        let Some(location) = location else {
+            return false;
+        };
+        self.html.match_indices(location).any(|(at, _)| {
+            let before = self.html[..at].chars().next_back();
+            let after = self.html[at + location.len()..].chars().next();
+            matches!(before, Some('"' | '\'' | '=' | '('))
+                && matches!(after, None | Some('"' | '\'' | ')' | '>' | ' '))
+        })
+    }
+}
+
+/// `%XX` escapes decoded (cid: URLs are URL-encoded, RFC 2392); bad escapes kept as written.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[at], bytes.get(at + 1), bytes.get(at + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let value = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(u8::try_from(value).unwrap_or(b'?'));
+                at += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Body pieces joined, each starting on a new line.
+fn join<'a>(pieces: impl Iterator<Item = Cow<'a, str>>) -> String {
+    let mut out = String::new();
+    for piece in pieces {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&piece);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transfer_encodings_are_read_as_clients_read_them() {
+        assert_eq!(TransferEncoding::of("Base64"), TransferEncoding::Base64);
+        assert_eq!(TransferEncoding::of("base64;"), TransferEncoding::Base64);
+        assert_eq!(
+            TransferEncoding::of("\"quoted-printable\""),
+            TransferEncoding::QuotedPrintable
+        );
+        assert_eq!(TransferEncoding::of(" 7bit "), TransferEncoding::Identity);
+        assert_eq!(
+            TransferEncoding::of("x-uuencode"),
+            TransferEncoding::Uuencode
+        );
+        assert_eq!(
+            TransferEncoding::of("7-bit"),
+            TransferEncoding::Unknown("7-bit".to_owned())
+        );
+    }
+
+    #[test]
+    fn references_find_cid_urls_and_locations() {
+        let refs = References::of(
+            r#"<img src="cid:Part1.ABC@x"><img src='CID:a%25b@y'><a href="http://x/img.png">"#,
+        );
+        assert!(refs.shows(Some("part1.abc@x"), None));
+        assert!(refs.shows(Some("a%b@y"), None));
+        assert!(!refs.shows(Some("other@x"), None));
+        assert!(refs.shows(None, Some("http://x/img.png")));
+        assert!(!refs.shows(None, Some("img")));
+    }
+
+    #[test]
+    fn parts_without_a_name_get_one_from_their_type() {
+        assert_eq!(default_filename("image/png"), "attachment.png");
+        assert_eq!(default_filename("message/rfc822"), "message.eml");
+        assert_eq!(default_filename("text/x-unknown"), "attachment.txt");
+        assert_eq!(default_filename("application/x-unknown"), "attachment");
+    }
+
+    #[test]
+    fn percent_decoding_keeps_bad_escapes() {
+        assert_eq!(percent_decode("a%25b%zz%4"), "a%b%zz%4");
+    }
+}

@@ -1,0 +1,151 @@
+//! Turning bytes of unknown or undeclared charset into text, and the small text clean-ups every
+//! field needs.
+
+use std::borrow::Cow;
+
+use mail_parser::decoders::charsets::map::charset_decoder;
+
+/// Windows-1252 code points for bytes 0x80–0x9F. The five bytes the code page leaves undefined
+/// keep their Latin-1 (C1 control) code points, as browsers do, so every byte maps to a distinct
+/// character and nothing is lost.
+const WINDOWS_1252_HIGH: [char; 32] = [
+    '\u{20AC}', '\u{0081}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
+    '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{008D}', '\u{017D}', '\u{008F}',
+    '\u{0090}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
+    '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}', '\u{009D}', '\u{017E}', '\u{0178}',
+];
+
+/// Bytes as Windows-1252, the charset that undeclared 8-bit mail most often is. Every byte maps
+/// to its own character, so this never loses data.
+pub(super) fn windows_1252(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0x9F => WINDOWS_1252_HIGH[usize::from(b - 0x80)],
+            _ => char::from(b),
+        })
+        .collect()
+}
+
+/// Bytes as text: UTF-8 when they are valid UTF-8, else Windows-1252 (see [`windows_1252`]).
+pub(super) fn utf8_or_windows_1252(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => Cow::Owned(windows_1252(bytes)),
+    }
+}
+
+/// Bytes in a named charset. `None` when the charset is unknown; then the caller falls back.
+pub(super) fn decode_charset(bytes: &[u8], charset: &str) -> Option<String> {
+    let charset = charset.trim().trim_matches('"');
+    let decoder = charset_decoder(charset.as_bytes())?;
+    Some(decoder(bytes))
+}
+
+/// Undeclared 8-bit bytes as text: valid UTF-8 stays UTF-8 (RFC 6532 allows it), otherwise
+/// the charset the message declares for its text, otherwise Windows-1252. Returns the text and
+/// the name of the charset that was assumed, if any.
+pub(super) fn decode_undeclared<'a>(
+    bytes: &'a [u8],
+    declared: Option<&str>,
+) -> (Cow<'a, str>, Option<String>) {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return (Cow::Borrowed(text), None);
+    }
+    if let Some(charset) = declared
+        && let Some(text) = decode_charset(bytes, charset)
+    {
+        return (Cow::Owned(text), Some(charset.to_ascii_lowercase()));
+    }
+    (
+        Cow::Owned(windows_1252(bytes)),
+        Some("windows-1252".to_owned()),
+    )
+}
+
+/// Text with every line break as CRLF, the form Outlook keeps bodies and headers in. A lone CR
+/// is left alone.
+pub(super) fn to_crlf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 32);
+    let mut previous = '\0';
+    for c in text.chars() {
+        if c == '\n' && previous != '\r' {
+            out.push('\r');
+        }
+        out.push(c);
+        previous = c;
+    }
+    out
+}
+
+/// A short, printable quotation of some bytes for a warning.
+pub(super) fn quote(bytes: &[u8]) -> String {
+    const LIMIT: usize = 60;
+    let text = utf8_or_windows_1252(bytes);
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let clean = clean.trim();
+    match clean.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("\"{}…\"", &clean[..cut]),
+        None => format!("\"{clean}\""),
+    }
+}
+
+/// A display string with control characters removed and white space trimmed; `None` when
+/// nothing is left.
+pub(super) fn clean_display(text: &str) -> Option<String> {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let clean = clean.trim();
+    (!clean.is_empty()).then(|| clean.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_1252_maps_every_byte_to_a_distinct_character() {
+        let all: Vec<u8> = (0..=255).collect();
+        let text = windows_1252(&all);
+        let distinct: std::collections::BTreeSet<char> = text.chars().collect();
+        assert_eq!(distinct.len(), 256);
+        assert_eq!(
+            windows_1252(b"\x93Forma\xe7\xe3o\x94 \x80"),
+            "\u{201C}Formação\u{201D} €"
+        );
+    }
+
+    #[test]
+    fn undeclared_bytes_use_utf8_then_the_declared_charset_then_windows_1252() {
+        assert_eq!(
+            decode_undeclared("Säying".as_bytes(), Some("koi8-r")),
+            (Cow::Borrowed("Säying"), None)
+        );
+        let (text, assumed) = decode_undeclared(b"\xf0\xd2\xc9\xd7\xc5\xd4", Some("koi8-r"));
+        assert_eq!(
+            (text.as_ref(), assumed.as_deref()),
+            ("Привет", Some("koi8-r"))
+        );
+        let (text, assumed) = decode_undeclared(b"Ver\xe3o", Some("no-such-charset"));
+        assert_eq!(
+            (text.as_ref(), assumed.as_deref()),
+            ("Verão", Some("windows-1252"))
+        );
+    }
+
+    #[test]
+    fn line_breaks_become_crlf() {
+        assert_eq!(to_crlf("a\nb\r\nc\rd\n"), "a\r\nb\r\nc\rd\r\n");
+    }
+
+    #[test]
+    fn quotes_are_short_and_printable() {
+        assert_eq!(quote(b"a\tb\r\n"), "\"a b\"");
+        assert_eq!(quote(&[b'x'; 100]).chars().count(), 63);
+    }
+}
