@@ -73,8 +73,12 @@ struct Notes {
 }
 
 impl Notes {
+    /// Records a warning once (a part read twice, for both bodies, is reported once).
     fn warn(&mut self, warning: impl Into<String>) {
-        self.warnings.push(warning.into());
+        let warning = warning.into();
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
     }
 
     /// Takes in the notes of an attached message, each prefixed with where it was.
@@ -250,8 +254,9 @@ fn message_of(
         .or_else(|| fields::received(fields))
         .or(submit_time);
 
-    let parts = Parts::check(parsed, charset, notes);
-    let (body_text, body_html) = parts.bodies();
+    let parts = Parts::new(parsed, charset);
+    parts.check(notes);
+    let (body_text, body_html) = parts.bodies(notes);
     let attachments = parts.attachments(body_html.as_deref(), depth, limits, notes);
 
     let header_block = parsed

@@ -4,16 +4,18 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use mail_parser::decoders::html::{html_to_text, text_to_html};
 use mail_parser::parsers::MessageStream;
 use mail_parser::{
-    Encoding, HeaderName, HeaderValue, Message as MimeMessage, MessagePart, MimeHeaders as _,
-    PartType,
+    HeaderName, HeaderValue, Message as MimeMessage, MessagePart, MimeHeaders as _, PartType,
 };
 
 use super::fields::{Fields, has_encoded_word};
-use super::text::{clean_display, quote, to_crlf};
-use super::{Limits, Notes, guarded, parse_guarded};
+use super::text::{clean_display, decode_text, quote, to_crlf};
+use super::{Limits, Notes, guarded};
 use crate::pst::{Attachment, AttachmentContent};
 
 /// A Content-Transfer-Encoding as it was meant.
@@ -59,84 +61,62 @@ impl TransferEncoding {
     }
 }
 
-/// The parts of one parsed message, with the ones mail-parser could not decode repaired.
+/// The parts of one parsed message. mail-parser gives the structure and which parts are bodies
+/// and attachments; the bytes of each part are decoded here from its raw body, so that a
+/// misspelt transfer encoding is still decoded, a text attachment keeps its own bytes, and
+/// quoted-printable loses nothing (mail-parser drops the last bytes of a part that ends in a
+/// soft line break).
 pub(super) struct Parts<'m, 'x> {
     message: &'m MimeMessage<'x>,
     charset: Option<&'m str>,
-    /// Parts decoded again because their transfer encoding was written in a form the parser
-    /// does not accept (e.g. `base64;`), by index.
-    repaired: Vec<(usize, MessagePart<'static>)>,
 }
 
 impl<'m, 'x> Parts<'m, 'x> {
-    /// Looks at every part once: reports broken or unknown transfer encodings and repairs the
-    /// parts whose encoding was only misspelt.
-    pub fn check(
-        message: &'m MimeMessage<'x>,
-        charset: Option<&'m str>,
-        notes: &mut Notes,
-    ) -> Parts<'m, 'x> {
-        let mut parts = Parts {
-            message,
-            charset,
-            repaired: Vec::new(),
-        };
-        for (index, part) in message.parts.iter().enumerate() {
+    pub fn new(message: &'m MimeMessage<'x>, charset: Option<&'m str>) -> Parts<'m, 'x> {
+        Parts { message, charset }
+    }
+
+    /// Reports every part whose transfer encoding is broken, misspelt or unknown.
+    pub fn check(&self, notes: &mut Notes) {
+        for (index, part) in self.message.parts.iter().enumerate() {
             if matches!(part.body, PartType::Multipart(_) | PartType::Message(_)) {
                 continue;
             }
-            let body = parts.raw_body(part);
-            if body.iter().all(u8::is_ascii_whitespace) {
+            if self.raw_body(part).iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let encoding = part
-                .content_transfer_encoding()
-                .map_or(TransferEncoding::Identity, TransferEncoding::of);
-            let what = parts.describe(index, part);
-            let meant_encoded = matches!(
-                encoding,
-                TransferEncoding::Base64 | TransferEncoding::QuotedPrintable
-            );
-            if meant_encoded && part.encoding == Encoding::None && !part.is_encoding_problem {
-                let written = part.content_transfer_encoding().unwrap_or_default();
-                match parts.redecode(part, &encoding) {
-                    Some(repaired) => {
-                        notes.warn(format!(
-                            "{what}: Content-Transfer-Encoding {} read as {}",
-                            quote(written.as_bytes()),
-                            encoding.name()
-                        ));
-                        parts.repaired.push((index, repaired));
-                    }
-                    None => notes.warn(format!(
-                        "{what}: Content-Transfer-Encoding {} could not be decoded; kept as sent",
-                        quote(written.as_bytes())
-                    )),
-                }
-            } else if part.is_encoding_problem {
+            let what = self.describe(index, part);
+            let written = part.content_transfer_encoding().unwrap_or_default();
+            let encoding = TransferEncoding::of(written);
+            let (_, broken) = self.decoded(part);
+            if broken {
                 notes.warn(format!(
                     "{what}: its {} encoding is broken; the part is kept as sent",
                     encoding.name()
                 ));
-            } else if encoding == TransferEncoding::Uuencode {
-                notes.warn(format!(
-                    "{what}: uuencoded content is kept encoded, as sent"
-                ));
-            } else if let TransferEncoding::Unknown(word) = &encoding {
-                notes.warn(format!(
+                continue;
+            }
+            match &encoding {
+                TransferEncoding::Base64 | TransferEncoding::QuotedPrintable
+                    if !written.trim().eq_ignore_ascii_case(encoding.name()) =>
+                {
+                    notes.warn(format!(
+                        "{what}: Content-Transfer-Encoding {} read as {}",
+                        quote(written.as_bytes()),
+                        encoding.name()
+                    ));
+                }
+                TransferEncoding::Uuencode => {
+                    notes.warn(format!(
+                        "{what}: uuencoded content is kept encoded, as sent"
+                    ));
+                }
+                TransferEncoding::Unknown(word) => notes.warn(format!(
                     "{what}: unknown Content-Transfer-Encoding {}; read as 8bit",
                     quote(word.as_bytes())
-                ));
+                )),
+                _ => {}
             }
-        }
-        parts
-    }
-
-    /// A part by index, repaired if it had to be.
-    fn part(&self, index: usize) -> Option<&MessagePart<'_>> {
-        match self.repaired.iter().find(|(i, _)| *i == index) {
-            Some((_, part)) => Some(part),
-            None => self.message.parts.get(index),
         }
     }
 
@@ -147,28 +127,32 @@ impl<'m, 'x> Parts<'m, 'x> {
         self.message.raw_message.get(start..end).unwrap_or_default()
     }
 
-    /// The raw value of a part's Content-Type field, for parsing its body again.
-    fn raw_content_type(&self, part: &MessagePart<'_>) -> Option<&'m [u8]> {
-        let header = part
-            .headers
-            .iter()
-            .rev()
-            .find(|h| h.name == HeaderName::ContentType)?;
-        let start = header.offset_start as usize;
-        let end = header.offset_end as usize;
-        self.message.raw_message.get(start..end)
+    /// A leaf part's content, transfer-decoded, and whether the encoding was broken (then the
+    /// bytes are the raw body).
+    fn decoded<'p>(&'p self, part: &'p MessagePart<'_>) -> (Cow<'p, [u8]>, bool) {
+        let raw = self.raw_body(part);
+        let encoding = part
+            .content_transfer_encoding()
+            .map_or(TransferEncoding::Identity, TransferEncoding::of);
+        match encoding {
+            TransferEncoding::QuotedPrintable => (Cow::Owned(decode_quoted_printable(raw)), false),
+            TransferEncoding::Base64 => match decode_base64(raw) {
+                Some(bytes) => (Cow::Owned(bytes), false),
+                None => (Cow::Borrowed(raw), true),
+            },
+            _ => (Cow::Borrowed(raw), false),
+        }
     }
 
-    /// Parses a part's body again under a clean Content-Transfer-Encoding field.
-    fn redecode(
-        &self,
-        part: &MessagePart<'_>,
-        encoding: &TransferEncoding,
-    ) -> Option<MessagePart<'static>> {
-        let content_type = self
-            .raw_content_type(part)
-            .unwrap_or(b" text/plain; charset=us-ascii\n");
-        decode_body(content_type, encoding, self.raw_body(part))
+    /// A text part as text, in its declared charset (see [`decode_text`]).
+    fn text(&self, index: usize, part: &MessagePart<'_>, notes: &mut Notes) -> String {
+        let (bytes, _) = self.decoded(part);
+        let charset = part.content_type().and_then(|ct| ct.attribute("charset"));
+        let (text, warning) = decode_text(&bytes, charset);
+        if let Some(warning) = warning {
+            notes.warn(format!("{}: {warning}", self.describe(index, part)));
+        }
+        text
     }
 
     /// "MIME part 3 (image/png "logo.png")": how warnings name a part.
@@ -185,38 +169,70 @@ impl<'m, 'x> Parts<'m, 'x> {
 
     /// The plain and the HTML body. A message with only HTML gets a plain body made from it;
     /// a message with only plain text has no HTML body.
-    pub fn bodies(&self) -> (Option<String>, Option<String>) {
+    pub fn bodies(&self, notes: &mut Notes) -> (Option<String>, Option<String>) {
         let text_ids = self.best_alternatives(&self.message.text_body);
         let html_ids = self.best_alternatives(&self.message.html_body);
+        let part = |id: usize| self.message.parts.get(id);
 
         let has_html = html_ids
             .iter()
-            .any(|&id| matches!(self.part(id).map(|p| &p.body), Some(PartType::Html(_))));
-        let html = has_html.then(|| {
-            join(
-                html_ids
-                    .iter()
-                    .filter_map(|&id| match &self.part(id)?.body {
-                        PartType::Html(html) => Some(Cow::Borrowed(html.as_ref())),
-                        PartType::Text(text) => Some(Cow::Owned(text_to_html(text))),
-                        _ => None,
-                    }),
-            )
-        });
+            .any(|&id| matches!(part(id).map(|p| &p.body), Some(PartType::Html(_))));
+        let mut html = None;
+        if has_html {
+            let mut pieces = Vec::new();
+            for &id in &html_ids {
+                match part(id) {
+                    Some(
+                        p @ MessagePart {
+                            body: PartType::Html(_),
+                            ..
+                        },
+                    ) => {
+                        pieces.push(self.text(id, p, notes));
+                    }
+                    Some(
+                        p @ MessagePart {
+                            body: PartType::Text(_),
+                            ..
+                        },
+                    ) => {
+                        pieces.push(text_to_html(&self.text(id, p, notes)));
+                    }
+                    _ => {}
+                }
+            }
+            html = Some(join(pieces));
+        }
 
-        let text = join(
-            text_ids
-                .iter()
-                .filter_map(|&id| match &self.part(id)?.body {
-                    PartType::Text(text) => Some(Cow::Borrowed(text.as_ref())),
-                    PartType::Html(html) => guarded(|| html_to_text(html)).map(Cow::Owned),
-                    _ => None,
-                }),
-        );
-        let text = match (text.is_empty(), &html) {
-            (true, Some(html)) => guarded(|| html_to_text(html)).unwrap_or_default(),
-            _ => text,
-        };
+        let mut pieces = Vec::new();
+        for &id in &text_ids {
+            match part(id) {
+                Some(
+                    p @ MessagePart {
+                        body: PartType::Text(_),
+                        ..
+                    },
+                ) => {
+                    pieces.push(self.text(id, p, notes));
+                }
+                Some(
+                    p @ MessagePart {
+                        body: PartType::Html(_),
+                        ..
+                    },
+                ) => {
+                    let html = self.text(id, p, notes);
+                    pieces.push(guarded(|| html_to_text(&html)).unwrap_or_default());
+                }
+                _ => {}
+            }
+        }
+        let mut text = join(pieces);
+        if text.trim().is_empty()
+            && let Some(html) = &html
+        {
+            text = guarded(|| html_to_text(html)).unwrap_or_default();
+        }
         let nonempty = |s: String| (!s.trim().is_empty()).then(|| to_crlf(&s));
         (nonempty(text), html.and_then(nonempty))
     }
@@ -238,7 +254,12 @@ impl<'m, 'x> Parts<'m, 'x> {
                 })
             })
         };
-        let kind = |id: usize| self.part(id).map(|p| std::mem::discriminant(&p.body));
+        let kind = |id: usize| {
+            self.message
+                .parts
+                .get(id)
+                .map(|p| std::mem::discriminant(&p.body))
+        };
         let ids: Vec<usize> = ids.iter().map(|&id| id as usize).collect();
         ids.iter()
             .enumerate()
@@ -268,7 +289,7 @@ impl<'m, 'x> Parts<'m, 'x> {
         let mut out = Vec::new();
         for &id in &self.message.attachments {
             let index = id as usize;
-            let Some(part) = self.part(index) else {
+            let Some(part) = self.message.parts.get(index) else {
                 continue;
             };
             if let Some(attachment) =
@@ -304,18 +325,11 @@ impl<'m, 'x> Parts<'m, 'x> {
             PartType::Message(nested) => {
                 self.embedded(nested.raw_message(), index, part, depth, limits, notes)
             }
-            PartType::Binary(bytes) | PartType::InlineBinary(bytes) if is_message => {
-                self.embedded(bytes, index, part, depth, limits, notes)
+            _ if is_message => {
+                let (bytes, _) = self.decoded(part);
+                self.embedded(&bytes, index, part, depth, limits, notes)
             }
-            PartType::Text(_) | PartType::Html(_) if is_message => {
-                self.embedded(self.raw_body(part), index, part, depth, limits, notes)
-            }
-            PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
-                AttachmentContent::Data(bytes.to_vec())
-            }
-            PartType::Text(_) | PartType::Html(_) => {
-                AttachmentContent::Data(self.text_part_bytes(index, part))
-            }
+            _ => AttachmentContent::Data(self.decoded(part).0.into_owned()),
         };
 
         let size = match &content {
@@ -382,28 +396,6 @@ impl<'m, 'x> Parts<'m, 'x> {
         }
     }
 
-    /// The bytes of a text part that is an attachment: transfer-decoded but not converted from
-    /// its charset, so the file is what the sender attached.
-    fn text_part_bytes(&self, index: usize, part: &MessagePart<'_>) -> Vec<u8> {
-        let raw = self.raw_body(part);
-        let repaired = self.repaired.iter().any(|(i, _)| *i == index);
-        let encoding = part
-            .content_transfer_encoding()
-            .map_or(TransferEncoding::Identity, TransferEncoding::of);
-        let decoded = match encoding {
-            TransferEncoding::Base64 | TransferEncoding::QuotedPrintable
-                if !part.is_encoding_problem || repaired =>
-            {
-                decode_body(b" application/octet-stream\n", &encoding, raw).map(|p| match p.body {
-                    PartType::Binary(bytes) | PartType::InlineBinary(bytes) => bytes.into_owned(),
-                    _ => raw.to_vec(),
-                })
-            }
-            _ => None,
-        };
-        decoded.unwrap_or_else(|| raw.to_vec())
-    }
-
     /// The file name the sender gave (Content-Disposition `filename`, else Content-Type
     /// `name`), with RFC 2231 and encoded words decoded.
     fn filename(&self, part: &MessagePart<'_>, notes: &mut Notes) -> Option<String> {
@@ -438,25 +430,67 @@ impl<'m, 'x> Parts<'m, 'x> {
     }
 }
 
-/// Parses a body again under the given Content-Type value and transfer encoding.
-fn decode_body(
-    content_type: &[u8],
-    encoding: &TransferEncoding,
-    body: &[u8],
-) -> Option<MessagePart<'static>> {
-    let mut input = Vec::with_capacity(body.len() + 100);
-    input.extend_from_slice(b"Content-Type:");
-    input.extend_from_slice(content_type);
-    if !content_type.ends_with(b"\n") {
-        input.push(b'\n');
+/// Base64 in a MIME part (RFC 2045 6.8): line breaks and white space are skipped, and the data
+/// ends at the first `=`. `None` when other characters are mixed in or a character is left
+/// over: the part is then not base64 and is kept as sent.
+fn decode_base64(raw: &[u8]) -> Option<Vec<u8>> {
+    let engine = GeneralPurpose::new(
+        &alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let data = raw.split(|&b| b == b'=').next().unwrap_or_default();
+    let mut compact = Vec::with_capacity(data.len());
+    for &b in data {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' => compact.push(b),
+            _ if b.is_ascii_whitespace() => {}
+            _ => return None,
+        }
     }
-    input.extend_from_slice(b"Content-Transfer-Encoding: ");
-    input.extend_from_slice(encoding.name().as_bytes());
-    input.extend_from_slice(b"\n\n");
-    input.extend_from_slice(body);
-    let parsed = parse_guarded(&input)?;
-    let part = parsed.parts.into_iter().next()?;
-    (!part.is_encoding_problem).then(|| part.into_owned())
+    engine.decode(&compact).ok()
+}
+
+/// Quoted-printable (RFC 2045 6.7), read as leniently as mail clients do: trailing white space
+/// is transport padding, `=` at the end of a line joins it to the next, an `=` that starts no
+/// escape is itself, and a hard line break is CRLF (the canonical form).
+fn decode_quoted_printable(raw: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let mut out = Vec::with_capacity(raw.len());
+    let mut lines = raw.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        let end = line
+            .iter()
+            .rposition(|&b| !matches!(b, b' ' | b'\t' | b'\r'))
+            .map_or(0, |at| at + 1);
+        let line = &line[..end];
+        let (content, soft_break) = match line.strip_suffix(b"=") {
+            Some(content) => (content, true),
+            None => (line, false),
+        };
+        let mut at = 0;
+        while at < content.len() {
+            match (
+                content[at],
+                content.get(at + 1).copied().and_then(hex),
+                content.get(at + 2).copied().and_then(hex),
+            ) {
+                (b'=', Some(high), Some(low)) => {
+                    out.push(high << 4 | low);
+                    at += 3;
+                }
+                (b, _, _) => {
+                    out.push(b);
+                    at += 1;
+                }
+            }
+        }
+        if !soft_break && lines.peek().is_some() {
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    out
 }
 
 /// A part's MIME type, lower case. A part without one is text/plain (RFC 2045), or
@@ -581,7 +615,7 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// Body pieces joined, each starting on a new line.
-fn join<'a>(pieces: impl Iterator<Item = Cow<'a, str>>) -> String {
+fn join(pieces: Vec<String>) -> String {
     let mut out = String::new();
     for piece in pieces {
         if !out.is_empty() && !out.ends_with('\n') {
@@ -633,6 +667,29 @@ mod tests {
         assert_eq!(default_filename("message/rfc822"), "message.eml");
         assert_eq!(default_filename("text/x-unknown"), "attachment.txt");
         assert_eq!(default_filename("application/x-unknown"), "attachment");
+    }
+
+    #[test]
+    fn quoted_printable_keeps_the_bytes_before_a_final_soft_break() {
+        assert_eq!(decode_quoted_printable(b"abc=3D=\r\nw="), b"abc=w");
+        assert_eq!(decode_quoted_printable(b"a  \r\nb=20\nc"), b"a\r\nb \r\nc");
+        assert_eq!(decode_quoted_printable(b"=4=XY=e9\n"), b"=4=XY\xe9\r\n");
+        assert_eq!(decode_quoted_printable(b"x=\n =1B"), b"x \x1b");
+    }
+
+    #[test]
+    fn base64_skips_line_breaks_and_refuses_garbage() {
+        assert_eq!(
+            decode_base64(b"aGVs\r\nbG8=\r\n").as_deref(),
+            Some(&b"hello"[..])
+        );
+        assert_eq!(
+            decode_base64(b"aGk=\r\n ignored after the end").as_deref(),
+            Some(&b"hi"[..])
+        );
+        assert_eq!(decode_base64(b"aGk").as_deref(), Some(&b"hi"[..]));
+        assert_eq!(decode_base64(b"?garbage"), None);
+        assert_eq!(decode_base64(b"aGVsb"), None);
     }
 
     #[test]

@@ -63,6 +63,57 @@ pub(super) fn decode_undeclared<'a>(
     )
 }
 
+/// Text of a body or header in its declared charset, and a warning when the declared charset
+/// could not be taken at its word. Bytes the label does not fit are read as UTF-8 when they are
+/// valid UTF-8 (US-ASCII labels on UTF-8 text are common), else as Windows-1252, so no byte is
+/// lost.
+pub(super) fn decode_text(bytes: &[u8], declared: Option<&str>) -> (String, Option<String>) {
+    let label = declared
+        .map(|c| c.trim().trim_matches('"').trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty());
+    let utf8 = std::str::from_utf8(bytes).ok();
+    let fallback = |why: String| match utf8 {
+        Some(text) => (text.to_owned(), Some(format!("{why}; read as UTF-8"))),
+        None => (
+            windows_1252(bytes),
+            Some(format!("{why}; read as windows-1252")),
+        ),
+    };
+    let Some(label) = label else {
+        return match utf8 {
+            Some(text) => (text.to_owned(), None),
+            None => fallback("8-bit text without a charset".to_owned()),
+        };
+    };
+    let is_utf8_label = matches!(
+        label.as_str(),
+        "utf-8"
+            | "utf8"
+            | "unicode-1-1-utf-8"
+            | "unicode11utf8"
+            | "unicode20utf8"
+            | "x-unicode20utf8"
+    );
+    let is_ascii_label = matches!(label.as_str(), "us-ascii" | "ascii" | "ansi_x3.4-1968");
+    if is_utf8_label || (is_ascii_label && !bytes.is_ascii()) {
+        return match utf8 {
+            Some(text) if is_utf8_label => (text.to_owned(), None),
+            _ => fallback(format!("the text is not the {label} it says it is")),
+        };
+    }
+    match charset_decoder(label.as_bytes()) {
+        Some(decoder) => {
+            let text = decoder(bytes);
+            // A multi-byte decoder that fails on valid UTF-8 was given a wrong label.
+            if text.contains('\u{FFFD}') && utf8.is_some_and(|u| !u.contains('\u{FFFD}')) {
+                return fallback(format!("the text is not the {label} it says it is"));
+            }
+            (text, None)
+        }
+        None => fallback(format!("unknown charset {}", quote(label.as_bytes()))),
+    }
+}
+
 /// Text with every line break as CRLF, the form Outlook keeps bodies and headers in. A lone CR
 /// is left alone.
 pub(super) fn to_crlf(text: &str) -> String {
@@ -136,6 +187,34 @@ mod tests {
             (text.as_ref(), assumed.as_deref()),
             ("Verão", Some("windows-1252"))
         );
+    }
+
+    #[test]
+    fn declared_charsets_are_checked_against_the_bytes() {
+        assert_eq!(
+            decode_text(b"\xf0\xd2\xc9", Some("KOI8-R")),
+            ("При".to_owned(), None)
+        );
+        assert_eq!(
+            decode_text("é".as_bytes(), Some("utf-8")),
+            ("é".to_owned(), None)
+        );
+        let (text, warning) = decode_text(b"caf\xe9", Some("utf-8"));
+        assert_eq!(text, "café");
+        assert_eq!(
+            warning.as_deref(),
+            Some("the text is not the utf-8 it says it is; read as windows-1252")
+        );
+        let (text, warning) = decode_text("café".as_bytes(), Some("us-ascii"));
+        assert_eq!(text, "café");
+        assert!(warning.is_some());
+        let (text, warning) = decode_text(b"caf\xe9", Some("x-bogus"));
+        assert_eq!(text, "café");
+        assert_eq!(
+            warning.as_deref(),
+            Some("unknown charset \"x-bogus\"; read as windows-1252")
+        );
+        assert_eq!(decode_text(b"plain", None), ("plain".to_owned(), None));
     }
 
     #[test]
