@@ -466,6 +466,10 @@ const GOLDEN: &[(&str, &str)] = &[
     // attachment names
     (
         "name-rfc2231",
+        "eml/mikel-mail/spec/fixtures/emails/attachment_emails/attachment_with_quoted_filename.eml",
+    ),
+    (
+        "rfc2231-charset-parameter",
         "eml/cpython-test_email/Lib/test/test_email/data/msg_32.txt",
     ),
     (
@@ -614,6 +618,416 @@ fn every_golden_file_belongs_to_a_listed_message() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         if name.ends_with(".txt") {
             assert!(listed.contains(&name), "{name} is not in GOLDEN");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every message of the corpus
+
+/// Regular files under a folder, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// The messages of an mbox file, split at every line that starts with `From ` (enough for the
+/// corpus files; the real reader is `sources::mbox`). The separator line is left out, as the
+/// reader does.
+fn split_mbox(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut starts = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at..].starts_with(b"From ") {
+            starts.push(at);
+        }
+        at = match bytes[at..].iter().position(|&b| b == b'\n') {
+            Some(pos) => at + pos + 1,
+            None => bytes.len(),
+        };
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(n, &start)| {
+            let end = starts.get(n + 1).copied().unwrap_or(bytes.len());
+            let message = &bytes[start..end];
+            let body = message
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(&message[message.len()..], |pos| &message[pos + 1..]);
+            body.to_vec()
+        })
+        .collect()
+}
+
+/// What must hold for every converted message, embedded ones included.
+fn check_invariants(place: &str, m: &pst::Message, problems: &mut Vec<String>) {
+    let crlf_only = |label: &str, text: Option<&str>, problems: &mut Vec<String>| {
+        if let Some(text) = text {
+            let bytes = text.as_bytes();
+            let bare_lf = bytes
+                .iter()
+                .enumerate()
+                .any(|(at, &b)| b == b'\n' && (at == 0 || bytes[at - 1] != b'\r'));
+            if bare_lf {
+                problems.push(format!("{place}: {label} has a line end without CR"));
+            }
+        }
+    };
+    crlf_only("body_text", m.body_text.as_deref(), problems);
+    crlf_only("body_html", m.body_html.as_deref(), problems);
+    crlf_only(
+        "transport_headers",
+        m.transport_headers.as_deref(),
+        problems,
+    );
+    if let Some(headers) = &m.transport_headers
+        && headers
+            .split("\r\n")
+            .any(|l| l.to_ascii_lowercase().starts_with("x-mozilla-status"))
+    {
+        problems.push(format!(
+            "{place}: X-Mozilla-Status left in the transport headers"
+        ));
+    }
+    if let Some(subject) = &m.subject
+        && looks_encoded(subject)
+    {
+        problems.push(format!("{place}: subject still encoded: {subject}"));
+    }
+    for (n, a) in m.attachments.iter().enumerate() {
+        if a.filename.as_deref().is_none_or(str::is_empty) || a.mime_type.is_none() {
+            problems.push(format!("{place}: attachment {n} has no name or type"));
+        }
+        if let Some(name) = &a.filename
+            && looks_encoded(name)
+        {
+            problems.push(format!("{place}: attachment name still encoded: {name}"));
+        }
+        if let AttachmentContent::Message(inner) = &a.content {
+            check_invariants(&format!("{place} › attachment {n}"), inner, problems);
+        }
+    }
+}
+
+/// An RFC 2047 encoded word whose charset mail-parser knows and whose payload is valid: text
+/// that should have been decoded.
+fn looks_encoded(text: &str) -> bool {
+    text.match_indices("=?").any(|(at, _)| {
+        let mut pieces = text[at + 2..].splitn(3, '?');
+        let (Some(charset), Some(encoding), Some(rest)) =
+            (pieces.next(), pieces.next(), pieces.next())
+        else {
+            return false;
+        };
+        let Some(end) = rest.find("?=") else {
+            return false;
+        };
+        let payload = &rest[..end];
+        let known = mail_parser::decoders::charsets::map::charset_decoder(charset.as_bytes())
+            .is_some()
+            || charset.eq_ignore_ascii_case("utf-8");
+        let valid = match encoding {
+            "B" | "b" => {
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, payload).is_ok()
+            }
+            "Q" | "q" => !payload.contains(' '),
+            _ => false,
+        };
+        known && valid
+    })
+}
+
+#[test]
+fn every_corpus_message_converts_and_keeps_the_invariants() {
+    let mut problems = Vec::new();
+    let mut degraded = Vec::new();
+    let mut count = 0;
+    let mut convert_one = |label: String, bytes: Vec<u8>| {
+        let raw = raw_message(bytes, Path::new(&label));
+        let converted = convert::convert(&raw);
+        assert_eq!(
+            converted,
+            convert::convert(&raw),
+            "{label}: not deterministic"
+        );
+        if converted.degraded {
+            degraded.push(label.clone());
+        }
+        check_invariants(&label, &converted.message, &mut problems);
+        count += 1;
+    };
+
+    let eml = corpus().join("eml");
+    let eml_files = files_under(&eml);
+    assert_eq!(eml_files.len(), 539, "SOURCES.md counts 539 EML files");
+    for path in eml_files {
+        let label = path.strip_prefix(corpus()).unwrap().display().to_string();
+        convert_one(label, fs::read(&path).unwrap());
+    }
+
+    let mbox_counts: &[(&str, usize)] = &[
+        ("mbox/perl5-Mail-Box/t/folders/mbox.src", 45),
+        ("mbox/perl5-Mail-Box/t/folders/mbox.win", 45),
+        ("mbox/gnu-mailutils/testsuite/spool/teaparty.mbox", 95),
+        ("mbox/gnu-mailutils/testsuite/spool/relational.mbox", 9),
+        ("mbox/gnu-mailutils/testsuite/spool/search.mbox", 8),
+        ("mbox/gnu-mailutils/testsuite/spool/mbox1", 5),
+        ("mbox/gnu-mailutils/testsuite/spool/mbox2", 5),
+        ("mbox/gnu-mailutils/testsuite/spool/search2.mbox", 5),
+        ("mbox/gnu-mailutils/testsuite/spool/msg.mbox", 4),
+        ("mbox/gnu-mailutils/testsuite/spool/sieve.mbox", 3),
+        ("mbox/gnu-mailutils/testsuite/spool/mime.mbox", 2),
+        ("mbox/gnu-mailutils/testsuite/spool/mbox", 1),
+        ("mbox/gnu-mailutils/testsuite/spool/bigto.mbox", 1),
+        ("mbox/gnu-mailutils/testsuite/spool/mime.msg", 1),
+        ("mbox/gnu-mailutils/testsuite/folder/one", 1),
+        ("mbox/gnu-mailutils/testsuite/folder/two", 1),
+        ("mbox/gnu-mailutils/sieve/tests/moderator.mbox", 1),
+        ("thunderbird/comm-central/mailnews/test/data/bugmail-1", 1),
+        (
+            "thunderbird/comm-central/mailnews/db/panorama/test/xpcshell/data/migration",
+            3,
+        ),
+        ("thunderbird/comm-central/mailnews/test/data/mbox_mboxrd", 2),
+        ("thunderbird/comm-central/mailnews/test/data/mbox_modern", 2),
+    ];
+    for (path, expected) in mbox_counts {
+        let messages = split_mbox(&fs::read(corpus().join(path)).unwrap());
+        assert_eq!(messages.len(), *expected, "{path}");
+        for (n, bytes) in messages.into_iter().enumerate() {
+            convert_one(format!("{path} #{n}"), bytes);
+        }
+    }
+
+    assert_eq!(count, 539 + 240);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_eq!(degraded, Vec::<String>::new(), "degraded messages");
+}
+
+/// Attachments as Python's `email` package sees them (python3 3.11, `message_from_bytes`, every
+/// leaf part except inline text/plain and text/html without a file name; attached messages not
+/// entered), with the sha256 of `get_payload(decode=True)`; `None` for attached messages and
+/// for parts Python does not decode (message/delivery-status).
+/// One attachment as Python sees it: MIME type and sha256 of the payload.
+type PythonAttachment = (&'static str, Option<&'static str>);
+
+const PYTHON_ATTACHMENTS: &[(&str, &[PythonAttachment])] = &[
+    (
+        "eml/mikel-mail/spec/fixtures/emails/attachment_emails/attachment_pdf.eml",
+        &[(
+            "application/pdf",
+            Some("c7d1b9b20df8a2bf2f1e0d00d84bcb56d05e56a044be7f3616f6e99f4a18bd0d"),
+        )],
+    ),
+    (
+        "eml/comm-central/mailnews/test/data/10-plaintext+(HTML+embedded-image)+attachment.eml",
+        &[
+            (
+                "image/png",
+                Some("fe2ad3fd311e72a96df7ca8c6158b2b8e15518d73665b921d4e8e71a793c82ea"),
+            ),
+            (
+                "image/png",
+                Some("e9ad657b559d8a6b273593cc7d08b6e2e46495fdc341345fb6eb5ba7ec96d80f"),
+            ),
+        ],
+    ),
+    (
+        "eml/cpython-test_email/Lib/test/test_email/data/msg_16.txt",
+        &[("message/delivery-status", None), ("message/rfc822", None)],
+    ),
+    (
+        "eml/MimeKit/UnitTests/TestData/tnef/ukr.eml",
+        &[(
+            "application/ms-tnef",
+            Some("880bde64ee294e0670d4ef770c6b2e8a126df535ef0ed573292254383fb51ec3"),
+        )],
+    ),
+    (
+        "eml/comm-central/mail/test/browser/attachment/data/rfc822_base64_attachment.eml",
+        &[("message/rfc822", None)],
+    ),
+    (
+        "eml/mikel-mail/spec/fixtures/emails/attachment_emails/attachment_message_rfc822.eml",
+        &[("message/rfc822", None)],
+    ),
+    (
+        "eml/comm-central/mail/test/browser/attachment/data/apple_mail_related_attachments.eml",
+        &[
+            (
+                "text/markdown",
+                Some("33c93bbd4ace9203172141cbd9d601cfa6660b3e89eb930aa9c980e03b9f9f8f"),
+            ),
+            (
+                "application/octet-stream",
+                Some("7dad7250d580c097eb52669d130ee745245b0c3042cbcea4a9f56fd8df2ac744"),
+            ),
+            (
+                "text/x-python-script",
+                Some("db63149bd0e2e4fa2f3446dba3074805e9e84b313fbd73bfa1c11eeaa9a70952"),
+            ),
+        ],
+    ),
+    (
+        "eml/comm-central/mail/test/browser/smime/data/alice.env.eml",
+        &[(
+            "application/pkcs7-mime",
+            Some("a3f3a78f669465910f81beb196abd46c6a74723873f3d11c700ff56ec78b427d"),
+        )],
+    ),
+    (
+        "eml/mikel-mail/spec/fixtures/emails/multi_charset/japanese_attachment_long_name.eml",
+        &[(
+            "text/plain",
+            Some("ce6a091472e812cedb6cbb9a95b003fc110e5b349f6b39a9aee3cab92b379888"),
+        )],
+    ),
+    (
+        "eml/cpython-test_email/Lib/test/test_email/data/msg_02.txt",
+        &[
+            ("message/rfc822", None),
+            ("message/rfc822", None),
+            ("message/rfc822", None),
+            ("message/rfc822", None),
+            ("message/rfc822", None),
+        ],
+    ),
+];
+
+#[test]
+fn attachments_match_what_python_sees() {
+    for (path, expected) in PYTHON_ATTACHMENTS {
+        let bytes = fs::read(corpus().join(path)).unwrap();
+        let converted = convert::convert(&raw_message(bytes, Path::new(path)));
+        let got: Vec<(String, Option<String>)> = converted
+            .message
+            .attachments
+            .iter()
+            .map(|a| {
+                let hash = match &a.content {
+                    AttachmentContent::Data(bytes) => Some(sha256_hex(bytes)),
+                    AttachmentContent::Message(_) => None,
+                };
+                (a.mime_type.clone().unwrap_or_default(), hash)
+            })
+            .collect();
+        assert_eq!(got.len(), expected.len(), "{path}: attachment count");
+        for ((mime, hash), (want_mime, want_hash)) in got.iter().zip(expected.iter()) {
+            assert_eq!(mime, want_mime, "{path}");
+            if let Some(want) = want_hash {
+                assert_eq!(hash.as_deref(), Some(*want), "{path}: bytes of {mime}");
+            }
+        }
+    }
+}
+
+#[test]
+fn copies_of_a_message_share_a_duplicate_key() {
+    let keys = |dir: &str| -> (usize, usize) {
+        let files = files_under(&corpus().join(dir));
+        let mut keys: Vec<_> = files
+            .iter()
+            .map(|p| convert::duplicate_key(&raw_message(fs::read(p).unwrap(), p)))
+            .collect();
+        let found = keys.len();
+        keys.sort();
+        keys.dedup();
+        (found, keys.len())
+    };
+    // SOURCES.md: 210 files, 176 distinct, 34 byte-identical copies.
+    assert_eq!(keys("maildir/notmuch/test/corpora/lkml"), (210, 176));
+    // 53 files, 52 distinct (one byte-identical pair).
+    assert_eq!(keys("maildir/notmuch/test/corpora/default"), (53, 52));
+}
+
+#[test]
+fn store_bookkeeping_does_not_change_the_conversion() {
+    let path = "eml/comm-central/mailnews/test/data/basic1";
+    let plain = fs::read(corpus().join(path)).unwrap();
+    let mut thunderbird = b"From - Tue Oct 02 00:26:47 2007\r\nX-Mozilla-Status: 0001\r\nX-Mozilla-Status2: 00000000\r\nX-Mozilla-Keys: $label1\r\n".to_vec();
+    thunderbird.extend_from_slice(&plain);
+    let one = convert::convert(&raw_message(plain, Path::new(path)));
+    let mut raw = raw_message(thunderbird, Path::new(path));
+    raw.flags = MessageFlags {
+        read: true,
+        ..MessageFlags::default()
+    };
+    let other = convert::convert(&raw);
+    assert_eq!(
+        one.message.transport_headers,
+        other.message.transport_headers
+    );
+    assert_eq!(one.message.body_text, other.message.body_text);
+    assert!(other.message.state.read);
+}
+
+#[test]
+fn a_file_that_is_not_a_message_is_kept_whole() {
+    let bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01".to_vec();
+    let converted = convert::convert(&raw_message(bytes.clone(), Path::new("x.eml")));
+    assert!(converted.degraded);
+    assert_eq!(
+        converted.message.subject.as_deref(),
+        Some(UNPARSEABLE_SUBJECT)
+    );
+    assert_eq!(converted.message.attachments.len(), 1);
+    assert_eq!(
+        converted.message.attachments[0].content,
+        AttachmentContent::Data(bytes)
+    );
+}
+
+mod random_input {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn header_like() -> impl Strategy<Value = Vec<u8>> {
+        let line = prop_oneof![
+            "(Subject|From|To|Content-Type|Content-Transfer-Encoding|Content-Disposition|Date): [ -~]{0,40}\r?\n",
+            "Content-Type: multipart/(mixed|alternative|related); boundary=b\n",
+            "Content-Type: message/rfc822\n",
+            "\n",
+            "--b(--)?\n",
+            "[ -~\t]{0,60}\n",
+            "=\\?[a-z0-9-]{1,12}\\?[BbQq]\\?[ -~]{0,20}\\?=\n",
+        ];
+        (
+            prop::collection::vec(line, 0..30),
+            prop::collection::vec(any::<u8>(), 0..200),
+        )
+            .prop_map(|(lines, tail)| {
+                let mut bytes: Vec<u8> = lines.concat().into_bytes();
+                bytes.extend(tail);
+                bytes
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..3000)) {
+            let converted = convert::convert(&raw_message(bytes, Path::new("random.eml")));
+            if converted.degraded {
+                prop_assert_eq!(converted.message.subject.as_deref(), Some(UNPARSEABLE_SUBJECT));
+            }
+        }
+
+        #[test]
+        fn mail_shaped_bytes_never_panic(bytes in header_like()) {
+            let converted = convert::convert(&raw_message(bytes, Path::new("random.eml")));
+            let mut problems = Vec::new();
+            check_invariants("random", &converted.message, &mut problems);
+            prop_assert!(problems.is_empty(), "{:?}", problems);
         }
     }
 }

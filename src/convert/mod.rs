@@ -368,3 +368,259 @@ fn parse_guarded(bytes: &[u8]) -> Option<MimeMessage<'_>> {
 fn guarded<T>(step: impl FnOnce() -> T) -> Option<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FolderPath, Origin};
+
+    fn raw(bytes: &[u8]) -> RawMessage {
+        RawMessage::new(
+            FolderPath::root(),
+            bytes.to_vec(),
+            Origin::File {
+                path: "test.eml".into(),
+            },
+        )
+    }
+
+    fn data(attachment: &Attachment) -> &[u8] {
+        match &attachment.content {
+            AttachmentContent::Data(bytes) => bytes,
+            AttachmentContent::Message(_) => panic!("an attached message"),
+        }
+    }
+
+    #[test]
+    fn empty_and_blank_files_are_unparseable_but_kept() {
+        for bytes in [&b""[..], b"\r\n  \n\t\n"] {
+            let converted = convert(&raw(bytes));
+            assert!(converted.degraded);
+            assert_eq!(
+                converted.message.subject.as_deref(),
+                Some(UNPARSEABLE_SUBJECT)
+            );
+            assert_eq!(data(&converted.message.attachments[0]), bytes);
+            assert_eq!(
+                converted.warnings,
+                [
+                    "the message could not be read (it is empty); its bytes are attached as message.eml"
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn binary_data_without_a_header_is_unparseable_but_text_is_a_body() {
+        let converted = convert(&raw(b"GIF89a\0\x01\0\x01"));
+        assert!(converted.degraded);
+        let converted = convert(&raw(b"just some text\nwith no header at all\n"));
+        assert!(!converted.degraded);
+        assert_eq!(
+            converted.message.body_text.as_deref(),
+            Some("just some text\r\nwith no header at all\r\n")
+        );
+    }
+
+    #[test]
+    fn the_store_decides_flags_categories_and_received_time() {
+        let mut message = raw(b"Subject: s\nDate: Thu, 01 Jan 2004 00:00:00 +0000\nX-Mozilla-Draft-Info: internal/draft; vcard=0\n\nb\n");
+        message.flags = MessageFlags {
+            read: true,
+            flagged: true,
+            ..MessageFlags::default()
+        };
+        message.keywords = vec![
+            " Work ".into(),
+            "".into(),
+            "Work".into(),
+            "Réunion client".into(),
+        ];
+        message.received = Some(1_100_000_000);
+        let converted = convert(&message);
+        let state = converted.message.state;
+        assert!(state.read && state.flagged && !state.draft && !state.replied);
+        assert_eq!(converted.message.categories, ["Work", "Réunion client"]);
+        assert_eq!(
+            converted.message.delivery_time.map(FileTime::to_unix),
+            Some(1_100_000_000)
+        );
+        assert_eq!(
+            converted.message.submit_time.map(FileTime::to_unix),
+            Some(1_072_915_200)
+        );
+
+        message.received = Some(i64::MIN);
+        let converted = convert(&message);
+        assert_eq!(
+            converted.message.delivery_time.map(FileTime::to_unix),
+            Some(1_072_915_200)
+        );
+        assert_eq!(converted.warnings.len(), 1);
+    }
+
+    #[test]
+    fn delivery_time_falls_back_from_separator_to_received_to_date() {
+        let date = "Date: Thu, 01 Jan 2004 00:00:00 +0000\n";
+        let received = "Received: from a by b; Fri, 02 Jan 2004 00:00:00 +0000\n";
+        let unix = |text: String| {
+            convert(&raw(text.as_bytes()))
+                .message
+                .delivery_time
+                .map(FileTime::to_unix)
+        };
+        assert_eq!(unix(format!("{date}\nb")), Some(1_072_915_200));
+        assert_eq!(unix(format!("{received}{date}\nb")), Some(1_073_001_600));
+        assert_eq!(
+            unix(format!(
+                "From x Sat Jan  3 00:00:00 2004\n{received}{date}\nb"
+            )),
+            Some(1_073_088_000)
+        );
+        assert_eq!(unix("Subject: no dates\n\nb".to_owned()), None);
+    }
+
+    #[test]
+    fn sender_is_kept_only_when_it_is_someone_else() {
+        let same = convert(&raw(b"From: A <a@x.org>\nSender: a@X.org\n\nb"));
+        assert_eq!(same.message.sender, None);
+        let other = convert(&raw(b"From: A <a@x.org>\nSender: List <list@x.org>\n\nb"));
+        assert_eq!(
+            other.message.sender.map(|s| s.email).as_deref(),
+            Some("list@x.org")
+        );
+    }
+
+    #[test]
+    fn transport_headers_are_the_header_block_without_bookkeeping() {
+        let converted = convert(&raw(
+            b"From - Mon Jan  1 00:00:00 2001\nX-Mozilla-Status: 0001\nSubject: caf\xe9\nX-Mozilla-Keys: $label1\n  folded\nTo: a@b\n\nbody\n",
+        ));
+        assert_eq!(
+            converted.message.transport_headers.as_deref(),
+            Some("Subject: café\r\nTo: a@b\r\n")
+        );
+    }
+
+    #[test]
+    fn html_only_mail_gets_a_plain_body_and_plain_only_mail_no_html() {
+        let html = convert(&raw(
+            b"Content-Type: text/html\n\n<html><body><p>Hello <b>there</b></p></body></html>\n",
+        ));
+        assert!(html.message.body_html.is_some());
+        assert!(
+            html.message
+                .body_text
+                .as_deref()
+                .is_some_and(|t| t.contains("Hello there"))
+        );
+        let plain = convert(&raw(b"Content-Type: text/plain\n\nHello\n"));
+        assert_eq!(plain.message.body_html, None);
+    }
+
+    const RELATED: &[u8] = b"Content-Type: multipart/related; boundary=b\n\n--b\nContent-Type: text/html\n\n<img src=\"cid:shown@x\"><img src=\"cid:ATTACHED@x\">\n--b\nContent-Type: image/png\nContent-ID: <shown@x>\nContent-Disposition: inline\nContent-Transfer-Encoding: base64\n\naGk=\n--b\nContent-Type: image/png\nContent-ID: <attached@x>\nContent-Disposition: attachment; filename=a.png\nContent-Transfer-Encoding: base64\n\naGk=\n--b\nContent-Type: image/png\nContent-ID: <unused@x>\nContent-Transfer-Encoding: base64\n\naGk=\n--b--\n";
+
+    #[test]
+    fn only_inline_parts_the_html_shows_are_hidden() {
+        let converted = convert(&raw(RELATED));
+        let hidden: Vec<(Option<&str>, bool)> = converted
+            .message
+            .attachments
+            .iter()
+            .map(|a| (a.content_id.as_deref(), a.hidden))
+            .collect();
+        assert_eq!(
+            hidden,
+            [
+                (Some("shown@x"), true),
+                (Some("attached@x"), false),
+                (Some("unused@x"), false)
+            ]
+        );
+        assert_eq!(
+            converted.message.attachments[1].filename.as_deref(),
+            Some("a.png")
+        );
+        assert_eq!(
+            converted.message.attachments[2].filename.as_deref(),
+            Some("attachment.png")
+        );
+        assert!(
+            converted
+                .message
+                .attachments
+                .iter()
+                .all(|a| data(a) == b"hi")
+        );
+    }
+
+    #[test]
+    fn attachments_too_large_for_a_pst_are_left_out_and_reported() {
+        let limits = Limits {
+            max_attachment_bytes: 2,
+            ..Limits::PST
+        };
+        let converted = convert_with(&raw(RELATED), &limits);
+        assert!(converted.degraded);
+        assert!(converted.message.attachments.is_empty());
+        assert_eq!(converted.warnings.len(), 3);
+        assert!(
+            converted.warnings[0]
+                .ends_with("2 bytes is more than a PST attachment can hold; left out")
+        );
+    }
+
+    #[test]
+    fn text_attachments_keep_their_bytes() {
+        let converted = convert(&raw(
+            b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nbody\n--b\nContent-Type: text/plain; charset=iso-8859-1; name=l.txt\nContent-Disposition: attachment\nContent-Transfer-Encoding: 8bit\n\ncaf\xe9\n--b\nContent-Type: text/plain; charset=utf-8; name=q.txt\nContent-Disposition: attachment\nContent-Transfer-Encoding: quoted-printable\n\nna=C3=AFve=\n--b--\n",
+        ));
+        let attachments = &converted.message.attachments;
+        assert_eq!(data(&attachments[0]), b"caf\xe9");
+        assert_eq!(data(&attachments[1]), "naïve".as_bytes());
+        assert!(converted.warnings.is_empty(), "{:?}", converted.warnings);
+    }
+
+    const NESTED: &[u8] = b"Subject: outer\nContent-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: text/plain\n\nouter body\n--o\nContent-Type: message/rfc822\n\nSubject: inner\nContent-Type: text/plain\n\ninner body\n--o--\n";
+
+    #[test]
+    fn attached_messages_are_embedded_and_read() {
+        let converted = convert(&raw(NESTED));
+        let AttachmentContent::Message(inner) = &converted.message.attachments[0].content else {
+            panic!("not embedded");
+        };
+        assert_eq!(inner.subject.as_deref(), Some("inner"));
+        assert_eq!(inner.body_text.as_deref(), Some("inner body"));
+        assert!(inner.state.read);
+        assert_eq!(
+            converted.message.attachments[0].filename.as_deref(),
+            Some("message.eml")
+        );
+    }
+
+    #[test]
+    fn messages_nested_too_deep_are_kept_as_files() {
+        let limits = Limits {
+            max_depth: 0,
+            ..Limits::PST
+        };
+        let converted = convert_with(&raw(NESTED), &limits);
+        assert!(data(&converted.message.attachments[0]).starts_with(b"Subject: inner"));
+        assert!(converted.warnings[0].contains("nested more than 0 deep"));
+    }
+
+    #[test]
+    fn an_attached_message_that_cannot_be_read_is_kept_as_a_file() {
+        let converted = convert(&raw(
+            b"Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nAAECAwAAAA==\n--o--\n",
+        ));
+        assert_eq!(
+            data(&converted.message.attachments[0]),
+            b"\0\x01\x02\x03\0\0\0"
+        );
+        assert!(!converted.degraded);
+        assert!(
+            converted.warnings[0].contains("could not be read (it has no header and is not text)")
+        );
+    }
+}

@@ -86,6 +86,24 @@ impl<'m, 'x> Parts<'m, 'x> {
                 continue;
             }
             let what = self.describe(index, part);
+            let content_types = part
+                .headers
+                .iter()
+                .filter(|h| h.name == HeaderName::ContentType)
+                .count();
+            if content_types > 1 {
+                notes.warn(format!(
+                    "{what}: {content_types} Content-Type fields; the last is used"
+                ));
+            }
+            if part
+                .content_type()
+                .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("text") && ct.subtype().is_none())
+            {
+                notes.warn(format!(
+                    "{what}: Content-Type \"text\" has no subtype; read as text/plain"
+                ));
+            }
             let written = part.content_transfer_encoding().unwrap_or_default();
             let encoding = TransferEncoding::of(written);
             let (_, broken) = self.decoded(part);
@@ -170,7 +188,8 @@ impl<'m, 'x> Parts<'m, 'x> {
     /// The plain and the HTML body. A message with only HTML gets a plain body made from it;
     /// a message with only plain text has no HTML body.
     pub fn bodies(&self, notes: &mut Notes) -> (Option<String>, Option<String>) {
-        let text_ids = self.best_alternatives(&self.message.text_body);
+        let mut text_ids = self.best_alternatives(&self.message.text_body);
+        text_ids.extend(self.subtypeless_text());
         let html_ids = self.best_alternatives(&self.message.html_body);
         let part = |id: usize| self.message.parts.get(id);
 
@@ -237,6 +256,28 @@ impl<'m, 'x> Parts<'m, 'x> {
         (nonempty(text), html.and_then(nonempty))
     }
 
+    /// Parts typed only `text` (no subtype) that are not attachments. mail-parser files them
+    /// as attachments; RFC 2045 makes a type it cannot read text/plain, so they are body text.
+    fn subtypeless_text(&self) -> Vec<usize> {
+        self.message
+            .attachments
+            .iter()
+            .map(|&id| id as usize)
+            .filter(|&id| {
+                self.message.parts.get(id).is_some_and(|part| {
+                    let is_bare_text = part.content_type().is_some_and(|ct| {
+                        ct.ctype().eq_ignore_ascii_case("text") && ct.subtype().is_none()
+                    });
+                    let is_attachment = part
+                        .content_disposition()
+                        .is_some_and(|d| d.is_attachment())
+                        || part.attachment_name().is_some();
+                    is_bare_text && !is_attachment && matches!(part.body, PartType::Text(_))
+                })
+            })
+            .collect()
+    }
+
     /// Body part ids with redundant alternatives left out: of several parts of the same kind
     /// in one multipart/alternative, the last is the sender's preferred one (RFC 2046 5.1.4).
     fn best_alternatives(&self, ids: &[u32]) -> Vec<usize> {
@@ -287,8 +328,12 @@ impl<'m, 'x> Parts<'m, 'x> {
     ) -> Vec<Attachment> {
         let references = References::of(html.unwrap_or(""));
         let mut out = Vec::new();
+        let subtypeless_text = self.subtypeless_text();
         for &id in &self.message.attachments {
             let index = id as usize;
+            if subtypeless_text.contains(&index) {
+                continue;
+            }
             let Some(part) = self.message.parts.get(index) else {
                 continue;
             };
