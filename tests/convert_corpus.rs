@@ -292,6 +292,10 @@ const GOLDEN: &[(&str, &str)] = &[
         "eml/comm-central/mailnews/test/data/iso-2022-jp-qp.eml",
     ),
     (
+        "charset-cp932-alias",
+        "eml/comm-central/mail/test/browser/composition/data/charset-cp932.eml",
+    ),
+    (
         "charset-bad",
         "eml/comm-central/mailnews/test/data/bad-charset.eml",
     ),
@@ -512,6 +516,10 @@ const GOLDEN: &[(&str, &str)] = &[
     (
         "rfc822-nested",
         "eml/stalwart-mail-parser/resources/eml/thirdparty/002.eml",
+    ),
+    (
+        "rfc822-parser-starts-late",
+        "eml/stalwart-mail-parser/resources/eml/thirdparty/015.eml",
     ),
     (
         "rfc822-nested-several",

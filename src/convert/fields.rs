@@ -1,12 +1,14 @@
 //! The header fields a PST message keeps as properties: subject, people, dates, importance,
 //! message ids and the conversation index.
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use mail_parser::parsers::MessageStream;
 use mail_parser::{Addr, Address as MimeAddress, DateTime, Header, HeaderName, HeaderValue};
 
 use super::Notes;
-use super::text::{clean_display, decode_undeclared, quote};
+use super::text::{clean_display, decode_undeclared, quote, with_known_charsets};
 use crate::pst::{Address, FileTime, Importance};
 
 /// A field parser of mail-parser, e.g. [`MessageStream::parse_address`].
@@ -51,8 +53,9 @@ impl<'a, 'x> Fields<'a, 'x> {
         self.raw.get(start..end).unwrap_or_default()
     }
 
-    /// A field's value as the parser read it; when its raw bytes are not UTF-8 (8-bit text
-    /// without an encoded word), read again from the bytes decoded in the message's charset.
+    /// A field's value as the parser read it; read again when its raw bytes are not UTF-8
+    /// (8-bit text without an encoded word: decoded in the message's charset first) or name a
+    /// charset mail-parser does not know by that name.
     pub fn value(
         self,
         header: &Header<'x>,
@@ -60,21 +63,26 @@ impl<'a, 'x> Fields<'a, 'x> {
         notes: &mut Notes,
     ) -> HeaderValue<'static> {
         let raw = self.raw_value(header);
-        if std::str::from_utf8(raw).is_ok() {
-            return header.value.clone().into_owned();
-        }
-        let (text, charset) = decode_undeclared(raw, self.charset);
+        let renamed = with_known_charsets(raw);
+        let bytes = renamed.as_deref().unwrap_or(raw);
+        let text = match std::str::from_utf8(bytes) {
+            Ok(_) if renamed.is_none() => return header.value.clone().into_owned(),
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => {
+                let (text, charset) = decode_undeclared(bytes, self.charset);
+                notes.warn(format!(
+                    "the {} field has 8-bit characters without an encoding; read as {}",
+                    header.name.as_str(),
+                    charset.as_deref().unwrap_or("UTF-8")
+                ));
+                text
+            }
+        };
         let mut bytes = text.into_owned().into_bytes();
         if !bytes.ends_with(b"\n") {
             bytes.push(b'\n');
         }
-        let value = parse(&mut MessageStream::new(&bytes)).into_owned();
-        notes.warn(format!(
-            "the {} field has 8-bit characters without an encoding; read as {}",
-            header.name.as_str(),
-            charset.as_deref().unwrap_or("UTF-8")
-        ));
-        value
+        parse(&mut MessageStream::new(&bytes)).into_owned()
     }
 }
 

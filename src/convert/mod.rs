@@ -12,6 +12,8 @@ mod framing;
 mod parts;
 mod text;
 
+use std::collections::BTreeSet;
+
 use mail_parser::{Message as MimeMessage, MessageParser, MimeHeaders as _};
 
 pub use duplicate::{DuplicateKey, content_hash, duplicate_key};
@@ -69,6 +71,8 @@ impl Limits {
 #[derive(Debug, Default)]
 struct Notes {
     warnings: Vec<String>,
+    /// The warnings already recorded, to keep each once.
+    seen: BTreeSet<String>,
     degraded: bool,
 }
 
@@ -76,7 +80,7 @@ impl Notes {
     /// Records a warning once (a part read twice, for both bodies, is reported once).
     fn warn(&mut self, warning: impl Into<String>) {
         let warning = warning.into();
-        if !self.warnings.contains(&warning) {
+        if self.seen.insert(warning.clone()) {
             self.warnings.push(warning);
         }
     }
@@ -84,7 +88,7 @@ impl Notes {
     /// Takes in the notes of an attached message, each prefixed with where it was.
     fn merge(&mut self, place: &str, inner: Notes) {
         for warning in inner.warnings {
-            self.warnings.push(format!("{place}: {warning}"));
+            self.warn(format!("{place}: {warning}"));
         }
         self.degraded |= inner.degraded;
     }
@@ -174,7 +178,9 @@ fn read_message(
     let mut own = Notes::default();
     note_framing(&framing, &mut own);
     let message = message_of(&parsed, &framing, depth, limits, &mut own);
-    notes.warnings.append(&mut own.warnings);
+    for warning in own.warnings {
+        notes.warn(warning);
+    }
     notes.degraded |= own.degraded;
     Ok(message)
 }
@@ -206,10 +212,17 @@ fn note_framing(framing: &Framing<'_>, notes: &mut Notes) {
             notes.warn("the header is not ended by a blank line: it ends at the first line that is not a header field, and the rest is taken as body");
         }
     }
-    for (line, text) in &framing.stray_lines {
+    const LISTED: usize = 3;
+    for (line, text) in framing.stray_lines.iter().take(LISTED) {
         notes.warn(format!(
             "header line {line} is not a header field and was skipped: {}",
             quote(text)
+        ));
+    }
+    if framing.stray_lines.len() > LISTED {
+        notes.warn(format!(
+            "{} more header lines are not header fields and were skipped",
+            framing.stray_lines.len() - LISTED
         ));
     }
 }
@@ -621,6 +634,36 @@ mod tests {
         assert!(!converted.degraded);
         assert!(
             converted.warnings[0].contains("could not be read (it has no header and is not text)")
+        );
+    }
+
+    #[test]
+    fn the_preferred_alternative_is_the_last_of_its_kind() {
+        let converted = convert(&raw(
+            b"Content-Type: multipart/alternative; boundary=a\n\n--a\nContent-Type: text/plain\n\nfirst\n--a\nContent-Type: text/plain\n\nsecond\n--a\nContent-Type: text/html\n\n<p>html</p>\n--a--\n",
+        ));
+        assert_eq!(converted.message.body_text.as_deref(), Some("second"));
+        assert_eq!(converted.message.body_html.as_deref(), Some("<p>html</p>"));
+    }
+
+    #[test]
+    fn a_panic_in_a_parsing_step_becomes_none() {
+        assert_eq!(guarded(|| 1), Some(1));
+        assert_eq!(guarded(|| -> u8 { panic!("a parser bug") }), None);
+    }
+
+    #[test]
+    fn stray_header_lines_are_reported_three_at_a_time() {
+        let converted = convert(&raw(b"Subject: s\na\nb\nc\nd\ne\nTo: x@y\n\nbody\n"));
+        assert_eq!(converted.message.subject.as_deref(), Some("s"));
+        assert_eq!(
+            converted.warnings,
+            [
+                "header line 2 is not a header field and was skipped: \"a\"",
+                "header line 3 is not a header field and was skipped: \"b\"",
+                "header line 4 is not a header field and was skipped: \"c\"",
+                "2 more header lines are not header fields and were skipped",
+            ]
         );
     }
 }

@@ -281,40 +281,37 @@ impl<'m, 'x> Parts<'m, 'x> {
     /// Body part ids with redundant alternatives left out: of several parts of the same kind
     /// in one multipart/alternative, the last is the sender's preferred one (RFC 2046 5.1.4).
     fn best_alternatives(&self, ids: &[u32]) -> Vec<usize> {
-        let parent_of = |id: usize| {
-            self.message.parts.iter().position(|p| match &p.body {
-                PartType::Multipart(children) => children.iter().any(|&c| c as usize == id),
-                _ => false,
-            })
-        };
-        let is_alternative = |parent: usize| {
-            self.message.parts.get(parent).is_some_and(|p| {
-                p.content_type().is_some_and(|ct| {
-                    ct.subtype()
-                        .is_some_and(|s| s.eq_ignore_ascii_case("alternative"))
-                })
-            })
-        };
-        let kind = |id: usize| {
-            self.message
-                .parts
-                .get(id)
-                .map(|p| std::mem::discriminant(&p.body))
-        };
-        let ids: Vec<usize> = ids.iter().map(|&id| id as usize).collect();
-        ids.iter()
-            .enumerate()
-            .filter(|&(at, &id)| {
-                let Some(parent) = parent_of(id).filter(|&p| is_alternative(p)) else {
+        let parts = &self.message.parts;
+        let mut alternative_parent = vec![None; parts.len()];
+        for (index, part) in parts.iter().enumerate() {
+            let is_alternative = part.content_type().is_some_and(|ct| {
+                ct.subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("alternative"))
+            });
+            if let (true, PartType::Multipart(children)) = (is_alternative, &part.body) {
+                for &child in children {
+                    if let Some(slot) = alternative_parent.get_mut(child as usize) {
+                        *slot = Some(index);
+                    }
+                }
+            }
+        }
+        // Walk backwards so the last part of each kind in an alternative is met first.
+        let mut seen = BTreeSet::new();
+        let mut kept: Vec<usize> = ids
+            .iter()
+            .rev()
+            .map(|&id| id as usize)
+            .filter(|&id| {
+                let Some(parent) = alternative_parent.get(id).copied().flatten() else {
                     return true;
                 };
-                // Keep it unless a later body part of the same kind shares the alternative.
-                !ids[at + 1..]
-                    .iter()
-                    .any(|&later| parent_of(later) == Some(parent) && kind(later) == kind(id))
+                let is_html = matches!(parts.get(id).map(|p| &p.body), Some(PartType::Html(_)));
+                seen.insert((parent, is_html))
             })
-            .map(|(_, &id)| id)
-            .collect()
+            .collect();
+        kept.reverse();
+        kept
     }
 
     /// The attachments, in the order of the message. `html` is the HTML body, to tell which
@@ -367,8 +364,11 @@ impl<'m, 'x> Parts<'m, 'x> {
 
         let content = match &part.body {
             PartType::Multipart(_) => return None,
-            PartType::Message(nested) => {
-                self.embedded(nested.raw_message(), index, part, depth, limits, notes)
+            // The part's own bytes, not mail-parser's nested message: after malformed MIME
+            // the parser can start the nested message too late.
+            PartType::Message(_) => {
+                let (bytes, _) = self.decoded(part);
+                self.embedded(&bytes, index, part, depth, limits, notes)
             }
             _ if is_message => {
                 let (bytes, _) = self.decoded(part);

@@ -35,10 +35,49 @@ pub(super) fn utf8_or_windows_1252(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// Charset names mail clients write that mail-parser's table lacks, with the name it knows.
+const CHARSET_ALIASES: [(&str, &str); 5] = [
+    ("cp932", "windows-31j"),
+    ("x-ms-cp932", "windows-31j"),
+    ("cp949", "windows-949"),
+    ("x-windows-949", "windows-949"),
+    ("cp950", "big5"),
+];
+
+/// The name mail-parser knows a charset by.
+pub(super) fn charset_name(label: &str) -> &str {
+    let label = label.trim().trim_matches('"').trim();
+    CHARSET_ALIASES
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(label))
+        .map_or(label, |(_, name)| name)
+}
+
+/// A header value with the charset names of its encoded words (`=?cp932?B?…?=`) replaced by
+/// names mail-parser knows; `None` when there is nothing to replace.
+pub(super) fn with_known_charsets(raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut changed = false;
+    let mut rest = raw;
+    while let Some(at) = rest.windows(2).position(|w| w == b"=?") {
+        out.extend_from_slice(&rest[..at + 2]);
+        rest = &rest[at + 2..];
+        let end = rest.iter().position(|&b| b == b'?').unwrap_or(0);
+        let label = String::from_utf8_lossy(&rest[..end]);
+        let name = charset_name(&label);
+        if name != label.trim() {
+            out.extend_from_slice(name.as_bytes());
+            rest = &rest[end..];
+            changed = true;
+        }
+    }
+    out.extend_from_slice(rest);
+    changed.then_some(out)
+}
+
 /// Bytes in a named charset. `None` when the charset is unknown; then the caller falls back.
 pub(super) fn decode_charset(bytes: &[u8], charset: &str) -> Option<String> {
-    let charset = charset.trim().trim_matches('"');
-    let decoder = charset_decoder(charset.as_bytes())?;
+    let decoder = charset_decoder(charset_name(charset).as_bytes())?;
     Some(decoder(bytes))
 }
 
@@ -101,7 +140,7 @@ pub(super) fn decode_text(bytes: &[u8], declared: Option<&str>) -> (String, Opti
             _ => fallback(format!("the text is not the {label} it says it is")),
         };
     }
-    match charset_decoder(label.as_bytes()) {
+    match charset_decoder(charset_name(&label).as_bytes()) {
         Some(decoder) => {
             let text = decoder(bytes);
             // A multi-byte decoder that fails on valid UTF-8 was given a wrong label.
@@ -215,6 +254,19 @@ mod tests {
             Some("unknown charset \"x-bogus\"; read as windows-1252")
         );
         assert_eq!(decode_text(b"plain", None), ("plain".to_owned(), None));
+    }
+
+    #[test]
+    fn charset_names_mail_parser_lacks_are_mapped() {
+        assert_eq!(
+            decode_charset(b"\x83e\x83X\x83g", "CP932").as_deref(),
+            Some("テスト")
+        );
+        assert_eq!(
+            with_known_charsets(b" =?cp932?B?g2WDWINn?= x =?utf-8?Q?a?=\n").as_deref(),
+            Some(&b" =?windows-31j?B?g2WDWINn?= x =?utf-8?Q?a?=\n"[..])
+        );
+        assert_eq!(with_known_charsets(b" =?utf-8?Q?a?=\n"), None);
     }
 
     #[test]
