@@ -3,8 +3,28 @@
 //! repair of malformed input leaves a warning that says what was done, and a message that cannot
 //! be read at all is still converted (its bytes attached), never dropped.
 //!
-//! MIME parsing is mail-parser's; before it sees the bytes, [`framing`] finds where the header
+//! MIME parsing is mail-parser's; before it sees the bytes, `framing` finds where the header
 //! ends, because a file without a header or with an unterminated one would otherwise lose text.
+//! The bytes of each part are decoded here (`parts`), not taken from mail-parser.
+//!
+//! Decisions about malformed input (each has a test with such an input):
+//! * Unreadable — subject [`UNPARSEABLE_SUBJECT`], bytes attached, `degraded`: an empty or blank
+//!   file, and a file with no header whose content is not text (a NUL byte in its first 8000
+//!   bytes). Text without a header is a message with an empty header and that text as body.
+//! * A header not ended by a blank line ends at its first line that is not a field; stray lines
+//!   inside a header that does end are skipped (and stay in the transport headers).
+//! * A leading mbox `From ` line or byte-order mark is not part of the message; the separator's
+//!   date is the received time when the store gives none.
+//! * Repeated Subject/From/Date/Message-ID fields: the first counts. Repeated MIME fields: the
+//!   last (as mail-parser reads the structure).
+//! * A Date that is not a real date (mail-parser's range check, plus the day must exist) is left
+//!   out; nothing is invented.
+//! * Undeclared 8-bit header text: UTF-8 if valid, else the message's charset, else
+//!   Windows-1252. Body text: a wrong or unknown charset label falls back the same way.
+//! * Transfer encodings are read by their first word, case-insensitively (`base64;`); unknown
+//!   ones as 8bit; broken base64 and uuencode are kept as sent.
+//! * `Content-Type: text` without subtype is text/plain.
+//! * An attached message that cannot be read, or nested deeper than 16, is kept as an `.eml`.
 
 mod duplicate;
 mod fields;

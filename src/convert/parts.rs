@@ -106,7 +106,8 @@ impl<'m, 'x> Parts<'m, 'x> {
             }
             let written = part.content_transfer_encoding().unwrap_or_default();
             let encoding = TransferEncoding::of(written);
-            let (_, broken) = self.decoded(part);
+            let broken = encoding == TransferEncoding::Base64
+                && base64_data(self.raw_body(part)).is_none_or(|data| data.len() % 4 == 1);
             if broken {
                 notes.warn(format!(
                     "{what}: its {} encoding is broken; the part is kept as sent",
@@ -191,62 +192,27 @@ impl<'m, 'x> Parts<'m, 'x> {
         let mut text_ids = self.best_alternatives(&self.message.text_body);
         text_ids.extend(self.subtypeless_text());
         let html_ids = self.best_alternatives(&self.message.html_body);
-        let part = |id: usize| self.message.parts.get(id);
 
-        let has_html = html_ids
-            .iter()
-            .any(|&id| matches!(part(id).map(|p| &p.body), Some(PartType::Html(_))));
-        let mut html = None;
-        if has_html {
-            let mut pieces = Vec::new();
-            for &id in &html_ids {
-                match part(id) {
-                    Some(
-                        p @ MessagePart {
-                            body: PartType::Html(_),
-                            ..
-                        },
-                    ) => {
-                        pieces.push(self.text(id, p, notes));
-                    }
-                    Some(
-                        p @ MessagePart {
-                            body: PartType::Text(_),
-                            ..
-                        },
-                    ) => {
-                        pieces.push(text_to_html(&self.text(id, p, notes)));
-                    }
-                    _ => {}
-                }
-            }
-            html = Some(join(pieces));
-        }
-
-        let mut pieces = Vec::new();
-        for &id in &text_ids {
-            match part(id) {
-                Some(
-                    p @ MessagePart {
-                        body: PartType::Text(_),
-                        ..
-                    },
-                ) => {
-                    pieces.push(self.text(id, p, notes));
-                }
-                Some(
-                    p @ MessagePart {
-                        body: PartType::Html(_),
-                        ..
-                    },
-                ) => {
-                    let html = self.text(id, p, notes);
-                    pieces.push(guarded(|| html_to_text(&html)).unwrap_or_default());
-                }
-                _ => {}
-            }
-        }
-        let mut text = join(pieces);
+        let has_html = html_ids.iter().any(|&id| {
+            matches!(
+                self.message.parts.get(id).map(|p| &p.body),
+                Some(PartType::Html(_))
+            )
+        });
+        let html = has_html.then(|| {
+            join(
+                html_ids
+                    .iter()
+                    .filter_map(|&id| self.body_piece(id, true, notes))
+                    .collect(),
+            )
+        });
+        let mut text = join(
+            text_ids
+                .iter()
+                .filter_map(|&id| self.body_piece(id, false, notes))
+                .collect(),
+        );
         if text.trim().is_empty()
             && let Some(html) = &html
         {
@@ -254,6 +220,23 @@ impl<'m, 'x> Parts<'m, 'x> {
         }
         let nonempty = |s: String| (!s.trim().is_empty()).then(|| to_crlf(&s));
         (nonempty(text), html.and_then(nonempty))
+    }
+
+    /// A text or HTML body part as HTML (`as_html`) or as plain text, converted as needed.
+    /// `None` for a part that is neither (an inline image among the body parts).
+    fn body_piece(&self, id: usize, as_html: bool, notes: &mut Notes) -> Option<String> {
+        let part = self.message.parts.get(id)?;
+        let is_html = match part.body {
+            PartType::Html(_) => true,
+            PartType::Text(_) => false,
+            _ => return None,
+        };
+        let text = self.text(id, part, notes);
+        Some(match (is_html, as_html) {
+            (false, true) => text_to_html(&text),
+            (true, false) => guarded(|| html_to_text(&text)).unwrap_or_default(),
+            _ => text,
+        })
     }
 
     /// Parts typed only `text` (no subtype) that are not attachments. mail-parser files them
@@ -360,27 +343,16 @@ impl<'m, 'x> Parts<'m, 'x> {
             .filter(|id| !id.is_empty())
             .map(str::to_owned);
         let content_location = part.content_location().and_then(clean_display);
-        let is_message = mime == "message/rfc822" || mime == "message/global";
-
-        let content = match &part.body {
-            PartType::Multipart(_) => return None,
-            // The part's own bytes, not mail-parser's nested message: after malformed MIME
-            // the parser can start the nested message too late.
-            PartType::Message(_) => {
-                let (bytes, _) = self.decoded(part);
-                self.embedded(&bytes, index, part, depth, limits, notes)
-            }
-            _ if is_message => {
-                let (bytes, _) = self.decoded(part);
-                self.embedded(&bytes, index, part, depth, limits, notes)
-            }
-            _ => AttachmentContent::Data(self.decoded(part).0.into_owned()),
-        };
-
-        let size = match &content {
-            AttachmentContent::Data(bytes) => bytes.len() as u64,
-            AttachmentContent::Message(_) => self.raw_body(part).len() as u64,
-        };
+        if matches!(part.body, PartType::Multipart(_)) {
+            return None;
+        }
+        // An attached message is read from the part's own bytes, not from mail-parser's nested
+        // message: after malformed MIME the parser can start the nested message too late.
+        let is_message = matches!(part.body, PartType::Message(_))
+            || mime == "message/rfc822"
+            || mime == "message/global";
+        let (bytes, _) = self.decoded(part);
+        let size = bytes.len() as u64;
         if size >= limits.max_attachment_bytes {
             notes.warn(format!(
                 "{}: {size} bytes is more than a PST attachment can hold; left out",
@@ -389,6 +361,11 @@ impl<'m, 'x> Parts<'m, 'x> {
             notes.degraded = true;
             return None;
         }
+        let content = if is_message {
+            self.embedded(&bytes, index, part, depth, limits, notes)
+        } else {
+            AttachmentContent::Data(bytes.into_owned())
+        };
 
         let is_attachment_disposition = part
             .content_disposition()
@@ -485,6 +462,12 @@ fn decode_base64(raw: &[u8]) -> Option<Vec<u8>> {
             .with_decode_padding_mode(DecodePaddingMode::Indifferent)
             .with_decode_allow_trailing_bits(true),
     );
+    engine.decode(base64_data(raw)?).ok()
+}
+
+/// The base64 characters of a part up to the first `=`, white space left out; `None` when
+/// anything else is mixed in.
+fn base64_data(raw: &[u8]) -> Option<Vec<u8>> {
     let data = raw.split(|&b| b == b'=').next().unwrap_or_default();
     let mut compact = Vec::with_capacity(data.len());
     for &b in data {
@@ -494,7 +477,7 @@ fn decode_base64(raw: &[u8]) -> Option<Vec<u8>> {
             _ => return None,
         }
     }
-    engine.decode(&compact).ok()
+    Some(compact)
 }
 
 /// Quoted-printable (RFC 2045 6.7), read as leniently as mail clients do: trailing white space
