@@ -686,4 +686,34 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn uuencoded_and_unknown_encodings_are_kept_as_sent() {
+        let converted = convert(&raw(
+            b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nsee attached\n--b\nContent-Type: application/octet-stream; name=a.bin\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 a.bin\n#86)C\n`\nend\n--b\nContent-Type: application/octet-stream; name=b.bin\nContent-Transfer-Encoding: 7-bit\n\nraw\n--b--\n",
+        ));
+        let attachments = &converted.message.attachments;
+        assert_eq!(data(&attachments[0]), b"begin 644 a.bin\n#86)C\n`\nend");
+        assert_eq!(data(&attachments[1]), b"raw");
+        assert_eq!(
+            converted.warnings,
+            [
+                "MIME part 2 (application/octet-stream \"a.bin\"): uuencoded content is kept encoded, as sent",
+                "MIME part 3 (application/octet-stream \"b.bin\"): unknown Content-Transfer-Encoding \"7-bit\"; read as 8bit",
+            ]
+        );
+    }
+
+    #[test]
+    fn undeclared_8bit_body_text_is_read_as_windows_1252() {
+        let converted = convert(&raw(b"Subject: s\n\nna\xefve caf\xe9\n"));
+        assert_eq!(
+            converted.message.body_text.as_deref(),
+            Some("naïve café\r\n")
+        );
+        assert_eq!(
+            converted.warnings,
+            ["MIME part 0 (text/plain): 8-bit text without a charset; read as windows-1252"]
+        );
+    }
 }
