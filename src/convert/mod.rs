@@ -14,7 +14,7 @@
 //! * A header not ended by a blank line ends at its first line that is not a field; stray lines
 //!   inside a header that does end are skipped (and stay in the transport headers).
 //! * A leading mbox `From ` line or byte-order mark is not part of the message; the separator's
-//!   date is the received time when the store gives none.
+//!   date is the received time when neither the store nor a `Received:` field gives one.
 //! * Repeated Subject/From/Date/Message-ID fields: the first counts. Repeated MIME fields: the
 //!   last (as mail-parser reads the structure).
 //! * A Date that is not a real date (mail-parser's range check, plus the day must exist) is left
@@ -281,10 +281,9 @@ fn message_of(
         }
     }
     let submit_time = fields::date(fields, notes);
-    let delivery_time = framing
-        .from_line
-        .and_then(fields::from_line_time)
-        .or_else(|| fields::received(fields))
+    // A Received: field has a zone; an mbox separator's date usually has none.
+    let delivery_time = fields::received(fields)
+        .or_else(|| framing.from_line.and_then(fields::from_line_time))
         .or(submit_time);
 
     let parts = Parts::new(parsed, charset);
@@ -493,7 +492,7 @@ mod tests {
     }
 
     #[test]
-    fn delivery_time_falls_back_from_separator_to_received_to_date() {
+    fn delivery_time_falls_back_from_received_to_separator_to_date() {
         let date = "Date: Thu, 01 Jan 2004 00:00:00 +0000\n";
         let received = "Received: from a by b; Fri, 02 Jan 2004 00:00:00 +0000\n";
         let unix = |text: String| {
@@ -508,6 +507,10 @@ mod tests {
             unix(format!(
                 "From x Sat Jan  3 00:00:00 2004\n{received}{date}\nb"
             )),
+            Some(1_073_001_600)
+        );
+        assert_eq!(
+            unix(format!("From x Sat Jan  3 00:00:00 2004\n{date}\nb")),
             Some(1_073_088_000)
         );
         assert_eq!(unix("Subject: no dates\n\nb".to_owned()), None);
