@@ -235,7 +235,8 @@ impl<'m, 'x> Parts<'m, 'x> {
         Some(match (is_html, as_html) {
             (false, true) => text_to_html(&text),
             (true, false) => guarded(|| html_to_text(&text)).unwrap_or_default(),
-            _ => text,
+            (true, true) => declare_utf8(text),
+            (false, false) => text,
         })
     }
 
@@ -521,6 +522,37 @@ fn decode_quoted_printable(raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// HTML whose `<meta>` tags declare the charset it now has: the text was decoded to UTF-8, and a
+/// reader that trusts a stale `charset=iso-8859-1` would garble it.
+fn declare_utf8(html: String) -> String {
+    let lower = html.to_ascii_lowercase();
+    let mut out = String::with_capacity(html.len());
+    let mut copied = 0;
+    for (tag_start, _) in lower.match_indices("<meta") {
+        let tag_end = lower[tag_start..]
+            .find('>')
+            .map_or(lower.len(), |e| tag_start + e);
+        let Some(at) = lower[tag_start..tag_end].find("charset=") else {
+            continue;
+        };
+        let mut value_start = tag_start + at + "charset=".len();
+        if matches!(lower.as_bytes().get(value_start), Some(b'"' | b'\'')) {
+            value_start += 1;
+        }
+        let value_end = lower[value_start..tag_end]
+            .find(|c: char| matches!(c, '"' | '\'' | ';' | '/' | '>') || c.is_whitespace())
+            .map_or(tag_end, |e| value_start + e);
+        if value_start < copied || &lower[value_start..value_end] == "utf-8" {
+            continue;
+        }
+        out.push_str(&html[copied..value_start]);
+        out.push_str("utf-8");
+        copied = value_end;
+    }
+    out.push_str(&html[copied..]);
+    out
+}
+
 /// A part's MIME type, lower case. A part without one is text/plain (RFC 2045), or
 /// message/rfc822 inside a digest (RFC 2046 5.1.5), which the parser has already decided.
 pub(super) fn mime_type(part: &MessagePart<'_>) -> String {
@@ -718,6 +750,24 @@ mod tests {
         assert_eq!(decode_base64(b"aGk").as_deref(), Some(&b"hi"[..]));
         assert_eq!(decode_base64(b"?garbage"), None);
         assert_eq!(decode_base64(b"aGVsb"), None);
+    }
+
+    #[test]
+    fn html_meta_tags_declare_utf8() {
+        assert_eq!(
+            declare_utf8(
+                r#"<HEAD><META http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"></HEAD>café"#.to_owned()
+            ),
+            r#"<HEAD><META http-equiv="Content-Type" content="text/html; charset=utf-8"></HEAD>café"#
+        );
+        assert_eq!(
+            declare_utf8("<meta charset='windows-1252'/><p>x</p>".to_owned()),
+            "<meta charset='utf-8'/><p>x</p>"
+        );
+        assert_eq!(
+            declare_utf8("<p>charset=x</p>".to_owned()),
+            "<p>charset=x</p>"
+        );
     }
 
     #[test]
