@@ -24,6 +24,7 @@
 //! * Transfer encodings are read by their first word, case-insensitively (`base64;`); unknown
 //!   ones as 8bit; broken base64 and uuencode are kept as sent.
 //! * `Content-Type: text` without subtype is text/plain.
+//! * HTML bodies are stored as UTF-8, so their `<meta charset>` is rewritten to say so.
 //! * An attached message that cannot be read, or nested deeper than 16, is kept as an `.eml`.
 
 mod duplicate;
