@@ -3,4 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod architecture;
+mod source_eml;
+mod source_maildir;
+mod source_mbox;
 mod util;

@@ -17,6 +17,9 @@
 //!    is a message; a binary file is not a message; a text file with no extension or `.txt` is
 //!    a message without a header (CPython's `msg_19.txt`, Thunderbird's `basic4`: the
 //!    converter still gets its text); anything else is not a message.
+//!
+//! A file with a Thunderbird summary beside it (`Inbox` and `Inbox.msf`) is a mail folder
+//! whatever it holds ([`classify_with_summary`]).
 
 use std::fs::{self, File};
 use std::io::{self, Read as _};
@@ -143,6 +146,17 @@ pub fn classify(path: &Path) -> FileKind {
     FileKind::Skip(SkipReason::NotAMessage(
         "a file that does not start with a mail header".to_owned(),
     ))
+}
+
+/// Like [`classify`], for a file that has a Thunderbird summary beside it (`X` and `X.msf`):
+/// such a file is a mail folder, so an empty one is an empty mbox folder and one that holds a
+/// single message is still a folder, not a message of its parent.
+pub fn classify_with_summary(path: &Path) -> FileKind {
+    match read_head(path) {
+        Ok(head) if head.is_empty() || mbox::looks_like_mbox_start(&head) => FileKind::Mbox,
+        Ok(_) => classify(path),
+        Err(e) => unreadable(&e),
+    }
 }
 
 /// A `.mbox` file: an mbox folder, unless nothing in it is a From_ line.

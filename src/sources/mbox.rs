@@ -379,7 +379,7 @@ impl<R: Read> MboxReader<R> {
                             self.window.fill(CHECK_LOOKAHEAD)?;
                             continue;
                         }
-                        if looks_like_separator(data) {
+                        if looks_like_separator(data, self.window.eof) {
                             sink.strip_trailing_blank_line();
                             return Ok(End::Separator);
                         }
@@ -453,7 +453,9 @@ impl<R: Read> MboxReader<R> {
                 self.window.fill(CHECK_LOOKAHEAD)?;
                 continue;
             }
-            if looks_like_separator(&data[at..]) && !self.hint_covers(at, &mut hint)? {
+            if looks_like_separator(&data[at..], self.window.eof)
+                && !self.hint_covers(at, &mut hint)?
+            {
                 sink.put(&self.window.avail()[..at]);
                 self.window.consume(at);
                 sink.strip_trailing_blank_line();
@@ -629,12 +631,17 @@ impl<R> Window<R> {
 
 /// Thunderbird's check that a `From ` line is a real separator: the two lines after it must
 /// look like header fields (folded continuation lines allowed). `data` starts with the `From `
-/// line; when it runs out before the check can decide, the line gets the benefit of the doubt.
-fn looks_like_separator(data: &[u8]) -> bool {
+/// line; when it runs out before the check can decide, the line gets the benefit of the doubt
+/// — except when `data` is all that is left of the stream and nothing follows the `From `
+/// line: a `From ` line that ends the file is text, not the start of an empty message.
+fn looks_like_separator(data: &[u8], ends_stream: bool) -> bool {
     let Some(end_of_from_line) = memchr(b'\n', data) else {
-        return true;
+        return !ends_stream;
     };
     let mut rest = &data[end_of_from_line + 1..];
+    if rest.is_empty() {
+        return !ends_stream;
+    }
     for _ in 0..2 {
         let Some(name_len) = rest.iter().position(|&b| !is_field_name_byte(b)) else {
             return true;
@@ -1097,6 +1104,19 @@ mod tests {
             split(b"From a\nA: 1\nB: 2\n\nend"),
             [b"A: 1\nB: 2\n\nend".to_vec()]
         );
+    }
+
+    #[test]
+    fn from_line_ending_the_file_is_text() {
+        for tail in ["From z\n", "From z"] {
+            let mbox = format!("From a\n{HEADERS}one\n\n{tail}");
+            assert_eq!(
+                split(mbox.as_bytes()),
+                [format!("{HEADERS}one\n\n{tail}").into_bytes()]
+            );
+        }
+        // The first From_ line of a file is always a separator, even with nothing after it.
+        assert_eq!(split(b"From a\n"), [Vec::new()]);
     }
 
     #[test]

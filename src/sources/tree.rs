@@ -438,6 +438,7 @@ impl Walker {
         }
         let mut maildir_plus = MaildirPlusNode::default();
         let mut loose = 0;
+        let names: HashSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
         for entry in entries {
             match entry.kind {
                 EntryKind::Dir => {
@@ -465,7 +466,13 @@ impl Walker {
                         continue;
                     }
                     let path = entry.path.clone();
-                    match eml::classify(&path) {
+                    let has_summary = names.contains(format!("{}.msf", entry.name).as_str());
+                    let kind = if has_summary {
+                        eml::classify_with_summary(&path)
+                    } else {
+                        eml::classify(&path)
+                    };
+                    match kind {
                         FileKind::Ignored => {}
                         FileKind::Message => {
                             self.mail_files += 1;
