@@ -1,6 +1,6 @@
 //! Maildir: one file per message in a folder's `cur/` and `new/` (`tmp/` holds deliveries in
 //! progress and is never read). These are the building blocks; the folder walk is
-//! [`tree`](crate::sources::tree), which treats any directory with `cur/` or `new/` as a
+//! [`tree`], which treats any directory with `cur/` or `new/` as a
 //! maildir folder, so nested maildirs (notmuch, Dovecot `LAYOUT=fs`) and Maildir++ (`.Sent`,
 //! `.Work.2024` inside the top maildir, names in IMAP's modified UTF-7) come out as folder
 //! trees. Thunderbird's maildir store (no `new/`, no flags in file names) can use

@@ -229,7 +229,8 @@ impl<R: Read> MboxReader<R> {
         self.window.largest + self.largest_message
     }
 
-    /// Bytes of the stream consumed so far, for progress reports.
+    /// How far into the stream the reader has got (an offset, as entry offsets are), for
+    /// progress reports.
     pub fn position(&self) -> u64 {
         self.window.offset()
     }
@@ -252,7 +253,7 @@ impl<R: Read> MboxReader<R> {
         let offset = self.window.offset();
         let from_line = self.take_from_line()?;
         let mut bytes = Vec::new();
-        let end = self.scan(Sink(copy.then_some(&mut bytes)), true)?;
+        let end = self.scan(Sink(copy.then_some(&mut bytes)), true, true)?;
         self.state = match end {
             End::Separator => State::AtSeparator,
             End::Eof => State::Done,
@@ -274,26 +275,34 @@ impl<R: Read> MboxReader<R> {
         if self.window.offset() == 0 && self.window.avail().starts_with(UTF8_BOM) {
             self.window.consume(UTF8_BOM.len());
         }
+        // True once part of a (very long) whitespace line has been consumed: what follows is
+        // not at the start of a line.
+        let mut mid_line = false;
         loop {
             self.window.fill(1)?;
             let data = self.window.avail();
             if data.is_empty() {
                 return Ok(());
             }
-            let line_len = memchr(b'\n', data).map_or(data.len(), |i| i + 1);
+            let newline = memchr(b'\n', data);
+            if newline.is_none() && !self.window.eof && data.len() < READ_SIZE {
+                self.window.fill(data.len() + 1)?;
+                continue;
+            }
+            let line_len = newline.map_or(data.len(), |i| i + 1);
             if !data[..line_len].iter().all(u8::is_ascii_whitespace) {
                 break;
             }
-            // A whitespace line without its end in the window is consumed piecewise.
+            mid_line = newline.is_none();
             self.window.consume(line_len);
         }
-        self.window.fill(b"From ".len())?;
-        if !self.window.avail().starts_with(b"From ") {
+        self.window.fill(SAMPLE_LEN)?;
+        if mid_line || !self.window.avail().starts_with(b"From ") {
             let offset = self.window.offset();
             let data = self.window.avail();
             let first_line = &data[..memchr(b'\n', data).unwrap_or(data.len())];
             let sample = sample_of(first_line);
-            let end = self.scan(Sink(None), false)?;
+            let end = self.scan(Sink(None), false, !mid_line)?;
             let garbage = LeadingGarbage {
                 offset,
                 len: self.window.offset() - offset,
@@ -337,13 +346,18 @@ impl<R: Read> MboxReader<R> {
 
     /// Reads one message (or leading garbage) up to the next separator or the end of the
     /// stream, putting its unescaped bytes into `sink`. The From_ line is already consumed.
-    fn scan(&mut self, mut sink: Sink<'_>, header_first: bool) -> io::Result<End> {
+    fn scan(
+        &mut self,
+        mut sink: Sink<'_>,
+        header_first: bool,
+        at_line_start: bool,
+    ) -> io::Result<End> {
         let mut in_header = header_first;
         let mut content_length: Option<u64> = None;
         let mut hint = Hint::None;
         // Where the search for `From ` resumes, relative to the window's start.
         let mut search_from = 0;
-        self.at_line_start = true;
+        self.at_line_start = at_line_start;
         loop {
             if self.window.len() <= search_from {
                 if self.window.eof {
@@ -1107,6 +1121,21 @@ mod tests {
     }
 
     #[test]
+    fn from_inside_a_line_longer_than_the_window_does_not_split() {
+        // Wherever the window happens to cut the long line, the `From ` that ends it is not at
+        // the start of a line.
+        let header = "From a\nA: 1\nB: 2\n\n";
+        let separator = "From b\nA: 1\nB: 2\n\nbody\n";
+        for len in WINDOW_SIZE - header.len() - 40..WINDOW_SIZE - header.len() + 40 {
+            let mbox = format!("{header}{}{separator}", "x".repeat(len));
+            let mut reader = MboxReader::new(mbox.as_bytes());
+            assert_eq!(reader.count_messages().unwrap(), 1, "line of {len} bytes");
+        }
+        let mbox = format!("{header}{}\n{separator}", "x".repeat(WINDOW_SIZE + 10));
+        assert_eq!(split(mbox.as_bytes()).len(), 2);
+    }
+
+    #[test]
     fn from_line_ending_the_file_is_text() {
         for tail in ["From z\n", "From z"] {
             let mbox = format!("From a\n{HEADERS}one\n\n{tail}");
@@ -1169,6 +1198,114 @@ mod tests {
         );
     }
 
+    /// The reader's rules written the plain way, over a whole buffer with no window: entries
+    /// as (offset, bytes), and the length of leading garbage. `Err` for "not an mbox".
+    #[allow(clippy::type_complexity)]
+    fn reference_split(data: &[u8]) -> Result<(Vec<(u64, Vec<u8>)>, Option<u64>), ()> {
+        let line_end = |at: usize| memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i + 1);
+        let mut at = if data.starts_with(UTF8_BOM) { 3 } else { 0 };
+        while at < data.len() && data[at..line_end(at)].iter().all(u8::is_ascii_whitespace) {
+            at = line_end(at);
+        }
+        if at == data.len() {
+            return Ok((Vec::new(), None));
+        }
+        let mut garbage = None;
+        if !data[at..].starts_with(b"From ") {
+            let start = at;
+            loop {
+                at = line_end(at);
+                if at == data.len() {
+                    return Err(());
+                }
+                if data[at..].starts_with(b"From ") && looks_like_separator(&data[at..], true) {
+                    break;
+                }
+            }
+            garbage = Some((at - start) as u64);
+        }
+        let mut entries = Vec::new();
+        loop {
+            let offset = at as u64;
+            at = line_end(at);
+            let mut bytes = Vec::new();
+            let mut in_header = true;
+            let mut content_length = None;
+            let mut body_end: Option<u64> = None;
+            let mut verdict: Option<bool> = None;
+            let mut separator = false;
+            while at < data.len() {
+                let end = line_end(at);
+                let line = &data[at..end];
+                if line.starts_with(b"From ") && looks_like_separator(&data[at..], true) {
+                    let covered = !in_header
+                        && body_end.is_some_and(|body_end| {
+                            (at as u64) < body_end
+                                && *verdict.get_or_insert_with(|| {
+                                    let Ok(e) = usize::try_from(body_end) else {
+                                        return false;
+                                    };
+                                    e <= data.len() && data[e - 1] == b'\n' && {
+                                        let rest = &data[e..];
+                                        let rest = rest
+                                            .strip_prefix(b"\r\n")
+                                            .or_else(|| rest.strip_prefix(b"\n"))
+                                            .unwrap_or(rest);
+                                        rest.is_empty() || rest.starts_with(b"From ")
+                                    }
+                                })
+                        });
+                    if !covered {
+                        separator = true;
+                        break;
+                    }
+                }
+                if in_header && is_blank_line(line) {
+                    in_header = false;
+                    body_end = content_length.and_then(|l: u64| (end as u64).checked_add(l));
+                } else if in_header
+                    && !line.starts_with(b"From ")
+                    && !is_escaped_from_line(line)
+                    && content_length.is_none()
+                    && line.ends_with(b"\n")
+                {
+                    content_length = content_length_value(line);
+                }
+                let skip = usize::from(is_escaped_from_line(line));
+                bytes.extend_from_slice(&line[skip..]);
+                at = end;
+            }
+            Sink(Some(&mut bytes)).strip_trailing_blank_line();
+            entries.push((offset, bytes));
+            if !separator {
+                return Ok((entries, garbage));
+            }
+        }
+    }
+
+    fn mbox_like_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let token = prop_oneof![
+            proptest::collection::vec(any::<u8>(), 1..4),
+            proptest::string::string_regex("[a-z ]{1,12}")
+                .unwrap()
+                .prop_map(String::into_bytes),
+            Just(b"\nFrom ".to_vec()),
+            Just(b"From a\nX: 1\nY: 2\n\n".to_vec()),
+            Just(b"\n>From ".to_vec()),
+            Just(b"\n>>From x".to_vec()),
+            Just(b"\nA: b\n".to_vec()),
+            Just(b"\n\tfolded\n".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"\n\n".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"\nContent-Length: 3\n".to_vec()),
+            Just(b"\nContent-Length: 14\n".to_vec()),
+            Just(b"   ".to_vec()),
+            Just(UTF8_BOM.to_vec()),
+        ];
+        proptest::collection::vec(token, 0..120).prop_map(|tokens| tokens.concat())
+    }
+
     fn header_lines() -> impl Strategy<Value = String> {
         proptest::string::string_regex("[A-Z][a-z-]{0,8}: [ -~]{0,20}").unwrap()
     }
@@ -1221,6 +1358,28 @@ mod tests {
             proptest::prop_assert_eq!(&read, &messages);
             let count = MboxReader::new(&mbox[..]).count_messages().unwrap();
             proptest::prop_assert_eq!(count, messages.len() as u64);
+        }
+
+        #[test]
+        fn streaming_reader_matches_the_plain_model(data in mbox_like_bytes(), step in 1usize..9) {
+            let expected = reference_split(&data);
+            let mut reader = MboxReader::new(Trickle { data: &data, step });
+            let read: Vec<io::Result<MboxEntry>> = reader.by_ref().collect();
+            match expected {
+                Ok((entries, garbage)) => {
+                    let read: Vec<(u64, Vec<u8>)> = read
+                        .into_iter()
+                        .map(|entry| entry.map(|e| (e.offset, e.bytes)))
+                        .collect::<io::Result<_>>()
+                        .unwrap();
+                    prop_assert_eq!(read, entries);
+                    prop_assert_eq!(reader.leading_garbage().map(|g| g.len), garbage);
+                }
+                Err(()) => {
+                    prop_assert_eq!(read.len(), 1);
+                    prop_assert!(read[0].as_ref().is_err_and(|e| NotAnMbox::from_io(e).is_some()));
+                }
+            }
         }
 
         #[test]

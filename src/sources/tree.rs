@@ -3,8 +3,10 @@
 //! folder of its own beside the sub-directories (named after the file, less `.mbox`), and
 //! each directory with `cur/` or `new/` a maildir folder whose messages are those files (plus
 //! any message files lying loose beside them, as in notmuch's test corpus). What a file is
-//! decides [`eml::classify`]. Files that are not mail are listed as skipped items of their
-//! folder; hidden files and mail clients' bookkeeping are left out.
+//! decides [`eml::classify`]; a file with a Thunderbird summary beside it (`Inbox` +
+//! `Inbox.msf`) is always a folder. Files that are not mail are listed as skipped items of
+//! their folder; hidden files and mail clients' bookkeeping are left out. Links to folders are
+//! not followed (a note says so), so a link loop cannot trap the walk.
 //!
 //! Opening walks the whole tree once (reading the first bytes of files whose name does not say
 //! what they are) and keeps the file list; mboxes are counted when the folders are asked for,
