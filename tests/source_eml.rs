@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use mail2pst::model::{FolderPath, Found, Origin, RawMessage, StoreKind};
+use mail2pst::model::{FolderPath, Found, Origin, RawMessage, SkipReason, StoreKind};
 use mail2pst::sources::{self, Error, FolderInfo, MailStore};
 
 use crate::util::{corpus, fixtures, temp_dir};
@@ -194,6 +194,8 @@ fn fixture_tree_folders_messages_and_skips() {
         [
             ("tree", 0),
             ("tree/Archive", 2),
+            ("tree/Attachments", 0),
+            ("tree/Attachments/1", 1),
             ("tree/Inbox", 6),
             ("tree/Projects", 0),
             ("tree/Projects/2024", 1),
@@ -239,6 +241,14 @@ fn fixture_tree_folders_messages_and_skips() {
     assert_eq!(saved.folder, inbox);
     let hello = message_at(&items, "hello.eml");
     assert!(hello.bytes.ends_with(b"Body of message 1.\r\n"));
+
+    // Headerless text is a message among messages (`Inbox/headerless` above), not alone.
+    let lone = FolderPath::new(["tree", "Attachments", "1"]);
+    let items: Vec<Found> = store.messages(&lone).unwrap().map(Result::unwrap).collect();
+    assert!(matches!(
+        &items[..],
+        [Found::Skipped { reason: SkipReason::NotAMessage(why), .. }] if why.starts_with("a text file without a mail header")
+    ));
 
     let framed = FolderPath::new(["tree", "Projects", "2024"]);
     let items: Vec<Found> = store

@@ -15,8 +15,10 @@
 //!    reader — one message stays a message of the folder (many tools save single messages that
 //!    way), two or more make it an mbox folder of its own; a file starting with a header line
 //!    is a message; a binary file is not a message; a text file with no extension or `.txt` is
-//!    a message without a header (CPython's `msg_19.txt`, Thunderbird's `basic4`: the
-//!    converter still gets its text); anything else is not a message.
+//!    [`FileKind::HeaderlessText`], a message without a header when other messages lie in
+//!    the same directory (CPython's `msg_19.txt`, Thunderbird's `basic4`: the converter still
+//!    gets their text) and not a message when it lies alone (a `short.txt` attachment saved
+//!    in a folder of its own); anything else is not a message.
 //!
 //! A file with a Thunderbird summary beside it (`Inbox` and `Inbox.msf`) is a mail folder
 //! whatever it holds ([`classify_with_summary`]).
@@ -38,6 +40,9 @@ pub enum FileKind {
     FramedMessage,
     /// An mbox: a folder of its own.
     Mbox,
+    /// Text with no mail header and a name that does not say otherwise (no extension, `.txt`):
+    /// a message if it lies among other messages, else not mail — the caller knows which.
+    HeaderlessText,
     /// Not something to convert; reported with this reason.
     Skip(SkipReason),
     /// Not mail and not worth reporting.
@@ -141,7 +146,7 @@ pub fn classify(path: &Path) -> FileKind {
         return FileKind::Skip(SkipReason::NotAMessage(what.to_owned()));
     }
     if extension.is_empty() || extension == "txt" {
-        return FileKind::Message;
+        return FileKind::HeaderlessText;
     }
     FileKind::Skip(SkipReason::NotAMessage(
         "a file that does not start with a mail header".to_owned(),

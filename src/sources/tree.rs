@@ -440,6 +440,8 @@ impl Walker {
         }
         let mut maildir_plus = MaildirPlusNode::default();
         let mut loose = 0;
+        // Items of headerless text files: messages only if real messages lie beside them.
+        let mut headerless = Vec::new();
         let names: HashSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
         for entry in entries {
             match entry.kind {
@@ -494,10 +496,45 @@ impl Walker {
                             self.mail_files += 1;
                             children.push((mbox::folder_name(&path), Child::Mbox(path)));
                         }
+                        FileKind::HeaderlessText => {
+                            headerless.push(folder.items.len());
+                            folder.items.push(Item::Message(path));
+                        }
                         FileKind::Skip(reason) => folder.items.push(Item::Skip(path, reason)),
                     }
                 }
                 EntryKind::Other => {}
+            }
+        }
+        let messages_beside = folder.items.len()
+            - headerless.len()
+            - folder
+                .items
+                .iter()
+                .filter(|item| matches!(item, Item::Skip(..)))
+                .count();
+        if messages_beside > 0 {
+            self.mail_files += headerless.len() as u64;
+            if is_maildir {
+                loose += headerless.len();
+                for &index in &headerless {
+                    if let Some(item) = folder.items.get_mut(index)
+                        && let Item::Message(path) = item
+                    {
+                        *item = Item::MaildirMessage(std::mem::take(path));
+                    }
+                }
+            }
+        } else {
+            for &index in &headerless {
+                if let Some(item) = folder.items.get_mut(index)
+                    && let Item::Message(path) = item
+                {
+                    let reason = SkipReason::NotAMessage(
+                        "a text file without a mail header, and no messages beside it".to_owned(),
+                    );
+                    *item = Item::Skip(std::mem::take(path), reason);
+                }
             }
         }
         if loose > 0 {
