@@ -866,6 +866,7 @@ impl Iterator for MboxMessages {
             if let Some(garbage) = self.reader.leading_garbage()
                 && message_follows
             {
+                tracing::warn!(file = %self.path.display(), "{garbage}: reported as not a message");
                 let skipped = Found::Skipped {
                     origin: Origin::FileOffset {
                         path: self.path.clone(),

@@ -361,7 +361,10 @@ impl Walker {
         let mut children = extra;
         match list_dir(dir) {
             Ok(entries) => self.list(dir, &entries, &mut folder, &mut children),
-            Err(e) => folder.notes.push(format!("could not be read: {e}")),
+            Err(e) => {
+                tracing::warn!(folder = %dir.display(), error = %e, "folder could not be read");
+                folder.notes.push(format!("could not be read: {e}"));
+            }
         }
         let path = folder.path.clone();
         self.folders.push(folder);
