@@ -5,4 +5,7 @@
 mod architecture;
 mod convert_corpus;
 mod license;
+mod source_eml;
+mod source_maildir;
+mod source_mbox;
 mod util;
