@@ -4,5 +4,10 @@
 
 mod apple_mail_fixtures;
 mod architecture;
+mod convert_corpus;
+mod license;
 mod source_apple_mail;
+mod source_eml;
+mod source_maildir;
+mod source_mbox;
 mod util;
