@@ -460,3 +460,47 @@ pub fn build_mail_2_to_4(mail_dir: &Path) {
         229417,
     );
 }
+
+/// A `table_of_contents` as formats.md §1.6 describes it: big-endian magic `0x000DBBA0`, then a
+/// big-endian u32 message count (the rest of the real file is not documented and not read).
+pub fn write_table_of_contents(path: &Path, count: u32) {
+    let mut bytes = 0x000D_BBA0u32.to_be_bytes().to_vec();
+    bytes.extend_from_slice(&count.to_be_bytes());
+    fs::write(path, bytes).unwrap();
+}
+
+/// An "Export Mailbox…" bundle (formats.md §1.6): `Lists.mbox/` with the real 45-message mbox
+/// of the corpus as `mbox` and a `table_of_contents` that agrees, and a nested export
+/// `Lists.mbox/Thunderbird.mbox/` holding the real two-message mboxrd file whose table of
+/// contents claims three.
+pub fn build_export(parent: &Path) -> PathBuf {
+    let bundle = parent.join("Lists.mbox");
+    fs::create_dir_all(&bundle).unwrap();
+    fs::copy(
+        corpus().join("mbox/perl5-Mail-Box/t/folders/mbox.src"),
+        bundle.join("mbox"),
+    )
+    .unwrap();
+    write_table_of_contents(&bundle.join("table_of_contents"), 45);
+    let child = bundle.join("Thunderbird.mbox");
+    fs::create_dir_all(&child).unwrap();
+    fs::copy(
+        corpus().join("thunderbird/comm-central/mailnews/test/data/mbox_mboxrd"),
+        child.join("mbox"),
+    )
+    .unwrap();
+    write_table_of_contents(&child.join("table_of_contents"), 3);
+    bundle
+}
+
+/// The Mail 1 layout (formats.md §1.1: `~/Library/Mail/Mailboxes/<name>.mbox/mbox`, one mbox
+/// file per mailbox), with the real 45-message mbox of the corpus.
+pub fn build_mail_1(mail_dir: &Path) {
+    let mailbox = mail_dir.join("Mailboxes/Magick.mbox");
+    fs::create_dir_all(&mailbox).unwrap();
+    fs::copy(
+        corpus().join("mbox/perl5-Mail-Box/t/folders/mbox.src"),
+        mailbox.join("mbox"),
+    )
+    .unwrap();
+}

@@ -620,3 +620,77 @@ fn an_unreadable_index_does_not_stop_the_files() {
     assert!(matches!(items[0], Ok(Found::Message(_))));
     assert!(matches!(items[1], Err(Error::Format { .. })));
 }
+
+#[test]
+fn export_bundle_reads_its_mbox_and_cross_checks_the_table_of_contents() {
+    let dir = temp_dir();
+    let bundle = build_export(dir.path());
+    let before = snapshot(dir.path());
+    let store = mail2pst::sources::open(&bundle).unwrap();
+    assert_eq!(store.kind(), mail2pst::model::StoreKind::AppleMailExport);
+    assert_eq!(store.display_name(), "Apple Mail export — Lists");
+    let folders = store.folders().unwrap();
+    let listed: Vec<(String, u64)> = folders
+        .iter()
+        .map(|f| (f.path.names().join("/"), f.count))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("Lists".to_string(), 45),
+            ("Lists/Thunderbird".to_string(), 2)
+        ]
+    );
+    assert!(folders[0].notes.is_empty(), "{:?}", folders[0].notes);
+    assert!(
+        folders[1]
+            .notes
+            .iter()
+            .any(|n| n.contains("lists 3") && n.contains("holds 2")),
+        "{:?}",
+        folders[1].notes
+    );
+    let lists = all_found(store.as_ref(), &folders[0].path);
+    assert_eq!(messages(&lists).len(), 45);
+    let child = all_found(store.as_ref(), &folders[1].path);
+    let child = messages(&child);
+    assert_eq!(child.len(), 2);
+    assert!(child.iter().all(|m| m.folder == folders[1].path));
+    drop(store);
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn mail_1_mailboxes_are_mbox_files() {
+    let home = temp_dir();
+    let mail_dir = home.path().join("Library/Mail");
+    build_mail_1(&mail_dir);
+    let store = mail2pst::sources::open(&mail_dir).unwrap();
+    assert_eq!(store.kind(), mail2pst::model::StoreKind::AppleMail);
+    let folders = store.folders().unwrap();
+    let listed: Vec<(String, u64)> = folders
+        .iter()
+        .map(|f| (f.path.names().join("/"), f.count))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("On My Mac".to_string(), 0),
+            ("On My Mac/Magick".to_string(), 45)
+        ]
+    );
+    let found = all_found(store.as_ref(), &folders[1].path);
+    assert_eq!(messages(&found).len(), 45);
+}
+
+#[test]
+fn libraries_are_found_by_the_shared_detectors() {
+    let home = temp_dir();
+    let library = build_v10(&home.path().join("Library/Mail"));
+    let store = mail2pst::sources::open(&library).unwrap();
+    assert_eq!(store.display_name(), "Apple Mail — V10");
+    let mailbox = library.join(format!("{ACCOUNT_UUID}/INBOX.mbox"));
+    let store = mail2pst::sources::open(&mailbox).unwrap();
+    assert_eq!(store.display_name(), "Apple Mail mailbox — INBOX");
+    assert_eq!(store.folders().unwrap()[0].count, 6);
+}

@@ -154,6 +154,7 @@ pub type Detector = fn(&Path, &Probe) -> Result<Option<Box<dyn MailStore>>>;
 /// starts with header lines is one message; a file that starts with a `From ` line (or is
 /// named `.mbox`) is an mbox.
 pub const DETECTORS: &[(&str, Detector)] = &[
+    ("Apple Mail", apple_mail::detect),
     ("maildir", maildir::detect),
     ("mail message file", eml::detect),
     ("mbox file", mbox::detect),

@@ -13,8 +13,10 @@ use unicode_normalization::UnicodeNormalization as _;
 
 use super::emlx;
 use super::envelope::{EnvelopeIndex, MailboxRow, MessageRow};
+use super::export;
 use super::partial;
 use crate::model::{FolderPath, Found, Origin, RawMessage, SkipReason, StoreKind};
+use crate::sources::mbox::{self, MboxMessages};
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Result};
 
 /// What to do when macOS refuses to list `~/Library/Mail`.
@@ -109,7 +111,48 @@ struct Mailbox {
     key: Option<(String, Vec<String>)>,
     /// The Envelope Index ROWID of the mailbox.
     index_row: Option<i64>,
+    /// The mbox file to read instead of emlx files: a Mail 1 mailbox or an export bundle.
+    mbox: Option<PathBuf>,
     notes: Vec<String>,
+}
+
+impl Mailbox {
+    /// A folder with no messages of its own on disk: an account, or a container.
+    fn node(path: FolderPath) -> Mailbox {
+        Mailbox {
+            path,
+            dir: None,
+            key: None,
+            index_row: None,
+            mbox: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// A mailbox folder: emlx files in `Messages/` folders, or else an `mbox` file (Mail 1,
+    /// "Export Mailbox…"). When both are there, the mbox is the stale copy Mail 2–4 left.
+    fn on_disk(
+        path: FolderPath,
+        dir: &Path,
+        key: Option<(String, Vec<String>)>,
+    ) -> Result<Mailbox> {
+        let mbox_file = dir.join("mbox");
+        let mut mailbox = Mailbox::node(path);
+        mailbox.dir = Some(dir.to_path_buf());
+        mailbox.key = key;
+        if mbox_file.is_file() {
+            if message_files(dir)?.is_empty() {
+                mailbox.mbox = Some(mbox_file);
+            } else {
+                mailbox.notes.push(
+                    "an older `mbox` file beside the messages was left out: Mail keeps it after \
+                     converting a mailbox to single message files"
+                        .to_string(),
+                );
+            }
+        }
+        Ok(mailbox)
+    }
 }
 
 /// An Apple Mail library, or a single mailbox bundle, opened read-only.
@@ -158,13 +201,7 @@ impl AppleMailStore {
             }
             let path = FolderPath::new([display]);
             account_paths.insert(folder_name.to_lowercase(), path.clone());
-            store.mailboxes.push(Mailbox {
-                path: path.clone(),
-                dir: None,
-                key: None,
-                index_row: None,
-                notes: Vec::new(),
-            });
+            store.mailboxes.push(Mailbox::node(path.clone()));
             collect_mailboxes(account, &path, &folder_name, &[], &mut store.mailboxes)?;
         }
         let index_path = if version_number(dir).is_some() {
@@ -195,7 +232,8 @@ impl AppleMailStore {
     }
 
     /// A single mailbox bundle (`Name.mbox` with `Messages/` or `<GUID>/Data/…` inside, child
-    /// mailboxes nested in it), or a bare folder holding a `Messages/` folder of emlx files.
+    /// mailboxes nested in it), a bare folder holding a `Messages/` folder of emlx files, or an
+    /// "Export Mailbox…" bundle (`Name.mbox/mbox`, nested for exported children).
     pub fn open_mailbox(dir: &Path) -> Result<AppleMailStore> {
         let name = mailbox_name(dir).unwrap_or_else(|| {
             dir.file_name()
@@ -205,18 +243,25 @@ impl AppleMailStore {
                 .collect()
         });
         let path = FolderPath::new([name.clone()]);
-        let mut mailboxes = vec![Mailbox {
-            path: path.clone(),
-            dir: Some(dir.to_path_buf()),
-            key: None,
-            index_row: None,
-            notes: Vec::new(),
-        }];
-        sub_dirs(dir)?;
+        let mut mailboxes = vec![Mailbox::on_disk(path.clone(), dir, None)?];
         collect_mailboxes(dir, &path, "", std::slice::from_ref(&name), &mut mailboxes)?;
+        // "Export Mailbox…" writes `mbox` (and `table_of_contents`) where Mail keeps emlx files.
+        let kind = if mailboxes.iter().any(|m| m.mbox.is_some())
+            && mailboxes
+                .iter()
+                .all(|m| m.mbox.is_some() || m.dir.is_none())
+        {
+            StoreKind::AppleMailExport
+        } else {
+            StoreKind::AppleMail
+        };
+        let label = match kind {
+            StoreKind::AppleMailExport => "Apple Mail export",
+            _ => "Apple Mail mailbox",
+        };
         Ok(AppleMailStore {
-            kind: StoreKind::AppleMail,
-            name: format!("Apple Mail mailbox — {name}"),
+            kind,
+            name: format!("{label} — {name}"),
             root: dir.to_path_buf(),
             mailboxes,
             index: None,
@@ -264,13 +309,7 @@ impl AppleMailStore {
             for name in &names {
                 path = path.child(name.clone());
                 if !self.mailboxes.iter().any(|m| m.path == path) {
-                    self.mailboxes.push(Mailbox {
-                        path: path.clone(),
-                        dir: None,
-                        key: None,
-                        index_row: None,
-                        notes: Vec::new(),
-                    });
+                    self.mailboxes.push(Mailbox::node(path.clone()));
                 }
             }
             if let Some(mailbox) = self.mailboxes.iter_mut().find(|m| m.path == path) {
@@ -326,6 +365,15 @@ impl MailStore for AppleMailStore {
     fn folders(&self) -> Result<Vec<FolderInfo>> {
         let mut folders = Vec::with_capacity(self.mailboxes.len());
         for mailbox in &self.mailboxes {
+            if let Some(mbox_file) = &mailbox.mbox {
+                let mut info = mbox::folder_info(mbox_file, mailbox.path.clone())?;
+                info.notes.extend(mailbox.notes.iter().cloned());
+                if let Some(note) = toc_mismatch(mbox_file, info.count) {
+                    info.notes.push(note);
+                }
+                folders.push(info);
+                continue;
+            }
             let files = match &mailbox.dir {
                 Some(dir) => message_files(dir)?,
                 None => Vec::new(),
@@ -360,6 +408,9 @@ impl MailStore for AppleMailStore {
 
     fn messages(&self, folder: &FolderPath) -> Result<MessageIter<'_>> {
         let mailbox = self.mailbox(folder)?;
+        if let Some(mbox_file) = &mailbox.mbox {
+            return Ok(Box::new(MboxMessages::open(mbox_file, folder.clone())?));
+        }
         let files = match &mailbox.dir {
             Some(dir) => message_files(dir)?,
             None => Vec::new(),
@@ -405,6 +456,18 @@ impl MailStore for AppleMailStore {
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
     }
+}
+
+/// A note when an export's `table_of_contents` (beside its `mbox`) counts other than the mbox.
+fn toc_mismatch(mbox_file: &Path, counted: u64) -> Option<String> {
+    let toc = mbox_file.with_file_name("table_of_contents");
+    let listed = export::table_of_contents_count(&toc)?;
+    (u64::from(listed) != counted).then(|| {
+        format!(
+            "the export's table of contents lists {listed} message(s) but its mbox file holds \
+             {counted}; the mbox file is what is converted"
+        )
+    })
 }
 
 /// One message file as a [`Found`]: flags from the emlx trailer (the Envelope Index fills in
@@ -503,21 +566,8 @@ fn collect_mailboxes(
             let path = parent.child(name.clone());
             let mut names = disk_names.to_vec();
             names.push(name);
-            let mut notes = Vec::new();
-            if child.join("mbox").is_file() && !message_files(child)?.is_empty() {
-                notes.push(
-                    "an older `mbox` file beside the messages was left out: Mail keeps it after \
-                     converting a mailbox to single message files"
-                        .to_string(),
-                );
-            }
-            out.push(Mailbox {
-                path: path.clone(),
-                dir: Some(child.clone()),
-                key: Some((account.to_string(), names.clone())),
-                index_row: None,
-                notes,
-            });
+            let key = Some((account.to_string(), names.clone()));
+            out.push(Mailbox::on_disk(path.clone(), child, key)?);
             collect_mailboxes(child, &path, account, &names, out)?;
             let sibling = dir.join(child.file_stem().unwrap_or_default());
             if sibling.is_dir() && has_mailbox_child(&sibling) {
@@ -528,13 +578,7 @@ fn collect_mailboxes(
             let path = parent.child(name.clone());
             let mut names = disk_names.to_vec();
             names.push(name);
-            out.push(Mailbox {
-                path: path.clone(),
-                dir: None,
-                key: None,
-                index_row: None,
-                notes: Vec::new(),
-            });
+            out.push(Mailbox::node(path.clone()));
             collect_mailboxes(child, &path, account, &names, out)?;
         }
     }

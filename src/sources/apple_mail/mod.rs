@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 pub use library::{AppleMailStore, FULL_DISK_ACCESS_HINT};
 
-use crate::sources::{MailStore, Result};
+use crate::sources::{MailStore, Probe, Result};
 
 /// The Apple Mail stores in a user's home folder (`~/Library/Mail`). Only macOS has one; on
 /// other systems this finds nothing (a copied Mail folder is opened with [`open`]).
@@ -77,7 +77,8 @@ fn is_old_layout(mail_dir: &Path) -> bool {
 
 /// Opens `path` if it is an Apple Mail store: a `V*` library, a Mail folder (the preferred
 /// library in it; the others are named in the store's warnings), a `.mbox`/`.imapmbox`
-/// mailbox bundle, or a folder with a `Messages/` folder of emlx files. `Ok(None)` when it is
+/// mailbox bundle, an "Export Mailbox…" bundle, or a folder with a `Messages/` folder of emlx
+/// files. `Ok(None)` when it is
 /// none of these.
 pub fn open(path: &Path) -> Result<Option<Box<dyn MailStore>>> {
     if !path.is_dir() {
@@ -104,4 +105,12 @@ pub fn open(path: &Path) -> Result<Option<Box<dyn MailStore>>> {
         ));
     }
     Ok(Some(Box::new(store)))
+}
+
+/// The detector [`crate::sources::open`] runs: a folder that [`open`] recognises.
+pub fn detect(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> {
+    if !probe.is_dir() {
+        return Ok(None);
+    }
+    open(path)
 }
