@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::model::{FolderPath, Found, StoreKind};
 
+pub mod mozilla;
+
 /// Errors reading a store. Each names the path it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
