@@ -281,7 +281,15 @@ pub struct AccountWalk<'a> {
     pub uri: Option<&'a str>,
     /// Where the account's relative paths in `folderCache.json` start.
     pub cache_base: &'a Path,
+    /// A `.msf` without its folder is a folder too: maildir folders whose empty directories
+    /// were not kept, IMAP folders with nothing stored offline.
+    pub summaries_are_folders: bool,
+    /// IMAP folders of very old profiles may have IMAP's modified UTF-7 names on disk.
+    pub imap: bool,
 }
+
+/// How deep `.sbd` folders may nest before the walk stops (a symlink loop would never end).
+const MAX_DEPTH: usize = 64;
 
 /// Lists an account's folders, parents before children, in Thunderbird's order (special
 /// folders first, then by name). Folders that cannot be listed are described in `notes`.
@@ -290,24 +298,28 @@ pub fn walk_account(
     names: &NameSources,
     notes: &mut Vec<String>,
 ) -> Vec<FolderNode> {
-    let mut nodes = vec![FolderNode {
-        path: FolderPath::new([nfc(account.name)]),
-        storage: FolderStorage::Container,
-        account: account.index,
-        special: None,
-    }];
-    let root_uri = account.uri.map(str::to_owned);
-    walk_dir(
+    let root = FolderPath::new([nfc(account.name)]);
+    let mut walker = Walker {
         account,
         names,
-        account.directory,
-        &FolderPath::new([nfc(account.name)]),
-        root_uri.as_deref(),
-        true,
         notes,
-        &mut nodes,
-    );
-    nodes
+        nodes: vec![FolderNode {
+            path: root.clone(),
+            storage: FolderStorage::Container,
+            account: account.index,
+            special: None,
+        }],
+    };
+    walker.walk(account.directory, &root, account.uri, 0);
+    walker.nodes
+}
+
+/// The state of one account's walk.
+struct Walker<'a, 'n> {
+    account: &'a AccountWalk<'a>,
+    names: &'a NameSources,
+    notes: &'n mut Vec<String>,
+    nodes: Vec<FolderNode>,
 }
 
 fn nfc(text: &str) -> String {
@@ -363,118 +375,110 @@ fn list(dir: &Path, notes: &mut Vec<String>) -> Listing {
     listing
 }
 
-#[allow(clippy::too_many_arguments)]
-fn walk_dir(
-    account: &AccountWalk<'_>,
-    names: &NameSources,
-    dir: &Path,
-    parent: &FolderPath,
-    parent_uri: Option<&str>,
-    top_level: bool,
-    notes: &mut Vec<String>,
-    nodes: &mut Vec<FolderNode>,
-) {
-    let listing = list(dir, notes);
-    // Folder file names at this level.
-    let mut leaves: BTreeSet<String> = BTreeSet::new();
-    match account.store {
-        StoreFormat::Mbox => {
-            leaves.extend(
-                listing
-                    .files
-                    .iter()
-                    .filter(|name| !is_ignored(name))
-                    .cloned(),
-            );
+impl Walker<'_, '_> {
+    /// Lists the folders in `dir` (the account's folder at depth 0, else a `.sbd` folder).
+    fn walk(&mut self, dir: &Path, parent: &FolderPath, parent_uri: Option<&str>, depth: usize) {
+        if depth > MAX_DEPTH {
+            self.notes.push(format!(
+                "{}: folders nested more than {MAX_DEPTH} deep are left out",
+                dir.display()
+            ));
+            return;
         }
-        StoreFormat::Maildir => {
-            leaves.extend(
-                listing
-                    .dirs
-                    .iter()
-                    .filter(|name| !is_ignored(name))
-                    .cloned(),
-            );
-            // A maildir folder whose empty directories were not kept (archives and version
-            // control drop empty folders) still has its summary.
-            leaves.extend(
-                listing
-                    .files
-                    .iter()
-                    .filter_map(|name| name.strip_suffix(".msf"))
-                    .filter(|name| !is_ignored(name))
-                    .map(str::to_owned),
-            );
+        let account = self.account;
+        let top_level = depth == 0;
+        let listing = list(dir, self.notes);
+        // Folder file names at this level.
+        let mut leaves: BTreeSet<String> = BTreeSet::new();
+        match account.store {
+            StoreFormat::Mbox => {
+                leaves.extend(
+                    listing
+                        .files
+                        .iter()
+                        .filter(|name| !is_ignored(name))
+                        .cloned(),
+                );
+            }
+            StoreFormat::Maildir => {
+                leaves.extend(
+                    listing
+                        .dirs
+                        .iter()
+                        .filter(|name| !is_ignored(name))
+                        .cloned(),
+                );
+            }
         }
-    }
-    // A folder may exist only as the parent of subfolders.
-    leaves.extend(
-        listing
-            .dirs
+        let summaries: BTreeSet<String> = listing
+            .files
             .iter()
-            .filter_map(|name| name.strip_suffix(".sbd"))
-            .filter(|name| !name.is_empty() && !name.starts_with('.'))
-            .map(str::to_owned),
-    );
+            .filter_map(|name| name.strip_suffix(".msf"))
+            .filter(|name| !is_ignored(name))
+            .map(str::to_owned)
+            .collect();
+        if account.summaries_are_folders {
+            leaves.extend(summaries.iter().cloned());
+        }
+        // A folder may exist only as the parent of subfolders.
+        leaves.extend(
+            listing
+                .dirs
+                .iter()
+                .filter_map(|name| name.strip_suffix(".sbd"))
+                .filter(|name| !name.is_empty() && !name.starts_with('.'))
+                .map(str::to_owned),
+        );
 
-    let mut children: Vec<(Option<SpecialFolder>, String, String)> = leaves
-        .into_iter()
-        .map(|leaf| {
-            let special = if top_level {
-                SpecialFolder::from_file_name(&leaf)
-            } else {
-                None
-            };
-            let name = display_name(account, names, dir, &leaf, special, parent_uri);
-            (special, name, leaf)
-        })
-        .collect();
-    children.sort_by(|a, b| {
-        let rank = |special: Option<SpecialFolder>| special.map_or(u8::MAX, |s| s as u8);
-        rank(a.0)
-            .cmp(&rank(b.0))
-            .then_with(|| a.1.to_lowercase().cmp(&b.1.to_lowercase()))
-            .then_with(|| a.1.cmp(&b.1))
-    });
+        let mut children: Vec<(Option<SpecialFolder>, String, String)> = leaves
+            .into_iter()
+            .map(|leaf| {
+                let special = if top_level {
+                    SpecialFolder::from_file_name(&leaf)
+                } else {
+                    None
+                };
+                let name = display_name(account, self.names, dir, &leaf, special, parent_uri);
+                (special, name, leaf)
+            })
+            .collect();
+        children.sort_by(|a, b| {
+            let rank = |special: Option<SpecialFolder>| special.map_or(u8::MAX, |s| s as u8);
+            rank(a.0)
+                .cmp(&rank(b.0))
+                .then_with(|| a.1.to_lowercase().cmp(&b.1.to_lowercase()))
+                .then_with(|| a.1.cmp(&b.1))
+        });
 
-    for (special, name, leaf) in children {
-        let path = parent.child(name.clone());
-        let summary = dir.join(format!("{leaf}.msf"));
-        let storage = match account.store {
-            StoreFormat::Mbox if listing.files.contains(&leaf) => FolderStorage::Mbox {
-                file: dir.join(&leaf),
-                summary,
-            },
-            StoreFormat::Maildir
-                if listing.dirs.contains(&leaf)
-                    || listing.files.contains(&format!("{leaf}.msf")) =>
-            {
-                FolderStorage::Maildir {
+        for (special, name, leaf) in children {
+            let path = parent.child(name.clone());
+            let summary = dir.join(format!("{leaf}.msf"));
+            let stored = match account.store {
+                StoreFormat::Mbox => listing.files.contains(&leaf),
+                StoreFormat::Maildir => listing.dirs.contains(&leaf),
+            } || (account.summaries_are_folders && summaries.contains(&leaf));
+            let storage = match account.store {
+                _ if !stored => FolderStorage::Container,
+                StoreFormat::Mbox => FolderStorage::Mbox {
+                    file: dir.join(&leaf),
+                    summary,
+                },
+                StoreFormat::Maildir => FolderStorage::Maildir {
                     dir: dir.join(&leaf),
                     summary,
-                }
+                },
+            };
+            self.nodes.push(FolderNode {
+                path: path.clone(),
+                storage,
+                account: account.index,
+                special,
+            });
+            let sbd = format!("{leaf}.sbd");
+            if listing.dirs.contains(&sbd) {
+                let uri = parent_uri.map(|uri| format!("{uri}/{}", percent_encode(&name)));
+                self.walk(&dir.join(&sbd), &path, uri.as_deref(), depth + 1);
             }
-            _ => FolderStorage::Container,
-        };
-        nodes.push(FolderNode {
-            path: path.clone(),
-            storage,
-            account: account.index,
-            special,
-        });
-        let sbd = format!("{leaf}.sbd");
-        if listing.dirs.contains(&sbd) {
-            let uri = parent_uri.map(|uri| format!("{uri}/{}", percent_encode(&name)));
-            walk_dir(
-                account,
-                names,
-                &dir.join(&sbd),
-                &path,
-                uri.as_deref(),
-                false,
-                notes,
-                nodes,
-            );
         }
     }
 }
@@ -509,7 +513,100 @@ fn display_name(
             return nfc(&name);
         }
     }
+    if account.imap
+        && let Some(name) = decode_modified_utf7(leaf)
+    {
+        return nfc(&name);
+    }
     nfc(leaf)
+}
+
+const MUTF7_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+
+/// Decodes an IMAP modified UTF-7 name (RFC 3501 §5.1.3, `&BBoEPgRABDcEOAQ9BDA-`). Only a name
+/// that is ASCII, has an encoded part, decodes cleanly and encodes back to exactly the same
+/// text is taken for one: an ordinary name with an `&` stays as it is.
+pub fn decode_modified_utf7(name: &str) -> Option<String> {
+    if !name.is_ascii() || !name.contains('&') {
+        return None;
+    }
+    let mut decoded = String::new();
+    let mut rest = name;
+    let mut encoded_part = false;
+    while let Some(start) = rest.find('&') {
+        decoded.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let end = after.find('-')?;
+        let chunk = &after[..end];
+        if chunk.is_empty() {
+            decoded.push('&');
+        } else {
+            encoded_part = true;
+            let mut bits: u32 = 0;
+            let mut bit_count = 0;
+            let mut units = Vec::new();
+            for byte in chunk.bytes() {
+                let value = MUTF7_ALPHABET.iter().position(|&c| c == byte)?;
+                bits = (bits << 6) | value as u32;
+                bit_count += 6;
+                if bit_count >= 16 {
+                    bit_count -= 16;
+                    units.push(((bits >> bit_count) & 0xFFFF) as u16);
+                }
+            }
+            if bit_count >= 6 || bits & ((1 << bit_count) - 1) != 0 {
+                return None;
+            }
+            decoded.push_str(&String::from_utf16(&units).ok()?);
+        }
+        rest = &after[end + 1..];
+    }
+    decoded.push_str(rest);
+    (encoded_part && encode_modified_utf7(&decoded) == name).then_some(decoded)
+}
+
+/// Encodes a name as IMAP modified UTF-7.
+pub fn encode_modified_utf7(name: &str) -> String {
+    let mut encoded = String::new();
+    let mut pending: Vec<u16> = Vec::new();
+    let flush = |pending: &mut Vec<u16>, encoded: &mut String| {
+        if pending.is_empty() {
+            return;
+        }
+        encoded.push('&');
+        let bytes: Vec<u8> = pending.iter().flat_map(|unit| unit.to_be_bytes()).collect();
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk.first().copied().unwrap_or(0),
+                chunk.get(1).copied().unwrap_or(0),
+                chunk.get(2).copied().unwrap_or(0),
+            ];
+            let group = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            let symbols = chunk.len() + 1;
+            for index in 0..symbols {
+                let value = (group >> (18 - 6 * index)) & 0x3F;
+                encoded.push(MUTF7_ALPHABET[value as usize] as char);
+            }
+        }
+        encoded.push('-');
+        pending.clear();
+    };
+    for c in name.chars() {
+        if (' '..='~').contains(&c) {
+            flush(&mut pending, &mut encoded);
+            if c == '&' {
+                encoded.push_str("&-");
+            } else {
+                encoded.push(c);
+            }
+        } else {
+            let mut units = [0u16; 2];
+            pending.extend_from_slice(c.encode_utf16(&mut units));
+        }
+    }
+    flush(&mut pending, &mut encoded);
+    encoded
 }
 
 #[cfg(test)]
@@ -552,6 +649,27 @@ mod tests {
         for name in ["Inbox", "Réunions", "notes.html", "Invoices77926fb7"] {
             assert!(!is_ignored(name), "{name}");
         }
+    }
+
+    #[test]
+    fn modified_utf7_names_of_old_imap_profiles() {
+        // RFC 3501's example and a Cyrillic name from formats.md.
+        assert_eq!(
+            decode_modified_utf7("~peter/mail/&U,BTFw-/&ZeVnLIqe-").as_deref(),
+            Some("~peter/mail/台北/日本語")
+        );
+        assert_eq!(
+            decode_modified_utf7("&BBoEPgRABDcEOAQ9BDA-").as_deref(),
+            Some("Корзина")
+        );
+        assert_eq!(encode_modified_utf7("Корзина"), "&BBoEPgRABDcEOAQ9BDA-");
+        // Ordinary names with '&' stay as they are.
+        assert_eq!(decode_modified_utf7("Tom & Jerry"), None);
+        assert_eq!(decode_modified_utf7("R&D"), None);
+        assert_eq!(decode_modified_utf7("&-"), None);
+        assert_eq!(decode_modified_utf7("Inbox"), None);
+        // Not canonical (bad padding bits): not taken.
+        assert_eq!(decode_modified_utf7("&BBp-"), None);
     }
 
     #[test]
