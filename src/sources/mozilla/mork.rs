@@ -116,7 +116,15 @@ pub struct MorkDb {
 impl MorkDb {
     /// Reads a whole Mork file. Never panics; a malformed file is an error.
     pub fn parse(bytes: &[u8]) -> Result<MorkDb, MorkError> {
-        let mut parser = Parser::new(bytes);
+        let mut parser = Parser::new(bytes, None);
+        parser.parse_port()?;
+        Ok(parser.db)
+    }
+
+    /// Reads a Mork file keeping only the row cells whose column `keep` accepts. Values are
+    /// decoded only for those cells, so a large summary costs little memory beyond its bytes.
+    pub fn parse_columns(bytes: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<MorkDb, MorkError> {
+        let mut parser = Parser::new(bytes, Some(keep));
         parser.parse_port()?;
         Ok(parser.db)
     }
@@ -165,14 +173,24 @@ struct Mid {
     scope: Option<ScopeRef>,
 }
 
+/// A cell's value before it is decoded: where its escaped text is in the input, or bytes.
+#[derive(Clone, Debug)]
+enum CellValue {
+    Span(usize, usize),
+    Bytes(Arc<[u8]>),
+}
+
 struct Parser<'a> {
     input: &'a [u8],
     pos: usize,
     db: MorkDb,
     /// Column-scope aliases (`< <(a=c)> (80=subject) >`).
     columns: HashMap<u64, Arc<str>>,
-    /// Atom-scope aliases: the values of cells.
-    atoms: HashMap<u64, Arc<[u8]>>,
+    /// Atom-scope aliases: where each value's escaped text is in the input (decoded only when
+    /// a kept cell uses it).
+    atoms: HashMap<u64, (usize, usize)>,
+    /// Which row columns to keep; all when None.
+    keep: Option<&'a dyn Fn(&str) -> bool>,
 }
 
 impl fmt::Debug for Parser<'_> {
@@ -202,14 +220,68 @@ fn hex_value(byte: u8) -> Option<u8> {
     }
 }
 
+/// Undoes the escapes of a value's text: `\` + line break (a continuation), `\x` (the byte
+/// x), `$XX` (a byte in hex; a `$` not followed by two hex digits is kept).
+fn unescape(raw: &[u8]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(raw.len());
+    let mut index = 0;
+    while let Some(&byte) = raw.get(index) {
+        index += 1;
+        match byte {
+            b'\\' => match raw.get(index) {
+                Some(&first @ (b'\r' | b'\n')) => {
+                    index += 1;
+                    if let Some(&second) = raw.get(index)
+                        && (second == b'\r' || second == b'\n')
+                        && second != first
+                    {
+                        index += 1;
+                    }
+                }
+                Some(&escaped) => {
+                    index += 1;
+                    value.push(escaped);
+                }
+                None => {}
+            },
+            b'$' => match (
+                raw.get(index).copied().and_then(hex_value),
+                raw.get(index + 1).copied().and_then(hex_value),
+            ) {
+                (Some(high), Some(low)) => {
+                    index += 2;
+                    value.push((high << 4) | low);
+                }
+                _ => value.push(b'$'),
+            },
+            _ => value.push(byte),
+        }
+    }
+    value
+}
+
 impl<'a> Parser<'a> {
-    fn new(input: &'a [u8]) -> Self {
+    fn new(input: &'a [u8], keep: Option<&'a dyn Fn(&str) -> bool>) -> Self {
         Parser {
             input,
             pos: 0,
             db: MorkDb::default(),
             columns: HashMap::new(),
             atoms: HashMap::new(),
+            keep,
+        }
+    }
+
+    fn keeps(&self, column: &str) -> bool {
+        self.keep.is_none_or(|keep| keep(column))
+    }
+
+    fn resolve(&self, value: CellValue) -> Arc<[u8]> {
+        match value {
+            CellValue::Span(start, end) => {
+                Arc::from(unescape(self.input.get(start..end).unwrap_or_default()))
+            }
+            CellValue::Bytes(bytes) => bytes,
         }
     }
 
@@ -379,38 +451,29 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// A value up to the closing ')', with `\` and `$XX` escapes undone. The ')' is consumed.
-    fn read_value(&mut self) -> Result<Vec<u8>, MorkError> {
-        let mut value = Vec::new();
+    /// Finds the end of a value: returns where its escaped text starts and ends, and consumes
+    /// it and the closing ')'.
+    fn scan_value(&mut self) -> Result<(usize, usize), MorkError> {
+        let start = self.pos;
         loop {
             let Some(byte) = self.bump() else {
                 return Err(self.error("end of file inside a value"));
             };
             match byte {
-                b')' => return Ok(value),
-                b'\\' => match self.peek_raw() {
-                    Some(b'\r' | b'\n') => self.eat_line_break(),
-                    Some(escaped) => {
-                        self.pos += 1;
-                        value.push(escaped);
-                    }
-                    None => return Err(self.error("end of file after '\\'")),
-                },
-                b'$' => {
-                    let high = self.peek_raw().and_then(hex_value);
-                    let low = self.input.get(self.pos + 1).copied().and_then(hex_value);
-                    match (high, low) {
-                        (Some(high), Some(low)) => {
-                            self.pos += 2;
-                            value.push((high << 4) | low);
-                        }
-                        // Not an escape after all; keep the byte as written.
-                        _ => value.push(b'$'),
-                    }
+                b')' => return Ok((start, self.pos - 1)),
+                // The escaped byte cannot end the value.
+                b'\\' if self.bump().is_none() => {
+                    return Err(self.error("end of file after '\\'"));
                 }
-                _ => value.push(byte),
+                _ => {}
             }
         }
+    }
+
+    /// A value up to the closing ')', decoded. The ')' is consumed.
+    fn read_value(&mut self) -> Result<Vec<u8>, MorkError> {
+        let (start, end) = self.scan_value()?;
+        Ok(unescape(self.input.get(start..end).unwrap_or_default()))
     }
 
     /// The name a scope reference stands for.
@@ -433,7 +496,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn atom(&self, mid: &Mid) -> Arc<[u8]> {
+    fn atom(&self, mid: &Mid) -> CellValue {
         let in_column_scope = match &mid.scope {
             Some(ScopeRef::Name(name)) => name == "c",
             Some(ScopeRef::Alias(id)) => *id == u64::from(b'c'),
@@ -441,15 +504,15 @@ impl<'a> Parser<'a> {
         };
         if in_column_scope {
             let name = self.column_name(mid.id);
-            return Arc::from(name.as_bytes());
+            return CellValue::Bytes(Arc::from(name.as_bytes()));
         }
-        if let Some(value) = self.atoms.get(&mid.id) {
-            return value.clone();
+        if let Some(&(start, end)) = self.atoms.get(&mid.id) {
+            return CellValue::Span(start, end);
         }
         match u8::try_from(mid.id) {
-            Ok(byte) if byte < 0x80 => Arc::from(vec![byte]),
+            Ok(byte) if byte < 0x80 => CellValue::Bytes(Arc::from(vec![byte])),
             // Thunderbird leaves the cell without a value when the alias is unknown.
-            _ => Arc::from(Vec::new()),
+            _ => CellValue::Bytes(Arc::from(Vec::new())),
         }
     }
 
@@ -512,6 +575,7 @@ impl<'a> Parser<'a> {
             db: std::mem::take(&mut self.db),
             columns: std::mem::take(&mut self.columns),
             atoms: std::mem::take(&mut self.atoms),
+            keep: self.keep,
         };
         let result = limited.parse_group_content();
         self.db = limited.db;
@@ -553,12 +617,13 @@ impl<'a> Parser<'a> {
                 Some(b'(') => {
                     let id = self.read_hex()?;
                     self.expect(b'=')?;
-                    let value = self.read_value()?;
                     if column_scope {
+                        let value = self.read_value()?;
                         let name = String::from_utf8_lossy(&value).into_owned();
                         self.columns.insert(id, Arc::from(name.as_str()));
                     } else {
-                        self.atoms.insert(id, Arc::from(value));
+                        let span = self.scan_value()?;
+                        self.atoms.insert(id, span);
                     }
                 }
                 Some(byte) => {
@@ -581,7 +646,7 @@ impl<'a> Parser<'a> {
                 Some(b'(') => {
                     let (column, value) = self.read_cell()?;
                     if &*column == "a" {
-                        column_scope = &*value == b"c";
+                        column_scope = &*self.resolve(value) == b"c";
                     }
                 }
                 Some(byte) => {
@@ -595,8 +660,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// One cell after its '(': the column name and the value. The ')' is consumed.
-    fn read_cell(&mut self) -> Result<(Arc<str>, Arc<[u8]>), MorkError> {
+    /// One cell after its '(': the column name and the (not yet decoded) value. The ')' is
+    /// consumed.
+    fn read_cell(&mut self) -> Result<(Arc<str>, CellValue), MorkError> {
         let column = match self.peek_raw() {
             Some(b'^') => {
                 self.pos += 1;
@@ -607,8 +673,8 @@ impl<'a> Parser<'a> {
         };
         match self.next()? {
             Some(b'=') => {
-                let value = self.read_value()?;
-                Ok((column, Arc::from(value)))
+                let (start, end) = self.scan_value()?;
+                Ok((column, CellValue::Span(start, end)))
             }
             Some(b'^') => {
                 let mid = self.read_mid()?;
@@ -723,11 +789,12 @@ impl<'a> Parser<'a> {
                 Some(b'(') => {
                     self.pos += 1;
                     let (column, value) = self.read_cell()?;
-                    if &*column == "k"
-                        && let Some(table) = self.db.tables.get_mut(table)
-                    {
-                        let kind = String::from_utf8_lossy(&value).into_owned();
-                        table.kind = Some(Arc::from(kind.as_str()));
+                    if &*column == "k" {
+                        let value = self.resolve(value);
+                        if let Some(table) = self.db.tables.get_mut(table) {
+                            let kind = String::from_utf8_lossy(&value).into_owned();
+                            table.kind = Some(Arc::from(kind.as_str()));
+                        }
                     }
                 }
                 Some(b'[') => {
@@ -774,10 +841,13 @@ impl<'a> Parser<'a> {
                 Some(b']') => break,
                 Some(b'(') => {
                     let (column, value) = self.read_cell()?;
-                    if let Some(row) = self.db.rows.get_mut(&oid) {
-                        if cut_next {
+                    if cut_next {
+                        if let Some(row) = self.db.rows.get_mut(&oid) {
                             row.cells.remove(&column);
-                        } else {
+                        }
+                    } else if self.keeps(&column) {
+                        let value = self.resolve(value);
+                        if let Some(row) = self.db.rows.get_mut(&oid) {
                             row.cells.insert(column, value);
                         }
                     }
@@ -861,6 +931,21 @@ mod tests {
             row.text("message-id").as_deref(),
             Some("fe06cac4-18ed-43aa-98a9-ee358e82b368@example.com")
         );
+    }
+
+    #[test]
+    fn parse_columns_keeps_only_the_columns_asked_for() {
+        let bytes = std::fs::read(corpus(
+            "thunderbird/comm-central/mailnews/test/data/love.msf",
+        ))
+        .unwrap();
+        let full = MorkDb::parse(&bytes).unwrap();
+        let lean = MorkDb::parse_columns(&bytes, &|column| column == "message-id").unwrap();
+        let (_, full_row) = message_rows(&full)[0];
+        let (_, lean_row) = message_rows(&lean)[0];
+        assert!(full_row.columns().count() > 5);
+        assert_eq!(lean_row.columns().collect::<Vec<_>>(), vec!["message-id"]);
+        assert_eq!(lean_row.get("message-id"), full_row.get("message-id"));
     }
 
     #[test]

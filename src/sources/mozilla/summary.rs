@@ -12,6 +12,24 @@ const MESSAGES_KIND: &str = "ns:msg:db:table:kind:msgs";
 const FOLDER_INFO_SCOPE: &str = "ns:msg:db:row:scope:dbfolderinfo:all";
 const FOLDER_INFO_KIND: &str = "ns:msg:db:table:kind:dbfolderinfo";
 
+/// The columns read from a summary; the others (subjects, senders, threads…) are skipped.
+const COLUMNS: &[&str] = &[
+    "storeToken",
+    "msgOffset",
+    "flags",
+    "keywords",
+    "label",
+    "message-id",
+    "dateReceived",
+    "folderName",
+    "mailboxName",
+    "onlineName",
+    "folderSize",
+    "folderDate",
+    "numMsgs",
+    "numNewMsgs",
+];
+
 /// Why a summary cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SummaryError {
@@ -91,7 +109,7 @@ impl Summary {
 
     /// Reads a summary from its bytes.
     pub fn parse(bytes: &[u8]) -> Result<Summary, SummaryError> {
-        let db = MorkDb::parse(bytes)?;
+        let db = MorkDb::parse_columns(bytes, &|column| COLUMNS.contains(&column))?;
         let info_table = db.table(FOLDER_INFO_SCOPE, FOLDER_INFO_KIND);
         let messages_table = db.table(MESSAGES_SCOPE, MESSAGES_KIND);
         if info_table.is_none() && messages_table.is_none() {
