@@ -8,4 +8,5 @@ mod license;
 mod source_eml;
 mod source_maildir;
 mod source_mbox;
+mod source_thunderbird;
 mod util;

@@ -2,9 +2,11 @@
 //! counts and, per folder, a stream of [`Found`] items in the store's order. Sources never write
 //! and never hold a whole mailbox in memory.
 
+pub mod discover;
 pub mod eml;
 pub mod maildir;
 pub mod mbox;
+pub mod mozilla;
 pub mod tree;
 
 use std::fs::{self, File};
@@ -12,8 +14,6 @@ use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 
 use crate::model::{FolderPath, Found, StoreKind};
-
-pub mod mozilla;
 
 /// Errors reading a store. Each names the path it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +155,7 @@ pub type Detector = fn(&Path, &Probe) -> Result<Option<Box<dyn MailStore>>>;
 /// starts with header lines is one message; a file that starts with a `From ` line (or is
 /// named `.mbox`) is an mbox.
 pub const DETECTORS: &[(&str, Detector)] = &[
+    ("Thunderbird or Postbox", mozilla::detect),
     ("maildir", maildir::detect),
     ("mail message file", eml::detect),
     ("mbox file", mbox::detect),

@@ -6,10 +6,16 @@
 //! - [`folders`]: the folder tree of an account, with the names Thunderbird shows.
 //! - [`mork`] and [`summary`]: the `.msf` summaries (live messages, flags, tags).
 //! - [`status`]: the `X-Mozilla-*` headers inside stored messages.
+//! - [`MozillaStore`]: all of it as a [`MailStore`](crate::sources::MailStore).
 
 pub mod folders;
 pub mod mork;
 pub mod prefs;
 pub mod profile;
+mod read;
 pub mod status;
+mod store;
 pub mod summary;
+
+pub use read::FolderCount;
+pub use store::{MozillaStore, detect, recognizes};

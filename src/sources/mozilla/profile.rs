@@ -157,9 +157,32 @@ pub fn has_mail(profile: &Path) -> bool {
     profile.join("Mail").is_dir() || profile.join("ImapMail").is_dir()
 }
 
-/// True when a folder looks like a profile at all (mail folders or settings).
+/// True when `dir` directly holds a `.msf` summary (it is an account's or a folder's folder).
+pub fn has_summaries(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|entry| entry.file_name().to_string_lossy().ends_with(".msf"))
+    })
+}
+
+/// True when `dir` (a `Mail/` or `ImapMail/` folder) holds an account folder with summaries.
+pub fn has_account_folders(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|entry| entry.path().is_dir() && has_summaries(&entry.path()))
+    })
+}
+
+/// True when a folder is a mail profile: it has `Mail/` or `ImapMail/`, and either `prefs.js`
+/// or an account folder with summaries in them. (A folder that merely contains a maildir
+/// named `Mail` is not one.)
 pub fn looks_like_profile(path: &Path) -> bool {
-    has_mail(path) || path.join("prefs.js").is_file()
+    let mail_roots = [path.join("Mail"), path.join("ImapMail")];
+    mail_roots.iter().any(|root| root.is_dir())
+        && (path.join("prefs.js").is_file()
+            || mail_roots.iter().any(|root| has_account_folders(root)))
 }
 
 /// A warning when the mail client seems to have the profile open: the `lock` symlink (Linux,
