@@ -917,3 +917,70 @@ fn sources_open_recognizes_thunderbird_data() {
         assert_eq!(store.kind(), StoreKind::Thunderbird, "{}", target.display());
     }
 }
+
+#[test]
+fn a_maildir_file_that_vanishes_while_reading_is_a_reported_skip() {
+    let (_dir, profile) = profile_copy();
+    let store = MozillaStore::open(&profile).unwrap();
+    let inbox = path(&[BOB, "Inbox"]);
+    let iter = store.messages(&inbox).unwrap();
+    fs::remove_file(
+        profile.join("Mail/pop.example.org/Inbox/cur/1795320974.M890415P10253Q2.vm.eml"),
+    )
+    .unwrap();
+    let items: Vec<_> = iter.map(|item| item.unwrap()).collect();
+    assert_eq!(items.len(), 4);
+    assert_eq!(messages(&items).len(), 3);
+    assert!(
+        matches!(&items[1], Found::Skipped { reason: SkipReason::Unreadable(why), .. } if why.starts_with("cannot read the file")),
+        "{:?}",
+        items[1]
+    );
+}
+
+#[test]
+fn an_mbox_cut_short_while_reading_does_not_crash() {
+    let (_dir, profile) = profile_copy();
+    let store = MozillaStore::open(&profile).unwrap();
+    let inbox = path(&[ALICE, "Inbox"]);
+    let iter = store.messages(&inbox).unwrap();
+    // Thunderbird compacting the folder right now: the file shrinks under the reader.
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .open(profile.join("Mail/pop.example.com/Inbox"))
+        .unwrap();
+    file.set_len(9000).unwrap();
+    drop(file);
+    let items: Vec<_> = iter.collect();
+    assert!(items.len() <= 4, "{}", items.len());
+    assert!(items.iter().all(Result::is_ok));
+}
+
+#[test]
+fn unsent_messages_are_marked_as_the_outbox() {
+    let (_dir, profile) = profile_copy();
+    let local = profile.join("Mail/Local Folders");
+    copy_file(
+        &profile.join("Mail/pop.example.com/Sent"),
+        &local.join("Unsent Messages"),
+    );
+    fs::remove_file(local.join("Unsent Messages.msf")).unwrap();
+    let store = MozillaStore::open(&profile).unwrap();
+    let outbox = store
+        .folders()
+        .unwrap()
+        .into_iter()
+        .find(|f| f.path == path(&[LOCAL, "Unsent Messages"]))
+        .unwrap();
+    assert_eq!(outbox.count, 3);
+    assert_eq!(outbox.notes.len(), 2, "{:?}", outbox.notes);
+    assert!(
+        outbox.notes[0].starts_with("Unsent Messages.msf is missing"),
+        "{:?}",
+        outbox.notes
+    );
+    assert_eq!(
+        outbox.notes[1],
+        "the Outbox: messages written but not sent yet by Thunderbird"
+    );
+}

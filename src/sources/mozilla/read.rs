@@ -510,3 +510,139 @@ pub fn count_maildir(dir: &Path, summary_path: &Path) -> FolderCount {
     }
     counted
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(drafts: bool) -> ReadContext {
+        ReadContext {
+            folder: FolderPath::new(["Local Folders", "Drafts"]),
+            tags: [("$label2", "Work"), ("custom", "Custom tag")]
+                .into_iter()
+                .map(|(key, name)| (key.to_owned(), name.to_owned()))
+                .collect(),
+            client: "Postbox".to_owned(),
+            drafts,
+            imap: false,
+        }
+    }
+
+    fn message(status: &str, extra: &str) -> String {
+        format!(
+            "From - Mon Jan 01 00:00:00 2024\r\nX-Mozilla-Status: {status}\nX-Mozilla-Status2: 00000000\n{extra}Subject: {status}\nFrom: a@example.com\n\nbody\n\n"
+        )
+    }
+
+    /// Reads an mbox without a summary: the X-Mozilla headers decide.
+    fn read_without_summary(mbox: &str, drafts: bool) -> Vec<Found> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Drafts");
+        fs::write(&path, mbox).unwrap();
+        let messages =
+            MboxMessages::open(&path, &dir.path().join("Drafts.msf"), context(drafts)).unwrap();
+        messages.map(|item| item.unwrap()).collect()
+    }
+
+    #[test]
+    fn header_flags_decide_without_a_summary() {
+        let mbox = [
+            message("0401", "X-Mozilla-Keys: $Label2 junk custom unknown\n"),
+            message("0008", ""),
+            message("1003", ""),
+            message("0005", ""),
+        ]
+        .concat();
+        let items = read_without_summary(&mbox, true);
+        assert_eq!(items.len(), 4);
+        let Found::Message(partial) = &items[0] else {
+            panic!("{:?}", items[0]);
+        };
+        assert!(partial.flags.read && partial.flags.draft && !partial.flags.flagged);
+        assert_eq!(partial.keywords, vec!["Work", "Custom tag"]);
+        assert_eq!(partial.warnings.len(), 1);
+        assert!(
+            partial.warnings[0].contains("POP server"),
+            "{:?}",
+            partial.warnings
+        );
+        assert!(matches!(
+            &items[1],
+            Found::Skipped { reason: SkipReason::DeletedInSource(client), .. } if client == "Postbox"
+        ));
+        let Found::Message(replied) = &items[2] else {
+            panic!("{:?}", items[2]);
+        };
+        assert!(replied.flags.read && replied.flags.replied && replied.flags.forwarded);
+        assert_eq!(replied.received, Some(1_704_067_200));
+        let Found::Message(starred) = &items[3] else {
+            panic!("{:?}", items[3]);
+        };
+        assert!(starred.flags.flagged && starred.warnings.is_empty());
+    }
+
+    #[test]
+    fn imap_deleted_in_status2_is_skipped() {
+        let mbox = message("0001", "")
+            .replace("X-Mozilla-Status2: 00000000", "X-Mozilla-Status2: 00200000");
+        let items = read_without_summary(&mbox, false);
+        assert!(matches!(
+            &items[..],
+            [Found::Skipped {
+                reason: SkipReason::DeletedInSource(_),
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn a_folder_without_its_mbox_file_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let messages = MboxMessages::open(
+            &dir.path().join("Gone"),
+            &dir.path().join("Gone.msf"),
+            context(false),
+        )
+        .unwrap();
+        assert_eq!(messages.count(), 0);
+        let counted = count_mbox(
+            &dir.path().join("Gone"),
+            &dir.path().join("Gone.msf"),
+            false,
+        );
+        assert_eq!(counted, FolderCount::default());
+    }
+
+    #[test]
+    fn a_summary_made_for_another_mailbox_size_is_not_trusted() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/corpus/thunderbird/comm-central/mailnews/test/data/bugmail-1.msf");
+        let dir = tempfile::tempdir().unwrap();
+        let mbox = dir.path().join("bugmail-1");
+        fs::write(&mbox, message("0001", "")).unwrap();
+        let msf = dir.path().join("bugmail-1.msf");
+        fs::write(&msf, fs::read(corpus).unwrap()).unwrap();
+        let SummaryUse::Fallback(why) = mbox_summary(&mbox, &msf, false) else {
+            panic!("trusted");
+        };
+        assert!(
+            why.starts_with("was made for a mailbox of 2679 bytes"),
+            "{why}"
+        );
+        // IMAP offline stores are not checked by size, as in Thunderbird.
+        assert!(matches!(
+            mbox_summary(&mbox, &msf, true),
+            SummaryUse::Trusted(_)
+        ));
+    }
+
+    #[test]
+    fn maildir_file_names_give_the_delivery_time() {
+        assert_eq!(
+            maildir_time("1795320974.M880381P10253Q1.vm.eml"),
+            Some(1_795_320_974)
+        );
+        assert_eq!(maildir_time("message.eml"), None);
+        assert_eq!(maildir_time(".hidden"), None);
+    }
+}

@@ -462,11 +462,17 @@ impl MailStore for MozillaStore {
             .iter()
             .map(|node| {
                 let imap = self.context(node).imap;
-                let counted = match &node.storage {
+                let mut counted = match &node.storage {
                     FolderStorage::Container => read::FolderCount::default(),
                     FolderStorage::Mbox { file, summary } => read::count_mbox(file, summary, imap),
                     FolderStorage::Maildir { dir, summary } => read::count_maildir(dir, summary),
                 };
+                if node.special == Some(SpecialFolder::Outbox) && counted.count > 0 {
+                    counted.notes.push(format!(
+                        "the Outbox: messages written but not sent yet by {}",
+                        self.kind.label()
+                    ));
+                }
                 FolderInfo {
                     path: node.path.clone(),
                     count: counted.count,
