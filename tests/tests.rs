@@ -10,4 +10,5 @@ mod source_apple_mail;
 mod source_eml;
 mod source_maildir;
 mod source_mbox;
+mod source_thunderbird;
 mod util;
