@@ -694,3 +694,26 @@ fn libraries_are_found_by_the_shared_detectors() {
     assert_eq!(store.display_name(), "Apple Mail mailbox — INBOX");
     assert_eq!(store.folders().unwrap()[0].count, 6);
 }
+
+#[test]
+fn machine_discovery_lists_apple_mail_libraries_beside_thunderbird() {
+    let home = temp_dir();
+    let library = build_v10(&home.path().join("Library/Mail"));
+    let roots = mail2pst::sources::discover::SearchRoots {
+        home: Some(home.path().to_path_buf()),
+        app_data: None,
+    };
+
+    let discovery = mail2pst::sources::discover::discover_in(&roots);
+
+    let found = discovery
+        .stores
+        .iter()
+        .find(|s| s.kind == mail2pst::model::StoreKind::AppleMail)
+        .expect("the V10 library is discovered");
+    assert_eq!(found.path, library);
+    assert_eq!(found.name, "Apple Mail — V10");
+    let store = found.open().unwrap();
+    assert_eq!(store.root(), library.as_path());
+    assert!(store.folders().unwrap().iter().any(|f| f.count > 0));
+}

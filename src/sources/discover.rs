@@ -5,15 +5,17 @@
 //! Thunderbird: `%APPDATA%\Thunderbird` (Windows), `~/Library/Thunderbird` (macOS),
 //! `~/.thunderbird` and the old `~/.mozilla-thunderbird` (Linux), and the Snap and Flatpak
 //! homes. Postbox: `Postbox` and `PostboxApp` under `%APPDATA%` (Windows) and
-//! `~/Library/Application Support` (macOS). Every root is checked on every system: a root
-//! that does not exist costs one `stat`, and tests can lay out any system's tree.
+//! `~/Library/Application Support` (macOS). Apple Mail: the libraries in `~/Library/Mail`
+//! (macOS). Every root is checked on every system: a root that does not exist costs one
+//! `stat`, and tests can lay out any system's tree.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use super::apple_mail;
 use super::mozilla::MozillaStore;
 use super::mozilla::profile::{self, ProfileEntry};
-use super::{MailStore, Result};
+use super::{Error, MailStore, Result};
 use crate::model::StoreKind;
 
 /// The user folders discovery starts from. Tests point them at a temporary folder.
@@ -43,7 +45,8 @@ impl SearchRoots {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiscoveredStore {
     pub kind: StoreKind,
-    /// What to open: a profile folder for Thunderbird and Postbox.
+    /// What to open: a profile folder for Thunderbird and Postbox, a `V*` library for Apple
+    /// Mail.
     pub path: PathBuf,
     /// The name to show, e.g. "Thunderbird — default-release".
     pub name: String,
@@ -56,6 +59,12 @@ pub struct DiscoveredStore {
 impl DiscoveredStore {
     /// Opens the store (read-only).
     pub fn open(&self) -> Result<Box<dyn MailStore>> {
+        if self.kind == StoreKind::AppleMail {
+            return apple_mail::open(&self.path)?.ok_or_else(|| Error::Unrecognized {
+                path: self.path.clone(),
+                what: "no Apple Mail library here any more".into(),
+            });
+        }
         let name = self
             .profile_name
             .clone()
@@ -174,7 +183,27 @@ pub fn discover_in(roots: &SearchRoots) -> Discovery {
             });
         }
     }
+    if let Some(home) = &roots.home {
+        add_apple_mail(&home.join("Library").join("Mail"), &mut discovery);
+    }
     discovery
+}
+
+/// The Apple Mail libraries in a Mail folder. A folder macOS will not list (Full Disk Access
+/// missing) becomes a note that says how to grant access.
+fn add_apple_mail(mail_dir: &Path, discovery: &mut Discovery) {
+    for found in apple_mail::discover_in(mail_dir) {
+        match found {
+            Ok(store) => discovery.stores.push(DiscoveredStore {
+                kind: store.kind(),
+                path: store.root().to_path_buf(),
+                name: store.display_name(),
+                profile_name: None,
+                is_default: false,
+            }),
+            Err(error) => discovery.notes.push(error.to_string()),
+        }
+    }
 }
 
 /// The profiles with mail under one application root, with their names. Uses
