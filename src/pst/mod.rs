@@ -11,6 +11,7 @@
 
 pub mod ltp;
 mod message;
+pub mod messaging;
 pub mod ndb;
 
 pub use message::{
