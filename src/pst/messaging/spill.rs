@@ -296,7 +296,7 @@ mod tests {
             row[1] = Some(PropValue::Integer32(i as i32));
             offsets.push(spill.push(Nid(0x24 + (i << 5)), i + 1, &row).unwrap());
         }
-        assert!(spill.len() > 0);
+        assert!(!spill.is_empty());
         let mut reader = spill.reader().unwrap();
         // Forward, then backwards, then a jump.
         for (i, offset) in offsets
