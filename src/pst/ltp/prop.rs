@@ -2,6 +2,7 @@
 //! (MS-OXCDATA 2.11.1) and property values as the LTP layer stores them (MS-PST 2.3.3).
 
 use std::borrow::Cow;
+use std::fmt;
 
 use crate::pst::ndb::Nid;
 
@@ -33,6 +34,34 @@ pub enum PropType {
     MultipleBinary = 0x1102,
 }
 
+impl PropType {
+    /// The type whose `wPropType` is `value`, if we know it.
+    pub fn from_u16(value: u16) -> Option<PropType> {
+        use PropType::*;
+        Some(match value {
+            0x0002 => Integer16,
+            0x0003 => Integer32,
+            0x0004 => Floating32,
+            0x0005 => Floating64,
+            0x0006 => Currency,
+            0x0007 => FloatingTime,
+            0x000A => ErrorCode,
+            0x000B => Boolean,
+            0x000D => Object,
+            0x0014 => Integer64,
+            0x001E => String8,
+            0x001F => String,
+            0x0040 => Time,
+            0x0048 => Guid,
+            0x0102 => Binary,
+            0x1003 => MultipleInteger32,
+            0x101F => MultipleString,
+            0x1102 => MultipleBinary,
+            _ => return None,
+        })
+    }
+}
+
 /// A property tag: the property ID and its type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PropTag {
@@ -48,6 +77,18 @@ impl PropTag {
     /// The 32-bit tag as written in a TCOLDESC: `id << 16 | type`.
     pub const fn value(self) -> u32 {
         ((self.id as u32) << 16) | self.ty as u32
+    }
+
+    /// The tag whose 32-bit value is `value`, if its type is one we know.
+    pub fn from_value(value: u32) -> Option<PropTag> {
+        let ty = PropType::from_u16((value & 0xFFFF) as u16)?;
+        Some(PropTag::new((value >> 16) as u16, ty))
+    }
+}
+
+impl fmt::Display for PropTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#010X}", self.value())
     }
 }
 
@@ -75,6 +116,9 @@ pub enum PropValue<'a> {
     },
 }
 
+/// A value read back from a PST, owning its bytes.
+pub type OwnedPropValue = PropValue<'static>;
+
 impl PropValue<'_> {
     /// The type this value is stored as.
     pub fn prop_type(&self) -> PropType {
@@ -92,6 +136,25 @@ impl PropValue<'_> {
             PropValue::MultipleString(_) => PropType::MultipleString,
             PropValue::MultipleBinary(_) => PropType::MultipleBinary,
             PropValue::Object { .. } => PropType::Object,
+        }
+    }
+
+    /// The same value owning its bytes.
+    pub fn into_owned(self) -> OwnedPropValue {
+        match self {
+            PropValue::Integer16(v) => PropValue::Integer16(v),
+            PropValue::Integer32(v) => PropValue::Integer32(v),
+            PropValue::Boolean(v) => PropValue::Boolean(v),
+            PropValue::Integer64(v) => PropValue::Integer64(v),
+            PropValue::Floating64(v) => PropValue::Floating64(v),
+            PropValue::Time(v) => PropValue::Time(v),
+            PropValue::String(v) => PropValue::String(Cow::Owned(v.into_owned())),
+            PropValue::Binary(v) => PropValue::Binary(Cow::Owned(v.into_owned())),
+            PropValue::Guid(v) => PropValue::Guid(v),
+            PropValue::MultipleInteger32(v) => PropValue::MultipleInteger32(v),
+            PropValue::MultipleString(v) => PropValue::MultipleString(v),
+            PropValue::MultipleBinary(v) => PropValue::MultipleBinary(v),
+            PropValue::Object { nid, size } => PropValue::Object { nid, size },
         }
     }
 }
