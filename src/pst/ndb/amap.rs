@@ -50,15 +50,15 @@ pub fn intervals_to_cover(end: u64) -> u64 {
 }
 
 pub fn has_pmap(i: u64) -> bool {
-    i % 8 == 0
+    i.is_multiple_of(8)
 }
 
 pub fn has_fmap(i: u64) -> bool {
-    i >= FMAP_FIRST && (i - FMAP_FIRST) % FMAP_EVERY == 0
+    i >= FMAP_FIRST && (i - FMAP_FIRST).is_multiple_of(FMAP_EVERY)
 }
 
 pub fn has_fpmap(i: u64) -> bool {
-    i >= FPMAP_FIRST && (i - FPMAP_FIRST) % FPMAP_EVERY == 0
+    i >= FPMAP_FIRST && (i - FPMAP_FIRST).is_multiple_of(FPMAP_EVERY)
 }
 
 /// The map pages of interval `i`: (offset, type), in file order.
@@ -77,7 +77,9 @@ pub fn map_pages(i: u64) -> impl Iterator<Item = (u64, PageType)> {
 /// Where blocks and pages of interval `i` may start: after its last map page. In an interval
 /// with an FPMap but no FMap, the page at +1024 stays free.
 pub fn data_start(i: u64) -> u64 {
-    map_pages(i).last().map_or(interval_base(i), |(at, _)| at + PAGE)
+    map_pages(i)
+        .last()
+        .map_or(interval_base(i), |(at, _)| at + PAGE)
 }
 
 /// Where an allocation of `size` bytes (at most an interval's free room) goes when the next

@@ -288,7 +288,8 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                0x01, 0x01, 0x02, 0x00, 0xF1, 0x1F, 0x00, 0x00, // btype, cLevel, cEnt, lcbTotal
+                0x01, 0x01, 0x02, 0x00, 0xF1, 0x1F, 0x00,
+                0x00, // btype, cLevel, cEnt, lcbTotal
                 0x04, 0, 0, 0, 0, 0, 0, 0, //
                 0x08, 0, 0, 0, 0, 0, 0, 0,
             ]
@@ -307,10 +308,7 @@ mod tests {
             children: vec![Bid(0x1006), Bid(0x100A)],
         };
         let bytes = xxblock.encode();
-        assert_eq!(
-            bytes[..8],
-            [0x01, 0x02, 0x02, 0x00, 0x31, 0x60, 0x7F, 0x00]
-        );
+        assert_eq!(bytes[..8], [0x01, 0x02, 0x02, 0x00, 0x31, 0x60, 0x7F, 0x00]);
         assert_eq!(bytes[8..10], [0x06, 0x10]);
         assert_eq!(
             InternalBlock::decode(&bytes),

@@ -94,7 +94,10 @@ pub fn build<E: BtRecord>(
         }
         level_entries = upper;
     }
-    let root = level_entries.first().map(|entry| entry.bref).unwrap_or_default();
+    let root = level_entries
+        .first()
+        .map(|entry| entry.bref)
+        .unwrap_or_default();
     Ok((root, level))
 }
 
@@ -170,7 +173,9 @@ mod tests {
         if level == 0 {
             assert_eq!((header.entry_size, header.max), (cb_ent, max));
             let keys = (0..usize::from(header.count))
-                .map(|i| u64::from_le_bytes(header.entry(page, i).unwrap()[..8].try_into().unwrap()))
+                .map(|i| {
+                    u64::from_le_bytes(header.entry(page, i).unwrap()[..8].try_into().unwrap())
+                })
                 .collect();
             return (keys, 1);
         }
@@ -180,7 +185,11 @@ mod tests {
         for i in 0..usize::from(header.count) {
             let entry = BtEntry::decode(header.entry(page, i).unwrap()).unwrap();
             let (child_keys, child_pages) = walk(pages, entry.bref, level - 1, cb_ent, max);
-            assert_eq!(child_keys.first(), Some(&entry.key), "BTENTRY key is the child's first");
+            assert_eq!(
+                child_keys.first(),
+                Some(&entry.key),
+                "BTENTRY key is the child's first"
+            );
             keys.extend(child_keys);
             count += child_pages;
         }

@@ -266,11 +266,7 @@ impl Header {
             self.magic_client == MAGIC_CLIENT,
             self.magic_client.into(),
         );
-        check(
-            "wVer",
-            self.version == VERSION_UNICODE,
-            self.version.into(),
-        );
+        check("wVer", self.version == VERSION_UNICODE, self.version.into());
         check(
             "wVerClient",
             self.client_version == VERSION_CLIENT,
@@ -287,11 +283,7 @@ impl Header {
             self.platform_access.into(),
         );
         check("dwAlign", self.align == 0, self.align.into());
-        check(
-            "bSentinel",
-            self.sentinel == SENTINEL,
-            self.sentinel.into(),
-        );
+        check("bSentinel", self.sentinel == SENTINEL, self.sentinel.into());
         check(
             "bCryptMethod",
             matches!(self.crypt_method, CRYPT_NONE | CRYPT_PERMUTE),

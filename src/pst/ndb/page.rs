@@ -31,10 +31,7 @@ impl PageType {
     pub fn is_map(self) -> bool {
         matches!(
             self,
-            PageType::FreeMap
-                | PageType::PageMap
-                | PageType::AllocationMap
-                | PageType::FreePageMap
+            PageType::FreeMap | PageType::PageMap | PageType::AllocationMap | PageType::FreePageMap
         )
     }
 
@@ -526,7 +523,10 @@ mod tests {
         assert!(page[14 * 24..488].iter().all(|b| *b == 0));
         let trailer = PageTrailer::decode(&page);
         assert_eq!(trailer.sig, 0x7976);
-        assert_eq!(page[488..500], [14, 20, 24, 0, 0, 0, 0, 0, 0x80, 0x80, 0x76, 0x79]);
+        assert_eq!(
+            page[488..500],
+            [14, 20, 24, 0, 0, 0, 0, 0, 0x80, 0x80, 0x76, 0x79]
+        );
     }
 
     #[test]

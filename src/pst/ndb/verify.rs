@@ -14,8 +14,8 @@ use std::path::Path;
 
 use super::Error;
 use super::amap::{
-    self, AMap, FIRST_AMAP, INTERVAL, SLOT_SIZE, data_start, fmap_byte, interval_base,
-    interval_of, map_pages,
+    self, AMap, FIRST_AMAP, INTERVAL, SLOT_SIZE, data_start, fmap_byte, interval_base, interval_of,
+    map_pages,
 };
 use super::block::{
     BlockTrailer, InternalBlock, MAX_BLOCK_DATA, SubnodeBlock, SubnodeEntry, TRAILER_SIZE,
@@ -197,8 +197,13 @@ impl<R: Read + Seek> Verifier<R> {
 
         let mut expected: Vec<AMap> = (0..self.intervals).map(AMap::with_map_pages).collect();
         for (ib, bid) in self.pages.clone() {
-            self.mark(&mut expected, ib, PAGE_SIZE as u64, &format!("page {bid:#x}"));
-            if ib % PAGE_SIZE as u64 != 0 {
+            self.mark(
+                &mut expected,
+                ib,
+                PAGE_SIZE as u64,
+                &format!("page {bid:#x}"),
+            );
+            if !ib.is_multiple_of(PAGE_SIZE as u64) {
                 self.problem(
                     ProblemKind::Page,
                     format!("page {bid:#x} at {ib:#x} is not 512-aligned"),
@@ -261,7 +266,7 @@ impl<R: Read + Seek> Verifier<R> {
                 format!("byte {:#x} after the header is not zero", HEADER_SIZE + at),
             );
         }
-        if (self.len - FIRST_AMAP) % INTERVAL != 0 {
+        if !(self.len - FIRST_AMAP).is_multiple_of(INTERVAL) {
             self.problem(
                 ProblemKind::Header,
                 format!(
@@ -448,7 +453,11 @@ impl<R: Read + Seek> Verifier<R> {
     /// be read at all.
     fn read_page(&mut self, bref: BRef, tree: PageType) -> Result<Option<[u8; PAGE_SIZE]>, Error> {
         let at = bref.ib;
-        if at < FIRST_AMAP || at.checked_add(PAGE_SIZE as u64).is_none_or(|end| end > self.len) {
+        if at < FIRST_AMAP
+            || at
+                .checked_add(PAGE_SIZE as u64)
+                .is_none_or(|end| end > self.len)
+        {
             self.problem(
                 ProblemKind::Page,
                 format!("page {:#x} at {at:#x} lies outside the file", bref.bid),
@@ -543,10 +552,7 @@ impl<R: Read + Seek> Verifier<R> {
             if bid >= header.next_block_bid {
                 self.problem(
                     ProblemKind::Header,
-                    format!(
-                        "bidNextB {:#x} is not above {what}",
-                        header.next_block_bid
-                    ),
+                    format!("bidNextB {:#x} is not above {what}", header.next_block_bid),
                 );
             }
             let cb = usize::from(entry.cb);
@@ -555,7 +561,7 @@ impl<R: Read + Seek> Verifier<R> {
                 continue;
             }
             let size = block_size(cb);
-            if ib % SLOT_SIZE != 0 {
+            if !ib.is_multiple_of(SLOT_SIZE) {
                 self.problem(
                     ProblemKind::Block,
                     format!("{what} at {ib:#x} is not 64-aligned"),
@@ -658,9 +664,9 @@ impl<R: Read + Seek> Verifier<R> {
             }
         }
         for (i, at, body) in fmaps {
-            let wrong = amap::fmap_coverage(i).zip(body).find(|(amap, byte)| {
-                *byte != fmap_bytes.get(*amap as usize).copied().unwrap_or(0)
-            });
+            let wrong = amap::fmap_coverage(i)
+                .zip(body)
+                .find(|(amap, byte)| *byte != fmap_bytes.get(*amap as usize).copied().unwrap_or(0));
             if let Some((amap, byte)) = wrong {
                 self.problem(
                     ProblemKind::MapPage,
@@ -813,7 +819,10 @@ impl<R: Read + Seek> Verifier<R> {
                         stack.push((*child, child_expect, here.clone()));
                     }
                 }
-                (Expect::SubnodeRoot | Expect::SlBlock, InternalBlock::Subnode(SubnodeBlock::Leaf(entries))) => {
+                (
+                    Expect::SubnodeRoot | Expect::SlBlock,
+                    InternalBlock::Subnode(SubnodeBlock::Leaf(entries)),
+                ) => {
                     self.report.stats.subnodes += entries.len() as u64;
                     self.check_subnode_entries(header, &here, entries);
                     for entry in entries.iter().rev() {
@@ -828,7 +837,10 @@ impl<R: Read + Seek> Verifier<R> {
                         }
                     }
                 }
-                (Expect::SubnodeRoot, InternalBlock::Subnode(SubnodeBlock::Intermediate(children))) => {
+                (
+                    Expect::SubnodeRoot,
+                    InternalBlock::Subnode(SubnodeBlock::Intermediate(children)),
+                ) => {
                     if children.windows(2).any(|pair| pair[0].nid >= pair[1].nid) {
                         self.problem(ProblemKind::Nid, format!("{here}: SIENTRYs out of order"));
                     }

@@ -200,8 +200,10 @@ impl NdbWriter {
             for size in btree::page_sizes(entries.len() as u64, SLBLOCK_MAX) {
                 let (page, tail) = rest.split_at(size);
                 rest = tail;
-                let bid =
-                    writer.put_internal(&SubnodeBlock::Leaf(page.to_vec()).encode(), BlockKind::SlBlock)?;
+                let bid = writer.put_internal(
+                    &SubnodeBlock::Leaf(page.to_vec()).encode(),
+                    BlockKind::SlBlock,
+                )?;
                 children.push(SiEntry {
                     nid: page.first().map_or(Nid(0), |entry| entry.nid),
                     bid,
@@ -233,10 +235,12 @@ impl NdbWriter {
             return Err(Error::DuplicateNode { nid });
         }
         if !data.is_none() {
-            self.blocks.check(data, "NBTENTRY bidData", Expect::DataTree)?;
+            self.blocks
+                .check(data, "NBTENTRY bidData", Expect::DataTree)?;
         }
         if !sub.is_none() {
-            self.blocks.check(sub, "NBTENTRY bidSub", Expect::SubnodeTree)?;
+            self.blocks
+                .check(sub, "NBTENTRY bidSub", Expect::SubnodeTree)?;
         }
         self.blocks.check_references([data, sub])?;
         self.blocks.add_reference(data);
@@ -373,7 +377,11 @@ impl NdbWriter {
         let intervals = intervals_to_cover(stream.cursor);
         let file_end = file_size(intervals);
         let next_page_bid = stream.next_page_bid;
-        let (mut file, gaps, cursor) = stream.into_parts()?;
+        let Streamed {
+            mut file,
+            gaps,
+            end: cursor,
+        } = stream.into_parts()?;
         file.set_len(file_end)
             .map_err(|source| io_at("extending the file", file_end, source))?;
 
@@ -630,15 +638,28 @@ impl Stream {
         Ok(())
     }
 
-    /// The flushed file, the gaps and the final cursor.
-    fn into_parts(self) -> Result<(File, Vec<(u64, u64)>, u64), Error> {
-        let cursor = self.cursor;
+    /// The flushed file, with what the maps need to know.
+    fn into_parts(self) -> Result<Streamed, Error> {
+        let end = self.cursor;
         let file = self
             .out
             .into_inner()
-            .map_err(|error| io_at("flushing", cursor, error.into_error()))?;
-        Ok((file, self.gaps, cursor))
+            .map_err(|error| io_at("flushing", end, error.into_error()))?;
+        Ok(Streamed {
+            file,
+            gaps: self.gaps,
+            end,
+        })
     }
+}
+
+/// The file once every block and page is in it.
+struct Streamed {
+    file: File,
+    /// Unallocated ranges behind `end`.
+    gaps: Vec<(u64, u64)>,
+    /// The last byte written, exclusive.
+    end: u64,
 }
 
 impl PageSink for Stream {
@@ -688,14 +709,26 @@ fn write_maps(
             amap.clear((from - base) / SLOT_SIZE, (to - from) / SLOT_SIZE);
             gaps.next();
         }
-        write_at(file, base, &map_page(PageType::AllocationMap, &amap.0, base))?;
+        write_at(
+            file,
+            base,
+            &map_page(PageType::AllocationMap, &amap.0, base),
+        )?;
         if has_pmap(i) {
             let at = base + PAGE_SIZE as u64;
-            write_at(file, at, &map_page(PageType::PageMap, &[0xFF; PAGE_BODY], at))?;
+            write_at(
+                file,
+                at,
+                &map_page(PageType::PageMap, &[0xFF; PAGE_BODY], at),
+            )?;
         }
         if has_fpmap(i) {
             let at = base + 3 * PAGE_SIZE as u64;
-            write_at(file, at, &map_page(PageType::FreePageMap, &[0xFF; PAGE_BODY], at))?;
+            write_at(
+                file,
+                at,
+                &map_page(PageType::FreePageMap, &[0xFF; PAGE_BODY], at),
+            )?;
         }
         free_slots.push(amap.free_slots() as u16);
         fmap_bytes.push(amap::fmap_byte(&amap));
@@ -844,7 +877,10 @@ impl BlockTable {
     }
 
     fn unreferenced(&self) -> u64 {
-        self.meta.iter().filter(|meta| **meta >> REFS_SHIFT == 0).count() as u64
+        self.meta
+            .iter()
+            .filter(|meta| **meta >> REFS_SHIFT == 0)
+            .count() as u64
     }
 
     /// The counter of a BID written here, if it is one.
@@ -1026,7 +1062,11 @@ mod tests {
         let dlist = density_list(&[3, 0, 100, 3]);
         assert_eq!(dlist.flags, DListPage::BACKFILL_COMPLETE);
         assert_eq!(dlist.current_page, 3);
-        let order: Vec<_> = dlist.entries.iter().map(|e| (e.amap, e.free_slots)).collect();
+        let order: Vec<_> = dlist
+            .entries
+            .iter()
+            .map(|e| (e.amap, e.free_slots))
+            .collect();
         assert_eq!(order, [(2, 100), (0, 3), (3, 3)]);
         let many = density_list(&[1; 200]);
         assert_eq!(many.entries.len(), 119);
