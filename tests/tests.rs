@@ -5,4 +5,5 @@
 mod architecture;
 mod license;
 mod pst_oracle;
+mod pst_writer;
 mod util;
