@@ -282,15 +282,17 @@ impl PstWriter {
                     })
                 })
                 .collect();
-            let mut rows = Vec::with_capacity(folder.rows.len());
-            for offset in &folder.rows {
-                let row = reader.read_row(*offset).map_err(Error::Spill)?;
-                rows.push(TableRow {
+            let buffer = reader.read_rows(&folder.rows).map_err(Error::Spill)?;
+            let rows: Vec<TableRow<'_>> = buffer
+                .rows()
+                .map_err(Error::Spill)?
+                .into_iter()
+                .map(|row| TableRow {
                     id: row.row_id.0,
                     version: row.row_version,
                     cells: row.cells,
-                });
-            }
+                })
+                .collect();
             let parent = match folder.parent {
                 Some(parent) => self
                     .folders

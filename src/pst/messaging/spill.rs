@@ -10,12 +10,38 @@ use std::path::Path;
 use crate::pst::ltp::PropValue;
 use crate::pst::ndb::Nid;
 
-/// One row as it comes back from the spill file.
+/// One row as it comes back from the spill file; its strings and binaries borrow from the
+/// [`RowBuffer`] it was read into, so a folder's rows cost no allocation per value.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SpilledRow {
+pub struct SpilledRow<'a> {
     pub row_id: Nid,
     pub row_version: u32,
-    pub cells: Vec<Option<PropValue<'static>>>,
+    pub cells: Vec<Option<PropValue<'a>>>,
+}
+
+/// The records of some rows, read back in one buffer.
+#[derive(Debug, Default)]
+pub struct RowBuffer {
+    data: Vec<u8>,
+    /// End of each record in `data`.
+    ends: Vec<usize>,
+}
+
+impl RowBuffer {
+    /// The rows, in the order they were read.
+    pub fn rows(&self) -> io::Result<Vec<SpilledRow<'_>>> {
+        let mut start = 0;
+        let mut rows = Vec::with_capacity(self.ends.len());
+        for &end in &self.ends {
+            let record = self
+                .data
+                .get(start..end)
+                .ok_or_else(|| invalid("record out of its buffer"))?;
+            rows.push(decode_row(record)?);
+            start = end;
+        }
+        Ok(rows)
+    }
 }
 
 /// The append-only file of rows.
@@ -95,7 +121,21 @@ pub struct SpillReader {
 }
 
 impl SpillReader {
-    pub fn read_row(&mut self, offset: u64) -> io::Result<SpilledRow> {
+    /// Reads the rows at `offsets` into one buffer.
+    pub fn read_rows(&mut self, offsets: &[u64]) -> io::Result<RowBuffer> {
+        let mut buffer = RowBuffer {
+            data: Vec::new(),
+            ends: Vec::with_capacity(offsets.len()),
+        };
+        for offset in offsets {
+            self.read_record(*offset, &mut buffer.data)?;
+            buffer.ends.push(buffer.data.len());
+        }
+        Ok(buffer)
+    }
+
+    /// Appends the record at `offset` to `out`.
+    fn read_record(&mut self, offset: u64, out: &mut Vec<u8>) -> io::Result<()> {
         match self.pos {
             Some(pos) if pos == offset => {}
             Some(pos) if offset > pos && offset - pos < 64 * 1024 => {
@@ -107,10 +147,12 @@ impl SpillReader {
         }
         let mut len = [0u8; 4];
         self.file.read_exact(&mut len)?;
-        let mut record = vec![0u8; u32::from_le_bytes(len) as usize];
-        self.file.read_exact(&mut record)?;
-        self.pos = Some(offset + 4 + record.len() as u64);
-        decode_row(&record)
+        let len = u32::from_le_bytes(len) as usize;
+        let start = out.len();
+        out.resize(start + len, 0);
+        self.file.read_exact(&mut out[start..])?;
+        self.pos = Some(offset + 4 + len as u64);
+        Ok(())
     }
 }
 
@@ -188,12 +230,12 @@ impl<'a> Cursor<'a> {
         let n = self.u32()? as usize;
         self.take(n)
     }
-    fn string(&mut self) -> io::Result<String> {
-        String::from_utf8(self.bytes()?.to_vec()).map_err(|_| invalid("string is not UTF-8"))
+    fn str(&mut self) -> io::Result<&'a str> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| invalid("string is not UTF-8"))
     }
 }
 
-fn decode_row(record: &[u8]) -> io::Result<SpilledRow> {
+fn decode_row(record: &[u8]) -> io::Result<SpilledRow<'_>> {
     use crate::pst::ltp::PropType as T;
     let mut c = Cursor { data: record };
     let row_id = Nid(c.u32()?);
@@ -213,8 +255,8 @@ fn decode_row(record: &[u8]) -> io::Result<SpilledRow> {
             t if t == T::Integer64 as u16 => PropValue::Integer64(i64::from_le_bytes(c.array()?)),
             t if t == T::Floating64 as u16 => PropValue::Floating64(f64::from_le_bytes(c.array()?)),
             t if t == T::Time as u16 => PropValue::Time(u64::from_le_bytes(c.array()?)),
-            t if t == T::String as u16 => PropValue::String(Cow::Owned(c.string()?)),
-            t if t == T::Binary as u16 => PropValue::Binary(Cow::Owned(c.bytes()?.to_vec())),
+            t if t == T::String as u16 => PropValue::String(Cow::Borrowed(c.str()?)),
+            t if t == T::Binary as u16 => PropValue::Binary(Cow::Borrowed(c.bytes()?)),
             t if t == T::Guid as u16 => PropValue::Guid(c.array()?),
             t if t == T::MultipleInteger32 as u16 => {
                 let n = c.u32()? as usize;
@@ -228,7 +270,7 @@ fn decode_row(record: &[u8]) -> io::Result<SpilledRow> {
                 let n = c.u32()? as usize;
                 let mut values = Vec::with_capacity(n.min(1024));
                 for _ in 0..n {
-                    values.push(c.string()?);
+                    values.push(c.str()?.to_owned());
                 }
                 PropValue::MultipleString(values)
             }
@@ -298,13 +340,15 @@ mod tests {
         }
         assert!(!spill.is_empty());
         let mut reader = spill.reader().unwrap();
-        // Forward, then backwards, then a jump.
-        for (i, offset) in offsets
-            .iter()
-            .enumerate()
-            .chain(offsets.iter().enumerate().rev())
-        {
-            let row = reader.read_row(*offset).unwrap();
+        // Forward, then backwards (every other row), then a jump.
+        let mut order: Vec<usize> = (0..offsets.len()).collect();
+        order.extend((0..offsets.len()).rev().step_by(2));
+        order.push(500);
+        let wanted: Vec<u64> = order.iter().map(|&i| offsets[i]).collect();
+        let buffer = reader.read_rows(&wanted).unwrap();
+        let rows = buffer.rows().unwrap();
+        assert_eq!(rows.len(), order.len());
+        for (&i, row) in order.iter().zip(&rows) {
             assert_eq!(row.row_id, Nid(0x24 + ((i as u32) << 5)));
             assert_eq!(row.row_version, i as u32 + 1);
             assert_eq!(row.cells[1], Some(PropValue::Integer32(i as i32)));
