@@ -130,8 +130,9 @@ pub const EMBEDDED_MESSAGE_QUIRKS: &[Allowance] = &[
     Allowance {
         reader: "outlook-pst",
         field: None,
-        why: "outlook-pst 1.2.0 reports 'Missing PidTagAttachMethod' for an embedded-message \
-              attachment whose PC has it (our own check reads it back); not resolved yet",
+        why: "outlook-pst 1.2.0 does not know wPropType 0x000D (PtypObject, its \
+              PropertyType::try_from): its PC reader stops at the 0x3701 record, loses every \
+              later property of the attachment and reports 'Missing PidTagAttachMethod'",
     },
 ];
 
