@@ -34,6 +34,4 @@ pub enum Error {
     PcNotRepeatable,
     #[error("the writer failed earlier and cannot go on")]
     WriterFailed,
-    #[error("{path}: PST check failed: {problem}")]
-    Verify { path: PathBuf, problem: String },
 }
