@@ -135,7 +135,13 @@ pub(super) fn value_bytes<'v>(
 /// UTF-16LE without a terminator. A `str` cannot hold a lone surrogate, so the result is always
 /// well-formed UTF-16.
 fn utf16(s: &str) -> Vec<u8> {
-    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    // A plain loop into a sized buffer: `flat_map(..).collect()` was a third of the writer's
+    // time on mail bodies.
+    let mut out = Vec::with_capacity(2 * s.len());
+    for unit in s.encode_utf16() {
+        out.extend_from_slice(&unit.to_le_bytes());
+    }
+    out
 }
 
 /// `ulCount`, `rgulDataOffsets` (from the start of the value), then the items back to back.
