@@ -16,8 +16,8 @@ use super::amap::{
     interval_base, interval_of, intervals_to_cover, place,
 };
 use super::block::{
-    DataTreeBlock, MAX_BLOCK_DATA, MAX_BLOCK_SIZE, MAX_SUBNODES, SLBLOCK_MAX, SiEntry,
-    SubnodeBlock, SubnodeEntry, XBLOCK_MAX, block_size, seal_block,
+    DataTreeBlock, MAX_BLOCK_DATA, MAX_SUBNODES, SLBLOCK_MAX, SiEntry, SubnodeBlock, SubnodeEntry,
+    XBLOCK_MAX, block_size, seal_block,
 };
 use super::btree::{self, PageSink};
 use super::header::{BRef, Header, Root};
@@ -64,7 +64,7 @@ const RGNID_SEED: [u32; 32] = {
 };
 /// Row versions start above this; the header's `dwUnique` ends one above the last.
 const UNIQUE_SEED: u32 = 1;
-/// Capacity of the buffer in front of the file.
+/// Capacity of the buffer blocks are built in before they go to the file.
 const WRITE_BUFFER: usize = 4 << 20;
 const ZEROS: [u8; 4096] = [0; 4096];
 
@@ -80,8 +80,6 @@ pub struct NdbWriter {
     unique: u32,
     /// A counter ran out; every later write fails.
     exhausted: Option<Exhausted>,
-    /// One whole block, built before it is written.
-    scratch: Box<[u8; MAX_BLOCK_SIZE]>,
 }
 
 impl NdbWriter {
@@ -92,10 +90,11 @@ impl NdbWriter {
             return Err(Error::FileNotEmpty { len });
         }
         let mut stream = Stream {
-            out: BufWriter::with_capacity(WRITE_BUFFER, file),
+            file,
+            buffer: Vec::with_capacity(WRITE_BUFFER),
             cursor: 0,
             gaps: Vec::new(),
-            next_page_bid: 1,
+            next_page_bid: 0,
             failed: false,
             limit: options.max_file_size,
         };
@@ -109,7 +108,6 @@ impl NdbWriter {
             rgnid: RGNID_SEED,
             unique: UNIQUE_SEED,
             exhausted: None,
-            scratch: Box::new([0; MAX_BLOCK_SIZE]),
         })
     }
 
@@ -180,13 +178,12 @@ impl NdbWriter {
             .check_references(entries.iter().flat_map(|e| [e.data, e.sub]))?;
 
         let leaves = btree::page_sizes(entries.len() as u64, SLBLOCK_MAX).count();
-        let mut sizes: Vec<u64> = btree::page_sizes(entries.len() as u64, SLBLOCK_MAX)
-            .map(|n| block_size(8 + 24 * n))
-            .collect();
-        if leaves > 1 {
-            sizes.push(block_size(8 + 16 * leaves));
-        }
-        self.check_room(&sizes)?;
+        let siblock = (leaves > 1).then(|| block_size(8 + 16 * leaves));
+        self.check_room(
+            btree::page_sizes(entries.len() as u64, SLBLOCK_MAX)
+                .map(|n| block_size(8 + 24 * n))
+                .chain(siblock),
+        )?;
 
         let root = self.failing(|writer| {
             if leaves == 1 {
@@ -352,6 +349,9 @@ impl NdbWriter {
             });
         }
 
+        // Page BIDs come from their own counter; starting it above every block BID keeps the
+        // two apart, as in Outlook's files.
+        stream.next_page_bid = blocks.next_bid().0;
         let records = spill.into_records()?;
         let bbt_entries = records.enumerate().map(|(i, record)| {
             let (ib, cb) = record?;
@@ -434,19 +434,16 @@ impl NdbWriter {
             return Err(Error::DataTooLarge { size: total });
         }
         let groups = count.div_ceil(XBLOCK_MAX);
-        let mut sizes = Vec::with_capacity(count + groups + 1);
-        for group in 0..groups {
+        let layout = (0..groups).flat_map(|group| {
             let first = group * XBLOCK_MAX;
             let last = (first + XBLOCK_MAX).min(count);
-            sizes.extend((first..last).map(|i| block_size(block(i).len())));
-            if count > 1 {
-                sizes.push(block_size(8 + 8 * (last - first)));
-            }
-        }
-        if groups > 1 {
-            sizes.push(block_size(8 + 8 * groups));
-        }
-        self.check_room(&sizes)?;
+            let xblock = (count > 1).then(|| block_size(8 + 8 * (last - first)));
+            (first..last)
+                .map(|i| block_size(block(i).len()))
+                .chain(xblock)
+        });
+        let xxblock = (groups > 1).then(|| block_size(8 + 8 * groups));
+        self.check_room(layout.chain(xxblock))?;
 
         let bid = self.failing(|writer| {
             if count == 1 {
@@ -496,10 +493,9 @@ impl NdbWriter {
         let size = block_size(cb);
         let ib = self.stream.reserve(size, SLOT_SIZE)?;
         let bid = self.blocks.push(BlockKind::External);
-        let buf = &mut self.scratch[..size as usize];
+        let buf = self.stream.append(size as usize)?;
         permute::encode_into(data, &mut buf[..cb]);
         seal_block(buf, cb, bid, ib);
-        self.stream.write(buf)?;
         self.spill.push(ib, cb as u16)?;
         Ok(bid)
     }
@@ -510,22 +506,23 @@ impl NdbWriter {
         let size = block_size(cb);
         let ib = self.stream.reserve(size, SLOT_SIZE)?;
         let bid = self.blocks.push(kind);
-        let buf = &mut self.scratch[..size as usize];
+        let buf = self.stream.append(size as usize)?;
         buf[..cb].copy_from_slice(data);
         seal_block(buf, cb, bid, ib);
-        self.stream.write(buf)?;
         self.spill.push(ib, cb as u16)?;
         Ok(bid)
     }
 
     /// Fails with `FileFull` (before anything is written) unless blocks of these padded sizes,
     /// placed from the cursor, leave the finished file within its limit.
-    fn check_room(&self, sizes: &[u64]) -> Result<(), Error> {
+    fn check_room(&self, sizes: impl Iterator<Item = u64>) -> Result<(), Error> {
         let mut end = self.stream.cursor;
+        let mut count = 0;
         for size in sizes {
-            end = place(end, *size, SLOT_SIZE) + size;
+            end = place(end, size, SLOT_SIZE) + size;
+            count += 1;
         }
-        let needed = self.projection(end, self.blocks.len() + sizes.len() as u64);
+        let needed = self.projection(end, self.blocks.len() + count);
         if needed > self.stream.limit {
             return Err(Error::FileFull {
                 limit: self.stream.limit,
@@ -578,9 +575,11 @@ enum Exhausted {
     RowVersions,
 }
 
-/// The file as a stream of bytes written in order: the cursor is the file's length so far.
+/// The file as a stream of bytes written in order, through a large buffer that blocks are
+/// built in: the cursor is the file's length so far, buffered bytes included.
 struct Stream {
-    out: BufWriter<File>,
+    file: File,
+    buffer: Vec<u8>,
     cursor: u64,
     /// Unallocated ranges left behind the cursor, in file order, each inside one interval.
     gaps: Vec<(u64, u64)>,
@@ -630,25 +629,39 @@ impl Stream {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        if let Err(source) = self.out.write_all(bytes) {
-            self.failed = true;
-            return Err(io_at("writing", self.cursor, source));
+        self.append(bytes.len())?.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Appends `size` zero bytes (at most the buffer's capacity) and returns them to be
+    /// filled in place.
+    fn append(&mut self, size: usize) -> Result<&mut [u8], Error> {
+        if self.buffer.len() + size > self.buffer.capacity() {
+            self.flush()?;
         }
-        self.cursor += bytes.len() as u64;
+        let start = self.buffer.len();
+        self.buffer.resize(start + size, 0);
+        self.cursor += size as u64;
+        Ok(&mut self.buffer[start..])
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        let at = self.cursor - self.buffer.len() as u64;
+        if let Err(source) = self.file.write_all(&self.buffer) {
+            self.failed = true;
+            return Err(io_at("writing", at, source));
+        }
+        self.buffer.clear();
         Ok(())
     }
 
     /// The flushed file, with what the maps need to know.
-    fn into_parts(self) -> Result<Streamed, Error> {
-        let end = self.cursor;
-        let file = self
-            .out
-            .into_inner()
-            .map_err(|error| io_at("flushing", end, error.into_error()))?;
+    fn into_parts(mut self) -> Result<Streamed, Error> {
+        self.flush()?;
         Ok(Streamed {
-            file,
+            file: self.file,
             gaps: self.gaps,
-            end,
+            end: self.cursor,
         })
     }
 }
