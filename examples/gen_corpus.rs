@@ -238,7 +238,7 @@ impl Generator {
             if index > 0 {
                 text.push(' ');
             }
-            text.push_str(*self.random.pick(WORDS));
+            text.push_str(self.random.pick::<&str>(WORDS));
         }
         text
     }

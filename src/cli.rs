@@ -193,16 +193,17 @@ fn convert(args: ConvertArgs, cancel: &CancelToken) -> Result<u8> {
     };
     let license = license::current();
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
-    if !args.quiet && !args.json {
-        if let LicenseStatus::Demo { reason } = &license {
-            eprintln!(
-                "Demo mode: at most {} messages per folder are converted. {}",
-                engine::DEMO_MESSAGES_PER_FOLDER,
-                reason
-                    .as_deref()
-                    .unwrap_or("Activate a license with `mail2pst license activate KEY`.")
-            );
-        }
+    if !args.quiet
+        && !args.json
+        && let LicenseStatus::Demo { reason } = &license
+    {
+        eprintln!(
+            "Demo mode: at most {} messages per folder are converted. {}",
+            engine::DEMO_MESSAGES_PER_FOLDER,
+            reason
+                .as_deref()
+                .unwrap_or("Activate a license with `mail2pst license activate KEY`.")
+        );
     }
     spec.license = Some(license);
     let bar = if show_progress {

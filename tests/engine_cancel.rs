@@ -14,7 +14,11 @@ fn cancelling_mid_job_leaves_nothing_and_changes_nothing() {
     let out = temp_dir();
     let source = corpus_path("eml");
     let before = fingerprint(&source);
-    let job = spec(&[source.clone()], &out.path().join("mail.pst"), licensed());
+    let job = spec(
+        vec![source.clone()],
+        &out.path().join("mail.pst"),
+        licensed(),
+    );
     let cancel = CancelToken::new();
     let mut done_when_cancelled = None;
     let report = engine::run(&job, &cancel, &mut |event| {
@@ -41,7 +45,7 @@ fn cancelling_a_job_thread_keeps_an_existing_output() {
     let out = temp_dir();
     let pst = out.path().join("mail.pst");
     fs::write(&pst, b"an older PST").unwrap();
-    let mut job = spec(&[corpus_path("eml")], &pst, licensed());
+    let mut job = spec(vec![corpus_path("eml")], &pst, licensed());
     job.overwrite = true;
     let job = Job::start(job, || {});
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -64,7 +68,7 @@ fn cancelling_a_job_thread_keeps_an_existing_output() {
 fn cancelling_before_the_first_message_leaves_nothing() {
     let out = temp_dir();
     let job = spec(
-        &[corpus_path("mbox")],
+        vec![corpus_path("mbox")],
         &out.path().join("mail.pst"),
         licensed(),
     );

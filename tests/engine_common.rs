@@ -41,10 +41,10 @@ pub fn demo() -> LicenseStatus {
 
 /// A job converting every folder of `sources` into `output`, under `license`, with a fixed
 /// clock.
-pub fn spec(sources: &[PathBuf], output: &Path, license: LicenseStatus) -> JobSpec {
+pub fn spec(sources: Vec<PathBuf>, output: &Path, license: LicenseStatus) -> JobSpec {
     let sources = sources
-        .iter()
-        .map(|p| Source::open(p.clone()).unwrap())
+        .into_iter()
+        .map(|p| Source::open(p).unwrap())
         .collect();
     let mut spec = JobSpec::new(sources, output);
     spec.license = Some(license);

@@ -35,7 +35,7 @@ fn written_by_folder(report: &Report) -> BTreeMap<String, (u64, u64, u64)> {
 fn demo_writes_the_first_ten_messages_of_each_folder_and_keeps_every_folder() {
     let out = temp_dir();
     let pst = out.path().join("demo.pst");
-    let (report, _) = run(&spec(&[spool()], &pst, demo()));
+    let (report, _) = run(&spec(vec![spool()], &pst, demo()));
 
     assert_eq!(report.status, Status::Incomplete);
     assert!(!report.license.licensed);
@@ -102,7 +102,7 @@ fn an_empty_folder_is_in_the_demo_pst_too() {
     let out = temp_dir();
     let pst = out.path().join("sample.pst");
     let sample = crate::util::fixtures().join("sample");
-    let (report, _) = run(&spec(&[sample], &pst, demo()));
+    let (report, _) = run(&spec(vec![sample], &pst, demo()));
     assert_eq!(report.status, Status::Complete);
     let counts = engine::folder_counts(&pst).unwrap();
     assert_eq!(counts[&vec!["sample".to_owned()]], 0);
@@ -115,7 +115,7 @@ fn an_empty_folder_is_in_the_demo_pst_too() {
 fn a_valid_license_converts_everything() {
     let out = temp_dir();
     let pst = out.path().join("full.pst");
-    let (report, _) = run(&spec(&[spool()], &pst, licensed()));
+    let (report, _) = run(&spec(vec![spool()], &pst, licensed()));
     assert_eq!(report.status, Status::Complete, "{:?}", report.problems);
     assert!(report.license.licensed);
     assert!(
@@ -149,7 +149,7 @@ fn every_kind_of_bad_key_runs_the_demo_and_says_why() {
         };
         assert!(reason.contains(words), "{key}: {reason}");
         let pst = out.path().join(format!("{key}.pst"));
-        let (report, _) = run(&spec(&[spool()], &pst, status.clone()));
+        let (report, _) = run(&spec(vec![spool()], &pst, status.clone()));
         assert_eq!(report.status, Status::Incomplete, "{key}");
         assert_eq!(written_by_folder(&report)["spool/teaparty"], (95, 10, 85));
         assert_eq!(report.license.note.as_deref(), Some(reason.as_str()));

@@ -66,7 +66,7 @@ fn every_corpus_store_reconciles() {
         "applemail",
     ] {
         let pst = out.path().join(format!("{store}.pst"));
-        let (report, _) = run(&spec(&[corpus_path(store)], &pst, licensed()));
+        let (report, _) = run(&spec(vec![corpus_path(store)], &pst, licensed()));
         assert_reconciled(&report);
         if let Some(found) = expected.get(store) {
             assert_eq!(report.totals.found, *found, "{store}");
@@ -82,7 +82,7 @@ fn several_stores_go_into_one_pst_each_with_its_own_top_folder() {
     let pst = out.path().join("two.pst");
     let sample = fixtures().join("sample");
     let (report, _) = run(&spec(
-        &[sample.join("Inbox.mbox"), sample.clone()],
+        vec![sample.join("Inbox.mbox"), sample.clone()],
         &pst,
         licensed(),
     ));
@@ -101,7 +101,11 @@ fn several_stores_go_into_one_pst_each_with_its_own_top_folder() {
 fn duplicates_are_skipped_and_counted_when_asked() {
     let out = temp_dir();
     let lkml = corpus_path("maildir/notmuch/test/corpora/lkml");
-    let mut job = spec(&[lkml.clone()], &out.path().join("dedup.pst"), licensed());
+    let mut job = spec(
+        vec![lkml.clone()],
+        &out.path().join("dedup.pst"),
+        licensed(),
+    );
     job.options.skip_duplicates = true;
     let (report, _) = run(&job);
     assert_reconciled(&report);
@@ -118,7 +122,7 @@ fn duplicates_are_skipped_and_counted_when_asked() {
     assert_eq!(listed, 34);
 
     // Without the option every copy is written.
-    let (report, _) = run(&spec(&[lkml], &out.path().join("all.pst"), licensed()));
+    let (report, _) = run(&spec(vec![lkml], &out.path().join("all.pst"), licensed()));
     assert_eq!(report.totals.written, 210);
     assert_eq!(report.status, Status::Complete);
 }
@@ -128,7 +132,7 @@ fn duplicates_are_found_across_folders() {
     // notmuch's default maildir holds one byte-identical pair in two folders.
     let out = temp_dir();
     let default = corpus_path("maildir/notmuch/test/corpora/default");
-    let mut job = spec(&[default], &out.path().join("d.pst"), licensed());
+    let mut job = spec(vec![default], &out.path().join("d.pst"), licensed());
     job.options.skip_duplicates = true;
     let (report, _) = run(&job);
     assert_reconciled(&report);
@@ -152,7 +156,7 @@ fn the_date_range_keeps_messages_without_a_date() {
     )
     .unwrap();
     let mut job = spec(
-        &[fixtures().join("sample"), undated.path().to_path_buf()],
+        vec![fixtures().join("sample"), undated.path().to_path_buf()],
         &out.path().join("march.pst"),
         licensed(),
     );
@@ -184,7 +188,7 @@ fn trash_and_junk_can_be_left_out() {
     let out = temp_dir();
     let profile = corpus_path("thunderbird-profile");
     let mut job = spec(
-        &[profile.clone()],
+        vec![profile.clone()],
         &out.path().join("no-trash.pst"),
         licensed(),
     );
@@ -205,7 +209,11 @@ fn trash_and_junk_can_be_left_out() {
     assert!(report.totals.skipped.folder_excluded > 0);
 
     // By default they are converted.
-    let (report, _) = run(&spec(&[profile], &out.path().join("all.pst"), licensed()));
+    let (report, _) = run(&spec(
+        vec![profile],
+        &out.path().join("all.pst"),
+        licensed(),
+    ));
     assert!(
         report
             .folders
@@ -221,7 +229,7 @@ fn progress_comes_at_a_rate_a_window_can_draw() {
     let out = temp_dir();
     let start = Instant::now();
     let (report, events) = run(&spec(
-        &[corpus_path("eml")],
+        vec![corpus_path("eml")],
         &out.path().join("p.pst"),
         licensed(),
     ));
@@ -262,7 +270,10 @@ fn progress_comes_at_a_rate_a_window_can_draw() {
 fn a_job_on_its_own_thread_sends_events_and_returns_the_report() {
     let out = temp_dir();
     let pst = out.path().join("thread.pst");
-    let job = Job::start(spec(&[fixtures().join("sample")], &pst, licensed()), || {});
+    let job = Job::start(
+        spec(vec![fixtures().join("sample")], &pst, licensed()),
+        || {},
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     while !job.is_finished() {
         assert!(Instant::now() < deadline, "the job did not end");
@@ -282,7 +293,7 @@ fn nothing_is_written_when_the_output_cannot_be() {
     // The folder does not exist.
     let missing = out.path().join("no-such-folder/out.pst");
     let error = engine::run(
-        &spec(&[sample.clone()], &missing, licensed()),
+        &spec(vec![sample.clone()], &missing, licensed()),
         &CancelToken::new(),
         &mut |_| {},
     )
@@ -297,7 +308,7 @@ fn nothing_is_written_when_the_output_cannot_be() {
     let pst = out.path().join("out.pst");
     fs::write(&pst, b"precious").unwrap();
     let error = engine::run(
-        &spec(&[sample.clone()], &pst, licensed()),
+        &spec(vec![sample.clone()], &pst, licensed()),
         &CancelToken::new(),
         &mut |_| {},
     )
@@ -305,7 +316,7 @@ fn nothing_is_written_when_the_output_cannot_be() {
     assert!(matches!(error, Error::OutputExists { .. }), "{error}");
     assert_eq!(fs::read(&pst).unwrap(), b"precious");
     assert_eq!(listing(out.path()), vec!["out.pst".to_owned()]);
-    let mut job = spec(&[sample.clone()], &pst, licensed());
+    let mut job = spec(vec![sample.clone()], &pst, licensed());
     job.overwrite = true;
     let (report, _) = run(&job);
     assert_eq!(report.status, Status::Complete);
@@ -318,7 +329,7 @@ fn nothing_is_written_when_the_output_cannot_be() {
     // The output may not be a source.
     let copy = out.path().join("Inbox.mbox");
     fs::copy(sample.join("Inbox.mbox"), &copy).unwrap();
-    let mut job = spec(&[copy.clone()], &copy, licensed());
+    let mut job = spec(vec![copy.clone()], &copy, licensed());
     job.overwrite = true;
     let error = engine::run(&job, &CancelToken::new(), &mut |_| {}).unwrap_err();
     assert!(matches!(error, Error::OutputIsSource { .. }), "{error}");
@@ -330,7 +341,7 @@ fn the_same_job_writes_the_same_bytes() {
     let sample: PathBuf = fixtures().join("sample");
     for dir in [&one, &two] {
         run(&spec(
-            &[sample.clone()],
+            vec![sample.clone()],
             &dir.path().join("mail.pst"),
             licensed(),
         ));

@@ -18,7 +18,7 @@ fn a_small_split_size_gives_complete_parts_that_hold_every_message_once() {
     let out = temp_dir();
     let source = corpus_path("maildir");
     let pst = out.path().join("split.pst");
-    let mut job = spec(&[source.clone()], &pst, licensed());
+    let mut job = spec(vec![source.clone()], &pst, licensed());
     job.options.split_size = MIN_SPLIT_SIZE;
     let (report, _) = run(&job);
     assert_eq!(report.status, Status::Complete, "{:#?}", report.problems);

@@ -329,7 +329,9 @@ impl Decider {
 
     /// Converts what may be written, in parallel, then decides item by item in order.
     fn decide_batch(&mut self, batch: Vec<Item>, cancel: &CancelToken) -> Vec<Outcome> {
-        // Messages of folders whose demo quota is already used up are not even converted.
+        // Messages of folders whose demo quota is used up are not even converted, unless a
+        // date range needs their dates (to report them as outside it, not as demo-limited).
+        let dates_needed = !self.date_range.is_unbounded();
         let work: Vec<(Item, bool)> = batch
             .into_iter()
             .map(|item| {
@@ -337,7 +339,7 @@ impl Decider {
                     Item::Found {
                         folder,
                         found: Found::Message(_),
-                    } => !self.full(*folder),
+                    } => dates_needed || !self.full(*folder),
                     _ => false,
                 };
                 (item, convert)

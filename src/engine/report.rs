@@ -81,7 +81,7 @@ impl SkipCounts {
             ("unreadable", self.unreadable),
             ("not a mail message", self.not_a_message),
             ("duplicates", self.duplicate),
-            ("demo limit", self.demo_limit),
+            ("more with a license", self.demo_limit),
             ("outside the date range", self.outside_date_range),
             ("folder left out", self.folder_excluded),
         ]
@@ -186,7 +186,7 @@ pub struct OutputFile {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LicenseInfo {
     pub licensed: bool,
-    /// "Name <e-mail>, Personal edition" when licensed.
+    /// `Name <e-mail>, Personal edition` when licensed.
     pub licensee: Option<String>,
     /// Why a key that was found is not used.
     pub note: Option<String>,
@@ -601,11 +601,11 @@ mod tests {
         let table = report.summary_table();
         let expected = "\
 Folder         Found  Written  Skipped  Why skipped
--------------  -----  -------  -------  -----------------
+-------------  -----  -------  -------  ---------------------
 alice              0        0        0
-alice › Inbox     14       10        4  4 demo limit
+alice › Inbox     14       10        4  4 more with a license
 alice › Junk       5        0        5  5 folder left out
--------------  -----  -------  -------  -----------------
+-------------  -----  -------  -------  ---------------------
 Total             19       10        9
 Demo mode: at most ten messages per folder were written; a license would convert 4 more.
 ";

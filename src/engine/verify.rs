@@ -62,8 +62,11 @@ fn open_store(path: &Path) -> Result<Rc<UnicodeStore>, String> {
     UnicodeStore::read(Rc::new(pst)).map_err(|e| e.to_string())
 }
 
+/// A folder of the PST and its path of names below the top folder.
+type PstFolder = (Vec<String>, Rc<dyn Folder>);
+
 /// Every folder below the IPM subtree, parents before children, with its path.
-fn folders(store: &Rc<UnicodeStore>) -> Result<Vec<(Vec<String>, Rc<dyn Folder>)>, String> {
+fn folders(store: &Rc<UnicodeStore>) -> Result<Vec<PstFolder>, String> {
     let properties = store.properties();
     let ipm = properties
         .ipm_sub_tree_entry_id()
@@ -72,7 +75,7 @@ fn folders(store: &Rc<UnicodeStore>) -> Result<Vec<(Vec<String>, Rc<dyn Folder>)
         .open_folder(&ipm)
         .map_err(|e| format!("the top folder cannot be opened: {e}"))?;
     let mut found = Vec::new();
-    let mut stack: Vec<(Vec<String>, Rc<dyn Folder>)> = vec![(Vec::new(), top)];
+    let mut stack: Vec<PstFolder> = vec![(Vec::new(), top)];
     while let Some((path, folder)) = stack.pop() {
         let mut children = Vec::new();
         if let Some(table) = folder.hierarchy_table() {
