@@ -4,6 +4,7 @@
 //! Layers, from the disk up (each may import only those before it):
 //! [`model`] → [`sources`] → `convert` (with [`pst`]) → `engine` → `cli` / `gui`.
 
+pub mod convert;
 pub mod license;
 pub mod model;
 pub mod pst;

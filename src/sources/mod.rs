@@ -2,7 +2,13 @@
 //! counts and, per folder, a stream of [`Found`] items in the store's order. Sources never write
 //! and never hold a whole mailbox in memory.
 
-use std::io;
+pub mod eml;
+pub mod maildir;
+pub mod mbox;
+pub mod tree;
+
+use std::fs::{self, File};
+use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 
 use crate::model::{FolderPath, Found, StoreKind};
@@ -69,4 +75,100 @@ pub trait MailStore: Send + Sync + std::fmt::Debug {
     fn warnings(&self) -> Vec<String> {
         Vec::new()
     }
+}
+
+/// What [`open`] learned about a path, once, for every detector to look at.
+#[derive(Debug)]
+pub struct Probe {
+    metadata: fs::Metadata,
+    head: Vec<u8>,
+}
+
+impl Probe {
+    /// How many bytes of a file's start detectors get to see.
+    pub const HEAD_LEN: usize = 8 * 1024;
+
+    /// Looks at `path`: what it is and, for a file, its first bytes. A missing path and a
+    /// permission problem are errors here, before any detector runs.
+    pub fn of(path: &Path) -> Result<Probe> {
+        let metadata = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let mut head = Vec::new();
+        if metadata.is_file() {
+            let file = File::open(path).map_err(|e| Error::io(path, e))?;
+            file.take(Self::HEAD_LEN as u64)
+                .read_to_end(&mut head)
+                .map_err(|e| Error::io(path, e))?;
+        } else if metadata.is_dir() {
+            fs::read_dir(path).map_err(|e| Error::io(path, e))?;
+        }
+        Ok(Probe { metadata, head })
+    }
+
+    pub fn is_file(&self) -> bool {
+        self.metadata.is_file()
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.metadata.is_dir()
+    }
+
+    /// The first [`HEAD_LEN`](Self::HEAD_LEN) bytes of a file (fewer for a short file); empty
+    /// for a folder.
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+
+    /// Why no detector took the path, for [`Error::Unrecognized`].
+    fn unrecognized(&self) -> String {
+        if self.is_dir() {
+            "a folder with no mail files in it or below it".to_owned()
+        } else if self.is_file() && self.metadata.len() == 0 {
+            "an empty file".to_owned()
+        } else if self.is_file() {
+            "neither an mbox file (it does not start with a `From ` line) nor a mail message \
+             (it does not start with a header line)"
+                .to_owned()
+        } else {
+            "neither a file nor a folder".to_owned()
+        }
+    }
+}
+
+/// The extension of `path` in lower case, empty when it has none.
+pub fn lowercase_extension(path: &Path) -> String {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default()
+}
+
+/// Looks at a path and, when it is the kind of store the detector knows, opens it. `Ok(None)`
+/// passes the path on to the next detector; an error stops the search (the path is that kind
+/// of store but cannot be read).
+pub type Detector = fn(&Path, &Probe) -> Result<Option<Box<dyn MailStore>>>;
+
+/// The detectors [`open`] tries, in order; the first that takes the path wins. More specific
+/// kinds come first, because the general ones would take their paths too: a folder tree reader
+/// reads any folder, so it is last. Store profiles and libraries (Thunderbird, Postbox, Apple
+/// Mail, Apple Mail export bundles) go before `maildir`. Files: a `.eml` file or one that
+/// starts with header lines is one message; a file that starts with a `From ` line (or is
+/// named `.mbox`) is an mbox.
+pub const DETECTORS: &[(&str, Detector)] = &[
+    ("maildir", maildir::detect),
+    ("mail message file", eml::detect),
+    ("mbox file", mbox::detect),
+    ("folder of mail files", tree::detect),
+];
+
+/// Opens the mail store at `path`, whatever kind it is, read-only.
+pub fn open(path: &Path) -> Result<Box<dyn MailStore>> {
+    let probe = Probe::of(path)?;
+    for (_, detect) in DETECTORS {
+        if let Some(store) = detect(path, &probe)? {
+            return Ok(store);
+        }
+    }
+    Err(Error::Unrecognized {
+        path: path.to_path_buf(),
+        what: probe.unrecognized(),
+    })
 }

@@ -1,0 +1,585 @@
+//! A plain folder tree of mail files as a store: each directory is a folder (the chosen root
+//! is the top one), each message file a message of its directory's folder, each mbox file a
+//! folder of its own beside the sub-directories (named after the file, less `.mbox`), and
+//! each directory with `cur/` or `new/` a maildir folder whose messages are those files (plus
+//! any message files lying loose beside them, as in notmuch's test corpus). What a file is
+//! decides [`eml::classify`]; a file with a Thunderbird summary beside it (`Inbox` +
+//! `Inbox.msf`) is always a folder. Files that are not mail are listed as skipped items of
+//! their folder; hidden files and mail clients' bookkeeping are left out. Links to folders are
+//! not followed (a note says so), so a link loop cannot trap the walk.
+//!
+//! Opening walks the whole tree once (reading the first bytes of files whose name does not say
+//! what they are) and keeps the file list; mboxes are counted when the folders are asked for,
+//! and every file is read only when its folder's messages are. Listings are sorted by file
+//! name, so the same tree always gives the same folders and the same order.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use unicode_normalization::UnicodeNormalization as _;
+
+use crate::model::{FolderPath, Found, Origin, SkipReason, StoreKind};
+use crate::sources::eml::{self, FileKind};
+use crate::sources::mbox::{self, MboxMessages};
+use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result, maildir};
+
+/// Folders nested deeper than this are not read (a guard against pathological trees); the
+/// folder at the limit says so in its notes.
+const MAX_DEPTH: usize = 64;
+
+/// A file or folder name as the user should see it: UTF-8 (invalid bytes replaced) in NFC,
+/// so names from macOS (NFD) compare equal to the same names typed elsewhere.
+pub fn display_name(name: &OsStr) -> String {
+    name.to_string_lossy().nfc().collect()
+}
+
+/// A folder tree of `.eml`, mbox and maildir files, opened read-only.
+#[derive(Debug)]
+pub struct TreeStore {
+    root: PathBuf,
+    kind: StoreKind,
+    name: String,
+    folders: Vec<TreeFolder>,
+    index: HashMap<FolderPath, usize>,
+    /// Messages and mboxes found (skipped and ignored files not counted).
+    mail_files: u64,
+}
+
+#[derive(Debug)]
+struct TreeFolder {
+    path: FolderPath,
+    items: Vec<Item>,
+    /// Dovecot keyword names of a maildir folder, by letter.
+    keywords: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl TreeFolder {
+    fn new(path: FolderPath) -> Self {
+        TreeFolder {
+            path,
+            items: Vec::new(),
+            keywords: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// One thing a folder yields.
+#[derive(Debug)]
+enum Item {
+    /// A file holding one message.
+    Message(PathBuf),
+    /// A maildir file: one message, flags in its name.
+    MaildirMessage(PathBuf),
+    /// A file holding one message after an mbox From_ line.
+    FramedMessage(PathBuf),
+    /// An mbox file that is the whole folder.
+    Mbox(PathBuf),
+    /// A file that is not converted, and why.
+    Skip(PathBuf, SkipReason),
+}
+
+impl TreeStore {
+    /// Walks the folder tree at `root`. The store is a maildir when `root` itself is one.
+    pub fn open(root: &Path) -> Result<TreeStore> {
+        let metadata = fs::metadata(root).map_err(|e| Error::io(root, e))?;
+        if !metadata.is_dir() {
+            return Err(Error::Format {
+                path: root.to_path_buf(),
+                what: "not a folder".to_owned(),
+            });
+        }
+        // The root must be readable; below it, an unreadable folder is a note, not an error.
+        fs::read_dir(root).map_err(|e| Error::io(root, e))?;
+        // `.` and `..` have no file name of their own; their real folder has.
+        let name = root
+            .file_name()
+            .map(display_name)
+            .or_else(|| fs::canonicalize(root).ok()?.file_name().map(display_name))
+            .unwrap_or_else(|| root.display().to_string());
+        let kind = if maildir::is_maildir(root) {
+            StoreKind::Maildir
+        } else {
+            StoreKind::EmlFolder
+        };
+        let mut walker = Walker::default();
+        walker.walk(root, FolderPath::new([name.clone()]), 0, Vec::new());
+        Ok(TreeStore::from_parts(root, kind, name, walker))
+    }
+
+    /// A single message file as a store of one folder, named after the file.
+    pub fn open_message_file(path: &Path) -> Result<TreeStore> {
+        fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let file_name = if crate::sources::lowercase_extension(path) == "eml" {
+            path.file_stem()
+        } else {
+            path.file_name()
+        };
+        let name = file_name.map(display_name).unwrap_or_default();
+        let mut folder = TreeFolder::new(FolderPath::new([name.clone()]));
+        folder.items.push(Item::Message(path.to_path_buf()));
+        let walker = Walker {
+            folders: vec![folder],
+            mail_files: 1,
+        };
+        Ok(TreeStore::from_parts(
+            path,
+            StoreKind::EmlFolder,
+            name,
+            walker,
+        ))
+    }
+
+    fn from_parts(root: &Path, kind: StoreKind, name: String, walker: Walker) -> TreeStore {
+        let index = walker
+            .folders
+            .iter()
+            .enumerate()
+            .map(|(i, folder)| (folder.path.clone(), i))
+            .collect();
+        TreeStore {
+            root: root.to_path_buf(),
+            kind,
+            name,
+            folders: walker.folders,
+            index,
+            mail_files: walker.mail_files,
+        }
+    }
+
+    /// True when the tree holds at least one message file or mbox.
+    pub fn holds_mail(&self) -> bool {
+        self.mail_files > 0
+    }
+}
+
+impl MailStore for TreeStore {
+    fn kind(&self) -> StoreKind {
+        self.kind
+    }
+
+    fn display_name(&self) -> String {
+        format!("{} — {}", self.kind.label(), self.name)
+    }
+
+    fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn folders(&self) -> Result<Vec<FolderInfo>> {
+        let mut infos = Vec::with_capacity(self.folders.len());
+        for folder in &self.folders {
+            let mut count = 0;
+            let mut notes = folder.notes.clone();
+            for item in &folder.items {
+                match item {
+                    Item::Mbox(path) => match mbox::folder_info(path, folder.path.clone()) {
+                        Ok(info) => {
+                            count += info.count;
+                            notes.extend(info.notes);
+                        }
+                        Err(e) => notes.push(format!("could not be read: {e}")),
+                    },
+                    _ => count += 1,
+                }
+            }
+            infos.push(FolderInfo {
+                path: folder.path.clone(),
+                count,
+                notes,
+            });
+        }
+        Ok(infos)
+    }
+
+    fn messages(&self, folder: &FolderPath) -> Result<MessageIter<'_>> {
+        let Some(folder) = self.index.get(folder).and_then(|&i| self.folders.get(i)) else {
+            return Err(Error::NoSuchFolder {
+                path: self.root.clone(),
+                folder: folder.to_string(),
+            });
+        };
+        Ok(Box::new(TreeMessages {
+            folder,
+            next: 0,
+            mbox: None,
+        }))
+    }
+}
+
+/// The items of one folder, read one file at a time.
+struct TreeMessages<'a> {
+    folder: &'a TreeFolder,
+    next: usize,
+    /// The mbox being read and, when it is one framed message, its path: an error reading it
+    /// is that file's, not the folder's.
+    mbox: Option<(MboxMessages, Option<PathBuf>)>,
+}
+
+impl Iterator for TreeMessages<'_> {
+    type Item = Result<Found>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some((messages, framed)) = &mut self.mbox {
+                match messages.next() {
+                    Some(Err(e)) if let Some(path) = framed.take() => {
+                        self.mbox = None;
+                        return Some(Ok(Found::Skipped {
+                            origin: Origin::File { path },
+                            reason: SkipReason::Unreadable(e.to_string()),
+                        }));
+                    }
+                    Some(item) => return Some(item),
+                    None => self.mbox = None,
+                }
+            }
+            let item = self.folder.items.get(self.next)?;
+            self.next += 1;
+            let folder = &self.folder.path;
+            match item {
+                Item::Message(path) => return Some(Ok(eml::read_message_file(path, folder))),
+                Item::MaildirMessage(path) => {
+                    return Some(Ok(maildir::read_message(
+                        path,
+                        folder,
+                        &self.folder.keywords,
+                    )));
+                }
+                Item::Skip(path, reason) => {
+                    return Some(Ok(Found::Skipped {
+                        origin: Origin::File { path: path.clone() },
+                        reason: reason.clone(),
+                    }));
+                }
+                Item::FramedMessage(path) => match MboxMessages::open(path, folder.clone()) {
+                    Ok(messages) => self.mbox = Some((messages, Some(path.clone()))),
+                    Err(e) => {
+                        return Some(Ok(Found::Skipped {
+                            origin: Origin::File { path: path.clone() },
+                            reason: SkipReason::Unreadable(e.to_string()),
+                        }));
+                    }
+                },
+                Item::Mbox(path) => match MboxMessages::open(path, folder.clone()) {
+                    Ok(messages) => self.mbox = Some((messages, None)),
+                    Err(e) => return Some(Err(e)),
+                },
+            }
+        }
+    }
+}
+
+/// A folder to visit after the current one.
+#[derive(Debug)]
+enum Child {
+    Dir(PathBuf),
+    Mbox(PathBuf),
+    /// A Maildir++ folder (`.Name` inside a maildir), possibly with Maildir++ sub-folders.
+    MaildirPlus(MaildirPlusNode),
+}
+
+/// Maildir++ folders by name: `.Work` and `.Work.2024` become `Work` › `2024`.
+#[derive(Debug, Default)]
+struct MaildirPlusNode {
+    dir: Option<PathBuf>,
+    children: BTreeMap<String, MaildirPlusNode>,
+}
+
+impl MaildirPlusNode {
+    fn insert(&mut self, names: &[String], dir: PathBuf) {
+        match names.split_first() {
+            None => self.dir = Some(dir),
+            Some((first, rest)) => self
+                .children
+                .entry(first.clone())
+                .or_default()
+                .insert(rest, dir),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Walker {
+    folders: Vec<TreeFolder>,
+    mail_files: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum EntryKind {
+    File,
+    Dir,
+    /// A symbolic link to a folder: not followed, so a link loop cannot trap the walk.
+    DirLink,
+    Other,
+}
+
+struct Entry {
+    name: String,
+    path: PathBuf,
+    kind: EntryKind,
+}
+
+/// The entries of a directory, sorted by file name.
+fn list_dir(dir: &Path) -> std::io::Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let file_type = entry.file_type()?;
+        let kind = if file_type.is_dir() {
+            EntryKind::Dir
+        } else if file_type.is_file() {
+            EntryKind::File
+        } else if file_type.is_symlink() {
+            match fs::metadata(&path) {
+                Ok(target) if target.is_file() => EntryKind::File,
+                Ok(target) if target.is_dir() => EntryKind::DirLink,
+                _ => EntryKind::Other,
+            }
+        } else {
+            EntryKind::Other
+        };
+        entries.push(Entry {
+            name: entry.file_name().to_string_lossy().into_owned(),
+            path,
+            kind,
+        });
+    }
+    entries.sort_by(|a, b| a.path.file_name().cmp(&b.path.file_name()));
+    Ok(entries)
+}
+
+impl Walker {
+    /// Lists `dir` as the folder `path`, then visits its sub-folders (and `extra` ones, the
+    /// Maildir++ children of a Maildir++ folder), parents before children.
+    fn walk(&mut self, dir: &Path, path: FolderPath, depth: usize, extra: Vec<(String, Child)>) {
+        let mut folder = TreeFolder::new(path);
+        let mut children = extra;
+        match list_dir(dir) {
+            Ok(entries) => self.list(dir, &entries, &mut folder, &mut children),
+            Err(e) => {
+                tracing::warn!(folder = %dir.display(), error = %e, "folder could not be read");
+                folder.notes.push(format!("could not be read: {e}"));
+            }
+        }
+        let path = folder.path.clone();
+        self.folders.push(folder);
+        if children.is_empty() {
+            return;
+        }
+        if depth >= MAX_DEPTH {
+            if let Some(folder) = self.folders.last_mut() {
+                folder.notes.push(format!(
+                    "{} sub-folders not read: folders nest deeper than {MAX_DEPTH} levels",
+                    children.len()
+                ));
+            }
+            return;
+        }
+        children.sort_by(|a, b| a.0.cmp(&b.0));
+        make_names_unique(&mut children);
+        for (name, child) in children {
+            let child_path = path.child(name);
+            match child {
+                Child::Dir(dir) => self.walk(&dir, child_path, depth + 1, Vec::new()),
+                Child::Mbox(file) => {
+                    let mut folder = TreeFolder::new(child_path);
+                    folder.items.push(Item::Mbox(file));
+                    self.folders.push(folder);
+                }
+                Child::MaildirPlus(node) => self.walk_maildir_plus(node, child_path, depth + 1),
+            }
+        }
+    }
+
+    fn walk_maildir_plus(&mut self, node: MaildirPlusNode, path: FolderPath, depth: usize) {
+        let children: Vec<(String, Child)> = node
+            .children
+            .into_iter()
+            .map(|(name, child)| (name, Child::MaildirPlus(child)))
+            .collect();
+        match node.dir {
+            Some(dir) => self.walk(&dir, path, depth, children),
+            None => {
+                // `.Work.2024` without `.Work`: an empty `Work` holds it.
+                self.folders.push(TreeFolder::new(path.clone()));
+                for (name, child) in children {
+                    if let Child::MaildirPlus(child) = child {
+                        self.walk_maildir_plus(child, path.child(name), depth + 1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sorts the entries of one directory into the folder's items and its sub-folders.
+    fn list(
+        &mut self,
+        dir: &Path,
+        entries: &[Entry],
+        folder: &mut TreeFolder,
+        children: &mut Vec<(String, Child)>,
+    ) {
+        let is_maildir = entries
+            .iter()
+            .any(|e| e.kind == EntryKind::Dir && matches!(e.name.as_str(), "cur" | "new"));
+        if is_maildir {
+            match maildir::message_files(dir) {
+                Ok(files) => {
+                    self.mail_files += files.len() as u64;
+                    folder
+                        .items
+                        .extend(files.into_iter().map(Item::MaildirMessage));
+                }
+                Err(e) => folder
+                    .notes
+                    .push(format!("could not list cur/ or new/: {e}")),
+            }
+            folder.keywords = maildir::dovecot_keywords(dir);
+        }
+        let mut maildir_plus = MaildirPlusNode::default();
+        let mut loose = 0;
+        // Items of headerless text files: messages only if real messages lie beside them.
+        let mut headerless = Vec::new();
+        let names: HashSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        for entry in entries {
+            match entry.kind {
+                EntryKind::Dir => {
+                    if is_maildir && matches!(entry.name.as_str(), "cur" | "new" | "tmp") {
+                        continue;
+                    }
+                    if entry.name.starts_with('.') {
+                        if is_maildir
+                            && let Some(names) = maildir::maildir_plus_names(&entry.name)
+                            && maildir::is_maildir(&entry.path)
+                        {
+                            maildir_plus.insert(&names, entry.path.clone());
+                        }
+                        continue;
+                    }
+                    let name = display_name(entry.name.as_ref());
+                    children.push((name, Child::Dir(entry.path.clone())));
+                }
+                EntryKind::DirLink => folder.notes.push(format!(
+                    "“{}” is a link to a folder and was not followed",
+                    entry.name
+                )),
+                EntryKind::File => {
+                    if is_maildir && maildir::is_bookkeeping_file(&entry.name) {
+                        continue;
+                    }
+                    let path = entry.path.clone();
+                    let has_summary = names.contains(format!("{}.msf", entry.name).as_str());
+                    let kind = if has_summary {
+                        eml::classify_with_summary(&path)
+                    } else {
+                        eml::classify(&path)
+                    };
+                    match kind {
+                        FileKind::Ignored => {}
+                        FileKind::Message => {
+                            self.mail_files += 1;
+                            if is_maildir {
+                                loose += 1;
+                                folder.items.push(Item::MaildirMessage(path));
+                            } else {
+                                folder.items.push(Item::Message(path));
+                            }
+                        }
+                        FileKind::FramedMessage => {
+                            self.mail_files += 1;
+                            loose += usize::from(is_maildir);
+                            folder.items.push(Item::FramedMessage(path));
+                        }
+                        FileKind::Mbox => {
+                            self.mail_files += 1;
+                            children.push((mbox::folder_name(&path), Child::Mbox(path)));
+                        }
+                        FileKind::HeaderlessText => {
+                            headerless.push(folder.items.len());
+                            folder.items.push(Item::Message(path));
+                        }
+                        FileKind::Skip(reason) => folder.items.push(Item::Skip(path, reason)),
+                    }
+                }
+                EntryKind::Other => {}
+            }
+        }
+        let messages_beside = folder.items.len()
+            - headerless.len()
+            - folder
+                .items
+                .iter()
+                .filter(|item| matches!(item, Item::Skip(..)))
+                .count();
+        if messages_beside > 0 {
+            self.mail_files += headerless.len() as u64;
+            if is_maildir {
+                loose += headerless.len();
+                for &index in &headerless {
+                    if let Some(item) = folder.items.get_mut(index)
+                        && let Item::Message(path) = item
+                    {
+                        *item = Item::MaildirMessage(std::mem::take(path));
+                    }
+                }
+            }
+        } else {
+            for &index in &headerless {
+                if let Some(item) = folder.items.get_mut(index)
+                    && let Item::Message(path) = item
+                {
+                    let reason = SkipReason::NotAMessage(
+                        "a text file without a mail header, and no messages beside it".to_owned(),
+                    );
+                    *item = Item::Skip(std::mem::take(path), reason);
+                }
+            }
+        }
+        if loose > 0 {
+            folder.notes.push(format!(
+                "{loose} message file(s) lie beside cur/ and new/ instead of in them; they are read as messages of this folder"
+            ));
+        }
+        children.extend(
+            maildir_plus
+                .children
+                .into_iter()
+                .map(|(name, node)| (name, Child::MaildirPlus(node))),
+        );
+    }
+}
+
+/// Gives siblings with the same name a number: `Inbox`, `Inbox (2)`.
+fn make_names_unique(children: &mut [(String, Child)]) {
+    let mut seen = HashSet::new();
+    for (name, _) in children.iter_mut() {
+        if seen.insert(name.clone()) {
+            continue;
+        }
+        let mut number = 2;
+        loop {
+            let candidate = format!("{name} ({number})");
+            if seen.insert(candidate.clone()) {
+                *name = candidate;
+                break;
+            }
+            number += 1;
+        }
+    }
+}
+
+/// Recognises any folder that holds mail files somewhere in it: it becomes a folder tree.
+pub fn detect(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> {
+    if !probe.is_dir() {
+        return Ok(None);
+    }
+    let store = TreeStore::open(path)?;
+    Ok(store
+        .holds_mail()
+        .then(|| Box::new(store) as Box<dyn MailStore>))
+}
