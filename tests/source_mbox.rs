@@ -95,6 +95,13 @@ fn corpus_mboxes_have_the_expected_counts() {
         assert_eq!(reader.leading_garbage(), None, "{file}");
         assert_eq!(entries(&path).len() as u64, expected, "messages of {file}");
 
+        // A Thunderbird folder file beside its .msf summary opens as a Thunderbird folder
+        // (tests/source_thunderbird.rs); only its splitting is checked here.
+        let mut summary = path.clone().into_os_string();
+        summary.push(".msf");
+        if Path::new(&summary).exists() {
+            continue;
+        }
         let store = sources::open(&path).unwrap();
         assert_eq!(store.kind(), StoreKind::Mbox, "{file}");
         let folders = store.folders().unwrap();
