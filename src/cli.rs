@@ -1,0 +1,521 @@
+//! The command line: `convert`, `scan`, `verify` and `license`. Thin: it builds a job, runs it
+//! and shows its events; the work is the engine's.
+//!
+//! Exit codes (also in the README): [`EXIT_OK`] 0 when everything found was written (or, for
+//! `verify`, the PST matches its sources); [`EXIT_ERROR`] 1 for an error that stopped the
+//! command, including a command line it cannot understand; [`EXIT_INCOMPLETE`] 2 when some
+//! messages were skipped (the report lists them and says why) or `verify` found differences;
+//! [`EXIT_CANCELLED`] 130 when a conversion was interrupted (Ctrl-C) and removed its files.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, anyhow};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::engine::{
+    self, CancelToken, Comparison, DEFAULT_SPLIT_SIZE, DateRange, Event, JobSpec, Options, Report,
+    Source, Status, StoreListing, format_size,
+};
+use crate::license::{self, LicenseStatus};
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_INCOMPLETE: u8 = 2;
+pub const EXIT_CANCELLED: u8 = 130;
+
+/// Move mail from Apple Mail, Thunderbird, Postbox, MBOX and EML files into an Outlook PST file.
+#[derive(Debug, Parser)]
+#[command(name = "mail2pst", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 everything found was written; 1 error; 2 some messages \
+                        were skipped (the report says which and why); 130 interrupted."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Convert mail stores (mbox files, folders of .eml files, maildirs, mail client profiles)
+    /// into a PST file
+    Convert(ConvertArgs),
+    /// List mail stores with their folders and message counts, without writing anything
+    Scan(ScanArgs),
+    /// Compare a PST with the mail it was converted from
+    Verify(VerifyArgs),
+    /// Activate, show or remove the license key
+    License {
+        #[command(subcommand)]
+        action: LicenseAction,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Mail stores to convert, in the order their folders appear in the PST
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<PathBuf>,
+    /// The PST file to write
+    #[arg(short, long, value_name = "OUT.pst")]
+    pub output: PathBuf,
+    /// Replace the output (and its split parts and reports) if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// Start a new PST file (OUT-2.pst, …) before one grows past this size; 1 GB = 1024³ bytes,
+    /// at most 50GB
+    #[arg(long, value_name = "SIZE", value_parser = parse_split_size)]
+    pub split_size: Option<u64>,
+    /// Convert only messages dated on or after this day (YYYY-MM-DD, UTC); messages without
+    /// any date are always converted
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub from: Option<NaiveDate>,
+    /// Convert only messages dated on or before this day (YYYY-MM-DD, UTC)
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub to: Option<NaiveDate>,
+    /// Leave out messages already written in this job (same Message-ID and same content)
+    #[arg(long)]
+    pub skip_duplicates: bool,
+    /// Leave out Trash and Junk folders (they are converted by default)
+    #[arg(long)]
+    pub exclude_trash_junk: bool,
+    /// Do not read the PST back after writing
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Print nothing but errors
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print the report as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Mail stores to list
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Print the listing as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The PST to check (its split parts OUT-2.pst, … are read too)
+    #[arg(value_name = "OUT.pst")]
+    pub pst: PathBuf,
+    /// The mail stores it was converted from, in the order they were given to `convert`
+    #[arg(long, required = true, num_args = 1.., value_name = "SOURCE")]
+    pub against: Vec<PathBuf>,
+    /// Print nothing but errors
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print the comparison as JSON on standard output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LicenseAction {
+    /// Check a license key and keep it for later runs
+    Activate {
+        /// The key, as received (quotes around it keep a shell from splitting it)
+        key: String,
+    },
+    /// Show the license in use, or why the app runs in demo mode
+    Show,
+    /// Forget the stored license key
+    Remove,
+}
+
+fn parse_split_size(text: &str) -> Result<u64, String> {
+    let size = engine::parse_size(text).map_err(|e| e.to_string())?;
+    let options = Options {
+        split_size: size,
+        ..Options::default()
+    };
+    options.validate().map_err(|e| e.to_string())?;
+    Ok(size)
+}
+
+fn parse_day(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a date: write it as YYYY-MM-DD, e.g. 2024-03-01"))
+}
+
+/// Runs a command; returns the exit code. An `Err` is printed by `main` as one line.
+pub fn run(command: Command, cancel: &CancelToken) -> Result<u8> {
+    match command {
+        Command::Convert(args) => convert(args, cancel),
+        Command::Scan(args) => scan(args),
+        Command::Verify(args) => verify(args, cancel),
+        Command::License { action } => license_command(action),
+    }
+}
+
+/// Opens every source, failing on the first that cannot be read.
+fn open_sources(paths: &[PathBuf]) -> Result<Vec<Source>> {
+    paths
+        .iter()
+        .map(|path| Source::open(path.clone()).map_err(|e| anyhow!(e)))
+        .collect()
+}
+
+/// The engine's error, worded for this command line.
+fn explain(error: engine::Error) -> anyhow::Error {
+    match error {
+        engine::Error::OutputExists { path } => anyhow!(
+            "{} already exists: add --force to replace it, or choose another name with -o",
+            path.display()
+        ),
+        other => anyhow!(other),
+    }
+}
+
+fn convert(args: ConvertArgs, cancel: &CancelToken) -> Result<u8> {
+    let sources = open_sources(&args.sources)?;
+    let mut spec = JobSpec::new(sources, args.output.clone());
+    spec.overwrite = args.force;
+    spec.options = Options {
+        split_size: args.split_size.unwrap_or(DEFAULT_SPLIT_SIZE),
+        date_range: DateRange {
+            from: args.from,
+            to: args.to,
+        },
+        skip_duplicates: args.skip_duplicates,
+        include_trash_junk: !args.exclude_trash_junk,
+        verify: !args.no_verify,
+    };
+    let license = license::current();
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    if !args.quiet
+        && !args.json
+        && let LicenseStatus::Demo { reason } = &license
+    {
+        eprintln!(
+            "Demo mode: at most {} messages per folder are converted. {}",
+            engine::DEMO_MESSAGES_PER_FOLDER,
+            reason
+                .as_deref()
+                .unwrap_or("Activate a license with `mail2pst license activate KEY`.")
+        );
+    }
+    spec.license = Some(license);
+    let bar = if show_progress {
+        ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(10))
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let result = engine::run(&spec, cancel, &mut |event| show_event(&bar, event));
+    bar.finish_and_clear();
+    let report = result.map_err(explain)?;
+    if args.json {
+        println!("{}", report.to_json());
+    } else if report.status == Status::Cancelled {
+        if !args.quiet {
+            eprintln!("Cancelled; nothing was kept.");
+        }
+    } else if !args.quiet {
+        print_report(&report);
+    }
+    Ok(exit_code(&report))
+}
+
+fn show_event(bar: &ProgressBar, event: Event) {
+    match event {
+        Event::Planned { messages, .. } => bar.set_length(messages),
+        Event::Progress(progress) => {
+            bar.set_length(progress.messages_total);
+            bar.set_position(progress.messages_done);
+            let eta = progress
+                .eta
+                .map(|eta| format!(", {} left", format_duration(eta)))
+                .unwrap_or_default();
+            bar.set_message(format!(
+                "{:.0} msg/s{eta} · {}",
+                progress.messages_per_second, progress.folder
+            ));
+        }
+        Event::FileFinished { path, bytes } => {
+            bar.println(format!("Wrote {} ({})", path.display(), format_size(bytes)));
+        }
+        Event::Verifying { path } => {
+            bar.set_message(format!("reading {} back", path.display()));
+        }
+    }
+}
+
+fn format_duration(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        0..60 => format!("{seconds}s"),
+        60..3600 => format!("{}m{:02}s", seconds / 60, seconds % 60),
+        _ => format!("{}h{:02}m", seconds / 3600, (seconds % 3600) / 60),
+    }
+}
+
+fn print_report(report: &Report) {
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{}", report.summary_table());
+    for file in &report.outputs {
+        let _ = writeln!(
+            out,
+            "PST: {} ({}, {} messages)",
+            file.path.display(),
+            format_size(file.bytes),
+            file.messages
+        );
+    }
+    if let Some(html) = report
+        .report_files
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "html"))
+    {
+        let _ = writeln!(out, "Report: {}", html.display());
+    }
+    for note in &report.notes {
+        let _ = writeln!(out, "Note: {note}");
+    }
+    let _ = writeln!(out, "{}", capitalize(report.status.describe()));
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The exit code a finished job ends the process with.
+pub fn exit_code(report: &Report) -> u8 {
+    match report.status {
+        Status::Complete => EXIT_OK,
+        Status::Incomplete => EXIT_INCOMPLETE,
+        Status::Cancelled => EXIT_CANCELLED,
+        Status::Failed => EXIT_ERROR,
+    }
+}
+
+fn scan(args: ScanArgs) -> Result<u8> {
+    if args.paths.is_empty() {
+        return Err(anyhow!(
+            "give the path of a mail store to list (an mbox file, a folder of .eml files, a \
+             maildir or a mail client profile)"
+        ));
+    }
+    let sources = open_sources(&args.paths)?;
+    let listings: Vec<StoreListing> = sources.iter().map(engine::list_store).collect();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&listings).context("cannot write the listing")?
+        );
+    } else {
+        print!("{}", listing_text(&listings));
+    }
+    let failed = listings.iter().any(|l| l.error.is_some());
+    Ok(if failed { EXIT_INCOMPLETE } else { EXIT_OK })
+}
+
+/// Stores, then their folders indented by depth, with counts.
+pub fn listing_text(listings: &[StoreListing]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for listing in listings {
+        let _ = writeln!(out, "{} ({})", listing.name, listing.root.display());
+        if let Some(error) = &listing.error {
+            let _ = writeln!(out, "  cannot list the folders: {error}");
+        }
+        for warning in &listing.warnings {
+            let _ = writeln!(out, "  note: {warning}");
+        }
+        let width = listing
+            .folders
+            .iter()
+            .map(|f| 2 * f.path.depth() + f.path.name().chars().count())
+            .max()
+            .unwrap_or(0);
+        for folder in &listing.folders {
+            let label = format!("{}{}", "  ".repeat(folder.path.depth()), folder.path.name());
+            let pad = width.saturating_sub(label.chars().count());
+            let _ = writeln!(out, "{label}{}  {:>7}", " ".repeat(pad), folder.count);
+            for note in &folder.notes {
+                let _ = writeln!(out, "{}  note: {note}", "  ".repeat(folder.path.depth()));
+            }
+        }
+        let _ = writeln!(
+            out,
+            "  {}, {}",
+            plural(listing.folders.len() as u64, "folder"),
+            plural(listing.messages(), "message")
+        );
+    }
+    out
+}
+
+fn plural(count: u64, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+fn verify(args: VerifyArgs, cancel: &CancelToken) -> Result<u8> {
+    let sources = open_sources(&args.against)?;
+    let verbose = !args.quiet && !args.json;
+    let comparison: Comparison = engine::compare(&args.pst, &sources, cancel, &mut |event| {
+        if let Event::Verifying { path } = event
+            && verbose
+        {
+            eprintln!("Reading {}", path.display());
+        }
+    })
+    .map_err(explain)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&comparison).context("cannot write the comparison")?
+        );
+    } else if !args.quiet {
+        print!("{}", comparison.summary_table());
+        println!(
+            "{}",
+            if comparison.is_match() {
+                "The PST holds every message of the sources, unchanged."
+            } else {
+                "The PST differs from the sources (see above)."
+            }
+        );
+    }
+    Ok(if comparison.is_match() {
+        EXIT_OK
+    } else {
+        EXIT_INCOMPLETE
+    })
+}
+
+fn license_command(action: LicenseAction) -> Result<u8> {
+    match action {
+        LicenseAction::Activate { key } => {
+            let license = license::activate(&key)?;
+            println!("License activated: {license}");
+            if license::uses_development_key() {
+                println!("Note: this build accepts development keys; it is not a release build.");
+            }
+        }
+        LicenseAction::Show => match license::current() {
+            LicenseStatus::Licensed { license, source } => {
+                println!("Licensed to {license} (key from {source})");
+            }
+            LicenseStatus::Demo { reason } => {
+                println!(
+                    "Demo mode: at most {} messages per folder are converted.",
+                    engine::DEMO_MESSAGES_PER_FOLDER
+                );
+                if let Some(reason) = reason {
+                    println!("{reason}");
+                }
+            }
+        },
+        LicenseAction::Remove => {
+            if license::remove()? {
+                println!("The stored license key was removed.");
+            } else {
+                println!("No license key was stored.");
+            }
+            if std::env::var_os(license::LICENSE_KEY_VAR).is_some() {
+                println!(
+                    "The key in the environment variable {} still applies.",
+                    license::LICENSE_KEY_VAR
+                );
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn convert_options_parse() {
+        let cli = Cli::try_parse_from([
+            "mail2pst",
+            "convert",
+            "a.mbox",
+            "b",
+            "-o",
+            "out.pst",
+            "--split-size",
+            "2GB",
+            "--from",
+            "2024-01-01",
+            "--skip-duplicates",
+            "--exclude-trash-junk",
+        ])
+        .unwrap();
+        let Some(Command::Convert(args)) = cli.command else {
+            panic!("not convert");
+        };
+        assert_eq!(
+            args.sources,
+            vec![PathBuf::from("a.mbox"), PathBuf::from("b")]
+        );
+        assert_eq!(args.split_size, Some(2 * 1024 * 1024 * 1024));
+        assert_eq!(args.from, NaiveDate::from_ymd_opt(2024, 1, 1));
+        assert!(args.skip_duplicates && args.exclude_trash_junk && !args.force);
+    }
+
+    #[test]
+    fn bad_sizes_and_dates_are_refused_with_a_reason() {
+        let error = Cli::try_parse_from([
+            "mail2pst",
+            "convert",
+            "a",
+            "-o",
+            "o.pst",
+            "--split-size",
+            "60GB",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("outside 2 MB to 50 GB"), "{error}");
+        let error = Cli::try_parse_from([
+            "mail2pst",
+            "convert",
+            "a",
+            "-o",
+            "o.pst",
+            "--to",
+            "01/02/2024",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("write it as YYYY-MM-DD"), "{error}");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(format_duration(Duration::from_secs(42)), "42s");
+        assert_eq!(format_duration(Duration::from_secs(125)), "2m05s");
+        assert_eq!(format_duration(Duration::from_secs(7260)), "2h01m");
+    }
+}

@@ -1,0 +1,772 @@
+//! Running a job: the pipeline of design.md. One thread reads the stores in order and packs
+//! messages into batches; a second converts each batch in parallel (rayon) and decides, in the
+//! folder's order, what is written and what is skipped; the calling thread writes the PST.
+//! Bounded channels between them keep at most a few batches in memory, whatever the mailbox
+//! size.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::thread;
+use std::time::Instant;
+
+use chrono::{SecondsFormat, Utc};
+use crossbeam_channel::{Receiver, Sender, bounded};
+use rayon::prelude::*;
+
+use crate::convert::{self, Converted};
+use crate::license::{self, LicenseStatus};
+use crate::model::{Found, Origin, RawMessage, SkipReason};
+use crate::pst;
+
+use super::error::Error;
+use super::filter::{SeenMessages, compact_key};
+use super::output::{Added, FinishedPart, OutputPaths, Parts};
+use super::plan::{FolderRole, Plan};
+use super::progress::{CancelToken, Event, Meter, Progress};
+use super::report::{ConvertedWithWarnings, LicenseInfo, OutputFile, Report, SkippedItem};
+use super::spec::{DateRange, JobSpec};
+use super::verify;
+
+/// Messages the demo writes per folder.
+pub const DEMO_MESSAGES_PER_FOLDER: u64 = 10;
+
+/// A batch is sent on when it holds this many messages…
+const BATCH_MESSAGES: usize = 256;
+/// …or this many bytes of mail.
+const BATCH_BYTES: u64 = 8 * 1024 * 1024;
+/// Batches waiting between two stages. With the one being filled, the one being converted and
+/// the one being written, at most about five batches' worth of mail is in memory.
+const QUEUED_BATCHES: usize = 1;
+
+/// What the reading thread found, in the stores' order.
+#[derive(Debug)]
+enum Item {
+    Found {
+        folder: usize,
+        found: Found,
+    },
+    /// The folder (or its rest) could not be read.
+    FolderError {
+        folder: usize,
+        error: String,
+    },
+}
+
+/// What the writing side does with one item, decided in order.
+#[derive(Debug)]
+enum Outcome {
+    Write {
+        folder: usize,
+        origin: Origin,
+        converted: Box<Converted>,
+        source_warnings: Vec<String>,
+        bytes: u64,
+    },
+    Skip {
+        folder: usize,
+        origin: Option<Origin>,
+        reason: SkipReason,
+        bytes: u64,
+    },
+    FolderError {
+        folder: usize,
+        error: String,
+    },
+}
+
+/// Runs a job on the calling thread (it starts its own helper threads) and returns its report.
+/// `on_event` is called on this thread with the plan, progress (at most 20 times a second) and
+/// the files as they are finished.
+///
+/// An `Err` means the job could not run or stopped on something that concerns it as a whole
+/// (no room on the disk, the output cannot be written); nothing it wrote is left. Cancelling
+/// returns a report whose status is [`super::Status::Cancelled`], also with nothing left.
+pub fn run(
+    spec: &JobSpec,
+    cancel: &CancelToken,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Report, Error> {
+    let started_at = Instant::now();
+    let started = Utc::now();
+    spec.options.validate()?;
+    if spec.stores.is_empty() {
+        return Err(Error::NoSources);
+    }
+    let paths = OutputPaths::new(&spec.output);
+    paths.check(spec)?;
+    let license = spec.license.clone().unwrap_or_else(license::current);
+    let now = spec.now.unwrap_or_else(|| started.timestamp());
+
+    let plan = Plan::build(&spec.stores, &spec.options);
+    on_event(Event::Planned {
+        stores: plan.stores.len(),
+        folders: plan.folders.iter().filter(|f| f.in_pst()).count(),
+        messages: plan.messages_to_read(),
+    });
+    let mut report = Report::for_plan(
+        &plan,
+        &spec.options,
+        license_info(&license),
+        started.to_rfc3339_opts(SecondsFormat::Secs, true),
+    );
+
+    let mut parts = Parts::start(&plan, &paths, spec.options.split_size, now)?;
+    let written = pipeline(
+        spec,
+        &plan,
+        &license,
+        cancel,
+        &mut parts,
+        &mut report,
+        on_event,
+    );
+    let part_count = parts.count();
+    let finished = match written {
+        Ok(()) if !cancel.is_cancelled() => parts.finish(),
+        Ok(()) => {
+            drop(parts);
+            paths.discard(part_count);
+            return Ok(cancelled(report, started_at));
+        }
+        Err(error) => Err(error),
+    };
+    let finished = match finished {
+        Ok(finished) => finished,
+        Err(error) => {
+            paths.discard(part_count);
+            return Err(error);
+        }
+    };
+    for part in &finished {
+        on_event(Event::FileFinished {
+            path: paths.part(part.index),
+            bytes: part.bytes,
+        });
+    }
+
+    if spec.options.verify {
+        check_parts(&plan, &finished, &paths, cancel, &mut report, on_event);
+    }
+    if cancel.is_cancelled() {
+        paths.discard(finished.len());
+        return Ok(cancelled(report, started_at));
+    }
+    if let Err(error) = paths.commit(finished.len(), spec.overwrite) {
+        paths.discard(finished.len());
+        return Err(error);
+    }
+    report.outputs = finished
+        .iter()
+        .map(|part| OutputFile {
+            path: paths.part(part.index),
+            bytes: part.bytes,
+            messages: part.messages,
+        })
+        .collect();
+    report.seconds = started_at.elapsed().as_secs_f64();
+    report.finalize(false);
+    if let Err(error) = report.save_beside(&spec.output) {
+        report.report_files.clear();
+        report
+            .notes
+            .push(format!("the report could not be saved: {error}"));
+    }
+    Ok(report)
+}
+
+fn cancelled(mut report: Report, started_at: Instant) -> Report {
+    report.seconds = started_at.elapsed().as_secs_f64();
+    report.finalize(true);
+    report
+}
+
+fn license_info(status: &LicenseStatus) -> LicenseInfo {
+    match status {
+        LicenseStatus::Licensed { license, .. } => LicenseInfo {
+            licensed: true,
+            licensee: Some(license.to_string()),
+            note: None,
+        },
+        LicenseStatus::Demo { reason } => LicenseInfo {
+            licensed: false,
+            licensee: None,
+            note: reason.clone(),
+        },
+    }
+}
+
+/// Reads, converts and writes every message of the plan. Returns early, without error, when
+/// cancelled.
+fn pipeline(
+    spec: &JobSpec,
+    plan: &Plan,
+    license: &LicenseStatus,
+    cancel: &CancelToken,
+    parts: &mut Parts<'_>,
+    report: &mut Report,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<(), Error> {
+    let (batch_tx, batch_rx) = bounded::<Vec<Item>>(QUEUED_BATCHES);
+    let (outcome_tx, outcome_rx) = bounded::<Vec<Outcome>>(QUEUED_BATCHES);
+    let decider = Decider {
+        demo: !license.is_licensed(),
+        date_range: spec.options.date_range,
+        skip_duplicates: spec.options.skip_duplicates,
+        admitted: vec![0; plan.folders.len()],
+        seen: SeenMessages::default(),
+    };
+    thread::scope(|scope| {
+        let reader = scope.spawn(|| read_stores(spec, plan, cancel, batch_tx));
+        let converter = scope.spawn(move || decider.run(batch_rx, outcome_tx, cancel));
+        let written = write_outcomes(plan, cancel, parts, report, outcome_rx, on_event);
+        // A writer that stopped early drops its receiver, which ends the other threads.
+        let reader = reader.join();
+        let converter = converter.join();
+        written?;
+        reader.map_err(|_| Error::Internal("reading thread"))?;
+        converter.map_err(|_| Error::Internal("converting thread"))?;
+        Ok(())
+    })
+}
+
+/// The reading thread: every folder to convert, in plan order, in batches.
+fn read_stores(spec: &JobSpec, plan: &Plan, cancel: &CancelToken, out: Sender<Vec<Item>>) {
+    let mut batch = Vec::new();
+    let mut batch_bytes = 0u64;
+    for (index, folder) in plan.folders.iter().enumerate() {
+        if folder.role != FolderRole::Convert {
+            continue;
+        }
+        let Some(selection) = spec.stores.get(folder.store) else {
+            continue;
+        };
+        let store = selection.source.store();
+        let messages = match store.messages(&folder.source_path) {
+            Ok(messages) => messages,
+            Err(error) => {
+                batch.push(Item::FolderError {
+                    folder: index,
+                    error: error.to_string(),
+                });
+                continue;
+            }
+        };
+        for item in messages {
+            if cancel.is_cancelled() {
+                return;
+            }
+            match item {
+                Ok(found) => {
+                    if let Found::Message(raw) = &found {
+                        batch_bytes += raw.bytes.len() as u64;
+                    }
+                    batch.push(Item::Found {
+                        folder: index,
+                        found,
+                    });
+                }
+                Err(error) => {
+                    batch.push(Item::FolderError {
+                        folder: index,
+                        error: error.to_string(),
+                    });
+                    break;
+                }
+            }
+            if batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES {
+                if out.send(std::mem::take(&mut batch)).is_err() {
+                    return;
+                }
+                batch_bytes = 0;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = out.send(batch);
+    }
+}
+
+/// The converting thread's state: what it decided so far, for the decisions that depend on
+/// the messages before (demo limit, duplicates).
+#[derive(Debug)]
+struct Decider {
+    demo: bool,
+    date_range: DateRange,
+    skip_duplicates: bool,
+    /// Messages admitted for writing, per plan folder.
+    admitted: Vec<u64>,
+    seen: SeenMessages,
+}
+
+/// A message after the parallel step.
+#[derive(Debug)]
+struct Prepared {
+    converted: Converted,
+    /// When the message was sent or received, as Unix seconds.
+    date: Option<i64>,
+    duplicate_key: Option<u128>,
+}
+
+impl Decider {
+    fn run(mut self, input: Receiver<Vec<Item>>, out: Sender<Vec<Outcome>>, cancel: &CancelToken) {
+        for batch in input {
+            if cancel.is_cancelled() {
+                return;
+            }
+            let outcomes = self.decide_batch(batch, cancel);
+            if out.send(outcomes).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn full(&self, folder: usize) -> bool {
+        self.demo
+            && self
+                .admitted
+                .get(folder)
+                .is_some_and(|n| *n >= DEMO_MESSAGES_PER_FOLDER)
+    }
+
+    /// Converts what may be written, in parallel, then decides item by item in order.
+    fn decide_batch(&mut self, batch: Vec<Item>, cancel: &CancelToken) -> Vec<Outcome> {
+        // Messages of folders whose demo quota is used up are not even converted, unless a
+        // date range needs their dates (to report them as outside it, not as demo-limited).
+        let dates_needed = !self.date_range.is_unbounded();
+        let work: Vec<(Item, bool)> = batch
+            .into_iter()
+            .map(|item| {
+                let convert = match &item {
+                    Item::Found {
+                        folder,
+                        found: Found::Message(_),
+                    } => dates_needed || !self.full(*folder),
+                    _ => false,
+                };
+                (item, convert)
+            })
+            .collect();
+        let skip_duplicates = self.skip_duplicates;
+        let prepared: Vec<Option<Prepared>> = work
+            .par_iter()
+            .map(|(item, convert)| match item {
+                Item::Found {
+                    found: Found::Message(raw),
+                    ..
+                } if *convert && !cancel.is_cancelled() => Some(prepare(raw, skip_duplicates)),
+                _ => None,
+            })
+            .collect();
+        work.into_iter()
+            .zip(prepared)
+            .map(|((item, _), prepared)| self.decide(item, prepared))
+            .collect()
+    }
+
+    fn decide(&mut self, item: Item, prepared: Option<Prepared>) -> Outcome {
+        let (folder, found) = match item {
+            Item::FolderError { folder, error } => return Outcome::FolderError { folder, error },
+            Item::Found { folder, found } => (folder, found),
+        };
+        let raw = match found {
+            Found::Skipped { origin, reason } => {
+                return Outcome::Skip {
+                    folder,
+                    origin: Some(origin),
+                    reason,
+                    bytes: 0,
+                };
+            }
+            Found::Message(raw) => raw,
+        };
+        let bytes = raw.bytes.len() as u64;
+        let skip = |reason| Outcome::Skip {
+            folder,
+            origin: Some(raw.origin.clone()),
+            reason,
+            bytes,
+        };
+        let Some(prepared) = prepared else {
+            // Not converted: the folder's demo quota was used up, or the job is cancelled.
+            return skip(SkipReason::DemoLimit);
+        };
+        if let Some(date) = prepared.date
+            && !self.date_range.contains(date)
+        {
+            return skip(SkipReason::OutsideDateRange);
+        }
+        if let Some(key) = prepared.duplicate_key
+            && self.seen.contains(key)
+        {
+            return skip(SkipReason::Duplicate);
+        }
+        if self.full(folder) {
+            return skip(SkipReason::DemoLimit);
+        }
+        if let Some(count) = self.admitted.get_mut(folder) {
+            *count += 1;
+        }
+        if let Some(key) = prepared.duplicate_key {
+            self.seen.insert(key);
+        }
+        let RawMessage {
+            origin, warnings, ..
+        } = raw;
+        Outcome::Write {
+            folder,
+            origin,
+            converted: Box::new(prepared.converted),
+            source_warnings: warnings,
+            bytes,
+        }
+    }
+}
+
+/// The parallel step for one message: convert it, and read what the in-order decisions need.
+fn prepare(raw: &RawMessage, skip_duplicates: bool) -> Prepared {
+    let converted = match panic::catch_unwind(AssertUnwindSafe(|| convert::convert(raw))) {
+        Ok(converted) => converted,
+        Err(_) => unconvertible(raw),
+    };
+    let message = &converted.message;
+    let date = message
+        .submit_time
+        .or(message.delivery_time)
+        .map(pst::FileTime::to_unix)
+        .or(raw.received);
+    let duplicate_key = skip_duplicates.then(|| compact_key(&convert::duplicate_key(raw)));
+    Prepared {
+        converted,
+        date,
+        duplicate_key,
+    }
+}
+
+/// What is written for a message the converter gave up on: its bytes as an attachment, as the
+/// converter itself does for a message it cannot parse.
+fn unconvertible(raw: &RawMessage) -> Converted {
+    let message = pst::Message {
+        subject: Some(convert::UNPARSEABLE_SUBJECT.to_owned()),
+        attachments: vec![pst::Attachment {
+            filename: Some("message.eml".to_owned()),
+            mime_type: Some("message/rfc822".to_owned()),
+            content_id: None,
+            content_location: None,
+            hidden: false,
+            content: pst::AttachmentContent::Data(raw.bytes.clone()),
+        }],
+        ..pst::Message::default()
+    };
+    Converted {
+        message,
+        warnings: vec!["the converter failed on this message; its bytes are attached".to_owned()],
+        degraded: true,
+    }
+}
+
+/// The writing side, on the calling thread: writes, counts and reports progress.
+fn write_outcomes(
+    plan: &Plan,
+    cancel: &CancelToken,
+    parts: &mut Parts<'_>,
+    report: &mut Report,
+    input: Receiver<Vec<Outcome>>,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<(), Error> {
+    let total = plan.messages_to_read();
+    let mut meter = Meter::start();
+    let mut done = 0u64;
+    let mut bytes_read = 0u64;
+    let mut current_folder = 0usize;
+    // Items the store yielded per folder, to count what a folder error kept from being read.
+    let mut yielded = vec![0u64; plan.folders.len()];
+    for outcomes in &input {
+        for outcome in outcomes {
+            if cancel.is_cancelled() {
+                return Ok(());
+            }
+            let folder = match &outcome {
+                Outcome::Write { folder, .. }
+                | Outcome::Skip { folder, .. }
+                | Outcome::FolderError { folder, .. } => *folder,
+            };
+            let Some(entry) = report.folders.get_mut(folder) else {
+                return Err(Error::Internal("folder plan"));
+            };
+            current_folder = folder;
+            match outcome {
+                Outcome::Write {
+                    origin,
+                    converted,
+                    source_warnings,
+                    bytes,
+                    ..
+                } => {
+                    entry.found += 1;
+                    done += 1;
+                    bytes_read += bytes;
+                    if let Some(count) = yielded.get_mut(folder) {
+                        *count += 1;
+                    }
+                    let remaining = estimate_remaining(parts.bytes_written(), done, total);
+                    match parts.add(folder, &converted.message, remaining)? {
+                        Added::Written => {
+                            entry.written += 1;
+                            let mut warnings = source_warnings;
+                            warnings.extend(converted.warnings.iter().cloned());
+                            if !warnings.is_empty() || converted.degraded {
+                                entry.converted_with_warnings.push(ConvertedWithWarnings {
+                                    origin,
+                                    subject: converted.message.subject.clone(),
+                                    degraded: converted.degraded,
+                                    warnings,
+                                });
+                            }
+                        }
+                        Added::Skipped(reason) => {
+                            entry.skipped.add(&reason, 1);
+                            entry.skipped_items.push(SkippedItem {
+                                origin: Some(origin),
+                                count: 1,
+                                reason,
+                            });
+                        }
+                    }
+                }
+                Outcome::Skip {
+                    origin,
+                    reason,
+                    bytes,
+                    ..
+                } => {
+                    entry.found += 1;
+                    done += 1;
+                    bytes_read += bytes;
+                    if let Some(count) = yielded.get_mut(folder) {
+                        *count += 1;
+                    }
+                    entry.skipped.add(&reason, 1);
+                    if reason != SkipReason::DemoLimit {
+                        entry.skipped_items.push(SkippedItem {
+                            origin,
+                            count: 1,
+                            reason,
+                        });
+                    }
+                }
+                Outcome::FolderError { error, .. } => {
+                    let planned = plan.folders.get(folder).map_or(0, |f| f.count);
+                    let seen = yielded.get(folder).copied().unwrap_or(0);
+                    let unread = planned.saturating_sub(seen);
+                    if unread > 0 {
+                        let reason = SkipReason::Unreadable(error.clone());
+                        entry.found += unread;
+                        entry.skipped.add(&reason, unread);
+                        entry.skipped_items.push(SkippedItem {
+                            origin: None,
+                            count: unread,
+                            reason,
+                        });
+                        done += unread;
+                    }
+                    entry.read_error = Some(error);
+                }
+            }
+            if meter.due() {
+                on_event(Event::Progress(progress(
+                    plan,
+                    &meter,
+                    current_folder,
+                    done,
+                    total,
+                    bytes_read,
+                    parts.bytes_written(),
+                )));
+            }
+        }
+    }
+    on_event(Event::Progress(progress(
+        plan,
+        &meter,
+        current_folder,
+        done,
+        total.max(done),
+        bytes_read,
+        parts.bytes_written(),
+    )));
+    Ok(())
+}
+
+fn progress(
+    plan: &Plan,
+    meter: &Meter,
+    folder: usize,
+    done: u64,
+    total: u64,
+    bytes_read: u64,
+    bytes_written: u64,
+) -> Progress {
+    meter.stamp(Progress {
+        messages_done: done,
+        messages_total: total,
+        bytes_read,
+        bytes_written,
+        folder: plan
+            .folders
+            .get(folder)
+            .map(|f| f.display_path())
+            .unwrap_or_default(),
+        elapsed: Default::default(),
+        messages_per_second: 0.0,
+        eta: None,
+    })
+}
+
+/// Bytes the job will still write, at the size per message so far (for "free N MB").
+fn estimate_remaining(written: u64, done: u64, total: u64) -> u64 {
+    let per_message = written / done.max(1);
+    per_message.saturating_mul(total.saturating_sub(done)) + 1024 * 1024
+}
+
+/// Reads every part back and replaces the writer's counts by what the PST holds. A part that
+/// cannot be read, or holds other numbers than were written, is a problem of the report (the
+/// files are kept for the user to look at; the job is not called successful).
+fn check_parts(
+    plan: &Plan,
+    finished: &[FinishedPart],
+    paths: &OutputPaths,
+    cancel: &CancelToken,
+    report: &mut Report,
+    on_event: &mut dyn FnMut(Event),
+) {
+    let mut in_pst = vec![0u64; plan.folders.len()];
+    let mut all_read = true;
+    for part in finished {
+        if cancel.is_cancelled() {
+            return;
+        }
+        let shown = paths.part(part.index);
+        on_event(Event::Verifying {
+            path: shown.clone(),
+        });
+        let counts = match verify::folder_counts(&part.pending) {
+            Ok(counts) => counts,
+            Err(reason) => {
+                all_read = false;
+                report
+                    .problems
+                    .push(format!("{} cannot be read back: {reason}", shown.display()));
+                for (total, written) in in_pst.iter_mut().zip(&part.counts) {
+                    *total += written;
+                }
+                continue;
+            }
+        };
+        for (index, folder) in plan.folders.iter().enumerate() {
+            if !folder.in_pst() {
+                continue;
+            }
+            let expected = part.counts.get(index).copied().unwrap_or(0);
+            match counts.get(&folder.pst_path).copied() {
+                Some(found) => {
+                    if let Some(total) = in_pst.get_mut(index) {
+                        *total += found;
+                    }
+                    if found != expected {
+                        report.problems.push(format!(
+                            "{}: {expected} messages were written to {}, but it holds {found}",
+                            folder.display_path(),
+                            shown.display()
+                        ));
+                    }
+                }
+                None => report.problems.push(format!(
+                    "{}: the folder is missing from {}",
+                    folder.display_path(),
+                    shown.display()
+                )),
+            }
+        }
+    }
+    for (entry, count) in report.folders.iter_mut().zip(in_pst) {
+        if entry.role != FolderRole::Excluded {
+            entry.written = count;
+        }
+    }
+    report.verified = all_read;
+}
+
+/// A job running on its own thread, for a window that must never wait.
+#[derive(Debug)]
+pub struct Job {
+    events: Receiver<Event>,
+    cancel: CancelToken,
+    handle: Option<thread::JoinHandle<Result<Report, Error>>>,
+}
+
+/// Events waiting for the window before the job drops new progress events (never blocks).
+const EVENT_QUEUE: usize = 256;
+
+impl Job {
+    /// Starts `spec` on a new thread. `wake` is called after each event and when the job ends,
+    /// e.g. to ask the window to repaint.
+    pub fn start(spec: JobSpec, wake: impl Fn() + Send + 'static) -> Job {
+        let (tx, rx) = bounded(EVENT_QUEUE);
+        let cancel = CancelToken::new();
+        let token = cancel.clone();
+        let handle = thread::Builder::new()
+            .name("mail2pst job".to_owned())
+            .spawn(move || {
+                let result = run(&spec, &token, &mut |event| {
+                    // A window that is behind misses a progress event rather than stalling us.
+                    let _ = tx.try_send(event);
+                    wake();
+                });
+                wake();
+                result
+            })
+            .ok();
+        Job {
+            events: rx,
+            cancel,
+            handle,
+        }
+    }
+
+    /// The job's events; drain them with `try_iter()` each frame.
+    pub fn events(&self) -> &Receiver<Event> {
+        &self.events
+    }
+
+    /// Asks the job to stop; [`Job::wait`] then returns a cancelled report.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    pub fn cancel_token(&self) -> CancelToken {
+        self.cancel.clone()
+    }
+
+    /// True once the job's thread has ended ([`Job::wait`] then returns at once).
+    pub fn is_finished(&self) -> bool {
+        self.handle.as_ref().is_none_or(|h| h.is_finished())
+    }
+
+    /// Waits for the job to end and returns its report.
+    pub fn wait(mut self) -> Result<Report, Error> {
+        let Some(handle) = self.handle.take() else {
+            return Err(Error::Internal("job thread (it could not be started)"));
+        };
+        handle.join().unwrap_or(Err(Error::Internal("job thread")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remaining_bytes_follow_the_size_per_message() {
+        assert_eq!(estimate_remaining(1000, 10, 20), 1000 + 1024 * 1024);
+        assert_eq!(estimate_remaining(0, 0, 0), 1024 * 1024);
+    }
+}

@@ -1,0 +1,111 @@
+//! The job engine: everything a conversion does between "these stores, this PST" and the
+//! report, for the CLI and the desktop app alike. Both only build a [`JobSpec`], run it and
+//! show its [`Event`]s; nothing here knows about terminals or windows.
+//!
+//! ```text
+//!  reading thread ──batches──► converting thread ──decisions──► writing (caller's thread)
+//!  (stores, in order)          (rayon; demo limit,               (PST parts, counts,
+//!                               dates, duplicates)                progress events)
+//! ```
+//!
+//! * [`Source::open`] opens a store; [`Source::folders`] lists its folders with counts
+//!   ([`list_store`] for `scan`).
+//! * [`run`] converts on the calling thread; [`Job::start`] on a thread of its own, for a window
+//!   that must never wait. Either way a [`CancelToken`] stops the job between two messages, and
+//!   a stopped job leaves no file behind.
+//! * Without a valid license ([`crate::license::current`]) at most
+//!   [`DEMO_MESSAGES_PER_FOLDER`] messages per folder are written — the first ones in the
+//!   folder's order — and the [`Report`] says per folder how many more a license would convert.
+//!   Listing and verifying are never limited.
+//! * The [`Report`] reconciles every folder (found = written + skipped, with reasons) and is
+//!   saved beside the PST as `OUT.report.json` and `OUT.report.html`.
+//! * [`compare`] reads a PST back and matches it message by message with its sources
+//!   (`mail2pst verify`).
+
+mod error;
+mod filter;
+mod html;
+mod job;
+mod output;
+mod plan;
+mod progress;
+mod report;
+mod spec;
+mod verify;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+pub use error::Error;
+pub use filter::is_trash_or_junk;
+pub use job::{DEMO_MESSAGES_PER_FOLDER, Job, run};
+pub use plan::{FolderRole, Plan, PlannedFolder, PlannedStore};
+pub use progress::{CancelToken, Event, PROGRESS_INTERVAL, Progress};
+pub use report::{
+    ConvertedWithWarnings, FolderReport, LicenseInfo, OptionsInfo, OutputFile, REPORT_FORMAT,
+    Report, SkipCounts, SkippedItem, Status, StoreReport, Totals, report_paths,
+};
+pub use spec::{
+    DEFAULT_SPLIT_SIZE, DateRange, FolderSelection, JobSpec, MAX_SPLIT_SIZE, MIN_SPLIT_SIZE,
+    Options, Source, StoreSelection, format_size, parse_size,
+};
+pub use verify::{
+    Comparison, FieldDifference, FolderComparison, MessageDifference, compare, folder_counts,
+    pst_parts,
+};
+
+use crate::model::{FolderPath, StoreKind};
+
+/// One folder of a store, as `scan` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FolderListing {
+    pub path: FolderPath,
+    pub count: u64,
+    pub notes: Vec<String>,
+}
+
+/// A store and its folders, as `scan` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoreListing {
+    pub name: String,
+    pub kind: StoreKind,
+    pub root: PathBuf,
+    pub folders: Vec<FolderListing>,
+    pub warnings: Vec<String>,
+    /// Why the folders could not be listed.
+    pub error: Option<String>,
+}
+
+impl StoreListing {
+    /// Messages in all folders.
+    pub fn messages(&self) -> u64 {
+        self.folders.iter().map(|f| f.count).sum()
+    }
+}
+
+/// Lists a store's folders with their message counts (reads the store; never limited).
+pub fn list_store(source: &Source) -> StoreListing {
+    let (folders, error) = match source.folders() {
+        Ok(folders) => (
+            folders
+                .into_iter()
+                .map(|f| FolderListing {
+                    path: f.path,
+                    count: f.count,
+                    notes: f.notes,
+                })
+                .collect(),
+            None,
+        ),
+        Err(error) => (Vec::new(), Some(error.to_string())),
+    };
+    StoreListing {
+        name: source.name(),
+        kind: source.kind(),
+        root: source.root(),
+        folders,
+        warnings: source.warnings(),
+        error,
+    }
+}

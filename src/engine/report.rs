@@ -1,0 +1,647 @@
+//! The job's report: for every folder what was found, written and skipped (with reasons), what
+//! was converted with warnings, and whether the numbers add up. Saved beside the PST as JSON
+//! (for programs) and as a self-contained HTML page (for people); the CLI prints
+//! [`Report::summary_table`].
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{FolderPath, Origin, SkipReason, StoreKind};
+
+use super::error::Error;
+use super::plan::{FolderRole, Plan};
+use super::spec::Options;
+
+/// The version of the report's JSON layout.
+pub const REPORT_FORMAT: u32 = 1;
+
+/// How a job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every message found was written, and the PST holds them.
+    Complete,
+    /// The PST holds what was written, but some messages were skipped or some folders could
+    /// not be read; the report says which and why.
+    Incomplete,
+    /// Stopped on request; nothing was kept.
+    Cancelled,
+    /// The numbers do not add up (found ≠ written + skipped, or the PST holds something else
+    /// than was written). The report lists the problems.
+    Failed,
+}
+
+impl Status {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Status::Complete => "complete: every message found was written",
+            Status::Incomplete => "finished; some messages were not written (see the report)",
+            Status::Cancelled => "cancelled; nothing was kept",
+            Status::Failed => "failed: the numbers do not add up (see the problems)",
+        }
+    }
+}
+
+/// Counts of skipped messages by reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkipCounts {
+    pub deleted_in_source: u64,
+    pub not_downloaded: u64,
+    pub unreadable: u64,
+    pub not_a_message: u64,
+    pub duplicate: u64,
+    pub demo_limit: u64,
+    pub outside_date_range: u64,
+    pub folder_excluded: u64,
+}
+
+impl SkipCounts {
+    pub fn add(&mut self, reason: &SkipReason, count: u64) {
+        let slot = match reason {
+            SkipReason::DeletedInSource(_) => &mut self.deleted_in_source,
+            SkipReason::NotDownloaded => &mut self.not_downloaded,
+            SkipReason::Unreadable(_) => &mut self.unreadable,
+            SkipReason::NotAMessage(_) => &mut self.not_a_message,
+            SkipReason::Duplicate => &mut self.duplicate,
+            SkipReason::DemoLimit => &mut self.demo_limit,
+            SkipReason::OutsideDateRange => &mut self.outside_date_range,
+            SkipReason::FolderExcluded => &mut self.folder_excluded,
+        };
+        *slot += count;
+    }
+
+    /// The counts with a label each, in a fixed order, leaving out zeros.
+    pub fn labelled(&self) -> Vec<(&'static str, u64)> {
+        [
+            ("deleted in the mail client", self.deleted_in_source),
+            ("not downloaded from the server", self.not_downloaded),
+            ("unreadable", self.unreadable),
+            ("not a mail message", self.not_a_message),
+            ("duplicates", self.duplicate),
+            ("more with a license", self.demo_limit),
+            ("outside the date range", self.outside_date_range),
+            ("folder left out", self.folder_excluded),
+        ]
+        .into_iter()
+        .filter(|(_, count)| *count > 0)
+        .collect()
+    }
+
+    pub fn total(&self) -> u64 {
+        self.labelled().iter().map(|(_, count)| count).sum()
+    }
+
+    fn merge(&mut self, other: &SkipCounts) {
+        self.deleted_in_source += other.deleted_in_source;
+        self.not_downloaded += other.not_downloaded;
+        self.unreadable += other.unreadable;
+        self.not_a_message += other.not_a_message;
+        self.duplicate += other.duplicate;
+        self.demo_limit += other.demo_limit;
+        self.outside_date_range += other.outside_date_range;
+        self.folder_excluded += other.folder_excluded;
+    }
+}
+
+/// One message that is not in the PST, and why. Demo-limited messages and those of excluded
+/// folders are only counted, not listed one by one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedItem {
+    /// Where it is in the source; `None` for messages a folder error kept from being reached.
+    pub origin: Option<Origin>,
+    /// How many messages this line stands for (more than one only for a folder error).
+    pub count: u64,
+    #[serde(flatten)]
+    pub reason: SkipReason,
+}
+
+/// A message that was written, but not as a perfect copy or with something the source had to
+/// repair: what was done.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvertedWithWarnings {
+    pub origin: Origin,
+    pub subject: Option<String>,
+    /// The PST message is not a faithful copy (e.g. an unreadable message kept as an
+    /// attachment).
+    pub degraded: bool,
+    pub warnings: Vec<String>,
+}
+
+/// One folder of the PST (or of the plan, when excluded).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FolderReport {
+    /// Index into [`Report::stores`].
+    pub store: usize,
+    pub source_path: FolderPath,
+    pub pst_path: Vec<String>,
+    pub role: FolderRole,
+    pub found: u64,
+    /// Messages in the PST: what the read-back found when the job verified, else what the
+    /// writer wrote.
+    pub written: u64,
+    pub skipped: SkipCounts,
+    pub skipped_items: Vec<SkippedItem>,
+    pub converted_with_warnings: Vec<ConvertedWithWarnings>,
+    /// Why the folder (or its rest) could not be read.
+    pub read_error: Option<String>,
+    pub notes: Vec<String>,
+}
+
+impl FolderReport {
+    /// True when found = written + skipped.
+    pub fn reconciles(&self) -> bool {
+        self.found == self.written + self.skipped.total()
+    }
+
+    /// Messages a license would add to this folder.
+    pub fn more_with_license(&self) -> u64 {
+        self.skipped.demo_limit
+    }
+
+    pub fn display_path(&self) -> String {
+        self.pst_path.join(" › ")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreReport {
+    pub name: String,
+    pub kind: StoreKind,
+    pub root: PathBuf,
+    pub warnings: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// One PST file the job wrote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputFile {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub messages: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenseInfo {
+    pub licensed: bool,
+    /// `Name <e-mail>, Personal edition` when licensed.
+    pub licensee: Option<String>,
+    /// Why a key that was found is not used.
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionsInfo {
+    pub split_size: u64,
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+    pub skip_duplicates: bool,
+    pub include_trash_junk: bool,
+    pub verify: bool,
+}
+
+impl From<&Options> for OptionsInfo {
+    fn from(options: &Options) -> Self {
+        OptionsInfo {
+            split_size: options.split_size,
+            date_from: options.date_range.from.map(|d| d.to_string()),
+            date_to: options.date_range.to.map(|d| d.to_string()),
+            skip_duplicates: options.skip_duplicates,
+            include_trash_junk: options.include_trash_junk,
+            verify: options.verify,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub found: u64,
+    pub written: u64,
+    pub skipped: SkipCounts,
+    pub converted_with_warnings: u64,
+    pub degraded: u64,
+    /// Folders whose reading stopped on an error.
+    pub folder_errors: u64,
+}
+
+/// The whole report of a job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub format: u32,
+    pub app_version: String,
+    pub status: Status,
+    /// When the job started, RFC 3339 in UTC.
+    pub started: String,
+    pub seconds: f64,
+    pub license: LicenseInfo,
+    pub options: OptionsInfo,
+    pub outputs: Vec<OutputFile>,
+    /// The JSON and HTML files of this report, once saved.
+    pub report_files: Vec<PathBuf>,
+    pub stores: Vec<StoreReport>,
+    pub folders: Vec<FolderReport>,
+    pub totals: Totals,
+    /// Whether the PST was read back and compared with what was written.
+    pub verified: bool,
+    /// Whatever makes the job's numbers untrustworthy: a folder that does not reconcile, a
+    /// read-back that disagrees with the writer. Empty for a good job.
+    pub problems: Vec<String>,
+    /// Things worth knowing that do not change the numbers (a report that could not be saved).
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// An empty report for `plan`: one row per folder, nothing counted yet. Excluded folders
+    /// are counted as skipped at once.
+    pub(crate) fn for_plan(
+        plan: &Plan,
+        options: &Options,
+        license: LicenseInfo,
+        started: String,
+    ) -> Report {
+        let stores = plan
+            .stores
+            .iter()
+            .map(|s| StoreReport {
+                name: s.name.clone(),
+                kind: s.kind,
+                root: s.root.clone(),
+                warnings: s.warnings.clone(),
+                error: s.error.clone(),
+            })
+            .collect();
+        let folders = plan
+            .folders
+            .iter()
+            .map(|f| {
+                let mut folder = FolderReport {
+                    store: f.store,
+                    source_path: f.source_path.clone(),
+                    pst_path: f.pst_path.clone(),
+                    role: f.role,
+                    found: 0,
+                    written: 0,
+                    skipped: SkipCounts::default(),
+                    skipped_items: Vec::new(),
+                    converted_with_warnings: Vec::new(),
+                    read_error: None,
+                    notes: f.notes.clone(),
+                };
+                if f.role == FolderRole::Excluded {
+                    folder.found = f.count;
+                    folder.skipped.add(&SkipReason::FolderExcluded, f.count);
+                }
+                folder
+            })
+            .collect();
+        Report {
+            format: REPORT_FORMAT,
+            app_version: env!("CARGO_PKG_VERSION").to_owned(),
+            status: Status::Complete,
+            started,
+            seconds: 0.0,
+            license,
+            options: OptionsInfo::from(options),
+            outputs: Vec::new(),
+            report_files: Vec::new(),
+            stores,
+            folders,
+            totals: Totals::default(),
+            verified: false,
+            problems: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Sums the folders, checks that every folder reconciles and sets the status.
+    pub(crate) fn finalize(&mut self, cancelled: bool) {
+        let mut totals = Totals::default();
+        for folder in &self.folders {
+            totals.found += folder.found;
+            totals.written += folder.written;
+            totals.skipped.merge(&folder.skipped);
+            totals.converted_with_warnings += folder.converted_with_warnings.len() as u64;
+            totals.degraded += folder
+                .converted_with_warnings
+                .iter()
+                .filter(|w| w.degraded)
+                .count() as u64;
+            totals.folder_errors += u64::from(folder.read_error.is_some());
+            if !cancelled && !folder.reconciles() {
+                self.problems.push(format!(
+                    "{}: {} found, but {} written and {} skipped",
+                    folder.display_path(),
+                    folder.found,
+                    folder.written,
+                    folder.skipped.total()
+                ));
+            }
+        }
+        self.totals = totals;
+        let store_errors = self.stores.iter().any(|s| s.error.is_some());
+        self.status = if cancelled {
+            Status::Cancelled
+        } else if !self.problems.is_empty() {
+            Status::Failed
+        } else if totals.skipped.total() > 0 || totals.folder_errors > 0 || store_errors {
+            Status::Incomplete
+        } else {
+            Status::Complete
+        };
+    }
+
+    /// Messages a license would add, over all folders.
+    pub fn more_with_license(&self) -> u64 {
+        self.totals.skipped.demo_limit
+    }
+
+    pub fn to_json(&self) -> String {
+        // A report is plain data: serialising it cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> Result<Report, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Writes `OUT.report.json` and `OUT.report.html` beside the first PST and lists them in
+    /// [`Report::report_files`].
+    pub fn save_beside(&mut self, output: &Path) -> Result<(), Error> {
+        let (json_path, html_path) = report_paths(output);
+        self.report_files = vec![json_path.clone(), html_path.clone()];
+        let write = |path: &Path, text: String| {
+            fs::write(path, text).map_err(|source| Error::output_io(path, source, 0))
+        };
+        write(&json_path, self.to_json())?;
+        write(&html_path, super::html::render(self))?;
+        Ok(())
+    }
+
+    /// The CLI's summary: one line per folder with its numbers and why messages were skipped,
+    /// then the totals.
+    pub fn summary_table(&self) -> String {
+        let header = ["Folder", "Found", "Written", "Skipped", "Why skipped"];
+        let mut rows: Vec<[String; 5]> = Vec::new();
+        for folder in &self.folders {
+            let why = folder
+                .skipped
+                .labelled()
+                .iter()
+                .map(|(label, count)| format!("{count} {label}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let why = match &folder.read_error {
+                Some(error) if why.is_empty() => format!("read error: {error}"),
+                Some(error) => format!("{why}; read error: {error}"),
+                None => why,
+            };
+            rows.push([
+                folder.display_path(),
+                folder.found.to_string(),
+                folder.written.to_string(),
+                folder.skipped.total().to_string(),
+                why,
+            ]);
+        }
+        rows.push([
+            "Total".to_owned(),
+            self.totals.found.to_string(),
+            self.totals.written.to_string(),
+            self.totals.skipped.total().to_string(),
+            String::new(),
+        ]);
+        let mut widths = header.map(|h| h.chars().count());
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let line = |out: &mut String, cells: [&str; 5]| {
+            let mut text = String::new();
+            for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
+                let pad = width.saturating_sub(cell.chars().count());
+                match index {
+                    0 | 4 => {
+                        text.push_str(cell);
+                        if index == 0 {
+                            text.push_str(&" ".repeat(pad));
+                        }
+                    }
+                    _ => {
+                        text.push_str(&" ".repeat(pad));
+                        text.push_str(cell);
+                    }
+                }
+                if index < 4 {
+                    text.push_str("  ");
+                }
+            }
+            out.push_str(text.trim_end());
+            out.push('\n');
+        };
+        line(&mut out, header);
+        let rule = widths.map(|w| "-".repeat(w));
+        line(&mut out, [&rule[0], &rule[1], &rule[2], &rule[3], &rule[4]]);
+        let count = rows.len();
+        for (index, row) in rows.iter().enumerate() {
+            if index + 1 == count {
+                line(&mut out, [&rule[0], &rule[1], &rule[2], &rule[3], &rule[4]]);
+            }
+            line(&mut out, [&row[0], &row[1], &row[2], &row[3], &row[4]]);
+        }
+        if self.totals.converted_with_warnings > 0 {
+            let _ = writeln!(
+                out,
+                "{} messages were converted with warnings ({} of them not as faithful copies); \
+                 the report lists them.",
+                self.totals.converted_with_warnings, self.totals.degraded
+            );
+        }
+        if !self.license.licensed && self.more_with_license() > 0 {
+            let _ = writeln!(
+                out,
+                "Demo mode: at most ten messages per folder were written; a license would \
+                 convert {} more.",
+                self.more_with_license()
+            );
+        }
+        for problem in &self.problems {
+            let _ = writeln!(out, "Problem: {problem}");
+        }
+        out
+    }
+}
+
+/// `OUT.report.json` and `OUT.report.html` for the PST `OUT.pst`.
+pub fn report_paths(output: &Path) -> (PathBuf, PathBuf) {
+    let stem = match output.extension() {
+        Some(ext) if ext.eq_ignore_ascii_case("pst") => output.with_extension(""),
+        _ => output.to_path_buf(),
+    };
+    let with = |suffix: &str| {
+        let mut name = stem.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    (with(".report.json"), with(".report.html"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::plan::{PlannedFolder, PlannedStore};
+
+    pub(crate) fn sample_plan() -> Plan {
+        let folder = |path: &[&str], count, role| PlannedFolder {
+            store: 0,
+            source_path: FolderPath::new(path.iter().copied()),
+            parent: None,
+            name: path.last().unwrap().to_string(),
+            pst_path: path.iter().map(|s| s.to_string()).collect(),
+            count,
+            role,
+            notes: Vec::new(),
+        };
+        Plan {
+            stores: vec![PlannedStore {
+                name: "Thunderbird — default".into(),
+                kind: StoreKind::Thunderbird,
+                root: PathBuf::from("profile"),
+                warnings: Vec::new(),
+                error: None,
+            }],
+            folders: vec![
+                folder(&["alice"], 0, FolderRole::Convert),
+                folder(&["alice", "Inbox"], 14, FolderRole::Convert),
+                folder(&["alice", "Junk"], 5, FolderRole::Excluded),
+            ],
+        }
+    }
+
+    fn license(licensed: bool) -> LicenseInfo {
+        LicenseInfo {
+            licensed,
+            licensee: None,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn excluded_folders_are_counted_as_skipped_from_the_start() {
+        let report = Report::for_plan(
+            &sample_plan(),
+            &Options::default(),
+            license(true),
+            String::new(),
+        );
+        let junk = &report.folders[2];
+        assert_eq!(junk.found, 5);
+        assert_eq!(junk.skipped.folder_excluded, 5);
+        assert!(junk.reconciles());
+    }
+
+    #[test]
+    fn status_follows_the_numbers() {
+        let mut report = Report::for_plan(
+            &sample_plan(),
+            &Options::default(),
+            license(false),
+            String::new(),
+        );
+        report.folders[1].found = 14;
+        report.folders[1].written = 10;
+        report.folders[1].skipped.add(&SkipReason::DemoLimit, 4);
+        report.finalize(false);
+        assert_eq!(report.status, Status::Incomplete);
+        assert_eq!(report.totals.found, 19);
+        assert_eq!(report.totals.written, 10);
+        assert_eq!(report.more_with_license(), 4);
+        assert!(report.problems.is_empty());
+
+        report.folders[1].written = 9;
+        report.problems.clear();
+        report.finalize(false);
+        assert_eq!(report.status, Status::Failed);
+        assert_eq!(
+            report.problems,
+            vec!["alice › Inbox: 14 found, but 9 written and 4 skipped".to_owned()]
+        );
+
+        report.problems.clear();
+        report.finalize(true);
+        assert_eq!(report.status, Status::Cancelled);
+    }
+
+    #[test]
+    fn a_job_that_wrote_everything_is_complete() {
+        let mut plan = sample_plan();
+        plan.folders.pop();
+        let mut report = Report::for_plan(&plan, &Options::default(), license(true), String::new());
+        report.folders[1].found = 14;
+        report.folders[1].written = 14;
+        report.finalize(false);
+        assert_eq!(report.status, Status::Complete);
+    }
+
+    #[test]
+    fn the_summary_table_lines_up_and_explains_skips() {
+        let mut report = Report::for_plan(
+            &sample_plan(),
+            &Options::default(),
+            license(false),
+            String::new(),
+        );
+        report.folders[1].found = 14;
+        report.folders[1].written = 10;
+        report.folders[1].skipped.add(&SkipReason::DemoLimit, 4);
+        report.finalize(false);
+        let table = report.summary_table();
+        let expected = "\
+Folder         Found  Written  Skipped  Why skipped
+-------------  -----  -------  -------  ---------------------
+alice              0        0        0
+alice › Inbox     14       10        4  4 more with a license
+alice › Junk       5        0        5  5 folder left out
+-------------  -----  -------  -------  ---------------------
+Total             19       10        9
+Demo mode: at most ten messages per folder were written; a license would convert 4 more.
+";
+        assert_eq!(table, expected);
+    }
+
+    #[test]
+    fn the_json_report_reads_back_the_same() {
+        let mut report = Report::for_plan(
+            &sample_plan(),
+            &Options::default(),
+            license(true),
+            "2024-01-01T00:00:00Z".into(),
+        );
+        report.folders[1].skipped_items.push(SkippedItem {
+            origin: Some(Origin::FileOffset {
+                path: PathBuf::from("Inbox"),
+                offset: 42,
+            }),
+            count: 1,
+            reason: SkipReason::Unreadable("truncated".into()),
+        });
+        report.finalize(false);
+        let json = report.to_json();
+        assert!(json.contains("\"reason\": \"unreadable\""), "{json}");
+        assert_eq!(Report::from_json(&json).unwrap(), report);
+    }
+
+    #[test]
+    fn report_files_sit_beside_the_pst() {
+        let (json, html) = report_paths(Path::new("out/mail.pst"));
+        assert_eq!(json, PathBuf::from("out/mail.report.json"));
+        assert_eq!(html, PathBuf::from("out/mail.report.html"));
+        let (json, _) = report_paths(Path::new("backup.PST"));
+        assert_eq!(json, PathBuf::from("backup.report.json"));
+        let (json, _) = report_paths(Path::new("archive"));
+        assert_eq!(json, PathBuf::from("archive.report.json"));
+    }
+}

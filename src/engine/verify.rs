@@ -1,0 +1,897 @@
+//! Reading a PST back with Microsoft's `outlook-pst` crate, a reader independent of our
+//! writer: the folder counts a job checks after writing, and `verify --against`, which matches
+//! every message of the sources with the PST and names the fields that differ.
+//!
+//! The walk starts at the store's IPM subtree entry id and opens folders one by one:
+//! `Store::root_hierarchy_table()` of outlook-pst 1.2.0 never returns (it takes the reader lock
+//! twice).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use outlook_pst::UnicodePstFile;
+use outlook_pst::ltp::prop_context::PropertyValue;
+use outlook_pst::messaging::attachment::{Attachment as _, AttachmentData, UnicodeAttachment};
+use outlook_pst::messaging::folder::Folder;
+use outlook_pst::messaging::message::{Message as _, UnicodeMessage};
+use outlook_pst::messaging::store::{Store as _, UnicodeStore};
+use outlook_pst::ndb::node_id::NodeId;
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::convert;
+use crate::model::{Found, RawMessage};
+use crate::pst;
+
+use super::error::Error;
+use super::output::OutputPaths;
+use super::plan::{FolderRole, Plan};
+use super::progress::{CancelToken, Event};
+use super::spec::{Options, Source, StoreSelection};
+
+/// Property tags read back (MS-OXPROPS).
+mod tag {
+    pub const SUBJECT: u16 = 0x0037;
+    pub const CLIENT_SUBMIT_TIME: u16 = 0x0039;
+    pub const SENT_REPRESENTING_NAME: u16 = 0x0042;
+    pub const SENT_REPRESENTING_EMAIL: u16 = 0x0065;
+    pub const SENT_REPRESENTING_SMTP: u16 = 0x5D02;
+    pub const BODY: u16 = 0x1000;
+    pub const INTERNET_MESSAGE_ID: u16 = 0x1035;
+    pub const CONTENT_COUNT: u16 = 0x3602;
+    pub const ATTACH_FILENAME: u16 = 0x3704;
+    pub const ATTACH_LONG_FILENAME: u16 = 0x3707;
+    pub const DISPLAY_NAME: u16 = 0x3001;
+}
+
+/// Messages listed per folder and kind of difference; the counts are always complete.
+const LISTED_PER_FOLDER: usize = 50;
+
+/// Messages of one folder, by the path of names below "Top of Personal Folders".
+pub type FolderCounts = BTreeMap<Vec<String>, u64>;
+
+/// Opens our PST (Unicode) read-only.
+fn open_store(path: &Path) -> Result<Rc<UnicodeStore>, String> {
+    let file = File::open(path).map_err(|e| e.to_string())?;
+    let pst = UnicodePstFile::read_from(Box::new(BufReader::new(file)))
+        .map_err(|e| format!("not a Unicode PST file ({e})"))?;
+    UnicodeStore::read(Rc::new(pst)).map_err(|e| e.to_string())
+}
+
+/// A folder of the PST and its path of names below the top folder.
+type PstFolder = (Vec<String>, Rc<dyn Folder>);
+
+/// Every folder below the IPM subtree, parents before children, with its path.
+fn folders(store: &Rc<UnicodeStore>) -> Result<Vec<PstFolder>, String> {
+    let properties = store.properties();
+    let ipm = properties
+        .ipm_sub_tree_entry_id()
+        .map_err(|e| format!("no IPM subtree: {e}"))?;
+    let top = store
+        .open_folder(&ipm)
+        .map_err(|e| format!("the top folder cannot be opened: {e}"))?;
+    let mut found = Vec::new();
+    let mut stack: Vec<PstFolder> = vec![(Vec::new(), top)];
+    while let Some((path, folder)) = stack.pop() {
+        let mut children = Vec::new();
+        if let Some(table) = folder.hierarchy_table() {
+            for row in table.rows_matrix() {
+                let node = NodeId::from(u32::from(row.id()));
+                let entry_id = properties
+                    .make_entry_id(node)
+                    .map_err(|e| format!("folder {}: {e}", path.join("/")))?;
+                let child = store
+                    .open_folder(&entry_id)
+                    .map_err(|e| format!("a folder of {}: {e}", display(&path)))?;
+                let name = child
+                    .properties()
+                    .display_name()
+                    .map_err(|e| format!("a folder of {}: {e}", display(&path)))?;
+                let mut child_path = path.clone();
+                child_path.push(name);
+                children.push((child_path, child));
+            }
+        }
+        if !path.is_empty() {
+            found.push((path, folder));
+        }
+        stack.extend(children.into_iter().rev());
+    }
+    Ok(found)
+}
+
+fn display(path: &[String]) -> String {
+    if path.is_empty() {
+        "the top folder".to_owned()
+    } else {
+        path.join(" › ")
+    }
+}
+
+/// Rows in a folder's contents table.
+fn message_count(folder: &Rc<dyn Folder>) -> u64 {
+    folder
+        .contents_table()
+        .map_or(0, |table| table.rows_matrix().count() as u64)
+}
+
+/// The number of messages in each folder of the PST at `path`. A folder whose stored count
+/// (PidTagContentCount) differs from its contents table is an error: readers that trust either
+/// would show different mail.
+pub fn folder_counts(path: &Path) -> Result<FolderCounts, String> {
+    let store = open_store(path)?;
+    let mut counts = FolderCounts::new();
+    for (folder_path, folder) in folders(&store)? {
+        let rows = message_count(&folder);
+        let stored = match folder.properties().get(tag::CONTENT_COUNT) {
+            Some(PropertyValue::Integer32(n)) => u64::try_from(*n).ok(),
+            _ => None,
+        };
+        if stored.is_some_and(|stored| stored != rows) {
+            return Err(format!(
+                "folder {} says it holds {} messages, but its table lists {rows}",
+                display(&folder_path),
+                stored.unwrap_or(0)
+            ));
+        }
+        counts.insert(folder_path, rows);
+    }
+    Ok(counts)
+}
+
+/// What `verify` compares of a message, the same for the source (after conversion) and the PST.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Facts {
+    subject: Option<String>,
+    /// "name <address>", the address lower-cased.
+    sender: Option<String>,
+    /// When it was sent, Unix seconds.
+    date: Option<i64>,
+    message_id: Option<String>,
+    /// SHA-256 and length of the plain body with CRLF as LF and trailing white space removed.
+    body: Option<([u8; 32], usize)>,
+    /// Sorted.
+    attachments: Vec<AttachmentFacts>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct AttachmentFacts {
+    embedded: bool,
+    size: u64,
+    sha256: [u8; 32],
+    name: Option<String>,
+}
+
+impl AttachmentFacts {
+    fn describe(&self) -> String {
+        let name = self.name.as_deref().unwrap_or("(no name)");
+        if self.embedded {
+            format!("{name} (attached message)")
+        } else {
+            format!("{name} ({} bytes)", self.size)
+        }
+    }
+}
+
+fn body_facts(text: &str) -> Option<([u8; 32], usize)> {
+    let normal = text.replace("\r\n", "\n").replace('\0', "");
+    let normal = normal.trim_end();
+    if normal.is_empty() {
+        return None;
+    }
+    Some((
+        Sha256::digest(normal.as_bytes()).into(),
+        normal.chars().count(),
+    ))
+}
+
+fn sender_text(name: Option<&str>, email: Option<&str>) -> Option<String> {
+    let email = email
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty());
+    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    match (name, email) {
+        (None, None) => None,
+        (Some(name), None) => Some(name.to_owned()),
+        (None, Some(email)) => Some(format!("<{email}>")),
+        (Some(name), Some(email)) if name.to_lowercase() == email => Some(format!("<{email}>")),
+        (Some(name), Some(email)) => Some(format!("{name} <{email}>")),
+    }
+}
+
+impl Facts {
+    /// The facts of a message as the converter makes it for the PST.
+    fn of_message(message: &pst::Message) -> Facts {
+        let mut attachments: Vec<AttachmentFacts> = message
+            .attachments
+            .iter()
+            .map(|a| match &a.content {
+                pst::AttachmentContent::Data(bytes) => AttachmentFacts {
+                    embedded: false,
+                    size: bytes.len() as u64,
+                    sha256: Sha256::digest(bytes).into(),
+                    name: a.filename.clone(),
+                },
+                pst::AttachmentContent::Message(_) => AttachmentFacts {
+                    embedded: true,
+                    name: a.filename.clone(),
+                    ..AttachmentFacts::default()
+                },
+            })
+            .collect();
+        attachments.sort();
+        Facts {
+            subject: message.subject.clone(),
+            sender: message
+                .from
+                .as_ref()
+                .and_then(|a| sender_text(a.name.as_deref(), Some(&a.email))),
+            date: message.submit_time.map(pst::FileTime::to_unix),
+            message_id: message.internet_message_id.clone(),
+            body: message.body_text.as_deref().and_then(body_facts),
+            attachments,
+        }
+    }
+
+    fn describe(&self) -> String {
+        let subject = self.subject.as_deref().unwrap_or("(no subject)");
+        match &self.message_id {
+            Some(id) => format!("{subject:?} {id}"),
+            None => format!("{subject:?}"),
+        }
+    }
+}
+
+fn text(value: Option<&PropertyValue>) -> Option<String> {
+    match value? {
+        PropertyValue::Unicode(s) => {
+            let units = s.buffer();
+            let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
+            Some(String::from_utf16_lossy(units.get(..end).unwrap_or(units)))
+        }
+        PropertyValue::String8(s) => Some(s.buffer().iter().map(|&b| char::from(b)).collect()),
+        _ => None,
+    }
+}
+
+/// PidTagSubject may start with 0x01 and the length of its prefix ("RE: ").
+fn strip_subject_marker(subject: String) -> String {
+    let mut chars = subject.chars();
+    if chars.next() == Some('\u{1}') {
+        chars.next();
+        chars.collect()
+    } else {
+        subject
+    }
+}
+
+fn filetime_seconds(value: Option<&PropertyValue>) -> Option<i64> {
+    match value? {
+        PropertyValue::Time(ticks) => u64::try_from(*ticks)
+            .ok()
+            .map(|t| pst::FileTime(t).to_unix()),
+        _ => None,
+    }
+}
+
+/// The facts of every message of one PST folder, and why any message could not be read.
+fn pst_folder_facts(
+    store: &Rc<UnicodeStore>,
+    folder: &Rc<dyn Folder>,
+) -> (Vec<Facts>, Vec<String>) {
+    let mut all = Vec::new();
+    let mut errors = Vec::new();
+    let Some(table) = folder.contents_table() else {
+        return (all, errors);
+    };
+    for row in table.rows_matrix() {
+        let node = NodeId::from(u32::from(row.id()));
+        match message_facts(store, node) {
+            Ok(facts) => all.push(facts),
+            Err(error) => errors.push(format!(
+                "PST message {:#x} cannot be read: {error}",
+                u32::from(node)
+            )),
+        }
+    }
+    (all, errors)
+}
+
+fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String> {
+    let entry_id = store
+        .properties()
+        .make_entry_id(node)
+        .map_err(|e| e.to_string())?;
+    let message =
+        UnicodeMessage::read(store.clone(), &entry_id, None).map_err(|e| e.to_string())?;
+    let props = message.properties();
+    let mut attachments = Vec::new();
+    if let Some(table) = message.attachment_table() {
+        for row in table.rows_matrix() {
+            let node = NodeId::from(u32::from(row.id()));
+            let attachment = UnicodeAttachment::read(message.clone(), node, None)
+                .map_err(|e| format!("an attachment: {e}"))?;
+            let aprops = attachment.properties();
+            let name = text(aprops.get(tag::ATTACH_LONG_FILENAME))
+                .or_else(|| text(aprops.get(tag::ATTACH_FILENAME)))
+                .or_else(|| text(aprops.get(tag::DISPLAY_NAME)));
+            attachments.push(match attachment.data() {
+                Some(AttachmentData::Binary(data)) => AttachmentFacts {
+                    embedded: false,
+                    size: data.buffer().len() as u64,
+                    sha256: Sha256::digest(data.buffer()).into(),
+                    name,
+                },
+                Some(AttachmentData::Message(_)) => AttachmentFacts {
+                    embedded: true,
+                    name,
+                    ..AttachmentFacts::default()
+                },
+                None => AttachmentFacts {
+                    name,
+                    sha256: Sha256::digest(b"").into(),
+                    ..AttachmentFacts::default()
+                },
+            });
+        }
+    }
+    attachments.sort();
+    let email = text(props.get(tag::SENT_REPRESENTING_SMTP))
+        .or_else(|| text(props.get(tag::SENT_REPRESENTING_EMAIL)));
+    Ok(Facts {
+        subject: text(props.get(tag::SUBJECT)).map(strip_subject_marker),
+        sender: sender_text(
+            text(props.get(tag::SENT_REPRESENTING_NAME)).as_deref(),
+            email.as_deref(),
+        ),
+        date: filetime_seconds(props.get(tag::CLIENT_SUBMIT_TIME)),
+        message_id: text(props.get(tag::INTERNET_MESSAGE_ID)),
+        body: text(props.get(tag::BODY)).as_deref().and_then(body_facts),
+        attachments,
+    })
+}
+
+/// One field that differs between the source and the PST.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldDifference {
+    pub field: &'static str,
+    pub source: String,
+    pub pst: String,
+}
+
+/// A message found in both, with the fields that differ.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MessageDifference {
+    /// Subject and Message-ID of the source message.
+    pub message: String,
+    /// Where it is in the source.
+    pub origin: String,
+    pub fields: Vec<FieldDifference>,
+}
+
+/// One folder compared.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FolderComparison {
+    pub pst_path: Vec<String>,
+    /// Messages the source holds (to be converted).
+    pub in_source: u64,
+    /// Items the source itself marks as not mail to convert (deleted, not downloaded, …).
+    pub skipped_in_source: u64,
+    pub in_pst: u64,
+    /// Source messages not in the PST.
+    pub missing: u64,
+    /// PST messages matching no source message.
+    pub extra: u64,
+    pub differing: u64,
+    /// The first missing messages, extra messages and differences (up to 50 of each).
+    pub missing_messages: Vec<String>,
+    pub extra_messages: Vec<String>,
+    pub differences: Vec<MessageDifference>,
+    /// Why the folder could not be read completely, in the source or the PST.
+    pub errors: Vec<String>,
+}
+
+impl FolderComparison {
+    fn new(pst_path: Vec<String>) -> FolderComparison {
+        FolderComparison {
+            pst_path,
+            in_source: 0,
+            skipped_in_source: 0,
+            in_pst: 0,
+            missing: 0,
+            extra: 0,
+            differing: 0,
+            missing_messages: Vec::new(),
+            extra_messages: Vec::new(),
+            differences: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn is_match(&self) -> bool {
+        self.missing == 0 && self.extra == 0 && self.differing == 0 && self.errors.is_empty()
+    }
+}
+
+/// The result of `verify --against`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Comparison {
+    pub pst_files: Vec<PathBuf>,
+    pub folders: Vec<FolderComparison>,
+}
+
+impl Comparison {
+    /// True when every message of the sources is in the PST, unchanged, and nothing else is.
+    pub fn is_match(&self) -> bool {
+        self.folders.iter().all(FolderComparison::is_match)
+    }
+
+    /// One line per folder, then the differences.
+    pub fn summary_table(&self) -> String {
+        use std::fmt::Write as _;
+        let mut rows = vec![[
+            "Folder".to_owned(),
+            "Source".to_owned(),
+            "PST".to_owned(),
+            "Missing".to_owned(),
+            "Extra".to_owned(),
+            "Differ".to_owned(),
+        ]];
+        for folder in &self.folders {
+            rows.push([
+                display(&folder.pst_path),
+                folder.in_source.to_string(),
+                folder.in_pst.to_string(),
+                folder.missing.to_string(),
+                folder.extra.to_string(),
+                folder.differing.to_string(),
+            ]);
+        }
+        let mut widths = [0usize; 6];
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for row in &rows {
+            let mut line = String::new();
+            for (index, (cell, width)) in row.iter().zip(widths).enumerate() {
+                let pad = " ".repeat(width.saturating_sub(cell.chars().count()));
+                if index == 0 {
+                    let _ = write!(line, "{cell}{pad}");
+                } else {
+                    let _ = write!(line, "  {pad}{cell}");
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        for folder in &self.folders {
+            let place = display(&folder.pst_path);
+            for error in &folder.errors {
+                let _ = writeln!(out, "{place}: {error}");
+            }
+            for message in &folder.missing_messages {
+                let _ = writeln!(out, "{place}: missing from the PST: {message}");
+            }
+            for message in &folder.extra_messages {
+                let _ = writeln!(out, "{place}: not in the source: {message}");
+            }
+            for difference in &folder.differences {
+                for field in &difference.fields {
+                    let _ = writeln!(
+                        out,
+                        "{place}: {} ({}): {} differs: source {:?}, PST {:?}",
+                        difference.message, difference.origin, field.field, field.source, field.pst
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The PST files of a job: `out.pst` and the split parts `out-2.pst`, … that follow it.
+pub fn pst_parts(first: &Path) -> Vec<PathBuf> {
+    let paths = OutputPaths::new(first);
+    let mut parts = vec![first.to_path_buf()];
+    let mut index = 2;
+    while paths.part(index).is_file() {
+        parts.push(paths.part(index));
+        index += 1;
+    }
+    parts
+}
+
+/// Compares the PST `pst` (with its split parts) with `sources`, folder by folder, as a job
+/// converting every folder of the sources in this order would have laid them out. Messages are
+/// matched by Message-ID, then by subject and date; for each pair the subject, sender, date,
+/// plain body and attachments are compared. Unlimited: demo mode does not apply.
+pub fn compare(
+    pst: &Path,
+    sources: &[Source],
+    cancel: &CancelToken,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Comparison, Error> {
+    let parts = pst_parts(pst);
+    let mut in_pst: BTreeMap<Vec<String>, Vec<Facts>> = BTreeMap::new();
+    let mut unreadable: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+    for part in &parts {
+        on_event(Event::Verifying { path: part.clone() });
+        let read_back = |reason| Error::ReadBack {
+            path: part.clone(),
+            reason,
+        };
+        if !part.is_file() {
+            return Err(Error::Source(crate::sources::Error::NotFound {
+                path: part.clone(),
+            }));
+        }
+        let store = open_store(part).map_err(read_back)?;
+        for (path, folder) in folders(&store).map_err(read_back)? {
+            let (facts, errors) = pst_folder_facts(&store, &folder);
+            unreadable.entry(path.clone()).or_default().extend(errors);
+            in_pst.entry(path).or_default().extend(facts);
+        }
+    }
+    let selections: Vec<StoreSelection> =
+        sources.iter().cloned().map(StoreSelection::all).collect();
+    let plan = Plan::build(&selections, &Options::default());
+    let mut comparisons = Vec::new();
+    for planned in &plan.folders {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let mut comparison = FolderComparison::new(planned.pst_path.clone());
+        let pst_messages = in_pst.remove(&planned.pst_path).unwrap_or_default();
+        comparison.errors = unreadable.remove(&planned.pst_path).unwrap_or_default();
+        comparison.in_pst = (pst_messages.len() + comparison.errors.len()) as u64;
+        if planned.role == FolderRole::Convert
+            && let Some(selection) = selections.get(planned.store)
+        {
+            let source = selection.source.store();
+            let mut matcher = Matcher::new(pst_messages);
+            match source.messages(&planned.source_path) {
+                Ok(items) => {
+                    let mut batch = Vec::new();
+                    for item in items {
+                        if cancel.is_cancelled() {
+                            break;
+                        }
+                        match item {
+                            Ok(Found::Message(raw)) => batch.push(raw),
+                            Ok(Found::Skipped { .. }) => comparison.skipped_in_source += 1,
+                            Err(error) => {
+                                comparison.errors.push(format!("source: {error}"));
+                                break;
+                            }
+                        }
+                        if batch.len() >= 256 {
+                            matcher.compare_batch(std::mem::take(&mut batch), &mut comparison);
+                        }
+                    }
+                    matcher.compare_batch(batch, &mut comparison);
+                }
+                Err(error) => comparison.errors.push(format!("source: {error}")),
+            }
+            matcher.finish(&mut comparison);
+        } else {
+            comparison.extra = comparison.in_pst;
+        }
+        comparisons.push(comparison);
+    }
+    // Folders of the PST that no source folder maps to.
+    for (path, messages) in in_pst {
+        let errors = unreadable.remove(&path).unwrap_or_default();
+        if messages.is_empty() && errors.is_empty() {
+            continue;
+        }
+        let mut comparison = FolderComparison::new(path);
+        comparison.in_pst = (messages.len() + errors.len()) as u64;
+        comparison.errors = errors;
+        comparison.extra = comparison.in_pst;
+        comparison.extra_messages = messages
+            .iter()
+            .take(LISTED_PER_FOLDER)
+            .map(Facts::describe)
+            .collect();
+        comparisons.push(comparison);
+    }
+    Ok(Comparison {
+        pst_files: parts,
+        folders: comparisons,
+    })
+}
+
+/// Pairs source messages with the PST messages of one folder.
+#[derive(Debug)]
+struct Matcher {
+    pst: Vec<Facts>,
+    used: Vec<bool>,
+    by_id: HashMap<String, Vec<usize>>,
+    by_subject_date: HashMap<(Option<String>, Option<i64>), Vec<usize>>,
+}
+
+impl Matcher {
+    fn new(pst: Vec<Facts>) -> Matcher {
+        let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_subject_date: HashMap<(Option<String>, Option<i64>), Vec<usize>> =
+            HashMap::new();
+        for (index, facts) in pst.iter().enumerate() {
+            if let Some(id) = &facts.message_id {
+                by_id.entry(id.clone()).or_default().push(index);
+            }
+            by_subject_date
+                .entry((facts.subject.clone(), facts.date))
+                .or_default()
+                .push(index);
+        }
+        Matcher {
+            used: vec![false; pst.len()],
+            pst,
+            by_id,
+            by_subject_date,
+        }
+    }
+
+    fn take(&mut self, candidates: Option<&Vec<usize>>) -> Option<usize> {
+        let found = candidates?
+            .iter()
+            .copied()
+            .find(|i| !self.used.get(*i).copied().unwrap_or(true))?;
+        if let Some(used) = self.used.get_mut(found) {
+            *used = true;
+        }
+        Some(found)
+    }
+
+    fn compare_batch(&mut self, batch: Vec<RawMessage>, comparison: &mut FolderComparison) {
+        let facts: Vec<(Facts, String)> = batch
+            .par_iter()
+            .map(|raw| {
+                let converted = convert::convert(raw);
+                (
+                    Facts::of_message(&converted.message),
+                    raw.origin.to_string(),
+                )
+            })
+            .collect();
+        for (source, origin) in facts {
+            comparison.in_source += 1;
+            let by_id = source
+                .message_id
+                .as_ref()
+                .and_then(|id| self.by_id.get(id))
+                .cloned();
+            let found = self.take(by_id.as_ref()).or_else(|| {
+                let key = (source.subject.clone(), source.date);
+                let candidates = self.by_subject_date.get(&key).cloned();
+                self.take(candidates.as_ref())
+            });
+            let Some(found) = found else {
+                comparison.missing += 1;
+                if comparison.missing_messages.len() < LISTED_PER_FOLDER {
+                    comparison
+                        .missing_messages
+                        .push(format!("{} ({origin})", source.describe()));
+                }
+                continue;
+            };
+            let Some(pst) = self.pst.get(found) else {
+                continue;
+            };
+            let fields = differences(&source, pst);
+            if !fields.is_empty() {
+                comparison.differing += 1;
+                if comparison.differences.len() < LISTED_PER_FOLDER {
+                    comparison.differences.push(MessageDifference {
+                        message: source.describe(),
+                        origin,
+                        fields,
+                    });
+                }
+            }
+        }
+    }
+
+    fn finish(self, comparison: &mut FolderComparison) {
+        for (facts, used) in self.pst.iter().zip(&self.used) {
+            if !used {
+                comparison.extra += 1;
+                if comparison.extra_messages.len() < LISTED_PER_FOLDER {
+                    comparison.extra_messages.push(facts.describe());
+                }
+            }
+        }
+    }
+}
+
+fn differences(source: &Facts, pst: &Facts) -> Vec<FieldDifference> {
+    let mut fields = Vec::new();
+    let show = |value: &Option<String>| value.clone().unwrap_or_else(|| "(none)".to_owned());
+    if source.subject != pst.subject && !truncated_subject(source, pst) {
+        fields.push(FieldDifference {
+            field: "subject",
+            source: show(&source.subject),
+            pst: show(&pst.subject),
+        });
+    }
+    if source.sender != pst.sender {
+        fields.push(FieldDifference {
+            field: "sender",
+            source: show(&source.sender),
+            pst: show(&pst.sender),
+        });
+    }
+    if source.date != pst.date {
+        let date = |d: Option<i64>| {
+            d.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                .map_or_else(|| "(none)".to_owned(), |t| t.to_rfc3339())
+        };
+        fields.push(FieldDifference {
+            field: "date",
+            source: date(source.date),
+            pst: date(pst.date),
+        });
+    }
+    if source.body != pst.body {
+        let body = |b: &Option<([u8; 32], usize)>| {
+            b.map_or_else(|| "(empty)".to_owned(), |(_, n)| format!("{n} characters"))
+        };
+        fields.push(FieldDifference {
+            field: "body",
+            source: body(&source.body),
+            pst: body(&pst.body),
+        });
+    }
+    if !same_attachments(&source.attachments, &pst.attachments) {
+        let list = |a: &[AttachmentFacts]| {
+            if a.is_empty() {
+                "(none)".to_owned()
+            } else {
+                a.iter()
+                    .map(AttachmentFacts::describe)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        fields.push(FieldDifference {
+            field: "attachments",
+            source: list(&source.attachments),
+            pst: list(&pst.attachments),
+        });
+    }
+    fields
+}
+
+/// The PST keeps at most [`pst::messaging::subject::MAX_SUBJECT_UNITS`] UTF-16 units of a
+/// subject; a longer one is cut, which is not a difference.
+fn truncated_subject(source: &Facts, pst: &Facts) -> bool {
+    match (&source.subject, &pst.subject) {
+        (Some(source), Some(pst)) => {
+            pst.encode_utf16().count()
+                >= pst::messaging::subject::MAX_SUBJECT_UNITS.saturating_sub(2)
+                && source.starts_with(pst.as_str())
+        }
+        _ => false,
+    }
+}
+
+/// Attachments match when their contents match; names are compared where the source has one
+/// (the writer may give a nameless attachment a name).
+fn same_attachments(source: &[AttachmentFacts], pst: &[AttachmentFacts]) -> bool {
+    if source.len() != pst.len() {
+        return false;
+    }
+    let key = |a: &AttachmentFacts| (a.embedded, a.size, a.sha256);
+    let mut source_sorted: Vec<&AttachmentFacts> = source.iter().collect();
+    let mut pst_sorted: Vec<&AttachmentFacts> = pst.iter().collect();
+    source_sorted.sort_by_key(|a| (key(a), a.name.clone()));
+    pst_sorted.sort_by_key(|a| (key(a), a.name.clone()));
+    source_sorted
+        .iter()
+        .zip(&pst_sorted)
+        .all(|(s, p)| key(s) == key(p) && (s.name.is_none() || s.name == p.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn senders_compare_by_lower_cased_address() {
+        assert_eq!(
+            sender_text(Some("Ann"), Some("Ann@Example.com")),
+            Some("Ann <ann@example.com>".into())
+        );
+        assert_eq!(
+            sender_text(Some("ann@example.com"), Some("ANN@example.com")),
+            Some("<ann@example.com>".into())
+        );
+        assert_eq!(sender_text(None, Some(" ")), None);
+        assert_eq!(sender_text(Some("Ann"), None), Some("Ann".into()));
+    }
+
+    #[test]
+    fn bodies_compare_without_line_end_and_trailing_space_differences() {
+        assert_eq!(body_facts("a\r\nb\r\n\r\n"), body_facts("a\nb"));
+        assert_ne!(body_facts("a\nb"), body_facts("a\nc"));
+        assert_eq!(body_facts(" \r\n"), None);
+    }
+
+    #[test]
+    fn subject_markers_are_removed() {
+        assert_eq!(strip_subject_marker("\u{1}\u{4}RE: x".into()), "RE: x");
+        assert_eq!(strip_subject_marker("plain".into()), "plain");
+    }
+
+    #[test]
+    fn attachments_match_by_content_and_source_names() {
+        let attachment = |name: Option<&str>, byte: u8| AttachmentFacts {
+            embedded: false,
+            size: 1,
+            sha256: [byte; 32],
+            name: name.map(str::to_owned),
+        };
+        assert!(same_attachments(
+            &[attachment(Some("a"), 1), attachment(None, 2)],
+            &[attachment(Some("x"), 2), attachment(Some("a"), 1)]
+        ));
+        assert!(!same_attachments(
+            &[attachment(Some("a"), 1)],
+            &[attachment(Some("b"), 1)]
+        ));
+        assert!(!same_attachments(
+            &[attachment(None, 1)],
+            &[attachment(None, 2)]
+        ));
+        assert!(!same_attachments(&[], &[attachment(None, 2)]));
+    }
+
+    #[test]
+    fn messages_pair_by_message_id_first_then_subject_and_date() {
+        let facts = |subject: &str, id: Option<&str>, date| Facts {
+            subject: Some(subject.into()),
+            message_id: id.map(str::to_owned),
+            date: Some(date),
+            ..Facts::default()
+        };
+        let mut matcher = Matcher::new(vec![
+            facts("one", Some("<1@x>"), 10),
+            facts("two", None, 20),
+            facts("extra", None, 30),
+        ]);
+        let ids = matcher.by_id.get("<1@x>").cloned();
+        assert_eq!(matcher.take(ids.as_ref()), Some(0));
+        assert_eq!(matcher.take(ids.as_ref()), None);
+        let key = (Some("two".to_owned()), Some(20));
+        let by_subject = matcher.by_subject_date.get(&key).cloned();
+        assert_eq!(matcher.take(by_subject.as_ref()), Some(1));
+        let mut comparison = FolderComparison::new(vec!["f".into()]);
+        matcher.finish(&mut comparison);
+        assert_eq!(comparison.extra, 1);
+        assert_eq!(comparison.extra_messages, vec!["\"extra\"".to_owned()]);
+    }
+
+    #[test]
+    fn differing_fields_are_named() {
+        let source = Facts {
+            subject: Some("Hello".into()),
+            sender: Some("<a@x>".into()),
+            date: Some(0),
+            body: body_facts("text"),
+            ..Facts::default()
+        };
+        let mut pst = source.clone();
+        assert!(differences(&source, &pst).is_empty());
+        pst.subject = Some("Hallo".into());
+        pst.date = Some(60);
+        let fields: Vec<&str> = differences(&source, &pst).iter().map(|f| f.field).collect();
+        assert_eq!(fields, vec!["subject", "date"]);
+    }
+}

@@ -1,0 +1,176 @@
+//! Helpers of the engine and CLI tests: licenses, running a job, reading PSTs with the
+//! independent readers, and fingerprints of source trees.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mail2pst::engine::{self, CancelToken, Event, JobSpec, Report, Source};
+use mail2pst::license::{self, LicenseStatus};
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+use walkdir::WalkDir;
+
+use crate::util::{corpus, fixtures, project_root, temp_dir};
+
+/// The text of a license key of `fixtures/licenses`.
+pub fn key_text(name: &str) -> String {
+    fs::read_to_string(fixtures().join("licenses").join(name)).unwrap()
+}
+
+/// The status a job runs under with the key `name` (from the environment, nothing stored).
+pub fn license_from(name: &str) -> LicenseStatus {
+    let dir = temp_dir();
+    license::LicenseStore::new(dir.path())
+        .with_env_key(Some(key_text(name)))
+        .status()
+}
+
+pub fn licensed() -> LicenseStatus {
+    let status = license_from("valid.key");
+    assert!(status.is_licensed(), "{status:?}");
+    status
+}
+
+pub fn demo() -> LicenseStatus {
+    LicenseStatus::Demo { reason: None }
+}
+
+/// A job converting every folder of `sources` into `output`, under `license`, with a fixed
+/// clock.
+pub fn spec(sources: Vec<PathBuf>, output: &Path, license: LicenseStatus) -> JobSpec {
+    let sources = sources
+        .into_iter()
+        .map(|p| Source::open(p).unwrap())
+        .collect();
+    let mut spec = JobSpec::new(sources, output);
+    spec.license = Some(license);
+    spec.now = Some(1_700_000_000);
+    spec
+}
+
+/// Runs a job to its end; returns the report and every event.
+pub fn run(spec: &JobSpec) -> (Report, Vec<Event>) {
+    let mut events = Vec::new();
+    let report = engine::run(spec, &CancelToken::new(), &mut |e| events.push(e)).unwrap();
+    (report, events)
+}
+
+/// A corpus path.
+pub fn corpus_path(relative: &str) -> PathBuf {
+    corpus().join(relative)
+}
+
+/// Every entry under `dir` (hidden ones too), relative, sorted.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = WalkDir::new(dir)
+        .min_depth(1)
+        .into_iter()
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// A fingerprint of every file under `path`: names, sizes, bytes and modification times.
+pub fn fingerprint(path: &Path) -> String {
+    let mut hash = Sha256::new();
+    let mut entries: Vec<PathBuf> = WalkDir::new(path)
+        .into_iter()
+        .map(|e| e.unwrap().path().to_path_buf())
+        .collect();
+    entries.sort();
+    for entry in entries {
+        let meta = fs::metadata(&entry).unwrap();
+        hash.update(entry.display().to_string().as_bytes());
+        hash.update(format!("{:?}{}", meta.modified().unwrap(), meta.len()).as_bytes());
+        if meta.is_file() {
+            hash.update(fs::read(&entry).unwrap());
+        }
+    }
+    format!("{:x}", hash.finalize())
+}
+
+/// The pstcheck driver installed by `scripts/install-readers.sh`.
+pub fn pstcheck() -> PathBuf {
+    let driver = project_root().join("target/pstcheck/pstcheck");
+    assert!(
+        driver.exists(),
+        "{} is missing: run scripts/install-readers.sh",
+        driver.display()
+    );
+    driver
+}
+
+/// What the named independent readers see in `pst`: pstcheck's normalized JSON per reader.
+/// Fails the test if a reader cannot open the file.
+pub fn read_with(pst: &Path, readers: &[&str]) -> BTreeMap<String, Value> {
+    let out = temp_dir();
+    let output = Command::new(pstcheck())
+        .arg("read")
+        .arg(pst)
+        .arg("--readers")
+        .arg(readers.join(","))
+        .arg("-o")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let mut seen = BTreeMap::new();
+    for reader in readers {
+        let path = out.path().join(format!("{reader}.json"));
+        let text = fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{reader} wrote no JSON for {} ({e}): {}{}",
+                pst.display(),
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        let json: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            json["ok"],
+            Value::Bool(true),
+            "{reader} could not read {}: {}",
+            pst.display(),
+            json["error"]
+        );
+        seen.insert((*reader).to_owned(), json);
+    }
+    seen
+}
+
+/// Messages per folder path ("a/b") in a reader's normalized JSON.
+pub fn messages_per_folder(json: &Value) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for message in json["messages"].as_array().unwrap() {
+        *counts
+            .entry(message["folder"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    counts
+}
+
+/// (folder, Message-ID) of every message in a reader's normalized JSON.
+pub fn message_ids(json: &Value) -> Vec<(String, String)> {
+    json["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["folder"].as_str().unwrap().to_owned(),
+                m["message_id"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
