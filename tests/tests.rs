@@ -2,9 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod apple_mail_fixtures;
 mod architecture;
 mod convert_corpus;
 mod license;
+mod source_apple_mail;
 mod source_eml;
 mod source_maildir;
 mod source_mbox;

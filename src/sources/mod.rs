@@ -2,6 +2,7 @@
 //! counts and, per folder, a stream of [`Found`] items in the store's order. Sources never write
 //! and never hold a whole mailbox in memory.
 
+pub mod apple_mail;
 pub mod eml;
 pub mod maildir;
 pub mod mbox;
@@ -153,6 +154,7 @@ pub type Detector = fn(&Path, &Probe) -> Result<Option<Box<dyn MailStore>>>;
 /// starts with header lines is one message; a file that starts with a `From ` line (or is
 /// named `.mbox`) is an mbox.
 pub const DETECTORS: &[(&str, Detector)] = &[
+    ("Apple Mail", apple_mail::detect),
     ("maildir", maildir::detect),
     ("mail message file", eml::detect),
     ("mbox file", mbox::detect),

@@ -1,0 +1,774 @@
+//! Where Apple Mail keeps mail and how it is laid out (formats.md §1.1–1.2): a `V*` library
+//! (accounts as folders, mailboxes as nested `.mbox` bundles, messages in `Messages/` folders,
+//! sharded below `Data/` in V3+), the older `~/Library/Mail` of Mail 1–4 (`Mailboxes/`,
+//! `POP-…`/`IMAP-…` account folders, children in sibling folders, `.imapmbox`), and a single
+//! mailbox bundle. The layout is read from what is on disk, never from the version number.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use unicode_normalization::UnicodeNormalization as _;
+
+use super::emlx;
+use super::envelope::{EnvelopeIndex, MailboxRow, MessageRow};
+use super::export;
+use super::partial;
+use crate::model::{FolderPath, Found, Origin, RawMessage, SkipReason, StoreKind};
+use crate::sources::mbox::{self, MboxMessages};
+use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Result};
+
+/// What to do when macOS refuses to list `~/Library/Mail`.
+pub const FULL_DISK_ACCESS_HINT: &str = "macOS protects Apple Mail's folder: open System Settings → \
+     Privacy & Security → Full Disk Access, switch on mail2pst (add it with the + button if it is \
+     not listed), then quit and reopen mail2pst";
+
+/// The client name used in skip reasons.
+const CLIENT: &str = "Apple Mail";
+
+/// Turns an I/O error into a source error; "permission denied" inside a `Library/Mail` folder
+/// (where macOS requires Full Disk Access) says how to grant it.
+pub fn io_error(path: &Path, error: io::Error) -> Error {
+    match Error::io(path, error) {
+        Error::PermissionDenied { path, .. } if is_in_mail_library(&path) => {
+            Error::PermissionDenied {
+                path,
+                hint: Some(FULL_DISK_ACCESS_HINT.to_string()),
+            }
+        }
+        other => other,
+    }
+}
+
+fn is_in_mail_library(path: &Path) -> bool {
+    let names: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    names
+        .windows(2)
+        .any(|w| w[0] == "Library" && w[1] == "Mail")
+}
+
+/// A `V<number>` library folder's number.
+pub fn version_number(dir: &Path) -> Option<u32> {
+    let name = dir.file_name()?.to_str()?;
+    name.strip_prefix('V')?.parse().ok()
+}
+
+/// The mailbox name of a `.mbox`/`.imapmbox` folder, NFC (macOS hands back decomposed names).
+fn mailbox_name(dir: &Path) -> Option<String> {
+    let name = dir.file_name()?.to_string_lossy().into_owned();
+    let stem = name
+        .strip_suffix(".mbox")
+        .or_else(|| name.strip_suffix(".imapmbox"))?;
+    Some(stem.nfc().collect())
+}
+
+fn is_mailbox_dir(path: &Path) -> bool {
+    mailbox_name(path).is_some() && path.is_dir()
+}
+
+/// The sub-folders of `dir`, sorted, hidden ones left out.
+fn sub_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
+    let mut dirs = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io_error(dir, e))?;
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        // Symbolic links are not followed: a link back up the tree would never end.
+        let is_dir = entry.file_type().map_err(|e| io_error(dir, e))?.is_dir();
+        if is_dir {
+            dirs.push(entry.path());
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
+fn has_mailbox_child(dir: &Path) -> bool {
+    sub_dirs(dir).is_ok_and(|dirs| dirs.iter().any(|d| is_mailbox_dir(d)))
+}
+
+/// One message file of a mailbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct MessageFile {
+    /// The number in the file name (`messages.ROWID` of the Envelope Index).
+    id: Option<i64>,
+    path: PathBuf,
+}
+
+/// One folder of the store.
+#[derive(Debug)]
+struct Mailbox {
+    path: FolderPath,
+    /// `None` for an account node, or a mailbox only the Envelope Index knows.
+    dir: Option<PathBuf>,
+    /// The account folder's name and the mailbox names on disk, to match Envelope Index URLs.
+    key: Option<(String, Vec<String>)>,
+    /// The Envelope Index ROWID of the mailbox.
+    index_row: Option<i64>,
+    /// The mbox file to read instead of emlx files: a Mail 1 mailbox or an export bundle.
+    mbox: Option<PathBuf>,
+    notes: Vec<String>,
+}
+
+impl Mailbox {
+    /// A folder with no messages of its own on disk: an account, or a container.
+    fn node(path: FolderPath) -> Mailbox {
+        Mailbox {
+            path,
+            dir: None,
+            key: None,
+            index_row: None,
+            mbox: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// A mailbox folder: emlx files in `Messages/` folders, or else an `mbox` file (Mail 1,
+    /// "Export Mailbox…"). When both are there, the mbox is the stale copy Mail 2–4 left.
+    fn on_disk(
+        path: FolderPath,
+        dir: &Path,
+        key: Option<(String, Vec<String>)>,
+    ) -> Result<Mailbox> {
+        let mbox_file = dir.join("mbox");
+        let mut mailbox = Mailbox::node(path);
+        mailbox.dir = Some(dir.to_path_buf());
+        mailbox.key = key;
+        if mbox_file.is_file() {
+            if message_files(dir)?.is_empty() {
+                mailbox.mbox = Some(mbox_file);
+            } else {
+                mailbox.notes.push(
+                    "an older `mbox` file beside the messages was left out: Mail keeps it after \
+                     converting a mailbox to single message files"
+                        .to_string(),
+                );
+            }
+        }
+        Ok(mailbox)
+    }
+}
+
+/// An Apple Mail library, or a single mailbox bundle, opened read-only.
+#[derive(Debug)]
+pub struct AppleMailStore {
+    kind: StoreKind,
+    name: String,
+    root: PathBuf,
+    mailboxes: Vec<Mailbox>,
+    index: Option<EnvelopeIndex>,
+    warnings: Vec<String>,
+}
+
+impl AppleMailStore {
+    /// A library folder: `~/Library/Mail/V<n>` (V2 and later), or `~/Library/Mail` itself for
+    /// the Mail 1–4 layout (`Mailboxes/`, `POP-…`, `IMAP-…`).
+    pub fn open_library(dir: &Path) -> Result<AppleMailStore> {
+        let accounts = account_dirs(dir)?;
+        let names = AccountNames::read(dir);
+        let mut store = AppleMailStore {
+            kind: StoreKind::AppleMail,
+            name: match version_number(dir) {
+                Some(_) => format!(
+                    "Apple Mail — {}",
+                    dir.file_name().unwrap_or_default().to_string_lossy()
+                ),
+                None => "Apple Mail — Mail 1–4 folders".to_string(),
+            },
+            root: dir.to_path_buf(),
+            mailboxes: Vec::new(),
+            index: None,
+            warnings: Vec::new(),
+        };
+        let mut taken = BTreeSet::new();
+        let mut account_paths = BTreeMap::new();
+        for account in &accounts {
+            let folder_name = account
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let mut display = names.name_of(&folder_name);
+            if !taken.insert(display.clone()) {
+                display = format!("{display} ({folder_name})");
+                taken.insert(display.clone());
+            }
+            let path = FolderPath::new([display]);
+            account_paths.insert(folder_name.to_lowercase(), path.clone());
+            store.mailboxes.push(Mailbox::node(path.clone()));
+            collect_mailboxes(account, &path, &folder_name, &[], &mut store.mailboxes)?;
+        }
+        let index_path = if version_number(dir).is_some() {
+            dir.join("MailData").join("Envelope Index")
+        } else {
+            dir.join("Envelope Index")
+        };
+        if index_path.is_file() {
+            match EnvelopeIndex::open(&index_path) {
+                Ok(index) => {
+                    if let Some(note) = &index.note {
+                        store.warnings.push(note.clone());
+                    }
+                    if let Err(e) = store.attach_index(index, &account_paths) {
+                        store.warnings.push(format!(
+                            "the Envelope Index could not be read ({e}); flags come from the \
+                             message files alone and messages Mail never downloaded are not listed"
+                        ));
+                    }
+                }
+                Err(e) => store.warnings.push(format!(
+                    "the Envelope Index was not used ({e}); flags come from the message files \
+                     alone and messages Mail never downloaded are not listed"
+                )),
+            }
+        }
+        Ok(store)
+    }
+
+    /// A single mailbox bundle (`Name.mbox` with `Messages/` or `<GUID>/Data/…` inside, child
+    /// mailboxes nested in it), a bare folder holding a `Messages/` folder of emlx files, or an
+    /// "Export Mailbox…" bundle (`Name.mbox/mbox`, nested for exported children).
+    pub fn open_mailbox(dir: &Path) -> Result<AppleMailStore> {
+        let name = mailbox_name(dir).unwrap_or_else(|| {
+            dir.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .nfc()
+                .collect()
+        });
+        let path = FolderPath::new([name.clone()]);
+        let mut mailboxes = vec![Mailbox::on_disk(path.clone(), dir, None)?];
+        collect_mailboxes(dir, &path, "", std::slice::from_ref(&name), &mut mailboxes)?;
+        // "Export Mailbox…" writes `mbox` (and `table_of_contents`) where Mail keeps emlx files.
+        let kind = if mailboxes.iter().any(|m| m.mbox.is_some())
+            && mailboxes
+                .iter()
+                .all(|m| m.mbox.is_some() || m.dir.is_none())
+        {
+            StoreKind::AppleMailExport
+        } else {
+            StoreKind::AppleMail
+        };
+        let label = match kind {
+            StoreKind::AppleMailExport => "Apple Mail export",
+            _ => "Apple Mail mailbox",
+        };
+        Ok(AppleMailStore {
+            kind,
+            name: format!("{label} — {name}"),
+            root: dir.to_path_buf(),
+            mailboxes,
+            index: None,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// Matches the Envelope Index's mailboxes to the folders on disk and adds those it lists
+    /// that have no folder (all their messages are then "not downloaded").
+    fn attach_index(
+        &mut self,
+        index: EnvelopeIndex,
+        account_paths: &BTreeMap<String, FolderPath>,
+    ) -> Result<()> {
+        let rows = index.mailboxes()?;
+        let mut by_key: BTreeMap<(String, Vec<String>), usize> = BTreeMap::new();
+        for (position, mailbox) in self.mailboxes.iter().enumerate() {
+            if let Some((account, names)) = &mailbox.key {
+                by_key.insert((account.to_lowercase(), names.clone()), position);
+            }
+        }
+        for row in rows {
+            let MailboxRow {
+                rowid,
+                account,
+                names,
+                ..
+            } = row;
+            let names: Vec<String> = names.iter().map(|n| n.nfc().collect()).collect();
+            if names.is_empty() {
+                continue;
+            }
+            let key = (account.to_lowercase(), names.clone());
+            if let Some(&position) = by_key.get(&key) {
+                self.mailboxes[position].index_row = Some(rowid);
+                continue;
+            }
+            let Some(account_path) = account_paths.get(&key.0) else {
+                continue;
+            };
+            if index.messages(rowid)?.is_empty() {
+                continue;
+            }
+            let mut path = account_path.clone();
+            for name in &names {
+                path = path.child(name.clone());
+                if !self.mailboxes.iter().any(|m| m.path == path) {
+                    self.mailboxes.push(Mailbox::node(path.clone()));
+                }
+            }
+            if let Some(mailbox) = self.mailboxes.iter_mut().find(|m| m.path == path) {
+                mailbox.index_row = Some(rowid);
+                mailbox.notes.push(
+                    "Apple Mail lists this mailbox but has no folder for it on disk".to_string(),
+                );
+            }
+        }
+        self.index = Some(index);
+        // Parents before children, in name order.
+        self.mailboxes.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(())
+    }
+
+    /// Adds a note about the store as a whole.
+    pub fn add_warning(&mut self, warning: String) {
+        self.warnings.push(warning);
+    }
+
+    fn mailbox(&self, folder: &FolderPath) -> Result<&Mailbox> {
+        self.mailboxes
+            .iter()
+            .find(|m| &m.path == folder)
+            .ok_or_else(|| Error::NoSuchFolder {
+                path: self.root.clone(),
+                folder: folder.to_string(),
+            })
+    }
+
+    /// The index's rows for a mailbox (empty without an index).
+    fn index_rows(&self, mailbox: &Mailbox) -> Result<BTreeMap<i64, MessageRow>> {
+        match (&self.index, mailbox.index_row) {
+            (Some(index), Some(row)) => index.messages(row),
+            _ => Ok(BTreeMap::new()),
+        }
+    }
+}
+
+impl MailStore for AppleMailStore {
+    fn kind(&self) -> StoreKind {
+        self.kind
+    }
+
+    fn display_name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn folders(&self) -> Result<Vec<FolderInfo>> {
+        let mut folders = Vec::with_capacity(self.mailboxes.len());
+        for mailbox in &self.mailboxes {
+            if let Some(mbox_file) = &mailbox.mbox {
+                let mut info = mbox::folder_info(mbox_file, mailbox.path.clone())?;
+                info.notes.extend(mailbox.notes.iter().cloned());
+                if let Some(note) = toc_mismatch(mbox_file, info.count) {
+                    info.notes.push(note);
+                }
+                folders.push(info);
+                continue;
+            }
+            let files = match &mailbox.dir {
+                Some(dir) => message_files(dir)?,
+                None => Vec::new(),
+            };
+            let ids: BTreeSet<i64> = files.iter().filter_map(|f| f.id).collect();
+            let mut notes = mailbox.notes.clone();
+            let rows = self.index_rows(mailbox).unwrap_or_else(|e| {
+                notes.push(format!(
+                    "the Envelope Index could not be read for this mailbox ({e})"
+                ));
+                BTreeMap::new()
+            });
+            let without_file = rows.keys().filter(|id| !ids.contains(id)).count();
+            let not_downloaded = rows
+                .iter()
+                .filter(|(id, row)| !ids.contains(id) && !row.is_deleted())
+                .count();
+            if not_downloaded > 0 {
+                notes.push(format!(
+                    "{not_downloaded} message(s) were never downloaded by Apple Mail; let Mail \
+                     download them (select the mailbox in Mail while online) and convert again"
+                ));
+            }
+            folders.push(FolderInfo {
+                path: mailbox.path.clone(),
+                count: (files.len() + without_file) as u64,
+                notes,
+            });
+        }
+        Ok(folders)
+    }
+
+    fn messages(&self, folder: &FolderPath) -> Result<MessageIter<'_>> {
+        let mailbox = self.mailbox(folder)?;
+        if let Some(mbox_file) = &mailbox.mbox {
+            return Ok(Box::new(MboxMessages::open(mbox_file, folder.clone())?));
+        }
+        let files = match &mailbox.dir {
+            Some(dir) => message_files(dir)?,
+            None => Vec::new(),
+        };
+        // A failing index does not stop the files from converting; its error comes last.
+        let (rows, index_error) = match self.index_rows(mailbox) {
+            Ok(rows) => (rows, None),
+            Err(e) => (BTreeMap::new(), Some(e)),
+        };
+        let ids: BTreeSet<i64> = files.iter().filter_map(|f| f.id).collect();
+        let database = self.index.as_ref().map(|i| i.path().to_path_buf());
+        let missing: Vec<MessageRow> = rows
+            .values()
+            .filter(|row| !ids.contains(&row.rowid))
+            .copied()
+            .collect();
+        let folder = folder.clone();
+        let from_files = files.into_iter().map(move |file| {
+            let row = file.id.and_then(|id| rows.get(&id)).copied();
+            Ok(read_message(&folder, &file.path, row))
+        });
+        let from_index = missing.into_iter().map(move |row| {
+            let reason = if row.is_deleted() {
+                SkipReason::DeletedInSource(CLIENT.to_string())
+            } else {
+                SkipReason::NotDownloaded
+            };
+            Ok(Found::Skipped {
+                origin: Origin::DatabaseRow {
+                    database: database.clone().unwrap_or_default(),
+                    row: row.rowid,
+                },
+                reason,
+            })
+        });
+        Ok(Box::new(
+            from_files
+                .chain(from_index)
+                .chain(index_error.into_iter().map(Err)),
+        ))
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
+}
+
+/// A note when an export's `table_of_contents` (beside its `mbox`) counts other than the mbox.
+fn toc_mismatch(mbox_file: &Path, counted: u64) -> Option<String> {
+    let toc = mbox_file.with_file_name("table_of_contents");
+    let listed = export::table_of_contents_count(&toc)?;
+    (u64::from(listed) != counted).then(|| {
+        format!(
+            "the export's table of contents lists {listed} message(s) but its mbox file holds \
+             {counted}; the mbox file is what is converted"
+        )
+    })
+}
+
+/// One message file as a [`Found`]: flags from the emlx trailer (the Envelope Index fills in
+/// what the trailer lacks), stripped attachments put back, deleted ones skipped.
+fn read_message(folder: &FolderPath, path: &Path, row: Option<MessageRow>) -> Found {
+    let origin = Origin::File {
+        path: path.to_path_buf(),
+    };
+    let parsed = match emlx::read(path) {
+        Ok(parsed) => parsed,
+        Err(e @ Error::Format { .. }) => {
+            return Found::Skipped {
+                origin,
+                reason: SkipReason::Unreadable(format!("corrupt emlx file: {e}")),
+            };
+        }
+        Err(e) => {
+            return Found::Skipped {
+                origin,
+                reason: SkipReason::Unreadable(e.to_string()),
+            };
+        }
+    };
+    let trailer_flags = parsed.trailer.as_ref().and_then(|t| t.flags);
+    let deleted = match trailer_flags {
+        Some(flags) => flags.deleted(),
+        None => row.is_some_and(|r| r.is_deleted()),
+    };
+    if deleted {
+        return Found::Skipped {
+            origin,
+            reason: SkipReason::DeletedInSource(CLIENT.to_string()),
+        };
+    }
+    let flags = match (trailer_flags, row) {
+        (Some(flags), _) => flags.message_flags(),
+        (None, Some(row)) => {
+            let mut flags = emlx::EmlxFlags(row.flags.unwrap_or(0)).message_flags();
+            flags.read = row.read.unwrap_or(flags.read);
+            flags.flagged = row.flagged.unwrap_or(flags.flagged);
+            flags
+        }
+        (None, None) => Default::default(),
+    };
+    let received = parsed.trailer.as_ref().and_then(|t| t.date_received);
+    let mut warnings = parsed.warnings;
+    let rebuilt = partial::reassemble(parsed.message, path);
+    warnings.extend(rebuilt.warnings);
+    let mut message = RawMessage::new(folder.clone(), rebuilt.message, origin);
+    message.flags = flags;
+    message.received = received;
+    message.warnings = warnings;
+    Found::Message(message)
+}
+
+/// The account folders of a library: every folder holding mailboxes, except other `V*`
+/// libraries and `MailData`.
+fn account_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
+    Ok(sub_dirs(dir)?
+        .into_iter()
+        .filter(|d| version_number(d).is_none())
+        .filter(|d| d.file_name().is_some_and(|n| n != "MailData"))
+        .filter(|d| has_mailbox_child(d))
+        .collect())
+}
+
+/// Adds the mailboxes inside `dir` (an account folder or a mailbox) below `parent`. Children
+/// are nested inside the parent's bundle (V2+) or in a sibling folder named like it without
+/// the suffix (Mail 2–4); a plain folder holding mailboxes becomes a folder too.
+fn collect_mailboxes(
+    dir: &Path,
+    parent: &FolderPath,
+    account: &str,
+    disk_names: &[String],
+    out: &mut Vec<Mailbox>,
+) -> Result<()> {
+    let dirs = sub_dirs(dir)?;
+    let bundle_stems: BTreeSet<String> = dirs
+        .iter()
+        .filter_map(|d| {
+            mailbox_name(d).map(|_| {
+                d.file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+        })
+        .collect();
+    for child in &dirs {
+        let file_name = child
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if let Some(name) = mailbox_name(child) {
+            let path = parent.child(name.clone());
+            let mut names = disk_names.to_vec();
+            names.push(name);
+            let key = Some((account.to_string(), names.clone()));
+            out.push(Mailbox::on_disk(path.clone(), child, key)?);
+            collect_mailboxes(child, &path, account, &names, out)?;
+            let sibling = dir.join(child.file_stem().unwrap_or_default());
+            if sibling.is_dir() && has_mailbox_child(&sibling) {
+                collect_mailboxes(&sibling, &path, account, &names, out)?;
+            }
+        } else if !bundle_stems.contains(&file_name) && has_mailbox_child(child) {
+            let name: String = file_name.nfc().collect();
+            let path = parent.child(name.clone());
+            let mut names = disk_names.to_vec();
+            names.push(name);
+            out.push(Mailbox::node(path.clone()));
+            collect_mailboxes(child, &path, account, &names, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// The emlx files of one mailbox: every `Messages/` folder inside it (sharded `Data/x/y/`
+/// folders included), without going into child mailboxes. Sorted by message number; when
+/// a message has both a full and a partial file, the full one wins.
+fn message_files(mailbox_dir: &Path) -> Result<Vec<MessageFile>> {
+    let mut found: BTreeMap<(Option<i64>, String), (bool, PathBuf)> = BTreeMap::new();
+    let mut pending = vec![mailbox_dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries = fs::read_dir(&dir).map_err(|e| io_error(&dir, e))?;
+        let in_messages = dir.file_name().is_some_and(|n| n == "Messages");
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error(&dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            let file_type = entry.file_type().map_err(|e| io_error(&path, e))?;
+            if file_type.is_dir() {
+                if mailbox_name(&path).is_none() && name != "Attachments" {
+                    pending.push(path);
+                }
+                continue;
+            }
+            if !in_messages || !name.ends_with(".emlx") {
+                continue;
+            }
+            let stem = name.split('.').next().unwrap_or_default().to_string();
+            let id = stem.parse::<i64>().ok();
+            let partial = name.ends_with(".partial.emlx");
+            let key = (
+                id,
+                if id.is_some() {
+                    String::new()
+                } else {
+                    name.clone()
+                },
+            );
+            match found.get(&key) {
+                Some((false, _)) if partial => {}
+                _ => {
+                    found.insert(key, (partial, path));
+                }
+            }
+        }
+    }
+    Ok(found
+        .into_iter()
+        .map(|((id, _), (_, path))| MessageFile { id, path })
+        .collect())
+}
+
+/// Account display names from the library's own files, by account folder name.
+#[derive(Debug, Default)]
+struct AccountNames {
+    by_folder: BTreeMap<String, String>,
+}
+
+impl AccountNames {
+    fn read(library: &Path) -> AccountNames {
+        let mut names = AccountNames::default();
+        let mail_data = library.join("MailData");
+        // Mail 5–8 (V2): `Accounts.plist`, `MailAccounts` = [{AccountName, AccountPath, uniqueId}].
+        if let Ok(value) = plist::Value::from_file(mail_data.join("Accounts.plist"))
+            && let Some(accounts) = value
+                .as_dictionary()
+                .and_then(|d| d.get("MailAccounts"))
+                .and_then(|a| a.as_array())
+        {
+            for account in accounts.iter().filter_map(|a| a.as_dictionary()) {
+                let Some(name) = account.get("AccountName").and_then(|n| n.as_string()) else {
+                    continue;
+                };
+                if let Some(path) = account.get("AccountPath").and_then(|p| p.as_string())
+                    && let Some(folder) = path.rsplit('/').find(|s| !s.is_empty())
+                {
+                    names.by_folder.insert(folder.to_string(), name.to_string());
+                }
+                if let Some(id) = account.get("uniqueId").and_then(|p| p.as_string()) {
+                    names
+                        .by_folder
+                        .entry(id.to_string())
+                        .or_insert(name.to_string());
+                }
+            }
+        }
+        // V3+: `Signatures/AccountsMap.plist` = {UUID: {AccountURL: "imap://user%40host@server/"}}.
+        if let Ok(value) =
+            plist::Value::from_file(mail_data.join("Signatures").join("AccountsMap.plist"))
+            && let Some(map) = value.as_dictionary()
+        {
+            for (uuid, entry) in map {
+                let Some(url) = entry
+                    .as_dictionary()
+                    .and_then(|d| d.get("AccountURL"))
+                    .and_then(|u| u.as_string())
+                else {
+                    continue;
+                };
+                if let Some(name) = account_from_url(url) {
+                    names.by_folder.entry(uuid.clone()).or_insert(name);
+                }
+            }
+        }
+        names
+    }
+
+    /// The name for an account folder: from the library's files, else from the folder name.
+    fn name_of(&self, folder: &str) -> String {
+        if let Some(name) = self.by_folder.get(folder) {
+            return name.clone();
+        }
+        if folder == "Mailboxes" {
+            return "On My Mac".to_string();
+        }
+        for prefix in ["POP-", "IMAP-", "EWS-", "Exchange-", "Mac-"] {
+            if let Some(rest) = folder.strip_prefix(prefix)
+                && !rest.is_empty()
+            {
+                return rest.to_string();
+            }
+        }
+        folder.nfc().collect()
+    }
+}
+
+/// `imap://user%40example.com@mail.example.com/` → `user@example.com`; a URL without a user
+/// gives its host; an opaque one (Exchange store ids) gives nothing.
+fn account_from_url(url: &str) -> Option<String> {
+    let authority = url.split_once("://")?.1.split('/').next()?;
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((user, host)) => (super::envelope::percent_decode(user), host),
+        None => (String::new(), authority),
+    };
+    if !user.is_empty() {
+        Some(user)
+    } else if host.contains('.') && !host.contains('=') {
+        Some(super::envelope::percent_decode(host))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_names_from_urls() {
+        assert_eq!(
+            account_from_url("imap://user%40example.com@mail.example.com/").as_deref(),
+            Some("user@example.com")
+        );
+        assert_eq!(
+            account_from_url("imap://mail.example.com/").as_deref(),
+            Some("mail.example.com")
+        );
+        assert_eq!(account_from_url("ews://AAMkAGE5==/"), None);
+    }
+
+    #[test]
+    fn folder_names_without_a_plist() {
+        let names = AccountNames::default();
+        assert_eq!(names.name_of("Mailboxes"), "On My Mac");
+        assert_eq!(names.name_of("POP-me@example.com"), "me@example.com");
+        assert_eq!(names.name_of("3B5B0A3E"), "3B5B0A3E");
+    }
+
+    #[test]
+    fn full_disk_access_hint_only_inside_a_mail_library() {
+        let denied = || io::Error::from(io::ErrorKind::PermissionDenied);
+        let inside = io_error(Path::new("/Users/a/Library/Mail/V10"), denied());
+        match inside {
+            Error::PermissionDenied {
+                hint: Some(hint), ..
+            } => {
+                assert!(hint.contains("Full Disk Access"));
+                assert!(hint.contains("System Settings"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let outside = io_error(Path::new("/tmp/copy"), denied());
+        assert!(matches!(
+            outside,
+            Error::PermissionDenied { hint: None, .. }
+        ));
+    }
+}
