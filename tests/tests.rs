@@ -6,6 +6,8 @@ mod apple_mail_fixtures;
 mod architecture;
 mod convert_corpus;
 mod license;
+mod pst_oracle;
+mod pst_writer;
 mod source_apple_mail;
 mod source_eml;
 mod source_maildir;

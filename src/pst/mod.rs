@@ -9,9 +9,20 @@
 //!
 //! [MS-PST]: https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/141923d5-15ab-4ef1-a524-6dce75aae546
 
+mod error;
 pub mod ltp;
 mod message;
+pub mod messaging;
 pub mod ndb;
+mod verify;
+mod writer;
+
+pub use error::Error;
+pub use verify::{VerifyReport, verify};
+pub use writer::{
+    DELETED_ITEMS_NAME, FolderId, FolderSummary, PstWriter, TOP_FOLDER_NAME, WriteSummary,
+    WriterOptions,
+};
 
 pub use message::{
     Address, Attachment, AttachmentContent, FileTime, Importance, Message, MessageState, Recipient,

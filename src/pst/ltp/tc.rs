@@ -461,8 +461,20 @@ pub fn build_tc(
         }
         None if matrix.is_empty() => 0,
         None => {
-            let block_size = MAX_BLOCK / row_size * row_size;
-            subnodes.write_subnode(&matrix, block_size)?.0
+            // Every block but the last is a full 8176 bytes: its whole rows, then zeros.
+            // Readers that address rows in the concatenated stream (java-libpst and its
+            // ports) expect the blocks padded that way.
+            let rows_per_block = MAX_BLOCK / row_size;
+            let chunk = rows_per_block * row_size;
+            let mut padded = Vec::with_capacity(matrix.len() / chunk * MAX_BLOCK + chunk);
+            let mut chunks = matrix.chunks(chunk).peekable();
+            while let Some(rows) = chunks.next() {
+                padded.extend_from_slice(rows);
+                if chunks.peek().is_some() {
+                    padded.resize(padded.len() + MAX_BLOCK - chunk, 0);
+                }
+            }
+            subnodes.write_subnode(&padded, MAX_BLOCK)?.0
         }
     };
     if let Some(slot) = heap.allocation_mut(tcinfo) {
@@ -580,24 +592,32 @@ fn row_matrix<'h>(
     let blocks = subnodes.read_subnode(nid)?;
     let rows_per_block = MAX_BLOCK / row_size;
     let last = blocks.len().saturating_sub(1);
+    let mut matrix = Vec::with_capacity(blocks.len() * MAX_BLOCK);
     for (i, block) in blocks.iter().enumerate() {
-        let rows = block.len() / row_size;
-        let whole = block.len() % row_size == 0;
+        // A block before the last is 8176 bytes: floor(8176 / rowSize) rows and zero padding.
+        let rows_len = if i == last {
+            block.len()
+        } else {
+            rows_per_block * row_size
+        };
+        let rows = rows_len / row_size;
+        let whole = rows_len % row_size == 0;
         let count_ok = if i == last {
             (1..=rows_per_block).contains(&rows)
         } else {
-            rows == rows_per_block
+            block.len() == MAX_BLOCK && block[rows_len..].iter().all(|b| *b == 0)
         };
         if !whole || !count_ok {
             return Err(Error::invalid(
                 S,
                 "block size",
                 block.len() as u64,
-                "every block holds floor(8176 / rowSize) whole rows, the last one 1 or more",
+                "every block but the last holds floor(8176 / rowSize) whole rows padded to 8176 \
+                 bytes with zeros, the last one 1 or more rows",
             ));
         }
+        matrix.extend_from_slice(&block[..rows_len]);
     }
-    let matrix = blocks.concat();
     if matrix.len() <= MAX_ALLOCATION {
         return Err(Error::invalid(
             S,
@@ -962,13 +982,14 @@ mod tests {
         assert!(Hid::is_hid(info.rows));
         let (_, info) = build(&columns, &rows[..74], &mut subnodes);
         assert_eq!(Nid(info.rows).nid_type(), Some(NidType::Ltp));
-        assert_eq!(subnodes.block_sizes[&Nid(info.rows)], 166 * 49);
+        assert_eq!(subnodes.block_sizes[&Nid(info.rows)], MAX_BLOCK);
         let (_, info) = build(&columns, &rows, &mut subnodes);
         let lens: Vec<usize> = subnodes.subnodes[&Nid(info.rows)]
             .iter()
             .map(Vec::len)
             .collect();
-        assert_eq!(lens, [166 * 49, 166 * 49, 68 * 49]);
+        // 166 rows of 49 bytes and 42 bytes of padding, twice, then the rest unpadded.
+        assert_eq!(lens, [MAX_BLOCK, MAX_BLOCK, 68 * 49]);
     }
 
     #[test]
@@ -1009,7 +1030,8 @@ mod tests {
         assert!(bth.levels >= 1);
         assert_eq!(index.len(), count as usize);
         let matrix = &subnodes.subnodes[&Nid(info.rows)];
-        assert_eq!(matrix.concat().len(), count as usize * 49);
+        let rows_in: usize = matrix.iter().map(|b| b.len().min(166 * 49) / 49).sum();
+        assert_eq!(rows_in, count as usize);
         assert!(
             started.elapsed().as_secs() < 60,
             "took {:?}",
@@ -1138,7 +1160,10 @@ mod tests {
         let (blocks, info) = build(&columns, &rows, &mut subnodes);
         // Split the first block short: later rows would be read from wrong offsets.
         let nid = Nid(info.rows);
-        let matrix = subnodes.subnodes[&nid].concat();
+        let matrix: Vec<u8> = subnodes.subnodes[&nid]
+            .iter()
+            .flat_map(|b| b[..b.len().min(166 * 49)].to_vec())
+            .collect();
         let short: Vec<Vec<u8>> = [&matrix[..100 * 49], &matrix[100 * 49..]]
             .map(<[u8]>::to_vec)
             .to_vec();

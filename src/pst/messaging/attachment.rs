@@ -1,0 +1,266 @@
+//! [Attachment objects](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/46eb4828-c6a5-420d-a137-9ee36df317c1)
+//! (MS-PST 2.4.6): the attachment PC and its row in the message's attachment table, both from
+//! one property list.
+
+use std::borrow::Cow;
+
+use crate::pst::ltp::PropValue;
+use crate::pst::message::{Attachment, AttachmentContent};
+use crate::pst::messaging::props::Props;
+use crate::pst::messaging::tags;
+use crate::pst::messaging::templates;
+use crate::pst::ndb::Nid;
+
+/// PidTagAttachMethod values (MS-OXCMSG 2.2.2.9).
+pub const ATTACH_BY_VALUE: i32 = 1;
+pub const ATTACH_EMBEDDED_MSG: i32 = 5;
+/// PidTagAttachFlags: the HTML body refers to this part (ATT_MHTML_REF).
+const ATT_MHTML_REF: i32 = 4;
+/// PidTagRenderingPosition: not rendered in a plain-text body.
+const NOT_RENDERED: i32 = -1;
+/// The largest attachment PidTagAttachSize (a signed 32-bit integer) can describe.
+pub const MAX_ATTACHMENT_SIZE: u64 = i32::MAX as u64;
+
+/// Where an attachment's content is in the node being built.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoredContent<'a> {
+    /// The bytes, by value.
+    Data(&'a [u8]),
+    /// An embedded message already written as a subnode of the attachment (PtypObject).
+    Message {
+        nid: Nid,
+        size: u32,
+        subject: Option<&'a str>,
+    },
+}
+
+impl<'a> StoredContent<'a> {
+    pub fn of(
+        attachment: &'a Attachment,
+        embedded: Option<(Nid, u32)>,
+    ) -> Option<StoredContent<'a>> {
+        match (&attachment.content, embedded) {
+            (AttachmentContent::Data(data), _) => Some(StoredContent::Data(data)),
+            (AttachmentContent::Message(message), Some((nid, size))) => {
+                Some(StoredContent::Message {
+                    nid,
+                    size,
+                    subject: message.subject.as_deref(),
+                })
+            }
+            (AttachmentContent::Message(_), None) => None,
+        }
+    }
+}
+
+/// The attachment PC (MS-PST 2.4.6.2.1). `attach_size` is PidTagAttachSize, computed by the
+/// caller from the attachment node's blocks; it is stored inline.
+pub fn attachment_properties<'a>(
+    attachment: &'a Attachment,
+    content: StoredContent<'a>,
+    attach_size: i32,
+) -> Props<'a> {
+    let mut props = Props::new();
+    let mut display_name = attachment.filename.as_deref();
+    match content {
+        StoredContent::Data(data) => {
+            props.int(tags::ATTACH_METHOD, ATTACH_BY_VALUE);
+            props.binary(tags::ATTACH_DATA_BINARY, data);
+        }
+        StoredContent::Message { nid, size, subject } => {
+            props.int(tags::ATTACH_METHOD, ATTACH_EMBEDDED_MSG);
+            props.set(tags::ATTACH_DATA_OBJECT, PropValue::Object { nid, size });
+            display_name = display_name.or(subject);
+        }
+    }
+    props.int(tags::ATTACH_SIZE, attach_size);
+    props.int(tags::RENDERING_POSITION, NOT_RENDERED);
+    if let Some(filename) = attachment.filename.as_deref() {
+        props.string(tags::ATTACH_LONG_FILENAME, filename);
+        props.string(tags::ATTACH_FILENAME, short_filename(filename));
+        if let Some(extension) = extension(filename) {
+            props.string(tags::ATTACH_EXTENSION, extension);
+        }
+    }
+    if let Some(name) = display_name {
+        props.string(tags::DISPLAY_NAME, name);
+    }
+    let mime_type = match (&attachment.mime_type, &attachment.content) {
+        (Some(mime), _) => Some(mime.as_str()),
+        (None, AttachmentContent::Message(_)) => Some("message/rfc822"),
+        (None, AttachmentContent::Data(_)) => None,
+    };
+    if let Some(mime) = mime_type {
+        props.string(tags::ATTACH_MIME_TAG, mime);
+    }
+    if let Some(id) = &attachment.content_id {
+        props.string(
+            tags::ATTACH_CONTENT_ID,
+            id.trim_start_matches('<').trim_end_matches('>'),
+        );
+    }
+    if let Some(location) = &attachment.content_location {
+        props.string(tags::ATTACH_CONTENT_LOCATION, location.as_str());
+    }
+    if attachment.hidden {
+        props.int(tags::ATTACH_FLAGS, ATT_MHTML_REF);
+    }
+    props.boolean(tags::ATTACHMENT_HIDDEN, attachment.hidden);
+    props
+}
+
+/// The attachment's row in the attachment table: the PC's values of the template columns.
+pub fn attachment_row<'a>(props: &Props<'a>) -> Vec<Option<PropValue<'a>>> {
+    props.row(templates::ATTACHMENTS)
+}
+
+/// The extension of a file name with its dot, e.g. ".pdf".
+fn extension(filename: &str) -> Option<&str> {
+    let dot = filename.rfind('.')?;
+    let extension = &filename[dot..];
+    (dot > 0 && extension.len() > 1).then_some(extension)
+}
+
+/// An 8.3 form of a file name for PidTagAttachFilename: the name itself when it already fits,
+/// else up to six letters or digits, "~1" and up to three characters of the extension.
+pub fn short_filename(filename: &str) -> Cow<'_, str> {
+    let (stem, ext) = match extension(filename) {
+        Some(extension) => (
+            &filename[..filename.len() - extension.len()],
+            &extension[1..],
+        ),
+        None => (filename, ""),
+    };
+    let fits = |s: &str, max: usize| {
+        s.len() <= max
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-$~!#%&@^{}()'`".contains(c))
+    };
+    if !stem.is_empty() && fits(stem, 8) && fits(ext, 3) {
+        return Cow::Borrowed(filename);
+    }
+    let clean = |s: &str, max: usize| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(max)
+            .collect::<String>()
+            .to_ascii_uppercase()
+    };
+    let mut short = clean(stem, 6);
+    if short.is_empty() {
+        short.push_str("FILE");
+    }
+    short.push_str("~1");
+    let ext = clean(ext, 3);
+    if !ext.is_empty() {
+        short.push('.');
+        short.push_str(&ext);
+    }
+    Cow::Owned(short)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(hidden: bool) -> Attachment {
+        Attachment {
+            filename: Some("logo image.png".into()),
+            mime_type: Some("image/png".into()),
+            content_id: Some("<logo@x>".into()),
+            content_location: None,
+            hidden,
+            content: AttachmentContent::Data(vec![1, 2, 3]),
+        }
+    }
+
+    #[test]
+    fn inline_image_is_hidden_with_its_content_id() {
+        let attachment = image(true);
+        let content = StoredContent::of(&attachment, None).unwrap();
+        let props = attachment_properties(&attachment, content, 500);
+        assert_eq!(
+            props.get(tags::ATTACH_CONTENT_ID),
+            Some(&PropValue::String("logo@x".into()))
+        );
+        assert_eq!(
+            props.get(tags::ATTACHMENT_HIDDEN),
+            Some(&PropValue::Boolean(true))
+        );
+        assert_eq!(
+            props.get(tags::ATTACH_FLAGS),
+            Some(&PropValue::Integer32(4))
+        );
+        assert_eq!(
+            props.get(tags::ATTACH_EXTENSION),
+            Some(&PropValue::String(".png".into()))
+        );
+        let row = attachment_row(&props);
+        assert_eq!(
+            row,
+            vec![
+                Some(PropValue::Integer32(500)),
+                Some(PropValue::String("LOGOIM~1.PNG".into())),
+                Some(PropValue::Integer32(1)),
+                Some(PropValue::Integer32(-1)),
+            ]
+        );
+    }
+
+    #[test]
+    fn visible_attachment_has_no_reference_flag() {
+        let attachment = image(false);
+        let props = attachment_properties(&attachment, StoredContent::Data(&[1]), 1);
+        assert_eq!(props.get(tags::ATTACH_FLAGS), None);
+        assert_eq!(
+            props.get(tags::ATTACHMENT_HIDDEN),
+            Some(&PropValue::Boolean(false))
+        );
+    }
+
+    #[test]
+    fn embedded_message_is_an_object_named_by_its_subject() {
+        let attachment = Attachment {
+            filename: None,
+            mime_type: None,
+            content_id: None,
+            content_location: None,
+            hidden: false,
+            content: AttachmentContent::Message(Box::default()),
+        };
+        let content = StoredContent::Message {
+            nid: Nid(0x200024),
+            size: 900,
+            subject: Some("Minutes"),
+        };
+        let props = attachment_properties(&attachment, content, 1000);
+        assert_eq!(
+            props.get(tags::ATTACH_METHOD),
+            Some(&PropValue::Integer32(5))
+        );
+        assert_eq!(
+            props.get(tags::ATTACH_DATA_OBJECT),
+            Some(&PropValue::Object {
+                nid: Nid(0x200024),
+                size: 900
+            })
+        );
+        assert_eq!(
+            props.get(tags::DISPLAY_NAME),
+            Some(&PropValue::String("Minutes".into()))
+        );
+        assert_eq!(
+            props.get(tags::ATTACH_MIME_TAG),
+            Some(&PropValue::String("message/rfc822".into()))
+        );
+    }
+
+    #[test]
+    fn short_names_are_8_3() {
+        assert_eq!(short_filename("a.txt"), "a.txt");
+        assert_eq!(short_filename("report 2024.pdf"), "REPORT~1.PDF");
+        assert_eq!(short_filename("Überweisung.html"), "BERWEI~1.HTM");
+        assert_eq!(short_filename("noext"), "noext");
+        assert_eq!(short_filename(".hidden"), "HIDDEN~1");
+    }
+}

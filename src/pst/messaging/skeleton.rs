@@ -1,0 +1,269 @@
+//! The nodes every store has besides the user's folders and messages: [mandatory nodes](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/661f9921-54ff-4768-b98c-91954312af52)
+//! (MS-PST 2.7.1), the template tables (2.7.3.3), the root folder, Search Root and the spam
+//! search folder, and the Outlook-maintained nodes ScanPST expects (notes 4.1). Also the
+//! helpers that write one folder's four nodes.
+
+use crate::pst::error::Error;
+use crate::pst::ltp::{self, ClientSig, HeapBuilder, PropTag, PropValue, TableRow};
+use crate::pst::messaging::folder::FolderState;
+use crate::pst::messaging::name_map::name_map_properties;
+use crate::pst::messaging::node::NodeScope;
+use crate::pst::messaging::props::Props;
+use crate::pst::messaging::store::store_properties;
+use crate::pst::messaging::{tags, templates};
+use crate::pst::ndb::{Bid, NdbWriter, Nid, NidType, special};
+
+/// "SPAM Search Folder 2", the search folder of every Outlook store.
+pub const SPAM_SEARCH_FOLDER_NAME: &str = "SPAM Search Folder 2";
+pub const SEARCH_ROOT_NAME: &str = "Search Root";
+
+/// Writes a table context as node `nid`.
+pub fn write_table(
+    ndb: &mut NdbWriter,
+    nid: Nid,
+    parent: Nid,
+    columns: &[PropTag],
+    rows: &[TableRow<'_>],
+) -> Result<(), Error> {
+    let mut scope = NodeScope::new(ndb);
+    let blocks = ltp::build_tc(columns, rows, &mut scope)?;
+    let tree = scope.ndb.write_blocks(blocks.blocks())?;
+    let (sub, _) = scope.finish()?;
+    ndb.add_node(nid, tree.bid, sub, parent)?;
+    Ok(())
+}
+
+/// Writes a property context as node `nid`.
+pub fn write_pc(ndb: &mut NdbWriter, nid: Nid, parent: Nid, props: Props<'_>) -> Result<(), Error> {
+    let mut scope = NodeScope::new(ndb);
+    let blocks = ltp::build_pc(&props.into_sorted(), &mut scope)?;
+    let tree = scope.ndb.write_blocks(blocks.blocks())?;
+    let (sub, _) = scope.finish()?;
+    ndb.add_node(nid, tree.bid, sub, parent)?;
+    Ok(())
+}
+
+/// A folder's subfolder as its parent's hierarchy table lists it.
+#[derive(Clone, Copy, Debug)]
+pub struct Child<'a> {
+    pub nid: Nid,
+    pub state: &'a FolderState,
+}
+
+/// Writes a folder's PC and its hierarchy, contents and (empty) FAI tables.
+pub fn write_folder(
+    ndb: &mut NdbWriter,
+    nid: Nid,
+    parent: Nid,
+    state: &FolderState,
+    children: &[Child<'_>],
+    contents: &[TableRow<'_>],
+) -> Result<(), Error> {
+    let mut hierarchy = Vec::with_capacity(children.len());
+    for child in children {
+        hierarchy.push(TableRow {
+            id: child.nid.0,
+            version: ndb.next_row_version(),
+            cells: child.state.hierarchy_row(),
+        });
+    }
+    let none = Nid(0);
+    write_table(
+        ndb,
+        nid.with_type(NidType::HierarchyTable),
+        none,
+        templates::HIERARCHY,
+        &hierarchy,
+    )?;
+    write_table(
+        ndb,
+        nid.with_type(NidType::ContentsTable),
+        none,
+        templates::CONTENTS,
+        contents,
+    )?;
+    write_table(
+        ndb,
+        nid.with_type(NidType::AssociatedContentsTable),
+        none,
+        templates::ASSOCIATED_CONTENTS,
+        &[],
+    )?;
+    write_pc(ndb, nid, parent, state.properties())
+}
+
+/// The states of the folders outside the IPM subtree.
+pub fn search_root_state() -> FolderState {
+    FolderState {
+        name: SEARCH_ROOT_NAME.to_owned(),
+        ..FolderState::default()
+    }
+}
+
+pub fn spam_search_folder_state() -> FolderState {
+    FolderState {
+        name: SPAM_SEARCH_FOLDER_NAME.to_owned(),
+        ..FolderState::default()
+    }
+}
+
+/// Writes every fixed node: the store, the name-to-ID map, the root folder (whose hierarchy
+/// lists the IPM subtree, Search Root and the spam search folder), Search Root, the spam search
+/// folder and its nodes, the templates and the Outlook-maintained nodes. The IPM subtree itself
+/// is written by the caller as a folder; `ipm_subtree` is its state for the root's row.
+pub fn write_fixed_nodes(
+    ndb: &mut NdbWriter,
+    store_name: &str,
+    store_uid: &[u8; 16],
+    ipm_subtree: &FolderState,
+) -> Result<(), Error> {
+    let none = Nid(0);
+    write_pc(
+        ndb,
+        special::MESSAGE_STORE,
+        none,
+        store_properties(store_name, store_uid),
+    )?;
+    let mut name_map = Props::new();
+    for (tag, value) in name_map_properties() {
+        name_map.set(tag, value);
+    }
+    write_pc(ndb, special::NAME_TO_ID_MAP, none, name_map)?;
+
+    // The root folder is its own parent.
+    let search_root = search_root_state();
+    let spam = spam_search_folder_state();
+    let root = FolderState {
+        has_subfolders: true,
+        ..FolderState::default()
+    };
+    write_folder(
+        ndb,
+        special::ROOT_FOLDER,
+        special::ROOT_FOLDER,
+        &root,
+        &[
+            Child {
+                nid: special::IPM_SUBTREE,
+                state: ipm_subtree,
+            },
+            Child {
+                nid: special::SEARCH_ROOT,
+                state: &search_root,
+            },
+            Child {
+                nid: special::SPAM_SEARCH_FOLDER,
+                state: &spam,
+            },
+        ],
+        &[],
+    )?;
+    write_folder(
+        ndb,
+        special::SEARCH_ROOT,
+        special::ROOT_FOLDER,
+        &search_root,
+        &[],
+        &[],
+    )?;
+
+    // The spam search folder: PC, empty update queue, criteria, contents table.
+    write_pc(
+        ndb,
+        special::SPAM_SEARCH_FOLDER,
+        special::ROOT_FOLDER,
+        spam.properties(),
+    )?;
+    let spam_index = special::SPAM_SEARCH_FOLDER.index();
+    ndb.add_node(
+        Nid::new(NidType::SearchUpdateQueue, spam_index),
+        Bid::NONE,
+        Bid::NONE,
+        none,
+    )?;
+    let mut criteria = Props::new();
+    criteria.int(tags::SEARCH_CRITERIA_660B, 0);
+    write_pc(
+        ndb,
+        Nid::new(NidType::SearchCriteria, spam_index),
+        none,
+        criteria,
+    )?;
+    write_table(
+        ndb,
+        Nid::new(NidType::SearchContentsTable, spam_index),
+        none,
+        templates::SEARCH_CONTENTS,
+        &[],
+    )?;
+
+    // Search management: an empty queue, the activity list naming the spam search folder, an
+    // empty domain object.
+    ndb.add_node(special::SEARCH_MANAGEMENT_QUEUE, Bid::NONE, Bid::NONE, none)?;
+    let activity = ndb.write_data(&special::SPAM_SEARCH_FOLDER.0.to_le_bytes(), 8176)?;
+    ndb.add_node(special::SEARCH_ACTIVITY_LIST, activity.bid, Bid::NONE, none)?;
+    ndb.add_node(special::SEARCH_DOMAIN_OBJECT, Bid::NONE, Bid::NONE, none)?;
+
+    // Templates: tables without rows.
+    let templates_to_write: [(Nid, &[PropTag]); 9] = [
+        (special::HIERARCHY_TABLE_TEMPLATE, templates::HIERARCHY),
+        (special::CONTENTS_TABLE_TEMPLATE, templates::CONTENTS),
+        (
+            special::ASSOC_CONTENTS_TABLE_TEMPLATE,
+            templates::ASSOCIATED_CONTENTS,
+        ),
+        (
+            special::SEARCH_CONTENTS_TABLE_TEMPLATE,
+            templates::SEARCH_CONTENTS,
+        ),
+        (special::ATTACHMENT_TABLE, templates::ATTACHMENTS),
+        (special::RECIPIENT_TABLE, templates::RECIPIENTS),
+        (special::OUTGOING_QUEUE_TABLE, templates::OUTGOING_QUEUE),
+        (special::SEARCH_TABLE_INDEX, templates::SEARCH_TABLE_INDEX),
+        (
+            special::SEARCH_TABLE_INDEX_TEMPLATE,
+            templates::SEARCH_TABLE_INDEX_TEMPLATE,
+        ),
+    ];
+    for (nid, columns) in templates_to_write {
+        write_table(ndb, nid, none, columns, &[])?;
+    }
+    write_table(
+        ndb,
+        special::CONTENTS_TABLE_INDEX_TEMPLATE,
+        none,
+        templates::CONTENTS_TABLE_INDEX,
+        &[],
+    )?;
+
+    // The receive-folder table: the default message class "" goes to the root folder.
+    let receive = TableRow {
+        id: 1,
+        version: ndb.next_row_version(),
+        cells: vec![
+            Some(PropValue::String("".into())),
+            Some(PropValue::Integer32(special::ROOT_FOLDER.0 as i32)),
+        ],
+    };
+    write_table(
+        ndb,
+        special::RECEIVE_FOLDER_TABLE,
+        none,
+        templates::RECEIVE_FOLDERS,
+        &[receive],
+    )?;
+
+    // Outlook's hierarchy map: a heap whose root holds the HID of an empty BTH of 16-byte keys.
+    let mut heap = HeapBuilder::new(ClientSig::Reserved3);
+    let root_slot = heap.reserve(4)?;
+    heap.set_user_root(root_slot);
+    let bth = ltp::build_bth(&mut heap, 16, 4, &[])?;
+    if let Some(slot) = heap.allocation_mut(root_slot) {
+        slot.copy_from_slice(&bth.0.to_le_bytes());
+    }
+    let map = ndb.write_blocks(heap.finish().blocks())?;
+    ndb.add_node(special::HIERARCHY_MAP, map.bid, Bid::NONE, none)?;
+
+    ndb.add_node(special::EMPTY_INTERNAL, Bid::NONE, Bid::NONE, none)?;
+    Ok(())
+}

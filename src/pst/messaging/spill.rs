@@ -1,0 +1,323 @@
+//! Contents-table rows kept on disk until `finish()` builds the tables ([MS-PST 2.3.4.4](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/c48fa6b4-bfd4-49d7-80f8-8718bc4bcddc)
+//! row data comes from them). A folder of 100,000 messages must not hold its rows in memory:
+//! each row is appended to one temporary file, and a folder keeps only the offsets of its rows.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use crate::pst::ltp::PropValue;
+use crate::pst::ndb::Nid;
+
+/// One row as it comes back from the spill file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpilledRow {
+    pub row_id: Nid,
+    pub row_version: u32,
+    pub cells: Vec<Option<PropValue<'static>>>,
+}
+
+/// The append-only file of rows.
+#[derive(Debug)]
+pub struct RowSpill {
+    file: BufWriter<File>,
+    len: u64,
+    scratch: Vec<u8>,
+}
+
+impl RowSpill {
+    /// A new spill file in `dir`; the file has no name and vanishes with the handle.
+    pub fn new_in(dir: &Path) -> io::Result<RowSpill> {
+        Ok(RowSpill {
+            file: BufWriter::with_capacity(64 * 1024, tempfile::tempfile_in(dir)?),
+            len: 0,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Appends a row and returns its offset.
+    pub fn push(
+        &mut self,
+        row_id: Nid,
+        row_version: u32,
+        cells: &[Option<PropValue<'_>>],
+    ) -> io::Result<u64> {
+        let offset = self.len;
+        let buf = &mut self.scratch;
+        buf.clear();
+        buf.extend_from_slice(&[0; 4]);
+        buf.extend_from_slice(&row_id.0.to_le_bytes());
+        buf.extend_from_slice(&row_version.to_le_bytes());
+        buf.extend_from_slice(&(cells.len() as u16).to_le_bytes());
+        for cell in cells {
+            match cell {
+                None => buf.push(0),
+                Some(value) => {
+                    buf.push(1);
+                    encode_value(value, buf);
+                }
+            }
+        }
+        let record_len = (buf.len() - 4) as u32;
+        buf[..4].copy_from_slice(&record_len.to_le_bytes());
+        self.file.write_all(buf)?;
+        self.len += buf.len() as u64;
+        Ok(offset)
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Flushes the file and returns a reader over it.
+    pub fn reader(&mut self) -> io::Result<SpillReader> {
+        self.file.flush()?;
+        let file = self.file.get_ref().try_clone()?;
+        Ok(SpillReader {
+            file: BufReader::with_capacity(64 * 1024, file),
+            pos: None,
+        })
+    }
+}
+
+/// Reads rows back, cheapest when the offsets come in increasing order.
+#[derive(Debug)]
+pub struct SpillReader {
+    file: BufReader<File>,
+    /// Where the reader stands, once known.
+    pos: Option<u64>,
+}
+
+impl SpillReader {
+    pub fn read_row(&mut self, offset: u64) -> io::Result<SpilledRow> {
+        match self.pos {
+            Some(pos) if pos == offset => {}
+            Some(pos) if offset > pos && offset - pos < 64 * 1024 => {
+                self.file.seek_relative((offset - pos) as i64)?;
+            }
+            _ => {
+                self.file.seek(SeekFrom::Start(offset))?;
+            }
+        }
+        let mut len = [0u8; 4];
+        self.file.read_exact(&mut len)?;
+        let mut record = vec![0u8; u32::from_le_bytes(len) as usize];
+        self.file.read_exact(&mut record)?;
+        self.pos = Some(offset + 4 + record.len() as u64);
+        decode_row(&record)
+    }
+}
+
+fn encode_value(value: &PropValue<'_>, buf: &mut Vec<u8>) {
+    buf.extend_from_slice(&(value.prop_type() as u16).to_le_bytes());
+    let put_bytes = |buf: &mut Vec<u8>, bytes: &[u8]| {
+        buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        buf.extend_from_slice(bytes);
+    };
+    match value {
+        PropValue::Integer16(v) => buf.extend_from_slice(&v.to_le_bytes()),
+        PropValue::Integer32(v) => buf.extend_from_slice(&v.to_le_bytes()),
+        PropValue::Boolean(v) => buf.push(u8::from(*v)),
+        PropValue::Integer64(v) => buf.extend_from_slice(&v.to_le_bytes()),
+        PropValue::Floating64(v) => buf.extend_from_slice(&v.to_le_bytes()),
+        PropValue::Time(v) => buf.extend_from_slice(&v.to_le_bytes()),
+        PropValue::String(s) => put_bytes(buf, s.as_bytes()),
+        PropValue::Binary(b) => put_bytes(buf, b),
+        PropValue::Guid(g) => buf.extend_from_slice(g),
+        PropValue::MultipleInteger32(values) => {
+            buf.extend_from_slice(&(values.len() as u32).to_le_bytes());
+            for v in values {
+                buf.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        PropValue::MultipleString(values) => {
+            buf.extend_from_slice(&(values.len() as u32).to_le_bytes());
+            for v in values {
+                put_bytes(buf, v.as_bytes());
+            }
+        }
+        PropValue::MultipleBinary(values) => {
+            buf.extend_from_slice(&(values.len() as u32).to_le_bytes());
+            for v in values {
+                put_bytes(buf, v);
+            }
+        }
+        PropValue::Object { nid, size } => {
+            buf.extend_from_slice(&nid.0.to_le_bytes());
+            buf.extend_from_slice(&size.to_le_bytes());
+        }
+    }
+}
+
+fn invalid(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("row spill file: {what}"),
+    )
+}
+
+/// A cursor over one record.
+struct Cursor<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
+        if self.data.len() < n {
+            return Err(invalid("record ends early"));
+        }
+        let (head, rest) = self.data.split_at(n);
+        self.data = rest;
+        Ok(head)
+    }
+    fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+    fn u32(&mut self) -> io::Result<u32> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+    fn bytes(&mut self) -> io::Result<&'a [u8]> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+    fn string(&mut self) -> io::Result<String> {
+        String::from_utf8(self.bytes()?.to_vec()).map_err(|_| invalid("string is not UTF-8"))
+    }
+}
+
+fn decode_row(record: &[u8]) -> io::Result<SpilledRow> {
+    use crate::pst::ltp::PropType as T;
+    let mut c = Cursor { data: record };
+    let row_id = Nid(c.u32()?);
+    let row_version = c.u32()?;
+    let count = u16::from_le_bytes(c.array()?) as usize;
+    let mut cells = Vec::with_capacity(count);
+    for _ in 0..count {
+        if c.take(1)?[0] == 0 {
+            cells.push(None);
+            continue;
+        }
+        let ty = u16::from_le_bytes(c.array()?);
+        let value = match ty {
+            t if t == T::Integer16 as u16 => PropValue::Integer16(i16::from_le_bytes(c.array()?)),
+            t if t == T::Integer32 as u16 => PropValue::Integer32(i32::from_le_bytes(c.array()?)),
+            t if t == T::Boolean as u16 => PropValue::Boolean(c.take(1)?[0] != 0),
+            t if t == T::Integer64 as u16 => PropValue::Integer64(i64::from_le_bytes(c.array()?)),
+            t if t == T::Floating64 as u16 => PropValue::Floating64(f64::from_le_bytes(c.array()?)),
+            t if t == T::Time as u16 => PropValue::Time(u64::from_le_bytes(c.array()?)),
+            t if t == T::String as u16 => PropValue::String(Cow::Owned(c.string()?)),
+            t if t == T::Binary as u16 => PropValue::Binary(Cow::Owned(c.bytes()?.to_vec())),
+            t if t == T::Guid as u16 => PropValue::Guid(c.array()?),
+            t if t == T::MultipleInteger32 as u16 => {
+                let n = c.u32()? as usize;
+                let mut values = Vec::with_capacity(n.min(1024));
+                for _ in 0..n {
+                    values.push(i32::from_le_bytes(c.array()?));
+                }
+                PropValue::MultipleInteger32(values)
+            }
+            t if t == T::MultipleString as u16 => {
+                let n = c.u32()? as usize;
+                let mut values = Vec::with_capacity(n.min(1024));
+                for _ in 0..n {
+                    values.push(c.string()?);
+                }
+                PropValue::MultipleString(values)
+            }
+            t if t == T::MultipleBinary as u16 => {
+                let n = c.u32()? as usize;
+                let mut values = Vec::with_capacity(n.min(1024));
+                for _ in 0..n {
+                    values.push(c.bytes()?.to_vec());
+                }
+                PropValue::MultipleBinary(values)
+            }
+            t if t == T::Object as u16 => PropValue::Object {
+                nid: Nid(c.u32()?),
+                size: c.u32()?,
+            },
+            other => return Err(invalid(&format!("unknown property type {other:#06x}"))),
+        };
+        cells.push(Some(value));
+    }
+    if !c.data.is_empty() {
+        return Err(invalid("trailing bytes after a row"));
+    }
+    Ok(SpilledRow {
+        row_id,
+        row_version,
+        cells,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_kind() -> Vec<Option<PropValue<'static>>> {
+        vec![
+            Some(PropValue::Integer16(-2)),
+            Some(PropValue::Integer32(7)),
+            None,
+            Some(PropValue::Boolean(true)),
+            Some(PropValue::Integer64(-9)),
+            Some(PropValue::Floating64(1.5)),
+            Some(PropValue::Time(0x01D7_0000_0000_0000)),
+            Some(PropValue::String(Cow::Borrowed("Grüße 😀"))),
+            Some(PropValue::String(Cow::Borrowed(""))),
+            Some(PropValue::Binary(Cow::Borrowed(&[1, 2, 3]))),
+            Some(PropValue::Guid([9; 16])),
+            Some(PropValue::MultipleInteger32(vec![1, -1])),
+            Some(PropValue::MultipleString(vec!["a".into(), "".into()])),
+            Some(PropValue::MultipleBinary(vec![vec![], vec![5]])),
+            Some(PropValue::Object {
+                nid: Nid(0x24),
+                size: 77,
+            }),
+        ]
+    }
+
+    #[test]
+    fn rows_come_back_as_written_in_any_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spill = RowSpill::new_in(dir.path()).unwrap();
+        let cells = every_kind();
+        let mut offsets = Vec::new();
+        for i in 0..1000u32 {
+            let mut row = cells.clone();
+            row[1] = Some(PropValue::Integer32(i as i32));
+            offsets.push(spill.push(Nid(0x24 + (i << 5)), i + 1, &row).unwrap());
+        }
+        assert!(!spill.is_empty());
+        let mut reader = spill.reader().unwrap();
+        // Forward, then backwards, then a jump.
+        for (i, offset) in offsets
+            .iter()
+            .enumerate()
+            .chain(offsets.iter().enumerate().rev())
+        {
+            let row = reader.read_row(*offset).unwrap();
+            assert_eq!(row.row_id, Nid(0x24 + ((i as u32) << 5)));
+            assert_eq!(row.row_version, i as u32 + 1);
+            assert_eq!(row.cells[1], Some(PropValue::Integer32(i as i32)));
+            assert_eq!(row.cells[2..], cells[2..]);
+        }
+    }
+
+    #[test]
+    fn a_damaged_record_is_an_error_not_a_panic() {
+        assert!(decode_row(&[1, 2]).is_err());
+        let mut bad = vec![0u8; 10];
+        bad[8] = 1; // one cell
+        bad.extend_from_slice(&[1, 0x99, 0x99]); // present, unknown type
+        assert!(decode_row(&bad).is_err());
+    }
+}

@@ -1,0 +1,782 @@
+//! Whole files through the [NDB layer](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/9d2083cf-fd37-4a0d-b61a-d2ef10a89a04):
+//! written by [`NdbWriter`], checked by [`verify`], read back by [`NdbReader`] and by the
+//! independent `outlook-pst` crate, and damaged on purpose to see the self-check notice.
+
+use std::fs::{self, File};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use outlook_pst::ndb::block::UnicodeSubNodeTree;
+use outlook_pst::ndb::block_id::UnicodeBlockId;
+use outlook_pst::ndb::block_ref::BlockRef as _;
+use outlook_pst::ndb::byte_index::ByteIndex as _;
+use outlook_pst::ndb::header::{Header as _, NdbCryptMethod, NdbVersion};
+use outlook_pst::ndb::node_id::NodeId;
+use outlook_pst::ndb::page::{
+    BTreePage as _, BTreePageEntry as _, BlockBTreeEntry as _, NodeBTreeEntry as _,
+    PageTrailer as _, RootBTreePage, UnicodeBlockBTree,
+};
+use outlook_pst::ndb::root::{AmapStatus, Root as _};
+use outlook_pst::{PstFile as _, UnicodePstFile};
+
+use super::amap::{self, interval_base};
+use super::header::{HEADER_SIZE, Header};
+use super::page::{self, PAGE_SIZE, PageType};
+use super::*;
+
+/// A temporary directory with the path of a PST inside it.
+fn temp_pst() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.pst");
+    (dir, path)
+}
+
+fn create(path: &Path) -> File {
+    File::options()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .unwrap()
+}
+
+fn writer(path: &Path) -> NdbWriter {
+    NdbWriter::new(create(path), NdbOptions::default()).unwrap()
+}
+
+/// Deterministic bytes that differ per seed (xorshift64*).
+fn pattern(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        out.extend_from_slice(&state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+fn outlook(path: &Path) -> UnicodePstFile {
+    UnicodePstFile::read_from(Box::new(File::open(path).unwrap())).unwrap()
+}
+
+fn assert_clean(path: &Path) -> VerifyReport {
+    let report = verify(path).unwrap();
+    assert!(report.is_clean(), "{report}");
+    report
+}
+
+fn read_header(path: &Path) -> Header {
+    let mut bytes = [0u8; HEADER_SIZE];
+    File::open(path).unwrap().read_exact(&mut bytes).unwrap();
+    Header::decode(&bytes)
+}
+
+/// All BBT leaf entries as `outlook-pst` reads them: (bid, ib, cb, cRef).
+fn outlook_bbt(pst: &UnicodePstFile) -> Vec<(u64, u64, u16, u16)> {
+    let mut file = pst.reader().lock().unwrap();
+    let file = &mut *file;
+    let mut entries = Vec::new();
+    let mut stack = vec![*pst.header().root().block_btree()];
+    while let Some(page_ref) = stack.pop() {
+        match UnicodeBlockBTree::read(&mut *file, page_ref).unwrap() {
+            RootBTreePage::Intermediate(page, ..) => {
+                stack.extend(page.entries().iter().rev().map(|entry| entry.block()));
+            }
+            RootBTreePage::Leaf(page) => {
+                for entry in page.entries() {
+                    entries.push((
+                        u64::from(entry.block().block()),
+                        entry.block().index().index(),
+                        entry.size(),
+                        entry.ref_count(),
+                    ));
+                }
+            }
+        }
+    }
+    entries
+}
+
+/// A subnode tree's entries as `outlook-pst` reads them: (nid, data bid, sub bid).
+fn outlook_subnodes(pst: &UnicodePstFile, bid: Bid) -> Vec<(u32, u64, u64)> {
+    let mut file = pst.reader().lock().unwrap();
+    let file = &mut *file;
+    let block_btree =
+        UnicodeBlockBTree::read(&mut *file, *pst.header().root().block_btree()).unwrap();
+    let mut cache = Default::default();
+    let block = block_btree
+        .find_entry(&mut *file, bid.0, &mut cache)
+        .unwrap();
+    let tree = UnicodeSubNodeTree::read(&mut *file, &block).unwrap();
+    tree.entries(&mut *file, &block_btree, &mut cache)
+        .unwrap()
+        .map(|entry| {
+            (
+                u32::from(entry.node()),
+                u64::from(entry.block()),
+                entry.sub_node().map_or(0, u64::from),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn empty_file_passes_verify_and_opens_in_outlook_pst() {
+    let (_dir, path) = temp_pst();
+    let writer = writer(&path);
+    assert_eq!(writer.bytes_written(), 0x42400);
+    writer.finish().unwrap();
+    assert_eq!(fs::metadata(&path).unwrap().len(), 0x42400);
+    let report = assert_clean(&path);
+    assert_eq!(report.stats.intervals, 1);
+    assert_eq!((report.stats.blocks, report.stats.nodes), (0, 0));
+
+    let pst = outlook(&path);
+    let header = pst.header();
+    assert_eq!(header.version(), NdbVersion::Unicode);
+    assert_eq!(header.crypt_method(), NdbCryptMethod::Permute);
+    assert_eq!(u64::from(header.next_block()), 4);
+    let root = header.root();
+    assert_eq!(root.file_eof_index().index(), 0x42400);
+    assert_eq!(root.amap_last_index().index(), 0x4400);
+    assert_eq!(root.amap_is_valid(), AmapStatus::Valid2);
+    assert_eq!(root.amap_free_size().index(), report.stats.free_bytes);
+    let dlist = pst.density_list().unwrap();
+    assert_eq!(dlist.trailer().block_id(), header.next_page());
+    assert_eq!(dlist.entries().len(), 1);
+    assert!(outlook_bbt(&pst).is_empty());
+
+    let reader = NdbReader::open(&path).unwrap();
+    assert_eq!(reader.nodes().count(), 0);
+
+    // Both B-trees are single empty leaves right after the first AMap and PMap.
+    let ours = read_header(&path);
+    assert_eq!(ours.root.bbt.ib, 0x4800);
+    assert_eq!(ours.root.nbt.ib, 0x4A00);
+    assert_eq!(ours.bid_unused, 0x0000_0001_0000_0004);
+    assert_eq!(ours.unique, 2);
+}
+
+/// Everything a node can hold, and what each node should read back as.
+struct Expected {
+    /// (nid, data, sub entries, parent)
+    nodes: Vec<(Nid, Vec<u8>, Vec<SubnodeEntry>, Nid)>,
+}
+
+#[test]
+fn data_trees_of_every_shape_read_back_through_both_readers() {
+    let (_dir, path) = temp_pst();
+    let mut writer = writer(&path);
+    let mut expected = Expected { nodes: Vec::new() };
+    let folder = special::IPM_SUBTREE;
+    writer.reserve_nid(folder);
+
+    // Data trees at every boundary: one block, one XBLOCK, one XXBLOCK.
+    let sizes = [
+        1usize,
+        100,
+        8176,
+        8177,
+        8176 * 1021,
+        8176 * 1021 + 1,
+        60_000_000,
+    ];
+    for (seed, size) in sizes.into_iter().enumerate() {
+        let data = pattern(seed as u64, size);
+        let tree = writer.write_data(&data, MAX_BLOCK_DATA).unwrap();
+        assert_eq!(tree.size, size as u64);
+        assert_eq!(tree.bid.is_internal(), size > 8176);
+        let nid = writer.allocate_nid(NidType::NormalMessage);
+        writer.add_node(nid, tree.bid, Bid::NONE, folder).unwrap();
+        expected.nodes.push((nid, data, Vec::new(), folder));
+    }
+
+    // Heap pages given one by one, over an XXBLOCK (1,500 pages) and an XBLOCK.
+    for (seed, count) in [(100u64, 3usize), (101, 1500)] {
+        let pages: Vec<Vec<u8>> = (0..count)
+            .map(|i| pattern(seed * 10_000 + i as u64, 1 + (i * 37) % 8176))
+            .collect();
+        let tree = writer.write_blocks(&pages).unwrap();
+        let nid = writer.allocate_nid(NidType::Internal);
+        writer.add_node(nid, tree.bid, Bid::NONE, Nid(0)).unwrap();
+        expected
+            .nodes
+            .push((nid, pages.concat(), Vec::new(), Nid(0)));
+    }
+
+    // Subnode trees: one SLBLOCK (1 and 340 entries), an SIBLOCK (341 and 5,000), nested.
+    for (seed, count) in [(200u64, 1usize), (201, 340), (202, 341), (203, 5000)] {
+        let mut entries = Vec::new();
+        for i in 0..count {
+            let tree = writer
+                .write_data(&pattern(seed * 100_000 + i as u64, 1 + i % 300), 8176)
+                .unwrap();
+            entries.push(SubnodeEntry {
+                nid: writer.allocate_nid(NidType::Ltp),
+                data: tree.bid,
+                sub: Bid::NONE,
+            });
+        }
+        // Given in reverse: the writer sorts.
+        entries.reverse();
+        let sub = writer.write_subnode_tree(entries.clone()).unwrap();
+        let body = pattern(seed, 500);
+        let tree = writer.write_data(&body, 8176).unwrap();
+        let nid = writer.allocate_nid(NidType::NormalMessage);
+        writer.add_node(nid, tree.bid, sub, folder).unwrap();
+        entries.sort_by_key(|entry| entry.nid);
+        expected.nodes.push((nid, body, entries, folder));
+    }
+    let inner_data = writer.write_data(b"attachment bytes", 8176).unwrap();
+    let inner_nid = writer.allocate_nid(NidType::Ltp);
+    let inner = writer
+        .write_subnode_tree(vec![SubnodeEntry {
+            nid: inner_nid,
+            data: inner_data.bid,
+            sub: Bid::NONE,
+        }])
+        .unwrap();
+    let attachment = writer.write_data(b"attachment pc", 8176).unwrap();
+    let outer = vec![SubnodeEntry {
+        nid: writer.allocate_nid(NidType::Attachment),
+        data: attachment.bid,
+        sub: inner,
+    }];
+    let sub = writer.write_subnode_tree(outer.clone()).unwrap();
+    let nid = writer.allocate_nid(NidType::NormalMessage);
+    writer.add_node(nid, Bid::NONE, sub, folder).unwrap();
+    expected.nodes.push((nid, Vec::new(), outer, folder));
+
+    // Thousands of small nodes; every tenth shares the data tree of the one before.
+    let mut shared = Bid::NONE;
+    for i in 0..3000u64 {
+        let data = pattern(1_000_000 + i, 1 + (i as usize * 131) % 4000);
+        let (bid, data) = if i % 10 == 9 {
+            let (_, previous, _, _) = expected.nodes.last().unwrap();
+            (shared, previous.clone())
+        } else {
+            (writer.write_data(&data, 8176).unwrap().bid, data)
+        };
+        shared = bid;
+        let nid = writer.allocate_nid(NidType::NormalMessage);
+        writer.add_node(nid, bid, Bid::NONE, folder).unwrap();
+        expected.nodes.push((nid, data, Vec::new(), folder));
+    }
+    // A node with no data at all, and the folder itself.
+    writer
+        .add_node(folder, Bid::NONE, Bid::NONE, special::ROOT_FOLDER)
+        .unwrap();
+    expected
+        .nodes
+        .push((folder, Vec::new(), Vec::new(), special::ROOT_FOLDER));
+
+    let written = writer.bytes_written();
+    writer.finish().unwrap();
+    let size = fs::metadata(&path).unwrap().len();
+    assert!(size >= written);
+    assert_eq!((size - 0x4400) % 253_952, 0);
+
+    // Over 31 MB, so FMap pages are there and checked too.
+    let report = assert_clean(&path);
+    assert!(report.stats.intervals > 128, "{:?}", report.stats);
+    assert_eq!(report.stats.nodes, expected.nodes.len() as u64);
+    assert_eq!(report.stats.subnodes, 1 + 340 + 341 + 5000 + 2);
+
+    // Our reader.
+    let mut reader = NdbReader::open(&path).unwrap();
+    assert_eq!(reader.nodes().count(), expected.nodes.len());
+    for (nid, data, subnodes, parent) in &expected.nodes {
+        let node = reader.node(*nid).unwrap();
+        assert_eq!(node.parent, *parent);
+        assert!(reader.read_data(node.data).unwrap() == *data, "{nid:?}");
+        assert_eq!(reader.subnodes(node.sub).unwrap(), *subnodes, "{nid:?}");
+    }
+    let xblock = reader.node(expected.nodes[4].0).unwrap().data;
+    let blocks = reader.read_blocks(xblock).unwrap();
+    assert_eq!(blocks.len(), 1021);
+    assert!(blocks.iter().all(|block| block.len() == 8176));
+
+    // `outlook-pst`.
+    let pst = outlook(&path);
+    for (nid, data, subnodes, parent) in &expected.nodes {
+        let node = pst.read_node(NodeId::from(nid.0)).unwrap();
+        assert_eq!(node.parent().map_or(0, u32::from), parent.0);
+        if data.is_empty() {
+            assert_eq!(u64::from(node.data()), 0);
+        } else {
+            assert!(pst.read_block(node.data()).unwrap() == *data, "{nid:?}");
+        }
+        let Some(sub) = node.sub_node() else {
+            assert!(subnodes.is_empty());
+            continue;
+        };
+        let theirs = outlook_subnodes(&pst, Bid(u64::from(sub)));
+        let ours: Vec<_> = subnodes
+            .iter()
+            .map(|entry| (entry.nid.0, entry.data.0, entry.sub.0))
+            .collect();
+        assert_eq!(theirs, ours, "{nid:?}");
+        for entry in subnodes.iter().take(50) {
+            let bytes = pst.read_block(UnicodeBlockId::from(entry.data.0)).unwrap();
+            assert_eq!(bytes, reader.read_data(entry.data).unwrap());
+        }
+    }
+    // Every block's cRef as `outlook-pst` sees it: 2, or 3 for the shared ones.
+    let bbt = outlook_bbt(&pst);
+    assert_eq!(bbt.len() as u64, report.stats.blocks);
+    assert!(bbt.iter().all(|(_, _, _, cref)| matches!(cref, 2 | 3)));
+    assert_eq!(bbt.iter().filter(|entry| entry.3 == 3).count(), 300);
+}
+
+#[test]
+fn permutation_agrees_with_outlook_pst() {
+    let (_dir, path) = temp_pst();
+    let mut writer = writer(&path);
+    let every_byte: Vec<u8> = (0..=255).collect();
+    let tree = writer.write_data(&every_byte, 8176).unwrap();
+    writer
+        .add_node(special::MESSAGE_STORE, tree.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer.finish().unwrap();
+    assert_clean(&path);
+    let pst = outlook(&path);
+    let node = pst.read_node(NodeId::from(0x21)).unwrap();
+    assert_eq!(pst.read_block(node.data()).unwrap(), every_byte);
+    // On disk the block holds the permuted bytes, starting with the table's 0x41, 0x36.
+    let mut stored = [0u8; 4];
+    let mut file = File::open(&path).unwrap();
+    file.seek(SeekFrom::Start(0x4800)).unwrap();
+    file.read_exact(&mut stored).unwrap();
+    assert_eq!(stored, [0x41, 0x36, 0x13, 0x62]);
+}
+
+#[test]
+fn counters_reach_the_header() {
+    let (_dir, path) = temp_pst();
+    let mut writer = writer(&path);
+    assert_eq!(
+        writer.allocate_nid(NidType::NormalMessage),
+        Nid::new(NidType::NormalMessage, 0x10001)
+    );
+    assert_eq!(writer.allocate_nid(NidType::NormalMessage), Nid(0x200044));
+    for nid in [
+        special::IPM_SUBTREE,
+        special::SEARCH_ROOT,
+        special::DELETED_ITEMS,
+    ] {
+        writer.reserve_nid(nid);
+    }
+    assert_eq!(writer.allocate_folder_index(), 0x404);
+    assert_eq!(writer.allocate_folder_index(), 0x405);
+    assert_eq!(writer.next_row_version(), 2);
+    assert_eq!(writer.next_row_version(), 3);
+    let attachment = writer.allocate_nid(NidType::Attachment);
+    assert_eq!(attachment, Nid::new(NidType::Attachment, 0x401));
+    // A subnode NID above the counters lifts them.
+    let data = writer.write_data(b"x", 8176).unwrap();
+    let sub = writer
+        .write_subnode_tree(vec![SubnodeEntry {
+            nid: Nid::new(NidType::Ltp, 0x9000),
+            data: data.bid,
+            sub: Bid::NONE,
+        }])
+        .unwrap();
+    writer
+        .add_node(Nid(0x200044), Bid::NONE, sub, special::IPM_SUBTREE)
+        .unwrap();
+    writer.finish().unwrap();
+    assert_clean(&path);
+
+    let header = read_header(&path);
+    assert_eq!(header.rgnid[NidType::NormalMessage as usize], 0x10002);
+    assert_eq!(header.rgnid[NidType::NormalFolder as usize], 0x405);
+    assert_eq!(header.rgnid[NidType::HierarchyTable as usize], 0x405);
+    assert_eq!(header.rgnid[NidType::ContentsTable as usize], 0x405);
+    assert_eq!(
+        header.rgnid[NidType::AssociatedContentsTable as usize],
+        0x405
+    );
+    assert_eq!(header.rgnid[NidType::SearchFolder as usize], 0x4000);
+    assert_eq!(header.rgnid[NidType::AssociatedMessage as usize], 0x8000);
+    assert_eq!(header.rgnid[NidType::Attachment as usize], 0x401);
+    assert_eq!(header.rgnid[NidType::Ltp as usize], 0x9000);
+    assert_eq!(header.unique, 4);
+    // Two blocks: the data block 0x4 and the SLBLOCK 0xA; the next is 0xC.
+    assert_eq!(header.next_block_bid, 0xC);
+}
+
+#[test]
+fn bytes_written_grows_in_whole_intervals() {
+    let (_dir, path) = temp_pst();
+    let mut writer = writer(&path);
+    assert_eq!(writer.bytes_written(), interval_base(1));
+    let tree = writer.write_data(&pattern(1, 300_000), 8176).unwrap();
+    assert_eq!(writer.bytes_written(), interval_base(2));
+    assert!(writer.projected_size() >= writer.bytes_written());
+    writer
+        .add_node(Nid(0x21), tree.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    let projected = writer.projected_size();
+    writer.finish().unwrap();
+    let size = fs::metadata(&path).unwrap().len();
+    assert!(size <= projected);
+    assert_eq!(size, interval_base(2));
+    assert_clean(&path);
+}
+
+#[test]
+fn file_full_stops_before_writing_and_the_file_still_finishes() {
+    let (_dir, path) = temp_pst();
+    let limit = interval_base(3);
+    let mut writer = NdbWriter::new(
+        create(&path),
+        NdbOptions {
+            max_file_size: limit,
+        },
+    )
+    .unwrap();
+    let mut written = 0;
+    let error = loop {
+        match writer.write_data(&pattern(written, 8176), 8176) {
+            Ok(tree) => {
+                let nid = writer.allocate_nid(NidType::NormalMessage);
+                writer.add_node(nid, tree.bid, Bid::NONE, Nid(0)).unwrap();
+                written += 1;
+            }
+            Err(error) => break error,
+        }
+    };
+    let Error::FileFull { limit: got, needed } = error else {
+        panic!("{error}");
+    };
+    assert_eq!(got, limit);
+    assert!(needed > limit);
+    assert!(written > 50, "{written} blocks fit");
+    // Nothing of the refused call reached the file, and smaller writes may still fit.
+    let before = writer.bytes_written();
+    assert!(matches!(
+        writer.write_data(&pattern(0, 2_000_000), 8176),
+        Err(Error::FileFull { .. })
+    ));
+    assert_eq!(writer.bytes_written(), before);
+    writer.finish().unwrap();
+    assert!(fs::metadata(&path).unwrap().len() <= limit);
+    let report = assert_clean(&path);
+    assert_eq!(report.stats.nodes, written);
+}
+
+#[test]
+fn invalid_input_is_refused_with_clear_errors() {
+    let (_dir, path) = temp_pst();
+    let mut writer = writer(&path);
+    assert!(matches!(
+        writer.write_data(b"abc", 0),
+        Err(Error::BlockSize { size: 0 })
+    ));
+    assert!(matches!(
+        writer.write_data(b"abc", 8177),
+        Err(Error::BlockSize { size: 8177 })
+    ));
+    assert!(matches!(
+        writer.write_blocks(&[&b"a"[..], &b""[..]]),
+        Err(Error::EmptyBlock { index: 1 })
+    ));
+    assert!(matches!(
+        writer.write_blocks(&[vec![0u8; 8177]]),
+        Err(Error::BlockTooLarge {
+            index: 0,
+            size: 8177
+        })
+    ));
+    assert_eq!(
+        writer.write_data(&[], 8176).unwrap(),
+        DataTree {
+            bid: Bid::NONE,
+            size: 0
+        }
+    );
+    assert_eq!(
+        writer.write_blocks::<&[u8]>(&[]).unwrap(),
+        DataTree {
+            bid: Bid::NONE,
+            size: 0
+        }
+    );
+    assert_eq!(writer.write_subnode_tree(Vec::new()).unwrap(), Bid::NONE);
+
+    let data = writer.write_data(b"data", 8176).unwrap().bid;
+    let entry = |nid: u32| SubnodeEntry {
+        nid: Nid(nid),
+        data,
+        sub: Bid::NONE,
+    };
+    let too_many: Vec<_> = (1..=MAX_SUBNODES as u32 + 1)
+        .map(|i| entry(i << 5))
+        .collect();
+    assert!(matches!(
+        writer.write_subnode_tree(too_many),
+        Err(Error::TooManySubnodes {
+            count: 173_401,
+            max: 173_400
+        })
+    ));
+    assert!(matches!(
+        writer.write_subnode_tree(vec![entry(0x3F), entry(0x3F)]),
+        Err(Error::DuplicateSubnode { nid: Nid(0x3F) })
+    ));
+    assert!(matches!(
+        writer.write_subnode_tree(vec![SubnodeEntry {
+            data: Bid::NONE,
+            ..entry(0x3F)
+        }]),
+        Err(Error::SubnodeWithoutData { .. })
+    ));
+    assert!(matches!(
+        writer.write_subnode_tree(vec![SubnodeEntry {
+            data: Bid(0x400),
+            ..entry(0x3F)
+        }]),
+        Err(Error::UnknownBlock {
+            field: "SLENTRY bidData",
+            ..
+        })
+    ));
+    let sub = writer.write_subnode_tree(vec![entry(0x3F)]).unwrap();
+    assert!(sub.is_internal());
+    let message = Nid(0x200024);
+    assert!(matches!(
+        writer.add_node(message, sub, Bid::NONE, Nid(0)),
+        Err(Error::WrongBlockKind {
+            field: "NBTENTRY bidData",
+            found: "SLBLOCK",
+            ..
+        })
+    ));
+    assert!(matches!(
+        writer.add_node(message, data, data, Nid(0)),
+        Err(Error::WrongBlockKind {
+            field: "NBTENTRY bidSub",
+            found: "data block",
+            ..
+        })
+    ));
+    assert!(matches!(
+        writer.add_node(Nid(0), data, Bid::NONE, Nid(0)),
+        Err(Error::InvalidNid { .. })
+    ));
+    writer.add_node(message, data, sub, Nid(0)).unwrap();
+    assert!(matches!(
+        writer.add_node(message, Bid::NONE, Bid::NONE, Nid(0)),
+        Err(Error::DuplicateNode { nid }) if nid == message
+    ));
+    // The refused calls left no trace: the file is clean.
+    writer.finish().unwrap();
+    assert_clean(&path);
+
+    let (_dir, path) = temp_pst();
+    fs::write(&path, b"not empty").unwrap();
+    let file = File::options().read(true).write(true).open(&path).unwrap();
+    assert!(matches!(
+        NdbWriter::new(file, NdbOptions::default()),
+        Err(Error::FileNotEmpty { len: 9 })
+    ));
+}
+
+#[test]
+fn errors_name_the_field_and_value() {
+    let error = Error::WrongBlockKind {
+        field: "NBTENTRY bidSub",
+        bid: Bid(0x4),
+        expected: "subnode tree root",
+        found: "data block",
+    };
+    assert_eq!(
+        error.to_string(),
+        "NBTENTRY bidSub Bid(0x4) is a data block, not a subnode tree root"
+    );
+    let error = Error::FileFull {
+        limit: 100,
+        needed: 200,
+    };
+    assert_eq!(
+        error.to_string(),
+        "the PST would grow to 200 bytes, past its limit of 100 bytes"
+    );
+}
+
+/// A small file with data trees of each kind, a subnode tree and a shared block.
+fn small_file(path: &Path) {
+    let mut writer = writer(path);
+    let one = writer.write_data(&pattern(1, 5000), 8176).unwrap();
+    let two = writer.write_data(&pattern(2, 20_000), 8176).unwrap();
+    let sub_data = writer.write_data(&pattern(3, 100), 8176).unwrap();
+    let sub = writer
+        .write_subnode_tree(vec![SubnodeEntry {
+            nid: Nid(0x3F),
+            data: sub_data.bid,
+            sub: Bid::NONE,
+        }])
+        .unwrap();
+    writer
+        .add_node(Nid(0x21), one.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer.add_node(Nid(0x61), two.bid, sub, Nid(0)).unwrap();
+    writer
+        .add_node(Nid(0xA1), one.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer.finish().unwrap();
+}
+
+/// A copy of the small file with `damage` applied to its bytes, and what `verify` says.
+fn damaged(damage: impl FnOnce(&mut Vec<u8>, &Header)) -> VerifyReport {
+    let (_dir, path) = temp_pst();
+    small_file(&path);
+    assert_clean(&path);
+    let mut bytes = fs::read(&path).unwrap();
+    let header = read_header(&path);
+    damage(&mut bytes, &header);
+    let copy = path.with_extension("damaged.pst");
+    File::create(&copy).unwrap().write_all(&bytes).unwrap();
+    let report = verify(&copy).unwrap();
+    assert!(!report.is_clean());
+    report
+}
+
+fn page_at(bytes: &mut [u8], at: u64) -> &mut [u8; PAGE_SIZE] {
+    let at = at as usize;
+    (&mut bytes[at..at + PAGE_SIZE]).try_into().unwrap()
+}
+
+#[test]
+fn verify_notices_a_flipped_block_byte() {
+    // The first block (bid 4) starts right after the first AMap and PMap.
+    let report = damaged(|bytes, _| bytes[0x4800 + 10] ^= 0x01);
+    assert!(report.has(ProblemKind::Block), "{report}");
+    assert!(report.to_string().contains("dwCRC"), "{report}");
+}
+
+#[test]
+fn verify_notices_a_flipped_page_byte() {
+    let report = damaged(|bytes, header| bytes[header.root.nbt.ib as usize + 40] ^= 0x80);
+    assert!(report.has(ProblemKind::Page), "{report}");
+}
+
+#[test]
+fn verify_notices_a_flipped_header_byte() {
+    let report = damaged(|bytes, _| bytes[0x1F0] ^= 0x01);
+    assert!(report.has(ProblemKind::Header), "{report}");
+    assert!(report.to_string().contains("dwCRCFull"), "{report}");
+}
+
+#[test]
+fn verify_notices_an_amap_bit_even_with_a_good_crc() {
+    let report = damaged(|bytes, _| {
+        let page = page_at(bytes, 0x4400);
+        page[3] ^= 0x01; // a slot of the first blocks, now marked free
+        page::seal(page, PageType::AllocationMap, 0x4400, 0x4400);
+    });
+    assert!(report.has(ProblemKind::AMap), "{report}");
+    assert!(report.to_string().contains("cbAMapFree"), "{report}");
+    assert!(!report.has(ProblemKind::MapPage), "{report}");
+}
+
+#[test]
+fn verify_notices_a_damaged_pmap() {
+    let report = damaged(|bytes, _| page_at(bytes, 0x4600)[7] = 0);
+    assert!(report.has(ProblemKind::MapPage), "{report}");
+}
+
+#[test]
+fn verify_notices_a_wrong_trailer_bid() {
+    // The trailer's BID is outside the CRC; only the self-check sees it. The first block
+    // holds 5,000 bytes: 5,056 on disk.
+    let report = damaged(|bytes, _| bytes[0x4800 + 5056 - 8] ^= 0x04);
+    assert!(report.has(ProblemKind::Block), "{report}");
+    assert!(report.to_string().contains("trailer bid"), "{report}");
+}
+
+#[test]
+fn verify_notices_a_wrong_reference_count() {
+    let report = damaged(|bytes, header| {
+        // The BBT of the small file is one leaf; raise cRef of its first entry.
+        let at = header.root.bbt.ib;
+        let page = page_at(bytes, at);
+        page[18] += 1;
+        page::seal(page, PageType::BlockBTree, header.root.bbt.bid, at);
+    });
+    assert!(report.has(ProblemKind::RefCount), "{report}");
+}
+
+#[test]
+fn verify_notices_a_wrong_density_list() {
+    let report = damaged(|bytes, header| {
+        let page = page_at(bytes, 0x4200);
+        page[11] ^= 0x01; // free slots of the first entry
+        page::seal(page, PageType::DensityList, header.next_page_bid, 0x4200);
+    });
+    assert!(report.has(ProblemKind::DList), "{report}");
+}
+
+#[test]
+fn verify_notices_a_truncated_file() {
+    let report = damaged(|bytes, _| bytes.truncate(bytes.len() - 512));
+    assert!(report.has(ProblemKind::Header), "{report}");
+}
+
+#[test]
+fn reader_refuses_damage() {
+    let (_dir, path) = temp_pst();
+    small_file(&path);
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[0x4800 + 10] ^= 0x01;
+    fs::write(&path, &bytes).unwrap();
+    let mut reader = NdbReader::open(&path).unwrap();
+    let node = reader.node(Nid(0x21)).unwrap();
+    assert!(matches!(
+        reader.read_data(node.data),
+        Err(Error::InvalidBlock {
+            field: "BLOCKTRAILER dwCRC",
+            ..
+        })
+    ));
+    bytes[0x20C] ^= 0x01;
+    fs::write(&path, &bytes).unwrap();
+    assert!(matches!(
+        NdbReader::open(&path),
+        Err(Error::InvalidHeader {
+            field: "dwCRCFull",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn map_pages_sit_where_the_spec_puts_them() {
+    // A file of 130 intervals: PMaps every 8th, an FMap in the 128th.
+    let (_dir, path) = temp_pst();
+    let mut writer = writer(&path);
+    let data = pattern(7, 129 * 253_952);
+    let tree = writer.write_data(&data, 8176).unwrap();
+    writer
+        .add_node(Nid(0x21), tree.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer.finish().unwrap();
+    let report = assert_clean(&path);
+    assert!(report.stats.intervals >= 130);
+    let bytes = fs::read(&path).unwrap();
+    let ptype = |at: u64| bytes[at as usize + 496];
+    assert_eq!(ptype(interval_base(0)), 0x84);
+    assert_eq!(ptype(interval_base(0) + 512), 0x83);
+    assert_eq!(ptype(interval_base(8) + 512), 0x83);
+    assert_eq!(ptype(interval_base(128) + 1024), 0x82);
+    assert_eq!(interval_base(128) + 1024, 0x1F0_4800);
+    // The FMap holds each AMap's longest free run: a full interval has only the unused end
+    // before the next AMap (less than a block), AMaps past the file have 0.
+    let fmap = interval_base(128) + 1024;
+    assert!(bytes[fmap as usize] < 128);
+    assert_eq!(bytes[(fmap + report.stats.intervals - 128) as usize], 0);
+    assert!(amap::has_fmap(128) && !amap::has_fmap(129));
+}

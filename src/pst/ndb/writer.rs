@@ -1,0 +1,1075 @@
+//! Writing a Unicode PST's [node database](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/9d2083cf-fd37-4a0d-b61a-d2ef10a89a04)
+//! (MS-PST 2.2) in one pass.
+//!
+//! Blocks go to disk as they come, in BID order, each placed after the previous one (skipping
+//! the map pages at interval starts, which are written as zeros and filled in at the end). Per
+//! block only its kind and reference count stay in memory (one byte); its place and size go to
+//! a temporary file, already sorted for the BBT. Node entries stay in memory. `finish()` writes
+//! the BBT and NBT pages after the last block, then the maps, the density list, and the header.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+
+use super::amap::{
+    self, AMap, INTERVAL, SLOT_SIZE, data_start, file_size, has_fmap, has_fpmap, has_pmap,
+    interval_base, interval_of, intervals_to_cover, place,
+};
+use super::block::{
+    DataTreeBlock, MAX_BLOCK_DATA, MAX_BLOCK_SIZE, MAX_SUBNODES, SLBLOCK_MAX, SiEntry,
+    SubnodeBlock, SubnodeEntry, XBLOCK_MAX, block_size, seal_block,
+};
+use super::btree::{self, PageSink};
+use super::header::{BRef, Header, Root};
+use super::ids::{Bid, Nid, NidType};
+use super::page::{
+    BbtEntry, BtRecord, DListEntry, DListPage, NodeEntry, PAGE_BODY, PAGE_SIZE, PageType, map_page,
+};
+use super::{Error, permute};
+
+/// Outlook's default limit for a Unicode PST (`MaxLargeFileSize`, 51,200 MB).
+pub const OUTLOOK_MAX_FILE_SIZE: u64 = 51_200 * 1024 * 1024;
+
+/// How large the file may grow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NdbOptions {
+    /// No allocation may make the finished file larger than this.
+    pub max_file_size: u64,
+}
+
+impl Default for NdbOptions {
+    fn default() -> NdbOptions {
+        NdbOptions {
+            max_file_size: OUTLOOK_MAX_FILE_SIZE,
+        }
+    }
+}
+
+/// A written data tree: its root block ([`Bid::NONE`] when empty) and its logical size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DataTree {
+    pub bid: Bid,
+    pub size: u64,
+}
+
+/// The first bytes of the file: the header, zeros, the DList page, all written last.
+const HEAD_SIZE: u64 = amap::FIRST_AMAP;
+/// `rgnid` of a new store: the last index handed out per NID type (Outlook's values).
+const RGNID_SEED: [u32; 32] = {
+    let mut rgnid = [0x400; 32];
+    rgnid[NidType::SearchFolder as usize] = 0x4000;
+    rgnid[NidType::NormalMessage as usize] = 0x10000;
+    rgnid[NidType::AssociatedMessage as usize] = 0x8000;
+    rgnid
+};
+/// Row versions start above this; the header's `dwUnique` ends one above the last.
+const UNIQUE_SEED: u32 = 1;
+/// Capacity of the buffer in front of the file.
+const WRITE_BUFFER: usize = 4 << 20;
+const ZEROS: [u8; 4096] = [0; 4096];
+
+/// Writes a new PST's blocks, nodes, B-trees, maps and header.
+#[derive(Debug)]
+pub struct NdbWriter {
+    stream: Stream,
+    blocks: BlockTable,
+    spill: Spill,
+    nodes: Vec<NodeEntry>,
+    node_ids: HashSet<u32>,
+    rgnid: [u32; 32],
+    unique: u32,
+    /// A counter ran out; every later write fails.
+    exhausted: Option<Exhausted>,
+    /// One whole block, built before it is written.
+    scratch: Box<[u8; MAX_BLOCK_SIZE]>,
+}
+
+impl NdbWriter {
+    /// Starts a new PST in `file` (empty, opened read+write).
+    pub fn new(file: File, options: NdbOptions) -> Result<NdbWriter, Error> {
+        let len = file.metadata()?.len();
+        if len != 0 {
+            return Err(Error::FileNotEmpty { len });
+        }
+        let mut stream = Stream {
+            out: BufWriter::with_capacity(WRITE_BUFFER, file),
+            cursor: 0,
+            gaps: Vec::new(),
+            next_page_bid: 1,
+            failed: false,
+            limit: options.max_file_size,
+        };
+        stream.zeros(HEAD_SIZE)?;
+        Ok(NdbWriter {
+            stream,
+            blocks: BlockTable::default(),
+            spill: Spill::new()?,
+            nodes: Vec::new(),
+            node_ids: HashSet::new(),
+            rgnid: RGNID_SEED,
+            unique: UNIQUE_SEED,
+            exhausted: None,
+            scratch: Box::new([0; MAX_BLOCK_SIZE]),
+        })
+    }
+
+    /// Writes `data` as a data tree in blocks of at most `block_size` (1..=8176) bytes: one
+    /// external block, or an XBLOCK / XXBLOCK above them. Empty data → `Bid::NONE`, size 0, no
+    /// block written.
+    pub fn write_data(&mut self, data: &[u8], block_size: usize) -> Result<DataTree, Error> {
+        if !(1..=MAX_BLOCK_DATA).contains(&block_size) {
+            return Err(Error::BlockSize { size: block_size });
+        }
+        let count = data.len().div_ceil(block_size);
+        self.write_tree(count, data.len() as u64, |i| {
+            let start = i * block_size;
+            &data[start..(start + block_size).min(data.len())]
+        })
+    }
+
+    /// Writes a data tree whose blocks are given one by one (the heap pages of a
+    /// heap-on-node), each 1..=8176 bytes.
+    pub fn write_blocks<B: AsRef<[u8]>>(&mut self, blocks: &[B]) -> Result<DataTree, Error> {
+        let mut total = 0u64;
+        for (index, block) in blocks.iter().enumerate() {
+            match block.as_ref().len() {
+                0 => return Err(Error::EmptyBlock { index }),
+                size if size > MAX_BLOCK_DATA => {
+                    return Err(Error::BlockTooLarge { index, size });
+                }
+                size => total += size as u64,
+            }
+        }
+        self.write_tree(blocks.len(), total, |i| blocks[i].as_ref())
+    }
+
+    /// Writes a subnode tree (an SLBLOCK, or an SIBLOCK over SLBLOCKs) for `entries`, sorted
+    /// here. No entries → `Bid::NONE`.
+    pub fn write_subnode_tree(&mut self, mut entries: Vec<SubnodeEntry>) -> Result<Bid, Error> {
+        self.check_usable()?;
+        if entries.is_empty() {
+            return Ok(Bid::NONE);
+        }
+        if entries.len() > MAX_SUBNODES {
+            return Err(Error::TooManySubnodes {
+                count: entries.len(),
+                max: MAX_SUBNODES,
+            });
+        }
+        entries.sort_unstable_by_key(|entry| entry.nid);
+        for pair in entries.windows(2) {
+            if pair[0].nid == pair[1].nid {
+                return Err(Error::DuplicateSubnode { nid: pair[0].nid });
+            }
+        }
+        for entry in &entries {
+            if entry.nid.0 == 0 {
+                return Err(Error::InvalidNid { nid: entry.nid });
+            }
+            if entry.data.is_none() {
+                return Err(Error::SubnodeWithoutData { nid: entry.nid });
+            }
+            self.blocks
+                .check(entry.data, "SLENTRY bidData", Expect::DataTree)?;
+            if !entry.sub.is_none() {
+                self.blocks
+                    .check(entry.sub, "SLENTRY bidSub", Expect::SubnodeTree)?;
+            }
+        }
+        self.blocks
+            .check_references(entries.iter().flat_map(|e| [e.data, e.sub]))?;
+
+        let leaves = btree::page_sizes(entries.len() as u64, SLBLOCK_MAX).count();
+        let mut sizes: Vec<u64> = btree::page_sizes(entries.len() as u64, SLBLOCK_MAX)
+            .map(|n| block_size(8 + 24 * n))
+            .collect();
+        if leaves > 1 {
+            sizes.push(block_size(8 + 16 * leaves));
+        }
+        self.check_room(&sizes)?;
+
+        let root = self.failing(|writer| {
+            if leaves == 1 {
+                return writer.put_internal(
+                    &SubnodeBlock::Leaf(entries.clone()).encode(),
+                    BlockKind::SlBlock,
+                );
+            }
+            let mut children = Vec::with_capacity(leaves);
+            let mut rest = entries.as_slice();
+            for size in btree::page_sizes(entries.len() as u64, SLBLOCK_MAX) {
+                let (page, tail) = rest.split_at(size);
+                rest = tail;
+                let bid = writer.put_internal(
+                    &SubnodeBlock::Leaf(page.to_vec()).encode(),
+                    BlockKind::SlBlock,
+                )?;
+                children.push(SiEntry {
+                    nid: page.first().map_or(Nid(0), |entry| entry.nid),
+                    bid,
+                });
+            }
+            for child in &children {
+                writer.blocks.add_reference(child.bid);
+            }
+            writer.put_internal(
+                &SubnodeBlock::Intermediate(children).encode(),
+                BlockKind::SiBlock,
+            )
+        })?;
+        for entry in &entries {
+            self.blocks.add_reference(entry.data);
+            self.blocks.add_reference(entry.sub);
+            self.reserve_nid(entry.nid);
+        }
+        Ok(root)
+    }
+
+    /// Enters a top-level node in the NBT. A NID used twice is an error.
+    pub fn add_node(&mut self, nid: Nid, data: Bid, sub: Bid, parent: Nid) -> Result<(), Error> {
+        self.check_usable()?;
+        if nid.0 == 0 {
+            return Err(Error::InvalidNid { nid });
+        }
+        if self.node_ids.contains(&nid.0) {
+            return Err(Error::DuplicateNode { nid });
+        }
+        if !data.is_none() {
+            self.blocks
+                .check(data, "NBTENTRY bidData", Expect::DataTree)?;
+        }
+        if !sub.is_none() {
+            self.blocks
+                .check(sub, "NBTENTRY bidSub", Expect::SubnodeTree)?;
+        }
+        self.blocks.check_references([data, sub])?;
+        self.blocks.add_reference(data);
+        self.blocks.add_reference(sub);
+        self.node_ids.insert(nid.0);
+        self.nodes.push(NodeEntry {
+            nid,
+            data,
+            sub,
+            parent,
+        });
+        self.reserve_nid(nid);
+        Ok(())
+    }
+
+    /// A fresh NID of this type from the header's `rgnid` counters (subnode NIDs of types
+    /// Attachment, Ltp, NormalMessage too: Outlook draws them from the same counters).
+    pub fn allocate_nid(&mut self, ty: NidType) -> Nid {
+        let last = &mut self.rgnid[ty as usize];
+        if *last >= Nid::MAX_INDEX {
+            self.exhausted.get_or_insert(Exhausted::Nids(ty));
+            return Nid::new(ty, Nid::MAX_INDEX);
+        }
+        *last += 1;
+        Nid::new(ty, *last)
+    }
+
+    /// A fresh folder index, bumping `rgnid` for NormalFolder, HierarchyTable, ContentsTable and
+    /// AssociatedContentsTable together (one index names a folder's four nodes).
+    pub fn allocate_folder_index(&mut self) -> u32 {
+        const FOLDER_TYPES: [NidType; 4] = [
+            NidType::NormalFolder,
+            NidType::HierarchyTable,
+            NidType::ContentsTable,
+            NidType::AssociatedContentsTable,
+        ];
+        let last = FOLDER_TYPES
+            .iter()
+            .map(|ty| self.rgnid[*ty as usize])
+            .max()
+            .unwrap_or(0);
+        if last >= Nid::MAX_INDEX {
+            self.exhausted
+                .get_or_insert(Exhausted::Nids(NidType::NormalFolder));
+            return Nid::MAX_INDEX;
+        }
+        for ty in FOLDER_TYPES {
+            self.rgnid[ty as usize] = last + 1;
+        }
+        last + 1
+    }
+
+    /// Notes a fixed NID (special nodes) so the counters stay at or above it.
+    pub fn reserve_nid(&mut self, nid: Nid) {
+        let last = &mut self.rgnid[usize::from(nid.type_bits())];
+        *last = (*last).max(nid.index());
+    }
+
+    /// A fresh value of the header's `dwUnique` counter, for `PidTagLtpRowVer` cells.
+    pub fn next_row_version(&mut self) -> u32 {
+        if self.unique >= u32::MAX - 1 {
+            self.exhausted.get_or_insert(Exhausted::RowVersions);
+            return self.unique;
+        }
+        self.unique += 1;
+        self.unique
+    }
+
+    /// The file size so far: what the finished file will at least be (whole intervals).
+    pub fn bytes_written(&self) -> u64 {
+        file_size(intervals_to_cover(self.stream.cursor))
+    }
+
+    /// What the file would come to if it were finished now, B-trees included (an upper
+    /// bound); allocations that would take it past `max_file_size` fail with `FileFull`.
+    pub fn projected_size(&self) -> u64 {
+        self.projection(self.stream.cursor, self.blocks.len())
+    }
+
+    /// Writes the BBT and NBT, the AMap/PMap/FMap/FPMap pages, the DList and the header
+    /// (last), flushes and syncs, and returns the file.
+    pub fn finish(self) -> Result<File, Error> {
+        self.check_usable()?;
+        let NdbWriter {
+            mut stream,
+            blocks,
+            spill,
+            mut nodes,
+            rgnid,
+            unique,
+            ..
+        } = self;
+        let unreferenced = blocks.unreferenced();
+        if unreferenced > 0 {
+            tracing::warn!(unreferenced, "blocks no node or tree refers to");
+        }
+
+        let bbt_pages = btree::page_count(blocks.len(), BbtEntry::MAX);
+        let nbt_pages = btree::page_count(nodes.len() as u64, NodeEntry::MAX);
+        let mut end = stream.cursor;
+        for _ in 0..bbt_pages + nbt_pages {
+            end = place(end, PAGE_SIZE as u64, PAGE_SIZE as u64) + PAGE_SIZE as u64;
+        }
+        let needed = file_size(intervals_to_cover(end));
+        if needed > stream.limit {
+            return Err(Error::FileFull {
+                limit: stream.limit,
+                needed,
+            });
+        }
+
+        let records = spill.into_records()?;
+        let bbt_entries = records.enumerate().map(|(i, record)| {
+            let (ib, cb) = record?;
+            let counter = i as u64 + 1;
+            let bid = blocks.bid(counter);
+            Ok(BbtEntry {
+                bref: BRef { bid: bid.0, ib },
+                cb,
+                cref: blocks.cref(counter),
+                padding: 0,
+            })
+        });
+        let (bbt, _) = btree::build(PageType::BlockBTree, blocks.len(), bbt_entries, &mut stream)?;
+        nodes.sort_unstable_by_key(|node| node.nid);
+        let (nbt, _) = btree::build(
+            PageType::NodeBTree,
+            nodes.len() as u64,
+            nodes.iter().map(|node| Ok(*node)),
+            &mut stream,
+        )?;
+        drop(nodes);
+
+        let intervals = intervals_to_cover(stream.cursor);
+        let file_end = file_size(intervals);
+        let next_page_bid = stream.next_page_bid;
+        let Streamed {
+            mut file,
+            gaps,
+            end: cursor,
+        } = stream.into_parts()?;
+        file.set_len(file_end)
+            .map_err(|source| io_at("extending the file", file_end, source))?;
+
+        let maps = write_maps(&mut file, intervals, cursor, &gaps)?;
+        let dlist = density_list(&maps.free_slots);
+        write_at(&mut file, DListPage::OFFSET, &dlist.encode(next_page_bid))?;
+
+        let header = Header {
+            next_page_bid,
+            unique: unique + 1,
+            rgnid,
+            root: Root {
+                file_eof: file_end,
+                amap_last: interval_base(intervals - 1),
+                amap_free: maps.free_slots.iter().map(|n| u64::from(*n)).sum::<u64>() * SLOT_SIZE,
+                pmap_free: 0,
+                nbt,
+                bbt,
+                ..Header::new_unicode().root
+            },
+            next_block_bid: blocks.next_bid().0,
+            ..Header::new_unicode()
+        };
+        write_at(&mut file, 0, &header.encode())?;
+        file.sync_all()
+            .map_err(|source| io_at("syncing the file", 0, source))?;
+        Ok(file)
+    }
+
+    fn write_tree<'a>(
+        &mut self,
+        count: usize,
+        total: u64,
+        block: impl Fn(usize) -> &'a [u8],
+    ) -> Result<DataTree, Error> {
+        self.check_usable()?;
+        if count == 0 {
+            return Ok(DataTree {
+                bid: Bid::NONE,
+                size: 0,
+            });
+        }
+        if count > XBLOCK_MAX * XBLOCK_MAX {
+            return Err(Error::TooManyBlocks {
+                count,
+                max: XBLOCK_MAX * XBLOCK_MAX,
+            });
+        }
+        if count > 1 && total > u64::from(u32::MAX) {
+            return Err(Error::DataTooLarge { size: total });
+        }
+        let groups = count.div_ceil(XBLOCK_MAX);
+        let mut sizes = Vec::with_capacity(count + groups + 1);
+        for group in 0..groups {
+            let first = group * XBLOCK_MAX;
+            let last = (first + XBLOCK_MAX).min(count);
+            sizes.extend((first..last).map(|i| block_size(block(i).len())));
+            if count > 1 {
+                sizes.push(block_size(8 + 8 * (last - first)));
+            }
+        }
+        if groups > 1 {
+            sizes.push(block_size(8 + 8 * groups));
+        }
+        self.check_room(&sizes)?;
+
+        let bid = self.failing(|writer| {
+            if count == 1 {
+                return writer.put_external(block(0));
+            }
+            let mut xblocks = Vec::with_capacity(groups);
+            let mut children = Vec::with_capacity(count.min(XBLOCK_MAX));
+            for group in 0..groups {
+                let first = group * XBLOCK_MAX;
+                let last = (first + XBLOCK_MAX).min(count);
+                children.clear();
+                let mut bytes = 0u64;
+                for i in first..last {
+                    let data = block(i);
+                    bytes += data.len() as u64;
+                    children.push(writer.put_external(data)?);
+                }
+                for child in &children {
+                    writer.blocks.add_reference(*child);
+                }
+                let xblock = DataTreeBlock {
+                    level: 1,
+                    total: bytes as u32,
+                    children: children.clone(),
+                };
+                xblocks.push(writer.put_internal(&xblock.encode(), BlockKind::XBlock)?);
+            }
+            if groups == 1 {
+                return Ok(xblocks[0]);
+            }
+            for xblock in &xblocks {
+                writer.blocks.add_reference(*xblock);
+            }
+            let xxblock = DataTreeBlock {
+                level: 2,
+                total: total as u32,
+                children: xblocks,
+            };
+            writer.put_internal(&xxblock.encode(), BlockKind::XXBlock)
+        })?;
+        Ok(DataTree { bid, size: total })
+    }
+
+    /// Writes one external block: `data` permuted, padding, trailer.
+    fn put_external(&mut self, data: &[u8]) -> Result<Bid, Error> {
+        let cb = data.len();
+        let size = block_size(cb);
+        let ib = self.stream.reserve(size, SLOT_SIZE)?;
+        let bid = self.blocks.push(BlockKind::External);
+        let buf = &mut self.scratch[..size as usize];
+        permute::encode_into(data, &mut buf[..cb]);
+        seal_block(buf, cb, bid, ib);
+        self.stream.write(buf)?;
+        self.spill.push(ib, cb as u16)?;
+        Ok(bid)
+    }
+
+    /// Writes one internal block (never encoded).
+    fn put_internal(&mut self, data: &[u8], kind: BlockKind) -> Result<Bid, Error> {
+        let cb = data.len();
+        let size = block_size(cb);
+        let ib = self.stream.reserve(size, SLOT_SIZE)?;
+        let bid = self.blocks.push(kind);
+        let buf = &mut self.scratch[..size as usize];
+        buf[..cb].copy_from_slice(data);
+        seal_block(buf, cb, bid, ib);
+        self.stream.write(buf)?;
+        self.spill.push(ib, cb as u16)?;
+        Ok(bid)
+    }
+
+    /// Fails with `FileFull` (before anything is written) unless blocks of these padded sizes,
+    /// placed from the cursor, leave the finished file within its limit.
+    fn check_room(&self, sizes: &[u64]) -> Result<(), Error> {
+        let mut end = self.stream.cursor;
+        for size in sizes {
+            end = place(end, *size, SLOT_SIZE) + size;
+        }
+        let needed = self.projection(end, self.blocks.len() + sizes.len() as u64);
+        if needed > self.stream.limit {
+            return Err(Error::FileFull {
+                limit: self.stream.limit,
+                needed,
+            });
+        }
+        Ok(())
+    }
+
+    /// An upper bound of the finished file's size with blocks up to `end`, `blocks` blocks and
+    /// the nodes so far: the B-tree pages after `end`, with room for the map pages and unused
+    /// interval ends they may skip.
+    fn projection(&self, end: u64, blocks: u64) -> u64 {
+        let pages = btree::page_count(blocks, BbtEntry::MAX)
+            + btree::page_count(self.nodes.len() as u64 + 1, NodeEntry::MAX);
+        let bytes = pages * PAGE_SIZE as u64;
+        let crossings = bytes / (INTERVAL / 2) + 2;
+        let end = end + PAGE_SIZE as u64 + bytes + crossings * (4 * PAGE_SIZE as u64);
+        file_size(intervals_to_cover(end))
+    }
+
+    fn check_usable(&self) -> Result<(), Error> {
+        if self.stream.failed {
+            return Err(Error::WriterFailed);
+        }
+        match self.exhausted {
+            Some(Exhausted::Nids(ty)) => Err(Error::NidsExhausted { ty }),
+            Some(Exhausted::RowVersions) => Err(Error::RowVersionsExhausted),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs a write that changes the file; if it fails halfway, the writer is unusable.
+    fn failing<T>(
+        &mut self,
+        write: impl FnOnce(&mut NdbWriter) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let result = write(self);
+        if result.is_err() {
+            self.stream.failed = true;
+        }
+        result
+    }
+}
+
+/// A counter that ran out.
+#[derive(Clone, Copy, Debug)]
+enum Exhausted {
+    Nids(NidType),
+    RowVersions,
+}
+
+/// The file as a stream of bytes written in order: the cursor is the file's length so far.
+struct Stream {
+    out: BufWriter<File>,
+    cursor: u64,
+    /// Unallocated ranges left behind the cursor, in file order, each inside one interval.
+    gaps: Vec<(u64, u64)>,
+    next_page_bid: u64,
+    failed: bool,
+    limit: u64,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream")
+            .field("cursor", &self.cursor)
+            .field("gaps", &self.gaps.len())
+            .finish()
+    }
+}
+
+impl Stream {
+    /// Moves the cursor to where `size` bytes aligned to `align` can go, writing zeros over
+    /// what is skipped (map pages, filled in at the end, and free space), and returns it.
+    fn reserve(&mut self, size: u64, align: u64) -> Result<u64, Error> {
+        let at = place(self.cursor, size, align);
+        let mut pos = self.cursor;
+        while pos < at {
+            let i = interval_of(pos);
+            let start = data_start(i);
+            if pos < start {
+                pos = start.min(at);
+                continue;
+            }
+            let end = at.min(interval_base(i + 1));
+            self.gaps.push((pos, end));
+            pos = end;
+        }
+        let skipped = at - self.cursor;
+        self.zeros(skipped)?;
+        Ok(at)
+    }
+
+    fn zeros(&mut self, mut count: u64) -> Result<(), Error> {
+        while count > 0 {
+            let chunk = count.min(ZEROS.len() as u64) as usize;
+            self.write(&ZEROS[..chunk])?;
+            count -= chunk as u64;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if let Err(source) = self.out.write_all(bytes) {
+            self.failed = true;
+            return Err(io_at("writing", self.cursor, source));
+        }
+        self.cursor += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// The flushed file, with what the maps need to know.
+    fn into_parts(self) -> Result<Streamed, Error> {
+        let end = self.cursor;
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|error| io_at("flushing", end, error.into_error()))?;
+        Ok(Streamed {
+            file,
+            gaps: self.gaps,
+            end,
+        })
+    }
+}
+
+/// The file once every block and page is in it.
+struct Streamed {
+    file: File,
+    /// Unallocated ranges behind `end`.
+    gaps: Vec<(u64, u64)>,
+    /// The last byte written, exclusive.
+    end: u64,
+}
+
+impl PageSink for Stream {
+    fn next_page(&mut self) -> Result<(u64, u64), Error> {
+        let ib = self.reserve(PAGE_SIZE as u64, PAGE_SIZE as u64)?;
+        let bid = self.next_page_bid;
+        self.next_page_bid += 1;
+        Ok((ib, bid))
+    }
+
+    fn write_page(&mut self, ib: u64, page: &[u8; PAGE_SIZE]) -> Result<(), Error> {
+        debug_assert_eq!(ib, self.cursor);
+        self.write(page)
+    }
+}
+
+/// What the map pages found, per interval.
+struct MapSummary {
+    /// Free slots of each AMap.
+    free_slots: Vec<u16>,
+}
+
+/// Writes every interval's AMap, PMap, FMap and FPMap page. An interval's allocations are its
+/// map pages and everything from its data start up to `end` (the last byte written), except
+/// the recorded gaps.
+fn write_maps(
+    file: &mut File,
+    intervals: u64,
+    end: u64,
+    gaps: &[(u64, u64)],
+) -> Result<MapSummary, Error> {
+    let mut free_slots = Vec::with_capacity(intervals as usize);
+    let mut fmap_bytes: Vec<u8> = Vec::with_capacity(intervals as usize);
+    let mut gaps = gaps.iter().peekable();
+    for i in 0..intervals {
+        let base = interval_base(i);
+        let mut amap = AMap::with_map_pages(i);
+        let used_end = end.min(interval_base(i + 1));
+        let start = data_start(i);
+        if used_end > start {
+            amap.set((start - base) / SLOT_SIZE, (used_end - start) / SLOT_SIZE);
+        }
+        while let Some(&&(from, to)) = gaps.peek() {
+            if from >= interval_base(i + 1) {
+                break;
+            }
+            amap.clear((from - base) / SLOT_SIZE, (to - from) / SLOT_SIZE);
+            gaps.next();
+        }
+        write_at(
+            file,
+            base,
+            &map_page(PageType::AllocationMap, &amap.0, base),
+        )?;
+        if has_pmap(i) {
+            let at = base + PAGE_SIZE as u64;
+            write_at(
+                file,
+                at,
+                &map_page(PageType::PageMap, &[0xFF; PAGE_BODY], at),
+            )?;
+        }
+        if has_fpmap(i) {
+            let at = base + 3 * PAGE_SIZE as u64;
+            write_at(
+                file,
+                at,
+                &map_page(PageType::FreePageMap, &[0xFF; PAGE_BODY], at),
+            )?;
+        }
+        free_slots.push(amap.free_slots() as u16);
+        fmap_bytes.push(amap::fmap_byte(&amap));
+    }
+    for i in (0..intervals).filter(|i| has_fmap(*i)) {
+        let mut body = [0u8; PAGE_BODY];
+        for (slot, amap_index) in body.iter_mut().zip(amap::fmap_coverage(i)) {
+            *slot = fmap_bytes.get(amap_index as usize).copied().unwrap_or(0);
+        }
+        let at = interval_base(i) + 2 * PAGE_SIZE as u64;
+        write_at(file, at, &map_page(PageType::FreeMap, &body, at))?;
+    }
+    Ok(MapSummary { free_slots })
+}
+
+/// The density list: AMaps with free slots, most free first, as many as fit; "backfill
+/// complete" only if all of them fit.
+fn density_list(free_slots: &[u16]) -> DListPage {
+    let mut entries: Vec<DListEntry> = free_slots
+        .iter()
+        .enumerate()
+        .filter(|(_, free)| **free > 0)
+        .map(|(amap, free)| DListEntry {
+            amap: amap as u32,
+            free_slots: *free,
+        })
+        .collect();
+    entries.sort_by_key(|entry| (std::cmp::Reverse(entry.free_slots), entry.amap));
+    let complete = entries.len() <= DListPage::MAX_ENTRIES;
+    entries.truncate(DListPage::MAX_ENTRIES);
+    DListPage {
+        flags: if complete {
+            DListPage::BACKFILL_COMPLETE
+        } else {
+            0
+        },
+        current_page: free_slots.len().saturating_sub(1) as u32,
+        entries,
+    }
+}
+
+fn write_at(file: &mut File, at: u64, bytes: &[u8]) -> Result<(), Error> {
+    file.seek(SeekFrom::Start(at))
+        .and_then(|_| file.write_all(bytes))
+        .map_err(|source| io_at("writing", at, source))
+}
+
+fn io_at(action: &'static str, offset: u64, source: std::io::Error) -> Error {
+    Error::IoAt {
+        action,
+        offset,
+        source,
+    }
+}
+
+/// What a block holds, as far as references to it must respect.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BlockKind {
+    External = 0,
+    XBlock = 1,
+    XXBlock = 2,
+    SlBlock = 3,
+    SiBlock = 4,
+}
+
+impl BlockKind {
+    fn from_bits(bits: u8) -> BlockKind {
+        match bits {
+            0 => BlockKind::External,
+            1 => BlockKind::XBlock,
+            2 => BlockKind::XXBlock,
+            3 => BlockKind::SlBlock,
+            _ => BlockKind::SiBlock,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            BlockKind::External => "data block",
+            BlockKind::XBlock => "XBLOCK",
+            BlockKind::XXBlock => "XXBLOCK",
+            BlockKind::SlBlock => "SLBLOCK",
+            BlockKind::SiBlock => "SIBLOCK",
+        }
+    }
+}
+
+/// What a reference may point at.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// A data tree's root: a data block, XBLOCK or XXBLOCK.
+    DataTree,
+    /// A subnode tree's root: an SLBLOCK or SIBLOCK.
+    SubnodeTree,
+}
+
+/// Per block (by BID counter, from 1): its kind and how often it is referenced, in one byte —
+/// kind in the low 3 bits, references in the high 5, saturated ones counted in `overflow`.
+#[derive(Debug, Default)]
+struct BlockTable {
+    meta: Vec<u8>,
+    overflow: HashMap<u64, u64>,
+}
+
+const REFS_SHIFT: u32 = 3;
+const REFS_SATURATED: u8 = 0x1F;
+/// `cRef` is 16 bits and includes the BBT's own reference.
+const MAX_REFERENCES: u64 = u16::MAX as u64 - 1;
+
+impl BlockTable {
+    fn len(&self) -> u64 {
+        self.meta.len() as u64
+    }
+
+    fn push(&mut self, kind: BlockKind) -> Bid {
+        self.meta.push(kind as u8);
+        self.bid(self.len())
+    }
+
+    fn next_bid(&self) -> Bid {
+        Bid::block(self.len() + 1, false)
+    }
+
+    fn bid(&self, counter: u64) -> Bid {
+        let internal = self.kind(counter) != BlockKind::External;
+        Bid::block(counter, internal)
+    }
+
+    fn kind(&self, counter: u64) -> BlockKind {
+        let meta = self.meta.get(counter as usize - 1).copied().unwrap_or(0);
+        BlockKind::from_bits(meta & 0x07)
+    }
+
+    fn references(&self, counter: u64) -> u64 {
+        let meta = self.meta.get(counter as usize - 1).copied().unwrap_or(0);
+        match meta >> REFS_SHIFT {
+            REFS_SATURATED => self.overflow.get(&counter).copied().unwrap_or(0),
+            refs => u64::from(refs),
+        }
+    }
+
+    /// `cRef`: the BBT's own reference plus the others.
+    fn cref(&self, counter: u64) -> u16 {
+        (1 + self.references(counter)).min(u64::from(u16::MAX)) as u16
+    }
+
+    fn unreferenced(&self) -> u64 {
+        self.meta
+            .iter()
+            .filter(|meta| **meta >> REFS_SHIFT == 0)
+            .count() as u64
+    }
+
+    /// The counter of a BID written here, if it is one.
+    fn counter(&self, bid: Bid) -> Option<u64> {
+        let counter = bid.0 >> 2;
+        (bid.0 & 1 == 0 && counter >= 1 && counter <= self.len() && self.bid(counter) == bid)
+            .then_some(counter)
+    }
+
+    fn check(&self, bid: Bid, field: &'static str, expect: Expect) -> Result<(), Error> {
+        let Some(counter) = self.counter(bid) else {
+            return Err(Error::UnknownBlock { field, bid });
+        };
+        let kind = self.kind(counter);
+        let (ok, expected) = match expect {
+            Expect::DataTree => (
+                matches!(
+                    kind,
+                    BlockKind::External | BlockKind::XBlock | BlockKind::XXBlock
+                ),
+                "data tree root",
+            ),
+            Expect::SubnodeTree => (
+                matches!(kind, BlockKind::SlBlock | BlockKind::SiBlock),
+                "subnode tree root",
+            ),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::WrongBlockKind {
+                field,
+                bid,
+                expected,
+                found: kind.name(),
+            })
+        }
+    }
+
+    /// Fails if adding references to these BIDs would pass what `cRef` can count.
+    fn check_references(&self, bids: impl IntoIterator<Item = Bid>) -> Result<(), Error> {
+        let mut added: HashMap<u64, u64> = HashMap::new();
+        for bid in bids {
+            if let Some(counter) = self.counter(bid) {
+                *added.entry(counter).or_default() += 1;
+            }
+        }
+        for (counter, more) in added {
+            let count = self.references(counter) + more;
+            if count > MAX_REFERENCES {
+                return Err(Error::TooManyReferences {
+                    bid: self.bid(counter),
+                    count,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn add_reference(&mut self, bid: Bid) {
+        let Some(counter) = self.counter(bid) else {
+            return;
+        };
+        let count = self.references(counter) + 1;
+        let Some(meta) = self.meta.get_mut(counter as usize - 1) else {
+            return;
+        };
+        if count >= u64::from(REFS_SATURATED) {
+            *meta = (*meta & 0x07) | (REFS_SATURATED << REFS_SHIFT);
+            self.overflow.insert(counter, count);
+        } else {
+            *meta = (*meta & 0x07) | ((count as u8) << REFS_SHIFT);
+        }
+    }
+}
+
+/// The BBT's (offset, size) per block, in BID order, in a temporary file.
+struct Spill {
+    out: BufWriter<File>,
+    count: u64,
+}
+
+impl std::fmt::Debug for Spill {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spill").field("count", &self.count).finish()
+    }
+}
+
+const SPILL_RECORD: usize = 10;
+
+impl Spill {
+    fn new() -> Result<Spill, Error> {
+        let file = tempfile::tempfile().map_err(Error::Spill)?;
+        Ok(Spill {
+            out: BufWriter::with_capacity(1 << 16, file),
+            count: 0,
+        })
+    }
+
+    fn push(&mut self, ib: u64, cb: u16) -> Result<(), Error> {
+        let mut record = [0u8; SPILL_RECORD];
+        record[..8].copy_from_slice(&ib.to_le_bytes());
+        record[8..].copy_from_slice(&cb.to_le_bytes());
+        self.out.write_all(&record).map_err(Error::Spill)?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// The records in the order they were pushed.
+    fn into_records(self) -> Result<impl Iterator<Item = Result<(u64, u16), Error>>, Error> {
+        let mut file = self
+            .out
+            .into_inner()
+            .map_err(|error| Error::Spill(error.into_error()))?;
+        file.seek(SeekFrom::Start(0)).map_err(Error::Spill)?;
+        let mut reader = BufReader::with_capacity(1 << 16, file);
+        Ok((0..self.count).map(move |_| {
+            let mut record = [0u8; SPILL_RECORD];
+            reader.read_exact(&mut record).map_err(Error::Spill)?;
+            let mut ib = [0u8; 8];
+            ib.copy_from_slice(&record[..8]);
+            Ok((
+                u64::from_le_bytes(ib),
+                u16::from_le_bytes([record[8], record[9]]),
+            ))
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_counts_saturate_into_the_overflow_map() {
+        let mut table = BlockTable::default();
+        let bid = table.push(BlockKind::External);
+        assert_eq!(bid, Bid(4));
+        assert_eq!(table.cref(1), 1);
+        for _ in 0..100 {
+            table.add_reference(bid);
+        }
+        assert_eq!(table.references(1), 100);
+        assert_eq!(table.cref(1), 101);
+        assert_eq!(table.kind(1), BlockKind::External);
+        let internal = table.push(BlockKind::SiBlock);
+        assert_eq!(internal, Bid(0xA));
+        assert_eq!(table.next_bid(), Bid(0xC));
+        assert_eq!(table.unreferenced(), 1);
+    }
+
+    #[test]
+    fn references_are_checked_against_kinds() {
+        let mut table = BlockTable::default();
+        let data = table.push(BlockKind::External);
+        let sl = table.push(BlockKind::SlBlock);
+        assert!(table.check(data, "f", Expect::DataTree).is_ok());
+        assert!(table.check(sl, "f", Expect::SubnodeTree).is_ok());
+        assert!(matches!(
+            table.check(sl, "bidData", Expect::DataTree),
+            Err(Error::WrongBlockKind {
+                found: "SLBLOCK",
+                ..
+            })
+        ));
+        assert!(matches!(
+            table.check(Bid(0x10), "bidData", Expect::DataTree),
+            Err(Error::UnknownBlock { .. })
+        ));
+        // The right counter with the wrong internal bit is not that block.
+        assert!(matches!(
+            table.check(Bid(0x6), "bidData", Expect::DataTree),
+            Err(Error::UnknownBlock { .. })
+        ));
+    }
+
+    #[test]
+    fn density_list_lists_most_free_first() {
+        let dlist = density_list(&[3, 0, 100, 3]);
+        assert_eq!(dlist.flags, DListPage::BACKFILL_COMPLETE);
+        assert_eq!(dlist.current_page, 3);
+        let order: Vec<_> = dlist
+            .entries
+            .iter()
+            .map(|e| (e.amap, e.free_slots))
+            .collect();
+        assert_eq!(order, [(2, 100), (0, 3), (3, 3)]);
+        let many = density_list(&[1; 200]);
+        assert_eq!(many.entries.len(), 119);
+        assert_eq!(many.flags, 0);
+    }
+}

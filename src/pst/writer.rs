@@ -1,0 +1,464 @@
+//! The public writer of Unicode PST files: a [message store](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/e2e7a5aa-c89f-4fb8-b044-15ac76e5207e)
+//! (MS-PST 2.4) written in one streaming pass. Messages go to disk as they are added; per
+//! message only its contents-table row (in a temporary file) and a few counters stay behind.
+//! `finish()` writes the folders, their tables, the fixed nodes, the B-trees, the maps and the
+//! header, then renames the temporary file to its name.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use tempfile::TempPath;
+
+use crate::pst::error::Error;
+use crate::pst::ltp::TableRow;
+use crate::pst::message::{AttachmentContent, FileTime, Message};
+use crate::pst::messaging::attachment::MAX_ATTACHMENT_SIZE;
+use crate::pst::messaging::folder::{FolderState, MAIL_CONTAINER_CLASS};
+use crate::pst::messaging::node::write_message;
+use crate::pst::messaging::skeleton::{Child, write_fixed_nodes, write_folder};
+use crate::pst::messaging::spill::RowSpill;
+use crate::pst::messaging::store::default_store_uid;
+use crate::pst::messaging::templates;
+use crate::pst::ndb::{self, NdbOptions, NdbWriter, Nid, NidType, special};
+
+/// The name Outlook gives the IPM subtree of a PST.
+pub const TOP_FOLDER_NAME: &str = "Top of Personal Folders";
+pub const DELETED_ITEMS_NAME: &str = "Deleted Items";
+
+/// How a PST is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriterOptions {
+    /// The name Outlook shows for the PST.
+    pub store_name: String,
+    /// `add_message` refuses a message that would take the file past this size.
+    pub max_file_size: u64,
+    /// The store's record key, part of every EntryID.
+    pub store_uid: [u8; 16],
+    /// Dates the properties the format requires where the mail has no date (creation and
+    /// modification time of an undated message). Never the clock unless the caller asks.
+    pub now: FileTime,
+}
+
+impl WriterOptions {
+    /// Options for a store named `store_name`, with Outlook's default size limit (50 GB) and a
+    /// record key derived from the name.
+    pub fn new(store_name: &str, now: FileTime) -> WriterOptions {
+        WriterOptions {
+            store_name: store_name.to_owned(),
+            max_file_size: ndb::OUTLOOK_MAX_FILE_SIZE,
+            store_uid: default_store_uid(store_name),
+            now,
+        }
+    }
+}
+
+/// A folder of the PST being written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FolderId(u32);
+
+/// What `finish()` wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteSummary {
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// Every folder below the top folder, in the order they were added (Deleted Items first).
+    pub folders: Vec<FolderSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FolderSummary {
+    /// Folder names from below the top folder down to this one.
+    pub path: Vec<String>,
+    pub messages: u32,
+}
+
+#[derive(Debug)]
+struct Folder {
+    nid: Nid,
+    /// `None` only for the top folder.
+    parent: Option<FolderId>,
+    name: String,
+    children: Vec<FolderId>,
+    messages: u32,
+    unread: u32,
+    /// Where this folder's contents rows are in the spill file.
+    rows: Vec<u64>,
+}
+
+/// Bytes `finish()` needs beyond the folders and rows: fixed nodes, B-tree growth, the last
+/// partly filled interval and the map pages.
+const FINISH_RESERVE: u64 = 1024 * 1024;
+/// Bytes one folder's four nodes take at most (without its rows).
+const FOLDER_RESERVE: u64 = 8 * 1024;
+
+/// Writes one PST. Dropped without [`PstWriter::finish`], it removes its temporary file.
+#[derive(Debug)]
+pub struct PstWriter {
+    // Field order matters: the file is closed before the temporary path is removed.
+    ndb: Option<NdbWriter>,
+    temp: Option<TempPath>,
+    path: PathBuf,
+    options: WriterOptions,
+    folders: Vec<Folder>,
+    spill: RowSpill,
+    /// An upper bound of the bytes the contents tables will take.
+    table_reserve: u64,
+    failed: bool,
+}
+
+impl PstWriter {
+    /// Starts a PST that `finish()` will put at `path`; until then it is written to a
+    /// temporary file beside it.
+    pub fn create(path: impl AsRef<Path>, options: WriterOptions) -> Result<PstWriter, Error> {
+        let path = path.as_ref().to_path_buf();
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let io_error = |source| Error::Io {
+            path: path.clone(),
+            source,
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(io_error)?;
+        let (file, temp) = temp.into_parts();
+        let spill = RowSpill::new_in(&dir).map_err(Error::Spill)?;
+        let mut ndb = NdbWriter::new(
+            file,
+            NdbOptions {
+                max_file_size: options.max_file_size,
+            },
+        )?;
+        for nid in [
+            special::IPM_SUBTREE,
+            special::SEARCH_ROOT,
+            special::DELETED_ITEMS,
+        ] {
+            ndb.reserve_nid(nid);
+        }
+        let top = Folder {
+            nid: special::IPM_SUBTREE,
+            parent: None,
+            name: TOP_FOLDER_NAME.to_owned(),
+            children: vec![FolderId(1)],
+            messages: 0,
+            unread: 0,
+            rows: Vec::new(),
+        };
+        let deleted = Folder {
+            nid: special::DELETED_ITEMS,
+            parent: Some(FolderId(0)),
+            name: DELETED_ITEMS_NAME.to_owned(),
+            children: Vec::new(),
+            messages: 0,
+            unread: 0,
+            rows: Vec::new(),
+        };
+        Ok(PstWriter {
+            ndb: Some(ndb),
+            temp: Some(temp),
+            path,
+            options,
+            folders: vec![top, deleted],
+            spill,
+            table_reserve: 0,
+            failed: false,
+        })
+    }
+
+    /// "Top of Personal Folders", the folder Outlook shows as the PST.
+    pub fn top_folder(&self) -> FolderId {
+        FolderId(0)
+    }
+
+    /// The Deleted Items folder every store has.
+    pub fn deleted_items(&self) -> FolderId {
+        FolderId(1)
+    }
+
+    /// Adds a folder named `name` under `parent`.
+    pub fn add_folder(&mut self, parent: FolderId, name: &str) -> Result<FolderId, Error> {
+        self.check_usable()?;
+        self.folder(parent)?;
+        if name.is_empty() {
+            return Err(Error::EmptyFolderName { parent: parent.0 });
+        }
+        let ndb = self.ndb.as_mut().ok_or(Error::WriterFailed)?;
+        let index = ndb.allocate_folder_index();
+        let id = FolderId(self.folders.len() as u32);
+        self.folders.push(Folder {
+            nid: Nid::new(NidType::NormalFolder, index),
+            parent: Some(parent),
+            name: name.to_owned(),
+            children: Vec::new(),
+            messages: 0,
+            unread: 0,
+            rows: Vec::new(),
+        });
+        if let Some(parent) = self.folders.get_mut(parent.0 as usize) {
+            parent.children.push(id);
+        }
+        Ok(id)
+    }
+
+    /// Writes `message` into `folder`. Refuses, writing nothing, a message with an attachment
+    /// of 2 GiB or more, and one that would take the file past `max_file_size` together with
+    /// what `finish()` still has to write ([`Error::SizeLimit`]: finish this file and go on in
+    /// a new one).
+    pub fn add_message(&mut self, folder: FolderId, message: &Message) -> Result<(), Error> {
+        self.check_usable()?;
+        let folder_nid = self.folder(folder)?.nid;
+        check_attachment_sizes(message)?;
+        let row_reserve = contents_row_estimate(message);
+        let finish = self.finish_estimate();
+        let ndb = self.ndb.as_ref().ok_or(Error::WriterFailed)?;
+        let needed = ndb
+            .projected_size()
+            .saturating_add(message_estimate(message))
+            .saturating_add(finish)
+            .saturating_add(row_reserve);
+        if needed > self.options.max_file_size {
+            return Err(Error::SizeLimit {
+                needed,
+                limit: self.options.max_file_size,
+            });
+        }
+        let result = self.write(folder, folder_nid, message);
+        if result.is_err() {
+            self.failed = true;
+        }
+        self.table_reserve += row_reserve;
+        result
+    }
+
+    fn write(&mut self, folder: FolderId, folder_nid: Nid, message: &Message) -> Result<(), Error> {
+        let ndb = self.ndb.as_mut().ok_or(Error::WriterFailed)?;
+        let nid = ndb.allocate_nid(NidType::NormalMessage);
+        let written = write_message(ndb, message, self.options.now)?;
+        ndb.add_node(nid, written.data, written.sub, folder_nid)?;
+        let row = written.props.row(templates::CONTENTS);
+        let version = ndb.next_row_version();
+        let offset = self.spill.push(nid, version, &row).map_err(Error::Spill)?;
+        let entry = self
+            .folders
+            .get_mut(folder.0 as usize)
+            .ok_or(Error::UnknownFolder { folder: folder.0 })?;
+        entry.rows.push(offset);
+        entry.messages += 1;
+        if !message.state.read {
+            entry.unread += 1;
+        }
+        Ok(())
+    }
+
+    /// The size of the file so far (whole allocation intervals).
+    pub fn bytes_written(&self) -> u64 {
+        self.ndb.as_ref().map_or(0, NdbWriter::bytes_written)
+    }
+
+    /// Writes folders, tables, fixed nodes, B-trees, maps and header, syncs the file and
+    /// renames it to its path.
+    pub fn finish(mut self) -> Result<WriteSummary, Error> {
+        self.check_usable()?;
+        let mut ndb = self.ndb.take().ok_or(Error::WriterFailed)?;
+        let states: Vec<FolderState> = self.folders.iter().map(|f| self.state_of(f)).collect();
+        let mut reader = self.spill.reader().map_err(Error::Spill)?;
+        for (folder, state) in self.folders.iter().zip(&states) {
+            let children: Vec<Child<'_>> = folder
+                .children
+                .iter()
+                .filter_map(|id| {
+                    let child = self.folders.get(id.0 as usize)?;
+                    Some(Child {
+                        nid: child.nid,
+                        state: states.get(id.0 as usize)?,
+                    })
+                })
+                .collect();
+            let mut rows = Vec::with_capacity(folder.rows.len());
+            for offset in &folder.rows {
+                let row = reader.read_row(*offset).map_err(Error::Spill)?;
+                rows.push(TableRow {
+                    id: row.row_id.0,
+                    version: row.row_version,
+                    cells: row.cells,
+                });
+            }
+            let parent = match folder.parent {
+                Some(parent) => self
+                    .folders
+                    .get(parent.0 as usize)
+                    .map_or(special::ROOT_FOLDER, |p| p.nid),
+                None => special::ROOT_FOLDER,
+            };
+            write_folder(&mut ndb, folder.nid, parent, state, &children, &rows)?;
+        }
+        let top_state = states.first().cloned().unwrap_or_default();
+        write_fixed_nodes(
+            &mut ndb,
+            &self.options.store_name,
+            &self.options.store_uid,
+            &top_state,
+        )?;
+        let file: File = ndb.finish()?;
+        let io_error = |source| Error::Io {
+            path: self.path.clone(),
+            source,
+        };
+        file.sync_all().map_err(io_error)?;
+        let bytes = file.metadata().map_err(io_error)?.len();
+        drop(file);
+        let temp = self.temp.take().ok_or(Error::WriterFailed)?;
+        temp.persist(&self.path).map_err(|e| io_error(e.error))?;
+        let folders = self
+            .folders
+            .iter()
+            .skip(1)
+            .map(|f| FolderSummary {
+                path: self.path_of(f),
+                messages: f.messages,
+            })
+            .collect();
+        Ok(WriteSummary {
+            path: self.path.clone(),
+            bytes,
+            folders,
+        })
+    }
+
+    fn check_usable(&self) -> Result<(), Error> {
+        if self.failed || self.ndb.is_none() {
+            return Err(Error::WriterFailed);
+        }
+        Ok(())
+    }
+
+    fn folder(&self, id: FolderId) -> Result<&Folder, Error> {
+        self.folders
+            .get(id.0 as usize)
+            .ok_or(Error::UnknownFolder { folder: id.0 })
+    }
+
+    fn state_of(&self, folder: &Folder) -> FolderState {
+        FolderState {
+            name: folder.name.clone(),
+            content_count: folder.messages,
+            unread_count: folder.unread,
+            has_subfolders: !folder.children.is_empty(),
+            container_class: folder.parent.map(|_| MAIL_CONTAINER_CLASS),
+        }
+    }
+
+    fn path_of(&self, folder: &Folder) -> Vec<String> {
+        let mut path = vec![folder.name.clone()];
+        let mut parent = folder.parent;
+        while let Some(id) = parent {
+            let Some(p) = self.folders.get(id.0 as usize) else {
+                break;
+            };
+            if p.parent.is_none() {
+                break;
+            }
+            path.push(p.name.clone());
+            parent = p.parent;
+        }
+        path.reverse();
+        path
+    }
+
+    /// What `finish()` will add: fixed nodes, the folders' nodes and the contents rows.
+    fn finish_estimate(&self) -> u64 {
+        FINISH_RESERVE + FOLDER_RESERVE * self.folders.len() as u64 + self.table_reserve
+    }
+}
+
+/// Refuses attachments (also inside embedded messages) that PidTagAttachSize cannot describe.
+fn check_attachment_sizes(message: &Message) -> Result<(), Error> {
+    for attachment in &message.attachments {
+        match &attachment.content {
+            AttachmentContent::Data(data) if data.len() as u64 >= MAX_ATTACHMENT_SIZE => {
+                return Err(Error::AttachmentTooLarge {
+                    name: attachment.filename.clone().unwrap_or_default(),
+                    size: data.len() as u64,
+                });
+            }
+            AttachmentContent::Data(_) => {}
+            AttachmentContent::Message(inner) => check_attachment_sizes(inner)?,
+        }
+    }
+    Ok(())
+}
+
+/// Bytes of UTF-16 a string takes at most.
+fn utf16_bytes(s: Option<&str>) -> u64 {
+    2 * s.map_or(0, str::len) as u64
+}
+
+/// An upper bound of the bytes a message takes in the file: its values (strings as UTF-16, an
+/// address in up to eight properties), plus block trailers, alignment, data-tree and
+/// B-tree entries, and the fixed part of its PC and tables.
+fn message_estimate(message: &Message) -> u64 {
+    let addresses = message
+        .from
+        .iter()
+        .chain(&message.sender)
+        .chain(message.recipients.iter().map(|r| &r.address));
+    let mut values: u64 = addresses
+        .map(|a| 8 * (utf16_bytes(a.name.as_deref()) + utf16_bytes(Some(&a.email))) + 256)
+        .sum();
+    values += 3 * utf16_bytes(message.subject.as_deref());
+    for text in [
+        &message.transport_headers,
+        &message.body_text,
+        &message.internet_message_id,
+        &message.in_reply_to,
+        &message.references,
+    ] {
+        values += utf16_bytes(text.as_deref());
+    }
+    values += message.body_html.as_ref().map_or(0, |h| h.len() as u64);
+    values += message
+        .categories
+        .iter()
+        .map(|c| utf16_bytes(Some(c)) + 8)
+        .sum::<u64>();
+    for attachment in &message.attachments {
+        values += 1024
+            + 8 * utf16_bytes(attachment.filename.as_deref())
+            + utf16_bytes(attachment.mime_type.as_deref())
+            + utf16_bytes(attachment.content_id.as_deref())
+            + utf16_bytes(attachment.content_location.as_deref());
+        values += match &attachment.content {
+            AttachmentContent::Data(data) => data.len() as u64,
+            AttachmentContent::Message(inner) => message_estimate(inner),
+        };
+    }
+    // Every 8176 bytes of data cost one 8192-byte block, an XBLOCK entry and a BBT entry; each
+    // node or subnode wastes up to a 64-byte slot and the block trailer.
+    let blocks = values / 8176 + 64;
+    values + blocks * (16 + 64 + 8 + 32) + 16 * 1024
+}
+
+/// An upper bound of the bytes a message's row adds to its folder's contents table.
+fn contents_row_estimate(message: &Message) -> u64 {
+    let names: u64 = message
+        .recipients
+        .iter()
+        .map(|r| utf16_bytes(Some(r.address.display())) + 4)
+        .sum();
+    let author = message.from.as_ref().or(message.sender.as_ref());
+    // Fixed row of under 200 bytes, the row index, the strings of its cells with heap overhead.
+    256 + 3 * utf16_bytes(message.subject.as_deref())
+        + names
+        + utf16_bytes(author.map(|a| a.display()))
+        + utf16_bytes(message.internet_message_id.as_deref())
+        + message.conversation_index.as_ref().map_or(22, Vec::len) as u64
+        + 64
+}
