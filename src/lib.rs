@@ -5,6 +5,8 @@
 //! [`model`] → [`sources`] → `convert` (with [`pst`]) → `engine` → `cli` / `gui`.
 
 pub mod convert;
+pub mod engine;
+pub mod gui;
 pub mod license;
 pub mod model;
 pub mod pst;

@@ -5,6 +5,7 @@
 mod apple_mail_fixtures;
 mod architecture;
 mod convert_corpus;
+mod gui;
 mod license;
 mod pst_oracle;
 mod pst_writer;

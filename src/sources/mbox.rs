@@ -1146,7 +1146,7 @@ mod tests {
             );
         }
         // The first From_ line of a file is always a separator, even with nothing after it.
-        assert_eq!(split(b"From a\n"), [Vec::new()]);
+        assert_eq!(split(b"From a\n"), [Vec::<u8>::new()]);
     }
 
     #[test]
