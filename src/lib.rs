@@ -4,7 +4,10 @@
 //! Layers, from the disk up (each may import only those before it):
 //! [`model`] → [`sources`] → `convert` (with [`pst`]) → `engine` → `cli` / `gui`.
 
+pub mod cli;
 pub mod convert;
+pub mod engine;
+pub mod gui;
 pub mod license;
 pub mod model;
 pub mod pst;

@@ -1,3 +1,64 @@
-fn main() {
-    println!("mail2pst {}", env!("CARGO_PKG_VERSION"));
+//! `mail2pst`: with a command it runs the command line ([`mail2pst::cli`]); with no arguments it
+//! opens the desktop app ([`mail2pst::gui`]).
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use mail2pst::cli::{self, Cli, EXIT_ERROR, EXIT_OK};
+use mail2pst::engine::CancelToken;
+
+fn main() -> ExitCode {
+    if std::env::args_os().len() <= 1 {
+        return open_window();
+    }
+    let parsed = match Cli::try_parse() {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            // `--help` and `--version` are not errors; everything else clap rejects is.
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(EXIT_ERROR)
+            } else {
+                ExitCode::from(EXIT_OK)
+            };
+        }
+    };
+    let Some(command) = parsed.command else {
+        return open_window();
+    };
+    start_logging();
+    let cancel = CancelToken::new();
+    let on_interrupt = cancel.clone();
+    if let Err(error) = ctrlc::set_handler(move || on_interrupt.cancel()) {
+        tracing::warn!("Ctrl-C cannot be caught: {error}");
+    }
+    match cli::run(command, &cancel) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("mail2pst: {error:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Warnings and errors to stderr; `MAIL2PST_LOG` (e.g. `debug`) asks for more.
+fn start_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env(mail2pst::gui::LOG_FILTER_VAR)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// `mail2pst` with no arguments: the desktop app.
+fn open_window() -> ExitCode {
+    match mail2pst::gui::run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("mail2pst: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -4,7 +4,14 @@
 
 mod apple_mail_fixtures;
 mod architecture;
+mod cli;
 mod convert_corpus;
+mod engine_cancel;
+mod engine_common;
+mod engine_demo;
+mod engine_run;
+mod engine_split;
+mod gui;
 mod license;
 mod pst_oracle;
 mod pst_writer;

@@ -22,7 +22,9 @@ use super::filter::{SeenMessages, compact_key};
 use super::output::{Added, FinishedPart, OutputPaths, Parts};
 use super::plan::{FolderRole, Plan};
 use super::progress::{CancelToken, Event, Meter, Progress};
-use super::report::{ConvertedWithWarnings, LicenseInfo, OutputFile, Report, SkippedItem};
+use super::report::{
+    ConvertedWithWarnings, LicenseInfo, OutputFile, Report, SkipCounts, SkippedItem,
+};
 use super::spec::{DateRange, JobSpec};
 use super::verify;
 
@@ -479,6 +481,7 @@ fn write_outcomes(
     let mut current_folder = 0usize;
     // Items the store yielded per folder, to count what a folder error kept from being read.
     let mut yielded = vec![0u64; plan.folders.len()];
+    let mut skipped = report.skipped_so_far();
     for outcomes in &input {
         for outcome in outcomes {
             if cancel.is_cancelled() {
@@ -524,6 +527,7 @@ fn write_outcomes(
                         }
                         Added::Skipped(reason) => {
                             entry.skipped.add(&reason, 1);
+                            skipped.add(&reason, 1);
                             entry.skipped_items.push(SkippedItem {
                                 origin: Some(origin),
                                 count: 1,
@@ -545,6 +549,7 @@ fn write_outcomes(
                         *count += 1;
                     }
                     entry.skipped.add(&reason, 1);
+                    skipped.add(&reason, 1);
                     if reason != SkipReason::DemoLimit {
                         entry.skipped_items.push(SkippedItem {
                             origin,
@@ -561,6 +566,7 @@ fn write_outcomes(
                         let reason = SkipReason::Unreadable(error.clone());
                         entry.found += unread;
                         entry.skipped.add(&reason, unread);
+                        skipped.add(&reason, unread);
                         entry.skipped_items.push(SkippedItem {
                             origin: None,
                             count: unread,
@@ -572,27 +578,33 @@ fn write_outcomes(
                 }
             }
             if meter.due() {
-                on_event(Event::Progress(progress(
-                    plan,
-                    &meter,
-                    current_folder,
-                    done,
-                    total,
-                    bytes_read,
-                    parts.bytes_written(),
-                )));
+                on_event(Event::Progress(Progress {
+                    skipped,
+                    ..progress(
+                        plan,
+                        &meter,
+                        current_folder,
+                        done,
+                        total,
+                        bytes_read,
+                        parts.bytes_written(),
+                    )
+                }));
             }
         }
     }
-    on_event(Event::Progress(progress(
-        plan,
-        &meter,
-        current_folder,
-        done,
-        total.max(done),
-        bytes_read,
-        parts.bytes_written(),
-    )));
+    on_event(Event::Progress(Progress {
+        skipped,
+        ..progress(
+            plan,
+            &meter,
+            current_folder,
+            done,
+            total.max(done),
+            bytes_read,
+            parts.bytes_written(),
+        )
+    }));
     Ok(())
 }
 
@@ -610,6 +622,7 @@ fn progress(
         messages_total: total,
         bytes_read,
         bytes_written,
+        skipped: SkipCounts::default(),
         folder: plan
             .folders
             .get(folder)
@@ -763,6 +776,26 @@ impl Job {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_counts_skipped_messages_as_the_report_does() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let out = tempfile::tempdir().unwrap();
+        let source = super::super::Source::open(corpus.join("mbox")).unwrap();
+        let mut spec = JobSpec::new(vec![source], out.path().join("mail.pst"));
+        spec.license = Some(LicenseStatus::Demo { reason: None });
+        spec.options.verify = false;
+        let mut last = None;
+        let report = run(&spec, &CancelToken::new(), &mut |event| {
+            if let Event::Progress(progress) = event {
+                last = Some(progress);
+            }
+        })
+        .unwrap();
+        let last = last.unwrap();
+        assert!(report.totals.skipped.demo_limit > 0);
+        assert_eq!(last.skipped, report.totals.skipped);
+    }
 
     #[test]
     fn remaining_bytes_follow_the_size_per_message() {

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! * [`Source::open`] opens a store; [`Source::folders`] lists its folders with counts
-//!   ([`list_store`] for `scan`).
+//!   ([`list_store`] for `scan`); [`discover`] finds the stores in their usual places.
 //! * [`run`] converts on the calling thread; [`Job::start`] on a thread of its own, for a window
 //!   that must never wait. Either way a [`CancelToken`] stops the job between two messages, and
 //!   a stopped job leaves no file behind.
@@ -22,6 +22,7 @@
 //! * [`compare`] reads a PST back and matches it message by message with its sources
 //!   (`mail2pst verify`).
 
+mod discover;
 mod error;
 mod filter;
 mod html;
@@ -37,6 +38,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+pub use discover::{discover, discover_in};
 pub use error::Error;
 pub use filter::is_trash_or_junk;
 pub use job::{DEMO_MESSAGES_PER_FOLDER, Job, run};

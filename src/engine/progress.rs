@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use super::report::SkipCounts;
+
 /// The shortest time between two progress events (20 a second).
 pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
 
@@ -39,6 +41,9 @@ pub struct Progress {
     pub bytes_read: u64,
     /// Bytes of PST written so far, over all parts.
     pub bytes_written: u64,
+    /// Messages left out so far, by reason (Trash and Junk left out by the options count from
+    /// the start), so a window can show a live count and why.
+    pub skipped: SkipCounts,
     /// The PST folder being written, e.g. "alice › Inbox".
     pub folder: String,
     pub elapsed: Duration,

@@ -352,6 +352,15 @@ impl Report {
         };
     }
 
+    /// The skip counts of all folders as they stand, for progress while the job runs.
+    pub(crate) fn skipped_so_far(&self) -> SkipCounts {
+        let mut counts = SkipCounts::default();
+        for folder in &self.folders {
+            counts.merge(&folder.skipped);
+        }
+        counts
+    }
+
     /// Messages a license would add, over all folders.
     pub fn more_with_license(&self) -> u64 {
         self.totals.skipped.demo_limit

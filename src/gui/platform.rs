@@ -1,0 +1,107 @@
+//! Showing files with the system's own programs: the PST in the file manager, the report in the
+//! browser. The program is started and left alone; the window never waits for it.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// The command that shows `file` selected in the file manager (on Linux: opens its folder).
+pub fn reveal_command(file: &Path) -> Command {
+    if cfg!(target_os = "macos") {
+        let mut command = Command::new("open");
+        command.arg("-R").arg(file);
+        command
+    } else if cfg!(windows) {
+        let mut command = Command::new("explorer");
+        // Explorer wants "/select," and the path as one argument.
+        let mut select = std::ffi::OsString::from("/select,");
+        select.push(file.as_os_str());
+        command.arg(select);
+        command
+    } else {
+        let folder = match file.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let mut command = Command::new("xdg-open");
+        command.arg(folder);
+        command
+    }
+}
+
+/// The command that opens `file` with the program the system uses for its kind.
+pub fn open_command(file: &Path) -> Command {
+    if cfg!(target_os = "macos") {
+        let mut command = Command::new("open");
+        command.arg(file);
+        command
+    } else if cfg!(windows) {
+        let mut command = Command::new("cmd");
+        command.args(["/C", "start", ""]).arg(file);
+        command
+    } else {
+        let mut command = Command::new("xdg-open");
+        command.arg(file);
+        command
+    }
+}
+
+/// Starts `command` without waiting for it; says why when it cannot be started.
+pub fn spawn(mut command: Command) -> Result<(), String> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(|child| {
+            // Reap it on a thread so it does not linger as a zombie; nobody waits on that.
+            let _ = std::thread::Builder::new()
+                .name("mail2pst opener".to_owned())
+                .spawn(move || {
+                    let mut child = child;
+                    let _ = child.wait();
+                });
+        })
+        .map_err(|e| format!("cannot start {program}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(command: &Command) -> Vec<String> {
+        command
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_file_manager_is_asked_to_show_the_pst() {
+        let file = Path::new("out").join("mail.pst");
+        let command = reveal_command(&file);
+        let program = command.get_program().to_string_lossy().into_owned();
+        if cfg!(target_os = "macos") {
+            assert_eq!(
+                (program.as_str(), args(&command)),
+                ("open", vec!["-R".to_owned(), file.display().to_string()])
+            );
+        } else if cfg!(windows) {
+            assert_eq!(
+                (program.as_str(), args(&command)),
+                ("explorer", vec![format!("/select,{}", file.display())])
+            );
+        } else {
+            assert_eq!(
+                (program.as_str(), args(&command)),
+                ("xdg-open", vec!["out".to_owned()])
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_program_is_an_error_not_a_wait() {
+        let error = spawn(Command::new("mail2pst-no-such-program")).unwrap_err();
+        assert!(error.contains("mail2pst-no-such-program"), "{error}");
+    }
+}

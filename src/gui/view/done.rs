@@ -1,0 +1,201 @@
+//! Step 5: what the conversion did, folder by folder (found, written, skipped and why), the
+//! totals, the files, and in demo mode how much more a license would convert.
+
+use egui::accesskit::Role;
+use egui::{RichText, Ui};
+
+use crate::engine::{FolderRole, Report, Status, format_size};
+use crate::gui::state::{AppState, Outcome};
+
+use super::{Action, count, error_text, messages, name};
+
+pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
+    let report = match &state.outcome {
+        Some(Outcome::Finished(report)) => report,
+        Some(Outcome::Failed(error)) => {
+            ui.heading("The conversion stopped");
+            ui.label(error_text(ui, super::super::state::capitalized(error)));
+            ui.label("Nothing was kept. Go back to the options to change them and try again.");
+            return;
+        }
+        None => {
+            ui.heading("Nothing converted yet");
+            return;
+        }
+    };
+    let mut convert_more = false;
+    let mut enter_key = false;
+    summary(ui, report, actions, &mut convert_more, &mut enter_key);
+    if convert_more {
+        state.convert_more();
+    }
+    if enter_key {
+        state.open_license_dialog();
+    }
+}
+
+fn summary(
+    ui: &mut Ui,
+    report: &Report,
+    actions: &mut Vec<Action>,
+    convert_more: &mut bool,
+    enter_key: &mut bool,
+) {
+    headline(ui, report);
+    if report.status == Status::Cancelled {
+        ui.label("Nothing was kept, and your mail was not changed.");
+        ui.add_space(8.0);
+        *convert_more = ui.button("Convert more").clicked();
+        return;
+    }
+    for file in &report.outputs {
+        ui.label(format!(
+            "PST: {} ({}, {})",
+            file.path.display(),
+            format_size(file.bytes),
+            messages(file.messages)
+        ));
+    }
+    ui.add_space(4.0);
+    ui.horizontal_wrapped(|ui| {
+        if let Some(first) = report.outputs.first()
+            && ui.button("Open folder").clicked()
+        {
+            actions.push(Action::Reveal(first.path.clone()));
+        }
+        let html = report
+            .report_files
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "html"));
+        if let Some(html) = html
+            && ui.button("Open report").clicked()
+        {
+            actions.push(Action::Open(html.clone()));
+        }
+        *convert_more = ui.button("Convert more").clicked();
+    });
+
+    if !report.license.licensed && report.more_with_license() > 0 {
+        ui.add_space(8.0);
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.label(
+                RichText::new(format!(
+                    "Demo mode: a license would convert {} more.",
+                    messages(report.more_with_license())
+                ))
+                .strong(),
+            );
+            *enter_key = ui.button("Enter license key…").clicked();
+        });
+    }
+    for problem in &report.problems {
+        ui.label(error_text(ui, format!("Problem: {problem}")));
+    }
+    for note in &report.notes {
+        ui.label(format!("Note: {note}"));
+    }
+    for store in &report.stores {
+        if let Some(error) = &store.error {
+            ui.label(error_text(ui, format!("{}: {error}", store.name)));
+        }
+        for warning in &store.warnings {
+            ui.label(format!("{}: {warning}", store.name));
+        }
+    }
+    ui.add_space(10.0);
+    table(ui, report);
+    if report.totals.converted_with_warnings > 0 {
+        ui.add_space(6.0);
+        ui.label(format!(
+            "{} were converted with warnings ({} not as faithful copies); the report lists them.",
+            messages(report.totals.converted_with_warnings),
+            count(report.totals.degraded)
+        ));
+    }
+}
+
+fn headline(ui: &mut Ui, report: &Report) {
+    let totals = &report.totals;
+    let (heading, detail) = match report.status {
+        Status::Complete => (
+            "Done".to_owned(),
+            format!("All {} were converted.", messages(totals.found)),
+        ),
+        Status::Incomplete => (
+            "Done, with messages left out".to_owned(),
+            format!(
+                "{} of {} were written; {} skipped — the table says why.",
+                count(totals.written),
+                messages(totals.found),
+                count(totals.skipped.total())
+            ),
+        ),
+        Status::Cancelled => ("Cancelled".to_owned(), String::new()),
+        Status::Failed => (
+            "Done, but the numbers do not add up".to_owned(),
+            "Some folders do not reconcile; the problems are listed below and in the report."
+                .to_owned(),
+        ),
+    };
+    ui.heading(heading);
+    if !detail.is_empty() {
+        ui.label(detail);
+    }
+    ui.weak(format!("Took {:.1} s.", report.seconds));
+}
+
+/// The folder table. Each number cell tells a screen reader which folder and column it is.
+fn table(ui: &mut Ui, report: &Report) {
+    egui::Grid::new("folders")
+        .num_columns(5)
+        .striped(true)
+        .spacing([18.0, 6.0])
+        .show(ui, |ui| {
+            ui.label(RichText::new("Folder").strong());
+            for title in ["Found", "Written", "Skipped"] {
+                right_aligned(ui, |ui| ui.label(RichText::new(title).strong()));
+            }
+            ui.label(RichText::new("Why skipped").strong());
+            ui.end_row();
+            for folder in &report.folders {
+                let path = folder.display_path();
+                ui.label(&path);
+                number(ui, folder.found, &path, "found");
+                number(ui, folder.written, &path, "written");
+                number(ui, folder.skipped.total(), &path, "skipped");
+                let mut why: Vec<String> = folder
+                    .skipped
+                    .labelled()
+                    .iter()
+                    .map(|(label, n)| format!("{} {label}", count(*n)))
+                    .collect();
+                if folder.role == FolderRole::Excluded {
+                    why = vec!["left out (Trash or Junk)".to_owned()];
+                }
+                if let Some(error) = &folder.read_error {
+                    why.push(format!("read error: {error}"));
+                }
+                ui.add(egui::Label::new(why.join(", ")).wrap());
+                ui.end_row();
+            }
+            ui.label(RichText::new("Total").strong());
+            number(ui, report.totals.found, "Total", "found");
+            number(ui, report.totals.written, "Total", "written");
+            number(ui, report.totals.skipped.total(), "Total", "skipped");
+            ui.label("");
+            ui.end_row();
+        });
+}
+
+fn number(ui: &mut Ui, n: u64, row: &str, column: &str) {
+    right_aligned(ui, |ui| {
+        let response = ui.label(count(n));
+        name(&response, Role::Label, format!("{row}: {n} {column}"));
+        response
+    });
+}
+
+/// A cell whose content sits at its right edge, as numbers in a table do.
+fn right_aligned(ui: &mut Ui, content: impl FnOnce(&mut Ui) -> egui::Response) {
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), content);
+}

@@ -1,0 +1,546 @@
+//! The desktop app driven as a person drives it: through its accessibility tree (egui_kittest
+//! finds widgets by the names a screen reader says, clicks and types), with real stores, a real
+//! conversion into a temporary folder, and a license folder of its own.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::{Role, Toggled};
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use mail2pst::engine::{self, Report, Source, Status};
+use mail2pst::gui::{App, Config, Screen, SourceStatus};
+use mail2pst::license::{self, LicenseStore};
+use mail2pst::sources;
+
+use crate::util::{corpus, fixtures, temp_dir};
+
+/// The longest a test waits for the app's workers or its job.
+const PATIENCE: Duration = Duration::from_secs(180);
+
+/// The app in a test window, with its own output and license folders.
+struct Window {
+    harness: Harness<'static, App>,
+    out: tempfile::TempDir,
+    license_dir: tempfile::TempDir,
+}
+
+/// What discovery "finds on this machine" in a test: these stores, and these errors.
+fn window_with(
+    found: Vec<PathBuf>,
+    discovery_errors: Vec<sources::Error>,
+    key: Option<&str>,
+) -> Window {
+    window_built(found, discovery_errors, key, Harness::builder())
+}
+
+fn window_built(
+    found: Vec<PathBuf>,
+    discovery_errors: Vec<sources::Error>,
+    key: Option<&str>,
+    builder: egui_kittest::HarnessBuilder<App>,
+) -> Window {
+    let out = temp_dir();
+    let license_dir = temp_dir();
+    let store = LicenseStore::new(license_dir.path()).with_env_key(key.map(key_text));
+    let errors = Arc::new(std::sync::Mutex::new(Some(discovery_errors)));
+    let config = Config {
+        discover: Arc::new(move || {
+            let mut results: Vec<Result<Source, engine::Error>> =
+                found.iter().map(Source::open).collect();
+            if let Some(errors) = errors.lock().unwrap().take() {
+                results.extend(errors.into_iter().map(|e| Err(engine::Error::from(e))));
+            }
+            results
+        }),
+        license_store: Ok(store),
+        log_file: Some(out.path().join("logs")),
+        output_folder: out.path().to_path_buf(),
+    };
+    let harness = builder
+        .with_size([1100.0, 1000.0])
+        .build_eframe(move |cc| App::new(cc, config));
+    Window {
+        harness,
+        out,
+        license_dir,
+    }
+}
+
+fn window(found: Vec<PathBuf>, key: Option<&str>) -> Window {
+    window_with(found, Vec::new(), key)
+}
+
+fn key_text(name: &str) -> String {
+    fs::read_to_string(fixtures().join("licenses").join(name)).unwrap()
+}
+
+impl Window {
+    fn app(&self) -> &App {
+        self.harness.state()
+    }
+
+    /// Steps frames (in real time: the workers run meanwhile) until `done` holds.
+    fn wait_for(&mut self, what: &str, done: impl Fn(&App) -> bool) {
+        let deadline = Instant::now() + PATIENCE;
+        while !done(self.harness.state()) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            self.harness.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.harness.step();
+    }
+
+    /// Waits until every store is opened and counted, then lets the window settle.
+    fn wait_for_sources(&mut self) {
+        self.wait_for("the stores to be counted", |app| !app.state().busy());
+        self.harness.run();
+    }
+
+    fn drop_files(&mut self, paths: &[PathBuf]) {
+        #[derive(Debug)]
+        struct Dropped(PathBuf);
+        impl egui::DroppedFile for Dropped {
+            fn path(&self) -> &Path {
+                &self.0
+            }
+            fn bytes(&self) -> Result<Vec<u8>, String> {
+                fs::read(&self.0).map_err(|e| e.to_string())
+            }
+        }
+        for path in paths {
+            self.harness
+                .input_mut()
+                .dropped_files
+                .push(Arc::new(Dropped(path.clone())));
+        }
+        self.harness.step();
+    }
+
+    /// Clicks the widget named `label` where it is drawn, once the layout has settled (a
+    /// dialog that grew is centred again a frame later).
+    fn click(&mut self, label: &str) {
+        self.harness.run_ok();
+        self.harness.get_by_label(label).click();
+        self.harness.step();
+        self.harness.step();
+    }
+
+    /// Replaces the text of the field named `label`.
+    fn type_into(&mut self, label: &str, text: &str) {
+        self.harness.get_by_label(label).focus();
+        self.harness.step();
+        self.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+        self.harness.key_press(Key::Backspace);
+        self.harness.step();
+        self.harness.get_by_label(label).type_text(text);
+        self.harness.step();
+        self.harness.step();
+    }
+
+    fn has_label(&self, label: &str) -> bool {
+        self.harness.query_all_by_label(label).next().is_some()
+    }
+
+    fn has_label_containing(&self, text: &str) -> bool {
+        self.harness
+            .query_all_by_label_contains(text)
+            .next()
+            .is_some()
+    }
+
+    fn toggled(&self, label: &str) -> Option<Toggled> {
+        self.harness
+            .get_by_role_and_label(Role::CheckBox, label)
+            .accesskit_node()
+            .toggled()
+    }
+
+    /// Converts what is selected (from the Options screen) and waits for the Done screen.
+    fn convert_and_wait(&mut self) -> Report {
+        self.click("Convert");
+        assert_eq!(self.app().state().screen, Screen::Converting);
+        self.wait_for("the conversion", |app| !app.state().is_converting());
+        self.harness.run();
+        assert_eq!(self.app().state().screen, Screen::Done);
+        self.app().state().report().unwrap().clone()
+    }
+}
+
+/// The report the job saved beside `pst`.
+fn saved_report(pst: &Path) -> Report {
+    let (json, _) = engine::report_paths(pst);
+    Report::from_json(&fs::read_to_string(json).unwrap()).unwrap()
+}
+
+/// An mbox of `count` small messages, made for tests that need a job to take a while.
+fn large_mbox(dir: &Path, count: usize) -> PathBuf {
+    let path = dir.join("Large.mbox");
+    let mut out = BufWriter::new(File::create(&path).unwrap());
+    let body = "The quarterly numbers are attached below in plain text.\n".repeat(12);
+    for i in 0..count {
+        write!(
+            out,
+            "From sender{i}@example.com Mon Jan  1 00:00:00 2024\n\
+             From: Sender {i} <sender{i}@example.com>\n\
+             To: Reader <reader@example.com>\n\
+             Subject: Message number {i}\n\
+             Date: Mon, 1 Jan 2024 00:{:02}:00 +0000\n\
+             Message-ID: <{i}.large@example.com>\n\
+             \n\
+             {body}\n",
+            i % 60
+        )
+        .unwrap();
+    }
+    out.flush().unwrap();
+    path
+}
+
+#[test]
+fn a_conversion_from_sources_to_done_shows_the_reports_numbers() {
+    let mut w = window(vec![fixtures().join("sample")], Some("valid.key"));
+    assert!(!w.has_label_containing("Demo mode"));
+    assert!(w.has_label("Licensed to Ada Lovelace"));
+    let dropped = corpus().join("mbox");
+    w.drop_files(std::slice::from_ref(&dropped));
+    w.wait_for_sources();
+    let state = w.app().state();
+    assert_eq!(state.sources.len(), 2);
+    assert!(state.sources[0].found_on_machine && !state.sources[1].found_on_machine);
+    for entry in &state.sources {
+        let ready = entry.ready().unwrap();
+        assert_eq!(w.toggled(&ready.listing.name), Some(Toggled::True));
+        let summary = format!("{} messages", mail2pst_count(ready.listing.messages()));
+        assert!(w.has_label_containing(&summary), "{summary}");
+    }
+
+    w.click("Next: choose folders");
+    assert_eq!(w.app().state().screen, Screen::Folders);
+    // Find the biggest folder of the dropped store through the filter, and untick it.
+    let (store_name, folder, other) = {
+        let state = w.app().state();
+        let all_names: Vec<&str> = state
+            .ready_sources()
+            .flat_map(|(_, r)| r.tree.nodes().iter().map(|n| n.name.as_str()))
+            .collect();
+        let ready = state.sources[1].ready().unwrap();
+        let mut leaves: Vec<_> = ready
+            .tree
+            .nodes()
+            .iter()
+            .filter(|n| n.children.is_empty() && n.count > 0)
+            .filter(|n| all_names.iter().filter(|&&name| name == n.name).count() == 1)
+            .collect();
+        leaves.sort_by_key(|n| std::cmp::Reverse(n.count));
+        let [folder, other, ..] = leaves.as_slice() else {
+            panic!("the corpus has two folders with names of their own");
+        };
+        (
+            ready.listing.name.clone(),
+            (*folder).clone(),
+            other.name.clone(),
+        )
+    };
+    let selected_before = w.app().state().selected_messages();
+    w.type_into("Filter:", &folder.name);
+    assert!(w.has_label(&folder.name));
+    assert!(!w.has_label(&other), "{other} does not match the filter");
+    w.click(&folder.name);
+    assert_eq!(w.toggled(&folder.name), Some(Toggled::False));
+    assert_eq!(w.toggled(&store_name), Some(Toggled::Mixed));
+    assert_eq!(
+        w.app().state().selected_messages(),
+        selected_before - folder.count
+    );
+    w.type_into("Filter:", "no folder is called this");
+    assert!(w.has_label_containing("No folder matches the filter"));
+    w.click("Clear filter");
+    assert!(w.has_label(&store_name));
+    // A closed folder opens and shows its subfolders.
+    let (closed, child) = {
+        let tree = &w.app().state().sources[1].ready().unwrap().tree;
+        let index = (0..tree.nodes().len())
+            .find(|&i| {
+                let node = &tree.nodes()[i];
+                let shown = node.parent.is_none_or(|p| tree.nodes()[p].expanded);
+                shown && !node.expanded && !node.children.is_empty()
+            })
+            .expect("a closed folder");
+        let node = &tree.nodes()[index];
+        (
+            node.name.clone(),
+            tree.nodes()[node.children[0]].name.clone(),
+        )
+    };
+    let was_shown = w.harness.query_all_by_label(&child).count();
+    w.click(&format!("Expand {closed}"));
+    assert!(w.harness.query_all_by_label(&child).count() > was_shown);
+    assert!(w.has_label(&format!("Collapse {closed}")));
+
+    w.click("Next: options");
+    assert_eq!(w.app().state().screen, Screen::Options);
+    let pst = w.out.path().join("converted.pst");
+    w.type_into("PST file:", &pst.display().to_string());
+    w.click("Skip duplicates (the same message in several folders or stores)");
+    let expected = w.app().state().selected_messages();
+
+    let report = w.convert_and_wait();
+    let saved = saved_report(&pst);
+    assert_eq!(report, saved);
+    assert!(saved.options.skip_duplicates);
+    assert_eq!(saved.totals.found, expected);
+    assert!(
+        saved.folders.iter().all(|f| f.source_path != folder.path),
+        "the unticked folder was converted"
+    );
+    assert!(w.has_label_containing(&format!("{}", pst.display())));
+    for folder in &saved.folders {
+        let path = folder.display_path();
+        for (n, column) in [
+            (folder.found, "found"),
+            (folder.written, "written"),
+            (folder.skipped.total(), "skipped"),
+        ] {
+            let label = format!("{path}: {n} {column}");
+            assert!(w.has_label(&label), "no cell {label:?}");
+        }
+    }
+    for (n, column) in [
+        (saved.totals.found, "found"),
+        (saved.totals.written, "written"),
+        (saved.totals.skipped.total(), "skipped"),
+    ] {
+        assert!(w.has_label(&format!("Total: {n} {column}")));
+    }
+    assert!(w.has_label("Open folder") && w.has_label("Open report"));
+    assert_eq!(
+        w.app().state().last_output_folder.as_deref(),
+        Some(w.out.path())
+    );
+
+    w.click("Convert more");
+    assert_eq!(w.app().state().screen, Screen::Sources);
+    assert_eq!(w.app().state().sources.len(), 2);
+}
+
+/// `1,234`, as the window writes counts.
+fn mail2pst_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[test]
+fn cancelling_asks_once_then_stops_within_a_second_and_leaves_nothing() {
+    let input = temp_dir();
+    let mbox = large_mbox(input.path(), 20_000);
+    let mut w = window(Vec::new(), Some("valid.key"));
+    w.drop_files(std::slice::from_ref(&mbox));
+    w.wait_for_sources();
+    w.click("Next: choose folders");
+    w.click("Next: options");
+    w.click("Convert");
+    w.wait_for("the first messages to be written", |app| {
+        app.state()
+            .running()
+            .and_then(|r| r.progress.as_ref())
+            .is_some_and(|p| p.messages_done > 0)
+    });
+    w.click("Cancel");
+    assert!(w.has_label("Stop converting?"));
+    assert!(w.app().state().is_converting(), "cancelled without asking");
+    w.click("Stop converting");
+    let asked = Instant::now();
+    w.wait_for("the job to stop", |app| !app.state().is_converting());
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(2), "stopping took {took:?}");
+    w.harness.run();
+    let report = w.app().state().report().unwrap();
+    assert_eq!(report.status, Status::Cancelled);
+    assert!(report.totals.written < 20_000);
+    assert!(w.has_label("Cancelled"));
+    assert!(w.has_label("Nothing was kept, and your mail was not changed."));
+    let left: Vec<_> = fs::read_dir(w.out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn frames_keep_coming_while_a_large_mailbox_is_counted_and_converted() {
+    /// The longest a frame may take; reading or writing mail on the window's thread would take
+    /// far longer than this with a mailbox this size.
+    const FRAME_LIMIT: Duration = Duration::from_millis(250);
+    let input = temp_dir();
+    let mbox = large_mbox(input.path(), 6_000);
+    let mut w = window(Vec::new(), Some("valid.key"));
+    let mut frames: Vec<Duration> = Vec::new();
+    let mut step = |w: &mut Window| {
+        let started = Instant::now();
+        w.harness.step();
+        frames.push(started.elapsed());
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    w.drop_files(std::slice::from_ref(&mbox));
+    let deadline = Instant::now() + PATIENCE;
+    while w.app().state().busy() {
+        step(&mut w);
+        assert!(Instant::now() < deadline);
+    }
+    w.harness.run();
+    w.click("Next: choose folders");
+    w.click("Next: options");
+    // Every frame from the click on Convert to the Done screen is timed.
+    w.harness.run_ok();
+    w.harness.get_by_label("Convert").click();
+    let converting = Instant::now();
+    step(&mut w);
+    assert!(w.app().state().is_converting());
+    while w.app().state().is_converting() {
+        step(&mut w);
+        assert!(Instant::now() < deadline);
+    }
+    let took = converting.elapsed();
+    eprintln!("converting took {took:?} in {} frames", frames.len());
+    assert_eq!(w.app().state().report().unwrap().totals.written, 6_000);
+    let slowest = frames.iter().max().copied().unwrap_or_default();
+    assert!(
+        slowest < FRAME_LIMIT,
+        "a frame took {slowest:?} (of {} frames)",
+        frames.len()
+    );
+    // The job took many frames' time: the window kept drawing all along.
+    assert!(
+        took > FRAME_LIMIT * 2,
+        "the job was too quick to tell: {took:?}"
+    );
+    assert!(frames.len() > 20, "only {} frames", frames.len());
+}
+
+#[test]
+fn demo_mode_shows_everywhere_and_the_done_screen_says_how_many_more() {
+    let mut w = window(vec![corpus().join("mbox")], None);
+    assert!(w.app().state().is_demo());
+    assert_eq!(w.app().state().title(), "mail2pst — demo");
+    assert!(w.has_label("Demo mode: at most 10 messages per folder are converted."));
+    assert!(w.has_label("Demo"));
+    w.wait_for_sources();
+    w.click("Next: choose folders");
+    assert!(w.has_label("Demo mode: at most 10 messages per folder are converted."));
+    w.click("Next: options");
+    assert!(w.has_label("In demo mode only the first 10 messages of each folder are written."));
+    let report = w.convert_and_wait();
+    assert!(report.more_with_license() > 0);
+    let more = format!(
+        "Demo mode: a license would convert {} messages more.",
+        mail2pst_count(report.more_with_license())
+    );
+    assert!(w.has_label(&more), "{more}");
+    assert_eq!(report, saved_report(&report.outputs[0].path));
+    // The Done screen's "Enter license key…" opens the dialog.
+    let buttons: Vec<_> = w.harness.query_all_by_label("Enter license key…").collect();
+    assert_eq!(buttons.len(), 2);
+    buttons[1].click();
+    w.harness.run();
+    assert!(w.app().state().license_dialog.is_some());
+}
+
+#[test]
+fn license_keys_are_checked_as_they_are_pasted_and_a_valid_one_is_kept() {
+    let mut w = window(Vec::new(), None);
+    w.harness.run();
+    w.click("Enter license key…");
+    assert!(w.has_label("Enter license key"));
+    let field = "Paste the key you received by e-mail. It starts with M2P1-.";
+    for bad in [
+        "garbage.key",
+        "truncated.key",
+        "tampered.key",
+        "foreign.key",
+    ] {
+        let text = key_text(bad);
+        let expected = license::verify(&text).unwrap_err().to_string();
+        w.type_into(field, &text);
+        let mut message = expected.clone();
+        message[..1].make_ascii_uppercase();
+        assert!(w.has_label(&message), "{bad}: no message {message:?}");
+        let activate = w.harness.get_by_label("Activate");
+        assert!(
+            activate.accesskit_node().is_disabled(),
+            "{bad} can be activated"
+        );
+    }
+    w.type_into(field, &key_text("valid.key"));
+    assert!(w.has_label_containing("Valid key: Ada Lovelace"));
+    w.click("Activate");
+    w.harness.run();
+    assert!(w.app().state().license_dialog.is_none());
+    assert!(!w.app().state().is_demo());
+    assert_eq!(w.app().state().title(), "mail2pst");
+    assert!(!w.has_label_containing("Demo mode"));
+    assert!(w.has_label("Licensed to Ada Lovelace"));
+    let stored = w.license_dir.path().join(license::LICENSE_FILE_NAME);
+    assert!(
+        stored.exists(),
+        "the key was not stored in the test's folder"
+    );
+}
+
+#[test]
+fn stores_that_cannot_be_read_say_what_is_wrong_and_what_to_do() {
+    let hint = sources::apple_mail::FULL_DISK_ACCESS_HINT;
+    let protected = sources::Error::PermissionDenied {
+        path: PathBuf::from("Library/Mail"),
+        hint: Some(hint.to_owned()),
+    };
+    // The hint's "→" is not in the test's only font (the app also uses the system's fonts).
+    let builder = Harness::builder().allow_missing_glyphs();
+    let mut w = window_built(Vec::new(), vec![protected], None, builder);
+    let input = temp_dir();
+    let garbage = input.path().join("notes.bin");
+    fs::write(&garbage, [0u8, 159, 146, 150, 0, 1, 2]).unwrap();
+    let missing = input.path().join("gone.mbox");
+    w.drop_files(&[garbage, missing]);
+    w.wait_for_sources();
+    let failures = w
+        .app()
+        .state()
+        .sources
+        .iter()
+        .filter(|e| matches!(e.status, SourceStatus::Failed(_)))
+        .count();
+    assert_eq!(failures, 3);
+    assert!(w.has_label_containing("not a mail store this app can read"));
+    assert!(w.has_label_containing("gone.mbox: no such file or folder"));
+    assert!(w.has_label_containing("Full Disk Access"));
+    assert!(w.has_label("Add a mail store first."));
+    let next = w.harness.get_by_label("Next: choose folders");
+    assert!(next.accesskit_node().is_disabled());
+    w.click("Remove notes.bin");
+    assert_eq!(w.app().state().sources.len(), 2);
+}
+
+#[test]
+fn the_about_box_shows_where_the_log_is() {
+    let mut w = window(Vec::new(), None);
+    w.harness.run();
+    w.click("About");
+    let log = w.out.path().join("logs");
+    assert!(w.has_label(&format!("Log files: {}", log.display())));
+    assert!(w.has_label("Open log folder"));
+    w.click("Close");
+    w.harness.run();
+    assert!(!w.app().state().show_about);
+}
