@@ -377,7 +377,7 @@ mod tests {
         assert_eq!(
             paths(plan),
             vec![
-                ("alice".into(), FolderRole::Convert, 0),
+                ("alice".into(), FolderRole::Container, 0),
                 ("alice/Inbox".into(), FolderRole::Convert, 2),
                 ("alice/Projects".into(), FolderRole::Convert, 4),
                 ("alice/Projects/2024".into(), FolderRole::Convert, 1),

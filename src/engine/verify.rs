@@ -14,6 +14,7 @@ use std::rc::Rc;
 
 use outlook_pst::UnicodePstFile;
 use outlook_pst::ltp::prop_context::PropertyValue;
+use outlook_pst::ltp::table_context::{TableContext, TableRowData};
 use outlook_pst::messaging::attachment::{Attachment as _, AttachmentData, UnicodeAttachment};
 use outlook_pst::messaging::folder::Folder;
 use outlook_pst::messaging::message::{Message as _, UnicodeMessage};
@@ -44,6 +45,7 @@ mod tag {
     pub const INTERNET_MESSAGE_ID: u16 = 0x1035;
     pub const CONTENT_COUNT: u16 = 0x3602;
     pub const ATTACH_FILENAME: u16 = 0x3704;
+    pub const ATTACH_METHOD: u16 = 0x3705;
     pub const ATTACH_LONG_FILENAME: u16 = 0x3707;
     pub const DISPLAY_NAME: u16 = 0x3001;
 }
@@ -164,6 +166,9 @@ struct AttachmentFacts {
     size: u64,
     sha256: [u8; 32],
     name: Option<String>,
+    /// The reader could not give the attachment's name (see [`unreadable_attachment`]), so the
+    /// name is not compared.
+    name_unknown: bool,
 }
 
 impl AttachmentFacts {
@@ -215,6 +220,7 @@ impl Facts {
                     size: bytes.len() as u64,
                     sha256: Sha256::digest(bytes).into(),
                     name: a.filename.clone(),
+                    name_unknown: false,
                 },
                 pst::AttachmentContent::Message(_) => AttachmentFacts {
                     embedded: true,
@@ -313,8 +319,13 @@ fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String
     if let Some(table) = message.attachment_table() {
         for row in table.rows_matrix() {
             let node = NodeId::from(u32::from(row.id()));
-            let attachment = UnicodeAttachment::read(message.clone(), node, None)
-                .map_err(|e| format!("an attachment: {e}"))?;
+            let attachment = match UnicodeAttachment::read(message.clone(), node, None) {
+                Ok(attachment) => attachment,
+                Err(error) => {
+                    attachments.push(unreadable_attachment(table.as_ref(), row, &error)?);
+                    continue;
+                }
+            };
             let aprops = attachment.properties();
             let name = text(aprops.get(tag::ATTACH_LONG_FILENAME))
                 .or_else(|| text(aprops.get(tag::ATTACH_FILENAME)))
@@ -325,6 +336,7 @@ fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String
                     size: data.buffer().len() as u64,
                     sha256: Sha256::digest(data.buffer()).into(),
                     name,
+                    name_unknown: false,
                 },
                 Some(AttachmentData::Message(_)) => AttachmentFacts {
                     embedded: true,
@@ -782,6 +794,42 @@ fn truncated_subject(source: &Facts, pst: &Facts) -> bool {
     }
 }
 
+/// PidTagAttachMethod's value for an attached message (MS-OXCMSG 2.2.2.9).
+const ATTACH_EMBEDDED_MSG: i32 = 5;
+
+/// An attachment outlook-pst cannot open. Its PC reader (1.2.0) does not know the property type
+/// PtypObject (0x000D) that PidTagAttachDataObject of every attached message has, as Outlook
+/// writes it, and loses the attachment's later properties. The attachment table's row still
+/// says what the attachment is: an attached message is taken from it, without its name (the row
+/// has only the 8.3 name); anything else is an error.
+fn unreadable_attachment(
+    table: &dyn TableContext,
+    row: &TableRowData,
+    error: &std::io::Error,
+) -> Result<AttachmentFacts, String> {
+    let columns = row
+        .columns(table.context())
+        .map_err(|e| format!("an attachment table row: {e}"))?;
+    let method = table
+        .context()
+        .columns()
+        .iter()
+        .zip(&columns)
+        .find(|(column, _)| column.prop_id() == tag::ATTACH_METHOD)
+        .and_then(|(column, value)| {
+            let value = value.as_ref()?;
+            table.read_column(value, column.prop_type()).ok()
+        });
+    match method {
+        Some(PropertyValue::Integer32(ATTACH_EMBEDDED_MSG)) => Ok(AttachmentFacts {
+            embedded: true,
+            name_unknown: true,
+            ..AttachmentFacts::default()
+        }),
+        _ => Err(format!("an attachment: {error}")),
+    }
+}
+
 /// Attachments match when their contents match; names are compared where the source has one
 /// (the writer may give a nameless attachment a name).
 fn same_attachments(source: &[AttachmentFacts], pst: &[AttachmentFacts]) -> bool {
@@ -796,7 +844,7 @@ fn same_attachments(source: &[AttachmentFacts], pst: &[AttachmentFacts]) -> bool
     source_sorted
         .iter()
         .zip(&pst_sorted)
-        .all(|(s, p)| key(s) == key(p) && (s.name.is_none() || s.name == p.name))
+        .all(|(s, p)| key(s) == key(p) && (s.name.is_none() || p.name_unknown || s.name == p.name))
 }
 
 #[cfg(test)]
@@ -837,6 +885,7 @@ mod tests {
             size: 1,
             sha256: [byte; 32],
             name: name.map(str::to_owned),
+            name_unknown: false,
         };
         assert!(same_attachments(
             &[attachment(Some("a"), 1), attachment(None, 2)],

@@ -303,11 +303,11 @@ mod tests {
         assert_eq!(messages(1), "1 message");
         assert_eq!(messages(1200), "1,200 messages");
         assert_eq!(duration(Duration::from_secs(3)), "a few seconds");
-        assert_eq!(duration(Duration::from_secs(42)), "42 s");
-        assert_eq!(duration(Duration::from_secs(61)), "2 min");
+        assert_eq!(duration(Duration::from_secs(42)), "about 42 s");
+        assert_eq!(duration(Duration::from_secs(61)), "about 2 min");
         assert_eq!(
             duration(Duration::from_secs(3 * 3600 + 5 * 60)),
-            "3 h 05 min"
+            "about 3 h 05 min"
         );
     }
 }
