@@ -25,8 +25,9 @@ fi
 command -v readpst >/dev/null || { echo "readpst is missing: run scripts/test-setup.sh" >&2; exit 1; }
 
 cargo build --release --locked --bin mail2pst --example gen_corpus
-bin=target/release/mail2pst
-gen=target/release/examples/gen_corpus
+target_dir="${CARGO_TARGET_DIR:-target}"
+bin="$target_dir/release/mail2pst"
+gen="$target_dir/release/examples/gen_corpus"
 
 # A license, so that the demo's ten messages per folder do not apply. The key in fixtures/ is
 # accepted by builds made with the development key pair (the default); set MAIL2PST_LICENSE_KEY

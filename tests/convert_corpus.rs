@@ -22,7 +22,7 @@ use mail2pst::model::{FolderPath, MessageFlags, Origin, RawMessage};
 use mail2pst::pst::{self, AttachmentContent, FileTime};
 use sha2::{Digest as _, Sha256};
 
-use crate::util::{corpus, fixtures};
+use crate::util::{CORPUS_MBOXES, corpus, fixtures, mbox_messages};
 
 // ---------------------------------------------------------------------------------------------
 // Rendering
@@ -645,36 +645,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// The messages of an mbox file, split at every line that starts with `From ` (enough for the
-/// corpus files; the real reader is `sources::mbox`). The separator line is left out, as the
-/// reader does.
-fn split_mbox(bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut starts = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        if bytes[at..].starts_with(b"From ") {
-            starts.push(at);
-        }
-        at = match bytes[at..].iter().position(|&b| b == b'\n') {
-            Some(pos) => at + pos + 1,
-            None => bytes.len(),
-        };
-    }
-    starts
-        .iter()
-        .enumerate()
-        .map(|(n, &start)| {
-            let end = starts.get(n + 1).copied().unwrap_or(bytes.len());
-            let message = &bytes[start..end];
-            let body = message
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(&message[message.len()..], |pos| &message[pos + 1..]);
-            body.to_vec()
-        })
-        .collect()
-}
-
 /// What must hold for every converted message, embedded ones included.
 fn check_invariants(place: &str, m: &pst::Message, problems: &mut Vec<String>) {
     check_line_ends_and_names(place, m, problems);
@@ -792,35 +762,9 @@ fn every_corpus_message_converts_and_keeps_the_invariants() {
         convert_one(label, fs::read(&path).unwrap());
     }
 
-    let mbox_counts: &[(&str, usize)] = &[
-        ("mbox/perl5-Mail-Box/t/folders/mbox.src", 45),
-        ("mbox/perl5-Mail-Box/t/folders/mbox.win", 45),
-        ("mbox/gnu-mailutils/testsuite/spool/teaparty.mbox", 95),
-        ("mbox/gnu-mailutils/testsuite/spool/relational.mbox", 9),
-        ("mbox/gnu-mailutils/testsuite/spool/search.mbox", 8),
-        ("mbox/gnu-mailutils/testsuite/spool/mbox1", 5),
-        ("mbox/gnu-mailutils/testsuite/spool/mbox2", 5),
-        ("mbox/gnu-mailutils/testsuite/spool/search2.mbox", 5),
-        ("mbox/gnu-mailutils/testsuite/spool/msg.mbox", 4),
-        ("mbox/gnu-mailutils/testsuite/spool/sieve.mbox", 3),
-        ("mbox/gnu-mailutils/testsuite/spool/mime.mbox", 2),
-        ("mbox/gnu-mailutils/testsuite/spool/mbox", 1),
-        ("mbox/gnu-mailutils/testsuite/spool/bigto.mbox", 1),
-        ("mbox/gnu-mailutils/testsuite/spool/mime.msg", 1),
-        ("mbox/gnu-mailutils/testsuite/folder/one", 1),
-        ("mbox/gnu-mailutils/testsuite/folder/two", 1),
-        ("mbox/gnu-mailutils/sieve/tests/moderator.mbox", 1),
-        ("thunderbird/comm-central/mailnews/test/data/bugmail-1", 1),
-        (
-            "thunderbird/comm-central/mailnews/db/panorama/test/xpcshell/data/migration",
-            3,
-        ),
-        ("thunderbird/comm-central/mailnews/test/data/mbox_mboxrd", 2),
-        ("thunderbird/comm-central/mailnews/test/data/mbox_modern", 2),
-    ];
-    for (path, expected) in mbox_counts {
-        let messages = split_mbox(&fs::read(corpus().join(path)).unwrap());
-        assert_eq!(messages.len(), *expected, "{path}");
+    for &(path, expected) in CORPUS_MBOXES {
+        let messages = mbox_messages(&corpus().join(path));
+        assert_eq!(messages.len() as u64, expected, "{path}");
         for (n, bytes) in messages.into_iter().enumerate() {
             convert_one(format!("{path} #{n}"), bytes);
         }

@@ -13,35 +13,7 @@ use mail2pst::sources::mbox::{MboxEntry, MboxReader, NotAnMbox};
 use mail2pst::sources::{self, Error, MailStore};
 use sha2::{Digest as _, Sha256};
 
-use crate::util::{corpus, fixtures, temp_dir};
-
-/// Every mbox file of the corpus and its message count (`SOURCES.md`).
-const CORPUS_MBOXES: &[(&str, u64)] = &[
-    ("mbox/perl5-Mail-Box/t/folders/mbox.src", 45),
-    ("mbox/perl5-Mail-Box/t/folders/mbox.win", 45),
-    ("mbox/gnu-mailutils/testsuite/spool/teaparty.mbox", 95),
-    ("mbox/gnu-mailutils/testsuite/spool/relational.mbox", 9),
-    ("mbox/gnu-mailutils/testsuite/spool/search.mbox", 8),
-    ("mbox/gnu-mailutils/testsuite/spool/mbox1", 5),
-    ("mbox/gnu-mailutils/testsuite/spool/mbox2", 5),
-    ("mbox/gnu-mailutils/testsuite/spool/search2.mbox", 5),
-    ("mbox/gnu-mailutils/testsuite/spool/msg.mbox", 4),
-    ("mbox/gnu-mailutils/testsuite/spool/sieve.mbox", 3),
-    ("mbox/gnu-mailutils/testsuite/spool/mime.mbox", 2),
-    ("mbox/gnu-mailutils/testsuite/spool/mbox", 1),
-    ("mbox/gnu-mailutils/testsuite/spool/bigto.mbox", 1),
-    ("mbox/gnu-mailutils/testsuite/spool/mime.msg", 1),
-    ("mbox/gnu-mailutils/testsuite/folder/one", 1),
-    ("mbox/gnu-mailutils/testsuite/folder/two", 1),
-    ("mbox/gnu-mailutils/sieve/tests/moderator.mbox", 1),
-    ("thunderbird/comm-central/mailnews/test/data/bugmail-1", 1),
-    (
-        "thunderbird/comm-central/mailnews/db/panorama/test/xpcshell/data/migration",
-        3,
-    ),
-    ("thunderbird/comm-central/mailnews/test/data/mbox_mboxrd", 2),
-    ("thunderbird/comm-central/mailnews/test/data/mbox_modern", 2),
-];
+use crate::util::{CORPUS_MBOXES, corpus, fixtures, temp_dir};
 
 fn entries(path: &Path) -> Vec<MboxEntry> {
     MboxReader::new(File::open(path).unwrap())

@@ -984,3 +984,61 @@ fn unsent_messages_are_marked_as_the_outbox() {
         "the Outbox: messages written but not sent yet by Thunderbird"
     );
 }
+
+/// The real profile converted by the engine, then read by independent readers: every live
+/// message is in the folder of its real name, the expunged copies are not, and each folder has
+/// as many read messages as Thunderbird shows (MANIFEST.md).
+#[test]
+fn the_profile_in_a_pst_as_the_independent_readers_see_it() {
+    let out = temp_dir();
+    let pst = out.path().join("thunderbird.pst");
+    let (report, _) = crate::engine_common::run(&crate::engine_common::spec(
+        vec![profile()],
+        &pst,
+        crate::engine_common::licensed(),
+    ));
+    assert_eq!(report.totals.written, 46, "{:#?}", report.totals);
+    let expected: Vec<(String, usize, usize)> = expected_messages()
+        .into_iter()
+        .map(|(folder, shown)| {
+            let read = shown.iter().filter(|(read, _, _)| *read).count();
+            (folder.names().join("/"), shown.len(), read)
+        })
+        .collect();
+    let readers =
+        crate::engine_common::read_with(&pst, &["readpst", "pffexport", "pypff", "outlook-pst"]);
+    for (reader, json) in &readers {
+        assert_eq!(json["totals"]["messages"], 46, "{reader}");
+        let messages = json["messages"].as_array().unwrap();
+        for (folder, count, read) in &expected {
+            // Readers that export to files replace what a file name cannot hold.
+            let in_folder: Vec<&serde_json::Value> = messages
+                .iter()
+                .filter(|m| m["folder"].as_str().map(file_safe) == Some(file_safe(folder)))
+                .collect();
+            assert_eq!(in_folder.len(), *count, "{reader}: {folder}");
+            if json["unsupported"]
+                .as_array()
+                .is_some_and(|u| u.iter().any(|f| f == "read"))
+            {
+                continue;
+            }
+            let read_seen = in_folder.iter().filter(|m| m["read"] == true).count();
+            assert_eq!(read_seen, *read, "{reader}: read messages in {folder}");
+        }
+    }
+}
+
+/// A folder path with the ASCII punctuation that readpst and pffexport replace in file names
+/// turned into `_`, so that their folder names compare with ours.
+fn file_safe(path: &str) -> String {
+    path.chars()
+        .map(|c| {
+            if c.is_ascii() && !(c.is_ascii_alphanumeric() || " /.-".contains(c)) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}

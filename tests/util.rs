@@ -2,7 +2,10 @@
 
 #![allow(dead_code)]
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
+
+use mail2pst::sources::mbox::MboxReader;
 
 /// The project's root folder.
 pub fn project_root() -> &'static Path {
@@ -25,4 +28,39 @@ pub fn temp_dir() -> tempfile::TempDir {
         .prefix("mail2pst-test-")
         .tempdir()
         .expect("create a temporary folder")
+}
+
+/// Every mbox file of the corpus and its message count (`SOURCES.md`).
+pub const CORPUS_MBOXES: &[(&str, u64)] = &[
+    ("mbox/perl5-Mail-Box/t/folders/mbox.src", 45),
+    ("mbox/perl5-Mail-Box/t/folders/mbox.win", 45),
+    ("mbox/gnu-mailutils/testsuite/spool/teaparty.mbox", 95),
+    ("mbox/gnu-mailutils/testsuite/spool/relational.mbox", 9),
+    ("mbox/gnu-mailutils/testsuite/spool/search.mbox", 8),
+    ("mbox/gnu-mailutils/testsuite/spool/mbox1", 5),
+    ("mbox/gnu-mailutils/testsuite/spool/mbox2", 5),
+    ("mbox/gnu-mailutils/testsuite/spool/search2.mbox", 5),
+    ("mbox/gnu-mailutils/testsuite/spool/msg.mbox", 4),
+    ("mbox/gnu-mailutils/testsuite/spool/sieve.mbox", 3),
+    ("mbox/gnu-mailutils/testsuite/spool/mime.mbox", 2),
+    ("mbox/gnu-mailutils/testsuite/spool/mbox", 1),
+    ("mbox/gnu-mailutils/testsuite/spool/bigto.mbox", 1),
+    ("mbox/gnu-mailutils/testsuite/spool/mime.msg", 1),
+    ("mbox/gnu-mailutils/testsuite/folder/one", 1),
+    ("mbox/gnu-mailutils/testsuite/folder/two", 1),
+    ("mbox/gnu-mailutils/sieve/tests/moderator.mbox", 1),
+    ("thunderbird/comm-central/mailnews/test/data/bugmail-1", 1),
+    (
+        "thunderbird/comm-central/mailnews/db/panorama/test/xpcshell/data/migration",
+        3,
+    ),
+    ("thunderbird/comm-central/mailnews/test/data/mbox_mboxrd", 2),
+    ("thunderbird/comm-central/mailnews/test/data/mbox_modern", 2),
+];
+
+/// The messages of a corpus mbox file, as the mbox reader gives them.
+pub fn mbox_messages(path: &Path) -> Vec<Vec<u8>> {
+    MboxReader::new(File::open(path).unwrap())
+        .map(|entry| entry.unwrap().bytes)
+        .collect()
 }

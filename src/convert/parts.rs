@@ -107,7 +107,7 @@ impl<'m, 'x> Parts<'m, 'x> {
             let written = part.content_transfer_encoding().unwrap_or_default();
             let encoding = TransferEncoding::of(written);
             let broken = encoding == TransferEncoding::Base64
-                && base64_data(self.raw_body(part)).is_none_or(|data| data.len() % 4 == 1);
+                && base64_len(self.raw_body(part)).is_none_or(|len| len % 4 == 1);
             if broken {
                 notes.warn(format!(
                     "{what}: its {} encoding is broken; the part is kept as sent",
@@ -469,16 +469,39 @@ fn decode_base64(raw: &[u8]) -> Option<Vec<u8>> {
 /// The base64 characters of a part up to the first `=`, white space left out; `None` when
 /// anything else is mixed in.
 fn base64_data(raw: &[u8]) -> Option<Vec<u8>> {
-    let data = raw.split(|&b| b == b'=').next().unwrap_or_default();
-    let mut compact = Vec::with_capacity(data.len());
-    for &b in data {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' => compact.push(b),
-            _ if b.is_ascii_whitespace() => {}
-            _ => return None,
+    let mut compact = Vec::with_capacity(raw.len());
+    for_base64_runs(raw, |run| compact.extend_from_slice(run)).then_some(compact)
+}
+
+/// How many base64 characters [`base64_data`] would give, without copying them.
+fn base64_len(raw: &[u8]) -> Option<usize> {
+    let mut len = 0;
+    for_base64_runs(raw, |run| len += run.len()).then_some(len)
+}
+
+/// Calls `run` with each stretch of base64 characters of a part, up to the first `=`; false
+/// when a character that is neither base64 nor white space is found. Lines are checked whole
+/// and copied as slices: mail bodies are mostly base64, and this runs over every byte of them.
+fn for_base64_runs(raw: &[u8], mut run: impl FnMut(&[u8])) -> bool {
+    let data = memchr::memchr(b'=', raw).map_or(raw, |end| &raw[..end]);
+    for line in data.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(|&b| is_base64(b)) {
+            run(line);
+            continue;
+        }
+        for piece in line.split(|b| b.is_ascii_whitespace()) {
+            if !piece.iter().all(|&b| is_base64(b)) {
+                return false;
+            }
+            run(piece);
         }
     }
-    Some(compact)
+    true
+}
+
+fn is_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
 }
 
 /// Quoted-printable (RFC 2045 6.7), read as leniently as mail clients do: trailing white space
