@@ -122,6 +122,8 @@ struct Walk {
     quiet_frames: u32,
     /// A screenshot was asked for and has not arrived yet.
     waiting_for: Option<&'static str>,
+    /// When the screenshot waited for was asked for: a request the renderer drops is asked again.
+    asked_at: Instant,
     shots: Sender<(&'static str, Arc<egui::ColorImage>)>,
     started: Instant,
     result: Arc<std::sync::Mutex<Option<Result<(), String>>>>,
@@ -141,7 +143,10 @@ impl eframe::App for Walk {
             self.end(&ctx, Err(format!("the walk took longer than {PATIENCE:?}")));
             return;
         }
-        if self.waiting_for.is_some() {
+        if let Some(name) = self.waiting_for {
+            if self.asked_at.elapsed() > Duration::from_secs(10) {
+                self.ask_for_shot(&ctx, name);
+            }
             return;
         }
         let Some(step) = self.steps.pop_front() else {
@@ -163,21 +168,26 @@ impl eframe::App for Walk {
                     self.steps.push_front(Step::Shot(name));
                     return;
                 }
-                self.waiting_for = Some(name);
-                let shots = self.shots.clone();
-                let repaint = ctx.clone();
-                ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(
-                    egui::ScreenshotCallback::new(move |image| {
-                        let _ = shots.send((name, image));
-                        repaint.request_repaint();
-                    }),
-                ));
+                self.ask_for_shot(&ctx, name);
             }
         }
     }
 }
 
 impl Walk {
+    fn ask_for_shot(&mut self, ctx: &egui::Context, name: &'static str) {
+        self.waiting_for = Some(name);
+        self.asked_at = Instant::now();
+        let shots = self.shots.clone();
+        let repaint = ctx.clone();
+        ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(
+            egui::ScreenshotCallback::new(move |image| {
+                let _ = shots.send((name, image));
+                repaint.request_repaint();
+            }),
+        ));
+    }
+
     fn end(&mut self, ctx: &egui::Context, result: Result<(), String>) {
         *self.result.lock().unwrap() = Some(result);
         ctx.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -316,6 +326,7 @@ fn walk_through_screens() -> Result<PathBuf, String> {
                     steps,
                     quiet_frames: 0,
                     waiting_for: None,
+                    asked_at: Instant::now(),
                     shots,
                     started: Instant::now(),
                     result: walk_result,
@@ -361,6 +372,9 @@ impl eframe::App for Saver {
     fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         self.walk.logic(ctx, frame);
         while let Ok((name, image)) = self.received.try_recv() {
+            if self.walk.waiting_for != Some(name) {
+                continue; // a shot asked for twice
+            }
             let path = self.dir.join(format!("{name}.png"));
             let [width, height] = image.size;
             let saved = image::save_buffer(
