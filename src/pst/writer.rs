@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use tempfile::TempPath;
 
 use crate::pst::error::Error;
-use crate::pst::ltp::TableRow;
+use crate::pst::ltp::{TableRow, TcBuilder};
 use crate::pst::message::{AttachmentContent, FileTime, Message};
 use crate::pst::messaging::attachment::MAX_ATTACHMENT_SIZE;
 use crate::pst::messaging::folder::{FolderState, MAIL_CONTAINER_CLASS};
-use crate::pst::messaging::node::write_message;
+use crate::pst::messaging::node::{NodeScope, write_message};
 use crate::pst::messaging::skeleton::{Child, write_fixed_nodes, write_folder};
 use crate::pst::messaging::spill::RowSpill;
 use crate::pst::messaging::store::default_store_uid;
@@ -83,7 +83,12 @@ struct Folder {
     unread: u32,
     /// Where this folder's contents rows are in the spill file.
     rows: Vec<u64>,
+    /// The IDs of those rows (the messages' NIDs), for the row index.
+    row_ids: Vec<u32>,
 }
+
+/// Contents rows read back from the spill file at a time.
+const ROWS_PER_READ: usize = 4096;
 
 /// Bytes `finish()` needs beyond the folders and rows: fixed nodes, B-tree growth, the last
 /// partly filled interval and the map pages.
@@ -151,6 +156,7 @@ impl PstWriter {
             messages: 0,
             unread: 0,
             rows: Vec::new(),
+            row_ids: Vec::new(),
         };
         let deleted = Folder {
             nid: special::DELETED_ITEMS,
@@ -160,6 +166,7 @@ impl PstWriter {
             messages: 0,
             unread: 0,
             rows: Vec::new(),
+            row_ids: Vec::new(),
         };
         Ok(PstWriter {
             ndb: Some(ndb),
@@ -201,6 +208,7 @@ impl PstWriter {
             messages: 0,
             unread: 0,
             rows: Vec::new(),
+            row_ids: Vec::new(),
         });
         if let Some(parent) = self.folders.get_mut(parent.0 as usize) {
             parent.children.push(id);
@@ -251,6 +259,7 @@ impl PstWriter {
             .get_mut(folder.0 as usize)
             .ok_or(Error::UnknownFolder { folder: folder.0 })?;
         entry.rows.push(offset);
+        entry.row_ids.push(nid.0);
         entry.messages += 1;
         if !message.state.read {
             entry.unread += 1;
@@ -282,17 +291,6 @@ impl PstWriter {
                     })
                 })
                 .collect();
-            let buffer = reader.read_rows(&folder.rows).map_err(Error::Spill)?;
-            let rows: Vec<TableRow<'_>> = buffer
-                .rows()
-                .map_err(Error::Spill)?
-                .into_iter()
-                .map(|row| TableRow {
-                    id: row.row_id.0,
-                    version: row.row_version,
-                    cells: row.cells,
-                })
-                .collect();
             let parent = match folder.parent {
                 Some(parent) => self
                     .folders
@@ -300,7 +298,30 @@ impl PstWriter {
                     .map_or(special::ROOT_FOLDER, |p| p.nid),
                 None => special::ROOT_FOLDER,
             };
-            write_folder(&mut ndb, folder.nid, parent, state, &children, &rows)?;
+            let fill = |table: &mut TcBuilder, scope: &mut NodeScope<'_>| {
+                // A few thousand rows at a time: a folder's rows are never all in memory.
+                for offsets in folder.rows.chunks(ROWS_PER_READ) {
+                    let buffer = reader.read_rows(offsets).map_err(Error::Spill)?;
+                    for row in buffer.rows().map_err(Error::Spill)? {
+                        let row = TableRow {
+                            id: row.row_id.0,
+                            version: row.row_version,
+                            cells: row.cells,
+                        };
+                        table.push_row(&row, scope)?;
+                    }
+                }
+                Ok(())
+            };
+            write_folder(
+                &mut ndb,
+                folder.nid,
+                parent,
+                state,
+                &children,
+                &folder.row_ids,
+                fill,
+            )?;
         }
         let top_state = states.first().cloned().unwrap_or_default();
         write_fixed_nodes(

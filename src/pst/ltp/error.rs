@@ -57,6 +57,10 @@ pub enum Error {
         tag: PropTag,
         found: PropType,
     },
+    #[error("row {row_id:#X} comes at position {position}, where the table expects another row")]
+    RowOrder { row_id: u32, position: usize },
+    #[error("table started with {expected} rows was given {given}")]
+    MissingRows { expected: usize, given: usize },
     #[error("row ID {row_id:#X} is given twice")]
     DuplicateRowId { row_id: u32 },
     #[error("table of {rows} rows: its row matrix exceeds the 4 GiB a subnode can hold")]

@@ -371,17 +371,107 @@ pub fn build_tc(
     rows: &[TableRow<'_>],
     subnodes: &mut (impl SubnodeWriter + ?Sized),
 ) -> Result<NodeBlocks, Error> {
-    let mut info = TcInfo::layout(columns)?;
-    let cells = info.data_columns();
+    let ids: Vec<u32> = rows.iter().map(|row| row.id).collect();
+    let mut builder = TcBuilder::new(columns, &ids)?;
     for row in rows {
-        if row.cells.len() != columns.len() {
+        builder.push_row(row, subnodes)?;
+    }
+    builder.finish(subnodes)
+}
+
+/// Builds a table context row by row, so that the rows of a large table (a folder of 100,000
+/// messages) can come from disk a few at a time: only the row index, the row matrix and the
+/// heap's values are held, never every row's cells at once.
+#[derive(Debug)]
+pub struct TcBuilder {
+    info: TcInfo,
+    columns: Vec<PropTag>,
+    /// The data columns in existence-bit order.
+    cells: Vec<ColumnDesc>,
+    /// Row IDs in the order the rows must come.
+    ids: Vec<u32>,
+    heap: HeapBuilder,
+    tcinfo: Hid,
+    matrix_on_heap: Option<Hid>,
+    /// The row matrix as it is stored: rows never straddle a block, and every block but the
+    /// last is a full 8176 bytes (its whole rows, then zeros). Readers that address rows in
+    /// the concatenated stream (java-libpst and its ports) expect the blocks padded that way.
+    matrix: Vec<u8>,
+    rows_per_block: usize,
+    pushed: usize,
+}
+
+impl TcBuilder {
+    /// Starts a table over `columns` whose rows will have the IDs `ids`, in that order.
+    pub fn new(columns: &[PropTag], ids: &[u32]) -> Result<TcBuilder, Error> {
+        let info = TcInfo::layout(columns)?;
+        let cells = info.data_columns();
+        let row_size = usize::from(info.row_size);
+        let matrix_size = ids
+            .len()
+            .checked_mul(row_size)
+            .filter(|size| u32::try_from(*size).is_ok())
+            .ok_or(Error::TooManyRows { rows: ids.len() })?;
+        // (row ID, position in the matrix), sorted by row ID: the row index records.
+        let mut index: Vec<(u32, u32)> = ids
+            .iter()
+            .enumerate()
+            .map(|(position, id)| (*id, position as u32))
+            .collect();
+        index.sort_unstable();
+        if let Some(pair) = index.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            return Err(Error::DuplicateRowId { row_id: pair[0].0 });
+        }
+
+        let mut heap = HeapBuilder::new(ClientSig::TableContext);
+        let row_index = reserve_bth_header(&mut heap)?;
+        let tcinfo = heap.reserve(TCINFO_FIXED_SIZE + TCOLDESC_SIZE * info.columns.len())?;
+        heap.set_user_root(tcinfo);
+        let records: Vec<u8> = index
+            .iter()
+            .flat_map(|(id, position)| id.to_le_bytes().into_iter().chain(position.to_le_bytes()))
+            .collect();
+        drop(index);
+        write_bth(&mut heap, row_index, 4, 4, &records)?;
+        let matrix_on_heap = if (1..=MAX_ALLOCATION).contains(&matrix_size) {
+            Some(heap.reserve(matrix_size)?)
+        } else {
+            None
+        };
+        let rows_per_block = MAX_BLOCK / row_size;
+        let full_blocks = ids.len().saturating_sub(1) / rows_per_block;
+        let stored_size =
+            full_blocks * MAX_BLOCK + (ids.len() - full_blocks * rows_per_block) * row_size;
+        let mut info = info;
+        info.row_index = row_index;
+        Ok(TcBuilder {
+            info,
+            columns: columns.to_vec(),
+            cells,
+            ids: ids.to_vec(),
+            heap,
+            tcinfo,
+            matrix_on_heap,
+            matrix: vec![0u8; stored_size],
+            rows_per_block,
+            pushed: 0,
+        })
+    }
+
+    /// Adds the next row; its ID must be the next of the IDs the table was started with.
+    pub fn push_row(
+        &mut self,
+        row: &TableRow<'_>,
+        subnodes: &mut (impl SubnodeWriter + ?Sized),
+    ) -> Result<(), Error> {
+        if row.cells.len() != self.columns.len() {
             return Err(Error::CellCount {
                 row_id: row.id,
                 cells: row.cells.len(),
-                columns: columns.len(),
+                columns: self.columns.len(),
             });
         }
-        for (tag, cell) in columns.iter().zip(&row.cells) {
+        for (tag, cell) in self.columns.iter().zip(&row.cells) {
             if let Some(value) = cell
                 && value.prop_type() != tag.ty
             {
@@ -392,46 +482,22 @@ pub fn build_tc(
                 });
             }
         }
-    }
-    let row_size = usize::from(info.row_size);
-    let matrix_size = rows
-        .len()
-        .checked_mul(row_size)
-        .filter(|size| u32::try_from(*size).is_ok())
-        .ok_or(Error::TooManyRows { rows: rows.len() })?;
-    // (row ID, position in the matrix), sorted by row ID: the row index records.
-    let mut index: Vec<(u32, u32)> = rows
-        .iter()
-        .enumerate()
-        .map(|(position, row)| (row.id, position as u32))
-        .collect();
-    index.sort_unstable();
-    if let Some(pair) = index.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-        return Err(Error::DuplicateRowId { row_id: pair[0].0 });
-    }
-
-    let mut heap = HeapBuilder::new(ClientSig::TableContext);
-    let row_index = reserve_bth_header(&mut heap)?;
-    let tcinfo = heap.reserve(TCINFO_FIXED_SIZE + TCOLDESC_SIZE * info.columns.len())?;
-    heap.set_user_root(tcinfo);
-    let records: Vec<u8> = index
-        .iter()
-        .flat_map(|(id, position)| id.to_le_bytes().into_iter().chain(position.to_le_bytes()))
-        .collect();
-    write_bth(&mut heap, row_index, 4, 4, &records)?;
-    let matrix_on_heap = if (1..=MAX_ALLOCATION).contains(&matrix_size) {
-        Some(heap.reserve(matrix_size)?)
-    } else {
-        None
-    };
-
-    let mut matrix = vec![0u8; matrix_size];
-    for (row, bytes) in rows.iter().zip(matrix.chunks_mut(row_size)) {
+        if self.ids.get(self.pushed) != Some(&row.id) {
+            return Err(Error::RowOrder {
+                row_id: row.id,
+                position: self.pushed,
+            });
+        }
+        let row_size = usize::from(self.info.row_size);
+        let position = self.pushed;
+        let at =
+            position / self.rows_per_block * MAX_BLOCK + position % self.rows_per_block * row_size;
+        let bytes = &mut self.matrix[at..at + row_size];
         bytes[0..4].copy_from_slice(&row.id.to_le_bytes());
         bytes[4..8].copy_from_slice(&row.version.to_le_bytes());
-        let ceb = usize::from(info.end_1b);
+        let ceb = usize::from(self.info.end_1b);
         bytes[ceb] |= 0xC0;
-        for (desc, cell) in cells.iter().zip(&row.cells) {
+        for (desc, cell) in self.cells.iter().zip(&row.cells) {
             let Some(value) = cell else { continue };
             let at = usize::from(desc.offset);
             let size = usize::from(desc.size);
@@ -442,45 +508,43 @@ pub fn build_tc(
                 }
                 Some(Storage::Fixed8) => value_bytes(desc.tag, value)?,
                 Some(Storage::Hnid) | None => {
-                    let hnid = store_hnid(&mut heap, subnodes, desc.tag, value)?;
+                    let hnid = store_hnid(&mut self.heap, subnodes, desc.tag, value)?;
                     Cow::Owned(hnid.to_le_bytes().to_vec())
                 }
             };
             bytes[at..at + size].copy_from_slice(&cell_bytes);
             bytes[ceb + usize::from(desc.bit / 8)] |= 0x80 >> (desc.bit % 8);
         }
+        self.pushed += 1;
+        Ok(())
     }
 
-    info.row_index = row_index;
-    info.rows = match matrix_on_heap {
-        Some(hid) => {
-            if let Some(slot) = heap.allocation_mut(hid) {
-                slot.copy_from_slice(&matrix);
-            }
-            hid.0
+    /// Stores the row matrix and the TCINFO and lays out the heap.
+    pub fn finish(
+        mut self,
+        subnodes: &mut (impl SubnodeWriter + ?Sized),
+    ) -> Result<NodeBlocks, Error> {
+        if self.pushed != self.ids.len() {
+            return Err(Error::MissingRows {
+                expected: self.ids.len(),
+                given: self.pushed,
+            });
         }
-        None if matrix.is_empty() => 0,
-        None => {
-            // Every block but the last is a full 8176 bytes: its whole rows, then zeros.
-            // Readers that address rows in the concatenated stream (java-libpst and its
-            // ports) expect the blocks padded that way.
-            let rows_per_block = MAX_BLOCK / row_size;
-            let chunk = rows_per_block * row_size;
-            let mut padded = Vec::with_capacity(matrix.len() / chunk * MAX_BLOCK + chunk);
-            let mut chunks = matrix.chunks(chunk).peekable();
-            while let Some(rows) = chunks.next() {
-                padded.extend_from_slice(rows);
-                if chunks.peek().is_some() {
-                    padded.resize(padded.len() + MAX_BLOCK - chunk, 0);
+        self.info.rows = match self.matrix_on_heap {
+            Some(hid) => {
+                if let Some(slot) = self.heap.allocation_mut(hid) {
+                    slot.copy_from_slice(&self.matrix);
                 }
+                hid.0
             }
-            subnodes.write_subnode(&padded, MAX_BLOCK)?.0
+            None if self.matrix.is_empty() => 0,
+            None => subnodes.write_subnode(&self.matrix, MAX_BLOCK)?.0,
+        };
+        if let Some(slot) = self.heap.allocation_mut(self.tcinfo) {
+            slot.copy_from_slice(&self.info.to_bytes());
         }
-    };
-    if let Some(slot) = heap.allocation_mut(tcinfo) {
-        slot.copy_from_slice(&info.to_bytes());
+        Ok(self.heap.finish())
     }
-    Ok(heap.finish())
 }
 
 /// Reads a table context back and checks it: the heap, the TCINFO, a row index with one entry
@@ -1144,6 +1208,35 @@ mod tests {
                 &mut subnodes
             ),
             Err(Error::DuplicateRowId { row_id: 5 })
+        ));
+    }
+
+    /// Rows pushed one by one must come in the order of the IDs the table was started with,
+    /// and all of them, or the row index would point at the wrong rows.
+    #[test]
+    fn the_row_by_row_builder_holds_rows_to_their_ids() {
+        let mut subnodes = MemorySubnodes::default();
+        let columns = [tag(0x0E07, PropType::Integer32)];
+        let row = |id: u32| TableRow {
+            id,
+            version: 1,
+            cells: vec![int(id as i32)],
+        };
+        let mut table = TcBuilder::new(&columns, &[0x24, 0x44]).unwrap();
+        assert!(matches!(
+            table.push_row(&row(0x44), &mut subnodes),
+            Err(Error::RowOrder {
+                row_id: 0x44,
+                position: 0
+            })
+        ));
+        table.push_row(&row(0x24), &mut subnodes).unwrap();
+        assert!(matches!(
+            table.finish(&mut subnodes),
+            Err(Error::MissingRows {
+                expected: 2,
+                given: 1
+            })
         ));
     }
 

@@ -4,7 +4,7 @@
 //! helpers that write one folder's four nodes.
 
 use crate::pst::error::Error;
-use crate::pst::ltp::{self, ClientSig, HeapBuilder, PropTag, PropValue, TableRow};
+use crate::pst::ltp::{self, ClientSig, HeapBuilder, PropTag, PropValue, TableRow, TcBuilder};
 use crate::pst::messaging::folder::FolderState;
 use crate::pst::messaging::name_map::name_map_properties;
 use crate::pst::messaging::node::NodeScope;
@@ -25,11 +25,37 @@ pub fn write_table(
     columns: &[PropTag],
     rows: &[TableRow<'_>],
 ) -> Result<(), Error> {
+    let ids: Vec<u32> = rows.iter().map(|row| row.id).collect();
+    write_table_from(ndb, nid, parent, columns, &ids, |table, scope| {
+        for row in rows {
+            table.push_row(row, scope)?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes a table context as node `nid` whose rows, with the IDs `ids` in that order, `fill`
+/// pushes one by one: a large table's rows can come from disk a few at a time.
+pub fn write_table_from(
+    ndb: &mut NdbWriter,
+    nid: Nid,
+    parent: Nid,
+    columns: &[PropTag],
+    ids: &[u32],
+    fill: impl FnOnce(&mut TcBuilder, &mut NodeScope<'_>) -> Result<(), Error>,
+) -> Result<(), Error> {
     let mut scope = NodeScope::new(ndb);
-    let blocks = ltp::build_tc(columns, rows, &mut scope)?;
+    let mut table = TcBuilder::new(columns, ids)?;
+    fill(&mut table, &mut scope)?;
+    let blocks = table.finish(&mut scope)?;
     let tree = scope.ndb.write_blocks(blocks.blocks())?;
     let (sub, _) = scope.finish()?;
     ndb.add_node(nid, tree.bid, sub, parent)?;
+    Ok(())
+}
+
+/// The rows of an empty contents table.
+pub fn no_rows(_: &mut TcBuilder, _: &mut NodeScope<'_>) -> Result<(), Error> {
     Ok(())
 }
 
@@ -50,14 +76,16 @@ pub struct Child<'a> {
     pub state: &'a FolderState,
 }
 
-/// Writes a folder's PC and its hierarchy, contents and (empty) FAI tables.
+/// Writes a folder's PC and its hierarchy, contents and (empty) FAI tables. The contents rows,
+/// with the IDs `contents_ids`, come from `fill_contents` (see [`write_table_from`]).
 pub fn write_folder(
     ndb: &mut NdbWriter,
     nid: Nid,
     parent: Nid,
     state: &FolderState,
     children: &[Child<'_>],
-    contents: &[TableRow<'_>],
+    contents_ids: &[u32],
+    fill_contents: impl FnOnce(&mut TcBuilder, &mut NodeScope<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut hierarchy = Vec::with_capacity(children.len());
     for child in children {
@@ -75,12 +103,13 @@ pub fn write_folder(
         templates::HIERARCHY,
         &hierarchy,
     )?;
-    write_table(
+    write_table_from(
         ndb,
         nid.with_type(NidType::ContentsTable),
         none,
         templates::CONTENTS,
-        contents,
+        contents_ids,
+        fill_contents,
     )?;
     write_table(
         ndb,
@@ -157,6 +186,7 @@ pub fn write_fixed_nodes(
             },
         ],
         &[],
+        no_rows,
     )?;
     write_folder(
         ndb,
@@ -165,6 +195,7 @@ pub fn write_fixed_nodes(
         &search_root,
         &[],
         &[],
+        no_rows,
     )?;
 
     // The spam search folder: PC, empty update queue, criteria, contents table.
