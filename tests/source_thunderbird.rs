@@ -990,14 +990,7 @@ fn unsent_messages_are_marked_as_the_outbox() {
 /// as many read messages as Thunderbird shows (MANIFEST.md).
 #[test]
 fn the_profile_in_a_pst_as_the_independent_readers_see_it() {
-    let out = temp_dir();
-    let pst = out.path().join("thunderbird.pst");
-    let (report, _) = crate::engine_common::run(&crate::engine_common::spec(
-        vec![profile()],
-        &pst,
-        crate::engine_common::licensed(),
-    ));
-    assert_eq!(report.totals.written, 46, "{:#?}", report.totals);
+    let (_out, pst) = profile_in_a_pst();
     let expected: Vec<(String, usize, usize)> = expected_messages()
         .into_iter()
         .map(|(folder, shown)| {
@@ -1026,6 +1019,104 @@ fn the_profile_in_a_pst_as_the_independent_readers_see_it() {
             let read_seen = in_folder.iter().filter(|m| m["read"] == true).count();
             assert_eq!(read_seen, *read, "{reader}: read messages in {folder}");
         }
+    }
+}
+
+/// The real profile converted by the engine into a PST (in a temporary folder kept alive by
+/// the returned guard), all 46 live messages written.
+fn profile_in_a_pst() -> (tempfile::TempDir, PathBuf) {
+    let out = temp_dir();
+    let pst = out.path().join("thunderbird.pst");
+    let (report, _) = crate::engine_common::run(&crate::engine_common::spec(
+        vec![profile()],
+        &pst,
+        crate::engine_common::licensed(),
+    ));
+    assert_eq!(report.totals.written, 46, "{:#?}", report.totals);
+    (out, pst)
+}
+
+/// One message's follow-up flag and categories in a folder: (Message-ID or, without one, the
+/// subject; PidTagFlagStatus; PidTagFollowupIcon; categories), per folder path, sorted.
+type MarksPerFolder = BTreeMap<String, Vec<(String, Option<i32>, Option<i32>, Vec<String>)>>;
+
+/// PidTagFlagStatus followupFlagged and PidTagFollowupIcon red, what a starred message gets.
+const FLAGGED: (Option<i32>, Option<i32>) = (Some(2), Some(6));
+
+/// The starred messages and tags Thunderbird shows (MANIFEST.md, `expected_messages`) as the
+/// flags and categories of each message of the PST, the messages told apart by what the
+/// converter makes of their headers.
+fn expected_marks(folder_name: impl Fn(&str) -> String) -> MarksPerFolder {
+    let store = MozillaStore::open(&profile()).unwrap();
+    let mut expected = MarksPerFolder::new();
+    for (folder, shown) in expected_messages() {
+        let items: Vec<Found> = store
+            .messages(&folder)
+            .unwrap()
+            .map(|item| item.unwrap())
+            .collect();
+        let found = messages(&items);
+        assert_eq!(found.len(), shown.len(), "{folder}");
+        let mut marks: Vec<_> = found
+            .into_iter()
+            .zip(shown)
+            .map(|(raw, (_, starred, tags))| {
+                let message = mail2pst::convert::convert(raw).message;
+                let key = match message.internet_message_id {
+                    Some(id) if !id.is_empty() => id,
+                    _ => message.subject.unwrap_or_default(),
+                };
+                let (status, icon) = if starred { FLAGGED } else { (None, None) };
+                (
+                    key,
+                    status,
+                    icon,
+                    tags.iter().map(|t| t.to_string()).collect(),
+                )
+            })
+            .collect();
+        marks.sort();
+        assert!(
+            marks.windows(2).all(|pair| pair[0].0 != pair[1].0),
+            "two messages of {folder} are told apart by nothing"
+        );
+        expected.insert(folder_name(&folder.names().join("/")), marks);
+    }
+    expected
+}
+
+/// The real profile converted by the engine, then read by the independent readers that can see
+/// follow-up flags and categories (`flag_readers`): in every folder, exactly the messages
+/// Thunderbird shows starred are flagged, and each message carries exactly its tags as
+/// categories, in Thunderbird's order.
+#[test]
+fn the_profiles_stars_and_tags_as_the_independent_readers_see_them() {
+    let (_out, pst) = profile_in_a_pst();
+    for reader in crate::flag_readers::READERS {
+        // pffexport names folders as directories.
+        let folder_name = |name: &str| {
+            if reader == "pffexport" {
+                file_safe(name)
+            } else {
+                name.to_owned()
+            }
+        };
+        let mut seen = MarksPerFolder::new();
+        for message in crate::flag_readers::read(&pst, reader) {
+            seen.entry(folder_name(&message.folder)).or_default().push((
+                message.key(),
+                message.flag_status,
+                message.follow_up_icon,
+                message.categories,
+            ));
+        }
+        seen.values_mut().for_each(|marks| marks.sort());
+        let expected = expected_marks(folder_name);
+        assert_eq!(seen, expected, "{reader}");
+        let flagged = seen.values().flatten().filter(|m| (m.1, m.2) == FLAGGED);
+        assert_eq!(flagged.count(), 5, "{reader}");
+        let tagged = seen.values().flatten().filter(|m| !m.3.is_empty());
+        assert_eq!(tagged.count(), 8, "{reader}");
     }
 }
 

@@ -11,6 +11,7 @@ mod engine_common;
 mod engine_demo;
 mod engine_run;
 mod engine_split;
+mod flag_readers;
 mod gui;
 mod license;
 mod pst_oracle;
