@@ -247,6 +247,35 @@ fn ten_thousand_messages_in_one_folder() {
     write_and_check(dir.path(), &[(&["Archive"], messages)]);
 }
 
+/// 10,100 folders: 100 with 100 subfolders each, and a message in one subfolder of each (the
+/// readers list the folders that hold messages). The hierarchy tables, the NBT and the folder
+/// NIDs all grow past a single page.
+#[test]
+fn ten_thousand_folders() {
+    let dir = temp_dir();
+    let path = dir.path().join("folders.pst");
+    let mut writer = PstWriter::create(&path, options()).unwrap();
+    let mut expected = Expected::new(STORE);
+    let top = writer.top_folder();
+    for year in 0..100 {
+        let year_name = format!("Year {}", 1926 + year);
+        let parent = writer.add_folder(top, &year_name).unwrap();
+        for month in 0..100 {
+            let name = format!("Project {month:02}");
+            let folder = writer.add_folder(parent, &name).unwrap();
+            if month == year {
+                let message = with_headers(mail(year));
+                writer.add_message(folder, &message).unwrap();
+                expected.message(&[&year_name, &name], &message);
+            }
+        }
+    }
+    let summary = writer.finish().unwrap();
+    // The 10,100 folders and Deleted Items.
+    assert_eq!(summary.folders.len(), 10_101);
+    assert_valid(&path, &expected);
+}
+
 #[test]
 fn sixty_megabyte_attachment() {
     let dir = temp_dir();
