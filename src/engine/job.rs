@@ -1,15 +1,18 @@
-//! Running a job: the pipeline of design.md. One thread reads the stores in order and packs
-//! messages into batches; a second converts each batch in parallel (rayon) and decides, in the
-//! folder's order, what is written and what is skipped; the calling thread writes the PST.
-//! Bounded channels between them keep at most a few batches in memory, whatever the mailbox
-//! size.
+//! Running a job: the pipeline of design.md. One thread reads the stores in order and numbers
+//! what it finds; rayon's threads convert the messages in parallel, each as soon as it is read;
+//! a sequencing thread puts them back in the stores' order and decides what is written and what
+//! is skipped; the calling thread writes the PST. The mail between reading and writing is
+//! bounded in bytes ([`IN_FLIGHT_BYTES`]), whatever the mailbox size.
 
+use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::Instant;
 
 use chrono::{SecondsFormat, Utc};
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use rayon::prelude::*;
 
 use crate::convert::{self, Converted};
@@ -31,13 +34,12 @@ use super::verify;
 /// Messages the demo writes per folder.
 pub const DEMO_MESSAGES_PER_FOLDER: u64 = 10;
 
-/// A batch is sent on when it holds this many messages…
-const BATCH_MESSAGES: usize = 256;
-/// …or this many bytes of mail.
-const BATCH_BYTES: u64 = 8 * 1024 * 1024;
-/// Batches waiting between two stages. With the one being filled, the one being converted and
-/// the one being written, at most about five batches' worth of mail is in memory.
-const QUEUED_BATCHES: usize = 1;
+/// Bytes of mail read but not yet written. A message takes about twice its size while it is
+/// converted, so this keeps the pipeline's memory under a hundred megabytes; a larger message
+/// goes through alone.
+const IN_FLIGHT_BYTES: u64 = 32 * 1024 * 1024;
+/// Items waiting for a converting thread, and outcomes waiting for the writer.
+const QUEUE: usize = 64;
 
 /// What the reading thread found, in the stores' order.
 #[derive(Debug)]
@@ -207,33 +209,118 @@ fn pipeline(
     report: &mut Report,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<(), Error> {
-    let (batch_tx, batch_rx) = bounded::<Vec<Item>>(QUEUED_BATCHES);
-    let (outcome_tx, outcome_rx) = bounded::<Vec<Outcome>>(QUEUED_BATCHES);
+    let (item_tx, item_rx) = bounded::<(u64, Item)>(QUEUE);
+    let (prepared_tx, prepared_rx) = unbounded::<(u64, Item, Option<Prepared>)>();
+    let (outcome_tx, outcome_rx) = bounded::<Outcome>(QUEUE);
+    let budget = Budget::new(IN_FLIGHT_BYTES);
+    let admitted: Vec<AtomicU64> = plan.folders.iter().map(|_| AtomicU64::new(0)).collect();
+    let demo = !license.is_licensed();
     let decider = Decider {
-        demo: !license.is_licensed(),
+        demo,
         date_range: spec.options.date_range,
-        skip_duplicates: spec.options.skip_duplicates,
-        admitted: vec![0; plan.folders.len()],
+        admitted: &admitted,
         seen: SeenMessages::default(),
     };
+    let converter = Converter {
+        demo,
+        dates_needed: !spec.options.date_range.is_unbounded(),
+        skip_duplicates: spec.options.skip_duplicates,
+        admitted: &admitted,
+    };
     thread::scope(|scope| {
-        let reader = scope.spawn(|| read_stores(spec, plan, cancel, batch_tx));
-        let converter = scope.spawn(move || decider.run(batch_rx, outcome_tx, cancel));
-        let written = write_outcomes(plan, cancel, parts, report, outcome_rx, on_event);
-        // A writer that stopped early drops its receiver, which ends the other threads.
+        let budget = &budget;
+        let reader = scope.spawn(move || read_stores(spec, plan, cancel, budget, item_tx));
+        let converting = scope.spawn(move || converter.run(item_rx, prepared_tx, cancel));
+        let sequencer = scope.spawn(move || decider.run(prepared_rx, outcome_tx, cancel));
+        let written = write_outcomes(plan, cancel, parts, report, budget, outcome_rx, on_event);
+        // A writer that stopped early drops its receiver and closes the budget, which ends
+        // the other threads.
+        budget.close();
         let reader = reader.join();
-        let converter = converter.join();
+        let converting = converting.join();
+        let sequencer = sequencer.join();
         written?;
         reader.map_err(|_| Error::Internal("reading thread"))?;
-        converter.map_err(|_| Error::Internal("converting thread"))?;
+        converting.map_err(|_| Error::Internal("converting thread"))?;
+        sequencer.map_err(|_| Error::Internal("sequencing thread"))?;
         Ok(())
     })
 }
 
-/// The reading thread: every folder to convert, in plan order, in batches.
-fn read_stores(spec: &JobSpec, plan: &Plan, cancel: &CancelToken, out: Sender<Vec<Item>>) {
-    let mut batch = Vec::new();
-    let mut batch_bytes = 0u64;
+/// Bytes of mail the pipeline may hold: the reader takes a message's share before passing it
+/// on, the writer gives it back once the message is written or skipped.
+#[derive(Debug)]
+struct Budget {
+    limit: u64,
+    state: Mutex<BudgetState>,
+    freed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct BudgetState {
+    taken: u64,
+    /// The writer is done: nobody waits any more.
+    closed: bool,
+}
+
+impl Budget {
+    fn new(limit: u64) -> Budget {
+        Budget {
+            limit,
+            state: Mutex::new(BudgetState::default()),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Waits until `bytes` fit (or nothing else is held: a message larger than the limit
+    /// goes alone). False when the budget was closed.
+    fn take(&self, bytes: u64) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while !state.closed && state.taken > 0 && state.taken + bytes > self.limit {
+            state = self
+                .freed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        state.taken += bytes;
+        !state.closed
+    }
+
+    fn give_back(&self, bytes: u64) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.taken = state.taken.saturating_sub(bytes);
+        self.freed.notify_all();
+    }
+
+    fn close(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.closed = true;
+        self.freed.notify_all();
+    }
+}
+
+/// The reading thread: every folder to convert, in plan order, each item numbered.
+fn read_stores(
+    spec: &JobSpec,
+    plan: &Plan,
+    cancel: &CancelToken,
+    budget: &Budget,
+    out: Sender<(u64, Item)>,
+) {
+    let mut seq = 0u64;
+    let mut send = |item: Item| {
+        if let Item::Found {
+            found: Found::Message(raw),
+            ..
+        } = &item
+            && !budget.take(raw.bytes.len() as u64)
+        {
+            return false;
+        }
+        let sent = out.send((seq, item)).is_ok();
+        seq += 1;
+        sent
+    };
     for (index, folder) in plan.folders.iter().enumerate() {
         if folder.role != FolderRole::Convert {
             continue;
@@ -245,10 +332,13 @@ fn read_stores(spec: &JobSpec, plan: &Plan, cancel: &CancelToken, out: Sender<Ve
         let messages = match store.messages(&folder.source_path) {
             Ok(messages) => messages,
             Err(error) => {
-                batch.push(Item::FolderError {
+                let error = error.to_string();
+                if !send(Item::FolderError {
                     folder: index,
-                    error: error.to_string(),
-                });
+                    error,
+                }) {
+                    return;
+                }
                 continue;
             }
         };
@@ -256,46 +346,89 @@ fn read_stores(spec: &JobSpec, plan: &Plan, cancel: &CancelToken, out: Sender<Ve
             if cancel.is_cancelled() {
                 return;
             }
-            match item {
-                Ok(found) => {
-                    if let Found::Message(raw) = &found {
-                        batch_bytes += raw.bytes.len() as u64;
-                    }
-                    batch.push(Item::Found {
+            let (item, last) = match item {
+                Ok(found) => (
+                    Item::Found {
                         folder: index,
                         found,
-                    });
-                }
-                Err(error) => {
-                    batch.push(Item::FolderError {
+                    },
+                    false,
+                ),
+                Err(error) => (
+                    Item::FolderError {
                         folder: index,
                         error: error.to_string(),
-                    });
-                    break;
-                }
+                    },
+                    true,
+                ),
+            };
+            if !send(item) {
+                return;
             }
-            if batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES {
-                if out.send(std::mem::take(&mut batch)).is_err() {
-                    return;
-                }
-                batch_bytes = 0;
+            if last {
+                break;
             }
         }
     }
-    if !batch.is_empty() {
-        let _ = out.send(batch);
+}
+
+/// The converting side: rayon's threads prepare messages as they come, in any order.
+#[derive(Debug)]
+struct Converter<'a> {
+    demo: bool,
+    /// A date range needs the dates of messages the demo will not write (to report them as
+    /// outside it, not as demo-limited).
+    dates_needed: bool,
+    skip_duplicates: bool,
+    /// The sequencer's count of messages admitted per folder.
+    admitted: &'a [AtomicU64],
+}
+
+impl Converter<'_> {
+    fn run(
+        &self,
+        input: Receiver<(u64, Item)>,
+        out: Sender<(u64, Item, Option<Prepared>)>,
+        cancel: &CancelToken,
+    ) {
+        input
+            .into_iter()
+            .par_bridge()
+            .try_for_each_with(out, |out, (seq, item)| {
+                let prepared = match &item {
+                    Item::Found {
+                        folder,
+                        found: Found::Message(raw),
+                    } if self.worth_converting(*folder) && !cancel.is_cancelled() => {
+                        Some(prepare(raw, self.skip_duplicates))
+                    }
+                    _ => None,
+                };
+                out.send((seq, item, prepared))
+            })
+            .ok();
+    }
+
+    /// Messages of folders whose demo quota is used up are not even converted. The count only
+    /// grows, so a folder seen full here is full when its message's turn comes.
+    fn worth_converting(&self, folder: usize) -> bool {
+        self.dates_needed
+            || !self.demo
+            || self
+                .admitted
+                .get(folder)
+                .is_none_or(|n| n.load(Ordering::Relaxed) < DEMO_MESSAGES_PER_FOLDER)
     }
 }
 
-/// The converting thread's state: what it decided so far, for the decisions that depend on
+/// The sequencing thread's state: what it decided so far, for the decisions that depend on
 /// the messages before (demo limit, duplicates).
 #[derive(Debug)]
-struct Decider {
+struct Decider<'a> {
     demo: bool,
     date_range: DateRange,
-    skip_duplicates: bool,
     /// Messages admitted for writing, per plan folder.
-    admitted: Vec<u64>,
+    admitted: &'a [AtomicU64],
     seen: SeenMessages,
 }
 
@@ -308,15 +441,26 @@ struct Prepared {
     duplicate_key: Option<u128>,
 }
 
-impl Decider {
-    fn run(mut self, input: Receiver<Vec<Item>>, out: Sender<Vec<Outcome>>, cancel: &CancelToken) {
-        for batch in input {
+impl Decider<'_> {
+    /// Puts the prepared items back in order and decides each in turn.
+    fn run(
+        mut self,
+        input: Receiver<(u64, Item, Option<Prepared>)>,
+        out: Sender<Outcome>,
+        cancel: &CancelToken,
+    ) {
+        let mut waiting: BTreeMap<u64, (Item, Option<Prepared>)> = BTreeMap::new();
+        let mut next = 0u64;
+        for (seq, item, prepared) in input {
             if cancel.is_cancelled() {
                 return;
             }
-            let outcomes = self.decide_batch(batch, cancel);
-            if out.send(outcomes).is_err() {
-                return;
+            waiting.insert(seq, (item, prepared));
+            while let Some((item, prepared)) = waiting.remove(&next) {
+                next += 1;
+                if out.send(self.decide(item, prepared)).is_err() {
+                    return;
+                }
             }
         }
     }
@@ -326,42 +470,7 @@ impl Decider {
             && self
                 .admitted
                 .get(folder)
-                .is_some_and(|n| *n >= DEMO_MESSAGES_PER_FOLDER)
-    }
-
-    /// Converts what may be written, in parallel, then decides item by item in order.
-    fn decide_batch(&mut self, batch: Vec<Item>, cancel: &CancelToken) -> Vec<Outcome> {
-        // Messages of folders whose demo quota is used up are not even converted, unless a
-        // date range needs their dates (to report them as outside it, not as demo-limited).
-        let dates_needed = !self.date_range.is_unbounded();
-        let work: Vec<(Item, bool)> = batch
-            .into_iter()
-            .map(|item| {
-                let convert = match &item {
-                    Item::Found {
-                        folder,
-                        found: Found::Message(_),
-                    } => dates_needed || !self.full(*folder),
-                    _ => false,
-                };
-                (item, convert)
-            })
-            .collect();
-        let skip_duplicates = self.skip_duplicates;
-        let prepared: Vec<Option<Prepared>> = work
-            .par_iter()
-            .map(|(item, convert)| match item {
-                Item::Found {
-                    found: Found::Message(raw),
-                    ..
-                } if *convert && !cancel.is_cancelled() => Some(prepare(raw, skip_duplicates)),
-                _ => None,
-            })
-            .collect();
-        work.into_iter()
-            .zip(prepared)
-            .map(|((item, _), prepared)| self.decide(item, prepared))
-            .collect()
+                .is_some_and(|n| n.load(Ordering::Relaxed) >= DEMO_MESSAGES_PER_FOLDER)
     }
 
     fn decide(&mut self, item: Item, prepared: Option<Prepared>) -> Outcome {
@@ -404,8 +513,8 @@ impl Decider {
         if self.full(folder) {
             return skip(SkipReason::DemoLimit);
         }
-        if let Some(count) = self.admitted.get_mut(folder) {
-            *count += 1;
+        if let Some(count) = self.admitted.get(folder) {
+            count.fetch_add(1, Ordering::Relaxed);
         }
         if let Some(key) = prepared.duplicate_key {
             self.seen.insert(key);
@@ -471,7 +580,8 @@ fn write_outcomes(
     cancel: &CancelToken,
     parts: &mut Parts<'_>,
     report: &mut Report,
-    input: Receiver<Vec<Outcome>>,
+    budget: &Budget,
+    input: Receiver<Outcome>,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<(), Error> {
     let total = plan.messages_to_read();
@@ -482,116 +592,117 @@ fn write_outcomes(
     // Items the store yielded per folder, to count what a folder error kept from being read.
     let mut yielded = vec![0u64; plan.folders.len()];
     let mut skipped = report.skipped_so_far();
-    for outcomes in &input {
-        for outcome in outcomes {
-            if cancel.is_cancelled() {
-                return Ok(());
+    for outcome in &input {
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
+        // `held`: the bytes the reader took from the budget for this item.
+        let (folder, held) = match &outcome {
+            Outcome::Write { folder, bytes, .. } | Outcome::Skip { folder, bytes, .. } => {
+                (*folder, *bytes)
             }
-            let folder = match &outcome {
-                Outcome::Write { folder, .. }
-                | Outcome::Skip { folder, .. }
-                | Outcome::FolderError { folder, .. } => *folder,
-            };
-            let Some(entry) = report.folders.get_mut(folder) else {
-                return Err(Error::Internal("folder plan"));
-            };
-            current_folder = folder;
-            match outcome {
-                Outcome::Write {
-                    origin,
-                    converted,
-                    source_warnings,
-                    bytes,
-                    ..
-                } => {
-                    entry.found += 1;
-                    done += 1;
-                    bytes_read += bytes;
-                    if let Some(count) = yielded.get_mut(folder) {
-                        *count += 1;
-                    }
-                    let remaining = estimate_remaining(parts.bytes_written(), done, total);
-                    match parts.add(folder, &converted.message, remaining)? {
-                        Added::Written => {
-                            entry.written += 1;
-                            let mut warnings = source_warnings;
-                            warnings.extend(converted.warnings.iter().cloned());
-                            if !warnings.is_empty() || converted.degraded {
-                                entry.converted_with_warnings.push(ConvertedWithWarnings {
-                                    origin,
-                                    subject: converted.message.subject.clone(),
-                                    degraded: converted.degraded,
-                                    warnings,
-                                });
-                            }
-                        }
-                        Added::Skipped(reason) => {
-                            entry.skipped.add(&reason, 1);
-                            skipped.add(&reason, 1);
-                            entry.skipped_items.push(SkippedItem {
-                                origin: Some(origin),
-                                count: 1,
-                                reason,
+            Outcome::FolderError { folder, .. } => (*folder, 0),
+        };
+        let Some(entry) = report.folders.get_mut(folder) else {
+            return Err(Error::Internal("folder plan"));
+        };
+        current_folder = folder;
+        match outcome {
+            Outcome::Write {
+                origin,
+                converted,
+                source_warnings,
+                bytes,
+                ..
+            } => {
+                entry.found += 1;
+                done += 1;
+                bytes_read += bytes;
+                if let Some(count) = yielded.get_mut(folder) {
+                    *count += 1;
+                }
+                let remaining = estimate_remaining(parts.bytes_written(), done, total);
+                match parts.add(folder, &converted.message, remaining)? {
+                    Added::Written => {
+                        entry.written += 1;
+                        let mut warnings = source_warnings;
+                        warnings.extend(converted.warnings.iter().cloned());
+                        if !warnings.is_empty() || converted.degraded {
+                            entry.converted_with_warnings.push(ConvertedWithWarnings {
+                                origin,
+                                subject: converted.message.subject.clone(),
+                                degraded: converted.degraded,
+                                warnings,
                             });
                         }
                     }
-                }
-                Outcome::Skip {
-                    origin,
-                    reason,
-                    bytes,
-                    ..
-                } => {
-                    entry.found += 1;
-                    done += 1;
-                    bytes_read += bytes;
-                    if let Some(count) = yielded.get_mut(folder) {
-                        *count += 1;
-                    }
-                    entry.skipped.add(&reason, 1);
-                    skipped.add(&reason, 1);
-                    if reason != SkipReason::DemoLimit {
+                    Added::Skipped(reason) => {
+                        entry.skipped.add(&reason, 1);
+                        skipped.add(&reason, 1);
                         entry.skipped_items.push(SkippedItem {
-                            origin,
+                            origin: Some(origin),
                             count: 1,
                             reason,
                         });
                     }
                 }
-                Outcome::FolderError { error, .. } => {
-                    let planned = plan.folders.get(folder).map_or(0, |f| f.count);
-                    let seen = yielded.get(folder).copied().unwrap_or(0);
-                    let unread = planned.saturating_sub(seen);
-                    if unread > 0 {
-                        let reason = SkipReason::Unreadable(error.clone());
-                        entry.found += unread;
-                        entry.skipped.add(&reason, unread);
-                        skipped.add(&reason, unread);
-                        entry.skipped_items.push(SkippedItem {
-                            origin: None,
-                            count: unread,
-                            reason,
-                        });
-                        done += unread;
-                    }
-                    entry.read_error = Some(error);
+            }
+            Outcome::Skip {
+                origin,
+                reason,
+                bytes,
+                ..
+            } => {
+                entry.found += 1;
+                done += 1;
+                bytes_read += bytes;
+                if let Some(count) = yielded.get_mut(folder) {
+                    *count += 1;
+                }
+                entry.skipped.add(&reason, 1);
+                skipped.add(&reason, 1);
+                if reason != SkipReason::DemoLimit {
+                    entry.skipped_items.push(SkippedItem {
+                        origin,
+                        count: 1,
+                        reason,
+                    });
                 }
             }
-            if meter.due() {
-                on_event(Event::Progress(Progress {
-                    skipped,
-                    ..progress(
-                        plan,
-                        &meter,
-                        current_folder,
-                        done,
-                        total,
-                        bytes_read,
-                        parts.bytes_written(),
-                    )
-                }));
+            Outcome::FolderError { error, .. } => {
+                let planned = plan.folders.get(folder).map_or(0, |f| f.count);
+                let seen = yielded.get(folder).copied().unwrap_or(0);
+                let unread = planned.saturating_sub(seen);
+                if unread > 0 {
+                    let reason = SkipReason::Unreadable(error.clone());
+                    entry.found += unread;
+                    entry.skipped.add(&reason, unread);
+                    skipped.add(&reason, unread);
+                    entry.skipped_items.push(SkippedItem {
+                        origin: None,
+                        count: unread,
+                        reason,
+                    });
+                    done += unread;
+                }
+                entry.read_error = Some(error);
             }
         }
+        if meter.due() {
+            on_event(Event::Progress(Progress {
+                skipped,
+                ..progress(
+                    plan,
+                    &meter,
+                    current_folder,
+                    done,
+                    total,
+                    bytes_read,
+                    parts.bytes_written(),
+                )
+            }));
+        }
+        budget.give_back(held);
     }
     on_event(Event::Progress(Progress {
         skipped,
@@ -775,7 +886,36 @@ impl Job {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    /// The reader waits while the pipeline holds its share of mail, a message larger than the
+    /// whole budget goes alone, and closing the budget frees a waiting reader.
+    #[test]
+    fn the_budget_bounds_the_mail_in_flight() {
+        let budget = Budget::new(100);
+        assert!(budget.take(60));
+        thread::scope(|scope| {
+            let waiting = scope.spawn(|| budget.take(50));
+            thread::sleep(Duration::from_millis(50));
+            assert!(!waiting.is_finished(), "60 + 50 is over the limit");
+            budget.give_back(60);
+            assert!(waiting.join().unwrap());
+        });
+        budget.give_back(50);
+        assert!(budget.take(500), "alone, a large message goes through");
+        thread::scope(|scope| {
+            let waiting = scope.spawn(|| budget.take(1));
+            thread::sleep(Duration::from_millis(50));
+            assert!(!waiting.is_finished());
+            budget.close();
+            assert!(
+                !waiting.join().unwrap(),
+                "a closed budget lets the reader stop"
+            );
+        });
+    }
 
     #[test]
     fn progress_counts_skipped_messages_as_the_report_does() {

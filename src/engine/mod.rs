@@ -3,9 +3,10 @@
 //! show its [`Event`]s; nothing here knows about terminals or windows.
 //!
 //! ```text
-//!  reading thread ──batches──► converting thread ──decisions──► writing (caller's thread)
-//!  (stores, in order)          (rayon; demo limit,               (PST parts, counts,
-//!                               dates, duplicates)                progress events)
+//!  reading thread ──items──► rayon threads ──converted──► sequencing thread ──outcomes──► writing
+//!  (stores, in order,         (convert, in              (back in order; demo    (caller's thread:
+//!   numbered; ≤ 32 MiB         any order)                limit, dates,           PST parts, counts,
+//!   of mail in flight)                                   duplicates)             progress events)
 //! ```
 //!
 //! * [`Source::open`] opens a store; [`Source::folders`] lists its folders with counts
