@@ -404,7 +404,8 @@ impl Converter<'_> {
                     }
                     _ => None,
                 };
-                out.send((seq, item, prepared))
+                // A closed channel means the sequencer stopped: stop converting.
+                out.send((seq, item, prepared)).map_err(|_| ())
             })
             .ok();
     }
