@@ -608,20 +608,22 @@ fn write_outcomes(
             return Err(Error::Internal("folder plan"));
         };
         current_folder = folder;
+        if !matches!(outcome, Outcome::FolderError { .. }) {
+            // A message found in the source, written or skipped.
+            entry.found += 1;
+            done += 1;
+            bytes_read += held;
+            if let Some(count) = yielded.get_mut(folder) {
+                *count += 1;
+            }
+        }
         match outcome {
             Outcome::Write {
                 origin,
                 converted,
                 source_warnings,
-                bytes,
                 ..
             } => {
-                entry.found += 1;
-                done += 1;
-                bytes_read += bytes;
-                if let Some(count) = yielded.get_mut(folder) {
-                    *count += 1;
-                }
                 let remaining = estimate_remaining(parts.bytes_written(), done, total);
                 match parts.add(folder, &converted.message, remaining)? {
                     Added::Written => {
@@ -648,18 +650,7 @@ fn write_outcomes(
                     }
                 }
             }
-            Outcome::Skip {
-                origin,
-                reason,
-                bytes,
-                ..
-            } => {
-                entry.found += 1;
-                done += 1;
-                bytes_read += bytes;
-                if let Some(count) = yielded.get_mut(folder) {
-                    *count += 1;
-                }
+            Outcome::Skip { origin, reason, .. } => {
                 entry.skipped.add(&reason, 1);
                 skipped.add(&reason, 1);
                 if reason != SkipReason::DemoLimit {
