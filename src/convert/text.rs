@@ -105,8 +105,59 @@ pub(super) fn decode_undeclared<'a>(
 /// Text of a body or header in its declared charset, and a warning when the declared charset
 /// could not be taken at its word. Bytes the label does not fit are read as UTF-8 when they are
 /// valid UTF-8 (US-ASCII labels on UTF-8 text are common), else as Windows-1252, so no byte is
-/// lost.
+/// lost. Text never keeps a NUL character: PST readers end a string at the first one, so text
+/// with NULs is read as the UTF-16 it usually is, or else loses them.
 pub(super) fn decode_text(bytes: &[u8], declared: Option<&str>) -> (String, Option<String>) {
+    let (text, warning) = decode_declared(bytes, declared);
+    if !text.contains('\0') {
+        return (text, warning);
+    }
+    if let Some((text, name)) = unlabelled_utf16(bytes) {
+        return (
+            text,
+            Some(format!(
+                "the text is {name} without saying so; read as {name}"
+            )),
+        );
+    }
+    let note = "NUL characters left out";
+    let warning = match warning {
+        Some(warning) => format!("{warning}; {note}"),
+        None => note.to_owned(),
+    };
+    (text.replace('\0', ""), Some(warning))
+}
+
+/// Text that is UTF-16 without a label or byte-order mark: a zero byte beside nearly every
+/// character, first in each pair for UTF-16BE, second for UTF-16LE.
+fn unlabelled_utf16(bytes: &[u8]) -> Option<(String, &'static str)> {
+    if bytes.len() < 2 || !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    let pairs = bytes.len() / 2;
+    let mostly = |zero_at: usize| {
+        let matching = bytes
+            .chunks_exact(2)
+            .filter(|pair| pair[zero_at] == 0 && pair[1 - zero_at] != 0)
+            .count();
+        matching * 10 >= pairs * 9
+    };
+    let (name, unit): (&'static str, fn([u8; 2]) -> u16) = if mostly(0) {
+        ("UTF-16BE", u16::from_be_bytes)
+    } else if mostly(1) {
+        ("UTF-16LE", u16::from_le_bytes)
+    } else {
+        return None;
+    };
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|pair| unit([pair[0], pair[1]]))
+        .collect();
+    Some((String::from_utf16_lossy(&units), name))
+}
+
+/// [`decode_text`] before NUL characters are looked at.
+fn decode_declared(bytes: &[u8], declared: Option<&str>) -> (String, Option<String>) {
     let label = declared
         .map(|c| c.trim().trim_matches('"').trim().to_ascii_lowercase())
         .filter(|c| !c.is_empty());
@@ -197,6 +248,25 @@ pub(super) fn clean_display(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Text with NUL characters never reaches the PST: UTF-16 without a label is read as such
+    /// (comm-central's bug 1586890 message), other NULs are left out.
+    #[test]
+    fn text_with_nul_characters_is_read_as_utf16_or_loses_them() {
+        let be: Vec<u8> = "abc\r\nxyz"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        let (text, warning) = decode_text(&be, Some("BadCharset"));
+        assert_eq!(text, "abc\r\nxyz");
+        assert!(warning.unwrap().contains("UTF-16BE"));
+        let le: Vec<u8> = "Grüße".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert_eq!(decode_text(&le, None).0, "Grüße");
+        let (text, warning) = decode_text(b"one\0two", Some("us-ascii"));
+        assert_eq!(text, "onetwo");
+        assert!(warning.unwrap().contains("NUL"));
+        assert_eq!(decode_text(b"plain", None), ("plain".to_owned(), None));
+    }
 
     #[test]
     fn windows_1252_maps_every_byte_to_a_distinct_character() {

@@ -14,7 +14,9 @@ use std::rc::Rc;
 
 use outlook_pst::UnicodePstFile;
 use outlook_pst::ltp::prop_context::PropertyValue;
+use outlook_pst::ltp::prop_type::PropertyType;
 use outlook_pst::ltp::table_context::{TableContext, TableRowData};
+use outlook_pst::messaging::MessagingError;
 use outlook_pst::messaging::attachment::{Attachment as _, AttachmentData, UnicodeAttachment};
 use outlook_pst::messaging::folder::Folder;
 use outlook_pst::messaging::message::{Message as _, UnicodeMessage};
@@ -794,14 +796,16 @@ fn truncated_subject(source: &Facts, pst: &Facts) -> bool {
     }
 }
 
-/// PidTagAttachMethod's value for an attached message (MS-OXCMSG 2.2.2.9).
+/// PidTagAttachMethod's values for a file and for an attached message (MS-OXCMSG 2.2.2.9).
+const ATTACH_BY_VALUE: i32 = 1;
 const ATTACH_EMBEDDED_MSG: i32 = 5;
 
 /// An attachment outlook-pst cannot open. Its PC reader (1.2.0) does not know the property type
 /// PtypObject (0x000D) that PidTagAttachDataObject of every attached message has, as Outlook
-/// writes it, and loses the attachment's later properties. The attachment table's row still
-/// says what the attachment is: an attached message is taken from it, without its name (the row
-/// has only the 8.3 name); anything else is an error.
+/// writes it, and loses the attachment's later properties; and it reads the empty value of an
+/// empty file (HNID 0, MS-PST 2.3.3.3) as PtypNull instead of an empty binary. The attachment
+/// table's row still says what the attachment is: an attached message, or an empty file, is
+/// taken from it, without its name (the row has only the 8.3 name); anything else is an error.
 fn unreadable_attachment(
     table: &dyn TableContext,
     row: &TableRowData,
@@ -820,9 +824,23 @@ fn unreadable_attachment(
             let value = value.as_ref()?;
             table.read_column(value, column.prop_type()).ok()
         });
+    let empty_data = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<MessagingError>())
+        .is_some_and(|inner| {
+            matches!(
+                inner,
+                MessagingError::InvalidMessageObjectData(PropertyType::Null)
+            )
+        });
     match method {
         Some(PropertyValue::Integer32(ATTACH_EMBEDDED_MSG)) => Ok(AttachmentFacts {
             embedded: true,
+            name_unknown: true,
+            ..AttachmentFacts::default()
+        }),
+        Some(PropertyValue::Integer32(ATTACH_BY_VALUE)) if empty_data => Ok(AttachmentFacts {
+            sha256: Sha256::digest(b"").into(),
             name_unknown: true,
             ..AttachmentFacts::default()
         }),
