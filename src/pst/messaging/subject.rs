@@ -20,7 +20,7 @@ pub struct Subject {
 impl Subject {
     /// Splits `subject` (shortened to [`MAX_SUBJECT_UNITS`]) into prefix and normalized subject.
     /// A prefix is 1 to 3 letters followed by a colon and one optional space, as in "RE: ",
-    /// "AW: " or "Fwd: "; anything else ("Re[2]: ", "10:30 call") has no prefix.
+    /// "AW: " or "Fwd: "; anything else (`"Re[2]: "`, `"10:30 call"`) has no prefix.
     pub fn parse(subject: &str) -> Subject {
         let subject = truncate_utf16(subject, MAX_SUBJECT_UNITS);
         let prefix_len = subject.find(':').and_then(|colon| {
