@@ -2,8 +2,7 @@
 //! finds widgets by the names a screen reader says, clicks and types), with real stores, a real
 //! conversion into a temporary folder, and a license folder of its own.
 
-use std::fs::{self, File};
-use std::io::{BufWriter, Write as _};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +16,7 @@ use mail2pst::gui::{App, Config, Screen, SourceStatus};
 use mail2pst::license::{self, LicenseStore};
 use mail2pst::sources;
 
+use crate::generated_mail::meetings_mbox;
 use crate::util::{corpus, fixtures, temp_dir};
 
 /// The longest a test waits for the app's workers or its job.
@@ -177,30 +177,6 @@ fn saved_report(pst: &Path) -> Report {
     Report::from_json(&fs::read_to_string(json).unwrap()).unwrap()
 }
 
-/// An mbox of `count` small messages, made for tests that need a job to take a while.
-fn large_mbox(dir: &Path, count: usize) -> PathBuf {
-    let path = dir.join("Large.mbox");
-    let mut out = BufWriter::new(File::create(&path).unwrap());
-    let body = "The quarterly numbers are attached below in plain text.\n".repeat(12);
-    for i in 0..count {
-        write!(
-            out,
-            "From sender{i}@example.com Mon Jan  1 00:00:00 2024\n\
-             From: Sender {i} <sender{i}@example.com>\n\
-             To: Reader <reader@example.com>\n\
-             Subject: Message number {i}\n\
-             Date: Mon, 1 Jan 2024 00:{:02}:00 +0000\n\
-             Message-ID: <{i}.large@example.com>\n\
-             \n\
-             {body}\n",
-            i % 60
-        )
-        .unwrap();
-    }
-    out.flush().unwrap();
-    path
-}
-
 #[test]
 fn a_conversion_from_sources_to_done_shows_the_reports_numbers() {
     let mut w = window(vec![fixtures().join("sample")], Some("valid.key"));
@@ -344,7 +320,7 @@ fn mail2pst_count(n: u64) -> String {
 #[test]
 fn cancelling_asks_once_then_stops_within_a_second_and_leaves_nothing() {
     let input = temp_dir();
-    let mbox = large_mbox(input.path(), 20_000);
+    let mbox = meetings_mbox(input.path(), "Large.mbox", 20_000);
     let mut w = window(Vec::new(), Some("valid.key"));
     w.drop_files(std::slice::from_ref(&mbox));
     w.wait_for_sources();
@@ -384,7 +360,7 @@ fn frames_keep_coming_while_a_large_mailbox_is_counted_and_converted() {
     /// far longer than this with a mailbox this size.
     const FRAME_LIMIT: Duration = Duration::from_millis(250);
     let input = temp_dir();
-    let mbox = large_mbox(input.path(), 6_000);
+    let mbox = meetings_mbox(input.path(), "Large.mbox", 6_000);
     let mut w = window(Vec::new(), Some("valid.key"));
     let mut frames: Vec<Duration> = Vec::new();
     let mut step = |w: &mut Window| {

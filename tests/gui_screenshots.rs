@@ -9,14 +9,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::VecDeque;
-use std::fs::{self, File};
-use std::io::{BufWriter, Write as _};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
+mod generated_mail;
+
+use generated_mail::meetings_mbox;
 use mail2pst::engine::{self, Source, Status};
 use mail2pst::gui::{App, AppState, Config, Screen};
 use mail2pst::license::LicenseStore;
@@ -194,30 +196,6 @@ impl Walk {
     }
 }
 
-/// An mbox of `count` small messages: enough for the converting screen to be seen.
-fn large_mbox(dir: &Path, count: usize) -> PathBuf {
-    let path = dir.join("Archive 2019.mbox");
-    let mut out = BufWriter::new(File::create(&path).unwrap());
-    let body = "Minutes of the weekly meeting are below.\n".repeat(10);
-    for i in 0..count {
-        write!(
-            out,
-            "From sender{i}@example.com Mon Jan  7 09:00:00 2019\n\
-             From: Colleague {i} <colleague{i}@example.com>\n\
-             To: Me <me@example.com>\n\
-             Subject: Weekly meeting {i}\n\
-             Date: Mon, 7 Jan 2019 09:{:02}:00 +0000\n\
-             Message-ID: <{i}.archive@example.com>\n\
-             \n\
-             {body}\n",
-            i % 60
-        )
-        .unwrap();
-    }
-    out.flush().unwrap();
-    path
-}
-
 fn script(archive: PathBuf, pst: PathBuf) -> VecDeque<Step> {
     let key = fs::read_to_string(project_root().join("fixtures/licenses/truncated.key")).unwrap();
     VecDeque::from(vec![
@@ -295,7 +273,7 @@ fn walk_through_screens() -> Result<PathBuf, String> {
     let shots_dir = project_root().join("target").join("gui-screenshots");
     fs::create_dir_all(&shots_dir).map_err(|e| e.to_string())?;
     let work = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let archive = large_mbox(work.path(), 20_000);
+    let archive = meetings_mbox(work.path(), "Archive 2019.mbox", 20_000);
     let out = work.path().join("out");
     fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let pst = out.join("My mail.pst");

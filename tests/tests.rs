@@ -12,6 +12,7 @@ mod engine_demo;
 mod engine_run;
 mod engine_split;
 mod flag_readers;
+mod generated_mail;
 mod gui;
 mod license;
 mod pst_oracle;
