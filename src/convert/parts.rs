@@ -70,11 +70,23 @@ impl TransferEncoding {
 pub(super) struct Parts<'m, 'x> {
     message: &'m MimeMessage<'x>,
     charset: Option<&'m str>,
+    /// Per part: mail-parser's decoding is exactly ours (see [`Parts::parsed_base64`]),
+    /// looked at once, as it reads the whole part.
+    parser_decoded: Vec<bool>,
 }
 
 impl<'m, 'x> Parts<'m, 'x> {
     pub fn new(message: &'m MimeMessage<'x>, charset: Option<&'m str>) -> Parts<'m, 'x> {
-        Parts { message, charset }
+        let parser_decoded = message
+            .parts
+            .iter()
+            .map(|part| parser_decoding_matches(raw_body(message, part), part))
+            .collect();
+        Parts {
+            message,
+            charset,
+            parser_decoded,
+        }
     }
 
     /// Reports every part whose transfer encoding is broken, misspelt or unknown.
@@ -108,7 +120,7 @@ impl<'m, 'x> Parts<'m, 'x> {
             let written = part.content_transfer_encoding().unwrap_or_default();
             let encoding = TransferEncoding::of(written);
             let broken = encoding == TransferEncoding::Base64
-                && self.parsed_base64(part).is_none()
+                && self.parsed_base64(index, part).is_none()
                 && base64_len(self.raw_body(part)).is_none_or(|len| len % 4 == 1);
             if broken {
                 notes.warn(format!(
@@ -143,21 +155,19 @@ impl<'m, 'x> Parts<'m, 'x> {
 
     /// The bytes of a part's body before transfer decoding.
     fn raw_body(&self, part: &MessagePart<'_>) -> &'m [u8] {
-        let start = part.offset_body as usize;
-        let end = part.offset_end as usize;
-        self.message.raw_message.get(start..end).unwrap_or_default()
+        raw_body(self.message, part)
     }
 
     /// A leaf part's content, transfer-decoded, and whether the encoding was broken (then the
     /// bytes are the raw body).
-    fn decoded<'p>(&'p self, part: &'p MessagePart<'_>) -> (Cow<'p, [u8]>, bool) {
+    fn decoded<'p>(&'p self, index: usize, part: &'p MessagePart<'_>) -> (Cow<'p, [u8]>, bool) {
         let raw = self.raw_body(part);
         let encoding = part
             .content_transfer_encoding()
             .map_or(TransferEncoding::Identity, TransferEncoding::of);
         match encoding {
             TransferEncoding::QuotedPrintable => (Cow::Owned(decode_quoted_printable(raw)), false),
-            TransferEncoding::Base64 => match self.parsed_base64(part) {
+            TransferEncoding::Base64 => match self.parsed_base64(index, part) {
                 Some(bytes) => (Cow::Borrowed(bytes), false),
                 None => match decode_base64(raw) {
                     Some(bytes) => (Cow::Owned(bytes), false),
@@ -169,39 +179,21 @@ impl<'m, 'x> Parts<'m, 'x> {
     }
 
     /// What mail-parser already decoded of a base64 file part, when it is exactly what
-    /// [`decode_base64`] gives: the parser saw no problem, nothing but padding and white space
-    /// follows the first `=`, and the length is that of the base64 characters before it.
-    /// Attachments are most of the bytes of mail; this spares decoding them twice.
-    fn parsed_base64<'p>(&self, part: &'p MessagePart<'_>) -> Option<&'p [u8]> {
-        let (PartType::Binary(decoded) | PartType::InlineBinary(decoded)) = &part.body else {
-            return None;
-        };
-        if part.encoding != Encoding::Base64 || part.is_encoding_problem {
+    /// [`decode_base64`] gives. Attachments are most of the bytes of mail; this spares decoding
+    /// them twice.
+    fn parsed_base64<'p>(&self, index: usize, part: &'p MessagePart<'_>) -> Option<&'p [u8]> {
+        if !self.parser_decoded.get(index).copied().unwrap_or(false) {
             return None;
         }
-        let raw = self.raw_body(part);
-        let (data, padding) = match memchr::memchr(b'=', raw) {
-            Some(at) => raw.split_at(at),
-            None => (raw, &b""[..]),
-        };
-        if !padding
-            .iter()
-            .all(|&b| b == b'=' || b.is_ascii_whitespace())
-        {
-            return None;
+        match &part.body {
+            PartType::Binary(decoded) | PartType::InlineBinary(decoded) => Some(decoded.as_ref()),
+            _ => None,
         }
-        // The parser refused anything but base64 characters and white space, so the rest are
-        // base64 characters.
-        let white = memchr::memchr3_iter(b'\n', b'\r', b' ', data).count()
-            + memchr::memchr2_iter(b'\t', b'\x0C', data).count();
-        let characters = data.len() - white;
-        let expected = characters / 4 * 3 + (characters % 4).saturating_sub(1);
-        (characters % 4 != 1 && decoded.len() == expected).then_some(decoded.as_ref())
     }
 
     /// A text part as text, in its declared charset (see [`decode_text`]).
     fn text(&self, index: usize, part: &MessagePart<'_>, notes: &mut Notes) -> String {
-        let (bytes, _) = self.decoded(part);
+        let (bytes, _) = self.decoded(index, part);
         let charset = part.content_type().and_then(|ct| ct.attribute("charset"));
         let (text, warning) = decode_text(&bytes, charset);
         if let Some(warning) = warning {
@@ -388,7 +380,7 @@ impl<'m, 'x> Parts<'m, 'x> {
         let is_message = matches!(part.body, PartType::Message(_))
             || mime == "message/rfc822"
             || mime == "message/global";
-        let (bytes, _) = self.decoded(part);
+        let (bytes, _) = self.decoded(index, part);
         let size = bytes.len() as u64;
         if size >= limits.max_attachment_bytes {
             notes.warn(format!(
@@ -487,6 +479,42 @@ impl<'m, 'x> Parts<'m, 'x> {
         };
         clean_display(&name)
     }
+}
+
+/// The bytes of a part's body before transfer decoding.
+fn raw_body<'m>(message: &'m MimeMessage<'_>, part: &MessagePart<'_>) -> &'m [u8] {
+    let start = part.offset_body as usize;
+    let end = part.offset_end as usize;
+    message.raw_message.get(start..end).unwrap_or_default()
+}
+
+/// Whether mail-parser's decoding of a base64 file part is exactly what [`decode_base64`]
+/// gives: the parser saw no problem, nothing but padding and white space follows the first
+/// `=`, and the length is that of the base64 characters before it.
+fn parser_decoding_matches(raw: &[u8], part: &MessagePart<'_>) -> bool {
+    let (PartType::Binary(decoded) | PartType::InlineBinary(decoded)) = &part.body else {
+        return false;
+    };
+    if part.encoding != Encoding::Base64 || part.is_encoding_problem {
+        return false;
+    }
+    let (data, padding) = match memchr::memchr(b'=', raw) {
+        Some(at) => raw.split_at(at),
+        None => (raw, &b""[..]),
+    };
+    if !padding
+        .iter()
+        .all(|&b| b == b'=' || b.is_ascii_whitespace())
+    {
+        return false;
+    }
+    // The parser refused anything but base64 characters and white space, so the rest are
+    // base64 characters.
+    let white = memchr::memchr3_iter(b'\n', b'\r', b' ', data).count()
+        + memchr::memchr2_iter(b'\t', b'\x0C', data).count();
+    let characters = data.len() - white;
+    let expected = characters / 4 * 3 + (characters % 4).saturating_sub(1);
+    characters % 4 != 1 && decoded.len() == expected
 }
 
 /// Base64 in a MIME part (RFC 2045 6.8): line breaks and white space are skipped, and the data
@@ -792,8 +820,8 @@ mod tests {
             let message = MessageParser::default().parse(&raw).unwrap();
             let parts = Parts::new(&message, None);
             let mut fast_parts = 0;
-            for part in &message.parts {
-                if let Some(fast) = parts.parsed_base64(part) {
+            for (index, part) in message.parts.iter().enumerate() {
+                if let Some(fast) = parts.parsed_base64(index, part) {
                     let slow = decode_base64(parts.raw_body(part));
                     prop_assert_eq!(Some(fast.to_vec()), slow);
                     fast_parts += 1;

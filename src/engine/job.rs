@@ -213,19 +213,19 @@ fn pipeline(
     let (prepared_tx, prepared_rx) = unbounded::<(u64, Item, Option<Prepared>)>();
     let (outcome_tx, outcome_rx) = bounded::<Outcome>(QUEUE);
     let budget = Budget::new(IN_FLIGHT_BYTES);
-    let admitted: Vec<AtomicU64> = plan.folders.iter().map(|_| AtomicU64::new(0)).collect();
-    let demo = !license.is_licensed();
+    let quota = DemoQuota {
+        demo: !license.is_licensed(),
+        admitted: plan.folders.iter().map(|_| AtomicU64::new(0)).collect(),
+    };
     let decider = Decider {
-        demo,
         date_range: spec.options.date_range,
-        admitted: &admitted,
+        quota: &quota,
         seen: SeenMessages::default(),
     };
     let converter = Converter {
-        demo,
         dates_needed: !spec.options.date_range.is_unbounded(),
         skip_duplicates: spec.options.skip_duplicates,
-        admitted: &admitted,
+        quota: &quota,
     };
     thread::scope(|scope| {
         let budget = &budget;
@@ -372,16 +372,39 @@ fn read_stores(
     }
 }
 
+/// The demo's limit: messages admitted for writing per plan folder, counted by the sequencer
+/// and read by the converting threads.
+#[derive(Debug)]
+struct DemoQuota {
+    demo: bool,
+    admitted: Vec<AtomicU64>,
+}
+
+impl DemoQuota {
+    /// The folder's quota is used up. The count only grows, so once true, it stays true.
+    fn full(&self, folder: usize) -> bool {
+        self.demo
+            && self
+                .admitted
+                .get(folder)
+                .is_some_and(|n| n.load(Ordering::Relaxed) >= DEMO_MESSAGES_PER_FOLDER)
+    }
+
+    fn admit(&self, folder: usize) {
+        if let Some(count) = self.admitted.get(folder) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// The converting side: rayon's threads prepare messages as they come, in any order.
 #[derive(Debug)]
 struct Converter<'a> {
-    demo: bool,
     /// A date range needs the dates of messages the demo will not write (to report them as
     /// outside it, not as demo-limited).
     dates_needed: bool,
     skip_duplicates: bool,
-    /// The sequencer's count of messages admitted per folder.
-    admitted: &'a [AtomicU64],
+    quota: &'a DemoQuota,
 }
 
 impl Converter<'_> {
@@ -410,15 +433,10 @@ impl Converter<'_> {
             .ok();
     }
 
-    /// Messages of folders whose demo quota is used up are not even converted. The count only
-    /// grows, so a folder seen full here is full when its message's turn comes.
+    /// Messages of folders whose demo quota is used up are not even converted: a folder seen
+    /// full here is full when its message's turn comes.
     fn worth_converting(&self, folder: usize) -> bool {
-        self.dates_needed
-            || !self.demo
-            || self
-                .admitted
-                .get(folder)
-                .is_none_or(|n| n.load(Ordering::Relaxed) < DEMO_MESSAGES_PER_FOLDER)
+        self.dates_needed || !self.quota.full(folder)
     }
 }
 
@@ -426,10 +444,8 @@ impl Converter<'_> {
 /// the messages before (demo limit, duplicates).
 #[derive(Debug)]
 struct Decider<'a> {
-    demo: bool,
     date_range: DateRange,
-    /// Messages admitted for writing, per plan folder.
-    admitted: &'a [AtomicU64],
+    quota: &'a DemoQuota,
     seen: SeenMessages,
 }
 
@@ -464,14 +480,6 @@ impl Decider<'_> {
                 }
             }
         }
-    }
-
-    fn full(&self, folder: usize) -> bool {
-        self.demo
-            && self
-                .admitted
-                .get(folder)
-                .is_some_and(|n| n.load(Ordering::Relaxed) >= DEMO_MESSAGES_PER_FOLDER)
     }
 
     fn decide(&mut self, item: Item, prepared: Option<Prepared>) -> Outcome {
@@ -511,12 +519,10 @@ impl Decider<'_> {
         {
             return skip(SkipReason::Duplicate);
         }
-        if self.full(folder) {
+        if self.quota.full(folder) {
             return skip(SkipReason::DemoLimit);
         }
-        if let Some(count) = self.admitted.get(folder) {
-            count.fetch_add(1, Ordering::Relaxed);
-        }
+        self.quota.admit(folder);
         if let Some(key) = prepared.duplicate_key {
             self.seen.insert(key);
         }
@@ -587,12 +593,12 @@ fn write_outcomes(
 ) -> Result<(), Error> {
     let total = plan.messages_to_read();
     let mut meter = Meter::start();
-    let mut done = 0u64;
-    let mut bytes_read = 0u64;
-    let mut current_folder = 0usize;
+    let mut tally = Tally {
+        skipped: report.skipped_so_far(),
+        ..Tally::default()
+    };
     // Items the store yielded per folder, to count what a folder error kept from being read.
     let mut yielded = vec![0u64; plan.folders.len()];
-    let mut skipped = report.skipped_so_far();
     for outcome in &input {
         if cancel.is_cancelled() {
             return Ok(());
@@ -607,12 +613,12 @@ fn write_outcomes(
         let Some(entry) = report.folders.get_mut(folder) else {
             return Err(Error::Internal("folder plan"));
         };
-        current_folder = folder;
+        tally.folder = folder;
         if !matches!(outcome, Outcome::FolderError { .. }) {
             // A message found in the source, written or skipped.
             entry.found += 1;
-            done += 1;
-            bytes_read += held;
+            tally.done += 1;
+            tally.bytes_read += held;
             if let Some(count) = yielded.get_mut(folder) {
                 *count += 1;
             }
@@ -624,7 +630,7 @@ fn write_outcomes(
                 source_warnings,
                 ..
             } => {
-                let remaining = estimate_remaining(parts.bytes_written(), done, total);
+                let remaining = estimate_remaining(parts.bytes_written(), tally.done, total);
                 match parts.add(folder, &converted.message, remaining)? {
                     Added::Written => {
                         entry.written += 1;
@@ -641,7 +647,7 @@ fn write_outcomes(
                     }
                     Added::Skipped(reason) => {
                         entry.skipped.add(&reason, 1);
-                        skipped.add(&reason, 1);
+                        tally.skipped.add(&reason, 1);
                         entry.skipped_items.push(SkippedItem {
                             origin: Some(origin),
                             count: 1,
@@ -652,7 +658,7 @@ fn write_outcomes(
             }
             Outcome::Skip { origin, reason, .. } => {
                 entry.skipped.add(&reason, 1);
-                skipped.add(&reason, 1);
+                tally.skipped.add(&reason, 1);
                 if reason != SkipReason::DemoLimit {
                     entry.skipped_items.push(SkippedItem {
                         origin,
@@ -669,72 +675,66 @@ fn write_outcomes(
                     let reason = SkipReason::Unreadable(error.clone());
                     entry.found += unread;
                     entry.skipped.add(&reason, unread);
-                    skipped.add(&reason, unread);
+                    tally.skipped.add(&reason, unread);
                     entry.skipped_items.push(SkippedItem {
                         origin: None,
                         count: unread,
                         reason,
                     });
-                    done += unread;
+                    tally.done += unread;
                 }
                 entry.read_error = Some(error);
             }
         }
         if meter.due() {
-            on_event(Event::Progress(Progress {
-                skipped,
-                ..progress(
-                    plan,
-                    &meter,
-                    current_folder,
-                    done,
-                    total,
-                    bytes_read,
-                    parts.bytes_written(),
-                )
-            }));
+            on_event(Event::Progress(tally.progress(
+                plan,
+                &meter,
+                total,
+                parts.bytes_written(),
+            )));
         }
         budget.give_back(held);
     }
-    on_event(Event::Progress(Progress {
-        skipped,
-        ..progress(
-            plan,
-            &meter,
-            current_folder,
-            done,
-            total.max(done),
-            bytes_read,
-            parts.bytes_written(),
-        )
-    }));
+    on_event(Event::Progress(tally.progress(
+        plan,
+        &meter,
+        total,
+        parts.bytes_written(),
+    )));
     Ok(())
 }
 
-fn progress(
-    plan: &Plan,
-    meter: &Meter,
-    folder: usize,
+/// What the writer has counted so far, for progress events.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Messages found, whether written or skipped.
     done: u64,
-    total: u64,
     bytes_read: u64,
-    bytes_written: u64,
-) -> Progress {
-    meter.stamp(Progress {
-        messages_done: done,
-        messages_total: total,
-        bytes_read,
-        bytes_written,
-        skipped: SkipCounts::default(),
-        folder: plan
-            .folders
-            .get(folder)
-            .map(|f| f.display_path())
-            .unwrap_or_default(),
-        elapsed: Default::default(),
-        messages_per_second: 0.0,
-        eta: None,
-    })
+    /// The plan folder being written.
+    folder: usize,
+    skipped: SkipCounts,
+}
+
+impl Tally {
+    /// A progress event; `total` is the plan's estimate, never less than what is done.
+    fn progress(&self, plan: &Plan, meter: &Meter, total: u64, bytes_written: u64) -> Progress {
+        meter.stamp(Progress {
+            messages_done: self.done,
+            messages_total: total.max(self.done),
+            bytes_read: self.bytes_read,
+            bytes_written,
+            skipped: self.skipped,
+            folder: plan
+                .folders
+                .get(self.folder)
+                .map(|f| f.display_path())
+                .unwrap_or_default(),
+            elapsed: Default::default(),
+            messages_per_second: 0.0,
+            eta: None,
+        })
+    }
 }
 
 /// Bytes the job will still write, at the size per message so far (for "free N MB").
