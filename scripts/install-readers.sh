@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the independent PST readers that the tests use as an oracle for our writer:
 # readpst (libpst), pffexport and pypff (libpff) from the distribution's packages, and a copy of
-# the shared pstcheck tool in target/pstcheck/ with its pst-extractor (npm) and outlook-pst (Rust)
-# adapters built there. The shared tool folder is read-only, so nothing is built inside it.
+# the repository's pstcheck tool (tools/pstcheck) in target/pstcheck/ with its pst-extractor (npm) and
+# outlook-pst (Rust) adapters built there, so nothing is ever built inside the source tree.
 # Safe to run again: it installs and builds only what is missing or out of date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-source_dir=../shared/tools/pstcheck
+source_dir=tools/pstcheck
 dest=target/pstcheck
 
 sudo_if_needed() {
@@ -45,9 +45,8 @@ if [ ! -d "$dest/node/node_modules/pst-extractor" ] \
 fi
 
 # 4. The outlook-pst reader, with its own target folder so it never touches the project's build.
-# An empty [workspace] table keeps cargo from taking the project's manifest for its workspace.
+# Its manifest has an empty [workspace] table, which keeps cargo from taking the project's for it.
 manifest="$dest/rust-reader/Cargo.toml"
-grep -q '^\[workspace\]' "$manifest" || printf '\n[workspace]\n' >>"$manifest"
-cargo build --release --quiet --manifest-path "$manifest" --target-dir "$dest/rust-reader/target"
+cargo build --release --quiet --locked --manifest-path "$manifest" --target-dir "$dest/rust-reader/target"
 
 "$dest/pstcheck" doctor

@@ -571,7 +571,7 @@ fn check_golden(name: &str, corpus_path: &str) -> Result<(), String> {
     let bytes = fs::read(&input).map_err(|e| format!("{corpus_path}: {e}"))?;
     let golden_path = golden_dir().join(format!("{name}.txt"));
     let failed_path = golden_dir().join(format!("{name}.failed"));
-    let header = format!("# golden rendering of ../shared/corpus/{corpus_path}\n");
+    let header = format!("# golden rendering of tests/corpus/{corpus_path}\n");
 
     let variants = [
         ("as stored", bytes.clone()),

@@ -1,6 +1,6 @@
 //! Thunderbird and Postbox: discovery, profiles, accounts, the folder tree and every message of
-//! the real profile written by Thunderbird 153 (`../shared/corpus/thunderbird-profile`, see its
-//! MANIFEST.md), and Thunderbird's own test folders (`../shared/corpus/thunderbird`).
+//! the real profile written by Thunderbird 153 (`tests/corpus/thunderbird-profile`, see its
+//! MANIFEST.md), and Thunderbird's own test folders (`tests/corpus/thunderbird`).
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -12,9 +12,9 @@ pub fn project_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The real mail written by others that comes with the project (`../shared/corpus`).
+/// The real mail written by others that comes with the project (`tests/corpus`, with its SOURCES.md).
 pub fn corpus() -> PathBuf {
-    project_root().join("../shared/corpus")
+    project_root().join("tests/corpus")
 }
 
 /// Small inputs the project wrote itself.

@@ -911,7 +911,7 @@ mod tests {
 
     #[test]
     fn progress_counts_skipped_messages_as_the_report_does() {
-        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
         let out = tempfile::tempdir().unwrap();
         let source = super::super::Source::open(corpus.join("mbox")).unwrap();
         let mut spec = JobSpec::new(vec![source], out.path().join("mail.pst"));

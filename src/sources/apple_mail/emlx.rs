@@ -238,7 +238,7 @@ mod tests {
 
     fn corpus(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/corpus/applemail/partial-emlx-converter")
+            .join("tests/corpus/applemail/partial-emlx-converter")
             .join(name)
     }
 

@@ -902,7 +902,7 @@ mod tests {
 
     fn corpus(path: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/corpus")
+            .join("tests/corpus")
             .join(path)
     }
 

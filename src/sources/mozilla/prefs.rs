@@ -603,7 +603,7 @@ mod tests {
 
     fn corpus_profile() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/corpus/thunderbird-profile/ng5ko9yq.default-default")
+            .join("tests/corpus/thunderbird-profile/ng5ko9yq.default-default")
     }
 
     #[test]

@@ -217,7 +217,7 @@ mod tests {
     use super::*;
 
     fn corpus_root() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/thunderbird-profile")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/thunderbird-profile")
     }
 
     #[test]

@@ -616,7 +616,7 @@ mod tests {
     #[test]
     fn a_summary_made_for_another_mailbox_size_is_not_trusted() {
         let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/corpus/thunderbird/comm-central/mailnews/test/data/bugmail-1.msf");
+            .join("tests/corpus/thunderbird/comm-central/mailnews/test/data/bugmail-1.msf");
         let dir = tempfile::tempdir().unwrap();
         let mbox = dir.path().join("bugmail-1");
         fs::write(&mbox, message("0001", "")).unwrap();

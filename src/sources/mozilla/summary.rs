@@ -198,12 +198,12 @@ mod tests {
 
     fn profile_mail() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/corpus/thunderbird-profile/ng5ko9yq.default-default/Mail")
+            .join("tests/corpus/thunderbird-profile/ng5ko9yq.default-default/Mail")
     }
 
     fn comm_central(path: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/corpus/thunderbird/comm-central")
+            .join("tests/corpus/thunderbird/comm-central")
             .join(path)
     }
 
