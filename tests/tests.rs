@@ -14,7 +14,7 @@ mod engine_split;
 mod flag_readers;
 mod generated_mail;
 mod gui;
-mod license;
+mod license_release_key;
 mod pst_oracle;
 mod pst_writer;
 mod source_apple_mail;
