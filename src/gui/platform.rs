@@ -1,5 +1,5 @@
-//! Showing files with the system's own programs: the PST in the file manager, the report in the
-//! browser. The program is started and left alone; the window never waits for it.
+//! Showing files with the system's own programs: the PST in the file manager or in Outlook, the
+//! report in the browser. The program is started and left alone; the window never waits for it.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -43,6 +43,37 @@ pub fn open_command(file: &Path) -> Command {
         command.arg(file);
         command
     }
+}
+
+/// The program Windows opens a `.pst` file with, when it is Outlook's (classic Outlook registers
+/// `Outlook.File.pst.<version>`); `None` elsewhere. Only classic Outlook for Windows opens a PST
+/// handed to it: Outlook for Mac imports one through its menus, and there is no Outlook on Linux.
+pub fn pst_opener() -> Option<String> {
+    if !cfg!(windows) {
+        return None;
+    }
+    // `assoc` is built into cmd; it prints ".pst=Outlook.File.pst.15", or an error.
+    let output = Command::new("cmd")
+        .args(["/C", "assoc", ".pst"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    outlook_program(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// The program named by `assoc .pst` output, if it is Outlook.
+fn outlook_program(assoc_output: &str) -> Option<String> {
+    let program = assoc_output.lines().find_map(|line| {
+        let (extension, program) = line.trim().split_once('=')?;
+        extension
+            .eq_ignore_ascii_case(".pst")
+            .then(|| program.trim())
+    })?;
+    program
+        .to_ascii_lowercase()
+        .starts_with("outlook.")
+        .then(|| program.to_owned())
 }
 
 /// Starts `command` without waiting for it; says why when it cannot be started.
@@ -96,6 +127,23 @@ mod tests {
                 (program.as_str(), args(&command)),
                 ("xdg-open", vec!["out".to_owned()])
             );
+        }
+    }
+
+    #[test]
+    fn only_outlook_counts_as_the_pst_opener() {
+        assert_eq!(
+            outlook_program(".pst=Outlook.File.pst.15\r\n").as_deref(),
+            Some("Outlook.File.pst.15")
+        );
+        assert_eq!(
+            outlook_program("File association not found for extension .pst\r\n"),
+            None
+        );
+        assert_eq!(outlook_program(".pst=SomeViewer.pst\r\n"), None);
+        assert_eq!(outlook_program(""), None);
+        if !cfg!(windows) {
+            assert_eq!(pst_opener(), None);
         }
     }
 
