@@ -44,10 +44,15 @@ if [ "$(cargo packager --version 2>/dev/null)" != "cargo-packager $PACKAGER_VERS
     cargo install cargo-packager --version "$PACKAGER_VERSION" --locked
 fi
 
-# 2. The program, then the packages around it.
+# 2. The program, without its debug information (the release profile keeps line tables for
+#    profiling; users need none), then the packages around it.
 cargo build --release --locked --package mail2pst --bin mail2pst
-rm -rf "$out"
-cargo packager --release --formats "$formats" --out-dir "$out"
+staged="$target_dir/package-bin"
+rm -rf "$out" "$staged"
+mkdir -p "$staged"
+cp "$target_dir/release/mail2pst" "$staged/"
+strip --strip-debug "$staged/mail2pst"
+cargo packager --release --formats "$formats" --binaries-dir "$staged" --out-dir "$out"
 echo
 ls -l "$out"/*.deb "$out"/*.AppImage 2>/dev/null || true
 

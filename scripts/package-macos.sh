@@ -47,6 +47,8 @@ mkdir -p "$universal"
 lipo -create -output "$universal/mail2pst" \
     "$target_dir/aarch64-apple-darwin/release/mail2pst" \
     "$target_dir/x86_64-apple-darwin/release/mail2pst"
+# Without debug information: the release profile keeps line tables for profiling.
+strip -S "$universal/mail2pst"
 lipo -info "$universal/mail2pst"
 
 # 2. The app around it.

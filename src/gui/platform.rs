@@ -45,6 +45,27 @@ pub fn open_command(file: &Path) -> Command {
     }
 }
 
+/// On Windows `mail2pst.exe` is a console program, so that the command line prints where it was
+/// typed; opened from the Start menu or Explorer, Windows gives it a console window of its own,
+/// which the desktop app closes. A console shared with a shell (the app started from a command
+/// prompt) is left alone.
+#[cfg(windows)]
+#[allow(unsafe_code)]
+pub fn close_own_console() {
+    use windows_sys::Win32::System::Console::{FreeConsole, GetConsoleProcessList};
+    let mut processes = [0u32; 2];
+    // SAFETY: the buffer holds two process ids and its length is passed with it.
+    let attached = unsafe { GetConsoleProcessList(processes.as_mut_ptr(), 2) };
+    if attached == 1 {
+        // SAFETY: takes no arguments; it only detaches this process from its console.
+        unsafe { FreeConsole() };
+    }
+}
+
+/// Only Windows gives a window program a console of its own.
+#[cfg(not(windows))]
+pub fn close_own_console() {}
+
 /// The program Windows opens a `.pst` file with, when it is Outlook's (classic Outlook registers
 /// `Outlook.File.pst.<version>`); `None` elsewhere. Only classic Outlook for Windows opens a PST
 /// handed to it: Outlook for Mac imports one through its menus, and there is no Outlook on Linux.
