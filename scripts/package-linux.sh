@@ -47,12 +47,13 @@ fi
 # 2. The program, without its debug information (the release profile keeps line tables for
 #    profiling; users need none), then the packages around it.
 cargo build --release --locked --package mail2pst --bin mail2pst
-staged="$target_dir/package-bin"
+# Where Cargo.toml's binaries-dir tells cargo-packager to take the program from.
+staged=target/package-bin
 rm -rf "$out" "$staged"
 mkdir -p "$staged"
 cp "$target_dir/release/mail2pst" "$staged/"
 strip --strip-debug "$staged/mail2pst"
-cargo packager --release --formats "$formats" --binaries-dir "$staged" --out-dir "$out"
+cargo packager --release --formats "$formats" --out-dir "$out"
 echo
 ls -l "$out"/*.deb "$out"/*.AppImage 2>/dev/null || true
 

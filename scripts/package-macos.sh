@@ -42,18 +42,20 @@ rustup target add aarch64-apple-darwin x86_64-apple-darwin
 for target in aarch64-apple-darwin x86_64-apple-darwin; do
     cargo build --release --locked --package mail2pst --bin mail2pst --target "$target"
 done
-universal="$target_dir/universal-apple-darwin/release"
-mkdir -p "$universal"
-lipo -create -output "$universal/mail2pst" \
+# Where Cargo.toml's binaries-dir tells cargo-packager to take the program from.
+staged=target/package-bin
+rm -rf "$staged"
+mkdir -p "$staged"
+lipo -create -output "$staged/mail2pst" \
     "$target_dir/aarch64-apple-darwin/release/mail2pst" \
     "$target_dir/x86_64-apple-darwin/release/mail2pst"
 # Without debug information: the release profile keeps line tables for profiling.
-strip -S "$universal/mail2pst"
-lipo -info "$universal/mail2pst"
+strip -S "$staged/mail2pst"
+lipo -info "$staged/mail2pst"
 
 # 2. The app around it.
 rm -rf "$out"
-cargo packager --release --formats app --target universal-apple-darwin --out-dir "$out"
+cargo packager --release --formats app --out-dir "$out"
 app="$out/mail2pst.app"
 plutil -p "$app/Contents/Info.plist"
 

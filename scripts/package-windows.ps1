@@ -41,7 +41,13 @@ if ($installed -ne "cargo-packager $PackagerVersion") {
 }
 
 Invoke-Checked cargo @('build', '--release', '--locked', '--package', 'mail2pst', '--bin', 'mail2pst')
-$exe = Join-Path $targetDir 'release\mail2pst.exe'
+# Where Cargo.toml's binaries-dir tells cargo-packager to take the program from (its debug
+# information stays in the .pdb beside the build).
+$staged = 'target\package-bin'
+if (Test-Path $staged) { Remove-Item -Recurse -Force $staged }
+New-Item -ItemType Directory -Path $staged | Out-Null
+Copy-Item (Join-Path $targetDir 'release\mail2pst.exe') $staged
+$exe = Join-Path $staged 'mail2pst.exe'
 
 # The signing certificate, if there is one, and the newest signtool of the Windows SDK.
 $certificate = $null
