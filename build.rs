@@ -13,7 +13,10 @@ fn main() {
         .set_icon("assets/mail2pst.ico")
         .set("ProductName", "mail2pst")
         .set("FileDescription", "mail2pst: mail to Outlook PST")
-        .set("LegalCopyright", "Copyright © the mail2pst authors. MIT or Apache-2.0.");
+        .set(
+            "LegalCopyright",
+            "Copyright © the mail2pst authors. MIT or Apache-2.0.",
+        );
     if let Err(error) = resource.compile() {
         panic!("cannot give mail2pst.exe its icon and version information: {error}");
     }
