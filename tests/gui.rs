@@ -12,7 +12,7 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use mail2pst::engine::{self, Report, Source, Status};
-use mail2pst::gui::{App, Config, Screen, SourceStatus};
+use mail2pst::gui::{App, Config, FileDialogCheck, Screen, SourceStatus};
 use mail2pst::license::{self, LicenseStore};
 use mail2pst::sources;
 
@@ -57,6 +57,8 @@ fn window_built(
             }
             results
         }),
+        roots: None,
+        file_dialog_check: FileDialogCheck::always_available(),
         license_store: Ok(store),
         log_file: Some(out.path().join("logs")),
         output_folder: out.path().to_path_buf(),

@@ -39,7 +39,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use discover::{discover, discover_in};
+pub use discover::{
+    Discovery, SearchRoots, SystemLayout, UsualPlace, discover, discover_in, usual_places,
+};
 pub use error::Error;
 pub use filter::is_trash_or_junk;
 pub use job::{DEMO_MESSAGES_PER_FOLDER, Job, run};
