@@ -15,12 +15,14 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use mail2pst::model::{Found, SkipReason, StoreKind};
 use mail2pst::sources::discover::{SearchRoots, SystemLayout, discover_in};
 use mail2pst::sources::{self, MailStore};
 
 use crate::apple_mail_fixtures::{self as apple, ACCOUNT_UUID, STORE_GUID};
+use crate::engine_common::{key_text, messages_per_folder, read_with};
 use crate::util::{corpus, temp_dir};
 
 /// One folder as a person sees it after conversion: its path ("Local Folders › Projects"), the
@@ -535,4 +537,179 @@ fn every_layout_from_every_level_gives_what_its_mail_client_shows() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(checked >= 100, "{checked} levels checked");
+}
+
+// ----- Journeys from a home folder -----
+
+/// The program as a person runs it at home: `home` is their home folder, the license key in
+/// the environment (no demo limit), settings in a folder of their own outside `home`.
+fn mail2pst_at(home: &Path, config: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mail2pst"));
+    command
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", config)
+        .env("XDG_DATA_HOME", config)
+        .env("MAIL2PST_LICENSE_KEY", key_text("valid.key"))
+        .env_remove("MAIL2PST_LOG");
+    command
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// What a reader's folder name becomes when a reader exports folders to files.
+fn file_safe(path: &str) -> String {
+    path.chars()
+        .map(|c| {
+            if c.is_ascii() && !(c.is_ascii_alphanumeric() || " /.-".contains(c)) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// The issue's own case: `mail2pst convert ~/.thunderbird -o out.pst`, the folder holding
+/// `profiles.ini` that a person finds and drags in. The PST holds the 46 messages Thunderbird
+/// shows in the folders it shows them in (MANIFEST.md), as the report says and as independent
+/// readers see it; the 3 copies Thunderbird deleted are left out and reported; no file of the
+/// profile changes.
+#[test]
+fn converting_the_thunderbird_folder_writes_what_thunderbird_shows() {
+    let home = temp_dir();
+    let config = temp_dir();
+    thunderbird(home.path(), ".thunderbird", "", SystemLayout::Unix);
+    let before = apple::snapshot(home.path());
+    let out = temp_dir();
+    let pst = out.path().join("mail.pst");
+    let output = mail2pst_at(home.path(), config.path())
+        .arg("convert")
+        .arg(home.path().join(".thunderbird"))
+        .arg("-o")
+        .arg(&pst)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    // Deleted copies are counted as left out (exit 2) until they are reported as notes.
+    assert_eq!(output.status.code(), Some(2), "{report:#}");
+    let manifest = manifest_folders();
+    let folders = report["folders"].as_array().unwrap();
+    for (folder, _) in &manifest {
+        let row = folders
+            .iter()
+            .find(|row| {
+                let names: Vec<&str> = row["pst_path"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n.as_str().unwrap())
+                    .collect();
+                names.join(" › ") == folder.path
+            })
+            .unwrap_or_else(|| panic!("no folder {} in the report", folder.path));
+        assert_eq!(row["written"], folder.messages, "{}", folder.path);
+        assert_eq!(
+            row["skipped"]["deleted_in_source"], folder.deleted,
+            "{}",
+            folder.path
+        );
+    }
+    assert_eq!(report["totals"]["written"], 46);
+    // Account folders hold the 17 folders of MANIFEST.md; nothing else is in the PST.
+    assert_eq!(folders.len(), 17 + 3, "{folders:#?}");
+
+    let expected: Vec<(String, u64)> = manifest
+        .iter()
+        .filter(|(folder, _)| folder.messages > 0)
+        .map(|(folder, _)| (file_safe(&folder.path.replace(" › ", "/")), folder.messages))
+        .collect();
+    for (reader, json) in read_with(&pst, &["readpst", "pffexport", "pypff", "outlook-pst"]) {
+        assert_eq!(json["totals"]["messages"], 46, "{reader}");
+        let seen: Vec<(String, u64)> = messages_per_folder(&json)
+            .into_iter()
+            .map(|(folder, count)| (file_safe(&folder), count))
+            .collect();
+        for want in &expected {
+            assert!(seen.contains(want), "{reader}: {want:?} not in {seen:?}");
+        }
+    }
+    assert_eq!(apple::snapshot(home.path()), before, "the profile changed");
+}
+
+/// `mail2pst scan` without a path, at home: the profile the app would list, its accounts,
+/// folders and counts; the same as JSON.
+#[test]
+fn scan_without_a_path_lists_the_mail_of_this_computer() {
+    let home = temp_dir();
+    let config = temp_dir();
+    thunderbird(home.path(), ".thunderbird", "", SystemLayout::Unix);
+    let before = apple::snapshot(home.path());
+    let output = mail2pst_at(home.path(), config.path())
+        .arg("scan")
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let profile = home.path().join(".thunderbird").join(PROFILE);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("Mail found on this computer:"));
+    assert_eq!(
+        lines.next(),
+        Some(format!("Thunderbird — default-default ({})", profile.display()).as_str())
+    );
+    let listed: Vec<(String, u64)> = lines
+        .filter_map(|line| {
+            let (name, count) = line.trim_end().rsplit_once(' ')?;
+            Some((name.trim_end().to_owned(), count.parse().ok()?))
+        })
+        .collect();
+    // Accounts at the top, their folders below with the messages in each file (MANIFEST.md).
+    for (name, count) in [
+        ("  alice@example.com", 0),
+        ("    Inbox", 14),
+        ("    Archives", 0),
+        ("      2004", 1),
+        ("  bob@example.org", 0),
+        ("    Inbox", 4),
+        ("      Saved", 2),
+        ("  Local Folders", 0),
+        ("    Invoices: 2024? <draft> |*", 4),
+        ("        Q1", 4),
+        ("    日本語", 4),
+    ] {
+        assert!(
+            listed.contains(&(name.to_owned(), count)),
+            "{name:?} {count} not in\n{text}"
+        );
+    }
+    assert!(text.contains("  20 folders, 49 messages"), "{text}");
+
+    let output = mail2pst_at(home.path(), config.path())
+        .args(["scan", "--json"])
+        .output()
+        .unwrap();
+    let listings: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listings.as_array().unwrap().len(), 1, "{listings:#}");
+    assert_eq!(listings[0]["name"], "Thunderbird — default-default");
+    assert_eq!(listings[0]["folders"].as_array().unwrap().len(), 20);
+    assert_eq!(apple::snapshot(home.path()), before, "the profile changed");
+
+    // A home without mail says where it looked and what to do.
+    let empty = temp_dir();
+    let output = mail2pst_at(empty.path(), config.path())
+        .arg("scan")
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("No mail was found in the usual places of this computer:"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("Thunderbird ({})", empty.path().join(".thunderbird").display())), "{text}");
+    assert!(text.contains("mail2pst scan PATH"), "{text}");
 }
