@@ -206,7 +206,7 @@ pub fn manifest_folders() -> Vec<(Folder, String)> {
 
 /// The profile tree laid out in `home/<root>`, its profiles in `<root>/<profiles>` (Windows and
 /// macOS keep them in `Profiles/`, Linux right in the data folder; `profiles.ini` says where).
-fn thunderbird(home: &Path, root: &str, profiles: &str, system: SystemLayout) -> Layout {
+pub fn thunderbird(home: &Path, root: &str, profiles: &str, system: SystemLayout) -> Layout {
     let data = home.join(root);
     let corpus = profile_corpus();
     fs::create_dir_all(&data).unwrap();
