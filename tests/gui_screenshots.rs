@@ -222,10 +222,12 @@ impl Walk {
 fn script(archive: PathBuf, pst: PathBuf) -> VecDeque<Step> {
     let key = fs::read_to_string(project_root().join("fixtures/licenses/truncated.key")).unwrap();
     VecDeque::from(vec![
-        Step::Do(Box::new(move |state, ctx| {
-            ctx.set_theme(egui::Theme::Light);
-            state.add_paths(vec![archive]);
-        })),
+        Step::Do(Box::new(|_, ctx| ctx.set_theme(egui::Theme::Light))),
+        Step::Until(
+            "the stores on this computer to be found",
+            Box::new(|state| !state.discovering),
+        ),
+        Step::Do(Box::new(move |state, _| state.add_paths(vec![archive]))),
         Step::Until("the stores to be counted", Box::new(|state| !state.busy())),
         Step::Check(
             "the Thunderbird profile it found",
@@ -244,7 +246,7 @@ fn script(archive: PathBuf, pst: PathBuf) -> VecDeque<Step> {
                     .tree
                     .nodes()
                     .iter()
-                    .rposition(|n| n.children.is_empty());
+                    .rposition(|n| n.children.is_empty() && n.name.is_ascii());
                 (id, leaf)
             });
             if let Some((id, Some(leaf))) = first {
