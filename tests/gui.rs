@@ -572,7 +572,10 @@ fn at_start_up_the_app_lists_the_thunderbird_profile_found_at_home() {
     assert!(w.has_label(&format!("Already in the list: {title}")));
 
     // A part of the profile, typed with `~` and completed: read as Thunderbird.
-    w.type_into("Path:", "~/.thunderbird/ng5ko9yq.default-default/Mail/Local F");
+    w.type_into(
+        "Path:",
+        "~/.thunderbird/ng5ko9yq.default-default/Mail/Local F",
+    );
     w.wait_for("the path to be completed", |app| {
         !app.state().completions.is_empty()
     });
@@ -596,4 +599,37 @@ fn at_start_up_the_app_lists_the_thunderbird_profile_found_at_home() {
         "No file dialog can open on this computer. Type or paste the path in the field above, \
          or drag the file or folder from your file manager onto this window."
     ));
+}
+
+/// A dropped Thunderbird folder whose two profiles hold mail: both are listed, each counted.
+#[test]
+fn a_dropped_folder_holding_two_profiles_lists_both() {
+    let home = temp_dir();
+    crate::layouts::thunderbird(home.path(), ".thunderbird", "", SystemLayout::Unix);
+    let data = home.path().join(".thunderbird");
+    let profile = data.join("ng5ko9yq.default-default");
+    let work = data.join("k3y4.work");
+    for file in walkdir::WalkDir::new(&profile) {
+        let file = file.unwrap();
+        let target = work.join(file.path().strip_prefix(&profile).unwrap());
+        if file.file_type().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+        } else {
+            fs::copy(file.path(), &target).unwrap();
+        }
+    }
+    let mut ini = fs::read_to_string(data.join("profiles.ini")).unwrap();
+    ini.push_str("\n[Profile2]\nName=work\nIsRelative=1\nPath=k3y4.work\n");
+    fs::write(data.join("profiles.ini"), ini).unwrap();
+
+    let mut w = window(Vec::new(), None);
+    w.drop_files(&[data]);
+    w.wait_for_sources();
+    let titles: Vec<String> = w.app().state().sources.iter().map(|e| e.title()).collect();
+    assert_eq!(
+        titles,
+        ["Thunderbird — default-default", "Thunderbird — work"]
+    );
+    assert_eq!(w.toggled("Thunderbird — work"), Some(Toggled::True));
+    assert_eq!(w.app().state().ready_sources().count(), 2);
 }

@@ -796,7 +796,8 @@ fn discovery_finds_each_systems_layout_and_only_that() {
     let home = fake_home();
     let h = home.path();
     use StoreKind::{Postbox, Thunderbird};
-    let expected: [(SystemLayout, Vec<(StoreKind, &str, &str)>); 3] = [
+    type Stores = Vec<(StoreKind, &'static str, &'static str)>;
+    let expected: [(SystemLayout, Stores); 3] = [
         (
             SystemLayout::Windows,
             vec![
@@ -941,6 +942,67 @@ fn discovery_skips_missing_profiles_and_postbox_backups() {
         .map(|f| f.path)
         .collect();
     assert_eq!(folders.len(), 20, "{folders:?}");
+}
+
+#[test]
+fn a_data_folder_gives_each_profile_with_mail_and_says_when_none_has_any() {
+    let home = temp_dir();
+    let data = home.path().join(".thunderbird");
+    copy_tree(&profile_root(), &data);
+    copy_tree(&profile(), &data.join("k3y4.work"));
+    let mut ini = fs::read_to_string(data.join("profiles.ini")).unwrap();
+    ini.push_str("\n[Profile2]\nName=work\nIsRelative=1\nPath=k3y4.work\n");
+    fs::write(data.join("profiles.ini"), ini).unwrap();
+
+    // Every profile with mail, the one the installation uses first.
+    let stores = sources::open_all(&data).unwrap();
+    let names: Vec<String> = stores.iter().map(|s| s.display_name()).collect();
+    assert_eq!(
+        names,
+        ["Thunderbird — default-default", "Thunderbird — work"]
+    );
+    assert_eq!(stores[1].root(), data.join("k3y4.work"));
+    // One store: the installation's, naming the other.
+    let store = sources::open(&data).unwrap();
+    assert_eq!(store.display_name(), "Thunderbird — default-default");
+    let warnings = store.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("also holds Thunderbird — work") && w.contains("k3y4.work")),
+        "{warnings:?}"
+    );
+    // A copy without profiles.ini: the profiles are found by their folders, by name.
+    fs::remove_file(data.join("profiles.ini")).unwrap();
+    let names: Vec<String> = sources::open_all(&data)
+        .unwrap()
+        .iter()
+        .map(|s| s.display_name())
+        .collect();
+    assert_eq!(
+        names,
+        ["Thunderbird — work", "Thunderbird — default-default"]
+    );
+
+    // A data folder whose only profile never held mail.
+    let empty = home.path().join("empty");
+    copy_tree(
+        &profile_root().join("si38zpcu.default"),
+        &empty.join("si38zpcu.default"),
+    );
+    fs::write(
+        empty.join("profiles.ini"),
+        "[Profile0]\nName=default\nIsRelative=1\nPath=si38zpcu.default\nDefault=1\n",
+    )
+    .unwrap();
+    let error = sources::open_all(&empty).unwrap_err().to_string();
+    assert!(
+        error.ends_with(
+            "not a mail store this app can read (a Thunderbird data folder, but none of its \
+             profiles holds mail (no Mail or ImapMail folder))"
+        ),
+        "{error}"
+    );
 }
 
 #[test]

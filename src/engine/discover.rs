@@ -24,12 +24,7 @@ pub fn discover_in(roots: &SearchRoots) -> Discovery {
     let mut found: Vec<Result<Source, Error>> = discovery
         .stores
         .iter()
-        .map(|store| {
-            store
-                .open()
-                .map(Source::from_store)
-                .map_err(Error::from)
-        })
+        .map(|store| store.open().map(Source::from_store).map_err(Error::from))
         .collect();
     found.extend(discovery.errors.into_iter().map(|e| Err(Error::from(e))));
     Discovery {
@@ -55,7 +50,11 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(home.path().join("Library/Mail")).unwrap();
         std::fs::create_dir_all(home.path().join(".thunderbird")).unwrap();
-        for layout in [SystemLayout::MacOs, SystemLayout::Unix, SystemLayout::Windows] {
+        for layout in [
+            SystemLayout::MacOs,
+            SystemLayout::Unix,
+            SystemLayout::Windows,
+        ] {
             let discovery = discover_in(&SearchRoots::for_home(layout, home.path()));
             assert!(discovery.found.is_empty(), "{layout:?}");
             assert!(discovery.notes.is_empty(), "{layout:?}");

@@ -114,13 +114,15 @@ impl App {
             .set_parent(frame)
             .save_file();
         let check = self.state.file_dialog_check();
-        self.state.workers().wait_for_dialog(check, true, future, |picked| {
-            let mut path = picked?.path().to_path_buf();
-            if path.extension().is_none() {
-                path.set_extension("pst");
-            }
-            Some(WorkerEvent::PickedOutput(path))
-        })
+        self.state
+            .workers()
+            .wait_for_dialog(check, true, future, |picked| {
+                let mut path = picked?.path().to_path_buf();
+                if path.extension().is_none() {
+                    path.set_extension("pst");
+                }
+                Some(WorkerEvent::PickedOutput(path))
+            })
     }
 }
 

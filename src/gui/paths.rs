@@ -116,7 +116,10 @@ mod tests {
         // `~name` is someone else's home: left as typed.
         assert_eq!(expand("~bob/x", Some(home)), Some(PathBuf::from("~bob/x")));
         assert_eq!(expand("~/x", None), Some(PathBuf::from("~/x")));
-        assert_eq!(shown(&home.join(".thunderbird"), Some(home)), "~/.thunderbird");
+        assert_eq!(
+            shown(&home.join(".thunderbird"), Some(home)),
+            "~/.thunderbird"
+        );
         assert_eq!(shown(Path::new("/srv/mail"), Some(home)), "/srv/mail");
     }
 

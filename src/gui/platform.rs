@@ -20,7 +20,10 @@ pub fn file_dialog_problem() -> Option<String> {
         return None;
     }
     let path = std::env::var_os("PATH");
-    dialog_problem(program_on_path("zenity", path.as_deref()), portal_file_chooser)
+    dialog_problem(
+        program_on_path("zenity", path.as_deref()),
+        portal_file_chooser,
+    )
 }
 
 /// The verdict from what was found: zenity on the `PATH`, else the portal (asked only then).

@@ -133,7 +133,11 @@ pub fn usual_places(roots: &SearchRoots) -> Vec<UsualPlace> {
                 "Postbox",
                 roots.app_data.join("PostboxApp"),
             );
-            add(StoreKind::Postbox, "Postbox", roots.app_data.join("Postbox"));
+            add(
+                StoreKind::Postbox,
+                "Postbox",
+                roots.app_data.join("Postbox"),
+            );
         }
         SystemLayout::MacOs => {
             let library = home.join("Library");
@@ -259,7 +263,9 @@ pub fn discover_in(roots: &SearchRoots) -> Discovery {
             Ok(_) => continue,
             Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
             Err(error) => {
-                discovery.errors.push(apple_mail::library::io_error(&place.path, error));
+                discovery
+                    .errors
+                    .push(apple_mail::library::io_error(&place.path, error));
                 continue;
             }
         }

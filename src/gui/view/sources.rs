@@ -218,7 +218,11 @@ fn usual_places(ui: &mut Ui, state: &mut AppState) {
             let response = ui
                 .small_button(format!("{} · {shown}", place.label))
                 .on_hover_text(place.path.display().to_string());
-            name(&response, Role::Button, format!("Add {} {shown}", place.label));
+            name(
+                &response,
+                Role::Button,
+                format!("Add {} {shown}", place.label),
+            );
             if response.clicked() {
                 add = Some(place.path.clone());
             }

@@ -87,7 +87,11 @@ pub fn open(path: &Path) -> Result<Option<Box<dyn MailStore>>> {
         return Ok(Some(Box::new(AppleMailStore::open_mailbox(path)?)));
     }
     // A folder inside a mailbox bundle that is not in a library: that mailbox.
-    if let Some(mailbox) = path.ancestors().skip(1).find(|dir| library::is_mailbox_dir(dir)) {
+    if let Some(mailbox) = path
+        .ancestors()
+        .skip(1)
+        .find(|dir| library::is_mailbox_dir(dir))
+    {
         let mut store = AppleMailStore::open_mailbox(mailbox)?;
         if store.keep_part(path) {
             return Ok(Some(Box::new(store)));

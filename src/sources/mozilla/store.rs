@@ -238,8 +238,7 @@ impl MozillaStore {
                 };
                 for other in stores {
                     first.warnings.push(format!(
-                        "{} also holds the profile {} with mail ({}); add that folder to convert \
-                         it too",
+                        "{} also holds {} ({}); add that folder to convert it too",
                         path.display(),
                         other.name,
                         other.root.display()
