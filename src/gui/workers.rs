@@ -24,7 +24,7 @@ pub type Waker = Arc<dyn Fn() + Send + Sync>;
 pub type Discover = Arc<dyn Fn() -> Vec<Result<Source, engine::Error>> + Send + Sync>;
 
 /// Says why no native file dialog can open on this computer, or `None` when one can: the
-/// platform's check in the app ([`super::platform::file_dialog_problem`]), a fixed answer in
+/// platform's check in the app (`platform::file_dialog_problem`), a fixed answer in
 /// tests.
 #[derive(Clone)]
 pub struct FileDialogCheck(Arc<dyn Fn() -> Option<String> + Send + Sync>);
