@@ -1005,6 +1005,58 @@ fn a_data_folder_gives_each_profile_with_mail_and_says_when_none_has_any() {
     );
 }
 
+/// Folders of an account the profile no longer lists (removed in Thunderbird, its folder left
+/// behind) are read from the folders alone, and the store says so.
+#[test]
+fn a_removed_accounts_folder_in_a_profile_is_read_as_found() {
+    let (_dir, profile) = profile_copy();
+    let old = profile.join("ImapMail/imap.old.example.net");
+    fs::create_dir_all(&old).unwrap();
+    copy_file(
+        &profile.join("Mail/Local Folders/Projects"),
+        &old.join("INBOX"),
+    );
+    copy_file(
+        &profile.join("Mail/Local Folders/Projects.msf"),
+        &old.join("INBOX.msf"),
+    );
+    // The whole profile lists the accounts prefs.js names, not this one.
+    let whole = sources::open(&profile).unwrap();
+    assert!(
+        whole
+            .folders()
+            .unwrap()
+            .iter()
+            .all(|f| f.path.names()[0] != "imap.old.example.net")
+    );
+    for target in [profile.join("ImapMail"), old.clone()] {
+        let store = sources::open(&target).unwrap();
+        let folders: Vec<(FolderPath, u64)> = store
+            .folders()
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.path, f.count))
+            .collect();
+        assert_eq!(
+            folders,
+            vec![
+                (path(&["imap.old.example.net"]), 0),
+                (path(&["imap.old.example.net", "Inbox"]), 2)
+            ],
+            "{}",
+            target.display()
+        );
+        assert!(
+            store
+                .warnings()
+                .iter()
+                .any(|w| w.contains("none of the profile's accounts")),
+            "{:?}",
+            store.warnings()
+        );
+    }
+}
+
 #[test]
 fn sources_open_recognizes_thunderbird_data() {
     for target in [

@@ -9,7 +9,8 @@
 //!   of mail in flight)                                   duplicates)             progress events)
 //! ```
 //!
-//! * [`Source::open`] opens a store; [`Source::folders`] lists its folders with counts
+//! * [`Source::open`] opens a store, [`Source::open_all`] every store a path holds (each
+//!   profile of a Thunderbird folder); [`Source::folders`] lists its folders with counts
 //!   ([`list_store`] for `scan`); [`discover`] finds the stores in their usual places.
 //! * [`run`] converts on the calling thread; [`Job::start`] on a thread of its own, for a window
 //!   that must never wait. Either way a [`CancelToken`] stops the job between two messages, and

@@ -93,14 +93,20 @@ fn shape_of(path: &Path) -> Option<Shape> {
     if let Some(profile) = enclosing_profile(path) {
         return Some(Shape::InProfile { profile });
     }
+    if is_dir && profile::is_data_folder(path) {
+        return Some(Shape::DataFolder);
+    }
+    shape_outside_profile(path)
+}
+
+/// The shape of Thunderbird data read from its folders alone: a copy of `Mail/`, of an
+/// account's folder, of a `.sbd` folder, or one folder file with its `.msf`.
+fn shape_outside_profile(path: &Path) -> Option<Shape> {
     if path.is_file() {
         return summary_of(path).is_file().then_some(Shape::FolderFile);
     }
-    if !is_dir {
+    if !path.is_dir() {
         return None;
-    }
-    if profile::is_data_folder(path) {
-        return Some(Shape::DataFolder);
     }
     if is_mail_root_name(path) && profile::has_account_folders(path) {
         return Some(Shape::MailRoot);
@@ -230,7 +236,27 @@ impl MozillaStore {
     /// a folder file with its `.msf`), also outside a profile.
     pub fn open(path: &Path) -> Result<MozillaStore> {
         let kind = kind_of(path);
-        match shape_of(path) {
+        let shape = shape_of(path);
+        if let Some(Shape::InProfile { profile }) = &shape {
+            let mut store = MozillaStore::open_profile(profile, kind, None)?;
+            if store.keep_part(path) {
+                return Ok(store);
+            }
+            // Not the mail of an account prefs.js lists (a removed account's folders): read
+            // from the folders alone.
+            let mut store = MozillaStore::open_shape(path, kind, shape_outside_profile(path))?;
+            store.warnings.push(format!(
+                "{}: none of the profile's accounts keeps its mail here; the folders are read as \
+                 they are found",
+                path.display()
+            ));
+            return Ok(store);
+        }
+        MozillaStore::open_shape(path, kind, shape)
+    }
+
+    fn open_shape(path: &Path, kind: StoreKind, shape: Option<Shape>) -> Result<MozillaStore> {
+        match shape {
             Some(Shape::DataFolder) => {
                 let mut stores = MozillaStore::open_data_folder(path)?.into_iter();
                 let Some(mut first) = stores.next() else {
@@ -247,11 +273,6 @@ impl MozillaStore {
                 Ok(first)
             }
             Some(Shape::Profile) => MozillaStore::open_profile(path, kind, None),
-            Some(Shape::InProfile { profile }) => {
-                let mut store = MozillaStore::open_profile(&profile, kind, None)?;
-                store.keep_part(path)?;
-                Ok(store)
-            }
             Some(Shape::MailRoot) => {
                 let accounts = accounts_in_mail_root(path);
                 Ok(MozillaStore::from_accounts(
@@ -274,11 +295,18 @@ impl MozillaStore {
                 let account = account_for_dir(&account_dir, is_imap_account_dir(&account_dir));
                 let mut store =
                     MozillaStore::from_accounts(kind, &account_dir, vec![account], BTreeMap::new());
-                store.keep_part(path)?;
-                Ok(store)
+                if store.keep_part(path) {
+                    Ok(store)
+                } else {
+                    Err(Error::Unrecognized {
+                        path: path.to_path_buf(),
+                        what: "a .sbd folder whose folders are not in the account folder above it"
+                            .to_owned(),
+                    })
+                }
             }
             Some(Shape::FolderFile) => Ok(MozillaStore::open_folder_file(path, kind)),
-            None => Err(Error::Unrecognized {
+            Some(Shape::InProfile { .. }) | None => Err(Error::Unrecognized {
                 path: path.to_path_buf(),
                 what: "not a Thunderbird or Postbox profile, mail folder, or folder file with \
                        its .msf summary"
@@ -485,8 +513,9 @@ impl MozillaStore {
     /// (the accounts kept there), an account's folder (that account), a `.sbd` folder (the
     /// folder it belongs to and all below it), or a folder's file or maildir directory (that
     /// folder alone). The folders above what is kept stay in the tree as empty parents, so
-    /// every kept folder keeps the path Thunderbird shows for it.
-    fn keep_part(&mut self, part: &Path) -> Result<()> {
+    /// every kept folder keeps the path Thunderbird shows for it. False, and nothing kept, when
+    /// no folder of the store is there.
+    fn keep_part(&mut self, part: &Path) -> bool {
         if is_mail_root_name(part) {
             let kept: Vec<bool> = self
                 .accounts
@@ -501,7 +530,7 @@ impl MozillaStore {
             self.nodes
                 .retain(|node| kept.get(node.account).copied().unwrap_or(false));
             self.root = part.to_path_buf();
-            return Ok(());
+            return !self.nodes.is_empty();
         }
         let owner = is_sbd(part).then(|| part.with_extension(""));
         let picked = self.nodes.iter().find_map(|node| {
@@ -518,14 +547,7 @@ impl MozillaStore {
             }
         });
         let Some((folder, with_subfolders)) = picked else {
-            return Err(Error::Unrecognized {
-                path: part.to_path_buf(),
-                what: format!(
-                    "no mail folder of the {} profile at {} is stored here",
-                    self.kind.label(),
-                    self.root.display()
-                ),
-            });
+            return false;
         };
         self.nodes.retain_mut(|node| {
             if node.path == folder || (with_subfolders && node.path.starts_with(&folder)) {
@@ -539,7 +561,7 @@ impl MozillaStore {
         });
         self.root = part.to_path_buf();
         self.name = format!("{} — {folder}", self.kind.label());
-        Ok(())
+        true
     }
 
     /// Gives the store the name it is shown by (discovery tells apart a Snap or Flatpak copy).
