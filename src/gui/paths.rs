@@ -118,7 +118,7 @@ mod tests {
         assert_eq!(expand("~/x", None), Some(PathBuf::from("~/x")));
         assert_eq!(
             shown(&home.join(".thunderbird"), Some(home)),
-            "~/.thunderbird"
+            format!("~{MAIN_SEPARATOR}.thunderbird")
         );
         assert_eq!(shown(Path::new("/srv/mail"), Some(home)), "/srv/mail");
     }
