@@ -623,13 +623,24 @@ fn a_dropped_folder_holding_two_profiles_lists_both() {
     fs::write(data.join("profiles.ini"), ini).unwrap();
 
     let mut w = window(Vec::new(), None);
+    w.drop_files(&[data.clone()]);
+    w.wait_for_sources();
+    let both = ["Thunderbird — default-default", "Thunderbird — work"];
+    let titles: Vec<String> = w.app().state().sources.iter().map(|e| e.title()).collect();
+    assert_eq!(titles, both);
+    assert_eq!(w.toggled("Thunderbird — work"), Some(Toggled::True));
+    assert_eq!(w.app().state().ready_sources().count(), 2);
+
+    // One profile dropped first, then the folder: the other profile is added, not the same twice.
+    w.click("Remove Thunderbird — default-default");
+    w.click("Remove Thunderbird — work");
+    assert!(w.app().state().sources.is_empty());
+    w.drop_files(&[profile]);
+    w.wait_for_sources();
     w.drop_files(&[data]);
     w.wait_for_sources();
     let titles: Vec<String> = w.app().state().sources.iter().map(|e| e.title()).collect();
-    assert_eq!(
-        titles,
-        ["Thunderbird — default-default", "Thunderbird — work"]
-    );
-    assert_eq!(w.toggled("Thunderbird — work"), Some(Toggled::True));
+    assert_eq!(titles, both);
+    assert!(w.has_label("Already in the list: Thunderbird — default-default"));
     assert_eq!(w.app().state().ready_sources().count(), 2);
 }

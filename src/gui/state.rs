@@ -298,6 +298,8 @@ pub struct AppState {
     pub file_dialog_problem: Option<String>,
     home: Option<PathBuf>,
     file_dialog_check: FileDialogCheck,
+    /// Entries the person removed (a store found later in the same folder is not added).
+    removed: Vec<SourceId>,
     pub folder_filter: String,
     pub options: OptionsForm,
     /// Why the options cannot be used, shown on the Options screen.
@@ -344,6 +346,7 @@ impl AppState {
             file_dialog_problem: None,
             home: config.roots.as_ref().map(|roots| roots.home.clone()),
             file_dialog_check: config.file_dialog_check,
+            removed: Vec::new(),
             folder_filter: String::new(),
             options: OptionsForm::new(free_name(&folder)),
             options_error: None,
@@ -467,6 +470,7 @@ impl AppState {
 
     pub fn remove_source(&mut self, id: SourceId) {
         self.sources.retain(|entry| entry.id != id);
+        self.removed.push(id);
     }
 
     fn entry_mut(&mut self, id: SourceId) -> Option<&mut SourceEntry> {
@@ -523,7 +527,7 @@ impl AppState {
                 };
                 if let Some(entry) = self.entry_mut(id) {
                     entry.status = status;
-                } else if along_with.is_some_and(|first| self.entry_mut(first).is_some()) {
+                } else if along_with.is_some_and(|first| !self.removed.contains(&first)) {
                     // Another store of the same folder, listed after the first.
                     let at = self
                         .sources
