@@ -1,5 +1,8 @@
 //! Step 1: the stores found on this machine and those the person added, each with a spinner
-//! while it is counted, its numbers once it is, or what is wrong with it and what to do.
+//! while it is counted, its numbers once it is, or what is wrong with it and what to do. A
+//! store is added by typing or pasting its path (completed as it is typed), from a shortcut to
+//! the usual hidden places, with the native dialog, or by dropping it onto the window; when no
+//! dialog can open, the screen says so and points to the other ways.
 
 use egui::accesskit::Role;
 use egui::{RichText, Ui};
