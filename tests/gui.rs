@@ -623,7 +623,7 @@ fn a_dropped_folder_holding_two_profiles_lists_both() {
     fs::write(data.join("profiles.ini"), ini).unwrap();
 
     let mut w = window(Vec::new(), None);
-    w.drop_files(&[data.clone()]);
+    w.drop_files(std::slice::from_ref(&data));
     w.wait_for_sources();
     let both = ["Thunderbird — default-default", "Thunderbird — work"];
     let titles: Vec<String> = w.app().state().sources.iter().map(|e| e.title()).collect();
