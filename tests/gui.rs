@@ -481,13 +481,12 @@ fn demo_mode_shows_everywhere_and_the_done_screen_says_how_many_more() {
     const SHOP: &str = "https://example.com/buy-mail2pst";
     let mut w = window(vec![corpus().join("mbox")], None);
     w.app_mut().state_mut().purchase_url = Some(SHOP.to_owned());
-    w.harness.run();
+    w.wait_for_sources();
     assert_eq!(w.links("Buy a license"), 1, "the banner links to the shop");
     assert!(w.app().state().is_demo());
     assert_eq!(w.app().state().title(), "mail2pst — demo");
     assert!(w.has_label("Demo mode: at most 10 messages per folder are converted."));
     assert!(w.has_label("Demo"));
-    w.wait_for_sources();
     w.click("Next: choose folders");
     assert!(w.has_label("Demo mode: at most 10 messages per folder are converted."));
     w.click("Next: options");
