@@ -58,10 +58,24 @@ fn summary(page: &mut String, report: &Report) {
     let totals = &report.totals;
     let _ = writeln!(
         page,
-        "<p>{} messages found, <strong>{} written</strong>, {} skipped.</p>",
+        "<p>{} messages found, <strong>{} written</strong>, {} skipped.{}</p>",
         totals.found,
         totals.written,
-        totals.skipped.total()
+        totals.skipped.total(),
+        if totals.deleted > 0 {
+            let (copies, were) = if totals.deleted == 1 {
+                ("copy", "was")
+            } else {
+                ("copies", "were")
+            };
+            format!(
+                " {} {copies} the mail client had deleted {were} left out (listed under \
+                 Details).",
+                totals.deleted
+            )
+        } else {
+            String::new()
+        }
     );
     if !report.license.licensed {
         let more = report.more_with_license();
@@ -204,6 +218,7 @@ fn details(page: &mut String, report: &Report) {
         .iter()
         .filter(|f| {
             !f.skipped_items.is_empty()
+                || !f.deleted.is_empty()
                 || !f.converted_with_warnings.is_empty()
                 || !f.notes.is_empty()
         })
@@ -230,6 +245,22 @@ fn details(page: &mut String, report: &Report) {
                     "<tr><td>{}</td><td><code>{}</code></td></tr>",
                     escape(&item.reason.to_string()),
                     escape(&place)
+                );
+            }
+            page.push_str("</table>\n");
+        }
+        if !folder.deleted.is_empty() {
+            page.push_str(
+                "<table>\n<tr><th>Deleted copy left out (not counted as found)</th>\
+                 <th>Where</th></tr>\n",
+            );
+            for copy in &folder.deleted {
+                let _ = writeln!(
+                    page,
+                    "<tr><td>deleted in {}, not yet removed from its files</td>\
+                     <td><code>{}</code></td></tr>",
+                    escape(&copy.client),
+                    escape(&copy.origin.to_string())
                 );
             }
             page.push_str("</table>\n");

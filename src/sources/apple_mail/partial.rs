@@ -77,8 +77,9 @@ pub fn reassemble(message: Vec<u8>, emlx_path: &Path) -> Reassembly {
 
 /// Where the stripped bodies of one message can be.
 struct Places {
-    /// `<Messages>/../Attachments/<id>`
-    attachments: PathBuf,
+    /// `<Messages>/../Attachments/<id>`, as Apple Mail keeps them; for emlx files copied out
+    /// of a library together with their `Attachments` folder, also `<Messages>/Attachments/<id>`.
+    attachments: Vec<PathBuf>,
     /// `<Messages>/<id>`, to which `.<part>.emlxpart` is added.
     emlxpart_stem: PathBuf,
 }
@@ -93,17 +94,33 @@ impl Places {
         let id = file_name.split('.').next().unwrap_or_default().to_string();
         let data_dir = messages_dir.parent().unwrap_or(Path::new("."));
         Places {
-            attachments: data_dir.join("Attachments").join(&id),
+            attachments: vec![
+                data_dir.join("Attachments").join(&id),
+                messages_dir.join("Attachments").join(&id),
+            ],
             emlxpart_stem: messages_dir.join(id),
         }
     }
 
-    /// The decoded body of part `number`: by the part's file name, else the only file in the
-    /// part's folder (Mail names unnamed parts with a localized default such as
-    /// `Mail-Anhang.png`), else the older `.emlxpart` file. `Err` names the folder looked in.
+    /// The decoded body of part `number`, from the first attachments folder that has the part's
+    /// folder (else the first, which is where Apple Mail keeps it). `Err` names the folder
+    /// looked in.
     fn find(&self, number: &str, name: Option<&str>) -> Result<PathBuf, PathBuf> {
-        let dir = self.attachments.join(number);
-        let files = visible_files(&dir);
+        let dirs: Vec<PathBuf> = self.attachments.iter().map(|a| a.join(number)).collect();
+        let dir = dirs
+            .iter()
+            .find(|dir| dir.is_dir())
+            .or(dirs.first())
+            .cloned()
+            .unwrap_or_default();
+        self.find_in(&dir, number, name)
+    }
+
+    /// The decoded body of part `number` in `dir`: by the part's file name, else the only file
+    /// in the part's folder (Mail names unnamed parts with a localized default such as
+    /// `Mail-Anhang.png`), else the older `.emlxpart` file.
+    fn find_in(&self, dir: &Path, number: &str, name: Option<&str>) -> Result<PathBuf, PathBuf> {
+        let files = visible_files(dir);
         if let Some(name) = name.filter(|n| is_plain_file_name(n)) {
             let direct = dir.join(name);
             if direct.is_file() {
@@ -127,7 +144,7 @@ impl Places {
         if emlxpart.is_file() {
             return Ok(emlxpart);
         }
-        Err(dir)
+        Err(dir.to_path_buf())
     }
 }
 
