@@ -11,10 +11,13 @@
 //!   deleted; tags become categories where their names are known without the profile
 //!   (`$label1`–`$label5`: Important, Work, Personal, To Do, Later).
 //! * `Status:` and `X-Status:`, written by mutt, Pine/Alpine (UW c-client), Mail::Box, GNU
-//!   Mailutils, Evolution and Apple Mail's mbox exports. `Status`: `R` read, `O` old (listed
-//!   before, not read: unread). `X-Status`: `A` answered, `F` flagged, `T` draft, `D` deleted —
-//!   c-client keeps a message marked deleted in the file until the mailbox is expunged, and
-//!   shows it struck out; such a copy is left out as deleted by "the mail client".
+//!   Mailutils, Evolution and Apple Mail's mbox exports: `R` read, `O` old (listed before, not
+//!   read: unread), `A` answered, `F` flagged, `T` draft, `D` (Mailutils: `d`) deleted. Most
+//!   clients put `R`/`O` in `Status` and the rest in `X-Status`; GNU Mailutils puts them all
+//!   in `Status`, so the letters of both count. A header holding anything but these letters
+//!   (`Status: 4.2.2` of a delivery report) is not a state header. c-client and Mailutils keep a
+//!   message marked deleted in the file until the mailbox is expunged, showing it struck out;
+//!   such a copy is left out as deleted by "the mail client".
 //!
 //! When both families are there and disagree, `X-Mozilla-Status` decides alone: Thunderbird
 //! rewrites it in place whenever the state changes, while `Status`/`X-Status` are what an
@@ -48,22 +51,32 @@ pub fn apply(raw: RawMessage) -> Found {
     Found::Message(raw)
 }
 
-/// The read, replied, flagged and draft state of `Status:` (`R` read, `O` old) and
-/// `X-Status:` (`A` answered, `F` flagged, `T` draft), and whether `X-Status` has `D`
-/// (deleted).
+/// Letters a state header holds; one with anything else is not a state header.
+const STATE_LETTERS: &[u8] = b"ROAFTDd";
+
+/// The read, replied, flagged and draft state that the letters of `Status:` and `X-Status:`
+/// give (`R` read, `O` old, `A` answered, `F` flagged, `T` draft), and whether they mark the
+/// message deleted (`D`, `d`).
 pub fn status_flags(message: &[u8]) -> (MessageFlags, bool) {
-    let mut flags = MessageFlags::default();
-    let mut deleted = false;
-    if let Some(status) = header_value(message, b"status") {
-        flags.read = status.contains(&b'R');
+    let mut letters = Vec::new();
+    for name in [&b"status"[..], b"x-status"] {
+        if let Some(value) = header_value(message, name)
+            && value
+                .iter()
+                .all(|b| STATE_LETTERS.contains(b) || b.is_ascii_whitespace())
+        {
+            letters.extend_from_slice(value);
+        }
     }
-    if let Some(x_status) = header_value(message, b"x-status") {
-        flags.replied = x_status.contains(&b'A');
-        flags.flagged = x_status.contains(&b'F');
-        flags.draft = x_status.contains(&b'T');
-        deleted = x_status.contains(&b'D');
-    }
-    (flags, deleted)
+    let has = |letter: u8| letters.contains(&letter);
+    let flags = MessageFlags {
+        read: has(b'R'),
+        replied: has(b'A'),
+        forwarded: false,
+        flagged: has(b'F'),
+        draft: has(b'T'),
+    };
+    (flags, has(b'D') || has(b'd'))
 }
 
 /// The raw value of the first header field named `name` (lower case), from the first line of
@@ -120,6 +133,21 @@ mod tests {
         );
         let (flags, deleted) = status_flags(b"x-status: TD\nstatus: R\n\n");
         assert!(flags.draft && flags.read && deleted);
+        // GNU Mailutils keeps every letter in Status.
+        let (flags, deleted) = status_flags(b"Status: ORAF\n\n");
+        assert!(flags.read && flags.replied && flags.flagged && !deleted);
+        assert!(status_flags(b"Status: Od\n\n").1);
+        // A delivery status is no state.
+        assert_eq!(
+            status_flags(b"Status: 4.2.2 Delivered\nX-Status: A\n\n"),
+            (
+                MessageFlags {
+                    replied: true,
+                    ..MessageFlags::default()
+                },
+                false
+            )
+        );
     }
 
     #[test]

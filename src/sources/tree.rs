@@ -264,11 +264,12 @@ impl MailStore for TreeStore {
                 if paths.len() > NOT_MAIL_NAMED {
                     named.push_str(&format!(" and {} more", paths.len() - NOT_MAIL_NAMED));
                 }
-                format!("{} {kind} ({named})", paths.len())
+                format!("{kind}: {named}")
             })
             .collect();
+        let files = if total == 1 { "file" } else { "files" };
         vec![format!(
-            "{total} file(s) that are not mail were left out, not counted as messages: {}",
+            "{total} {files} that are not mail left out, not counted as messages — {}",
             kinds.join("; ")
         )]
     }
