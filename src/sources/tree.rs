@@ -267,9 +267,13 @@ impl MailStore for TreeStore {
                 format!("{kind}: {named}")
             })
             .collect();
-        let files = if total == 1 { "file" } else { "files" };
+        let files = if total == 1 {
+            "file that is"
+        } else {
+            "files that are"
+        };
         vec![format!(
-            "{total} {files} that are not mail left out, not counted as messages — {}",
+            "{total} {files} not mail left out, not counted as messages — {}",
             kinds.join("; ")
         )]
     }
