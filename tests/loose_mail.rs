@@ -151,7 +151,10 @@ fn loose_mboxes_and_eml_files_arrive_as_their_headers_say() {
             "reply-filter.eml",
         ),
         // `X-Mozilla-Status: 0001`, `X-Mozilla-Keys: $label4` (To Do).
-        ("eml/comm-central/mailnews/test/data/bugmail1", "bugmail1.eml"),
+        (
+            "eml/comm-central/mailnews/test/data/bugmail1",
+            "bugmail1.eml",
+        ),
         // No state at all: unread.
         (
             "eml/mikel-mail/spec/fixtures/emails/plain_emails/basic_email.eml",
@@ -173,7 +176,11 @@ fn loose_mboxes_and_eml_files_arrive_as_their_headers_say() {
     let report = saved_report(&pst);
     assert_eq!(report.status, Status::Complete);
     assert_eq!(
-        (report.totals.found, report.totals.written, report.totals.deleted),
+        (
+            report.totals.found,
+            report.totals.written,
+            report.totals.deleted
+        ),
         (69, 69, 2)
     );
 
@@ -255,7 +262,11 @@ fn loose_emlx(dir: &Path) -> (PathBuf, PathBuf) {
         &personal.join("114862.partial.emlx"),
     );
     fs::write(personal.join(".DS_Store"), b"\0\0\0\x01Bud1").unwrap();
-    fs::write(backup.join("Info.plist"), b"<?xml version=\"1.0\"?><plist/>").unwrap();
+    fs::write(
+        backup.join("Info.plist"),
+        b"<?xml version=\"1.0\"?><plist/>",
+    )
+    .unwrap();
     (mailbox.join("Messages"), backup)
 }
 
@@ -566,8 +577,10 @@ fn a_gmail_takeout_export_becomes_label_folders() {
     assert_eq!(read, [true, false]);
     assert_eq!(
         tree.warnings(),
-        ["1 file that is not mail left out, not counted as messages — data, settings or text \
-          files: archive_browser.html"]
+        [
+            "1 file that is not mail left out, not counted as messages — data, settings or text \
+          files: archive_browser.html"
+        ]
     );
 }
 

@@ -236,9 +236,11 @@ fn fixture_tree_folders_messages_and_skips() {
     // Files that are plainly not mail are no messages found: one note names them.
     assert_eq!(
         store.warnings(),
-        ["5 files that are not mail left out, not counted as messages — data, settings or \
+        [
+            "5 files that are not mail left out, not counted as messages — data, settings or \
           text files: Inbox/notes.md; images: Inbox/photo.png; mail-client or system \
-          bookkeeping files: .gitattributes, Thumbs.db, Inbox/.DS_Store"]
+          bookkeeping files: .gitattributes, Thumbs.db, Inbox/.DS_Store"
+        ]
     );
     let saved = message_at(&items, "saved-with-from-line.eml");
     assert!(saved.bytes.starts_with(b"From: Alice"));

@@ -318,7 +318,7 @@ pub fn escape(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::engine::plan::{Plan, PlannedFolder, PlannedStore};
-    use crate::engine::report::{ConvertedWithWarnings, LicenseInfo};
+    use crate::engine::report::{ConvertedWithWarnings, DeletedCopy, LicenseInfo};
     use crate::engine::spec::Options;
     use crate::model::{FolderPath, Origin, SkipReason, StoreKind};
     use std::path::PathBuf;
@@ -371,8 +371,22 @@ mod tests {
             degraded: true,
             warnings: vec!["bad charset".into()],
         });
+        folder.deleted.push(DeletedCopy {
+            origin: Origin::FileOffset {
+                path: PathBuf::from("x.mbox"),
+                offset: 99,
+            },
+            client: "Thunderbird".into(),
+        });
         report.finalize(false);
         let page = render(&report);
+        assert!(page.contains(
+            "12 messages found, <strong>10 written</strong>, 2 skipped. 1 copy the mail client \
+             had deleted was left out (listed under Details).</p>"
+        ));
+        assert!(page.contains("deleted in Thunderbird, not yet removed from its files"));
+        assert!(page.contains("x.mbox at byte 99"));
+        assert!(page.contains("1 deleted copy left out, as Thunderbird shows it"));
         assert!(page.starts_with("<!DOCTYPE html>"));
         assert!(page.contains("<td>&lt;x&gt;</td><td class=\"n\">12</td><td class=\"n\">10</td>"));
         assert!(page.contains("a license would convert 2 more"));

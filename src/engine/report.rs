@@ -635,6 +635,46 @@ mod tests {
     }
 
     #[test]
+    fn deleted_copies_are_a_note_not_a_skip() {
+        let mut plan = sample_plan();
+        plan.folders.pop();
+        let mut report = Report::for_plan(&plan, &Options::default(), license(true), String::new());
+        let inbox = &mut report.folders[1];
+        inbox.found = 12;
+        inbox.written = 12;
+        for offset in [10, 20] {
+            inbox.deleted.push(DeletedCopy {
+                origin: Origin::FileOffset {
+                    path: PathBuf::from("Inbox"),
+                    offset,
+                },
+                client: "Thunderbird".into(),
+            });
+        }
+        report.folders[0].deleted.push(DeletedCopy {
+            origin: Origin::File {
+                path: PathBuf::from("x.emlx"),
+            },
+            client: "Apple Mail".into(),
+        });
+        report.finalize(false);
+        assert_eq!(report.status, Status::Complete);
+        assert_eq!(report.totals.deleted, 3);
+        assert_eq!(report.totals.skipped.total(), 0);
+        assert!(report.folders.iter().all(FolderReport::reconciles));
+        let notes = [
+            "1 deleted copy left out, as Apple Mail shows it",
+            "2 deleted copies left out, as Thunderbird shows them",
+        ];
+        assert_eq!(report.notes, notes);
+        // Finalizing again does not repeat the notes.
+        report.finalize(false);
+        assert_eq!(report.notes, notes);
+        let json = report.to_json();
+        assert_eq!(Report::from_json(&json).unwrap(), report);
+    }
+
+    #[test]
     fn the_summary_table_lines_up_and_explains_skips() {
         let mut report = Report::for_plan(
             &sample_plan(),

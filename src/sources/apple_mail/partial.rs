@@ -259,6 +259,26 @@ Content-Transfer-Encoding: quoted-printable\nX-Apple-Content-Length: 3\n\n\n--b-
     }
 
     #[test]
+    fn attachments_beside_loose_emlx_files() {
+        // Copied out of a library: the emlx files and their `Attachments` folder side by side.
+        let dir = tempfile::tempdir().unwrap();
+        let emlx = dir.path().join("Saved/42.partial.emlx");
+        let a = dir.path().join("Saved/Attachments/42/2");
+        fs::create_dir_all(&a).unwrap();
+        fs::write(a.join("a.txt"), "content").unwrap();
+        let result = reassemble(STUB.as_bytes().to_vec(), &emlx);
+        assert_eq!(result.restored, 1);
+        assert_eq!(result.warnings.len(), 1, "{:?}", result.warnings);
+        // The missing part is looked for where Apple Mail keeps it.
+        let expected = dir.path().join("Attachments/42/3");
+        assert!(
+            result.warnings[0].contains(&expected.display().to_string()),
+            "{:?}",
+            result.warnings
+        );
+    }
+
+    #[test]
     fn older_emlxpart_files() {
         let (dir, emlx) = store();
         fs::write(dir.path().join("Messages/42.2.emlxpart"), "content").unwrap();
