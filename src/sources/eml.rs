@@ -79,7 +79,9 @@ const NOT_MAIL: &[(&[&str], &str)] = &[
         "documents",
     ),
     (
-        &["zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "tar", "zst"],
+        &[
+            "zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "tar", "zst", "xpi", "baklz4",
+        ],
         "archives",
     ),
     (
@@ -102,8 +104,11 @@ const NOT_MAIL: &[(&[&str], &str)] = &[
             "sqlite3",
             "sqlite-wal",
             "sqlite-shm",
+            "sqlite-journal",
             "idx",
             "toc",
+            "mab",
+            "lock",
         ],
         "databases or indexes",
     ),
