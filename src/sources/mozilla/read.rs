@@ -88,8 +88,8 @@ static DEFAULT_TAGS: LazyLock<BTreeMap<String, String>> =
 /// file), with the state its `X-Mozilla-Status` bits (`flags`) and `X-Mozilla-Keys` (`keys`)
 /// give, read as the profile reader reads them: a copy Thunderbird had deleted is skipped as
 /// deleted in Thunderbird; tags become categories where their names are known without the
-/// profile ([`DEFAULT_TAGS`]; custom tags are named only in the profile's `prefs.js`). The
-/// message keeps its received time and warnings.
+/// profile (Thunderbird's five default tags; custom tags are named only in the profile's
+/// `prefs.js`). The message keeps its received time and warnings.
 pub fn loose_message(raw: RawMessage, flags: u32, keys: &[String]) -> Found {
     let context = ReadContext {
         folder: raw.folder.clone(),
