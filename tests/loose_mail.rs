@@ -261,6 +261,11 @@ fn loose_emlx(dir: &Path) -> (PathBuf, PathBuf) {
         &origin.join("Messages/114862.emlx"),
         &personal.join("114862.partial.emlx"),
     );
+    // A folder of the user's that happens to be called "Attachments": mail like the rest.
+    copy(
+        &corpus_path("eml/mikel-mail/spec/fixtures/emails/plain_emails/basic_email.eml"),
+        &personal.join("Attachments/basic.eml"),
+    );
     fs::write(personal.join(".DS_Store"), b"\0\0\0\x01Bud1").unwrap();
     fs::write(
         backup.join("Info.plist"),
@@ -275,9 +280,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// A folder of loose `.emlx` files converts like a folder of `.eml` files: its folders become
-/// PST folders (no `Attachments` folder among them), each message with the read state of its
-/// property list, partial messages whole again from the `Attachments` folder beside them (the
-/// two whose bodies are missing are converted and their missing attachments reported), the
+/// PST folders (Apple Mail's `Attachments` folders not among them, a folder of the user's
+/// that is only called so is), each message with the read state of its property list,
+/// partial messages whole again from the `Attachments` folder beside them (the two whose
+/// bodies are missing are converted and their missing attachments reported), the
 /// full copy of a message kept instead of its partial one, and the files that are not mail
 /// named once in a note.
 #[test]
@@ -311,7 +317,7 @@ fn folders_of_loose_emlx_files_convert_with_flags_and_attachments() {
     );
     let report = saved_report(&pst);
     assert_eq!(report.status, Status::Complete);
-    assert_eq!((report.totals.found, report.totals.written), (12, 12));
+    assert_eq!((report.totals.found, report.totals.written), (13, 13));
     let warned: Vec<_> = report
         .folders
         .iter()
@@ -331,6 +337,7 @@ fn folders_of_loose_emlx_files_convert_with_flags_and_attachments() {
 
     let expected = BTreeMap::from([
         ("Backup/2019/Personal".to_owned(), (2, 0)),
+        ("Backup/2019/Personal/Attachments".to_owned(), (1, 0)),
         ("Backup/2019/Work".to_owned(), (2, 2)),
         ("Messages".to_owned(), (8, 6)),
     ]);

@@ -7,7 +7,7 @@
 //! `Inbox.msf`) is always a folder. Apple Mail `.emlx` and `.partial.emlx` files are messages
 //! read as Apple Mail reads them (flags from their property lists, attachment bodies put
 //! back from an `Attachments/` folder beside them or beside their `Messages/` folder; that
-//! folder is not a mail folder). Loose message and mbox files keep the state their client
+//! folder, laid out as Apple Mail lays it out, is not a mail folder). Loose message and mbox files keep the state their client
 //! wrote into their headers ([`crate::sources::state`]). A Gmail Takeout mbox is its folder
 //! with a folder per label below it ([`takeout`]).
 //!
@@ -560,7 +560,10 @@ impl Walker {
                     if is_maildir && matches!(entry.name.as_str(), "cur" | "new" | "tmp") {
                         continue;
                     }
-                    if holds_emlx && entry.name == "Attachments" {
+                    if holds_emlx
+                        && entry.name == "Attachments"
+                        && is_apple_attachments(&entry.path)
+                    {
                         continue;
                     }
                     if entry.name.starts_with('.') {
@@ -684,6 +687,21 @@ impl Walker {
 /// True for the name of an Apple Mail message file (`.emlx`, `.partial.emlx`).
 fn is_emlx_name(name: &str) -> bool {
     name.to_lowercase().ends_with(".emlx") && !name.starts_with('.')
+}
+
+/// True when `dir` is laid out as Apple Mail keeps attachment bodies: only folders named by
+/// message numbers (`Attachments/114892/2.4/original.doc`). Any other `Attachments` folder is a
+/// mail folder like the rest.
+fn is_apple_attachments(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(|e| e.ok()).all(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.starts_with('.')
+                || (entry.file_type().is_ok_and(|t| t.is_dir())
+                    && !name.is_empty()
+                    && name.bytes().all(|b| b.is_ascii_digit()))
+        })
+    })
 }
 
 /// True when `dir` holds an emlx file (not looking further down).
