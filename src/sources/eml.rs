@@ -57,7 +57,7 @@ pub enum FileKind {
     /// reason as a message found and skipped.
     Skip(SkipReason),
     /// Plainly not mail (a picture, a settings file, a mail client's index): not a message
-    /// found; the store lists it once in its notes under this kind ("image", …).
+    /// found; the store lists it once in its notes under this kind ("images", …).
     NotMail(&'static str),
     /// Part of a message read with another file (an `.emlxpart`).
     Ignored,
