@@ -234,7 +234,7 @@ fn loose_mboxes_and_eml_files_arrive_as_their_headers_say() {
 /// attachment bodies Mail kept apart), as people find them outside a library: the `Messages`
 /// folder of a mailbox with its `Attachments` folder beside it, and a backup that sorted them
 /// into folders of its own with the `Attachments` folder among the files.
-fn loose_emlx(dir: &Path) -> (PathBuf, PathBuf) {
+pub fn loose_emlx(dir: &Path) -> (PathBuf, PathBuf) {
     let origin = corpus_path("applemail/partial-emlx-converter");
     let mailbox = dir.join("Restored/Inbox");
     copy_tree(&origin.join("Messages"), &mailbox.join("Messages"));
@@ -261,6 +261,18 @@ fn loose_emlx(dir: &Path) -> (PathBuf, PathBuf) {
         &origin.join("Messages/114862.emlx"),
         &personal.join("114862.partial.emlx"),
     );
+    // A copy Mail had deleted: the deleted bit (formats.md §1.3, bit 1) set in its flags.
+    let original = fs::read(origin.join("Messages/114862.emlx")).unwrap();
+    let deleted = String::from_utf8_lossy(&original).replace(
+        "<integer>8623750272</integer>",
+        "<integer>8623750274</integer>",
+    );
+    assert_ne!(
+        deleted.as_bytes(),
+        original,
+        "the flags are where SOURCES.md says"
+    );
+    fs::write(personal.join("114863.emlx"), deleted).unwrap();
     // A folder of the user's that happens to be called "Attachments": mail like the rest.
     copy(
         &corpus_path("eml/mikel-mail/spec/fixtures/emails/plain_emails/basic_email.eml"),
@@ -284,8 +296,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// that is only called so is), each message with the read state of its property list,
 /// partial messages whole again from the `Attachments` folder beside them (the two whose
 /// bodies are missing are converted and their missing attachments reported), the
-/// full copy of a message kept instead of its partial one, and the files that are not mail
-/// named once in a note.
+/// full copy of a message kept instead of its partial one, the copy Mail had deleted left out
+/// and noted, and the files that are not mail named once in a note.
 #[test]
 fn folders_of_loose_emlx_files_convert_with_flags_and_attachments() {
     let dir = temp_dir();
@@ -315,9 +327,20 @@ fn folders_of_loose_emlx_files_convert_with_flags_and_attachments() {
         ),
         "{text}"
     );
+    assert!(
+        text.contains("Note: 1 deleted copy left out, as Apple Mail shows it"),
+        "{text}"
+    );
     let report = saved_report(&pst);
     assert_eq!(report.status, Status::Complete);
-    assert_eq!((report.totals.found, report.totals.written), (13, 13));
+    assert_eq!(
+        (
+            report.totals.found,
+            report.totals.written,
+            report.totals.deleted
+        ),
+        (13, 13, 1)
+    );
     let warned: Vec<_> = report
         .folders
         .iter()
@@ -436,7 +459,7 @@ const TAKEOUT: &[Labelled] = &[
 /// `From <message number>@xxx <asctime with +0000 before the year>`, `X-GM-THRID` and
 /// `X-Gmail-Labels` (CSV) as the first headers, body lines starting with `From ` escaped
 /// with `>` (mboxrd), a blank line after each message.
-fn takeout(dir: &Path) -> PathBuf {
+pub fn takeout(dir: &Path) -> PathBuf {
     let mail = dir.join("Takeout/Mail");
     fs::create_dir_all(&mail).unwrap();
     let mut mbox = Vec::new();
