@@ -780,3 +780,96 @@ fn map_pages_sit_where_the_spec_puts_them() {
     assert_eq!(bytes[(fmap + report.stats.intervals - 128) as usize], 0);
     assert!(amap::has_fmap(128) && !amap::has_fmap(129));
 }
+
+/// Writes `bytes` at `at` of the file at `path`, in place (for files too large to copy).
+fn patch(path: &Path, at: u64, bytes: &[u8]) {
+    let mut file = File::options().write(true).open(path).unwrap();
+    file.seek(SeekFrom::Start(at)).unwrap();
+    file.write_all(bytes).unwrap();
+}
+
+/// A sparse file past 2 GiB: a few blocks in the first interval, blocks from just before the
+/// first FPMap interval (8192, at 1.94 GiB) to beyond it, and one past 2 GiB, with holes
+/// between. The FPMap sits on the third page, right after the PMap, and blocks follow it; an
+/// FPMap missing from there is noticed.
+#[test]
+fn fpmap_follows_the_pmap_in_a_file_past_two_gibibytes() {
+    let (_dir, path) = temp_pst();
+    let mut writer = writer(&path);
+    let first = writer.write_data(&pattern(1, 3000), 8176).unwrap();
+    writer.skip_to(interval_base(8191) + 200_000).unwrap();
+    let data = pattern(2, 600_000);
+    let far = writer.write_data(&data, 8176).unwrap();
+    writer.skip_to((1 << 31) + 4096).unwrap();
+    let last = writer.write_data(&pattern(3, 10_000), 8176).unwrap();
+    writer
+        .add_node(Nid(0x21), first.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer
+        .add_node(Nid(0x61), far.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer
+        .add_node(Nid(0xA1), last.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer.finish().unwrap();
+    let report = assert_clean(&path);
+    assert!(report.stats.file_size > 1 << 31, "{:?}", report.stats);
+
+    let base = interval_base(8192);
+    let mut file = File::open(&path).unwrap();
+    let mut page = [0u8; PAGE_SIZE];
+    let mut ptype_at = |at: u64| {
+        file.seek(SeekFrom::Start(at)).unwrap();
+        file.read_exact(&mut page).unwrap();
+        page[496]
+    };
+    assert_eq!(ptype_at(base), 0x84);
+    assert_eq!(ptype_at(base + 512), 0x83);
+    assert_eq!(ptype_at(base + 1024), 0x85);
+    assert_eq!(page[..496], [0xFF; 496]);
+    assert_eq!(
+        u64::from_le_bytes(page[504..].try_into().unwrap()),
+        base + 1024
+    );
+    let mut reader = NdbReader::open(&path).unwrap();
+    let node = reader.node(Nid(0x61)).unwrap();
+    assert_eq!(reader.read_data(node.data).unwrap(), data);
+    // The AMap of the interval marks its three map pages and the blocks after them.
+    file.seek(SeekFrom::Start(base)).unwrap();
+    file.read_exact(&mut page).unwrap();
+    assert_eq!(page[..8], [0xFF; 8]);
+
+    // No FPMap at +1024 (where an old layout left a page unwritten): noticed.
+    let mut fpmap = [0u8; PAGE_SIZE];
+    file.seek(SeekFrom::Start(base + 1024)).unwrap();
+    file.read_exact(&mut fpmap).unwrap();
+    patch(&path, base + 1024, &[0u8; PAGE_SIZE]);
+    let report = verify(&path).unwrap();
+    assert!(report.has(ProblemKind::MapPage), "{report}");
+    patch(&path, base + 1024, &fpmap);
+    assert_clean(&path);
+}
+
+#[test]
+fn verify_notices_a_header_fmap_left_at_0xff() {
+    let report = damaged(|bytes, _| {
+        let mut header: [u8; HEADER_SIZE] = bytes[..HEADER_SIZE].try_into().unwrap();
+        header[0x100..0x180].fill(0xFF);
+        let mut decoded = Header::decode(&header);
+        decoded.rgb_fm = [0xFF; 128];
+        bytes[..HEADER_SIZE].copy_from_slice(&decoded.encode());
+    });
+    assert!(report.has(ProblemKind::Header), "{report}");
+    assert!(report.to_string().contains("rgbFM byte 1"), "{report}");
+}
+
+#[test]
+fn the_header_fmap_is_computed_from_the_amaps() {
+    let (_dir, path) = temp_pst();
+    small_file(&path);
+    let header = read_header(&path);
+    // One interval with lots of room: its longest free run passes 255; no AMap after it.
+    assert_eq!(header.rgb_fm[0], 0xFF);
+    assert!(header.rgb_fm[1..].iter().all(|b| *b == 0));
+    assert!(header.rgb_fp.iter().all(|b| *b == 0xFF));
+}

@@ -674,6 +674,16 @@ impl<R: Read + Seek> Verifier<R> {
                 );
             }
         }
+        let rgb_fm = amap::initial_fmap(&fmap_bytes);
+        if let Some(at) = (0..rgb_fm.len()).find(|i| header.rgb_fm[*i] != rgb_fm[*i]) {
+            self.problem(
+                ProblemKind::Header,
+                format!(
+                    "rgbFM byte {at} is {:#x}, AMap {at} calls for {:#x} (its longest free run, 0 past the file)",
+                    header.rgb_fm[at], rgb_fm[at]
+                ),
+            );
+        }
         let free = free_slots.iter().map(|n| u64::from(*n)).sum::<u64>() * SLOT_SIZE;
         self.report.stats.free_bytes = free;
         if header.root.amap_free != free {

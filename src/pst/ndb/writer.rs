@@ -12,8 +12,8 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use super::amap::{
-    self, AMap, INTERVAL, SLOT_SIZE, data_start, file_size, has_fmap, has_fpmap, has_pmap,
-    interval_base, interval_of, intervals_to_cover, place,
+    self, AMap, INTERVAL, SLOT_SIZE, data_start, file_size, interval_base, interval_of,
+    intervals_to_cover, map_pages, place,
 };
 use super::block::{
     DataTreeBlock, MAX_BLOCK_DATA, MAX_SUBNODES, SLBLOCK_MAX, SiEntry, SubnodeBlock, SubnodeEntry,
@@ -306,6 +306,13 @@ impl NdbWriter {
         self.unique
     }
 
+    /// Moves the cursor to `at` (a 64-aligned offset after it) without writing the bytes in
+    /// between: the hole is a gap in the AMaps.
+    #[cfg(test)]
+    pub(crate) fn skip_to(&mut self, at: u64) -> Result<(), Error> {
+        self.stream.skip_to(at)
+    }
+
     /// The file size so far: what the finished file will at least be (whole intervals).
     pub fn bytes_written(&self) -> u64 {
         file_size(intervals_to_cover(self.stream.cursor))
@@ -403,6 +410,7 @@ impl NdbWriter {
                 ..Header::new_unicode().root
             },
             next_block_bid: blocks.next_bid().0,
+            rgb_fm: amap::initial_fmap(&maps.fmap_bytes),
             ..Header::new_unicode()
         };
         write_at(&mut file, 0, &header.encode())?;
@@ -602,6 +610,14 @@ impl Stream {
     /// what is skipped (map pages, filled in at the end, and free space), and returns it.
     fn reserve(&mut self, size: u64, align: u64) -> Result<u64, Error> {
         let at = place(self.cursor, size, align);
+        self.record_gaps(at);
+        let skipped = at - self.cursor;
+        self.zeros(skipped)?;
+        Ok(at)
+    }
+
+    /// Records the free space between the cursor and `at` (map pages aside) as gaps.
+    fn record_gaps(&mut self, at: u64) {
         let mut pos = self.cursor;
         while pos < at {
             let i = interval_of(pos);
@@ -614,9 +630,19 @@ impl Stream {
             self.gaps.push((pos, end));
             pos = end;
         }
-        let skipped = at - self.cursor;
-        self.zeros(skipped)?;
-        Ok(at)
+    }
+
+    /// Leaves everything from the cursor to `at` unallocated without writing it (a hole in a
+    /// sparse file): lets tests reach the far intervals of a multi-gigabyte file in an instant.
+    #[cfg(test)]
+    fn skip_to(&mut self, at: u64) -> Result<(), Error> {
+        self.flush()?;
+        self.record_gaps(at);
+        self.file
+            .seek(SeekFrom::Start(at))
+            .map_err(|source| io_at("seeking", at, source))?;
+        self.cursor = at.max(self.cursor);
+        Ok(())
     }
 
     fn zeros(&mut self, mut count: u64) -> Result<(), Error> {
@@ -693,6 +719,8 @@ impl PageSink for Stream {
 struct MapSummary {
     /// Free slots of each AMap.
     free_slots: Vec<u16>,
+    /// The FMap byte of each AMap (its longest run of free slots, at most 255).
+    fmap_bytes: Vec<u8>,
 }
 
 /// Writes every interval's AMap, PMap, FMap and FPMap page. An interval's allocations are its
@@ -706,6 +734,7 @@ fn write_maps(
 ) -> Result<MapSummary, Error> {
     let mut free_slots = Vec::with_capacity(intervals as usize);
     let mut fmap_bytes: Vec<u8> = Vec::with_capacity(intervals as usize);
+    let mut fmaps = Vec::new();
     let mut gaps = gaps.iter().peekable();
     for i in 0..intervals {
         let base = interval_base(i);
@@ -722,39 +751,32 @@ fn write_maps(
             amap.clear((from - base) / SLOT_SIZE, (to - from) / SLOT_SIZE);
             gaps.next();
         }
-        write_at(
-            file,
-            base,
-            &map_page(PageType::AllocationMap, &amap.0, base),
-        )?;
-        if has_pmap(i) {
-            let at = base + PAGE_SIZE as u64;
-            write_at(
-                file,
-                at,
-                &map_page(PageType::PageMap, &[0xFF; PAGE_BODY], at),
-            )?;
+        let mut fmap_at = None;
+        for (at, ptype) in map_pages(i) {
+            match ptype {
+                PageType::AllocationMap => write_at(file, at, &map_page(ptype, &amap.0, at))?,
+                // Its bytes depend on AMaps after this one: written below.
+                PageType::FreeMap => fmap_at = Some(at),
+                _ => write_at(file, at, &map_page(ptype, &[0xFF; PAGE_BODY], at))?,
+            }
         }
-        if has_fpmap(i) {
-            let at = base + 3 * PAGE_SIZE as u64;
-            write_at(
-                file,
-                at,
-                &map_page(PageType::FreePageMap, &[0xFF; PAGE_BODY], at),
-            )?;
+        if let Some(at) = fmap_at {
+            fmaps.push((i, at));
         }
         free_slots.push(amap.free_slots() as u16);
         fmap_bytes.push(amap::fmap_byte(&amap));
     }
-    for i in (0..intervals).filter(|i| has_fmap(*i)) {
+    for (i, at) in fmaps {
         let mut body = [0u8; PAGE_BODY];
         for (slot, amap_index) in body.iter_mut().zip(amap::fmap_coverage(i)) {
             *slot = fmap_bytes.get(amap_index as usize).copied().unwrap_or(0);
         }
-        let at = interval_base(i) + 2 * PAGE_SIZE as u64;
         write_at(file, at, &map_page(PageType::FreeMap, &body, at))?;
     }
-    Ok(MapSummary { free_slots })
+    Ok(MapSummary {
+        free_slots,
+        fmap_bytes,
+    })
 }
 
 /// The density list: AMaps with free slots, most free first, as many as fit; "backfill
