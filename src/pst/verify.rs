@@ -353,8 +353,7 @@ impl Check<'_> {
             }
         };
         let subnodes = self.reader.subnodes(entry.sub).unwrap_or_default();
-        let size = self.node_size(entry.data, &subnodes);
-        self.expect_int(&props, tags::ATTACH_SIZE, size, &what);
+        self.expect_int(&props, tags::ATTACH_SIZE, property_bytes(&props), &what);
         if let Some((_, PropValue::Object { nid, size })) = props.get(&tags::ATTACH_DATA_OBJECT.id)
         {
             match subnodes.iter().find(|s| s.nid == *nid).copied() {
@@ -407,6 +406,34 @@ impl Check<'_> {
             }
         }
     }
+}
+
+/// PidTagAttachSize as ScanPST computes it (docs/pst-writer-notes.md §4.6): the sizes of the
+/// object's property values added up, as read from the file: fixed sizes by type, strings in
+/// UTF-16 bytes, binary and multi-valued values as stored, an embedded object by the size it
+/// declares.
+fn property_bytes(props: &Props) -> u64 {
+    let utf16 = |s: &str| 2 * s.encode_utf16().count() as u64;
+    props
+        .values()
+        .map(|(_, value)| match value {
+            PropValue::Boolean(_) => 1,
+            PropValue::Integer16(_) => 2,
+            PropValue::Integer32(_) => 4,
+            PropValue::Integer64(_) | PropValue::Floating64(_) | PropValue::Time(_) => 8,
+            PropValue::Guid(_) => 16,
+            PropValue::String(s) => utf16(s),
+            PropValue::Binary(b) => b.len() as u64,
+            PropValue::MultipleInteger32(v) => 4 * v.len() as u64,
+            PropValue::MultipleString(v) => {
+                4 + 4 * v.len() as u64 + v.iter().map(|s| utf16(s)).sum::<u64>()
+            }
+            PropValue::MultipleBinary(v) => {
+                4 + 4 * v.len() as u64 + v.iter().map(|b| b.len() as u64).sum::<u64>()
+            }
+            PropValue::Object { size, .. } => u64::from(*size),
+        })
+        .sum()
 }
 
 fn cell<'t>(

@@ -139,6 +139,32 @@ impl PropValue<'_> {
         }
     }
 
+    /// The bytes of the value itself: 1 for a Boolean, 2, 4 or 8 for the fixed sizes, 16 for
+    /// a GUID, the UTF-16 bytes of a string, the bytes of a binary value, the stored form of a
+    /// multi-valued one (a variable-size list with its count and offsets), and the size an
+    /// embedded object declares. What ScanPST adds up for PidTagAttachSize.
+    pub fn stored_size(&self) -> u64 {
+        let variable_list = |items: usize, bytes: usize| 4 + 4 * items as u64 + bytes as u64;
+        match self {
+            PropValue::Boolean(_) => 1,
+            PropValue::Integer16(_) => 2,
+            PropValue::Integer32(_) => 4,
+            PropValue::Integer64(_) | PropValue::Floating64(_) | PropValue::Time(_) => 8,
+            PropValue::Guid(_) => 16,
+            PropValue::String(s) => 2 * s.encode_utf16().count() as u64,
+            PropValue::Binary(b) => b.len() as u64,
+            PropValue::MultipleInteger32(values) => 4 * values.len() as u64,
+            PropValue::MultipleString(values) => variable_list(
+                values.len(),
+                values.iter().map(|s| 2 * s.encode_utf16().count()).sum(),
+            ),
+            PropValue::MultipleBinary(values) => {
+                variable_list(values.len(), values.iter().map(Vec::len).sum())
+            }
+            PropValue::Object { size, .. } => u64::from(*size),
+        }
+    }
+
     /// The same value owning its bytes.
     pub fn into_owned(self) -> OwnedPropValue {
         match self {

@@ -1,8 +1,9 @@
 //! Writing one message, with its recipients, attachments and embedded messages, as a node and
 //! its [subnode tree](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/5182eb24-4b0b-4816-aa3f-719cc6e6b018)
-//! (MS-PST 2.2.2.8.3.3, 2.4.5, 2.4.6). Sizes follow notes 4.6: PidTagMessageSize,
-//! PidTagAttachSize and the PtypObject size count the logical bytes of the node's data blocks
-//! and, recursively, of every subnode's, never block trailers or XBLOCK/SLBLOCK payloads.
+//! (MS-PST 2.2.2.8.3.3, 2.4.5, 2.4.6). Sizes follow docs/pst-writer-notes.md §4.6:
+//! PidTagMessageSize and the PtypObject size count the logical bytes of the node's data blocks
+//! and, recursively, of every subnode's, never block trailers or XBLOCK/SLBLOCK payloads;
+//! PidTagAttachSize adds up the attachment's property values.
 
 use crate::pst::error::Error;
 use crate::pst::ltp::{self, NodeBlocks, PropTag, SubnodeWriter, TableRow};
@@ -143,7 +144,7 @@ impl SubnodeWriter for Replay {
 pub struct WrittenNode<'a> {
     pub data: Bid,
     pub sub: Bid,
-    /// The logical bytes of the node and all its subnodes (notes 4.6).
+    /// The logical bytes of the node and all its subnodes (docs/pst-writer-notes.md §4.6).
     pub size: u64,
     pub props: Props<'a>,
 }
@@ -223,18 +224,17 @@ fn write_attachment<'m>(
             Some((nid, size))
         }
     };
-    let (blocks, props, size) = build_sized_pc(&mut scope, |size| {
-        match StoredContent::of(attachment, embedded) {
-            Some(content) => attachment_properties(attachment, content, size),
-            None => Props::new(),
-        }
-    })?;
+    let props = match StoredContent::of(attachment, embedded) {
+        Some(content) => attachment_properties(attachment, content),
+        None => Props::new(),
+    };
+    let blocks = ltp::build_pc(&props.clone().into_sorted(), &mut scope)?;
     let tree = scope.ndb.write_blocks(blocks.blocks())?;
-    let (sub, _) = scope.finish()?;
+    let (sub, sub_size) = scope.finish()?;
     Ok(WrittenNode {
         data: tree.bid,
         sub,
-        size,
+        size: tree.size + sub_size,
         props,
     })
 }

@@ -20,6 +20,7 @@ use outlook_pst::ndb::root::{AmapStatus, Root as _};
 use outlook_pst::{PstFile as _, UnicodePstFile};
 
 use super::amap::{self, interval_base};
+use super::block;
 use super::header::{HEADER_SIZE, Header};
 use super::page::{self, PAGE_SIZE, PageType};
 use super::*;
@@ -194,10 +195,14 @@ fn data_trees_of_every_shape_read_back_through_both_readers() {
         expected.nodes.push((nid, data, Vec::new(), folder));
     }
 
-    // Heap pages given one by one, over an XXBLOCK (1,500 pages) and an XBLOCK.
+    // Heap pages given one by one, over an XXBLOCK (1,500 pages) and an XBLOCK: all full but
+    // the last.
     for (seed, count) in [(100u64, 3usize), (101, 1500)] {
         let pages: Vec<Vec<u8>> = (0..count)
-            .map(|i| pattern(seed * 10_000 + i as u64, 1 + (i * 37) % 8176))
+            .map(|i| {
+                let len = if i + 1 == count { 1 + i % 8176 } else { 8176 };
+                pattern(seed * 10_000 + i as u64, len)
+            })
             .collect();
         let tree = writer.write_blocks(&pages).unwrap();
         let nid = writer.allocate_nid(NidType::Internal);
@@ -481,7 +486,7 @@ fn invalid_input_is_refused_with_clear_errors() {
         Err(Error::BlockSize { size: 8177 })
     ));
     assert!(matches!(
-        writer.write_blocks(&[&b"a"[..], &b""[..]]),
+        writer.write_blocks(&[&[0u8; 8176][..], &b""[..]]),
         Err(Error::EmptyBlock { index: 1 })
     ));
     assert!(matches!(
@@ -490,6 +495,18 @@ fn invalid_input_is_refused_with_clear_errors() {
             index: 0,
             size: 8177
         })
+    ));
+    // Every block but the last is full.
+    assert!(matches!(
+        writer.write_blocks(&[vec![0u8; 8176], vec![0u8; 8000], vec![0u8; 10]]),
+        Err(Error::ShortBlock {
+            index: 1,
+            size: 8000
+        })
+    ));
+    assert!(matches!(
+        writer.write_data(&[0u8; 5000], 4000),
+        Err(Error::ShortBlock { .. })
     ));
     assert_eq!(
         writer.write_data(&[], 8176).unwrap(),
@@ -872,4 +889,64 @@ fn the_header_fmap_is_computed_from_the_amaps() {
     assert_eq!(header.rgb_fm[0], 0xFF);
     assert!(header.rgb_fm[1..].iter().all(|b| *b == 0));
     assert!(header.rgb_fp.iter().all(|b| *b == 0xFF));
+}
+
+/// The BBT entry of `bid` in the one-leaf BBT of a small file: (entry offset in the file, ib, cb).
+fn bbt_entry(bytes: &[u8], header: &Header, bid: u64) -> (usize, u64, usize) {
+    let page = header.root.bbt.ib as usize;
+    let count = usize::from(bytes[page + 488]);
+    (0..count)
+        .map(|i| page + 24 * i)
+        .find(|at| u64::from_le_bytes(bytes[*at..*at + 8].try_into().unwrap()) == bid)
+        .map(|at| {
+            let ib = u64::from_le_bytes(bytes[at + 8..at + 16].try_into().unwrap());
+            let cb = u16::from_le_bytes(bytes[at + 16..at + 18].try_into().unwrap());
+            (at, ib, usize::from(cb))
+        })
+        .unwrap()
+}
+
+/// A data tree whose first block holds 8000 bytes instead of 8176, everything else consistent
+/// with that (BBT cb, trailer, CRC, the XBLOCK's lcbTotal): what ScanPST calls an invalid
+/// XBLOCK.
+#[test]
+fn verify_notices_a_short_block_before_the_last_of_a_data_tree() {
+    let report = damaged(|bytes, header| {
+        // Node 0x61 of the small file holds 20,000 bytes: blocks 0x8, 0xC, 0x10 under the
+        // XBLOCK 0x16.
+        let (entry, ib, cb) = bbt_entry(bytes, header, 0x8);
+        assert_eq!(cb, 8176);
+        bytes[entry + 16..entry + 18].copy_from_slice(&8000u16.to_le_bytes());
+        let bbt_at = header.root.bbt.ib;
+        page::seal(
+            page_at(bytes, bbt_at),
+            PageType::BlockBTree,
+            header.root.bbt.bid,
+            bbt_at,
+        );
+        let size = block::block_size(8000) as usize;
+        block::seal_block(
+            &mut bytes[ib as usize..ib as usize + size],
+            8000,
+            Bid(0x8),
+            ib,
+        );
+        let (_, xblock_at, xblock_cb) = bbt_entry(bytes, header, 0x16);
+        let xblock = xblock_at as usize;
+        bytes[xblock + 4..xblock + 8].copy_from_slice(&(20_000u32 - 176).to_le_bytes());
+        let size = block::block_size(xblock_cb) as usize;
+        block::seal_block(
+            &mut bytes[xblock..xblock + size],
+            xblock_cb,
+            Bid(0x16),
+            xblock_at,
+        );
+    });
+    assert!(report.has(ProblemKind::Reference), "{report}");
+    assert!(
+        report.to_string().contains(
+            "data block 0x8 has 8000 bytes; every block of a data tree but the last holds 8176"
+        ),
+        "{report}"
+    );
 }

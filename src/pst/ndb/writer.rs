@@ -111,12 +111,19 @@ impl NdbWriter {
         })
     }
 
-    /// Writes `data` as a data tree in blocks of at most `block_size` (1..=8176) bytes: one
-    /// external block, or an XBLOCK / XXBLOCK above them. Empty data → `Bid::NONE`, size 0, no
-    /// block written.
+    /// Writes `data` as a data tree in blocks of `block_size` (1..=8176) bytes: one external
+    /// block, or an XBLOCK / XXBLOCK above them. Empty data → `Bid::NONE`, size 0, no block
+    /// written. Every block of a data tree but the last is full (docs/pst-writer-notes.md
+    /// §2.1), so data longer than one block needs a `block_size` of 8176.
     pub fn write_data(&mut self, data: &[u8], block_size: usize) -> Result<DataTree, Error> {
         if !(1..=MAX_BLOCK_DATA).contains(&block_size) {
             return Err(Error::BlockSize { size: block_size });
+        }
+        if data.len() > block_size && block_size != MAX_BLOCK_DATA {
+            return Err(Error::ShortBlock {
+                index: 0,
+                size: block_size,
+            });
         }
         let count = data.len().div_ceil(block_size);
         self.write_tree(count, data.len() as u64, |i| {
@@ -126,14 +133,18 @@ impl NdbWriter {
     }
 
     /// Writes a data tree whose blocks are given one by one (the heap pages of a
-    /// heap-on-node), each 1..=8176 bytes.
+    /// heap-on-node): every one but the last of 8176 bytes, the last of 1..=8176.
     pub fn write_blocks<B: AsRef<[u8]>>(&mut self, blocks: &[B]) -> Result<DataTree, Error> {
         let mut total = 0u64;
+        let last = blocks.len().saturating_sub(1);
         for (index, block) in blocks.iter().enumerate() {
             match block.as_ref().len() {
                 0 => return Err(Error::EmptyBlock { index }),
                 size if size > MAX_BLOCK_DATA => {
                     return Err(Error::BlockTooLarge { index, size });
+                }
+                size if size < MAX_BLOCK_DATA && index < last => {
+                    return Err(Error::ShortBlock { index, size });
                 }
                 size => total += size as u64,
             }
