@@ -21,9 +21,12 @@ use crate::pst::messaging::store::default_store_uid;
 use crate::pst::messaging::templates;
 use crate::pst::ndb::{self, NdbOptions, NdbWriter, Nid, NidType, special};
 
-/// The name Outlook gives the IPM subtree of a PST.
-pub const TOP_FOLDER_NAME: &str = "Top of Personal Folders";
+/// The name Outlook 2010 and later give the IPM subtree of a new PST (older versions said
+/// "Top of Personal Folders"); Outlook shows the store's own name in its place.
+pub const TOP_FOLDER_NAME: &str = "Top of Outlook data file";
 pub const DELETED_ITEMS_NAME: &str = "Deleted Items";
+/// The comment Outlook gives Deleted Items.
+const DELETED_ITEMS_COMMENT: &str = "Deleted Items folder";
 
 /// How a PST is written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -180,7 +183,7 @@ impl PstWriter {
         })
     }
 
-    /// "Top of Personal Folders", the folder Outlook shows as the PST.
+    /// The top folder ("Top of Outlook data file"), which Outlook shows as the PST.
     pub fn top_folder(&self) -> FolderId {
         FolderId(0)
     }
@@ -369,13 +372,18 @@ impl PstWriter {
             .ok_or(Error::UnknownFolder { folder: id.0 })
     }
 
+    /// A folder's PC values. User folders are mail folders (IPF.Note); the top folder and
+    /// Deleted Items have no container class, as in a new Outlook store.
     fn state_of(&self, folder: &Folder) -> FolderState {
+        let deleted_items = folder.nid == special::DELETED_ITEMS;
+        let user_folder = folder.parent.is_some() && !deleted_items;
         FolderState {
             name: folder.name.clone(),
             content_count: folder.messages,
             unread_count: folder.unread,
             has_subfolders: !folder.children.is_empty(),
-            container_class: folder.parent.map(|_| MAIL_CONTAINER_CLASS),
+            container_class: user_folder.then_some(MAIL_CONTAINER_CLASS),
+            comment: deleted_items.then_some(DELETED_ITEMS_COMMENT),
         }
     }
 

@@ -228,10 +228,10 @@ mod tests {
         assert_eq!(
             row,
             vec![
-                Some(PropValue::Integer32(138)),
-                Some(PropValue::String("LOGOIM~1.PNG".into())),
-                Some(PropValue::Integer32(1)),
                 Some(PropValue::Integer32(-1)),
+                Some(PropValue::Integer32(138)),
+                Some(PropValue::Integer32(1)),
+                Some(PropValue::String("LOGOIM~1.PNG".into())),
             ]
         );
     }

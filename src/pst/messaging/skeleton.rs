@@ -238,7 +238,10 @@ pub fn write_fixed_nodes(
     // Templates: tables without rows.
     let templates_to_write: [(Nid, &[PropTag]); 9] = [
         (special::HIERARCHY_TABLE_TEMPLATE, templates::HIERARCHY),
-        (special::CONTENTS_TABLE_TEMPLATE, templates::CONTENTS),
+        (
+            special::CONTENTS_TABLE_TEMPLATE,
+            templates::CONTENTS_TEMPLATE,
+        ),
         (
             special::ASSOC_CONTENTS_TABLE_TEMPLATE,
             templates::ASSOCIATED_CONTENTS,
@@ -248,7 +251,7 @@ pub fn write_fixed_nodes(
             templates::SEARCH_CONTENTS,
         ),
         (special::ATTACHMENT_TABLE, templates::ATTACHMENTS),
-        (special::RECIPIENT_TABLE, templates::RECIPIENTS),
+        (special::RECIPIENT_TABLE, templates::RECIPIENTS_TEMPLATE),
         (special::OUTGOING_QUEUE_TABLE, templates::OUTGOING_QUEUE),
         (special::SEARCH_TABLE_INDEX, templates::SEARCH_TABLE_INDEX),
         (
@@ -272,8 +275,8 @@ pub fn write_fixed_nodes(
         id: 1,
         version: ndb.next_row_version(),
         cells: vec![
-            Some(PropValue::String("".into())),
             Some(PropValue::Integer32(special::ROOT_FOLDER.0 as i32)),
+            Some(PropValue::String("".into())),
         ],
     };
     write_table(
