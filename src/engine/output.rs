@@ -325,9 +325,11 @@ impl<'a> Parts<'a> {
                 part.messages += 1;
                 Ok(None)
             }
-            Err(error @ (pst::Error::SizeLimit { .. } | pst::Error::AttachmentTooLarge { .. })) => {
-                Ok(Some(error))
-            }
+            Err(
+                error @ (pst::Error::SizeLimit { .. }
+                | pst::Error::AttachmentTooLarge { .. }
+                | pst::Error::MessageTooLarge { .. }),
+            ) => Ok(Some(error)),
             Err(error) => Err(writer_error(
                 &self.paths.part(part.index),
                 &error,

@@ -12,7 +12,9 @@ use tempfile::TempPath;
 use crate::pst::error::Error;
 use crate::pst::ltp::{TableRow, TcBuilder};
 use crate::pst::message::{AttachmentContent, FileTime, Message};
-use crate::pst::messaging::attachment::MAX_ATTACHMENT_SIZE;
+use crate::pst::messaging::attachment::{
+    MAX_ATTACHMENT_SIZE, StoredContent, attachment_properties, attachment_size,
+};
 use crate::pst::messaging::folder::{FolderState, MAIL_CONTAINER_CLASS};
 use crate::pst::messaging::node::{NodeScope, write_message};
 use crate::pst::messaging::skeleton::{Child, write_fixed_nodes, write_folder};
@@ -219,14 +221,14 @@ impl PstWriter {
         Ok(id)
     }
 
-    /// Writes `message` into `folder`. Refuses, writing nothing, a message with an attachment
-    /// of 2 GiB or more, and one that would take the file past `max_file_size` together with
-    /// what `finish()` still has to write ([`Error::SizeLimit`]: finish this file and go on in
-    /// a new one).
+    /// Writes `message` into `folder`. Refuses, writing nothing, a message or attachment whose
+    /// size a 32-bit PidTagMessageSize or PidTagAttachSize cannot hold (2 GiB or more), and
+    /// one that would take the file past `max_file_size` together with what `finish()` still
+    /// has to write ([`Error::SizeLimit`]: finish this file and go on in a new one).
     pub fn add_message(&mut self, folder: FolderId, message: &Message) -> Result<(), Error> {
         self.check_usable()?;
         let folder_nid = self.folder(folder)?.nid;
-        check_attachment_sizes(message)?;
+        check_sizes(message)?;
         let row_reserve = contents_row_estimate(message);
         let finish = self.finish_estimate();
         let ndb = self.ndb.as_ref().ok_or(Error::WriterFailed)?;
@@ -410,19 +412,28 @@ impl PstWriter {
     }
 }
 
-/// Refuses attachments (also inside embedded messages) that PidTagAttachSize cannot describe.
-fn check_attachment_sizes(message: &Message) -> Result<(), Error> {
+/// Refuses a message that a 32-bit size cannot describe (docs/pst-writer-notes.md §6): an
+/// attachment, also inside an embedded message, whose PidTagAttachSize would pass `i32::MAX`,
+/// or a message whose PidTagMessageSize could (its node takes at most [`message_estimate`]
+/// bytes; every attachment and embedded message lies inside it).
+fn check_sizes(message: &Message) -> Result<(), Error> {
     for attachment in &message.attachments {
         match &attachment.content {
-            AttachmentContent::Data(data) if data.len() as u64 >= MAX_ATTACHMENT_SIZE => {
-                return Err(Error::AttachmentTooLarge {
-                    name: attachment.filename.clone().unwrap_or_default(),
-                    size: data.len() as u64,
-                });
+            AttachmentContent::Data(data) => {
+                let props = attachment_properties(attachment, StoredContent::Data(data));
+                if attachment_size(&props) > MAX_ATTACHMENT_SIZE {
+                    return Err(Error::AttachmentTooLarge {
+                        name: attachment.filename.clone().unwrap_or_default(),
+                        size: data.len() as u64,
+                    });
+                }
             }
-            AttachmentContent::Data(_) => {}
-            AttachmentContent::Message(inner) => check_attachment_sizes(inner)?,
+            AttachmentContent::Message(inner) => check_sizes(inner)?,
         }
+    }
+    let size = message_estimate(message);
+    if size > MAX_ATTACHMENT_SIZE {
+        return Err(Error::MessageTooLarge { size });
     }
     Ok(())
 }

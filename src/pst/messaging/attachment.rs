@@ -18,7 +18,7 @@ pub const ATTACH_EMBEDDED_MSG: i32 = 5;
 const ATT_MHTML_REF: i32 = 4;
 /// PidTagRenderingPosition: not rendered in a plain-text body.
 const NOT_RENDERED: i32 = -1;
-/// The largest attachment PidTagAttachSize (a signed 32-bit integer) can describe.
+/// The largest size PidTagAttachSize and PidTagMessageSize (signed 32-bit integers) can hold.
 pub const MAX_ATTACHMENT_SIZE: u64 = i32::MAX as u64;
 
 /// Where an attachment's content is in the node being built.

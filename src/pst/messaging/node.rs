@@ -89,7 +89,7 @@ fn build_sized_pc<'a>(
     let first = ltp::build_pc(&make(0).into_sorted(), &mut recorder)?;
     let written = recorder.written;
     let total = first.total_size() + scope.subnode_bytes;
-    let size = i32::try_from(total).unwrap_or(i32::MAX);
+    let size = i32::try_from(total).map_err(|_| Error::MessageTooLarge { size: total })?;
     let props = make(size);
     let mut replay = Replay { written, next: 0 };
     let second = ltp::build_pc(&props.clone().into_sorted(), &mut replay);
@@ -220,7 +220,8 @@ fn write_attachment<'m>(
             let nid = scope.ndb.allocate_nid(NidType::NormalMessage);
             let written = write_message(scope.ndb, inner, now)?;
             scope.add(nid, written.data, written.sub, written.size);
-            let size = u32::try_from(written.size).unwrap_or(u32::MAX);
+            let size = u32::try_from(written.size)
+                .map_err(|_| Error::MessageTooLarge { size: written.size })?;
             Some((nid, size))
         }
     };
