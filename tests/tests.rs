@@ -17,6 +17,7 @@ mod gui;
 mod layouts;
 mod license;
 mod pst_oracle;
+mod pst_skeleton;
 mod pst_writer;
 mod source_apple_mail;
 mod source_eml;
