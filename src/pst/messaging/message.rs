@@ -105,7 +105,8 @@ pub fn display_recipients(message: &Message, kind: RecipientKind) -> String {
 }
 
 /// The properties of a message PC. `message_size` is PidTagMessageSize, which the caller
-/// computes from the node's blocks (notes 4.6); it is stored inline and does not change them.
+/// computes from the node's blocks (docs/pst-writer-notes.md §4.6); it is stored inline and does
+/// not change them.
 pub fn message_properties<'a>(message: &'a Message, now: FileTime, message_size: i32) -> Props<'a> {
     let mut props = Props::new();
     props.string(tags::MESSAGE_CLASS, MAIL_CLASS);

@@ -1,7 +1,7 @@
 //! The nodes every store has besides the user's folders and messages: [mandatory nodes](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/661f9921-54ff-4768-b98c-91954312af52)
 //! (MS-PST 2.7.1), the template tables (2.7.3.3), the root folder, Search Root and the spam
-//! search folder, and the Outlook-maintained nodes ScanPST expects (notes 4.1). Also the
-//! helpers that write one folder's four nodes.
+//! search folder, and the Outlook-maintained nodes ScanPST expects (docs/pst-writer-notes.md
+//! §4.1). Also the helpers that write one folder's four nodes.
 
 use crate::pst::error::Error;
 use crate::pst::ltp::{self, ClientSig, HeapBuilder, PropTag, PropValue, TableRow, TcBuilder};
