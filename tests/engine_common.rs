@@ -10,6 +10,7 @@ use std::process::Command;
 
 use mail2pst::engine::{self, CancelToken, Event, JobSpec, Report, Source};
 use mail2pst::license::{self, LicenseStatus};
+use mail2pst::pst;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use walkdir::WalkDir;
@@ -52,11 +53,28 @@ pub fn spec(sources: Vec<PathBuf>, output: &Path, license: LicenseStatus) -> Job
     spec
 }
 
-/// Runs a job to its end; returns the report and every event.
+/// Runs a job to its end; returns the report and every event. Every PST the job wrote is
+/// checked by `pst::verify`, our ScanPST (docs/outlook-conformance.md).
 pub fn run(spec: &JobSpec) -> (Report, Vec<Event>) {
     let mut events = Vec::new();
     let report = engine::run(spec, &CancelToken::new(), &mut |e| events.push(e)).unwrap();
+    for output in &report.outputs {
+        if output.path.exists() {
+            assert_pst_clean(&output.path);
+        }
+    }
     (report, events)
+}
+
+/// Fails the test with every problem `pst::verify` finds in `pst`.
+pub fn assert_pst_clean(pst: &Path) {
+    let report = pst::verify(pst).unwrap();
+    assert!(
+        report.is_clean(),
+        "pst::verify found problems in {}:\n{}",
+        pst.display(),
+        report.describe()
+    );
 }
 
 /// A corpus path.
@@ -113,8 +131,14 @@ pub fn pstcheck() -> PathBuf {
 }
 
 /// What the named independent readers see in `pst`: pstcheck's normalized JSON per reader.
-/// Fails the test if a reader cannot open the file.
+/// Fails the test if `pst::verify` finds a problem or a reader cannot open the file.
 pub fn read_with(pst: &Path, readers: &[&str]) -> BTreeMap<String, Value> {
+    assert_pst_clean(pst);
+    readers_see(pst, readers)
+}
+
+/// What the named independent readers see in `pst`, without our own check first.
+pub fn readers_see(pst: &Path, readers: &[&str]) -> BTreeMap<String, Value> {
     let out = temp_dir();
     let output = Command::new(pstcheck())
         .arg("read")

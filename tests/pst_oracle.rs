@@ -151,8 +151,15 @@ pub fn check(pst: &Path, expected: &Expected) {
     check_allowing(pst, expected, &[]);
 }
 
-/// [`check`] with the listed allowances.
+/// [`check`] with the listed allowances. First `pst::verify`, our own check, must find nothing.
 pub fn check_allowing(pst: &Path, expected: &Expected, allowances: &[Allowance]) {
+    let report = mail2pst::pst::verify(pst).unwrap();
+    assert!(
+        report.is_clean(),
+        "pst::verify found problems in {}:\n{}",
+        pst.display(),
+        report.describe()
+    );
     let driver = pstcheck();
     assert!(
         driver.exists(),

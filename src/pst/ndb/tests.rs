@@ -950,3 +950,83 @@ fn verify_notices_a_short_block_before_the_last_of_a_data_tree() {
         "{report}"
     );
 }
+
+/// A sparse file of 130 intervals (an FMap in the 128th) whose FMap byte for its own interval
+/// is changed, its page made right again: ScanPST's "AMap page has csFree of xx".
+#[test]
+fn verify_notices_a_stale_fmap() {
+    let (_dir, path) = temp_pst();
+    let mut writer = writer(&path);
+    let first = writer.write_data(&pattern(1, 3000), 8176).unwrap();
+    writer.skip_to(interval_base(129) + 1024).unwrap();
+    let last = writer.write_data(&pattern(2, 3000), 8176).unwrap();
+    writer
+        .add_node(Nid(0x21), first.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer
+        .add_node(Nid(0x61), last.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer.finish().unwrap();
+    assert_clean(&path);
+    let at = interval_base(128) + 1024;
+    let mut page = [0u8; PAGE_SIZE];
+    let mut file = File::open(&path).unwrap();
+    file.seek(SeekFrom::Start(at)).unwrap();
+    file.read_exact(&mut page).unwrap();
+    assert_eq!(page[496], 0x82);
+    // Interval 128 is empty but for its maps: a free run of 255 or more.
+    assert_eq!(page[0], 0xFF);
+    page[0] = 0x10;
+    page::seal(&mut page, PageType::FreeMap, at, at);
+    patch(&path, at, &page);
+    let report = verify(&path).unwrap();
+    assert!(report.has(ProblemKind::MapPage), "{report}");
+    assert!(report.to_string().contains("longest free run"), "{report}");
+}
+
+#[test]
+fn verify_notices_an_rgnid_below_a_node() {
+    let report = damaged(|bytes, header| {
+        // The small file's nodes 0x21, 0x61 and 0xA1 are of type 1 (internal), index 1 to 5.
+        let mut header = header.clone();
+        header.rgnid[1] = 2;
+        bytes[..HEADER_SIZE].copy_from_slice(&header.encode());
+    });
+    assert!(report.has(ProblemKind::Nid), "{report}");
+    assert!(report.to_string().contains("above rgnid[0x1]"), "{report}");
+}
+
+#[test]
+fn verify_notices_a_wrong_lcbtotal() {
+    let report = damaged(|bytes, header| {
+        let (_, at, cb) = bbt_entry(bytes, header, 0x16);
+        let xblock = at as usize;
+        bytes[xblock + 4] ^= 0x01;
+        let size = block::block_size(cb) as usize;
+        block::seal_block(&mut bytes[xblock..xblock + size], cb, Bid(0x16), at);
+    });
+    assert!(report.has(ProblemKind::Reference), "{report}");
+    assert!(report.to_string().contains("lcbTotal"), "{report}");
+}
+
+/// Node 0xA1 of the small file shares node 0x21's block; pointed at 0x61's data instead, the
+/// reference counts of both blocks are wrong.
+#[test]
+fn verify_notices_a_node_pointing_at_another_block() {
+    let report = damaged(|bytes, header| {
+        let page = header.root.nbt.ib as usize;
+        let count = usize::from(bytes[page + 488]);
+        let entry = (0..count)
+            .map(|i| page + 32 * i)
+            .find(|at| bytes[*at] == 0xA1)
+            .unwrap();
+        bytes[entry + 8..entry + 16].copy_from_slice(&0x16u64.to_le_bytes());
+        page::seal(
+            page_at(bytes, header.root.nbt.ib),
+            PageType::NodeBTree,
+            header.root.nbt.bid,
+            header.root.nbt.ib,
+        );
+    });
+    assert!(report.has(ProblemKind::RefCount), "{report}");
+}
