@@ -17,6 +17,7 @@ mod gui;
 mod large_pst;
 mod layouts;
 mod license;
+mod loose_mail;
 mod pst_oracle;
 mod pst_skeleton;
 mod pst_writer;
