@@ -1225,6 +1225,92 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_without_a_required_property() {
+        damaged(
+            |path, reader| {
+                let data = reader.node(inbox(reader)).unwrap().data;
+                // PidTagContentUnreadCount's record renamed to an unused ID (still sorted).
+                rewrite_block(path, data, |page| {
+                    let at = find(page, &[0x03, 0x36, 0x03, 0x00]).unwrap();
+                    page[at] = 0x04;
+                });
+            },
+            "has no 0x36030003",
+        );
+    }
+
+    #[test]
+    fn a_folder_without_its_fai_table() {
+        let mut fai = None;
+        let report = damaged(
+            |path, reader| {
+                let nid = inbox(reader).with_type(NidType::AssociatedContentsTable);
+                fai = Some(nid);
+                // Its NID becomes one of type 0x10 of the next index: the NBT stays sorted.
+                rewrite_node_entry(path, nid, |entry| entry[0] += 1);
+            },
+            "is missing",
+        );
+        let expected = format!("table {:?} is missing", fai.unwrap());
+        assert!(
+            report.describe().contains(&expected),
+            "{}",
+            report.describe()
+        );
+    }
+
+    #[test]
+    fn a_message_without_a_recipient_table() {
+        damaged(
+            |path, reader| {
+                let sub = first_message(reader).sub;
+                // The recipient table's subnode (0x692) becomes 0x693, another type; the
+                // subnode block stays sorted.
+                rewrite_block(path, sub, |block| {
+                    let at = find(block, &0x692u64.to_le_bytes()).unwrap();
+                    block[at] = 0x93;
+                });
+            },
+            "no recipient table",
+        );
+    }
+
+    #[test]
+    fn an_attachment_row_that_differs_from_its_attachment() {
+        damaged(
+            |path, reader| {
+                // Every name of plan.pdf (its display name, short and long file names).
+                let name: Vec<u8> = "plan.pdf"
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes)
+                    .collect();
+                let mut renamed = 0;
+                for attachment in attachments(reader) {
+                    rewrite_block(path, attachment.data, |page| {
+                        while find(page, &name).is_some() {
+                            replace_utf16(page, "plan.pdf", "plan.pdX");
+                            renamed += 1;
+                        }
+                    });
+                }
+                assert!(renamed >= 2, "{renamed}");
+            },
+            "attachment row",
+        );
+    }
+
+    #[test]
+    fn an_attachment_of_another_method() {
+        damaged(
+            |path, reader| {
+                let data = attachments(reader)[0].data;
+                rewrite_block(path, data, |page| set_pc_record(page, 0x3705, I32, 2));
+            },
+            "PidTagAttachMethod is not 1 or 5",
+        );
+    }
+
+    #[test]
     fn a_row_version_not_below_the_unique_counter() {
         damaged(
             |path, _| rewrite_header(path, |header| header.unique = 2),

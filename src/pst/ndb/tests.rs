@@ -1030,3 +1030,22 @@ fn verify_notices_a_node_pointing_at_another_block() {
     });
     assert!(report.has(ProblemKind::RefCount), "{report}");
 }
+
+/// Block 0xC's BBT entry pointed at block 0x8's place: two blocks in the same slots.
+#[test]
+fn verify_notices_overlapping_blocks() {
+    let report = damaged(|bytes, header| {
+        let (_, ib, _) = bbt_entry(bytes, header, 0x8);
+        let (entry, _, _) = bbt_entry(bytes, header, 0xC);
+        bytes[entry + 8..entry + 16].copy_from_slice(&ib.to_le_bytes());
+        let at = header.root.bbt.ib;
+        page::seal(
+            page_at(bytes, at),
+            PageType::BlockBTree,
+            header.root.bbt.bid,
+            at,
+        );
+    });
+    assert!(report.has(ProblemKind::Allocation), "{report}");
+    assert!(report.to_string().contains("overlaps"), "{report}");
+}
