@@ -16,7 +16,7 @@ mod generated_mail;
 mod gui;
 mod large_pst;
 mod layouts;
-mod license;
+mod license_release_key;
 mod loose_mail;
 mod pst_oracle;
 mod pst_skeleton;
