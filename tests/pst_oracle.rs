@@ -35,7 +35,7 @@ pub fn pstcheck() -> PathBuf {
     project_root().join("target/pstcheck/pstcheck")
 }
 
-/// What the readers should find in a PST: its folders (paths below "Top of Personal Folders")
+/// What the readers should find in a PST: its folders (paths below the IPM subtree)
 /// and messages.
 #[derive(Debug, Default)]
 pub struct Expected {
