@@ -4,7 +4,8 @@
     each, printing what it finds per file.
 
 .DESCRIPTION
-    For a maintainer with Windows and Outlook (2013 or later), from a clone of the repository:
+    For a maintainer with Windows and Outlook (2013 or later) and a Rust toolchain, from a
+    clone of the repository, with Outlook closed (ScanPST will not scan while it runs):
 
         powershell -ExecutionPolicy Bypass -File scripts\scanpst.ps1
 
