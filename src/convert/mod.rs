@@ -119,7 +119,7 @@ fn convert_with(raw: &RawMessage, limits: &Limits) -> Converted {
     let mut notes = Notes::default();
     let mut message = match read_message(&raw.bytes, 0, limits, &mut notes) {
         Ok(message) => message,
-        Err(why) => return unparseable(raw, &why, limits),
+        Err(why) => return unparseable_within(raw, &why, limits),
     };
     if let Some(received) = raw.received {
         match FileTime::from_unix(received) {
@@ -138,8 +138,14 @@ fn convert_with(raw: &RawMessage, limits: &Limits) -> Converted {
     }
 }
 
-/// A message that could not be read: written anyway, with its bytes as an attachment.
-fn unparseable(raw: &RawMessage, why: &str, limits: &Limits) -> Converted {
+/// A message that could not be read (`why` says why): written anyway, with its bytes as an
+/// attachment and the store's flags, received time and tags, as [`convert`] writes a message it
+/// cannot parse. For a caller whose conversion of the message failed in another way.
+pub fn unparseable(raw: &RawMessage, why: &str) -> Converted {
+    unparseable_within(raw, why, &Limits::PST)
+}
+
+fn unparseable_within(raw: &RawMessage, why: &str, limits: &Limits) -> Converted {
     let mut warnings = vec![format!(
         "the message could not be read ({why}); its bytes are attached as message.eml"
     )];

@@ -23,6 +23,7 @@
 //! * [`compare`] reads a PST back and matches it message by message with its sources
 //!   (`mail2pst verify`).
 
+mod claim;
 mod discover;
 mod error;
 mod filter;

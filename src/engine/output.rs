@@ -2,7 +2,7 @@
 //! written under a hidden pending name and given its real name only when the whole job has
 //! succeeded, so that a cancelled or failed job leaves nothing behind and replaces nothing.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -10,6 +10,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::pst::{self, FileTime, FolderId, PstWriter, WriterOptions};
 
+use super::claim::check_outside_sources;
 use super::error::Error;
 use super::plan::Plan;
 use super::report::report_paths;
@@ -69,6 +70,100 @@ impl OutputPaths {
         self.dir.join(name)
     }
 
+    /// The folder every file of the job goes into.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The lock file that tells whether a job is writing this output: `.OUT.pst.lock`.
+    pub fn lock_file(&self) -> PathBuf {
+        let mut name = OsString::from(".");
+        name.push(self.first.file_name().unwrap_or_default());
+        name.push(".lock");
+        self.dir.join(name)
+    }
+
+    /// The names the job gives its files in the end: the first part and the reports (split
+    /// parts follow the first's name, see [`OutputPaths::part_number`]).
+    pub fn final_names(&self) -> Vec<PathBuf> {
+        let (json, html) = report_paths(&self.first);
+        vec![self.first.clone(), json, html]
+    }
+
+    /// The number of the part a file name is (1 for the output itself), in any case when
+    /// `fold`.
+    fn part_number(&self, name: &str, fold: bool) -> Option<usize> {
+        let (name, stem, extension) = if fold {
+            (
+                name.to_lowercase(),
+                self.stem.to_string_lossy().to_lowercase(),
+                self.extension.to_string_lossy().to_lowercase(),
+            )
+        } else {
+            (
+                name.to_owned(),
+                self.stem.to_string_lossy().into_owned(),
+                self.extension.to_string_lossy().into_owned(),
+            )
+        };
+        let rest = name.strip_prefix(&stem)?.strip_suffix(extension.as_str())?;
+        if rest.is_empty() {
+            return Some(1);
+        }
+        let number: usize = rest.strip_prefix('-')?.parse().ok()?;
+        (number >= 2 && !rest.starts_with("-0")).then_some(number)
+    }
+
+    /// True for a name of a file the job writes before it commits: a pending part, the PST
+    /// writer's temporary file of one, or a report being written.
+    pub fn is_staging_name(&self, name: &OsStr) -> bool {
+        self.staging_name(name, false)
+    }
+
+    fn staging_name(&self, name: &OsStr, fold: bool) -> bool {
+        let Some(name) = name.to_str() else {
+            return false;
+        };
+        let Some(hidden) = name.strip_prefix('.') else {
+            return false;
+        };
+        // `.out.pst.pending`, and the writer's `..out.pst.pending.a1B2c3.tmp`.
+        let pending = hidden
+            .strip_prefix('.')
+            .and_then(|inner| inner.strip_suffix(".tmp"))
+            .and_then(|inner| inner.rsplit_once(".pending."))
+            .map(|(part, _)| part)
+            .or_else(|| hidden.strip_suffix(".pending"));
+        if pending.is_some_and(|part| self.part_number(part, fold).is_some()) {
+            return true;
+        }
+        // `.out.report.json.a1B2c3.tmp`
+        let (json, html) = report_paths(&self.first);
+        [json, html].iter().any(|report| {
+            let report = report.file_name().unwrap_or_default().to_string_lossy();
+            hidden
+                .strip_suffix(".tmp")
+                .and_then(|inner| inner.rsplit_once('.'))
+                .is_some_and(|(base, _)| names_equal(base, &report, fold))
+        })
+    }
+
+    /// True for any name the job writes: parts, reports, their staging names and the lock.
+    pub fn is_own_name(&self, name: &OsStr, fold: bool) -> bool {
+        let text = name.to_string_lossy();
+        if self.part_number(&text, fold).is_some() || self.staging_name(name, fold) {
+            return true;
+        }
+        self.final_names()
+            .iter()
+            .skip(1)
+            .chain(std::iter::once(&self.lock_file()))
+            .any(|own| {
+                let own = own.file_name().unwrap_or_default().to_string_lossy();
+                names_equal(&text, &own, fold)
+            })
+    }
+
     /// The name Outlook shows for part `index`: its file name without the extension.
     pub fn store_name(&self, index: usize) -> String {
         self.part(index)
@@ -83,15 +178,9 @@ impl OutputPaths {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return found;
         };
-        let stem = self.stem.to_string_lossy().into_owned();
-        let extension = self.extension.to_string_lossy().into_owned();
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let number = name
-                .strip_prefix(&stem)
-                .and_then(|rest| rest.strip_prefix('-'))
-                .and_then(|rest| rest.strip_suffix(extension.as_str()));
-            if number.is_some_and(|n| n.parse::<usize>().is_ok_and(|n| n >= 2)) {
+            if self.part_number(&name, false).is_some_and(|n| n >= 2) {
                 found.push(entry.path());
             }
         }
@@ -99,8 +188,8 @@ impl OutputPaths {
         found
     }
 
-    /// Checks before anything is written: the folder exists, the output is not one of the
-    /// stores, and without `overwrite` nothing the job would write exists yet.
+    /// Checks before anything is written: the output names a file in a folder that exists, and
+    /// neither it nor anything written beside it is, or lies inside, what the job reads.
     pub fn check(&self, spec: &JobSpec) -> Result<(), Error> {
         if self.first.is_dir() {
             return Err(Error::InvalidOption(format!(
@@ -121,15 +210,25 @@ impl OutputPaths {
                 });
             }
         }
-        if !spec.overwrite {
-            let (json, html) = report_paths(&self.first);
-            let mut taken = vec![self.first.clone(), json, html];
-            taken.extend(self.existing_parts());
-            if let Some(path) = taken.into_iter().find(|p| p.exists()) {
-                return Err(Error::OutputExists { path });
-            }
+        let reads: Vec<PathBuf> = spec
+            .stores
+            .iter()
+            .flat_map(|store| store.source.reads())
+            .collect();
+        check_outside_sources(self, &reads)
+    }
+
+    /// Without `overwrite`, nothing the job would write may exist yet.
+    pub fn check_free(&self, overwrite: bool) -> Result<(), Error> {
+        if overwrite {
+            return Ok(());
         }
-        Ok(())
+        let mut taken = self.final_names();
+        taken.extend(self.existing_parts());
+        match taken.into_iter().find(|p| p.symlink_metadata().is_ok()) {
+            Some(path) => Err(Error::OutputExists { path }),
+            None => Ok(()),
+        }
     }
 
     /// Gives the pending parts `1..=count` their real names. With `overwrite`, split parts of an
@@ -162,6 +261,11 @@ impl OutputPaths {
             let _ = fs::remove_file(self.pending(index));
         }
     }
+}
+
+/// Two file names, equal, or equal but for case when `fold`.
+fn names_equal(a: &str, b: &str, fold: bool) -> bool {
+    a == b || (fold && a.to_lowercase() == b.to_lowercase())
 }
 
 fn canonical(path: &Path) -> PathBuf {

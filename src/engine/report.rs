@@ -4,7 +4,7 @@
 //! [`Report::summary_table`].
 
 use std::fmt::Write as _;
-use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -376,15 +376,13 @@ impl Report {
     }
 
     /// Writes `OUT.report.json` and `OUT.report.html` beside the first PST and lists them in
-    /// [`Report::report_files`].
+    /// [`Report::report_files`]. Each is written under a temporary name and then renamed, so a
+    /// report is whole or absent, and a link at its name is replaced, never written through.
     pub fn save_beside(&mut self, output: &Path) -> Result<(), Error> {
         let (json_path, html_path) = report_paths(output);
         self.report_files = vec![json_path.clone(), html_path.clone()];
-        let write = |path: &Path, text: String| {
-            fs::write(path, text).map_err(|source| Error::output_io(path, source, 0))
-        };
-        write(&json_path, self.to_json())?;
-        write(&html_path, super::html::render(self))?;
+        write_replacing(&json_path, self.to_json().as_bytes())?;
+        write_replacing(&html_path, super::html::render(self).as_bytes())?;
         Ok(())
     }
 
@@ -482,6 +480,27 @@ impl Report {
         }
         out
     }
+}
+
+/// Writes `bytes` to a hidden temporary file beside `path` (`.NAME.XXXXXX.tmp`) and renames it
+/// to `path`.
+fn write_replacing(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let io_error = |source| Error::output_io(path, source, 0);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(path.file_name().unwrap_or_default());
+    prefix.push(".");
+    let mut file = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io_error)?;
+    file.write_all(bytes).map_err(io_error)?;
+    file.persist(path).map_err(|e| io_error(e.error))?;
+    Ok(())
 }
 
 /// `OUT.report.json` and `OUT.report.html` for the PST `OUT.pst`.
