@@ -130,11 +130,131 @@ pub struct MessageFlags {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Origin {
     /// A file that holds one message (.eml, .emlx, a maildir file).
-    File { path: PathBuf },
+    File {
+        #[serde(with = "path_json")]
+        path: PathBuf,
+    },
     /// A message inside a file that holds many (mbox): the byte offset of its separator line.
-    FileOffset { path: PathBuf, offset: u64 },
+    FileOffset {
+        #[serde(with = "path_json")]
+        path: PathBuf,
+        offset: u64,
+    },
     /// A row of a database (Apple Mail's Envelope Index).
-    DatabaseRow { database: PathBuf, row: i64 },
+    DatabaseRow {
+        #[serde(with = "path_json")]
+        database: PathBuf,
+        row: i64,
+    },
+}
+
+/// Paths in JSON (`#[serde(with = "path_json")]`): a string when the path is valid Unicode;
+/// otherwise `{"lossy": "…", "bytes": […]}`, the path with U+FFFD where it is not valid, and
+/// its bytes (on Windows `"utf16"`, its UTF-16 units). A report thus names every file, and a
+/// path is never a reason for a report to be missing.
+pub mod path_json {
+    use std::borrow::Cow;
+    use std::path::{Path, PathBuf};
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// A path that is not valid Unicode, as JSON holds it.
+    #[derive(Serialize, Deserialize)]
+    struct Raw<'a> {
+        lossy: Cow<'a, str>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bytes: Option<Vec<u8>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        utf16: Option<Vec<u16>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either<'a> {
+        Text(String),
+        #[serde(borrow)]
+        Raw(Raw<'a>),
+    }
+
+    pub fn serialize<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+        if let Some(text) = path.to_str() {
+            return serializer.serialize_str(text);
+        }
+        let mut raw = Raw {
+            lossy: path.to_string_lossy(),
+            bytes: None,
+            utf16: None,
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt as _;
+            raw.bytes = Some(path.as_os_str().as_bytes().to_vec());
+        }
+        #[cfg(windows)]
+        {
+            use std::os::windows::ffi::OsStrExt as _;
+            raw.utf16 = Some(path.as_os_str().encode_wide().collect());
+        }
+        raw.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Error> {
+        Ok(match Either::deserialize(deserializer)? {
+            Either::Text(text) => PathBuf::from(text),
+            Either::Raw(raw) => from_raw(raw),
+        })
+    }
+
+    fn from_raw(raw: Raw<'_>) -> PathBuf {
+        #[cfg(unix)]
+        if let Some(bytes) = raw.bytes {
+            use std::os::unix::ffi::OsStringExt as _;
+            return PathBuf::from(std::ffi::OsString::from_vec(bytes));
+        }
+        #[cfg(windows)]
+        if let Some(units) = raw.utf16 {
+            use std::os::windows::ffi::OsStringExt as _;
+            return PathBuf::from(std::ffi::OsString::from_wide(&units));
+        }
+        PathBuf::from(raw.lossy.into_owned())
+    }
+
+    /// A list of paths, each as above.
+    pub mod list {
+        use std::path::PathBuf;
+
+        use serde::ser::SerializeSeq as _;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        #[derive(Deserialize)]
+        struct One(#[serde(with = "super")] PathBuf);
+
+        pub fn serialize<S: Serializer>(paths: &[PathBuf], serializer: S) -> Result<S::Ok, S::Error> {
+            let mut seq = serializer.serialize_seq(Some(paths.len()))?;
+            for path in paths {
+                seq.serialize_element(&super::Shown(path))?;
+            }
+            seq.end()
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Vec<PathBuf>, D::Error> {
+            Ok(Vec::<One>::deserialize(deserializer)?
+                .into_iter()
+                .map(|one| one.0)
+                .collect())
+        }
+    }
+
+    /// A path that serialises as above, for lists.
+    struct Shown<'a>(&'a Path);
+
+    impl Serialize for Shown<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serialize(self.0, serializer)
+        }
+    }
 }
 
 impl fmt::Display for Origin {
@@ -228,4 +348,40 @@ impl fmt::Display for SkipReason {
 pub enum Found {
     Message(RawMessage),
     Skipped { origin: Origin, reason: SkipReason },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_read_back_from_json_as_they_were() {
+        let origin = Origin::FileOffset {
+            path: PathBuf::from("Mail/Inbox"),
+            offset: 7,
+        };
+        let json = serde_json::to_string(&origin).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"file_offset","path":"Mail/Inbox","offset":7}"#
+        );
+        assert_eq!(serde_json::from_str::<Origin>(&json).unwrap(), origin);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn paths_that_are_not_unicode_are_kept_as_text_and_as_bytes() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt as _;
+        let origin = Origin::File {
+            path: PathBuf::from(OsStr::from_bytes(b"Mail/caf\xe9.eml")),
+        };
+        let json = serde_json::to_string(&origin).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"file","path":{"lossy":"Mail/caf\ufffd.eml","bytes":[77,97,105,108,47,99,97,102,233,46,101,109,108]}}"#
+                .replace("\\ufffd", "\u{fffd}")
+        );
+        assert_eq!(serde_json::from_str::<Origin>(&json).unwrap(), origin);
+    }
 }

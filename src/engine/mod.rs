@@ -74,6 +74,7 @@ pub struct FolderListing {
 pub struct StoreListing {
     pub name: String,
     pub kind: StoreKind,
+    #[serde(with = "crate::model::path_json")]
     pub root: PathBuf,
     pub folders: Vec<FolderListing>,
     pub warnings: Vec<String>,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FolderPath, Origin, SkipReason, StoreKind};
+use crate::model::{FolderPath, Origin, SkipReason, StoreKind, path_json};
 
 use super::error::Error;
 use super::plan::{FolderRole, Plan};
@@ -170,6 +170,7 @@ impl FolderReport {
 pub struct StoreReport {
     pub name: String,
     pub kind: StoreKind,
+    #[serde(with = "path_json")]
     pub root: PathBuf,
     pub warnings: Vec<String>,
     pub error: Option<String>,
@@ -178,6 +179,7 @@ pub struct StoreReport {
 /// One PST file the job wrote.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputFile {
+    #[serde(with = "path_json")]
     pub path: PathBuf,
     pub bytes: u64,
     pub messages: u64,
@@ -239,6 +241,7 @@ pub struct Report {
     pub options: OptionsInfo,
     pub outputs: Vec<OutputFile>,
     /// The JSON and HTML files of this report, once saved.
+    #[serde(with = "path_json::list")]
     pub report_files: Vec<PathBuf>,
     pub stores: Vec<StoreReport>,
     pub folders: Vec<FolderReport>,
@@ -367,8 +370,16 @@ impl Report {
     }
 
     pub fn to_json(&self) -> String {
-        // A report is plain data: serialising it cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        // A report is plain data, and its paths are written whatever their bytes (see
+        // `path_json`): serialising it does not fail. Were it to, the file still says so.
+        serde_json::to_string_pretty(self).unwrap_or_else(|error| {
+            serde_json::json!({
+                "format": REPORT_FORMAT,
+                "status": self.status,
+                "error": format!("the report could not be written: {error}"),
+            })
+            .to_string()
+        })
     }
 
     pub fn from_json(text: &str) -> Result<Report, serde_json::Error> {

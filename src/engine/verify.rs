@@ -434,6 +434,7 @@ impl FolderComparison {
 /// The result of `verify --against`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Comparison {
+    #[serde(serialize_with = "crate::model::path_json::list::serialize")]
     pub pst_files: Vec<PathBuf>,
     pub folders: Vec<FolderComparison>,
 }
