@@ -2,7 +2,10 @@
 //! message as the store keeps it. Nothing here parses mail.
 
 use std::fmt;
+use std::fs::File;
+use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -274,7 +277,11 @@ impl fmt::Display for Origin {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawMessage {
     pub folder: FolderPath,
+    /// The message; empty when it is [`RawMessage::large`].
     pub bytes: Vec<u8>,
+    /// A message of [`LARGE_MESSAGE`] bytes or more, left in its file: its bytes are read from
+    /// there, a piece at a time, instead of being held in `bytes`.
+    pub large: Option<FileSpan>,
     pub flags: MessageFlags,
     /// When the store received the message (mbox `From ` line, emlx `date-received`), as Unix
     /// seconds. `None` when the store does not say.
@@ -293,12 +300,211 @@ impl RawMessage {
         RawMessage {
             folder,
             bytes,
+            large: None,
             flags: MessageFlags::default(),
             received: None,
             keywords: Vec::new(),
             warnings: Vec::new(),
             origin,
         }
+    }
+
+    /// A message too large to hold in memory, read from `span` when it is converted.
+    pub fn large(folder: FolderPath, span: FileSpan, origin: Origin) -> Self {
+        let mut message = RawMessage::new(folder, Vec::new(), origin);
+        message.large = Some(span);
+        message
+    }
+
+    /// The message's size in bytes, as stored.
+    pub fn size(&self) -> u64 {
+        match &self.large {
+            Some(span) => span.len(),
+            None => self.bytes.len() as u64,
+        }
+    }
+
+    /// The whole message in memory: `bytes`, or a large message read from its file. For
+    /// checks that compare whole messages, not for converting them.
+    pub fn read_all(&self) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
+        match &self.large {
+            Some(span) => span.read_all().map(std::borrow::Cow::Owned),
+            None => Ok(std::borrow::Cow::Borrowed(&self.bytes)),
+        }
+    }
+}
+
+/// Messages of this many bytes or more are not read into memory by the sources: they come as a
+/// [`FileSpan`] of the file that holds them, so that memory does not follow the largest message.
+pub const LARGE_MESSAGE: u64 = 32 * 1024 * 1024;
+
+/// Where a large message lies in the file that holds it: `len` bytes from `start`. The file is
+/// kept open (read-only), so the message can be read again while the job runs.
+#[derive(Clone, Debug)]
+pub struct FileSpan {
+    file: Arc<File>,
+    start: u64,
+    len: u64,
+    /// Stored as an mbox stores it: a line `>From `, `>>From `… stands for one `>` fewer.
+    from_quoted: bool,
+}
+
+impl PartialEq for FileSpan {
+    fn eq(&self, other: &FileSpan) -> bool {
+        Arc::ptr_eq(&self.file, &other.file)
+            && self.start == other.start
+            && self.len == other.len
+            && self.from_quoted == other.from_quoted
+    }
+}
+
+impl Eq for FileSpan {}
+
+impl FileSpan {
+    /// `len` bytes of `file` from `start`, read as they are.
+    pub fn new(file: Arc<File>, start: u64, len: u64) -> FileSpan {
+        FileSpan {
+            file,
+            start,
+            len,
+            from_quoted: false,
+        }
+    }
+
+    /// The same bytes as an mbox stores a message: one `>` of each `>From ` line is quoting.
+    pub fn mbox_quoted(mut self) -> FileSpan {
+        self.from_quoted = true;
+        self
+    }
+
+    /// Bytes in the file (quoting included).
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Reads the message from its start, unquoted.
+    pub fn reader(&self) -> SpanReader {
+        SpanReader {
+            file: Arc::clone(&self.file),
+            next: self.start,
+            end: self.start.saturating_add(self.len),
+            from_quoted: self.from_quoted,
+            buffer: Vec::new(),
+            at: 0,
+            line_start: true,
+        }
+    }
+
+    /// The whole message, unquoted.
+    pub fn read_all(&self) -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(usize::try_from(self.len).unwrap_or(0));
+        self.reader().read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// The message's first `max` bytes (or fewer), unquoted: enough for its header.
+    pub fn head(&self, max: u64) -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.reader().take(max).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+/// Reads a [`FileSpan`], a buffer at a time, undoing mbox quoting where the span has it.
+#[derive(Debug)]
+pub struct SpanReader {
+    file: Arc<File>,
+    /// The file offset of the next byte to fetch, and the end of the span.
+    next: u64,
+    end: u64,
+    from_quoted: bool,
+    buffer: Vec<u8>,
+    /// The next byte of `buffer` to hand out.
+    at: usize,
+    /// The next byte handed out starts a line.
+    line_start: bool,
+}
+
+/// Bytes fetched from the file at a time.
+const SPAN_BUFFER: usize = 64 * 1024;
+/// How far a line's start is looked at for `>…>From `; a longer run of `>` is text.
+const QUOTE_LOOKAHEAD: usize = 4096;
+
+impl SpanReader {
+    /// Keeps the unread bytes and fetches more after them, until at least `want` are
+    /// buffered or the span ends. False at the end of the span with nothing left.
+    fn fill(&mut self, want: usize) -> std::io::Result<bool> {
+        if self.at > 0 {
+            self.buffer.drain(..self.at);
+            self.at = 0;
+        }
+        while self.buffer.len() < want && self.next < self.end {
+            let room = SPAN_BUFFER.max(want) - self.buffer.len();
+            let left = usize::try_from(self.end - self.next).unwrap_or(usize::MAX);
+            let take = room.min(left);
+            let old = self.buffer.len();
+            self.buffer.resize(old + take, 0);
+            let read = read_at(&self.file, &mut self.buffer[old..], self.next)?;
+            self.buffer.truncate(old + read);
+            if read == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the file is shorter than when it was read: it changed",
+                ));
+            }
+            self.next += read as u64;
+        }
+        Ok(!self.buffer.is_empty())
+    }
+}
+
+impl Read for SpanReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let mut written = 0;
+        while written < out.len() {
+            if self.at == self.buffer.len() && !self.fill(1)? {
+                break;
+            }
+            if self.from_quoted && self.line_start {
+                if self.buffer.len() - self.at < QUOTE_LOOKAHEAD {
+                    self.fill(QUOTE_LOOKAHEAD)?;
+                }
+                let ahead = &self.buffer[self.at..];
+                let quotes = ahead.iter().take_while(|&&b| b == b'>').count();
+                if quotes > 0 && ahead[quotes..].starts_with(b"From ") {
+                    self.at += 1;
+                }
+                self.line_start = false;
+            }
+            let ahead = &self.buffer[self.at..];
+            let mut take = ahead.len().min(out.len() - written);
+            if self.from_quoted
+                && let Some(newline) = memchr::memchr(b'\n', &ahead[..take])
+            {
+                take = newline + 1;
+                self.line_start = true;
+            }
+            out[written..written + take].copy_from_slice(&ahead[..take]);
+            self.at += take;
+            written += take;
+        }
+        Ok(written)
+    }
+}
+
+/// Reads at `offset` without moving a shared cursor, so clones of a span read independently.
+fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_at(file, buffer, offset)
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::fs::FileExt::seek_read(file, buffer, offset)
     }
 }
 
@@ -353,6 +559,41 @@ pub enum Found {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `stored` in a file of its own, read back through a span.
+    fn read_span(stored: &[u8], quoted: bool, chunk: usize) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"before").unwrap();
+        file.write_all(stored).unwrap();
+        file.write_all(b"after").unwrap();
+        let mut span = FileSpan::new(Arc::new(file), 6, stored.len() as u64);
+        if quoted {
+            span = span.mbox_quoted();
+        }
+        let mut reader = span.reader();
+        let mut out = Vec::new();
+        let mut buffer = vec![0; chunk];
+        loop {
+            let read = reader.read(&mut buffer).unwrap();
+            if read == 0 {
+                return out;
+            }
+            out.extend_from_slice(&buffer[..read]);
+        }
+    }
+
+    #[test]
+    fn a_span_reads_its_bytes_and_undoes_mbox_quoting_at_line_starts() {
+        let stored = b">From the start\n>>From quoted twice\nnot >From here\r\n>From\n>Fro\n>From x";
+        let unquoted = b"From the start\n>From quoted twice\nnot >From here\r\n>From\n>Fro\nFrom x";
+        for chunk in [1, 2, 3, 7, 4096] {
+            assert_eq!(read_span(stored, true, chunk), unquoted, "chunk {chunk}");
+            assert_eq!(read_span(stored, false, chunk), stored, "chunk {chunk}");
+        }
+        let long = vec![b'x'; 200_000];
+        assert_eq!(read_span(&long, true, 65_536), long);
+    }
 
     #[test]
     fn origins_read_back_from_json_as_they_were() {

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::thread;
@@ -238,7 +239,9 @@ fn pipeline(
         quota: &quota,
         seen: SeenMessages::default(),
     };
+    let output = OutputPaths::new(&spec.output);
     let converter = Converter {
+        spill_dir: output.dir(),
         dates_needed: !spec.options.date_range.is_unbounded(),
         skip_duplicates: spec.options.skip_duplicates,
         quota: &quota,
@@ -329,7 +332,7 @@ fn read_stores(
             found: Found::Message(raw),
             ..
         } = &item
-            && !budget.take(raw.bytes.len() as u64)
+            && !budget.take(held_bytes(raw))
         {
             return false;
         }
@@ -416,6 +419,8 @@ impl DemoQuota {
 /// The converting side: rayon's threads prepare messages as they come, in any order.
 #[derive(Debug)]
 struct Converter<'a> {
+    /// Where the large parts of a large message wait to be written (beside the PST).
+    spill_dir: &'a Path,
     /// A date range needs the dates of messages the demo will not write (to report them as
     /// outside it, not as demo-limited).
     dates_needed: bool,
@@ -439,7 +444,7 @@ impl Converter<'_> {
                         folder,
                         found: Found::Message(raw),
                     } if self.worth_converting(*folder) && !cancel.is_cancelled() => {
-                        Some(prepare(raw, self.skip_duplicates))
+                        Some(prepare(raw, self.skip_duplicates, self.spill_dir))
                     }
                     _ => None,
                 };
@@ -514,7 +519,7 @@ impl Decider<'_> {
             }
             Found::Message(raw) => raw,
         };
-        let bytes = raw.bytes.len() as u64;
+        let bytes = held_bytes(&raw);
         let skip = |reason| Outcome::Skip {
             folder,
             origin: Some(raw.origin.clone()),
@@ -556,8 +561,22 @@ impl Decider<'_> {
 }
 
 /// The parallel step for one message: convert it, and read what the in-order decisions need.
-fn prepare(raw: &RawMessage, skip_duplicates: bool) -> Prepared {
-    prepare_with(raw, skip_duplicates, convert::convert)
+fn prepare(raw: &RawMessage, skip_duplicates: bool, spill_dir: &Path) -> Prepared {
+    prepare_with(raw, skip_duplicates, |raw| {
+        convert::convert_spilling_to(raw, spill_dir)
+    })
+}
+
+/// What converting a large message holds in memory at most (its headers and small parts, and
+/// buffers): its large parts wait on disk.
+const LARGE_MESSAGE_HELD: u64 = 8 * 1024 * 1024;
+
+/// The bytes a message takes from the budget of mail in flight.
+fn held_bytes(raw: &RawMessage) -> u64 {
+    match raw.large {
+        Some(_) => LARGE_MESSAGE_HELD,
+        None => raw.bytes.len() as u64,
+    }
 }
 
 fn prepare_with(

@@ -412,7 +412,13 @@ fn check_attachment_sizes(message: &Message) -> Result<(), Error> {
                     size: data.len() as u64,
                 });
             }
-            AttachmentContent::Data(_) => {}
+            AttachmentContent::Streamed(data) if data.len() >= MAX_ATTACHMENT_SIZE => {
+                return Err(Error::AttachmentTooLarge {
+                    name: attachment.filename.clone().unwrap_or_default(),
+                    size: data.len(),
+                });
+            }
+            AttachmentContent::Data(_) | AttachmentContent::Streamed(_) => {}
             AttachmentContent::Message(inner) => check_attachment_sizes(inner)?,
         }
     }
@@ -460,6 +466,7 @@ fn message_estimate(message: &Message) -> u64 {
             + utf16_bytes(attachment.content_location.as_deref());
         values += match &attachment.content {
             AttachmentContent::Data(data) => data.len() as u64,
+            AttachmentContent::Streamed(data) => data.len(),
             AttachmentContent::Message(inner) => message_estimate(inner),
         };
     }

@@ -26,8 +26,9 @@
 use std::fs::{self, File};
 use std::io::{self, Read as _};
 use std::path::Path;
+use std::sync::Arc;
 
-use crate::model::{FolderPath, Found, Origin, RawMessage, SkipReason};
+use crate::model::{FileSpan, FolderPath, Found, LARGE_MESSAGE, Origin, RawMessage, SkipReason};
 use crate::sources::mbox::{self, MboxReader};
 use crate::sources::{MailStore, Probe, Result, lowercase_extension, tree};
 
@@ -249,8 +250,20 @@ pub fn read_message_file(path: &Path, folder: &FolderPath) -> Found {
     let origin = Origin::File {
         path: path.to_path_buf(),
     };
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
+    let read = fs::metadata(path).and_then(|meta| {
+        if meta.len() >= LARGE_MESSAGE {
+            large_message_file(path, meta.len()).map(Err)
+        } else {
+            fs::read(path).map(Ok)
+        }
+    });
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err((span, received))) => {
+            let mut raw = RawMessage::large(folder.clone(), span, origin);
+            raw.received = received;
+            return Found::Message(raw);
+        }
         Err(e) => {
             return Found::Skipped {
                 origin,
@@ -279,6 +292,26 @@ pub fn read_message_file(path: &Path, folder: &FolderPath) -> Found {
     let mut raw = RawMessage::new(folder.clone(), bytes, origin);
     raw.received = received;
     Found::Message(raw)
+}
+
+/// A message file too large to read into memory: the span after its framing (byte-order mark,
+/// mbox From_ line), and the From_ line's date.
+fn large_message_file(path: &Path, len: u64) -> std::io::Result<(FileSpan, Option<i64>)> {
+    let file = Arc::new(File::open(path)?);
+    let whole = FileSpan::new(Arc::clone(&file), 0, len);
+    let head = whole.head(64 * 1024)?;
+    let mut message = &head[..];
+    message = message.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(message);
+    let mut received = None;
+    if message.starts_with(b"From ")
+        && let Some(line_end) = message.iter().position(|&b| b == b'\n')
+    {
+        let from_line = &message[..line_end];
+        received = mbox::parse_from_line_date(from_line.strip_suffix(b"\r").unwrap_or(from_line));
+        message = &message[line_end + 1..];
+    }
+    let framing = (head.len() - message.len()) as u64;
+    Ok((FileSpan::new(file, framing, len - framing), received))
 }
 
 /// Recognises a single message file: a `.eml`, or a file (other than `.mbox`) that starts with

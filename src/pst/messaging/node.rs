@@ -213,18 +213,24 @@ fn write_attachment<'m>(
     now: FileTime,
 ) -> Result<WrittenNode<'m>, Error> {
     let mut scope = NodeScope::new(ndb);
-    let embedded = match &attachment.content {
+    let written = match &attachment.content {
         AttachmentContent::Data(_) => None,
+        AttachmentContent::Streamed(data) => {
+            // A value subnode, as a large `Data` would get, written a block at a time.
+            let nid = scope.ndb.allocate_nid(NidType::Ltp);
+            let tree = scope.ndb.write_data_from(&mut data.reader(), data.len())?;
+            scope.add(nid, tree.bid, Bid::NONE, tree.size);
+            Some((nid, tree.size))
+        }
         AttachmentContent::Message(inner) => {
             let nid = scope.ndb.allocate_nid(NidType::NormalMessage);
             let written = write_message(scope.ndb, inner, now)?;
             scope.add(nid, written.data, written.sub, written.size);
-            let size = u32::try_from(written.size).unwrap_or(u32::MAX);
-            Some((nid, size))
+            Some((nid, written.size))
         }
     };
     let (blocks, props, size) = build_sized_pc(&mut scope, |size| {
-        match StoredContent::of(attachment, embedded) {
+        match StoredContent::of(attachment, written) {
             Some(content) => attachment_properties(attachment, content, size),
             None => Props::new(),
         }
