@@ -15,6 +15,7 @@ mod flag_readers;
 mod generated_mail;
 mod gui;
 mod interrupted;
+mod large_messages;
 mod license;
 mod output_guard;
 mod pst_oracle;

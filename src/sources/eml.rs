@@ -350,6 +350,33 @@ mod tests {
         assert!(!starts_with_header_line(b""));
     }
 
+    /// A message file of 32 MiB or more is not read into memory: the message is the file
+    /// after its framing, read from there when it is converted.
+    #[test]
+    fn a_large_message_file_stays_in_its_file() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("large.eml");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let framing = "\u{FEFF}From ann@example.com Mon Jan  7 09:00:00 2019\n";
+        file.write_all(framing.as_bytes()).unwrap();
+        file.write_all(b"Subject: large\n\n").unwrap();
+        let line = [b'x'; 1023];
+        for _ in 0..LARGE_MESSAGE / 1024 {
+            file.write_all(&line).unwrap();
+            file.write_all(b"\n").unwrap();
+        }
+        drop(file);
+        let Found::Message(raw) = read_message_file(&path, &FolderPath::root()) else {
+            panic!("not a message");
+        };
+        assert!(raw.bytes.is_empty());
+        let span = raw.large.as_ref().unwrap();
+        assert_eq!(span.len(), LARGE_MESSAGE + 16);
+        assert_eq!(span.head(16).unwrap(), b"Subject: large\n\n");
+        assert_eq!(raw.received, Some(1_546_851_600));
+    }
+
     #[test]
     fn binary_detection() {
         assert!(is_binary(b"%PDF-1.4"));
