@@ -232,7 +232,10 @@ pub mod path_json {
         #[derive(Deserialize)]
         struct One(#[serde(with = "super")] PathBuf);
 
-        pub fn serialize<S: Serializer>(paths: &[PathBuf], serializer: S) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer>(
+            paths: &[PathBuf],
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
             let mut seq = serializer.serialize_seq(Some(paths.len()))?;
             for path in paths {
                 seq.serialize_element(&super::Shown(path))?;
@@ -585,7 +588,8 @@ mod tests {
 
     #[test]
     fn a_span_reads_its_bytes_and_undoes_mbox_quoting_at_line_starts() {
-        let stored = b">From the start\n>>From quoted twice\nnot >From here\r\n>From\n>Fro\n>From x";
+        let stored =
+            b">From the start\n>>From quoted twice\nnot >From here\r\n>From\n>Fro\n>From x";
         let unquoted = b"From the start\n>From quoted twice\nnot >From here\r\n>From\n>Fro\nFrom x";
         for chunk in [1, 2, 3, 7, 4096] {
             assert_eq!(read_span(stored, true, chunk), unquoted, "chunk {chunk}");

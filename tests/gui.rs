@@ -391,7 +391,10 @@ fn closing_the_window_mid_job_cancels_it_and_leaves_nothing() {
     let asked = Instant::now();
     let mut closed = false;
     while !closed {
-        assert!(asked.elapsed() < Duration::from_secs(10), "the job did not stop");
+        assert!(
+            asked.elapsed() < Duration::from_secs(10),
+            "the job did not stop"
+        );
         w.harness.step();
         closed = commands(&w).contains(&egui::ViewportCommand::Close);
         std::thread::sleep(Duration::from_millis(5));

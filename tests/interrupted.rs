@@ -98,7 +98,10 @@ fn term_and_hup_at_any_point_leave_the_output_folder_as_it_was() {
             vec!["mail.pst".to_owned()],
             "{signal} at {point:?}"
         );
-        assert_eq!(fs::read(out.path().join("mail.pst")).unwrap(), b"an older PST");
+        assert_eq!(
+            fs::read(out.path().join("mail.pst")).unwrap(),
+            b"an older PST"
+        );
     }
     assert_eq!(fingerprint(&mbox), source);
 }
@@ -115,12 +118,18 @@ fn what_a_killed_job_leaves_is_removed_by_the_next_job_for_that_output() {
         let child = stop_at(&program, &mbox, out.path(), point, "KILL");
         let output = child.wait_with_output().unwrap();
         assert_eq!(output.status.code(), None, "not killed at {point:?}");
-        assert_eq!(fs::read(out.path().join("mail.pst")).unwrap(), b"an older PST");
+        assert_eq!(
+            fs::read(out.path().join("mail.pst")).unwrap(),
+            b"an older PST"
+        );
         let left: Vec<String> = listing(out.path())
             .into_iter()
             .filter(|n| n.starts_with('.'))
             .collect();
-        assert!(!left.is_empty(), "a kill at {point:?} left nothing to clean");
+        assert!(
+            !left.is_empty(),
+            "a kill at {point:?} left nothing to clean"
+        );
 
         let output = convert(&program, &mbox, out.path()).output().unwrap();
         assert_eq!(code(&output), 0, "{}", text(&output.stderr));

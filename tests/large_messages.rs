@@ -56,7 +56,8 @@ fn a_message_too_large_for_memory_converts_whole() {
     let message = large_message(&payload, "mbox");
     assert!(message.len() > 32 * 1024 * 1024);
     let mut mbox = fs::File::create(tree.join("Large.mbox")).unwrap();
-    mbox.write_all(b"From ann@example.com Mon Jan  7 09:00:00 2019\r\n").unwrap();
+    mbox.write_all(b"From ann@example.com Mon Jan  7 09:00:00 2019\r\n")
+        .unwrap();
     for line in message.split_inclusive(|&b| b == b'\n') {
         if line.starts_with(b"From ") {
             mbox.write_all(b">").unwrap();

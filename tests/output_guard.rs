@@ -18,7 +18,10 @@ fn sample_tree(dir: &Path) -> PathBuf {
     let tree = dir.join("TREE");
     for entry in walkdir::WalkDir::new(fixtures().join("sample")) {
         let entry = entry.unwrap();
-        let relative = entry.path().strip_prefix(fixtures().join("sample")).unwrap();
+        let relative = entry
+            .path()
+            .strip_prefix(fixtures().join("sample"))
+            .unwrap();
         let target = tree.join(relative);
         if entry.file_type().is_dir() {
             fs::create_dir_all(&target).unwrap();
@@ -212,7 +215,11 @@ fn json_reports_keep_paths_that_are_not_utf8_as_text_and_as_bytes() {
     )
     .unwrap();
     // Not a message: listed among the skipped items with its path.
-    fs::write(tree.join(OsStr::from_bytes(b"notes \xfe.txt")), b"\x00\x01binary").unwrap();
+    fs::write(
+        tree.join(OsStr::from_bytes(b"notes \xfe.txt")),
+        b"\x00\x01binary",
+    )
+    .unwrap();
     let pst = dir.path().join(OsStr::from_bytes(b"out \xe9.pst"));
     let output = Program::licensed()
         .command(&["convert"])
@@ -224,9 +231,10 @@ fn json_reports_keep_paths_that_are_not_utf8_as_text_and_as_bytes() {
         .unwrap();
     assert!(matches!(code(&output), 0 | 2), "{}", text(&output.stderr));
     let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let saved: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.path().join(OsStr::from_bytes(b"out \xe9.report.json"))).unwrap())
-            .unwrap();
+    let saved: serde_json::Value = serde_json::from_slice(
+        &fs::read(dir.path().join(OsStr::from_bytes(b"out \xe9.report.json"))).unwrap(),
+    )
+    .unwrap();
     assert_eq!(printed, saved);
     let bytes_of = |value: &serde_json::Value| -> Vec<u8> {
         value["bytes"]

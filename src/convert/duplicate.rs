@@ -59,7 +59,10 @@ fn large_key(span: &FileSpan) -> DuplicateKey {
         hash_header(&mut hash, framing.header);
         let header_end = head.len() - framing.message.len() + framing.header.len();
         let mut reader = span.reader();
-        std::io::copy(&mut (&mut reader).take(header_end as u64), &mut std::io::sink())?;
+        std::io::copy(
+            &mut (&mut reader).take(header_end as u64),
+            &mut std::io::sink(),
+        )?;
         let mut body = BodyHash {
             hash: &mut hash,
             white: Vec::new(),

@@ -209,7 +209,9 @@ impl Entity {
                 .is_some_and(|subtype| names.iter().any(|n| subtype.eq_ignore_ascii_case(n)))
         };
         let message = match content_type {
-            Some(ct) => ct.ctype().eq_ignore_ascii_case("message") && subtype_is(&["rfc822", "global"]),
+            Some(ct) => {
+                ct.ctype().eq_ignore_ascii_case("message") && subtype_is(&["rfc822", "global"])
+            }
             None => in_digest,
         };
         Entity {
@@ -560,7 +562,10 @@ impl Decoder {
                 write(&mut self.out, &mut self.written, &decoded)?;
             }
         }
-        let file = self.out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        let file = self
+            .out
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
         Ok(Some(StreamedData::new(Arc::new(file), 0, self.written)))
     }
 }
@@ -763,7 +768,11 @@ mod tests {
             ..m.clone()
         };
         if strip(normal) != strip(large) {
-            out.push(format!("{place}: {:#?}\n!=\n{:#?}", strip(normal), strip(large)));
+            out.push(format!(
+                "{place}: {:#?}\n!=\n{:#?}",
+                strip(normal),
+                strip(large)
+            ));
         }
         if normal.attachments.len() != large.attachments.len() {
             out.push(format!(
@@ -773,11 +782,19 @@ mod tests {
             ));
             return;
         }
-        for (index, (a, b)) in normal.attachments.iter().zip(&large.attachments).enumerate() {
+        for (index, (a, b)) in normal
+            .attachments
+            .iter()
+            .zip(&large.attachments)
+            .enumerate()
+        {
             let place = format!("{place} attachment {index}");
             let names = (&a.filename, &a.mime_type, &a.content_id, a.hidden);
             if names != (&b.filename, &b.mime_type, &b.content_id, b.hidden) {
-                out.push(format!("{place}: {names:?} != {:?}", (&b.filename, &b.mime_type, &b.content_id, b.hidden)));
+                out.push(format!(
+                    "{place}: {names:?} != {:?}",
+                    (&b.filename, &b.mime_type, &b.content_id, b.hidden)
+                ));
             }
             match (&a.content, &b.content) {
                 (AttachmentContent::Data(x), AttachmentContent::Data(y)) if x == y => {}
@@ -798,11 +815,18 @@ mod tests {
     fn a_large_message_converts_as_it_would_from_memory() {
         for quoted in [false, true] {
             for part in [1, 40, PART_IN_MEMORY] {
-                for bytes in [MIXED.to_vec(), MIXED.iter().copied().filter(|&b| b != b'\r').collect()] {
+                for bytes in [
+                    MIXED.to_vec(),
+                    MIXED.iter().copied().filter(|&b| b != b'\r').collect(),
+                ] {
                     let (normal, large) = convert_both(&bytes, part, quoted);
                     let mut found = Vec::new();
                     differences(&normal.message, &large.message, "message", &mut found);
-                    assert!(found.is_empty(), "part {part}, quoted {quoted}:\n{}", found.join("\n"));
+                    assert!(
+                        found.is_empty(),
+                        "part {part}, quoted {quoted}:\n{}",
+                        found.join("\n")
+                    );
                     assert_eq!(normal.degraded, large.degraded);
                 }
             }
@@ -818,12 +842,28 @@ mod tests {
             .iter()
             .filter(|a| matches!(a.content, AttachmentContent::Streamed(_)))
             .count();
-        assert_eq!(streamed, large.message.attachments.len(), "{:?}", large.message.attachments);
+        assert_eq!(
+            streamed,
+            large.message.attachments.len(),
+            "{:?}",
+            large.message.attachments
+        );
         let broken = "MIME part 6 (image/png \"broken.png\"): its base64 encoding is broken; the part is kept as sent";
-        assert!(normal.warnings.iter().any(|w| w == broken), "{:?}", normal.warnings);
-        assert!(large.warnings.iter().any(|w| w == broken), "{:?}", large.warnings);
         assert!(
-            large.warnings.iter().any(|w| w.contains("an attached message of")),
+            normal.warnings.iter().any(|w| w == broken),
+            "{:?}",
+            normal.warnings
+        );
+        assert!(
+            large.warnings.iter().any(|w| w == broken),
+            "{:?}",
+            large.warnings
+        );
+        assert!(
+            large
+                .warnings
+                .iter()
+                .any(|w| w.contains("an attached message of")),
             "{:?}",
             large.warnings
         );
@@ -858,7 +898,13 @@ mod tests {
                 }
             }
         }
-        assert!(failures.is_empty(), "{} of {}:\n{}", failures.len(), files.len(), failures.join("\n\n"));
+        assert!(
+            failures.is_empty(),
+            "{} of {}:\n{}",
+            failures.len(),
+            files.len(),
+            failures.join("\n\n")
+        );
     }
 
     #[test]

@@ -43,9 +43,9 @@ pub use duplicate::{DuplicateKey, content_hash, duplicate_key};
 
 use self::fields::Fields;
 use self::framing::{Framing, Shape};
+use self::large::KeptParts;
 use self::parts::Parts;
 use self::text::{quote, utf8_or_windows_1252};
-use self::large::KeptParts;
 use crate::model::{FileSpan, MessageFlags, RawMessage};
 use crate::pst::{self, Attachment, AttachmentContent, FileTime};
 

@@ -91,7 +91,10 @@ pub(crate) fn remove_stale_files(paths: &OutputPaths) -> Vec<PathBuf> {
         if paths.is_staging_name(&name) && entry.file_type().is_ok_and(|t| t.is_file()) {
             let path = entry.path();
             if fs::remove_file(&path).is_ok() {
-                tracing::info!("removed {}, left by a conversion that was killed", path.display());
+                tracing::info!(
+                    "removed {}, left by a conversion that was killed",
+                    path.display()
+                );
                 removed.push(path);
             }
         }
@@ -238,7 +241,11 @@ mod tests {
         assert!(is_within(Path::new("/home/ann/mail/a"), outer, true));
         assert!(is_within(Path::new("/HOME/ANN/MAIL"), outer, true));
         assert!(!is_within(Path::new("/home"), outer, true));
-        assert!(same_name(OsStr::new("Réunions"), OsStr::new("RÉUNIONS"), true));
+        assert!(same_name(
+            OsStr::new("Réunions"),
+            OsStr::new("RÉUNIONS"),
+            true
+        ));
     }
 
     #[test]
@@ -263,7 +270,10 @@ mod tests {
         let real = fs::canonicalize(dir.path()).unwrap();
         fs::create_dir(real.join("tree")).unwrap();
         std::os::unix::fs::symlink(real.join("tree"), real.join("link")).unwrap();
-        assert_eq!(resolved(&real.join("link/out.pst")), real.join("tree/out.pst"));
+        assert_eq!(
+            resolved(&real.join("link/out.pst")),
+            real.join("tree/out.pst")
+        );
     }
 
     #[test]

@@ -125,8 +125,7 @@ impl App {
 
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        if ctx.input(|input| input.viewport().close_requested()) && self.state.close_requested()
-        {
+        if ctx.input(|input| input.viewport().close_requested()) && self.state.close_requested() {
             // The job stops and removes what it wrote; the window closes after that.
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
         }

@@ -73,7 +73,9 @@ impl RowSpill {
             .iter()
             .any(|cell| matches!(cell, Some(PropValue::BinaryInSubnode { .. })))
         {
-            return Err(invalid("a value kept in a subnode cannot be a contents row's cell"));
+            return Err(invalid(
+                "a value kept in a subnode cannot be a contents row's cell",
+            ));
         }
         let offset = self.len;
         let buf = &mut self.scratch;

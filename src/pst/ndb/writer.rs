@@ -604,7 +604,8 @@ struct Chunks<'a> {
 
 impl BlockSource for Chunks<'_> {
     fn len(&self, index: usize) -> usize {
-        self.size.min(self.data.len().saturating_sub(index * self.size))
+        self.size
+            .min(self.data.len().saturating_sub(index * self.size))
     }
 
     fn block(&mut self, index: usize) -> Result<&[u8], Error> {
