@@ -485,11 +485,12 @@ impl Read for SpanReader {
             }
             let ahead = &self.buffer[self.at..];
             let mut take = ahead.len().min(out.len() - written);
-            if self.from_quoted
-                && let Some(newline) = memchr::memchr(b'\n', &ahead[..take])
-            {
-                take = newline + 1;
-                self.line_start = true;
+            if self.from_quoted {
+                // Only a line that starts with `>` needs a look: copy up to the next one.
+                if let Some(newline) = memchr::memmem::find(&ahead[..take], b"\n>") {
+                    take = newline + 1;
+                }
+                self.line_start = ahead[take - 1] == b'\n';
             }
             out[written..written + take].copy_from_slice(&ahead[..take]);
             self.at += take;

@@ -504,16 +504,27 @@ impl Decoder {
                 ended,
                 broken,
             } => {
-                for &byte in bytes {
-                    if *ended || *broken {
-                        break;
-                    }
-                    if byte == b'=' {
+                if *ended || *broken {
+                    return Ok(());
+                }
+                // The data ends at the first `=`; what follows is ignored.
+                let data = match memchr::memchr(b'=', bytes) {
+                    Some(at) => {
                         *ended = true;
-                    } else if is_base64(byte) {
-                        characters.push(byte);
-                    } else if !byte.is_ascii_whitespace() {
-                        *broken = true;
+                        &bytes[..at]
+                    }
+                    None => bytes,
+                };
+                if data.iter().all(|&b| is_base64(b)) {
+                    characters.extend_from_slice(data);
+                } else {
+                    for &byte in data {
+                        if is_base64(byte) {
+                            characters.push(byte);
+                        } else if !byte.is_ascii_whitespace() {
+                            *broken = true;
+                            break;
+                        }
                     }
                 }
                 if characters.len() >= DECODE_CHUNK {

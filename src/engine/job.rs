@@ -34,7 +34,7 @@ use super::spec::{DateRange, JobSpec};
 use super::verify;
 
 /// The report's note when a PST failed the job's checks.
-pub const NOT_KEPT: &str =
+const NOT_KEPT: &str =
     "the PST did not pass the job's checks (see the problems), so it was not kept";
 
 /// Messages the demo writes per folder.

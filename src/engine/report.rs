@@ -30,7 +30,8 @@ pub enum Status {
     /// Stopped on request; nothing was kept.
     Cancelled,
     /// The numbers do not add up (found ≠ written + skipped, or the PST holds something else
-    /// than was written). The report lists the problems.
+    /// than was written, or cannot be read back). The report lists the problems; no PST was
+    /// kept.
     Failed,
 }
 
@@ -40,7 +41,7 @@ impl Status {
             Status::Complete => "complete: every message found was written",
             Status::Incomplete => "finished; some messages were not written (see the report)",
             Status::Cancelled => "cancelled; nothing was kept",
-            Status::Failed => "failed: the numbers do not add up (see the problems)",
+            Status::Failed => "failed: the PST did not pass the job's checks and was not kept",
         }
     }
 }
