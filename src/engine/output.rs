@@ -92,26 +92,26 @@ impl OutputPaths {
 
     /// The number of the part a file name is (1 for the output itself), in any case when
     /// `fold`.
-    fn part_number(&self, name: &str, fold: bool) -> Option<usize> {
-        let (name, stem, extension) = if fold {
-            (
-                name.to_lowercase(),
-                self.stem.to_string_lossy().to_lowercase(),
-                self.extension.to_string_lossy().to_lowercase(),
-            )
-        } else {
-            (
-                name.to_owned(),
-                self.stem.to_string_lossy().into_owned(),
-                self.extension.to_string_lossy().into_owned(),
-            )
-        };
-        let rest = name.strip_prefix(&stem)?.strip_suffix(extension.as_str())?;
+    fn part_number(&self, name: &OsStr, fold: bool) -> Option<usize> {
+        self.part_of(&name_bytes(name, fold), fold)
+    }
+
+    /// [`OutputPaths::part_number`] of a name's bytes ([`name_bytes`]).
+    fn part_of(&self, name: &[u8], fold: bool) -> Option<usize> {
+        let stem = name_bytes(&self.stem, fold);
+        let extension = name_bytes(&self.extension, fold);
+        let rest = name
+            .strip_prefix(stem.as_slice())?
+            .strip_suffix(extension.as_slice())?;
         if rest.is_empty() {
             return Some(1);
         }
-        let number: usize = rest.strip_prefix('-')?.parse().ok()?;
-        (number >= 2 && !rest.starts_with("-0")).then_some(number)
+        let digits = rest.strip_prefix(b"-")?;
+        if digits.first() == Some(&b'0') || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let number: usize = std::str::from_utf8(digits).ok()?.parse().ok()?;
+        (number >= 2).then_some(number)
     }
 
     /// True for a name of a file the job writes before it commits: a pending part, the PST
@@ -121,47 +121,45 @@ impl OutputPaths {
     }
 
     fn staging_name(&self, name: &OsStr, fold: bool) -> bool {
-        let Some(name) = name.to_str() else {
-            return false;
-        };
-        let Some(hidden) = name.strip_prefix('.') else {
+        let name = name_bytes(name, fold);
+        let Some(hidden) = name.strip_prefix(b".") else {
             return false;
         };
         // `.out.pst.pending`, and the writer's `..out.pst.pending.a1B2c3.tmp`.
         let pending = hidden
-            .strip_prefix('.')
-            .and_then(|inner| inner.strip_suffix(".tmp"))
-            .and_then(|inner| inner.rsplit_once(".pending."))
-            .map(|(part, _)| part)
-            .or_else(|| hidden.strip_suffix(".pending"));
-        if pending.is_some_and(|part| self.part_number(part, fold).is_some()) {
+            .strip_prefix(b".")
+            .and_then(|inner| inner.strip_suffix(b".tmp"))
+            .and_then(|inner| {
+                memchr::memmem::rfind(inner, b".pending.").map(|at| &inner[..at])
+            })
+            .or_else(|| hidden.strip_suffix(b".pending"));
+        if pending.is_some_and(|part| self.part_of(part, fold).is_some()) {
             return true;
         }
         // `.out.report.json.a1B2c3.tmp`
+        let Some(base) = hidden
+            .strip_suffix(b".tmp")
+            .and_then(|inner| memchr::memrchr(b'.', inner).map(|at| &inner[..at]))
+        else {
+            return false;
+        };
         let (json, html) = report_paths(&self.first);
-        [json, html].iter().any(|report| {
-            let report = report.file_name().unwrap_or_default().to_string_lossy();
-            hidden
-                .strip_suffix(".tmp")
-                .and_then(|inner| inner.rsplit_once('.'))
-                .is_some_and(|(base, _)| names_equal(base, &report, fold))
-        })
+        [json, html]
+            .iter()
+            .any(|report| name_bytes(report.file_name().unwrap_or_default(), fold) == base)
     }
 
     /// True for any name the job writes: parts, reports, their staging names and the lock.
     pub fn is_own_name(&self, name: &OsStr, fold: bool) -> bool {
-        let text = name.to_string_lossy();
-        if self.part_number(&text, fold).is_some() || self.staging_name(name, fold) {
+        if self.part_number(name, fold).is_some() || self.staging_name(name, fold) {
             return true;
         }
+        let name = name_bytes(name, fold);
         self.final_names()
             .iter()
             .skip(1)
             .chain(std::iter::once(&self.lock_file()))
-            .any(|own| {
-                let own = own.file_name().unwrap_or_default().to_string_lossy();
-                names_equal(&text, &own, fold)
-            })
+            .any(|own| name_bytes(own.file_name().unwrap_or_default(), fold) == name)
     }
 
     /// The name Outlook shows for part `index`: its file name without the extension.
@@ -179,8 +177,10 @@ impl OutputPaths {
             return found;
         };
         for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if self.part_number(&name, false).is_some_and(|n| n >= 2) {
+            if self
+                .part_number(&entry.file_name(), false)
+                .is_some_and(|n| n >= 2)
+            {
                 found.push(entry.path());
             }
         }
@@ -263,9 +263,14 @@ impl OutputPaths {
     }
 }
 
-/// Two file names, equal, or equal but for case when `fold`.
-fn names_equal(a: &str, b: &str, fold: bool) -> bool {
-    a == b || (fold && a.to_lowercase() == b.to_lowercase())
+/// A file name's bytes to compare with another's: as the system keeps them, or, when `fold`
+/// (the file system ignores case), its text in lower case.
+fn name_bytes(name: &OsStr, fold: bool) -> Vec<u8> {
+    if fold {
+        name.to_string_lossy().to_lowercase().into_bytes()
+    } else {
+        name.as_encoded_bytes().to_vec()
+    }
 }
 
 fn canonical(path: &Path) -> PathBuf {
@@ -527,6 +532,46 @@ mod tests {
         assert_eq!(paths.store_name(3), "mail-3");
         let bare = OutputPaths::new(Path::new("archive"));
         assert_eq!(bare.part(2), PathBuf::from("./archive-2"));
+    }
+
+    #[test]
+    fn staging_names_are_told_from_every_other_file() {
+        let paths = OutputPaths::new(Path::new("out/mail.pst"));
+        for name in [
+            ".mail.pst.pending",
+            "..mail.pst.pending.a1B2c3.tmp",
+            ".mail-2.pst.pending",
+            "..mail-12.pst.pending.x.tmp",
+            ".mail.report.json.q1w2e3.tmp",
+            ".mail.report.html.abc.tmp",
+        ] {
+            assert!(paths.is_staging_name(OsStr::new(name)), "{name}");
+        }
+        for name in [
+            "mail.pst",
+            "mail-2.pst",
+            ".mail.pst.lock",
+            ".other.pst.pending",
+            ".mail-1.pst.pending",
+            ".mail-02.pst.pending",
+            "..mail.pst.pendingX.tmp",
+            ".mail.report.json",
+            ".Mail.pst.pending",
+        ] {
+            assert!(!paths.is_staging_name(OsStr::new(name)), "{name}");
+        }
+        assert!(paths.is_own_name(OsStr::new("MAIL.report.HTML"), true));
+        assert!(!paths.is_own_name(OsStr::new("MAIL.report.HTML"), false));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn staging_names_of_an_output_that_is_not_unicode_are_its_own() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let paths = OutputPaths::new(Path::new(OsStr::from_bytes(b"out/caf\xe9.pst")));
+        assert!(paths.is_staging_name(OsStr::from_bytes(b".caf\xe9.pst.pending")));
+        assert!(paths.is_staging_name(OsStr::from_bytes(b"..caf\xe9-2.pst.pending.Ab12.tmp")));
+        assert!(!paths.is_staging_name(OsStr::from_bytes(b".caf\xff.pst.pending")));
     }
 
     #[test]
