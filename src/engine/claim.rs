@@ -277,6 +277,22 @@ mod tests {
     }
 
     #[test]
+    fn one_job_at_a_time_holds_an_output_and_a_dead_jobs_lock_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = OutputPaths::new(&dir.path().join("mail.pst"));
+        // A lock file nobody holds: what a killed job leaves.
+        fs::write(paths.lock_file(), b"").unwrap();
+        let held = lock(&paths).unwrap();
+        let error = lock(&paths).unwrap_err();
+        assert!(matches!(error, Error::OutputBusy { .. }), "{error}");
+        drop(held);
+        assert!(!paths.lock_file().exists());
+        let again = lock(&paths).unwrap();
+        assert!(paths.lock_file().exists());
+        drop(again);
+    }
+
+    #[test]
     fn this_file_system_is_asked_about_case() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("Mixed");
