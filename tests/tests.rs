@@ -16,6 +16,7 @@ mod generated_mail;
 mod gui;
 mod interrupted;
 mod large_messages;
+mod layouts;
 mod license;
 mod output_guard;
 mod pst_oracle;
