@@ -299,10 +299,7 @@ impl<R: Read> Walker<'_, R> {
     /// The header of a part, up to and with its blank line, copied to the skeleton.
     fn part_header(&mut self) -> io::Result<Vec<u8>> {
         let mut header = Vec::new();
-        loop {
-            let Some(head) = self.lines.head()? else {
-                break;
-            };
+        while let Some(head) = self.lines.head()? {
             if header.len() >= PART_HEADER_LIMIT || boundary_at(&self.boundaries, head).is_some() {
                 break;
             }
@@ -419,7 +416,7 @@ struct Body<'a> {
 
 enum BodyState {
     Memory(Vec<u8>),
-    Disk(Decoder),
+    Disk(Box<Decoder>),
 }
 
 impl Body<'_> {
@@ -436,7 +433,7 @@ impl Body<'_> {
                 let mut decoder = Decoder::new(&self.encoding, self.spill_dir)?;
                 decoder.put(kept)?;
                 decoder.put(bytes)?;
-                self.state = BodyState::Disk(decoder);
+                self.state = BodyState::Disk(Box::new(decoder));
                 Ok(())
             }
             BodyState::Disk(decoder) => decoder.put(bytes),
@@ -458,7 +455,7 @@ enum Decoding {
     /// The bytes are the content.
     AsSent,
     Base64 {
-        engine: GeneralPurpose,
+        engine: Box<GeneralPurpose>,
         /// Base64 characters not decoded yet.
         characters: Vec<u8>,
         /// An `=` was met: the data has ended; the rest is ignored.
@@ -476,7 +473,7 @@ impl Decoder {
     fn new(encoding: &TransferEncoding, dir: &Path) -> io::Result<Decoder> {
         let kind = match encoding {
             TransferEncoding::Base64 => Decoding::Base64 {
-                engine: lenient_base64(),
+                engine: Box::new(lenient_base64()),
                 characters: Vec::with_capacity(DECODE_CHUNK),
                 ended: false,
                 broken: false,

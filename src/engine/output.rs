@@ -129,9 +129,7 @@ impl OutputPaths {
         let pending = hidden
             .strip_prefix(b".")
             .and_then(|inner| inner.strip_suffix(b".tmp"))
-            .and_then(|inner| {
-                memchr::memmem::rfind(inner, b".pending.").map(|at| &inner[..at])
-            })
+            .and_then(|inner| memchr::memmem::rfind(inner, b".pending.").map(|at| &inner[..at]))
             .or_else(|| hidden.strip_suffix(b".pending"));
         if pending.is_some_and(|part| self.part_of(part, fold).is_some()) {
             return true;
