@@ -7,8 +7,9 @@
 //! memory holds a message's headers and small parts, never its large ones.
 //!
 //! Decisions about large messages (each has a test):
-//! * The header must end, with a blank line, within the first MiB; otherwise the message is
-//!   kept as an attachment, as a message that cannot be read is.
+//! * The header must end, with a blank line, within the first MiB (or be framed as
+//!   `framing` frames a message without a blank line or without a header); otherwise the
+//!   message is kept as an attachment, as a message that cannot be read is.
 //! * A boundary is a line that starts with `--` and the boundary of the innermost multipart
 //!   (as the MIME parser reads a message in memory); the line break before it belongs to it.
 //! * A large attached message (message/rfc822) is kept as an `.eml` file, not converted.
