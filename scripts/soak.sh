@@ -15,7 +15,8 @@
 #
 # usage: scripts/soak.sh [DURATION] [WORK_FOLDER]    (default 30m target/soak)
 #   DURATION: seconds, or with a unit: 90s, 30m, 2h
-#   MAIL2PST=path/to/mail2pst uses that program instead of building the release one.
+#   MAIL2PST=path/to/mail2pst uses that program instead of building the release one, and
+#   GEN_CORPUS=path/to/gen_corpus (the example's program) adds the generated mailbox then.
 #   SOAK_SEED=N makes the choices repeatable.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,7 @@ if [ -z "${MAIL2PST:-}" ]; then
     MAIL2PST="${CARGO_TARGET_DIR:-target}/release/mail2pst"
     gen="${CARGO_TARGET_DIR:-target}/release/examples/gen_corpus"
 else
-    gen=""
+    gen="${GEN_CORPUS:-}"
 fi
 MAIL2PST_LICENSE_KEY="${MAIL2PST_LICENSE_KEY:-$(cat fixtures/licenses/valid.key)}"
 export MAIL2PST_LICENSE_KEY
