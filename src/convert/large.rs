@@ -934,6 +934,27 @@ mod tests {
     }
 
     #[test]
+    fn a_header_without_a_blank_line_and_a_message_without_a_header_are_framed_as_in_memory() {
+        let unterminated: &[u8] = b"Subject: no blank line\r\nFrom: a@example.com\r\nThis line is the body\r\nand so is this one\r\n";
+        let no_header: &[u8] =
+            b"A digest's preamble saved on its own\r\n\r\nhas no header at all\r\n";
+        for (bytes, body) in [
+            (unterminated, "This line is the body"),
+            (no_header, "has no header at all"),
+        ] {
+            for quoted in [false, true] {
+                let (normal, large) = convert_both(bytes, 1, quoted);
+                let mut found = Vec::new();
+                differences(&normal.message, &large.message, "message", &mut found);
+                assert!(found.is_empty(), "{}", found.join("\n"));
+                assert!(!large.degraded);
+                let text = large.message.body_text.unwrap_or_default();
+                assert!(text.contains(body), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
     fn a_large_message_has_the_duplicate_key_it_would_have_in_memory() {
         for bytes in [MIXED.to_vec(), b"Subject: x\n\nbody  \r\n\r\n \t".to_vec()] {
             assert_eq!(
