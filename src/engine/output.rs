@@ -572,6 +572,30 @@ mod tests {
         assert!(!paths.is_staging_name(OsStr::from_bytes(b".caf\xff.pst.pending")));
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn what_the_writer_leaves_for_an_output_that_is_not_unicode_is_found_and_removed() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let paths = OutputPaths::new(&dir.path().join(OsStr::from_bytes(b"caf\xe9.pst")));
+        for index in [1, 2] {
+            let options = WriterOptions::new("caf", FileTime(0));
+            let writer = PstWriter::create(paths.pending(index), options).unwrap();
+            // A killed job drops nothing: its temporary file stays.
+            std::mem::forget(writer);
+        }
+        let names: Vec<OsString> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        for name in &names {
+            assert!(paths.is_staging_name(name), "{name:?}");
+        }
+        assert_eq!(super::super::claim::remove_stale_files(&paths).len(), 2);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
     #[test]
     fn existing_parts_are_found_by_their_numbers() {
         let dir = tempfile::tempdir().unwrap();
