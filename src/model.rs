@@ -26,6 +26,8 @@ pub enum StoreKind {
     AppleMail,
     /// An Apple Mail "Export Mailbox…" bundle (`Name.mbox/mbox`).
     AppleMailExport,
+    /// Gmail as Google Takeout exports it: an mbox file whose messages carry their labels.
+    GmailTakeout,
 }
 
 impl StoreKind {
@@ -39,6 +41,7 @@ impl StoreKind {
             StoreKind::Postbox => "Postbox",
             StoreKind::AppleMail => "Apple Mail",
             StoreKind::AppleMailExport => "Apple Mail export",
+            StoreKind::GmailTakeout => "Gmail (Google Takeout)",
         }
     }
 }

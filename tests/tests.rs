@@ -18,6 +18,7 @@ mod interrupted;
 mod large_messages;
 mod layouts;
 mod license;
+mod loose_mail;
 mod output_guard;
 mod pst_oracle;
 mod pst_writer;
