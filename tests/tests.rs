@@ -17,7 +17,7 @@ mod gui;
 mod interrupted;
 mod large_messages;
 mod layouts;
-mod license;
+mod license_release_key;
 mod loose_mail;
 mod output_guard;
 mod pst_oracle;
