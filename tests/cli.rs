@@ -14,27 +14,27 @@ use crate::util::{fixtures, project_root, temp_dir};
 
 /// The program, run in the project folder with its own empty config folder, and with the
 /// license key `key` (from `fixtures/licenses`) in the environment, or none.
-struct Program {
+pub(crate) struct Program {
     config: TempDir,
     key: Option<String>,
 }
 
 impl Program {
-    fn demo() -> Program {
+    pub(crate) fn demo() -> Program {
         Program {
             config: temp_dir(),
             key: None,
         }
     }
 
-    fn licensed() -> Program {
+    pub(crate) fn licensed() -> Program {
         Program {
             config: temp_dir(),
             key: Some(key_text("valid.key")),
         }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mail2pst"));
         command
             .args(args)
@@ -49,25 +49,25 @@ impl Program {
         command
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().unwrap()
     }
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn code(output: &Output) -> i32 {
+pub(crate) fn code(output: &Output) -> i32 {
     output.status.code().unwrap()
 }
 
-fn arg(path: &Path) -> &str {
+pub(crate) fn arg(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
 /// An error: exit 1 and exactly one line on standard error naming `words`.
-fn assert_one_line_error(output: &Output, words: &[&str]) {
+pub(crate) fn assert_one_line_error(output: &Output, words: &[&str]) {
     let stderr = text(&output.stderr);
     assert_eq!(code(output), 1, "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr:?}");

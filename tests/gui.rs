@@ -426,6 +426,61 @@ fn cancelling_asks_once_then_stops_within_a_second_and_leaves_nothing() {
 }
 
 #[test]
+fn closing_the_window_mid_job_cancels_it_and_leaves_nothing() {
+    let input = temp_dir();
+    let mbox = meetings_mbox(input.path(), "Large.mbox", 20_000);
+    let mut w = window(Vec::new(), Some("valid.key"));
+    w.drop_files(std::slice::from_ref(&mbox));
+    w.wait_for_sources();
+    w.click("Next: choose folders");
+    w.click("Next: options");
+    w.click("Convert");
+    w.wait_for("the first messages to be written", |app| {
+        app.state()
+            .running()
+            .and_then(|r| r.progress.as_ref())
+            .is_some_and(|p| p.messages_done > 0)
+    });
+    // The window's close button, as the window system reports it.
+    w.harness
+        .input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    w.harness.step();
+    let commands = |w: &Window| {
+        w.harness.output().viewport_output[&egui::ViewportId::ROOT]
+            .commands
+            .clone()
+    };
+    assert!(
+        commands(&w).contains(&egui::ViewportCommand::CancelClose),
+        "the window closed under a running job"
+    );
+    let asked = Instant::now();
+    let mut closed = false;
+    while !closed {
+        assert!(
+            asked.elapsed() < Duration::from_secs(10),
+            "the job did not stop"
+        );
+        w.harness.step();
+        closed = commands(&w).contains(&egui::ViewportCommand::Close);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(!w.app().state().is_converting());
+    assert_eq!(w.app().state().report().unwrap().status, Status::Cancelled);
+    let left: Vec<_> = fs::read_dir(w.out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|name| name != "logs")
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
 fn frames_keep_coming_while_a_large_mailbox_is_counted_and_converted() {
     /// The longest a frame may take; reading or writing mail on the window's thread would take
     /// far longer than this with a mailbox this size.

@@ -321,6 +321,15 @@ pub fn expected_message(folder: &str, message: &Message) -> Value {
                 "size": data.len(),
                 "sha256": sha256_hex(data),
             }),
+            AttachmentContent::Streamed(data) => {
+                let data = data.to_vec().unwrap();
+                json!({
+                    "filename": a.filename,
+                    "embedded": false,
+                    "size": data.len(),
+                    "sha256": sha256_hex(&data),
+                })
+            }
             AttachmentContent::Message(inner) => json!({
                 "filename": a.filename.clone().or_else(|| inner.subject.clone()),
                 "embedded": true,

@@ -30,10 +30,12 @@
 mod duplicate;
 mod fields;
 mod framing;
+mod large;
 mod parts;
 mod text;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use mail_parser::{Message as MimeMessage, MessageParser, MimeHeaders as _};
 
@@ -41,9 +43,10 @@ pub use duplicate::{DuplicateKey, content_hash, duplicate_key};
 
 use self::fields::Fields;
 use self::framing::{Framing, Shape};
+use self::large::KeptParts;
 use self::parts::Parts;
 use self::text::{quote, utf8_or_windows_1252};
-use crate::model::{MessageFlags, RawMessage};
+use crate::model::{FileSpan, MessageFlags, RawMessage};
 use crate::pst::{self, Attachment, AttachmentContent, FileTime};
 
 /// The subject of a message that could not be read at all.
@@ -66,26 +69,58 @@ pub struct Converted {
 }
 
 /// Converts one message. Never fails and never panics: what cannot be read is kept as an
-/// attachment and reported.
+/// attachment and reported. The large parts of a large message are kept in the system's
+/// temporary folder while the message is written ([`convert_spilling_to`] says where).
 pub fn convert(raw: &RawMessage) -> Converted {
-    convert_with(raw, &Limits::PST)
+    convert_spilling_to(raw, &std::env::temp_dir())
 }
 
-/// What a PST can hold, and how deep attached messages are followed.
+/// Converts one message as [`convert`] does; the large parts of a large message
+/// ([`RawMessage::large`]) are decoded into unnamed files in `dir`, which the PST writer reads
+/// them from and which vanish with the converted message.
+pub fn convert_spilling_to(raw: &RawMessage, dir: &Path) -> Converted {
+    let limits = Limits {
+        spill_dir: Some(dir),
+        ..Limits::PST
+    };
+    match &raw.large {
+        Some(span) => convert_large(raw, span, &limits),
+        None => convert_with(raw, &limits),
+    }
+}
+
+/// What a PST can hold, how deep attached messages are followed, and how a large message's
+/// parts are kept.
 #[derive(Clone, Copy, Debug)]
-struct Limits {
+struct Limits<'a> {
     /// Attachments this large or larger are left out.
     max_attachment_bytes: u64,
     /// Messages attached deeper than this are kept as `.eml` files, not converted.
     max_depth: usize,
+    /// Parts of a large message larger than this are kept on disk.
+    large_part: usize,
+    /// Where they are kept (the system's temporary folder when `None`).
+    spill_dir: Option<&'a Path>,
+    /// The parts of the large message being converted that are kept on disk.
+    kept: Option<&'a KeptParts>,
 }
 
-impl Limits {
-    const PST: Limits = Limits {
+impl Limits<'_> {
+    const PST: Limits<'static> = Limits {
         // PST attachment sizes are 32-bit signed.
         max_attachment_bytes: 2 * 1024 * 1024 * 1024,
         max_depth: 16,
+        large_part: large::PART_IN_MEMORY,
+        spill_dir: None,
+        kept: None,
     };
+
+    fn spill_dir(&self) -> std::borrow::Cow<'_, Path> {
+        match self.spill_dir {
+            Some(dir) => std::borrow::Cow::Borrowed(dir),
+            None => std::borrow::Cow::Owned(std::env::temp_dir()),
+        }
+    }
 }
 
 /// Problems met while converting one message.
@@ -117,10 +152,34 @@ impl Notes {
 
 fn convert_with(raw: &RawMessage, limits: &Limits) -> Converted {
     let mut notes = Notes::default();
-    let mut message = match read_message(&raw.bytes, 0, limits, &mut notes) {
+    let message = match read_message(&raw.bytes, 0, limits, &mut notes) {
         Ok(message) => message,
-        Err(why) => return unparseable(raw, &why, limits),
+        Err(why) => return unparseable_within(raw, &why, limits),
     };
+    with_store_state(raw, message, notes)
+}
+
+/// A message too large for memory: its skeleton (its headers and small parts, each large part
+/// replaced by a marker) is converted as any message; the large parts come from their files.
+fn convert_large(raw: &RawMessage, span: &FileSpan, limits: &Limits) -> Converted {
+    let skeleton = match large::read(span, &limits.spill_dir(), limits.large_part) {
+        Ok(skeleton) => skeleton,
+        Err(why) => return unparseable_within(raw, &why, limits),
+    };
+    let limits = Limits {
+        kept: Some(&skeleton.kept),
+        ..*limits
+    };
+    let mut notes = Notes::default();
+    let message = match read_message(&skeleton.bytes, 0, &limits, &mut notes) {
+        Ok(message) => message,
+        Err(why) => return unparseable_within(raw, &why, &limits),
+    };
+    with_store_state(raw, message, notes)
+}
+
+/// What the store knew of a message, added to its conversion: received time, flags, tags.
+fn with_store_state(raw: &RawMessage, mut message: pst::Message, mut notes: Notes) -> Converted {
     if let Some(received) = raw.received {
         match FileTime::from_unix(received) {
             Some(time) => message.delivery_time = Some(time),
@@ -138,26 +197,45 @@ fn convert_with(raw: &RawMessage, limits: &Limits) -> Converted {
     }
 }
 
-/// A message that could not be read: written anyway, with its bytes as an attachment.
-fn unparseable(raw: &RawMessage, why: &str, limits: &Limits) -> Converted {
+/// A message that could not be read (`why` says why): written anyway, with its bytes as an
+/// attachment and the store's flags, received time and tags, as [`convert`] writes a message it
+/// cannot parse. For a caller whose conversion of the message failed in another way.
+pub fn unparseable(raw: &RawMessage, why: &str) -> Converted {
+    unparseable_within(raw, why, &Limits::PST)
+}
+
+fn unparseable_within(raw: &RawMessage, why: &str, limits: &Limits) -> Converted {
     let mut warnings = vec![format!(
         "the message could not be read ({why}); its bytes are attached as message.eml"
     )];
     let mut attachments = Vec::new();
-    if (raw.bytes.len() as u64) < limits.max_attachment_bytes {
+    let size = raw.size();
+    let content = if size >= limits.max_attachment_bytes {
+        warnings.push(format!(
+            "its {size} bytes are more than a PST attachment can hold; left out"
+        ));
+        None
+    } else {
+        match &raw.large {
+            None => Some(AttachmentContent::Data(raw.bytes.clone())),
+            Some(span) => match large::copy_to_spill(span, &limits.spill_dir()) {
+                Ok(data) => Some(AttachmentContent::Streamed(data)),
+                Err(error) => {
+                    warnings.push(format!("its bytes could not be read again: {error}"));
+                    None
+                }
+            },
+        }
+    };
+    if let Some(content) = content {
         attachments.push(Attachment {
             filename: Some("message.eml".to_owned()),
             mime_type: Some("message/rfc822".to_owned()),
             content_id: None,
             content_location: None,
             hidden: false,
-            content: AttachmentContent::Data(raw.bytes.clone()),
+            content,
         });
-    } else {
-        warnings.push(format!(
-            "its {} bytes are more than a PST attachment can hold; left out",
-            raw.bytes.len()
-        ));
     }
     Converted {
         message: pst::Message {
@@ -287,7 +365,7 @@ fn message_of(
         .or_else(|| framing.from_line.and_then(fields::from_line_time))
         .or(submit_time);
 
-    let parts = Parts::new(parsed, charset);
+    let parts = Parts::new(parsed, charset, limits.kept);
     parts.check(notes);
     let (body_text, body_html) = parts.bodies(notes);
     let attachments = parts.attachments(body_html.as_deref(), depth, limits, notes);
@@ -421,6 +499,7 @@ mod tests {
         match &attachment.content {
             AttachmentContent::Data(bytes) => bytes,
             AttachmentContent::Message(_) => panic!("an attached message"),
+            AttachmentContent::Streamed(_) => panic!("a streamed attachment"),
         }
     }
 

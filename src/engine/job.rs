@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::thread;
@@ -20,6 +21,7 @@ use crate::license::{self, LicenseStatus};
 use crate::model::{Found, Origin, RawMessage, SkipReason};
 use crate::pst;
 
+use super::claim;
 use super::error::Error;
 use super::filter::{SeenMessages, compact_key};
 use super::output::{Added, FinishedPart, OutputPaths, Parts};
@@ -27,9 +29,14 @@ use super::plan::{FolderRole, Plan};
 use super::progress::{CancelToken, Event, Meter, Progress};
 use super::report::{
     ConvertedWithWarnings, DeletedCopy, LicenseInfo, OutputFile, Report, SkipCounts, SkippedItem,
+    Status,
 };
 use super::spec::{DateRange, JobSpec};
 use super::verify;
+
+/// The report's note when a PST failed the job's checks.
+const NOT_KEPT: &str =
+    "the PST did not pass the job's checks (see the problems), so it was not kept";
 
 /// Messages the demo writes per folder.
 pub const DEMO_MESSAGES_PER_FOLDER: u64 = 10;
@@ -103,6 +110,10 @@ pub fn run(
     }
     let paths = OutputPaths::new(&spec.output);
     paths.check(spec)?;
+    // Held to the end of the job; dropping it removes the lock file.
+    let _lock = claim::lock(&paths)?;
+    claim::remove_stale_files(&paths);
+    paths.check_free(spec.overwrite)?;
     let license = spec.license.clone().unwrap_or_else(license::current);
     let now = spec.now.unwrap_or_else(|| started.timestamp());
 
@@ -160,20 +171,27 @@ pub fn run(
         paths.discard(finished.len());
         return Ok(cancelled(report, started_at));
     }
-    if let Err(error) = paths.commit(finished.len(), spec.overwrite) {
-        paths.discard(finished.len());
-        return Err(error);
-    }
-    report.outputs = finished
-        .iter()
-        .map(|part| OutputFile {
-            path: paths.part(part.index),
-            bytes: part.bytes,
-            messages: part.messages,
-        })
-        .collect();
     report.seconds = started_at.elapsed().as_secs_f64();
     report.finalize(false);
+    if report.status == Status::Failed {
+        // A PST that does not read back as written, or whose numbers do not add up, is not
+        // given its name: only the reports are kept, saying why.
+        paths.discard(finished.len());
+        report.notes.push(NOT_KEPT.to_owned());
+    } else {
+        if let Err(error) = paths.commit(finished.len(), spec.overwrite) {
+            paths.discard(finished.len());
+            return Err(error);
+        }
+        report.outputs = finished
+            .iter()
+            .map(|part| OutputFile {
+                path: paths.part(part.index),
+                bytes: part.bytes,
+                messages: part.messages,
+            })
+            .collect();
+    }
     if let Err(error) = report.save_beside(&spec.output) {
         report.report_files.clear();
         report
@@ -228,7 +246,9 @@ fn pipeline(
         quota: &quota,
         seen: SeenMessages::default(),
     };
+    let output = OutputPaths::new(&spec.output);
     let converter = Converter {
+        spill_dir: output.dir(),
         dates_needed: !spec.options.date_range.is_unbounded(),
         skip_duplicates: spec.options.skip_duplicates,
         quota: &quota,
@@ -319,7 +339,7 @@ fn read_stores(
             found: Found::Message(raw),
             ..
         } = &item
-            && !budget.take(raw.bytes.len() as u64)
+            && !budget.take(held_bytes(raw))
         {
             return false;
         }
@@ -406,6 +426,8 @@ impl DemoQuota {
 /// The converting side: rayon's threads prepare messages as they come, in any order.
 #[derive(Debug)]
 struct Converter<'a> {
+    /// Where the large parts of a large message wait to be written (beside the PST).
+    spill_dir: &'a Path,
     /// A date range needs the dates of messages the demo will not write (to report them as
     /// outside it, not as demo-limited).
     dates_needed: bool,
@@ -429,7 +451,7 @@ impl Converter<'_> {
                         folder,
                         found: Found::Message(raw),
                     } if self.worth_converting(*folder) && !cancel.is_cancelled() => {
-                        Some(prepare(raw, self.skip_duplicates))
+                        Some(prepare(raw, self.skip_duplicates, self.spill_dir))
                     }
                     _ => None,
                 };
@@ -514,7 +536,7 @@ impl Decider<'_> {
             }
             Found::Message(raw) => raw,
         };
-        let bytes = raw.bytes.len() as u64;
+        let bytes = held_bytes(&raw);
         let skip = |reason| Outcome::Skip {
             folder,
             origin: Some(raw.origin.clone()),
@@ -556,10 +578,34 @@ impl Decider<'_> {
 }
 
 /// The parallel step for one message: convert it, and read what the in-order decisions need.
-fn prepare(raw: &RawMessage, skip_duplicates: bool) -> Prepared {
-    let converted = match panic::catch_unwind(AssertUnwindSafe(|| convert::convert(raw))) {
+fn prepare(raw: &RawMessage, skip_duplicates: bool, spill_dir: &Path) -> Prepared {
+    prepare_with(raw, skip_duplicates, |raw| {
+        convert::convert_spilling_to(raw, spill_dir)
+    })
+}
+
+/// What converting a large message holds in memory at most (its headers and small parts, and
+/// buffers): its large parts wait on disk.
+const LARGE_MESSAGE_HELD: u64 = 8 * 1024 * 1024;
+
+/// The bytes a message takes from the budget of mail in flight.
+fn held_bytes(raw: &RawMessage) -> u64 {
+    match raw.large {
+        Some(_) => LARGE_MESSAGE_HELD,
+        None => raw.bytes.len() as u64,
+    }
+}
+
+fn prepare_with(
+    raw: &RawMessage,
+    skip_duplicates: bool,
+    convert: impl Fn(&RawMessage) -> Converted,
+) -> Prepared {
+    let converted = match panic::catch_unwind(AssertUnwindSafe(|| convert(raw))) {
         Ok(converted) => converted,
-        Err(_) => unconvertible(raw),
+        // Written as the converter writes a message it cannot read: its bytes attached (when
+        // a PST can hold them), with the store's flags, received time and tags.
+        Err(_) => convert::unparseable(raw, "the converter failed on it"),
     };
     let message = &converted.message;
     let date = message
@@ -572,28 +618,6 @@ fn prepare(raw: &RawMessage, skip_duplicates: bool) -> Prepared {
         converted,
         date,
         duplicate_key,
-    }
-}
-
-/// What is written for a message the converter gave up on: its bytes as an attachment, as the
-/// converter itself does for a message it cannot parse.
-fn unconvertible(raw: &RawMessage) -> Converted {
-    let message = pst::Message {
-        subject: Some(convert::UNPARSEABLE_SUBJECT.to_owned()),
-        attachments: vec![pst::Attachment {
-            filename: Some("message.eml".to_owned()),
-            mime_type: Some("message/rfc822".to_owned()),
-            content_id: None,
-            content_location: None,
-            hidden: false,
-            content: pst::AttachmentContent::Data(raw.bytes.clone()),
-        }],
-        ..pst::Message::default()
-    };
-    Converted {
-        message,
-        warnings: vec!["the converter failed on this message; its bytes are attached".to_owned()],
-        degraded: true,
     }
 }
 
@@ -841,8 +865,29 @@ pub struct Job {
     handle: Option<thread::JoinHandle<Result<Report, Error>>>,
 }
 
-/// Events waiting for the window before the job drops new progress events (never blocks).
+/// Events waiting for the window. Progress events are dropped when the window is behind, and
+/// leave [`FINAL_EVENT_ROOM`] places free for the events that are never dropped.
 const EVENT_QUEUE: usize = 256;
+/// Places of the event queue kept for events other than progress (the plan, each finished
+/// file, each read-back): a few per PST part.
+const FINAL_EVENT_ROOM: usize = 64;
+
+/// Hands an event to the window. Progress says where the job stands now, so a window that is
+/// behind may miss one; the others are what the window builds its list of files and its
+/// summary from, so the job waits for room rather than drop one (the window takes events every
+/// frame, so the wait is short). A window that is gone takes nothing.
+fn deliver(events: &Sender<Event>, event: Event, capacity: usize) {
+    match event {
+        Event::Progress(_) => {
+            if events.len() + FINAL_EVENT_ROOM.min(capacity / 2) < capacity {
+                let _ = events.try_send(event);
+            }
+        }
+        other => {
+            let _ = events.send(other);
+        }
+    }
+}
 
 impl Job {
     /// Starts `spec` on a new thread. `wake` is called after each event and when the job ends,
@@ -855,8 +900,7 @@ impl Job {
             .name("mail2pst job".to_owned())
             .spawn(move || {
                 let result = run(&spec, &token, &mut |event| {
-                    // A window that is behind misses a progress event rather than stalling us.
-                    let _ = tx.try_send(event);
+                    deliver(&tx, event, EVENT_QUEUE);
                     wake();
                 });
                 wake();
@@ -889,9 +933,12 @@ impl Job {
         self.handle.as_ref().is_none_or(|h| h.is_finished())
     }
 
-    /// Waits for the job to end and returns its report.
-    pub fn wait(mut self) -> Result<Report, Error> {
-        let Some(handle) = self.handle.take() else {
+    /// Waits for the job to end and returns its report. Events not taken yet are dropped.
+    pub fn wait(self) -> Result<Report, Error> {
+        let Job { events, handle, .. } = self;
+        // A job waiting for room in the queue gives up on a queue nobody reads.
+        drop(events);
+        let Some(handle) = handle else {
             return Err(Error::Internal("job thread (it could not be started)"));
         };
         handle.join().unwrap_or(Err(Error::Internal("job thread")))
@@ -949,6 +996,76 @@ mod tests {
         let last = last.unwrap();
         assert!(report.totals.skipped.demo_limit > 0);
         assert_eq!(last.skipped, report.totals.skipped);
+    }
+
+    /// A window that is behind misses progress events, never the others: they are what it
+    /// builds its list of written files from.
+    #[test]
+    fn a_full_event_queue_drops_progress_but_never_final_events() {
+        let (tx, rx) = bounded(8);
+        let progress = Event::Progress(Progress {
+            messages_done: 1,
+            messages_total: 2,
+            bytes_read: 0,
+            bytes_written: 0,
+            skipped: SkipCounts::default(),
+            folder: String::new(),
+            elapsed: Duration::ZERO,
+            messages_per_second: 0.0,
+            eta: None,
+        });
+        for _ in 0..10 {
+            deliver(&tx, progress.clone(), 8);
+        }
+        for index in 0..4 {
+            deliver(
+                &tx,
+                Event::FileFinished {
+                    path: format!("out-{index}.pst").into(),
+                    bytes: 1,
+                },
+                8,
+            );
+        }
+        let events: Vec<Event> = rx.try_iter().collect();
+        let finished = events
+            .iter()
+            .filter(|e| matches!(e, Event::FileFinished { .. }))
+            .count();
+        assert_eq!(finished, 4, "{events:?}");
+        assert_eq!(events.len(), 8);
+    }
+
+    /// A converter that panics costs the message its conversion, not its flags, received time,
+    /// tags or the size check.
+    #[test]
+    fn a_message_the_converter_panics_on_keeps_what_the_store_knew() {
+        let mut raw = RawMessage::new(
+            crate::model::FolderPath::root(),
+            b"Subject: x\n\nbody\n".to_vec(),
+            Origin::File {
+                path: "x.eml".into(),
+            },
+        );
+        raw.flags.read = true;
+        raw.flags.flagged = true;
+        raw.received = Some(1_100_000_000);
+        raw.keywords = vec!["Work".to_owned()];
+        let prepared = prepare_with(&raw, false, |_| panic!("a converter bug"));
+        let message = &prepared.converted.message;
+        assert!(prepared.converted.degraded);
+        assert!(message.state.read && message.state.flagged);
+        assert_eq!(message.categories, ["Work"]);
+        assert_eq!(
+            message.delivery_time.map(pst::FileTime::to_unix),
+            Some(1_100_000_000)
+        );
+        assert_eq!(prepared.date, Some(1_100_000_000));
+        assert_eq!(message.attachments.len(), 1);
+        assert_eq!(
+            prepared.converted.message.subject.as_deref(),
+            Some(convert::UNPARSEABLE_SUBJECT)
+        );
     }
 
     #[test]

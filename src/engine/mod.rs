@@ -24,6 +24,7 @@
 //! * [`compare`] reads a PST back and matches it message by message with its sources
 //!   (`mail2pst verify`).
 
+mod claim;
 mod discover;
 mod error;
 mod filter;
@@ -76,6 +77,7 @@ pub struct FolderListing {
 pub struct StoreListing {
     pub name: String,
     pub kind: StoreKind,
+    #[serde(with = "crate::model::path_json")]
     pub root: PathBuf,
     pub folders: Vec<FolderListing>,
     pub warnings: Vec<String>,

@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FolderPath, Origin, SkipReason, StoreKind};
+use crate::model::{FolderPath, Origin, SkipReason, StoreKind, path_json};
 
 use super::error::Error;
 use super::plan::{FolderRole, Plan};
@@ -31,7 +31,8 @@ pub enum Status {
     /// Stopped on request; nothing was kept.
     Cancelled,
     /// The numbers do not add up (found ≠ written + skipped, or the PST holds something else
-    /// than was written). The report lists the problems.
+    /// than was written, or cannot be read back). The report lists the problems; no PST was
+    /// kept.
     Failed,
 }
 
@@ -41,7 +42,7 @@ impl Status {
             Status::Complete => "complete: every message found was written",
             Status::Incomplete => "finished; some messages were not written (see the report)",
             Status::Cancelled => "cancelled; nothing was kept",
-            Status::Failed => "failed: the numbers do not add up (see the problems)",
+            Status::Failed => "failed: the PST did not pass the job's checks and was not kept",
         }
     }
 }
@@ -185,6 +186,7 @@ impl FolderReport {
 pub struct StoreReport {
     pub name: String,
     pub kind: StoreKind,
+    #[serde(with = "path_json")]
     pub root: PathBuf,
     pub warnings: Vec<String>,
     pub error: Option<String>,
@@ -193,6 +195,7 @@ pub struct StoreReport {
 /// One PST file the job wrote.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputFile {
+    #[serde(with = "path_json")]
     pub path: PathBuf,
     pub bytes: u64,
     pub messages: u64,
@@ -256,6 +259,7 @@ pub struct Report {
     pub options: OptionsInfo,
     pub outputs: Vec<OutputFile>,
     /// The JSON and HTML files of this report, once saved.
+    #[serde(with = "path_json::list")]
     pub report_files: Vec<PathBuf>,
     pub stores: Vec<StoreReport>,
     pub folders: Vec<FolderReport>,
@@ -397,8 +401,16 @@ impl Report {
     }
 
     pub fn to_json(&self) -> String {
-        // A report is plain data: serialising it cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        // A report is plain data, and its paths are written whatever their bytes (see
+        // `path_json`): serialising it does not fail. Were it to, the file still says so.
+        serde_json::to_string_pretty(self).unwrap_or_else(|error| {
+            serde_json::json!({
+                "format": REPORT_FORMAT,
+                "status": self.status,
+                "error": format!("the report could not be written: {error}"),
+            })
+            .to_string()
+        })
     }
 
     pub fn from_json(text: &str) -> Result<Report, serde_json::Error> {
@@ -406,15 +418,13 @@ impl Report {
     }
 
     /// Writes `OUT.report.json` and `OUT.report.html` beside the first PST and lists them in
-    /// [`Report::report_files`].
+    /// [`Report::report_files`]. Each is written under a temporary name and then renamed, so a
+    /// report is whole or absent, and a link at its name is replaced, never written through.
     pub fn save_beside(&mut self, output: &Path) -> Result<(), Error> {
         let (json_path, html_path) = report_paths(output);
         self.report_files = vec![json_path.clone(), html_path.clone()];
-        let write = |path: &Path, text: String| {
-            fs::write(path, text).map_err(|source| Error::output_io(path, source, 0))
-        };
-        write(&json_path, self.to_json())?;
-        write(&html_path, super::html::render(self))?;
+        write_replacing(&json_path, self.to_json().as_bytes())?;
+        write_replacing(&html_path, super::html::render(self).as_bytes())?;
         Ok(())
     }
 
@@ -521,6 +531,27 @@ fn deleted_note(client: &str, count: u64) -> String {
     } else {
         format!("{count} deleted copies left out, as {client} shows them")
     }
+}
+
+/// Writes `bytes` to a hidden temporary file beside `path` (`.NAME.XXXXXX.tmp`) and renames it
+/// to `path`.
+fn write_replacing(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let io_error = |source| Error::output_io(path, source, 0);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(path.file_name().unwrap_or_default());
+    prefix.push(".");
+    let mut file = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io_error)?;
+    file.write_all(bytes).map_err(io_error)?;
+    file.persist(path).map_err(|e| io_error(e.error))?;
+    Ok(())
 }
 
 /// `OUT.report.json` and `OUT.report.html` for the PST `OUT.pst`.

@@ -210,6 +210,21 @@ fn sender_text(name: Option<&str>, email: Option<&str>) -> Option<String> {
     }
 }
 
+/// The SHA-256 of an attachment kept in a file, read a buffer at a time (zeros when it cannot
+/// be read: it then differs from what the PST holds).
+fn streamed_sha256(data: &pst::StreamedData) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    let mut reader = data.reader();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        match std::io::Read::read(&mut reader, &mut buffer) {
+            Ok(0) => return hash.finalize().into(),
+            Ok(read) => hash.update(&buffer[..read]),
+            Err(_) => return [0; 32],
+        }
+    }
+}
+
 impl Facts {
     /// The facts of a message as the converter makes it for the PST.
     fn of_message(message: &pst::Message) -> Facts {
@@ -221,6 +236,13 @@ impl Facts {
                     embedded: false,
                     size: bytes.len() as u64,
                     sha256: Sha256::digest(bytes).into(),
+                    name: a.filename.clone(),
+                    name_unknown: false,
+                },
+                pst::AttachmentContent::Streamed(data) => AttachmentFacts {
+                    embedded: false,
+                    size: data.len(),
+                    sha256: streamed_sha256(data),
                     name: a.filename.clone(),
                     name_unknown: false,
                 },
@@ -434,6 +456,7 @@ impl FolderComparison {
 /// The result of `verify --against`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Comparison {
+    #[serde(serialize_with = "crate::model::path_json::list::serialize")]
     pub pst_files: Vec<PathBuf>,
     pub folders: Vec<FolderComparison>,
 }

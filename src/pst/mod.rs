@@ -26,5 +26,5 @@ pub use writer::{
 
 pub use message::{
     Address, Attachment, AttachmentContent, FileTime, Importance, Message, MessageState, Recipient,
-    RecipientKind,
+    RecipientKind, StreamedData, StreamedReader,
 };

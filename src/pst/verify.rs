@@ -814,6 +814,8 @@ fn property_bytes(props: &Props) -> u64 {
             PropValue::Guid(_) => 16,
             PropValue::String(s) => utf16(s),
             PropValue::Binary(b) => b.len() as u64,
+            // Never read back as such (a reader gives `Binary`); counted the same.
+            PropValue::BinaryInSubnode { size, .. } => *size,
             PropValue::MultipleInteger32(v) => 4 * v.len() as u64,
             PropValue::MultipleString(v) => {
                 4 + 4 * v.len() as u64 + v.iter().map(|s| utf16(s)).sum::<u64>()

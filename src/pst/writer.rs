@@ -125,16 +125,17 @@ impl PstWriter {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        // The temporary name keeps the output name's bytes, so that a file a killed job left
+        // is recognised by the name of its output even when that name is not Unicode.
+        let mut prefix = std::ffi::OsString::from(".");
+        prefix.push(path.file_name().unwrap_or_default());
+        prefix.push(".");
         let io_error = |source| Error::Io {
             path: path.clone(),
             source,
         };
         let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
+            .prefix(&prefix)
             .suffix(".tmp")
             .tempfile_in(&dir)
             .map_err(io_error)?;
@@ -428,6 +429,13 @@ fn check_sizes(message: &Message) -> Result<(), Error> {
                     });
                 }
             }
+            AttachmentContent::Streamed(data) if data.len() >= MAX_ATTACHMENT_SIZE => {
+                return Err(Error::AttachmentTooLarge {
+                    name: attachment.filename.clone().unwrap_or_default(),
+                    size: data.len(),
+                });
+            }
+            AttachmentContent::Streamed(_) => {}
             AttachmentContent::Message(inner) => check_sizes(inner)?,
         }
     }
@@ -479,6 +487,7 @@ fn message_estimate(message: &Message) -> u64 {
             + utf16_bytes(attachment.content_location.as_deref());
         values += match &attachment.content {
             AttachmentContent::Data(data) => data.len() as u64,
+            AttachmentContent::Streamed(data) => data.len(),
             AttachmentContent::Message(inner) => message_estimate(inner),
         };
     }

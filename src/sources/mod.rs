@@ -79,6 +79,11 @@ pub trait MailStore: Send + Sync + std::fmt::Debug {
     fn warnings(&self) -> Vec<String> {
         Vec::new()
     }
+    /// Everything the store reads on disk: folders (with all below them) and files. Nothing
+    /// may be written there while it is read.
+    fn reads(&self) -> Vec<PathBuf> {
+        vec![self.root().to_path_buf()]
+    }
 }
 
 /// What [`open`] learned about a path, once, for every detector to look at.

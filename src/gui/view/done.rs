@@ -208,8 +208,8 @@ fn headline(ui: &mut Ui, report: &Report) {
         ),
         Status::Cancelled => ("Cancelled".to_owned(), String::new()),
         Status::Failed => (
-            "Done, but the numbers do not add up".to_owned(),
-            "Some folders do not reconcile; the problems are listed below and in the report."
+            "No PST was kept".to_owned(),
+            "It did not pass the job's checks; the problems are listed below and in the report."
                 .to_owned(),
         ),
     };

@@ -114,6 +114,13 @@ pub enum PropValue<'a> {
         nid: Nid,
         size: u32,
     },
+    /// A binary value already written as a value subnode of the node being built, `size`
+    /// bytes: content streamed from a file rather than held in memory. Never read back as such
+    /// (a reader gives `Binary`).
+    BinaryInSubnode {
+        nid: Nid,
+        size: u64,
+    },
 }
 
 /// A value read back from a PST, owning its bytes.
@@ -136,6 +143,7 @@ impl PropValue<'_> {
             PropValue::MultipleString(_) => PropType::MultipleString,
             PropValue::MultipleBinary(_) => PropType::MultipleBinary,
             PropValue::Object { .. } => PropType::Object,
+            PropValue::BinaryInSubnode { .. } => PropType::Binary,
         }
     }
 
@@ -153,6 +161,7 @@ impl PropValue<'_> {
             PropValue::Guid(_) => 16,
             PropValue::String(s) => 2 * s.encode_utf16().count() as u64,
             PropValue::Binary(b) => b.len() as u64,
+            PropValue::BinaryInSubnode { size, .. } => *size,
             PropValue::MultipleInteger32(values) => 4 * values.len() as u64,
             PropValue::MultipleString(values) => variable_list(
                 values.len(),
@@ -181,6 +190,7 @@ impl PropValue<'_> {
             PropValue::MultipleString(v) => PropValue::MultipleString(v),
             PropValue::MultipleBinary(v) => PropValue::MultipleBinary(v),
             PropValue::Object { nid, size } => PropValue::Object { nid, size },
+            PropValue::BinaryInSubnode { nid, size } => PropValue::BinaryInSubnode { nid, size },
         }
     }
 }

@@ -26,6 +26,9 @@ pub const MAX_ATTACHMENT_SIZE: u64 = i32::MAX as u64;
 pub enum StoredContent<'a> {
     /// The bytes, by value.
     Data(&'a [u8]),
+    /// Bytes by value, already written as a value subnode of the attachment (content streamed
+    /// from a file).
+    Streamed { nid: Nid, size: u64 },
     /// An embedded message already written as a subnode of the attachment (PtypObject).
     Message {
         nid: Nid,
@@ -35,20 +38,25 @@ pub enum StoredContent<'a> {
 }
 
 impl<'a> StoredContent<'a> {
+    /// `written` is the subnode already written for the content (its NID and size): the
+    /// embedded message, or the streamed bytes.
     pub fn of(
         attachment: &'a Attachment,
-        embedded: Option<(Nid, u32)>,
+        written: Option<(Nid, u64)>,
     ) -> Option<StoredContent<'a>> {
-        match (&attachment.content, embedded) {
+        match (&attachment.content, written) {
             (AttachmentContent::Data(data), _) => Some(StoredContent::Data(data)),
+            (AttachmentContent::Streamed(_), Some((nid, size))) => {
+                Some(StoredContent::Streamed { nid, size })
+            }
             (AttachmentContent::Message(message), Some((nid, size))) => {
                 Some(StoredContent::Message {
                     nid,
-                    size,
+                    size: u32::try_from(size).unwrap_or(u32::MAX),
                     subject: message.subject.as_deref(),
                 })
             }
-            (AttachmentContent::Message(_), None) => None,
+            (AttachmentContent::Streamed(_) | AttachmentContent::Message(_), None) => None,
         }
     }
 }
@@ -93,6 +101,13 @@ fn attachment_properties_without_size<'a>(
             props.int(tags::ATTACH_METHOD, ATTACH_BY_VALUE);
             props.binary(tags::ATTACH_DATA_BINARY, data);
         }
+        StoredContent::Streamed { nid, size } => {
+            props.int(tags::ATTACH_METHOD, ATTACH_BY_VALUE);
+            props.set(
+                tags::ATTACH_DATA_BINARY,
+                PropValue::BinaryInSubnode { nid, size },
+            );
+        }
         StoredContent::Message { nid, size, subject } => {
             props.int(tags::ATTACH_METHOD, ATTACH_EMBEDDED_MSG);
             props.set(tags::ATTACH_DATA_OBJECT, PropValue::Object { nid, size });
@@ -113,7 +128,7 @@ fn attachment_properties_without_size<'a>(
     let mime_type = match (&attachment.mime_type, &attachment.content) {
         (Some(mime), _) => Some(mime.as_str()),
         (None, AttachmentContent::Message(_)) => Some("message/rfc822"),
-        (None, AttachmentContent::Data(_)) => None,
+        (None, AttachmentContent::Data(_) | AttachmentContent::Streamed(_)) => None,
     };
     if let Some(mime) = mime_type {
         props.string(tags::ATTACH_MIME_TAG, mime);

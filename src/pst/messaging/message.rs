@@ -272,7 +272,7 @@ pub fn set_address<'a>(props: &mut Props<'a>, address: &'a Address, tags: Addres
 pub fn attachment_data(attachment: &Attachment) -> Option<&[u8]> {
     match &attachment.content {
         AttachmentContent::Data(data) => Some(data),
-        AttachmentContent::Message(_) => None,
+        AttachmentContent::Streamed(_) | AttachmentContent::Message(_) => None,
     }
 }
 

@@ -214,18 +214,26 @@ fn write_attachment<'m>(
     now: FileTime,
 ) -> Result<WrittenNode<'m>, Error> {
     let mut scope = NodeScope::new(ndb);
-    let embedded = match &attachment.content {
+    let written = match &attachment.content {
         AttachmentContent::Data(_) => None,
+        AttachmentContent::Streamed(data) => {
+            // A value subnode, as a large `Data` would get, written a block at a time.
+            let nid = scope.ndb.allocate_nid(NidType::Ltp);
+            let tree = scope.ndb.write_data_from(&mut data.reader(), data.len())?;
+            scope.add(nid, tree.bid, Bid::NONE, tree.size);
+            Some((nid, tree.size))
+        }
         AttachmentContent::Message(inner) => {
             let nid = scope.ndb.allocate_nid(NidType::NormalMessage);
             let written = write_message(scope.ndb, inner, now)?;
             scope.add(nid, written.data, written.sub, written.size);
-            let size = u32::try_from(written.size)
-                .map_err(|_| Error::MessageTooLarge { size: written.size })?;
-            Some((nid, size))
+            if u32::try_from(written.size).is_err() {
+                return Err(Error::MessageTooLarge { size: written.size });
+            }
+            Some((nid, written.size))
         }
     };
-    let props = match StoredContent::of(attachment, embedded) {
+    let props = match StoredContent::of(attachment, written) {
         Some(content) => attachment_properties(attachment, content),
         None => Props::new(),
     };

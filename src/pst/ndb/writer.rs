@@ -126,10 +126,31 @@ impl NdbWriter {
             });
         }
         let count = data.len().div_ceil(block_size);
-        self.write_tree(count, data.len() as u64, |i| {
-            let start = i * block_size;
-            &data[start..(start + block_size).min(data.len())]
-        })
+        self.write_tree(
+            count,
+            data.len() as u64,
+            &mut Chunks {
+                data,
+                size: block_size,
+            },
+        )
+    }
+
+    /// Writes `len` bytes read from `source` as a data tree of full blocks, as
+    /// [`NdbWriter::write_data`] writes them from memory; only one block is held at a time.
+    /// `source` must give exactly `len` bytes.
+    pub fn write_data_from(&mut self, source: &mut dyn Read, len: u64) -> Result<DataTree, Error> {
+        let count = usize::try_from(len.div_ceil(MAX_BLOCK_DATA as u64))
+            .map_err(|_| Error::DataTooLarge { size: len })?;
+        self.write_tree(
+            count,
+            len,
+            &mut FromReader {
+                source,
+                len,
+                buffer: Vec::with_capacity(MAX_BLOCK_DATA),
+            },
+        )
     }
 
     /// Writes a data tree whose blocks are given one by one (the heap pages of a
@@ -149,7 +170,7 @@ impl NdbWriter {
                 size => total += size as u64,
             }
         }
-        self.write_tree(blocks.len(), total, |i| blocks[i].as_ref())
+        self.write_tree(blocks.len(), total, &mut List(blocks))
     }
 
     /// Writes a subnode tree (an SLBLOCK, or an SIBLOCK over SLBLOCKs) for `entries`, sorted
@@ -430,11 +451,11 @@ impl NdbWriter {
         Ok(file)
     }
 
-    fn write_tree<'a>(
+    fn write_tree(
         &mut self,
         count: usize,
         total: u64,
-        block: impl Fn(usize) -> &'a [u8],
+        blocks: &mut dyn BlockSource,
     ) -> Result<DataTree, Error> {
         self.check_usable()?;
         if count == 0 {
@@ -458,7 +479,7 @@ impl NdbWriter {
             let last = (first + XBLOCK_MAX).min(count);
             let xblock = (count > 1).then(|| block_size(8 + 8 * (last - first)));
             (first..last)
-                .map(|i| block_size(block(i).len()))
+                .map(|i| block_size(blocks.len(i)))
                 .chain(xblock)
         });
         let xxblock = (groups > 1).then(|| block_size(8 + 8 * groups));
@@ -466,7 +487,7 @@ impl NdbWriter {
 
         let bid = self.failing(|writer| {
             if count == 1 {
-                return writer.put_external(block(0));
+                return writer.put_external(blocks.block(0)?);
             }
             let mut xblocks = Vec::with_capacity(groups);
             let mut children = Vec::with_capacity(count.min(XBLOCK_MAX));
@@ -476,7 +497,7 @@ impl NdbWriter {
                 children.clear();
                 let mut bytes = 0u64;
                 for i in first..last {
-                    let data = block(i);
+                    let data = blocks.block(i)?;
                     bytes += data.len() as u64;
                     children.push(writer.put_external(data)?);
                 }
@@ -584,6 +605,65 @@ impl NdbWriter {
             self.stream.failed = true;
         }
         result
+    }
+}
+
+/// The blocks of a data tree, asked for in order: their sizes first (to check the room they
+/// take), then each block's bytes.
+trait BlockSource {
+    fn len(&self, index: usize) -> usize;
+    fn block(&mut self, index: usize) -> Result<&[u8], Error>;
+}
+
+/// Bytes in memory, cut into blocks of `size`.
+struct Chunks<'a> {
+    data: &'a [u8],
+    size: usize,
+}
+
+impl BlockSource for Chunks<'_> {
+    fn len(&self, index: usize) -> usize {
+        self.size
+            .min(self.data.len().saturating_sub(index * self.size))
+    }
+
+    fn block(&mut self, index: usize) -> Result<&[u8], Error> {
+        let start = index * self.size;
+        Ok(&self.data[start..(start + self.size).min(self.data.len())])
+    }
+}
+
+/// Blocks in memory, each given.
+struct List<'a, B>(&'a [B]);
+
+impl<B: AsRef<[u8]>> BlockSource for List<'_, B> {
+    fn len(&self, index: usize) -> usize {
+        self.0[index].as_ref().len()
+    }
+
+    fn block(&mut self, index: usize) -> Result<&[u8], Error> {
+        Ok(self.0[index].as_ref())
+    }
+}
+
+/// Full blocks read one after the other from a stream of `len` bytes.
+struct FromReader<'s> {
+    source: &'s mut dyn Read,
+    len: u64,
+    buffer: Vec<u8>,
+}
+
+impl BlockSource for FromReader<'_> {
+    fn len(&self, index: usize) -> usize {
+        let start = index as u64 * MAX_BLOCK_DATA as u64;
+        self.len.saturating_sub(start).min(MAX_BLOCK_DATA as u64) as usize
+    }
+
+    fn block(&mut self, index: usize) -> Result<&[u8], Error> {
+        let len = self.len(index);
+        self.buffer.resize(len, 0);
+        self.source.read_exact(&mut self.buffer)?;
+        Ok(&self.buffer)
     }
 }
 

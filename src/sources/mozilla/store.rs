@@ -617,6 +617,24 @@ impl MailStore for MozillaStore {
         &self.root
     }
 
+    /// The root, and every folder file, maildir and summary, wherever its account keeps it
+    /// (an account's folder may be outside the profile).
+    fn reads(&self) -> Vec<PathBuf> {
+        let mut reads = vec![self.root.clone()];
+        for node in &self.nodes {
+            match &node.storage {
+                FolderStorage::Container => {}
+                FolderStorage::Mbox { file, summary } => {
+                    reads.extend([file.clone(), summary.clone()]);
+                }
+                FolderStorage::Maildir { dir, summary } => {
+                    reads.extend([dir.clone(), summary.clone()]);
+                }
+            }
+        }
+        reads
+    }
+
     fn folders(&self) -> Result<Vec<FolderInfo>> {
         Ok(self
             .nodes
