@@ -27,6 +27,8 @@
 //! * HTML bodies are stored as UTF-8, so their `<meta charset>` is rewritten to say so.
 //! * An attached message that cannot be read, or nested deeper than 16, is kept as an `.eml`.
 
+mod calendar;
+mod contact;
 mod duplicate;
 mod fields;
 mod framing;
@@ -43,7 +45,7 @@ use self::fields::Fields;
 use self::framing::{Framing, Shape};
 use self::parts::Parts;
 use self::text::{quote, utf8_or_windows_1252};
-use crate::model::{MessageFlags, RawMessage};
+use crate::model::{FolderKind, MessageFlags, RawMessage};
 use crate::pst::{self, Attachment, AttachmentContent, FileTime};
 
 /// The subject of a message that could not be read at all.
@@ -67,6 +69,30 @@ pub struct Converted {
 
 /// Converts one message. Never fails and never panics: what cannot be read is kept as an
 /// attachment and reported.
+/// Converts an item of a folder of `kind`: mail, a vCard, an iCalendar event or to-do.
+/// `default_zone` (an IANA name) is the zone of iCalendar times that name none ("floating"
+/// times, all-day dates): the zone of the computer the conversion runs on.
+pub fn convert_item(raw: &RawMessage, kind: FolderKind, default_zone: &str) -> Converted {
+    match kind {
+        FolderKind::Mail => convert(raw),
+        FolderKind::Contacts => with_categories(contact::convert(&raw.bytes), raw),
+        FolderKind::Calendar => {
+            with_categories(calendar::convert_event(&raw.bytes, default_zone), raw)
+        }
+        FolderKind::Tasks => with_categories(calendar::convert_todo(&raw.bytes, default_zone), raw),
+    }
+}
+
+/// Adds the source's warnings and tags (an address book's own categories) to a converted item.
+fn with_categories(mut converted: Converted, raw: &RawMessage) -> Converted {
+    for keyword in &raw.keywords {
+        if !converted.message.categories.contains(keyword) {
+            converted.message.categories.push(keyword.clone());
+        }
+    }
+    converted
+}
+
 pub fn convert(raw: &RawMessage) -> Converted {
     convert_with(raw, &Limits::PST)
 }
@@ -315,6 +341,7 @@ fn message_of(
         attachments,
         categories: Vec::new(),
         conversation_index: fields::conversation_index(fields, notes),
+        item: None,
     }
 }
 

@@ -39,7 +39,9 @@ use memchr::{memchr, memmem, memrchr};
 
 pub use from_line::parse_from_line_date;
 
-use crate::model::{FolderPath, Found, MessageFlags, Origin, RawMessage, SkipReason, StoreKind};
+use crate::model::{
+    FolderKind, FolderPath, Found, MessageFlags, Origin, RawMessage, SkipReason, StoreKind,
+};
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result, tree};
 
 /// Bytes asked of the source per read.
@@ -791,6 +793,7 @@ pub fn folder_info(path: &Path, folder: FolderPath) -> Result<FolderInfo> {
             .map(|garbage| format!("not a message: {garbage}"))
             .into_iter()
             .collect(),
+        kind: FolderKind::Mail,
     })
 }
 

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use unicode_normalization::UnicodeNormalization as _;
 
-use crate::model::{FolderPath, Found, Origin, SkipReason, StoreKind};
+use crate::model::{FolderKind, FolderPath, Found, Origin, SkipReason, StoreKind};
 use crate::sources::eml::{self, FileKind};
 use crate::sources::mbox::{self, MboxMessages};
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result, maildir};
@@ -190,6 +190,7 @@ impl MailStore for TreeStore {
                 path: folder.path.clone(),
                 count,
                 notes,
+                kind: FolderKind::Mail,
             });
         }
         Ok(infos)

@@ -84,6 +84,7 @@ pub fn write_folder(
     parent: Nid,
     state: &FolderState,
     children: &[Child<'_>],
+    contents_columns: &[PropTag],
     contents_ids: &[u32],
     fill_contents: impl FnOnce(&mut TcBuilder, &mut NodeScope<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
@@ -107,7 +108,7 @@ pub fn write_folder(
         ndb,
         nid.with_type(NidType::ContentsTable),
         none,
-        templates::CONTENTS,
+        contents_columns,
         contents_ids,
         fill_contents,
     )?;
@@ -185,6 +186,7 @@ pub fn write_fixed_nodes(
                 state: &spam,
             },
         ],
+        templates::CONTENTS,
         &[],
         no_rows,
     )?;
@@ -194,6 +196,7 @@ pub fn write_fixed_nodes(
         special::ROOT_FOLDER,
         &search_root,
         &[],
+        templates::CONTENTS,
         &[],
         no_rows,
     )?;

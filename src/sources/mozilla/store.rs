@@ -15,7 +15,7 @@ use super::folders::{self, AccountWalk, FolderNode, FolderStorage, NameSources, 
 use super::prefs::{Account, Prefs, ServerType, StoreFormat};
 use super::profile;
 use super::read::{self, MaildirMessages, MboxMessages, ReadContext};
-use crate::model::{FolderPath, StoreKind};
+use crate::model::{FolderKind, FolderPath, StoreKind};
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result};
 
 /// A Thunderbird or Postbox store.
@@ -638,6 +638,7 @@ impl MailStore for MozillaStore {
                     path: node.path.clone(),
                     count: counted.count,
                     notes: counted.notes,
+                    kind: FolderKind::Mail,
                 }
             })
             .collect())
