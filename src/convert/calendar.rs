@@ -500,16 +500,6 @@ fn common_message(component: &ICalendarComponent) -> pst::Message {
         Some(6..=9) => Importance::Low,
         _ => Importance::Normal,
     };
-    let created = component
-        .property(&ICalendarProperty::Created)
-        .or_else(|| component.property(&ICalendarProperty::Dtstamp))
-        .and_then(|e| match e.values.first()? {
-            ICalendarValue::PartialDateTime(d) => {
-                let result = d.to_date_time()?;
-                FileTime::from_unix(result.date_time.and_utc().timestamp())
-            }
-            _ => None,
-        });
     pst::Message {
         subject: prop_text(component, &ICalendarProperty::Summary),
         body_text: component
@@ -519,7 +509,6 @@ fn common_message(component: &ICalendarComponent) -> pst::Message {
             .filter(|t| !t.trim().is_empty()),
         categories,
         importance,
-        delivery_time: created,
         state: pst::MessageState {
             read: true,
             ..pst::MessageState::default()

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::convert::{self, Converted};
 use crate::license::{self, LicenseStatus};
-use crate::model::{Found, Origin, RawMessage, SkipReason};
+use crate::model::{FolderKind, Found, Origin, RawMessage, SkipReason};
 use crate::pst;
 
 use super::error::Error;
@@ -226,6 +226,8 @@ fn pipeline(
         dates_needed: !spec.options.date_range.is_unbounded(),
         skip_duplicates: spec.options.skip_duplicates,
         quota: &quota,
+        kinds: plan.folders.iter().map(|f| f.kind).collect(),
+        time_zone: super::local_time_zone(),
     };
     thread::scope(|scope| {
         let budget = &budget;
@@ -405,6 +407,10 @@ struct Converter<'a> {
     dates_needed: bool,
     skip_duplicates: bool,
     quota: &'a DemoQuota,
+    /// What each plan folder holds: mail, contacts, events or tasks.
+    kinds: Vec<FolderKind>,
+    /// The zone of calendar times that name none (this computer's).
+    time_zone: String,
 }
 
 impl Converter<'_> {
@@ -423,7 +429,8 @@ impl Converter<'_> {
                         folder,
                         found: Found::Message(raw),
                     } if self.worth_converting(*folder) && !cancel.is_cancelled() => {
-                        Some(prepare(raw, self.skip_duplicates))
+                        let kind = self.kinds.get(*folder).copied().unwrap_or_default();
+                        Some(prepare(raw, kind, &self.time_zone, self.skip_duplicates))
                     }
                     _ => None,
                 };
@@ -540,8 +547,10 @@ impl Decider<'_> {
 }
 
 /// The parallel step for one message: convert it, and read what the in-order decisions need.
-fn prepare(raw: &RawMessage, skip_duplicates: bool) -> Prepared {
-    let converted = match panic::catch_unwind(AssertUnwindSafe(|| convert::convert(raw))) {
+fn prepare(raw: &RawMessage, kind: FolderKind, zone: &str, skip_duplicates: bool) -> Prepared {
+    let converted = match panic::catch_unwind(AssertUnwindSafe(|| {
+        convert::convert_item(raw, kind, zone)
+    })) {
         Ok(converted) => converted,
         Err(_) => unconvertible(raw),
     };

@@ -35,11 +35,13 @@ mod progress;
 mod report;
 mod spec;
 mod verify;
+mod zone;
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
+pub use zone::local_time_zone;
 pub use discover::{
     Discovery, SearchRoots, SystemLayout, UsualPlace, discover, discover_in, usual_places,
 };

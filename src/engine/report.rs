@@ -513,6 +513,7 @@ mod tests {
             count,
             role,
             notes: Vec::new(),
+            kind: crate::model::FolderKind::Mail,
         };
         Plan {
             stores: vec![PlannedStore {
