@@ -548,12 +548,11 @@ impl Decider<'_> {
 
 /// The parallel step for one message: convert it, and read what the in-order decisions need.
 fn prepare(raw: &RawMessage, kind: FolderKind, zone: &str, skip_duplicates: bool) -> Prepared {
-    let converted = match panic::catch_unwind(AssertUnwindSafe(|| {
-        convert::convert_item(raw, kind, zone)
-    })) {
-        Ok(converted) => converted,
-        Err(_) => unconvertible(raw),
-    };
+    let converted =
+        match panic::catch_unwind(AssertUnwindSafe(|| convert::convert_item(raw, kind, zone))) {
+            Ok(converted) => converted,
+            Err(_) => unconvertible(raw),
+        };
     let message = &converted.message;
     let date = message
         .submit_time

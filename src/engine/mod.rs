@@ -41,7 +41,6 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use zone::local_time_zone;
 pub use discover::{
     Discovery, SearchRoots, SystemLayout, UsualPlace, discover, discover_in, usual_places,
 };
@@ -62,6 +61,7 @@ pub use verify::{
     Comparison, FieldDifference, FolderComparison, MessageDifference, compare, folder_counts,
     pst_parts,
 };
+pub use zone::local_time_zone;
 
 use crate::model::{FolderPath, StoreKind};
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FolderPath, Origin, SkipReason, StoreKind};
+use crate::model::{FolderKind, FolderPath, Origin, SkipReason, StoreKind};
 
 use super::error::Error;
 use super::plan::{FolderRole, Plan};
@@ -148,6 +148,9 @@ pub struct FolderReport {
     /// Why the folder (or its rest) could not be read.
     pub read_error: Option<String>,
     pub notes: Vec<String>,
+    /// Mail, contacts, events or tasks.
+    #[serde(default)]
+    pub kind: FolderKind,
 }
 
 impl FolderReport {
@@ -288,6 +291,7 @@ impl Report {
                     converted_with_warnings: Vec::new(),
                     read_error: None,
                     notes: f.notes.clone(),
+                    kind: f.kind,
                 };
                 if f.role == FolderRole::Excluded {
                     folder.found = f.count;

@@ -92,6 +92,8 @@ pub fn vcards(data: &[u8]) -> Vec<Framed> {
 pub struct CalendarObjects {
     pub events: Vec<Framed>,
     pub todos: Vec<Framed>,
+    /// Journal entries (VJOURNAL): Outlook's journal is not written.
+    pub journals: usize,
 }
 
 /// A top-level component of a VCALENDAR.
@@ -215,7 +217,10 @@ pub fn calendar_objects(data: &[u8]) -> CalendarObjects {
             )),
         }
     }
-    let mut objects = CalendarObjects::default();
+    let mut objects = CalendarObjects {
+        journals: components.iter().filter(|c| c.kind == "VJOURNAL").count(),
+        ..CalendarObjects::default()
+    };
     for (kind, _, offset, texts) in groups {
         let mut bytes = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n".to_vec();
         bytes.extend_from_slice(&zones);

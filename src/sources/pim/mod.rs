@@ -18,6 +18,11 @@ use crate::sources::{
 const VCARD_EXTENSIONS: &[&str] = &["vcf", "vcard"];
 /// Extensions of iCalendar files.
 const ICALENDAR_EXTENSIONS: &[&str] = &["ics", "ical", "icalendar"];
+/// Extensions of files a folder of contacts and calendars may hold besides them (read-me and
+/// licence texts, pictures): passed over.
+const BESIDE_EXTENSIONS: &[&str] = &[
+    "txt", "md", "pdf", "html", "htm", "jpg", "jpeg", "png", "gif",
+];
 /// The name of the folder of an iCalendar file's to-dos: the file's name and this.
 pub const TASKS_SUFFIX: &str = " Tasks";
 
@@ -107,8 +112,9 @@ impl PimFiles {
         }
     }
 
-    /// A folder whose files (at any depth) are all contacts or calendar files; `None` when it
-    /// holds none, or anything else (other stores read such folders).
+    /// A folder whose files (at any depth) are all contacts or calendar files (texts and
+    /// pictures aside); `None` when it holds none, or anything else (other stores read such
+    /// folders).
     fn open_folder(path: &Path) -> Result<Option<PimFiles>> {
         let mut files = Vec::new();
         for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
@@ -124,6 +130,9 @@ impl PimFiles {
             })?;
             let name = entry.file_name().to_string_lossy();
             if name.starts_with('.') || !entry.file_type().is_file() {
+                continue;
+            }
+            if BESIDE_EXTENSIONS.contains(&lowercase_extension(entry.path()).as_str()) {
                 continue;
             }
             let Some(format) = format_of(entry.path(), &[]) else {
@@ -197,7 +206,7 @@ impl MailStore for PimFiles {
 
     fn folders(&self) -> Result<Vec<FolderInfo>> {
         let mut infos: Vec<FolderInfo> = Vec::new();
-        let mut add = |path: FolderPath, count: u64, kind: FolderKind| {
+        let mut add = |path: FolderPath, count: u64, kind: FolderKind, notes: Vec<String>| {
             // Folders above the files come first, as containers.
             let mut parents = Vec::new();
             let mut parent = path.parent();
@@ -218,7 +227,7 @@ impl MailStore for PimFiles {
             infos.push(FolderInfo {
                 path,
                 count,
-                notes: Vec::new(),
+                notes,
                 kind,
             });
         };
@@ -227,15 +236,28 @@ impl MailStore for PimFiles {
             match file.format {
                 FileFormat::VCard => {
                     let count = framing::vcards(&data).len() as u64;
-                    add(file.folder.clone(), count, FolderKind::Contacts);
+                    add(file.folder.clone(), count, FolderKind::Contacts, Vec::new());
                 }
                 FileFormat::ICalendar => {
                     let objects = framing::calendar_objects(&data);
-                    if !objects.events.is_empty() || objects.todos.is_empty() {
+                    let notes: Vec<String> = (objects.journals > 0)
+                        .then(|| {
+                            format!(
+                                "{} journal entries of {} are not converted (Outlook's journal \
+                                 is not written)",
+                                objects.journals,
+                                file.path.display()
+                            )
+                        })
+                        .into_iter()
+                        .collect();
+                    let has_events = !objects.events.is_empty() || objects.todos.is_empty();
+                    if has_events {
                         add(
                             file.folder.clone(),
                             objects.events.len() as u64,
                             FolderKind::Calendar,
+                            notes.clone(),
                         );
                     }
                     if !objects.todos.is_empty() {
@@ -243,6 +265,7 @@ impl MailStore for PimFiles {
                             file.tasks_folder(),
                             objects.todos.len() as u64,
                             FolderKind::Tasks,
+                            if has_events { Vec::new() } else { notes },
                         );
                     }
                 }
