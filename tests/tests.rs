@@ -16,6 +16,7 @@ mod generated_mail;
 mod gui;
 mod layouts;
 mod license;
+mod loose_mail;
 mod pst_oracle;
 mod pst_writer;
 mod source_apple_mail;

@@ -53,6 +53,7 @@ fn store_specific_names(kind: StoreKind) -> &'static [&'static str] {
         StoreKind::Mbox
         | StoreKind::EmlFolder
         | StoreKind::AppleMailExport
+        | StoreKind::GmailTakeout
         | StoreKind::ContactsAndCalendars => &[],
     }
 }

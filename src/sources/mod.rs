@@ -9,6 +9,7 @@ pub mod maildir;
 pub mod mbox;
 pub mod mozilla;
 pub mod pim;
+pub mod state;
 pub mod tree;
 
 use std::fs::{self, File};
