@@ -750,7 +750,7 @@ fn recurrence(
             busy_status: (busy != appointment.busy_status).then_some(busy),
             reminder_minutes: (reminder_minutes != appointment.reminder_minutes)
                 .then_some(reminder_minutes),
-            all_day: (!new_start.has_time != appointment.all_day).then_some(!new_start.has_time),
+            all_day: (new_start.has_time == appointment.all_day).then_some(!new_start.has_time),
         });
     }
     deleted.sort_unstable();

@@ -40,9 +40,7 @@ use memchr::{memchr, memmem, memrchr};
 
 pub use from_line::parse_from_line_date;
 
-use crate::model::{
-    FolderKind, FolderPath, Found, Origin, RawMessage, SkipReason, StoreKind,
-};
+use crate::model::{FolderKind, FolderPath, Found, Origin, RawMessage, SkipReason, StoreKind};
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result, state, tree};
 
 /// Bytes asked of the source per read.

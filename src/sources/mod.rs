@@ -9,6 +9,7 @@ pub mod maildir;
 pub mod mbox;
 pub mod mozilla;
 pub mod pim;
+pub mod sqlite;
 pub mod state;
 pub mod tree;
 

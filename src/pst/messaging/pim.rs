@@ -433,7 +433,7 @@ const GLOBAL_OBJECT_ID_HEADER: [u8; 16] = [
 /// seconds of its original start). A UID that is an Outlook ID in hexadecimal is that ID;
 /// any other is kept in the "vCal-Uid" form of MS-OXCICAL 2.1.3.1.1.20.26.
 pub fn global_object_id(uid: &str, instance: Option<i64>) -> Vec<u8> {
-    let hex_id = (uid.len() >= 2 * 40 && uid.len() % 2 == 0)
+    let hex_id = (uid.len() >= 2 * 40 && uid.len().is_multiple_of(2))
         .then(|| {
             (0..uid.len())
                 .step_by(2)

@@ -78,6 +78,8 @@ pub struct Child<'a> {
 
 /// Writes a folder's PC and its hierarchy, contents and (empty) FAI tables. The contents rows,
 /// with the IDs `contents_ids`, come from `fill_contents` (see [`write_table_from`]).
+// Each argument is one part of the folder's four nodes; grouping them would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn write_folder(
     ndb: &mut NdbWriter,
     nid: Nid,

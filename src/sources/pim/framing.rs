@@ -187,6 +187,9 @@ fn components(data: &[u8]) -> Vec<Component> {
     out
 }
 
+/// Components of one item: (kind, UID, offset of the first, their texts).
+type Group<'a> = (String, Option<String>, usize, Vec<&'a [u8]>);
+
 /// The events and to-dos of an iCalendar text: one item per UID (a component without UID is
 /// an item of its own), each a VCALENDAR with every VTIMEZONE of the text before it.
 pub fn calendar_objects(data: &[u8]) -> CalendarObjects {
@@ -197,7 +200,7 @@ pub fn calendar_objects(data: &[u8]) -> CalendarObjects {
         zones.extend_from_slice(b"\r\n");
     }
     // (kind, uid, offset, texts) in order of first appearance.
-    let mut groups: Vec<(String, Option<String>, usize, Vec<&[u8]>)> = Vec::new();
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for component in &components {
         if component.kind != "VEVENT" && component.kind != "VTODO" {
             continue;
