@@ -719,3 +719,95 @@ fn ical_time(property: &str, micros: i64, zone: Option<&str>, date: bool) -> Str
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_book_files_and_their_names() {
+        assert!(is_book("abook.sqlite"));
+        assert!(is_book("abook-12.sqlite"));
+        assert!(is_book("history.sqlite"));
+        assert!(!is_book("abook-x.sqlite"));
+        assert!(!is_book("abook.sqlite-wal"));
+        assert!(!is_book("abook.mab"));
+        let (prefs, _) = Prefs::parse(
+            "user_pref(\"ldap_2.servers.Friends.filename\", \"abook-1.sqlite\");\n\
+             user_pref(\"ldap_2.servers.Friends.description\", \"Friends\");\n",
+        );
+        let name = |file: &str| book_name(Path::new(file), Some(&prefs));
+        assert_eq!(name("abook-1.sqlite"), "Friends");
+        assert_eq!(name("abook.sqlite"), "Personal Address Book");
+        assert_eq!(name("history.sqlite"), "Collected Addresses");
+        assert_eq!(name("abook-2.sqlite"), "abook-2");
+        let mut books = vec![
+            PathBuf::from("history.sqlite"),
+            PathBuf::from("abook-10.sqlite"),
+            PathBuf::from("abook-2.sqlite"),
+            PathBuf::from("abook.sqlite"),
+        ];
+        books.sort_by_key(|p| book_order(p));
+        assert_eq!(
+            books,
+            [
+                "abook.sqlite",
+                "abook-2.sqlite",
+                "abook-10.sqlite",
+                "history.sqlite"
+            ]
+            .map(PathBuf::from)
+        );
+    }
+
+    #[test]
+    fn a_card_from_index_rows_becomes_a_vcard() {
+        let rows: BTreeMap<String, String> = [
+            ("FirstName", "Grace"),
+            ("LastName", "Hopper"),
+            ("PrimaryEmail", "grace@example.org"),
+            ("Company", "US Navy; Reserve"),
+            ("HomeCity", "Arlington"),
+            ("BirthMonth", "12"),
+            ("BirthDay", "9"),
+            ("Notes", "line one\nline two"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let vcard = vcard_from_index("u1", &rows);
+        for line in [
+            "FN:Grace Hopper\r\n",
+            "N:Hopper;Grace;;;\r\n",
+            "EMAIL;TYPE=internet,pref:grace@example.org\r\n",
+            "ORG:US Navy\\; Reserve;\r\n",
+            "ADR;TYPE=home:;;;Arlington;;;\r\n",
+            "BDAY:--1209\r\n",
+            "NOTE:line one\\nline two\r\n",
+        ] {
+            assert!(vcard.contains(line), "{line:?} in {vcard}");
+        }
+    }
+
+    #[test]
+    fn times_keep_their_zone_floating_or_date() {
+        // 2024-01-08 09:00 UTC.
+        let at = 1_704_704_400_000_000;
+        assert_eq!(
+            ical_time("DTSTART", at, Some("Europe/Berlin"), false),
+            "DTSTART;TZID=Europe/Berlin:20240108T100000\r\n"
+        );
+        assert_eq!(
+            ical_time("DTSTART", at, Some("UTC"), false),
+            "DTSTART:20240108T090000Z\r\n"
+        );
+        assert_eq!(
+            ical_time("DTSTART", at, Some("floating"), false),
+            "DTSTART:20240108T090000\r\n"
+        );
+        assert_eq!(
+            ical_time("DTSTART", at, Some("floating"), true),
+            "DTSTART;VALUE=DATE:20240108\r\n"
+        );
+    }
+}
