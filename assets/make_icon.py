@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
-"""Draws the app icon, assets/icon.png (256 x 256): a letter going into a mail file, on a blue
-rounded square. Standard library only; shapes are sampled 4 x 4 per pixel for smooth edges.
+"""Draws the app icon: a letter going into a mail file, on a blue rounded square. Standard
+library only; shapes are sampled several times per pixel for smooth edges. Writes
+
+* assets/icon.png (256 x 256), the window's icon;
+* assets/icons/NxN.png, the sizes the Linux packages install (hicolor theme);
+* assets/mail2pst.icns, the macOS app's icon (PNG images in an ICNS container);
+* assets/mail2pst.ico, the Windows program's and installer's icon (PNG images in an ICO).
 
     python3 assets/make_icon.py
 """
@@ -9,8 +14,14 @@ import struct
 import zlib
 from pathlib import Path
 
-SIZE = 256
-SAMPLES = 4
+SIZE = 256  # the drawing's own coordinates
+PNG_SIZES = [32, 64, 128, 256, 512]
+# ICNS types for PNG images: (type, pixels). The @2x types repeat a size for Retina screens.
+ICNS_TYPES = [
+    (b"icp4", 16), (b"icp5", 32), (b"icp6", 64), (b"ic07", 128), (b"ic08", 256),
+    (b"ic09", 512), (b"ic10", 1024), (b"ic11", 32), (b"ic12", 64), (b"ic13", 256), (b"ic14", 512),
+]
+ICO_SIZES = [16, 24, 32, 48, 64, 128, 256]
 
 
 def rounded_rect(x, y, x0, y0, x1, y1, r):
@@ -63,20 +74,25 @@ def colour_at(x, y):
     return (0, 0, 0, 0)
 
 
-def render():
+def render(size):
+    """The icon as raw PNG scanlines of `size` x `size` pixels."""
+    samples = 4 if size <= 256 else 2
+    scale = SIZE / size
     rows = []
-    for py in range(SIZE):
+    for py in range(size):
         row = bytearray([0])  # filter type: none
-        for px in range(SIZE):
+        for px in range(size):
             total = [0, 0, 0, 0]
-            for sy in range(SAMPLES):
-                for sx in range(SAMPLES):
-                    r, g, b, a = colour_at(px + (sx + 0.5) / SAMPLES, py + (sy + 0.5) / SAMPLES)
+            for sy in range(samples):
+                for sx in range(samples):
+                    r, g, b, a = colour_at(
+                        (px + (sx + 0.5) / samples) * scale, (py + (sy + 0.5) / samples) * scale
+                    )
                     total[0] += r * a
                     total[1] += g * a
                     total[2] += b * a
                     total[3] += a
-            alpha = total[3] / (SAMPLES * SAMPLES)
+            alpha = total[3] / (samples * samples)
             if total[3]:
                 row += bytes(round(c / total[3]) for c in total[:3])
             else:
@@ -93,7 +109,32 @@ def png(width, height, raw):
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
 
+def icns(images):
+    """An ICNS file: 'icns', its length, then (type, length, PNG) for each image."""
+    body = b"".join(kind + struct.pack(">I", 8 + len(data)) + data for kind, data in images)
+    return b"icns" + struct.pack(">I", 8 + len(body)) + body
+
+
+def ico(images):
+    """An ICO file of PNG images: the directory, one 16-byte entry per image, then the PNGs."""
+    offset = 6 + 16 * len(images)
+    entries, blobs = b"", b""
+    for size, data in images:
+        side = 0 if size >= 256 else size  # 0 stands for 256
+        entries += struct.pack("<BBBBHHII", side, side, 0, 0, 1, 32, len(data), offset)
+        blobs += data
+        offset += len(data)
+    return struct.pack("<HHH", 0, 1, len(images)) + entries + blobs
+
+
 if __name__ == "__main__":
-    out = Path(__file__).with_name("icon.png")
-    out.write_bytes(png(SIZE, SIZE, render()))
-    print(f"wrote {out}")
+    here = Path(__file__).parent
+    sizes = sorted(set(PNG_SIZES) | {n for _, n in ICNS_TYPES} | set(ICO_SIZES))
+    pngs = {n: png(n, n, render(n)) for n in sizes}
+    (here / "icon.png").write_bytes(pngs[256])
+    (here / "icons").mkdir(exist_ok=True)
+    for n in PNG_SIZES:
+        (here / "icons" / f"{n}x{n}.png").write_bytes(pngs[n])
+    (here / "mail2pst.icns").write_bytes(icns([(kind, pngs[n]) for kind, n in ICNS_TYPES]))
+    (here / "mail2pst.ico").write_bytes(ico([(n, pngs[n]) for n in ICO_SIZES]))
+    print(f"wrote {here}/icon.png, icons/, mail2pst.icns and mail2pst.ico")

@@ -493,20 +493,31 @@ fn license_command(action: LicenseAction) -> Result<u8> {
                 println!("Note: this build accepts development keys; it is not a release build.");
             }
         }
-        LicenseAction::Show => match license::current() {
-            LicenseStatus::Licensed { license, source } => {
-                println!("Licensed to {license} (key from {source})");
-            }
-            LicenseStatus::Demo { reason } => {
-                println!(
-                    "Demo mode: at most {} messages per folder are converted.",
-                    engine::DEMO_MESSAGES_PER_FOLDER
-                );
-                if let Some(reason) = reason {
-                    println!("{reason}");
+        LicenseAction::Show => {
+            match license::current() {
+                LicenseStatus::Licensed { license, source } => {
+                    println!("Licensed to {license} (key from {source})");
+                }
+                LicenseStatus::Demo { reason } => {
+                    println!(
+                        "Demo mode: at most {} messages per folder are converted.",
+                        engine::DEMO_MESSAGES_PER_FOLDER
+                    );
+                    if let Some(reason) = reason {
+                        println!("{reason}");
+                    }
                 }
             }
-        },
+            let trusted = if license::uses_development_key() {
+                "the development key: this is not a release build"
+            } else {
+                "this release's key"
+            };
+            println!(
+                "License keys are checked against key {}, {trusted}.",
+                license::built_in_key_id()
+            );
+        }
         LicenseAction::Remove => {
             if license::remove()? {
                 println!("The stored license key was removed.");

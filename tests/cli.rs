@@ -292,6 +292,47 @@ fn license_activate_show_and_remove() {
     assert!(text(&output.stdout).starts_with("Demo mode"));
 }
 
+/// `license show` says where the license in force comes from (the environment before the stored
+/// key, even when the environment's key is not valid) and which key this build trusts.
+#[test]
+fn license_show_prefers_the_environment_and_names_the_trusted_key() {
+    let trusted = format!(
+        "License keys are checked against key {}",
+        mail2pst::license::built_in_key_id()
+    );
+    let program = Program {
+        config: temp_dir(),
+        key: Some(key_text("valid.key")),
+    };
+    let output = program.run(&["license", "show"]);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.starts_with(
+            "Licensed to Ada Lovelace <ada@example.com>, Personal edition, issued 2025-01-15 \
+             (key from the environment variable MAIL2PST_LICENSE_KEY)"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains(&trusted), "{stdout}");
+
+    let stored = Program {
+        config: temp_dir(),
+        key: None,
+    };
+    let output = stored.run(&["license", "activate", &key_text("valid.key")]);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let foreign_env = Program {
+        config: stored.config,
+        key: Some(key_text("foreign.key")),
+    };
+    let stdout = text(&foreign_env.run(&["license", "show"]).stdout);
+    assert!(stdout.starts_with("Demo mode"), "{stdout}");
+    assert!(
+        stdout.contains("MAIL2PST_LICENSE_KEY is not valid"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn help_lists_the_commands() {
     let output = Program::demo().run(&["--help"]);

@@ -64,9 +64,13 @@ fn window_built(
         log_file: Some(out.path().join("logs")),
         output_folder: out.path().to_path_buf(),
     };
-    let harness = builder
+    let mut harness = builder
         .with_size([1100.0, 1000.0])
         .build_eframe(move |cc| App::new(cc, config));
+    // What the build and the system offer is the test's to choose, whatever they are here.
+    let state = harness.state_mut().state_mut();
+    state.purchase_url = None;
+    state.pst_opener = None;
     Window {
         harness,
         out,
@@ -112,6 +116,31 @@ fn key_text(name: &str) -> String {
 impl Window {
     fn app(&self) -> &App {
         self.harness.state()
+    }
+
+    fn app_mut(&mut self) -> &mut App {
+        self.harness.state_mut()
+    }
+
+    /// The links named `label` the window shows.
+    fn links(&self, label: &str) -> usize {
+        self.harness
+            .query_all_by_role_and_label(Role::Link, label)
+            .count()
+    }
+
+    /// The addresses the window asked the system to open in the last frame.
+    fn opened_urls(&self) -> Vec<String> {
+        self.harness
+            .output()
+            .platform_output
+            .commands
+            .iter()
+            .filter_map(|command| match command {
+                egui::OutputCommand::OpenUrl(open) => Some(open.url.clone()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Steps frames (in real time: the workers run meanwhile) until `done` holds.
@@ -324,6 +353,19 @@ fn a_conversion_from_sources_to_done_shows_the_reports_numbers() {
         assert!(w.has_label(&format!("Total: {n} {column}")));
     }
     assert!(w.has_label("Open folder") && w.has_label("Open report"));
+    // How to open it in each Outlook; the button only where the system can hand it to Outlook.
+    for outlook in [
+        "Classic Outlook for Windows:",
+        "New Outlook for Windows:",
+        "Outlook for Mac:",
+    ] {
+        assert!(w.has_label(outlook), "no word on {outlook}");
+    }
+    assert!(w.has_label_containing("File › Open & Export › Open Outlook Data File"));
+    assert!(!w.has_label("Open in Outlook"));
+    w.app_mut().state_mut().pst_opener = Some("Outlook.File.pst.15".to_owned());
+    w.harness.run();
+    assert!(w.has_label("Open in Outlook"));
     assert_eq!(
         w.app().state().last_output_folder.as_deref(),
         Some(w.out.path())
@@ -437,12 +479,15 @@ fn frames_keep_coming_while_a_large_mailbox_is_counted_and_converted() {
 
 #[test]
 fn demo_mode_shows_everywhere_and_the_done_screen_says_how_many_more() {
+    const SHOP: &str = "https://example.com/buy-mail2pst";
     let mut w = window(vec![corpus().join("mbox")], None);
+    w.app_mut().state_mut().purchase_url = Some(SHOP.to_owned());
+    w.wait_for_sources();
+    assert_eq!(w.links("Buy a license"), 1, "the banner links to the shop");
     assert!(w.app().state().is_demo());
     assert_eq!(w.app().state().title(), "mail2pst — demo");
     assert!(w.has_label("Demo mode: at most 10 messages per folder are converted."));
     assert!(w.has_label("Demo"));
-    w.wait_for_sources();
     w.click("Next: choose folders");
     assert!(w.has_label("Demo mode: at most 10 messages per folder are converted."));
     w.click("Next: options");
@@ -455,12 +500,23 @@ fn demo_mode_shows_everywhere_and_the_done_screen_says_how_many_more() {
     );
     assert!(w.has_label(&more), "{more}");
     assert_eq!(report, saved_report(&report.outputs[0].path));
-    // The Done screen's "Enter license key…" opens the dialog.
+    // Beside "a license would convert N more", the shop, which the system is asked to open.
+    let links: Vec<_> = w
+        .harness
+        .query_all_by_role_and_label(Role::Link, "Buy a license")
+        .collect();
+    assert_eq!(links.len(), 2, "banner and Done screen");
+    links[1].click();
+    w.harness.step();
+    assert_eq!(w.opened_urls(), [SHOP]);
+    // The Done screen's "Enter license key…" opens the dialog, which links to the shop too.
     let buttons: Vec<_> = w.harness.query_all_by_label("Enter license key…").collect();
     assert_eq!(buttons.len(), 2);
     buttons[1].click();
     w.harness.run();
     assert!(w.app().state().license_dialog.is_some());
+    assert!(w.has_label("No key yet?"));
+    assert_eq!(w.links("Buy a license"), 3);
 }
 
 /// The copies Thunderbird itself deleted are no messages left out: the Done screen says
@@ -488,6 +544,9 @@ fn license_keys_are_checked_as_they_are_pasted_and_a_valid_one_is_kept() {
     w.harness.run();
     w.click("Enter license key…");
     assert!(w.has_label("Enter license key"));
+    // A build given no shop shows no link to one.
+    assert_eq!(w.links("Buy a license"), 0);
+    assert!(!w.has_label("No key yet?"));
     let field = "Paste the key you received by e-mail. It starts with M2P1-.";
     for bad in [
         "garbage.key",
@@ -565,6 +624,14 @@ fn the_about_box_shows_where_the_log_is() {
     let log = w.out.path().join("logs");
     assert!(w.has_label(&format!("Log files: {}", log.display())));
     assert!(w.has_label("Open log folder"));
+    let trusted = format!(
+        "License keys are checked against key {}",
+        license::built_in_key_id()
+    );
+    assert!(w.has_label_containing(&trusted), "{trusted}");
+    if license::uses_development_key() {
+        assert!(w.has_label_containing("2949225e16a6dc98, the development key"));
+    }
     w.click("Close");
     w.harness.run();
     assert!(!w.app().state().show_about);

@@ -15,7 +15,7 @@ mod flag_readers;
 mod generated_mail;
 mod gui;
 mod layouts;
-mod license;
+mod license_release_key;
 mod loose_mail;
 mod pst_oracle;
 mod pst_writer;

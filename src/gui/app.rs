@@ -43,8 +43,10 @@ impl App {
         view::set_up_style(&cc.egui_ctx);
         let ctx = cc.egui_ctx.clone();
         let waker: Waker = Arc::new(move || ctx.request_repaint());
+        let mut state = AppState::new(config, settings.last_output_folder, waker);
+        state.pst_opener = platform::pst_opener();
         App {
-            state: AppState::new(config, settings.last_output_folder, waker),
+            state,
             title: String::new(),
         }
     }

@@ -50,6 +50,7 @@ pub fn native_options() -> eframe::NativeOptions {
 
 /// Opens the window and returns when it is closed.
 pub fn run() -> Result<()> {
+    platform::close_own_console();
     let log = log_folder().map(logging::start).transpose();
     let (log, log_problem) = match log {
         Ok(log) => (log, None),

@@ -1,6 +1,6 @@
-//! Showing files with the system's own programs: the PST in the file manager, the report in the
-//! browser. The program is started and left alone; the window never waits for it. And whether
-//! the system can show a native file dialog at all.
+//! Showing files with the system's own programs: the PST in the file manager or in Outlook, the
+//! report in the browser. The program is started and left alone; the window never waits for it.
+//! And whether the system can show a native file dialog at all.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -120,6 +120,58 @@ pub fn open_command(file: &Path) -> Command {
     }
 }
 
+/// On Windows `mail2pst.exe` is a console program, so that the command line prints where it was
+/// typed; opened from the Start menu or Explorer, Windows gives it a console window of its own,
+/// which the desktop app closes. A console shared with a shell (the app started from a command
+/// prompt) is left alone.
+#[cfg(windows)]
+#[allow(unsafe_code)]
+pub fn close_own_console() {
+    use windows_sys::Win32::System::Console::{FreeConsole, GetConsoleProcessList};
+    let mut processes = [0u32; 2];
+    // SAFETY: the buffer holds two process ids and its length is passed with it.
+    let attached = unsafe { GetConsoleProcessList(processes.as_mut_ptr(), 2) };
+    if attached == 1 {
+        // SAFETY: takes no arguments; it only detaches this process from its console.
+        unsafe { FreeConsole() };
+    }
+}
+
+/// Only Windows gives a window program a console of its own.
+#[cfg(not(windows))]
+pub fn close_own_console() {}
+
+/// The program Windows opens a `.pst` file with, when it is Outlook's (classic Outlook registers
+/// `Outlook.File.pst.<version>`); `None` elsewhere. Only classic Outlook for Windows opens a PST
+/// handed to it: Outlook for Mac imports one through its menus, and there is no Outlook on Linux.
+pub fn pst_opener() -> Option<String> {
+    if !cfg!(windows) {
+        return None;
+    }
+    // `assoc` is built into cmd; it prints ".pst=Outlook.File.pst.15", or an error.
+    let output = Command::new("cmd")
+        .args(["/C", "assoc", ".pst"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    outlook_program(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// The program named by `assoc .pst` output, if it is Outlook.
+fn outlook_program(assoc_output: &str) -> Option<String> {
+    let program = assoc_output.lines().find_map(|line| {
+        let (extension, program) = line.trim().split_once('=')?;
+        extension
+            .eq_ignore_ascii_case(".pst")
+            .then(|| program.trim())
+    })?;
+    program
+        .to_ascii_lowercase()
+        .starts_with("outlook.")
+        .then(|| program.to_owned())
+}
+
 /// Starts `command` without waiting for it; says why when it cannot be started.
 pub fn spawn(mut command: Command) -> Result<(), String> {
     let program = command.get_program().to_string_lossy().into_owned();
@@ -171,6 +223,23 @@ mod tests {
                 (program.as_str(), args(&command)),
                 ("xdg-open", vec!["out".to_owned()])
             );
+        }
+    }
+
+    #[test]
+    fn only_outlook_counts_as_the_pst_opener() {
+        assert_eq!(
+            outlook_program(".pst=Outlook.File.pst.15\r\n").as_deref(),
+            Some("Outlook.File.pst.15")
+        );
+        assert_eq!(
+            outlook_program("File association not found for extension .pst\r\n"),
+            None
+        );
+        assert_eq!(outlook_program(".pst=SomeViewer.pst\r\n"), None);
+        assert_eq!(outlook_program(""), None);
+        if !cfg!(windows) {
+            assert_eq!(pst_opener(), None);
         }
     }
 

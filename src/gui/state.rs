@@ -313,6 +313,11 @@ pub struct AppState {
     pub license_status: LicenseStatus,
     license_store: Result<LicenseStore, String>,
     pub license_dialog: Option<LicenseDialog>,
+    /// Where a license can be bought (set when the app was built); no link without it.
+    pub purchase_url: Option<String>,
+    /// The program the system opens a PST with, when there is one that is Outlook's (Windows
+    /// with classic Outlook); the Done screen then offers "Open in Outlook".
+    pub pst_opener: Option<String>,
     pub show_about: bool,
     pub log_file: Option<PathBuf>,
     /// The folder of the last PST written or chosen, remembered between runs.
@@ -357,6 +362,8 @@ impl AppState {
             license_status,
             license_store: config.license_store,
             license_dialog: None,
+            purchase_url: license::purchase_url().map(str::to_owned),
+            pst_opener: None,
             show_about: false,
             log_file: config.log_file,
             last_output_folder,

@@ -7,7 +7,7 @@ use egui::{RichText, ThemePreference, Ui};
 use crate::gui::state::{AppState, Verdict, capitalized};
 use crate::license::{self, LicenseStatus};
 
-use super::{Action, error_text};
+use super::{Action, error_text, purchase_link};
 
 pub fn show(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<Action>) {
     if state.license_dialog.is_some() {
@@ -38,6 +38,7 @@ fn license_dialog(ctx: &egui::Context, state: &mut AppState) {
         return;
     };
     let mut text = dialog.text.clone();
+    let purchase_url = state.purchase_url.clone();
     let mut activate = false;
     let mut cancel = false;
     let closed = modal(ctx, "license", |ui| {
@@ -84,6 +85,11 @@ fn license_dialog(ctx: &egui::Context, state: &mut AppState) {
                 .add_enabled(valid, egui::Button::new("Activate"))
                 .clicked();
             cancel = ui.button("Cancel").clicked();
+            if purchase_url.is_some() {
+                ui.add_space(12.0);
+                ui.label("No key yet?");
+                purchase_link(ui, purchase_url.as_deref());
+            }
         });
     });
     if text != dialog.text {
@@ -120,6 +126,7 @@ fn about(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<Action>) {
                 }
             }
         }
+        ui.label(trusted_key());
         ui.add_space(6.0);
         match &state.log_file {
             Some(folder) => {
@@ -149,6 +156,19 @@ fn about(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<Action>) {
     });
     if close || closed {
         state.show_about = false;
+    }
+}
+
+/// Which public key this build checks license keys against, by the id a key names.
+fn trusted_key() -> String {
+    let id = license::built_in_key_id();
+    if license::uses_development_key() {
+        format!(
+            "License keys are checked against key {id}, the development key, whose private half \
+             is public: this is not a release build."
+        )
+    } else {
+        format!("License keys are checked against key {id}, this release's key.")
     }
 }
 

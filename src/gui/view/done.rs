@@ -1,5 +1,6 @@
 //! Step 5: what the conversion did, folder by folder (found, written, skipped and why), the
-//! totals, the files, and in demo mode how much more a license would convert.
+//! totals, the files, how to open the PST in each Outlook (and a button that hands it to Outlook
+//! where the system can), and in demo mode how much more a license would convert.
 
 use egui::accesskit::Role;
 use egui::{RichText, Ui};
@@ -7,7 +8,7 @@ use egui::{RichText, Ui};
 use crate::engine::{FolderRole, Report, Status, format_size};
 use crate::gui::state::{AppState, Outcome};
 
-use super::{Action, count, error_text, messages, name};
+use super::{Action, count, error_text, messages, name, purchase_link};
 
 pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
     let report = match &state.outcome {
@@ -25,7 +26,18 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
     };
     let mut convert_more = false;
     let mut enter_key = false;
-    summary(ui, report, actions, &mut convert_more, &mut enter_key);
+    let links = Links {
+        purchase_url: state.purchase_url.as_deref(),
+        pst_opener: state.pst_opener.as_deref(),
+    };
+    summary(
+        ui,
+        report,
+        links,
+        actions,
+        &mut convert_more,
+        &mut enter_key,
+    );
     if convert_more {
         state.convert_more();
     }
@@ -34,9 +46,17 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
     }
 }
 
+/// What the system and the build offer beside the report.
+#[derive(Clone, Copy, Debug)]
+struct Links<'a> {
+    purchase_url: Option<&'a str>,
+    pst_opener: Option<&'a str>,
+}
+
 fn summary(
     ui: &mut Ui,
     report: &Report,
+    links: Links<'_>,
     actions: &mut Vec<Action>,
     convert_more: &mut bool,
     enter_key: &mut bool,
@@ -58,10 +78,17 @@ fn summary(
     }
     ui.add_space(4.0);
     ui.horizontal_wrapped(|ui| {
-        if let Some(first) = report.outputs.first()
-            && ui.button("Open folder").clicked()
-        {
-            actions.push(Action::Reveal(first.path.clone()));
+        if let Some(first) = report.outputs.first() {
+            if links.pst_opener.is_some()
+                && ui
+                    .button(RichText::new("Open in Outlook").strong())
+                    .clicked()
+            {
+                actions.push(Action::Open(first.path.clone()));
+            }
+            if ui.button("Open folder").clicked() {
+                actions.push(Action::Reveal(first.path.clone()));
+            }
         }
         let html = report
             .report_files
@@ -85,8 +112,15 @@ fn summary(
                 ))
                 .strong(),
             );
-            *enter_key = ui.button("Enter license key…").clicked();
+            ui.horizontal_wrapped(|ui| {
+                *enter_key = ui.button("Enter license key…").clicked();
+                purchase_link(ui, links.purchase_url);
+            });
         });
+    }
+    if !report.outputs.is_empty() {
+        ui.add_space(8.0);
+        how_to_open_in_outlook(ui, report.outputs.len() > 1);
     }
     for problem in &report.problems {
         ui.label(error_text(ui, format!("Problem: {problem}")));
@@ -113,6 +147,48 @@ fn summary(
         ));
     }
 }
+
+/// Each Outlook takes a PST its own way; the one of this computer's system comes first.
+fn how_to_open_in_outlook(ui: &mut Ui, several_parts: bool) {
+    egui::CollapsingHeader::new("How to open the PST in Outlook")
+        .default_open(true)
+        .show(ui, |ui| {
+            let mut ways = OUTLOOK_WAYS.to_vec();
+            if cfg!(target_os = "macos") {
+                ways.rotate_right(1);
+            }
+            for (outlook, how) in ways {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new(outlook).strong());
+                    ui.label(how);
+                });
+            }
+            if several_parts {
+                ui.label("Open or import each part the same way.");
+            }
+        });
+}
+
+/// How each Outlook opens a PST, with its own menu names; README.md says the same.
+const OUTLOOK_WAYS: [(&str, &str); 3] = [
+    (
+        "Classic Outlook for Windows:",
+        "double-click the PST file, or choose File › Open & Export › Open Outlook Data File and \
+         pick it. Its folders appear in the folder pane under their own name; drag any of them \
+         into your mailbox to keep them there.",
+    ),
+    (
+        "New Outlook for Windows:",
+        "it opens a PST only where classic Outlook is installed too: Settings › Data files, then \
+         add the PST. If that is missing, switch off \"New Outlook\" at the top of the window and \
+         use classic Outlook as above.",
+    ),
+    (
+        "Outlook for Mac:",
+        "choose File › Import, then \"Outlook for Windows archive file (.pst)\", and pick the \
+         file. The mail appears under \"On My Computer\".",
+    ),
+];
 
 fn headline(ui: &mut Ui, report: &Report) {
     let totals = &report.totals;

@@ -169,6 +169,7 @@ fn demo_banner(ui: &mut Ui, state: &mut AppState) {
         if ui.button("Enter license key…").clicked() {
             state.open_license_dialog();
         }
+        purchase_link(ui, state.purchase_url.as_deref());
     });
     if let crate::license::LicenseStatus::Demo {
         reason: Some(reason),
@@ -282,6 +283,13 @@ pub fn duration(d: Duration) -> String {
             seconds / 3600,
             (seconds % 3600) / 60
         ),
+    }
+}
+
+/// "Buy a license", to the page this build was given; nothing when it was given none.
+fn purchase_link(ui: &mut Ui, url: Option<&str>) {
+    if let Some(url) = url {
+        ui.hyperlink_to("Buy a license", url);
     }
 }
 

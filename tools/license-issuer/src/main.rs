@@ -1,6 +1,9 @@
 //! The vendor's license tool: makes signing key pairs, signs license keys, checks them, and
-//! writes the example keys the tests use. The private key of a release never goes into the
-//! repository; only the development key pair in `fixtures/licenses/` does.
+//! writes the example keys the tests use. It is a crate of its own, never published and never
+//! installed with the app, so that no user receives a key signer. The private key of a release
+//! never goes into the repository; only the development key pair in `fixtures/licenses/` does.
+
+mod issue;
 
 use std::fs;
 use std::io::{self, Read as _, Write as _};
@@ -10,14 +13,13 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use ed25519_dalek::SigningKey;
-use mail2pst::license::{self, Edition, KeyId, License, LicenseError, LicenseStatus};
+use mail2pst::license::{self, Edition, KeyError, KeyId, License};
+
+use issue::IssueError;
 
 /// File names `keygen` writes into its output folder.
 const SIGNING_KEY_FILE: &str = "signing.key";
 const PUBLIC_KEY_FILE: &str = "public.key";
-
-/// Length of the Ed25519 signature that ends the key bytes.
-const SIGNATURE_LEN: usize = 64;
 
 /// The issue date of the example keys.
 const FIXTURE_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2025, 1, 15) {
@@ -68,9 +70,6 @@ enum Command {
         #[arg(long, value_name = "HEX")]
         pubkey: Option<String>,
     },
-    /// Show the license mail2pst on this machine would use: MAIL2PST_LICENSE_KEY, else the
-    /// stored key, else demo mode.
-    Status,
     /// Write the example keys of fixtures/licenses/ (valid, tampered, truncated, foreign,
     /// garbage) with the development signing key.
     MakeFixtures {
@@ -86,7 +85,9 @@ enum Command {
 #[derive(Debug, thiserror::Error)]
 enum ToolError {
     #[error(transparent)]
-    License(#[from] LicenseError),
+    Issue(#[from] IssueError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
     #[error("{path} already exists; choose another folder rather than overwrite a signing key")]
     Exists { path: PathBuf },
     #[error("cannot write {path}: {source}")]
@@ -94,7 +95,7 @@ enum ToolError {
     #[error("cannot read the key from standard input: {0}")]
     Stdin(io::Error),
     #[error("the key is not valid: {0}")]
-    Invalid(LicenseError),
+    Invalid(KeyError),
 }
 
 fn main() -> ExitCode {
@@ -118,14 +119,14 @@ fn run(command: Command) -> Result<(), ToolError> {
             edition,
             date,
         } => {
-            let signing_key = license::read_signing_key(&key)?;
+            let signing_key = issue::read_signing_key(&key)?;
             let license = License {
                 name: name.trim().to_string(),
                 email: email.trim().to_string(),
                 edition,
                 issued: date.unwrap_or_else(|| chrono::Local::now().date_naive()),
             };
-            println!("{}", license::sign(&license, &signing_key)?);
+            println!("{}", issue::sign(&license, &signing_key)?);
             Ok(())
         }
         Command::Verify { key, pubkey } => {
@@ -139,7 +140,7 @@ fn run(command: Command) -> Result<(), ToolError> {
                 key
             };
             let public_key = match pubkey {
-                Some(hex) => license::parse_public_key(&hex)?,
+                Some(hex) => issue::parse_public_key(&hex)?,
                 None => license::built_in_key()?,
             };
             let license =
@@ -149,27 +150,7 @@ fn run(command: Command) -> Result<(), ToolError> {
             println!("signed by: key {}", KeyId::of(&public_key));
             Ok(())
         }
-        Command::Status => {
-            match license::current() {
-                LicenseStatus::Licensed { license, source } => {
-                    println!("licensed (key from {source})");
-                    print_license(&license);
-                }
-                LicenseStatus::Demo { reason } => {
-                    println!("demo mode");
-                    if let Some(reason) = reason {
-                        println!("reason: {reason}");
-                    }
-                }
-            }
-            if license::uses_development_key() {
-                println!("note: this build accepts keys signed with the development key pair");
-            }
-            Ok(())
-        }
-        Command::MakeFixtures { key, out } => {
-            make_fixtures(&license::read_signing_key(&key)?, &out)
-        }
+        Command::MakeFixtures { key, out } => make_fixtures(&issue::read_signing_key(&key)?, &out),
     }
 }
 
@@ -193,8 +174,8 @@ fn parse_date(text: &str) -> Result<NaiveDate, String> {
 }
 
 fn keygen(out: &Path) -> Result<(), ToolError> {
-    let signing_key = license::generate_signing_key()?;
-    let public_hex = license::to_hex(signing_key.verifying_key().as_bytes());
+    let signing_key = issue::generate_signing_key()?;
+    let public_hex = issue::to_hex(signing_key.verifying_key().as_bytes());
     let write_error = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ToolError::Write { path, source }
@@ -203,7 +184,7 @@ fn keygen(out: &Path) -> Result<(), ToolError> {
     let secret_path = out.join(SIGNING_KEY_FILE);
     write_new(
         &secret_path,
-        license::signing_key_to_text(&signing_key).as_bytes(),
+        issue::signing_key_to_text(&signing_key).as_bytes(),
         true,
     )?;
     let public_path = out.join(PUBLIC_KEY_FILE);
@@ -268,13 +249,15 @@ fn key_bytes(key_text: &str) -> Result<Vec<u8>, ToolError> {
 }
 
 fn make_fixtures(dev_key: &SigningKey, out: &Path) -> Result<(), ToolError> {
-    let valid = license::sign(&fixture_license(Edition::Personal), dev_key)?;
+    let valid = issue::sign(&fixture_license(Edition::Personal), dev_key)?;
 
     // The same license with the edition changed to Business after signing: the business payload
     // ("business" has as many letters as "personal") with the personal signature.
-    let business = license::sign(&fixture_license(Edition::Business), dev_key)?;
+    let business = issue::sign(&fixture_license(Edition::Business), dev_key)?;
     let (personal_bytes, business_bytes) = (key_bytes(&valid)?, key_bytes(&business)?);
-    let payload_len = business_bytes.len().saturating_sub(SIGNATURE_LEN);
+    let payload_len = business_bytes
+        .len()
+        .saturating_sub(license::key::SIGNATURE_LEN);
     let mut tampered_bytes = business_bytes[..payload_len].to_vec();
     tampered_bytes.extend_from_slice(&personal_bytes[payload_len..]);
     let tampered = license::encode_key_text(&tampered_bytes);
@@ -283,9 +266,9 @@ fn make_fixtures(dev_key: &SigningKey, out: &Path) -> Result<(), ToolError> {
     let truncated: String = valid.chars().take(60).collect();
 
     // Signed by a key pair made here and thrown away.
-    let foreign = license::sign(
+    let foreign = issue::sign(
         &fixture_license(Edition::Personal),
-        &license::generate_signing_key()?,
+        &issue::generate_signing_key()?,
     )?;
 
     let garbage = "Thank you for buying mail2pst! Your license key follows below.";

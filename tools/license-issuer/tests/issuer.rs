@@ -1,13 +1,36 @@
 //! The vendor tool `mail2pst-license`, run as a program: a key pair it makes signs keys that it
-//! and the library accept, the example keys are what it regenerates, and the license status
-//! honours `MAIL2PST_LICENSE_KEY` over the stored key.
+//! and the app's library accept, and the example keys are what it regenerates.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::util::{fixtures, temp_dir};
-use mail2pst::license::{self, Edition, LicenseError};
+use ed25519_dalek::VerifyingKey;
+use mail2pst::license::{self, Edition, KeyError};
+use tempfile::TempDir;
+
+/// The public half of the development key pair (`fixtures/licenses/dev-signing.key`), so these
+/// tests judge the example keys the same way whichever key the tool was built with.
+const DEV_PUBLIC_HEX: &str = "b3df4b11f1437ba6e975d354df1530ecdac9a9555ba073cb2bd5f51b32c4f1d4";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+fn temp_dir() -> TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// A public key printed as 64 hex digits.
+fn public_key(hex: &str) -> VerifyingKey {
+    let mut bytes = [0; 32];
+    for (byte, pair) in bytes.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap();
+    }
+    VerifyingKey::from_bytes(&bytes).unwrap()
+}
 
 /// The tool with a private, empty config folder and no license in the environment.
 fn tool(home: &Path) -> Command {
@@ -63,7 +86,7 @@ fn keygen_sign_verify_round_trip() {
     assert!(key_text.starts_with("M2P1-"), "{key_text}");
 
     // The library accepts it against the new public key...
-    let public_key = license::parse_public_key(public_hex).unwrap();
+    let public_key = public_key(public_hex);
     let license = license::verify_with(key_text, &public_key).unwrap();
     assert_eq!(license.name, "Grace Hopper");
     assert_eq!(license.email, "grace@example.com");
@@ -86,7 +109,7 @@ fn keygen_sign_verify_round_trip() {
     );
     assert!(matches!(
         license::verify(key_text),
-        Err(LicenseError::ForeignKey { .. })
+        Err(KeyError::ForeignKey { .. })
     ));
 }
 
@@ -143,11 +166,6 @@ fn sign_refuses_unknown_editions_and_dates() {
 
 #[test]
 fn the_tool_judges_each_example_key() {
-    if !license::uses_development_key() {
-        // A release build accepts none of the development examples; the library's unit tests
-        // check them against the development key directly.
-        return;
-    }
     let home = temp_dir();
     let cases = [
         ("valid.key", true, "licensee:  Ada Lovelace"),
@@ -157,7 +175,12 @@ fn the_tool_judges_each_example_key() {
         ("garbage.key", false, "not a mail2pst license key"),
     ];
     for (name, valid, says) in cases {
-        let (ok, stdout, stderr) = run(tool(home.path()).args(["verify", &license_fixture(name)]));
+        let (ok, stdout, stderr) = run(tool(home.path()).args([
+            "verify",
+            &license_fixture(name),
+            "--pubkey",
+            DEV_PUBLIC_HEX,
+        ]));
         assert_eq!(ok, valid, "{name}: {stderr}");
         let output = if valid { stdout } else { stderr };
         assert!(output.contains(says), "{name}: {output}");
@@ -166,14 +189,11 @@ fn the_tool_judges_each_example_key() {
 
 #[test]
 fn verify_reads_a_wrapped_key_from_standard_input() {
-    if !license::uses_development_key() {
-        return;
-    }
     let home = temp_dir();
     let valid = license_fixture("valid.key");
     let (head, tail) = valid.trim().split_at(40);
     let mut child = tool(home.path())
-        .args(["verify", "-"])
+        .args(["verify", "-", "--pubkey", DEV_PUBLIC_HEX])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -221,61 +241,4 @@ fn make_fixtures_regenerates_the_example_keys() {
         bytes[8..bytes.len() - 64],
         committed[8..committed.len() - 64]
     );
-}
-
-#[test]
-fn status_prefers_the_environment_key() {
-    if !license::uses_development_key() {
-        return;
-    }
-    let home = temp_dir();
-    let (ok, stdout, _) = run(tool(home.path()).arg("status"));
-    assert!(ok);
-    assert!(stdout.starts_with("demo mode\n"), "{stdout}");
-
-    let (ok, stdout, _) = run(tool(home.path())
-        .arg("status")
-        .env("MAIL2PST_LICENSE_KEY", license_fixture("valid.key")));
-    assert!(ok);
-    assert!(
-        stdout.starts_with("licensed (key from the environment variable MAIL2PST_LICENSE_KEY)"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("licensee:  Ada Lovelace"), "{stdout}");
-
-    let (ok, stdout, _) = run(tool(home.path())
-        .arg("status")
-        .env("MAIL2PST_LICENSE_KEY", license_fixture("tampered.key")));
-    assert!(ok);
-    assert!(stdout.starts_with("demo mode\n"), "{stdout}");
-    assert!(
-        stdout.contains("MAIL2PST_LICENSE_KEY is not valid"),
-        "{stdout}"
-    );
-}
-
-/// Where `directories` puts the config folder is per platform; on Linux it follows
-/// `XDG_CONFIG_HOME`, so the test can give the tool a stored key without touching the user's.
-#[cfg(target_os = "linux")]
-#[test]
-fn status_reads_the_key_stored_in_the_config_folder() {
-    if !license::uses_development_key() {
-        return;
-    }
-    let home = temp_dir();
-    let stored = home.path().join("config/mail2pst/license.key");
-    fs::create_dir_all(stored.parent().unwrap()).unwrap();
-    fs::write(&stored, license_fixture("valid.key")).unwrap();
-    let (ok, stdout, _) = run(tool(home.path()).arg("status"));
-    assert!(ok);
-    assert!(
-        stdout.starts_with(&format!("licensed (key from {})", stored.display())),
-        "{stdout}"
-    );
-
-    // The environment still wins, even over a valid stored key.
-    let (_, stdout, _) = run(tool(home.path())
-        .arg("status")
-        .env("MAIL2PST_LICENSE_KEY", license_fixture("foreign.key")));
-    assert!(stdout.starts_with("demo mode\n"), "{stdout}");
 }

@@ -1,8 +1,7 @@
-//! Offline license keys: an Ed25519 signature over the licensee and edition, checked against a
-//! public key built into the app, so a license works without any server.
+//! License key text: its format, and checking a key against the public key built into the app.
 //!
-//! This is a bottom layer: it uses nothing else of this crate. The engine asks [`current`] whether
-//! to run in demo mode; the CLI and the GUI call [`activate`], [`current`] and [`remove`].
+//! This file uses nothing else of this crate, so that `tools/release-key-check` can build it on
+//! its own with another public key (see [`PUBLIC_KEY_VAR`]).
 //!
 //! # Key text
 //! A key is one line a person can paste: `M2P1-` followed by the base64url alphabet (RFC 4648 §5,
@@ -24,12 +23,13 @@
 //! | 2 + M | licensee e-mail (M = 3..=254 bytes) |
 //! | 64    | Ed25519 signature (RFC 8032) over [`SIGNING_CONTEXT`] followed by the payload |
 //!
-//! The payload is written field by field, so the bytes that are signed are the same on every
-//! machine (no map whose key order could vary). Edition ids are text so that a key for an edition
-//! this version does not know is recognised as genuine and rejected with "update mail2pst"
-//! instead of as damaged. The key id is not proof of anything (only the signature is); it lets the
-//! app tell a person that a key was signed by another key pair, e.g. a development key in a
-//! release build, rather than altered.
+//! The payload is written field by field ([`License::payload`]), so the bytes that are signed
+//! are the same on every machine (no map whose key order could vary). Edition ids are text so
+//! that a key for an edition this version does not know is recognised as genuine and rejected
+//! with "update mail2pst" instead of as damaged. The key id is not proof of anything (only the
+//! signature is); it lets the app tell a person that a key was signed by another key pair, e.g.
+//! a development key in a release build, rather than altered. Keys are signed by the vendor's
+//! tool, `tools/license-issuer`, which is not part of the app.
 //!
 //! # Which public key
 //! A release build takes its public key from the environment variable `MAIL2PST_LICENSE_PUBKEY`
@@ -37,24 +37,15 @@
 //! `mail2pst-license keygen`); a value that is not exactly that fails the build. Without it the
 //! build uses the development key pair kept in the repository (`fixtures/licenses/`), whose private
 //! half anyone can read: see [`uses_development_key`].
-//!
-//! # Where a key is kept
-//! [`activate`] stores the key in `license.key` in the platform's config folder for mail2pst
-//! (Linux: `$XDG_CONFIG_HOME/mail2pst`, macOS: `~/Library/Application Support/mail2pst`, Windows:
-//! `%APPDATA%\mail2pst\config`). The environment variable `MAIL2PST_LICENSE_KEY`, holding a key's
-//! text, takes precedence over the stored key, for scripts and benchmarks.
 
 use std::fmt;
-use std::fs;
-use std::io::{self, Read as _, Write as _};
-use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use chrono::{Datelike as _, NaiveDate};
-use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest as _, Sha256};
 
 /// What every key of format 1 starts with.
@@ -64,20 +55,14 @@ pub const KEY_PREFIX: &str = "M2P1-";
 /// other purpose can never pass as a mail2pst license.
 pub const SIGNING_CONTEXT: &[u8] = b"mail2pst-license-v1:";
 
-/// Environment variable holding a key's text; it takes precedence over the stored key.
-pub const LICENSE_KEY_VAR: &str = "MAIL2PST_LICENSE_KEY";
-
 /// Compile-time environment variable holding a release build's public key (64 hex digits).
 pub const PUBLIC_KEY_VAR: &str = "MAIL2PST_LICENSE_PUBKEY";
 
-/// The name of the stored key in the config folder.
-pub const LICENSE_FILE_NAME: &str = "license.key";
-
 /// Length of an Ed25519 signature at the end of the key bytes.
-const SIGNATURE_LEN: usize = 64;
+pub const SIGNATURE_LEN: usize = 64;
 /// Longest key text accepted, after whitespace is removed: the longest possible format-1 key is
 /// about 760 characters.
-const MAX_KEY_CHARS: usize = 2048;
+pub const MAX_KEY_CHARS: usize = 2048;
 const MAX_EDITION_LEN: usize = 32;
 const MAX_NAME_LEN: usize = 200;
 const MAX_EMAIL_LEN: usize = 254;
@@ -110,10 +95,10 @@ const KEY_BASE64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::RequireNone),
 );
 
-/// Everything that can go wrong with a license key or its storage. The messages of the key
-/// variants are written for the person who pasted the key: what is wrong and what to do.
+/// What can be wrong with a license key. The messages are written for the person who pasted
+/// the key: what is wrong and what to do.
 #[derive(Debug, thiserror::Error)]
-pub enum LicenseError {
+pub enum KeyError {
     #[error("the license key is empty: paste the whole key, which starts with {KEY_PREFIX}")]
     Empty,
     #[error(
@@ -162,26 +147,13 @@ pub enum LicenseError {
         "this build's license public key ({PUBLIC_KEY_VAR} at build time) is not a valid Ed25519 key"
     )]
     InvalidBuiltInKey,
+    /// A field a key cannot carry, found when the payload is written.
     #[error("the license's {field} {reason}")]
     InvalidField { field: &'static str, reason: String },
-    #[error("the public key {text:?} {detail}")]
-    InvalidPublicKey { text: String, detail: &'static str },
-    #[error("{path} is not a license signing key: {detail}")]
-    InvalidSigningKey { path: PathBuf, detail: String },
-    #[error("cannot generate a key pair: the system's random source failed ({detail})")]
-    Random { detail: String },
-    #[error("no config folder was found for this user, so the license key cannot be stored")]
-    NoConfigFolder,
-    #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: io::Error },
-    #[error("cannot store the license key in {path}: {source}")]
-    Write { path: PathBuf, source: io::Error },
-    #[error("cannot remove the stored license key {path}: {source}")]
-    Remove { path: PathBuf, source: io::Error },
 }
 
 /// What a license buys. Unknown editions in a key are rejected with
-/// [`LicenseError::UnknownEdition`], so adding one here later keeps old keys valid.
+/// [`KeyError::UnknownEdition`], so adding one here later keeps old keys valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Edition {
@@ -222,12 +194,12 @@ impl fmt::Display for Edition {
 }
 
 impl FromStr for Edition {
-    type Err = LicenseError;
+    type Err = KeyError;
 
     /// Accepts an id in any letter case (`personal`, `Business`).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let id = text.trim().to_ascii_lowercase();
-        Edition::from_id(&id).ok_or(LicenseError::UnknownEdition {
+        Edition::from_id(&id).ok_or(KeyError::UnknownEdition {
             edition: text.to_string(),
         })
     }
@@ -258,7 +230,7 @@ impl fmt::Display for License {
 impl License {
     /// The canonical payload of this license as signed by the key pair with id `key_id` (see the
     /// module documentation for the layout). Fails on a field that a key cannot carry.
-    pub fn payload(&self, key_id: KeyId) -> Result<Vec<u8>, LicenseError> {
+    pub fn payload(&self, key_id: KeyId) -> Result<Vec<u8>, KeyError> {
         check_name(&self.name)?;
         check_email(&self.email)?;
         encode_payload(
@@ -277,7 +249,11 @@ pub struct KeyId(pub [u8; 8]);
 
 impl KeyId {
     pub fn of(key: &VerifyingKey) -> KeyId {
-        let digest = Sha256::digest(key.as_bytes());
+        KeyId::of_bytes(key.as_bytes())
+    }
+
+    fn of_bytes(key: &[u8; 32]) -> KeyId {
+        let digest = Sha256::digest(key);
         let mut id = [0; 8];
         id.copy_from_slice(&digest[..8]);
         KeyId(id)
@@ -289,55 +265,9 @@ impl fmt::Display for KeyId {
         f.write_str(&to_hex(&self.0))
     }
 }
-
-/// Where the license in use came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeySource {
-    /// The environment variable [`LICENSE_KEY_VAR`].
-    Environment,
-    /// The stored key file.
-    File(PathBuf),
-}
-
-impl fmt::Display for KeySource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeySource::Environment => write!(f, "the environment variable {LICENSE_KEY_VAR}"),
-            KeySource::File(path) => write!(f, "{}", path.display()),
-        }
-    }
-}
-
-/// Whether the app runs licensed or in demo mode, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LicenseStatus {
-    Licensed {
-        license: License,
-        source: KeySource,
-    },
-    /// No license: at most ten messages per folder are written. `reason` says why a key that was
-    /// found is not used (`None` when there simply is none), for the person to fix it.
-    Demo {
-        reason: Option<String>,
-    },
-}
-
-impl LicenseStatus {
-    pub fn is_licensed(&self) -> bool {
-        matches!(self, LicenseStatus::Licensed { .. })
-    }
-
-    pub fn license(&self) -> Option<&License> {
-        match self {
-            LicenseStatus::Licensed { license, .. } => Some(license),
-            LicenseStatus::Demo { .. } => None,
-        }
-    }
-}
-
 /// The public key this build accepts licenses from.
-pub fn built_in_key() -> Result<VerifyingKey, LicenseError> {
-    VerifyingKey::from_bytes(&BUILT_IN_PUBLIC_KEY).map_err(|_| LicenseError::InvalidBuiltInKey)
+pub fn built_in_key() -> Result<VerifyingKey, KeyError> {
+    VerifyingKey::from_bytes(&BUILT_IN_PUBLIC_KEY).map_err(|_| KeyError::InvalidBuiltInKey)
 }
 
 /// True when this build accepts keys signed with the development key pair kept in the
@@ -347,18 +277,24 @@ pub fn uses_development_key() -> bool {
     BUILT_IN_PUBLIC_KEY == DEV_PUBLIC_KEY
 }
 
+/// The id of the public key this build accepts licenses from, for a person to compare with the
+/// id a key names (it is computed from the key bytes, valid or not).
+pub fn built_in_key_id() -> KeyId {
+    KeyId::of_bytes(&BUILT_IN_PUBLIC_KEY)
+}
+
 /// Checks a pasted key against the public key built into this app.
-pub fn verify(key_text: &str) -> Result<License, LicenseError> {
+pub fn verify(key_text: &str) -> Result<License, KeyError> {
     verify_with(key_text, &built_in_key()?)
 }
 
 /// Checks a pasted key against `public_key`.
-pub fn verify_with(key_text: &str, public_key: &VerifyingKey) -> Result<License, LicenseError> {
+pub fn verify_with(key_text: &str, public_key: &VerifyingKey) -> Result<License, KeyError> {
     let bytes = decode_key_text(key_text)?;
     let fields = Fields::parse(&bytes)?;
     let expected = KeyId::of(public_key);
     if fields.key_id != expected {
-        return Err(LicenseError::ForeignKey {
+        return Err(KeyError::ForeignKey {
             found: fields.key_id,
             expected,
         });
@@ -366,8 +302,8 @@ pub fn verify_with(key_text: &str, public_key: &VerifyingKey) -> Result<License,
     let message = [SIGNING_CONTEXT, fields.payload].concat();
     public_key
         .verify_strict(&message, &Signature::from_bytes(&fields.signature))
-        .map_err(|_| LicenseError::BadSignature)?;
-    let edition = Edition::from_id(fields.edition).ok_or_else(|| LicenseError::UnknownEdition {
+        .map_err(|_| KeyError::BadSignature)?;
+    let edition = Edition::from_id(fields.edition).ok_or_else(|| KeyError::UnknownEdition {
         edition: fields.edition.to_string(),
     })?;
     Ok(License {
@@ -378,19 +314,6 @@ pub fn verify_with(key_text: &str, public_key: &VerifyingKey) -> Result<License,
     })
 }
 
-/// Issues a license: the key text for `license`, signed with `signing_key`.
-pub fn sign(license: &License, signing_key: &SigningKey) -> Result<String, LicenseError> {
-    let payload = license.payload(KeyId::of(&signing_key.verifying_key()))?;
-    Ok(sign_payload(payload, signing_key))
-}
-
-fn sign_payload(payload: Vec<u8>, signing_key: &SigningKey) -> String {
-    let signature = signing_key.sign(&[SIGNING_CONTEXT, &payload].concat());
-    let mut bytes = payload;
-    bytes.extend_from_slice(&signature.to_bytes());
-    encode_key_text(&bytes)
-}
-
 /// The key text of key bytes: [`KEY_PREFIX`] and their base64url.
 pub fn encode_key_text(key_bytes: &[u8]) -> String {
     format!("{KEY_PREFIX}{}", KEY_BASE64.encode(key_bytes))
@@ -398,13 +321,13 @@ pub fn encode_key_text(key_bytes: &[u8]) -> String {
 
 /// The key bytes of a pasted key text, after removing what mail programs insert. Checks only the
 /// outer layer (prefix, version, alphabet), not the fields or the signature.
-pub fn decode_key_text(key_text: &str) -> Result<Vec<u8>, LicenseError> {
+pub fn decode_key_text(key_text: &str) -> Result<Vec<u8>, KeyError> {
     let compact = compact_key_text(key_text);
     if compact.is_empty() {
-        return Err(LicenseError::Empty);
+        return Err(KeyError::Empty);
     }
     if compact.chars().count() > MAX_KEY_CHARS {
-        return Err(LicenseError::Malformed {
+        return Err(KeyError::Malformed {
             detail: format!(
                 "it is {} characters long, far longer than any license key",
                 compact.chars().count()
@@ -417,14 +340,14 @@ pub fn decode_key_text(key_text: &str) -> Result<Vec<u8>, LicenseError> {
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
     {
-        return Err(LicenseError::InvalidCharacter { character });
+        return Err(KeyError::InvalidCharacter { character });
     }
     // Every character is of the alphabet, so a text that does not decode was cut short.
-    KEY_BASE64.decode(body).map_err(|_| LicenseError::Truncated)
+    KEY_BASE64.decode(body).map_err(|_| KeyError::Truncated)
 }
 
 /// The key text without whitespace, invisible formatting characters and quote marks.
-fn compact_key_text(key_text: &str) -> String {
+pub fn compact_key_text(key_text: &str) -> String {
     let invisible = |c: char| {
         c.is_whitespace()
             || matches!(
@@ -444,22 +367,22 @@ fn compact_key_text(key_text: &str) -> String {
 }
 
 /// The base64 body after the version prefix, or why there is none.
-fn strip_prefix(compact: &str) -> Result<&str, LicenseError> {
+fn strip_prefix(compact: &str) -> Result<&str, KeyError> {
     if let Some(body) = compact.strip_prefix(KEY_PREFIX) {
         return Ok(body);
     }
     if KEY_PREFIX.starts_with(compact) {
-        return Err(LicenseError::Truncated);
+        return Err(KeyError::Truncated);
     }
     let Some(rest) = compact.strip_prefix("M2P") else {
-        return Err(LicenseError::NotAKey);
+        return Err(KeyError::NotAKey);
     };
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     let after = &rest[digits.len()..];
     if digits.is_empty() || digits.len() > 9 || !after.starts_with('-') {
-        return Err(LicenseError::NotAKey);
+        return Err(KeyError::NotAKey);
     }
-    Err(LicenseError::UnknownVersion { version: digits })
+    Err(KeyError::UnknownVersion { version: digits })
 }
 
 /// The fields of format-1 key bytes, borrowed from them, before the signature is checked.
@@ -475,13 +398,13 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    fn parse(bytes: &'a [u8]) -> Result<Fields<'a>, LicenseError> {
+    fn parse(bytes: &'a [u8]) -> Result<Fields<'a>, KeyError> {
         let mut reader = ByteReader { rest: bytes };
         let key_id = KeyId(reader.array()?);
         let [year_hi, year_lo, month, day] = reader.array()?;
         let year = u16::from_be_bytes([year_hi, year_lo]);
         let issued = NaiveDate::from_ymd_opt(i32::from(year), u32::from(month), u32::from(day))
-            .ok_or_else(|| LicenseError::Malformed {
+            .ok_or_else(|| KeyError::Malformed {
                 detail: format!("the issue date {year:04}-{month:02}-{day:02} does not exist"),
             })?;
         let [edition_len] = reader.array()?;
@@ -492,7 +415,7 @@ impl<'a> Fields<'a> {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
-            return Err(LicenseError::Malformed {
+            return Err(KeyError::Malformed {
                 detail: format!("the edition {edition:?} is not an edition id"),
             });
         }
@@ -504,7 +427,7 @@ impl<'a> Fields<'a> {
         let payload = &bytes[..payload_len];
         let signature: [u8; SIGNATURE_LEN] = reader.array()?;
         if !reader.rest.is_empty() {
-            return Err(LicenseError::Malformed {
+            return Err(KeyError::Malformed {
                 detail: format!(
                     "{} unexpected bytes follow the signature",
                     reader.rest.len()
@@ -523,8 +446,8 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn text_field<'a>(field: &str, bytes: &'a [u8]) -> Result<&'a str, LicenseError> {
-    std::str::from_utf8(bytes).map_err(|_| LicenseError::Malformed {
+fn text_field<'a>(field: &str, bytes: &'a [u8]) -> Result<&'a str, KeyError> {
+    std::str::from_utf8(bytes).map_err(|_| KeyError::Malformed {
         detail: format!("the {field} is not UTF-8 text"),
     })
 }
@@ -536,16 +459,13 @@ struct ByteReader<'a> {
 }
 
 impl<'a> ByteReader<'a> {
-    fn take(&mut self, len: usize) -> Result<&'a [u8], LicenseError> {
-        let (taken, rest) = self
-            .rest
-            .split_at_checked(len)
-            .ok_or(LicenseError::Truncated)?;
+    fn take(&mut self, len: usize) -> Result<&'a [u8], KeyError> {
+        let (taken, rest) = self.rest.split_at_checked(len).ok_or(KeyError::Truncated)?;
         self.rest = rest;
         Ok(taken)
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], LicenseError> {
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], KeyError> {
         let mut array = [0; N];
         array.copy_from_slice(self.take(N)?);
         Ok(array)
@@ -560,15 +480,15 @@ fn encode_payload(
     edition: &str,
     name: &str,
     email: &str,
-) -> Result<Vec<u8>, LicenseError> {
+) -> Result<Vec<u8>, KeyError> {
     let year = u16::try_from(issued.year())
         .ok()
         .filter(|year| (FIRST_YEAR..=LAST_YEAR).contains(&i32::from(*year)))
-        .ok_or_else(|| LicenseError::InvalidField {
+        .ok_or_else(|| KeyError::InvalidField {
             field: "issue date",
             reason: format!("{issued} is not between the years {FIRST_YEAR} and {LAST_YEAR}"),
         })?;
-    let too_long = |field: &'static str, max: usize| LicenseError::InvalidField {
+    let too_long = |field: &'static str, max: usize| KeyError::InvalidField {
         field,
         reason: format!("is longer than {max} bytes"),
     };
@@ -595,8 +515,8 @@ fn encode_payload(
 }
 
 /// A licensee name is shown in the app: printable, not padded, not empty.
-fn check_name(name: &str) -> Result<(), LicenseError> {
-    let invalid = |reason: &str| LicenseError::InvalidField {
+fn check_name(name: &str) -> Result<(), KeyError> {
+    let invalid = |reason: &str| KeyError::InvalidField {
         field: "name",
         reason: format!("{name:?} {reason}"),
     };
@@ -616,8 +536,8 @@ fn check_name(name: &str) -> Result<(), LicenseError> {
 }
 
 /// Only a sanity check: an address with one `@` between two non-empty parts and no spaces.
-fn check_email(email: &str) -> Result<(), LicenseError> {
-    let invalid = |reason: &str| LicenseError::InvalidField {
+fn check_email(email: &str) -> Result<(), KeyError> {
+    let invalid = |reason: &str| KeyError::InvalidField {
         field: "e-mail",
         reason: format!("{email:?} {reason}"),
     };
@@ -635,57 +555,6 @@ fn check_email(email: &str) -> Result<(), LicenseError> {
     }
     Ok(())
 }
-
-/// A new signing key from the operating system's random source.
-pub fn generate_signing_key() -> Result<SigningKey, LicenseError> {
-    let mut seed = [0; 32];
-    getrandom::fill(&mut seed).map_err(|error| LicenseError::Random {
-        detail: error.to_string(),
-    })?;
-    Ok(SigningKey::from_bytes(&seed))
-}
-
-/// The text of a signing key file: a comment line, then the 32-byte secret seed in hex.
-pub fn signing_key_to_text(signing_key: &SigningKey) -> String {
-    format!(
-        "# mail2pst license signing key (Ed25519 secret seed, hex). Keep it secret.\n{}\n",
-        to_hex(signing_key.as_bytes())
-    )
-}
-
-/// Reads a signing key file written by [`signing_key_to_text`].
-pub fn read_signing_key(path: &Path) -> Result<SigningKey, LicenseError> {
-    let text = fs::read_to_string(path).map_err(|source| LicenseError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let invalid = |detail: &str| LicenseError::InvalidSigningKey {
-        path: path.to_path_buf(),
-        detail: detail.to_string(),
-    };
-    let mut lines = text
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'));
-    let (Some(hex), None) = (lines.next(), lines.next()) else {
-        return Err(invalid(
-            "it should hold exactly one line of 64 hexadecimal digits",
-        ));
-    };
-    let seed = decode_hex_32(hex).ok_or_else(|| invalid("its key is not 64 hexadecimal digits"))?;
-    Ok(SigningKey::from_bytes(&seed))
-}
-
-/// A public key given as 64 hex digits, as printed by `mail2pst-license keygen`.
-pub fn parse_public_key(hex: &str) -> Result<VerifyingKey, LicenseError> {
-    let invalid = |detail| LicenseError::InvalidPublicKey {
-        text: hex.to_string(),
-        detail,
-    };
-    let bytes = decode_hex_32(hex.trim()).ok_or_else(|| invalid("is not 64 hexadecimal digits"))?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| invalid("is not an Ed25519 public key"))
-}
-
 /// Lower-case hex digits of `bytes`.
 pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
@@ -716,212 +585,57 @@ const fn decode_hex_32(hex: &str) -> Option<[u8; 32]> {
     }
     Some(bytes)
 }
-
-/// Where a license key is kept, and which key text and public key decide the status. The
-/// default, [`LicenseStore::for_user`], is the user's config folder and the process environment;
-/// tests point it at a temporary folder.
-#[derive(Debug, Clone)]
-pub struct LicenseStore {
-    dir: PathBuf,
-    env_key: Option<String>,
-    public_key: Option<VerifyingKey>,
-}
-
-impl LicenseStore {
-    /// A store in `dir`, with no environment key, checking against the built-in public key.
-    pub fn new(dir: impl Into<PathBuf>) -> LicenseStore {
-        LicenseStore {
-            dir: dir.into(),
-            env_key: None,
-            public_key: None,
-        }
-    }
-
-    /// The user's config folder for mail2pst, and the key text in [`LICENSE_KEY_VAR`] if set.
-    pub fn for_user() -> Result<LicenseStore, LicenseError> {
-        let dir = default_dir().ok_or(LicenseError::NoConfigFolder)?;
-        Ok(LicenseStore::new(dir).with_env_key(env_key_text()))
-    }
-
-    /// Key text that takes precedence over the stored key, as [`LICENSE_KEY_VAR`] does; blank
-    /// text counts as none.
-    pub fn with_env_key(mut self, key_text: Option<String>) -> LicenseStore {
-        self.env_key = key_text.filter(|text| !text.trim().is_empty());
-        self
-    }
-
-    /// Checks keys against `public_key` instead of the built-in one.
-    pub fn with_public_key(mut self, public_key: VerifyingKey) -> LicenseStore {
-        self.public_key = Some(public_key);
-        self
-    }
-
-    /// The stored key's file.
-    pub fn path(&self) -> PathBuf {
-        self.dir.join(LICENSE_FILE_NAME)
-    }
-
-    /// Whether a key text from the environment overrides the stored key.
-    pub fn has_env_key(&self) -> bool {
-        self.env_key.is_some()
-    }
-
-    fn verify(&self, key_text: &str) -> Result<License, LicenseError> {
-        match &self.public_key {
-            Some(public_key) => verify_with(key_text, public_key),
-            None => verify(key_text),
-        }
-    }
-
-    /// Verifies `key_text` and, only if it is valid, stores it (atomically: a temporary file in
-    /// the same folder, renamed over the old key). The environment key, if any, still takes
-    /// precedence afterwards.
-    pub fn activate(&self, key_text: &str) -> Result<License, LicenseError> {
-        let license = self.verify(key_text)?;
-        let compact = compact_key_text(key_text);
-        let path = self.path();
-        let write_error = |source| LicenseError::Write {
-            path: path.clone(),
-            source,
-        };
-        fs::create_dir_all(&self.dir).map_err(write_error)?;
-        let mut file = tempfile::Builder::new()
-            .prefix(".license-")
-            .suffix(".tmp")
-            .tempfile_in(&self.dir)
-            .map_err(write_error)?;
-        file.write_all(format!("{compact}\n").as_bytes())
-            .and_then(|()| file.as_file().sync_all())
-            .map_err(write_error)?;
-        file.persist(&path)
-            .map_err(|error| write_error(error.error))?;
-        Ok(license)
-    }
-
-    /// The license in use: the environment key if set, otherwise the stored key, otherwise
-    /// demo mode. An invalid key means demo mode, with the reason.
-    pub fn status(&self) -> LicenseStatus {
-        if let Some(text) = &self.env_key {
-            return judge(self.verify(text), KeySource::Environment);
-        }
-        let path = self.path();
-        match read_stored(&path) {
-            Ok(None) => LicenseStatus::Demo { reason: None },
-            Ok(Some(text)) => judge(self.verify(&text), KeySource::File(path)),
-            Err(error) => LicenseStatus::Demo {
-                reason: Some(error.to_string()),
-            },
-        }
-    }
-
-    /// Deletes the stored key; `false` if there was none. The environment key is not affected.
-    pub fn remove(&self) -> Result<bool, LicenseError> {
-        let path = self.path();
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(true),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(source) => Err(LicenseError::Remove { path, source }),
-        }
-    }
-}
-
-/// The status a key's verification gives.
-fn judge(verified: Result<License, LicenseError>, source: KeySource) -> LicenseStatus {
-    match verified {
-        Ok(license) => LicenseStatus::Licensed { license, source },
-        Err(error) => LicenseStatus::Demo {
-            reason: Some(format!("the license key in {source} is not valid: {error}")),
-        },
-    }
-}
-
-/// The stored key text, `None` when no key is stored. Reads at most a little more than the
-/// longest key, so a wrong file is rejected without reading it whole.
-fn read_stored(path: &Path) -> Result<Option<String>, LicenseError> {
-    let read_error = |source| LicenseError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = match fs::File::open(path) {
-        Ok(file) => file,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(read_error(source)),
-    };
-    let mut bytes = Vec::new();
-    file.take(4 * MAX_KEY_CHARS as u64)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
-}
-
-/// The user's config folder for mail2pst, if the platform has one for this user.
-pub fn default_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "mail2pst").map(|dirs| dirs.config_dir().to_path_buf())
-}
-
-/// The key text in [`LICENSE_KEY_VAR`], if set and not blank.
-fn env_key_text() -> Option<String> {
-    std::env::var_os(LICENSE_KEY_VAR)
-        .map(|value| value.to_string_lossy().into_owned())
-        .filter(|text| !text.trim().is_empty())
-}
-
-/// Verifies `key_text` against the built-in public key and stores it in the user's config
-/// folder. A key that does not verify is never stored.
-pub fn activate(key_text: &str) -> Result<License, LicenseError> {
-    // Verify first, so that a bad key is reported as such even where nothing can be stored.
-    verify(key_text)?;
-    LicenseStore::for_user()?.activate(key_text)
-}
-
-/// The license this process runs under: [`LICENSE_KEY_VAR`], else the stored key, else demo.
-pub fn current() -> LicenseStatus {
-    match LicenseStore::for_user() {
-        Ok(store) => store.status(),
-        Err(error) => match env_key_text() {
-            Some(text) => judge(verify(&text), KeySource::Environment),
-            None => LicenseStatus::Demo {
-                reason: Some(error.to_string()),
-            },
-        },
-    }
-}
-
-/// Deletes the key stored in the user's config folder; `false` if there was none.
-pub fn remove() -> Result<bool, LicenseError> {
-    LicenseStore::for_user()?.remove()
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use ed25519_dalek::{Signer as _, SigningKey};
     use proptest::prelude::*;
+    use std::path::Path;
 
-    fn fixture(name: &str) -> String {
+    pub(crate) fn fixture(name: &str) -> String {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/licenses")
             .join(name);
-        fs::read_to_string(path).unwrap()
+        std::fs::read_to_string(path).unwrap()
     }
 
-    fn dev_signing_key() -> SigningKey {
-        read_signing_key(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/licenses/dev-signing.key"),
-        )
-        .unwrap()
+    /// The private half of the development key pair, read from its file (a comment line, then
+    /// 64 hex digits).
+    pub(crate) fn dev_signing_key() -> SigningKey {
+        let text = fixture("dev-signing.key");
+        let hex = text
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty() && !line.starts_with('#'))
+            .unwrap();
+        SigningKey::from_bytes(&decode_hex_32(hex).unwrap())
     }
 
-    fn dev_public_key() -> VerifyingKey {
+    pub(crate) fn dev_public_key() -> VerifyingKey {
         VerifyingKey::from_bytes(&DEV_PUBLIC_KEY).unwrap()
     }
 
-    fn ada(edition: Edition) -> License {
+    pub(crate) fn ada(edition: Edition) -> License {
         License {
             name: "Ada Lovelace".to_string(),
             email: "ada@example.com".to_string(),
             edition,
             issued: NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
         }
+    }
+
+    /// The key text of `payload` signed with `signing_key`, made here as the vendor's tool makes
+    /// it, so the tests can sign keys the app has never seen.
+    fn sign_payload(payload: Vec<u8>, signing_key: &SigningKey) -> String {
+        let signature = signing_key.sign(&[SIGNING_CONTEXT, &payload].concat());
+        let mut bytes = payload;
+        bytes.extend_from_slice(&signature.to_bytes());
+        encode_key_text(&bytes)
+    }
+
+    pub(crate) fn sign(license: &License, signing_key: &SigningKey) -> String {
+        let key_id = KeyId::of(&signing_key.verifying_key());
+        sign_payload(license.payload(key_id).unwrap(), signing_key)
     }
 
     /// A key signed by `signing_key` over a payload written field by field.
@@ -969,7 +683,7 @@ mod tests {
     #[test]
     fn the_valid_fixture_is_the_documented_license_signed_with_the_dev_key() {
         // Ed25519 signatures are deterministic, so this pins the whole key text.
-        let key_text = sign(&ada(Edition::Personal), &dev_signing_key()).unwrap();
+        let key_text = sign(&ada(Edition::Personal), &dev_signing_key());
         assert_eq!(key_text, fixture("valid.key").trim());
         assert!(key_text.starts_with(KEY_PREFIX));
     }
@@ -988,6 +702,7 @@ mod tests {
         assert_eq!(uses_development_key(), release_key.is_none());
         let expected = release_key.unwrap_or(DEV_PUBLIC_KEY);
         assert_eq!(built_in_key().unwrap().to_bytes(), expected);
+        assert_eq!(built_in_key_id(), KeyId::of(&built_in_key().unwrap()));
     }
 
     #[test]
@@ -1003,20 +718,20 @@ mod tests {
     #[test]
     fn a_tampered_key_fails_its_signature() {
         let error = verify_with(&fixture("tampered.key"), &dev_public_key()).unwrap_err();
-        assert!(matches!(error, LicenseError::BadSignature), "{error:?}");
+        assert!(matches!(error, KeyError::BadSignature), "{error:?}");
     }
 
     #[test]
     fn a_truncated_key_is_reported_incomplete() {
         let error = verify_with(&fixture("truncated.key"), &dev_public_key()).unwrap_err();
-        assert!(matches!(error, LicenseError::Truncated), "{error:?}");
+        assert!(matches!(error, KeyError::Truncated), "{error:?}");
         // Cut at every length, the valid key is never accepted and never called anything else.
         let valid = fixture("valid.key");
         let valid = valid.trim();
         for len in 1..valid.len() {
             let error = verify_with(&valid[..len], &dev_public_key()).unwrap_err();
             assert!(
-                matches!(error, LicenseError::Truncated),
+                matches!(error, KeyError::Truncated),
                 "cut at {len}: {error:?}"
             );
         }
@@ -1025,7 +740,7 @@ mod tests {
     #[test]
     fn a_key_signed_by_another_key_pair_names_both_keys() {
         let error = verify_with(&fixture("foreign.key"), &dev_public_key()).unwrap_err();
-        let LicenseError::ForeignKey { found, expected } = error else {
+        let KeyError::ForeignKey { found, expected } = error else {
             panic!("expected ForeignKey, got {error:?}");
         };
         assert_eq!(expected, KeyId::of(&dev_public_key()));
@@ -1038,20 +753,20 @@ mod tests {
         let mut bytes = decode_key_text(&fixture("foreign.key")).unwrap();
         bytes[..8].copy_from_slice(&KeyId::of(&dev_public_key()).0);
         let error = verify_with(&encode_key_text(&bytes), &dev_public_key()).unwrap_err();
-        assert!(matches!(error, LicenseError::BadSignature), "{error:?}");
+        assert!(matches!(error, KeyError::BadSignature), "{error:?}");
     }
 
     #[test]
     fn garbage_is_not_a_key() {
         let error = verify_with(&fixture("garbage.key"), &dev_public_key()).unwrap_err();
-        assert!(matches!(error, LicenseError::NotAKey), "{error:?}");
+        assert!(matches!(error, KeyError::NotAKey), "{error:?}");
     }
 
     #[test]
     fn empty_text_is_reported_as_empty() {
         for text in ["", "   ", "\r\n\t", "> \n>"] {
             let error = verify_with(text, &dev_public_key()).unwrap_err();
-            assert!(matches!(error, LicenseError::Empty), "{text:?}: {error:?}");
+            assert!(matches!(error, KeyError::Empty), "{text:?}: {error:?}");
         }
     }
 
@@ -1060,7 +775,7 @@ mod tests {
         let valid = fixture("valid.key");
         let newer = valid.trim().replacen("M2P1-", "M2P2-", 1);
         let error = verify_with(&newer, &dev_public_key()).unwrap_err();
-        let LicenseError::UnknownVersion { version } = &error else {
+        let KeyError::UnknownVersion { version } = &error else {
             panic!("expected UnknownVersion, got {error:?}");
         };
         assert_eq!(version, "2");
@@ -1077,7 +792,7 @@ mod tests {
             "grace@example.com",
         );
         let error = verify_with(&key_text, &dev_public_key()).unwrap_err();
-        let LicenseError::UnknownEdition { edition } = &error else {
+        let KeyError::UnknownEdition { edition } = &error else {
             panic!("expected UnknownEdition, got {error:?}");
         };
         assert_eq!(edition, "enterprise");
@@ -1096,10 +811,7 @@ mod tests {
             "grace@example.com",
         );
         let error = verify_with(&key_text, &dev_public_key()).unwrap_err();
-        assert!(
-            matches!(error, LicenseError::ForeignKey { .. }),
-            "{error:?}"
-        );
+        assert!(matches!(error, KeyError::ForeignKey { .. }), "{error:?}");
     }
 
     #[test]
@@ -1108,7 +820,7 @@ mod tests {
         let broken = valid.trim().replacen('K', "+", 1);
         let error = verify_with(&broken, &dev_public_key()).unwrap_err();
         assert!(
-            matches!(error, LicenseError::InvalidCharacter { character: '+' }),
+            matches!(error, KeyError::InvalidCharacter { character: '+' }),
             "{error:?}"
         );
     }
@@ -1118,7 +830,7 @@ mod tests {
         let mut bytes = decode_key_text(&fixture("valid.key")).unwrap();
         bytes.extend_from_slice(&[0, 0, 0]);
         let error = verify_with(&encode_key_text(&bytes), &dev_public_key()).unwrap_err();
-        let LicenseError::Malformed { detail } = error else {
+        let KeyError::Malformed { detail } = error else {
             panic!("expected Malformed, got {error:?}");
         };
         assert_eq!(detail, "3 unexpected bytes follow the signature");
@@ -1129,7 +841,7 @@ mod tests {
         let mut bytes = decode_key_text(&fixture("valid.key")).unwrap();
         bytes[10] = 13; // month
         let error = verify_with(&encode_key_text(&bytes), &dev_public_key()).unwrap_err();
-        let LicenseError::Malformed { detail } = error else {
+        let KeyError::Malformed { detail } = error else {
             panic!("expected Malformed, got {error:?}");
         };
         assert_eq!(detail, "the issue date 2025-13-15 does not exist");
@@ -1139,7 +851,7 @@ mod tests {
     fn a_text_far_too_long_is_rejected_before_decoding() {
         let long = format!("{KEY_PREFIX}{}", "A".repeat(MAX_KEY_CHARS));
         let error = verify_with(&long, &dev_public_key()).unwrap_err();
-        assert!(matches!(error, LicenseError::Malformed { .. }), "{error:?}");
+        assert!(matches!(error, KeyError::Malformed { .. }), "{error:?}");
     }
 
     #[test]
@@ -1206,8 +918,7 @@ mod tests {
     }
 
     #[test]
-    fn signing_refuses_fields_a_key_cannot_carry() {
-        let key = dev_signing_key();
+    fn the_payload_refuses_fields_a_key_cannot_carry() {
         let cases = [
             License {
                 name: String::new(),
@@ -1247,9 +958,9 @@ mod tests {
             },
         ];
         for license in cases {
-            let error = sign(&license, &key).unwrap_err();
+            let error = license.payload(KeyId([0; 8])).unwrap_err();
             assert!(
-                matches!(error, LicenseError::InvalidField { .. }),
+                matches!(error, KeyError::InvalidField { .. }),
                 "{license:?}: {error:?}"
             );
         }
@@ -1261,195 +972,11 @@ mod tests {
         assert_eq!(" Business ".parse::<Edition>().unwrap(), Edition::Business);
         assert!(matches!(
             "enterprise".parse::<Edition>(),
-            Err(LicenseError::UnknownEdition { .. })
+            Err(KeyError::UnknownEdition { .. })
         ));
         for edition in Edition::ALL {
             assert_eq!(Edition::from_id(edition.id()), Some(edition));
         }
-    }
-
-    #[test]
-    fn a_signing_key_file_round_trips() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("signing.key");
-        let key = SigningKey::from_bytes(&[42; 32]);
-        fs::write(&path, signing_key_to_text(&key)).unwrap();
-        assert_eq!(read_signing_key(&path).unwrap().to_bytes(), key.to_bytes());
-
-        fs::write(&path, "not a key\n").unwrap();
-        let error = read_signing_key(&path).unwrap_err();
-        assert!(
-            matches!(error, LicenseError::InvalidSigningKey { .. }),
-            "{error:?}"
-        );
-        fs::write(&path, "# only a comment\n").unwrap();
-        assert!(read_signing_key(&path).is_err());
-    }
-
-    #[test]
-    fn public_keys_parse_from_hex() {
-        let hex = to_hex(dev_public_key().as_bytes());
-        assert_eq!(parse_public_key(&hex).unwrap(), dev_public_key());
-        assert_eq!(
-            parse_public_key(&hex.to_uppercase()).unwrap(),
-            dev_public_key()
-        );
-        for bad in ["", "abc", &hex[..62], &format!("{}zz", &hex[..62])] {
-            let error = parse_public_key(bad).unwrap_err();
-            assert!(
-                matches!(error, LicenseError::InvalidPublicKey { .. }),
-                "{error:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn generated_signing_keys_differ() {
-        let first = generate_signing_key().unwrap();
-        let second = generate_signing_key().unwrap();
-        assert_ne!(first.to_bytes(), second.to_bytes());
-    }
-
-    fn store_in(dir: &Path) -> LicenseStore {
-        LicenseStore::new(dir.join("mail2pst")).with_public_key(dev_public_key())
-    }
-
-    #[test]
-    fn an_activated_key_is_stored_and_read_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path());
-        assert_eq!(store.status(), LicenseStatus::Demo { reason: None });
-
-        // Pasted wrapped and quoted; stored as one line.
-        let pasted = format!(
-            "> {}",
-            fixture("valid.key").trim().replacen('K', "\n> K", 1)
-        );
-        let license = store.activate(&pasted).unwrap();
-        assert_eq!(license, ada(Edition::Personal));
-        assert_eq!(
-            fs::read_to_string(store.path()).unwrap(),
-            format!("{}\n", fixture("valid.key").trim())
-        );
-        assert_eq!(
-            store.status(),
-            LicenseStatus::Licensed {
-                license,
-                source: KeySource::File(store.path()),
-            }
-        );
-        // Only the key is left in the folder: the temporary file was renamed.
-        let names: Vec<_> = fs::read_dir(dir.path().join("mail2pst"))
-            .unwrap()
-            .map(|entry| entry.unwrap().file_name())
-            .collect();
-        assert_eq!(names, [LICENSE_FILE_NAME]);
-    }
-
-    #[test]
-    fn a_bad_key_is_never_stored() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path());
-        for name in [
-            "tampered.key",
-            "truncated.key",
-            "foreign.key",
-            "garbage.key",
-        ] {
-            assert!(store.activate(&fixture(name)).is_err(), "{name}");
-            assert!(!store.path().exists(), "{name} was stored");
-        }
-        // Nor does it replace a good one.
-        store.activate(&fixture("valid.key")).unwrap();
-        assert!(store.activate(&fixture("tampered.key")).is_err());
-        assert_eq!(
-            fs::read_to_string(store.path()).unwrap().trim(),
-            fixture("valid.key").trim()
-        );
-    }
-
-    #[test]
-    fn activating_again_replaces_the_stored_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path());
-        store.activate(&fixture("valid.key")).unwrap();
-        let business = sign(&ada(Edition::Business), &dev_signing_key()).unwrap();
-        store.activate(&business).unwrap();
-        assert_eq!(store.status().license().unwrap().edition, Edition::Business);
-    }
-
-    #[test]
-    fn an_invalid_stored_key_means_demo_with_the_reason() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path());
-        fs::create_dir_all(dir.path().join("mail2pst")).unwrap();
-        fs::write(store.path(), fixture("tampered.key")).unwrap();
-        let LicenseStatus::Demo {
-            reason: Some(reason),
-        } = store.status()
-        else {
-            panic!("expected demo with a reason");
-        };
-        assert!(
-            reason.contains(&store.path().display().to_string()),
-            "{reason}"
-        );
-        assert!(reason.contains("does not match its signature"), "{reason}");
-    }
-
-    #[test]
-    fn the_environment_key_takes_precedence() {
-        let dir = tempfile::tempdir().unwrap();
-        let business = sign(&ada(Edition::Business), &dev_signing_key()).unwrap();
-        store_in(dir.path())
-            .activate(&fixture("valid.key"))
-            .unwrap();
-
-        let with_env = store_in(dir.path()).with_env_key(Some(business));
-        assert!(with_env.has_env_key());
-        let LicenseStatus::Licensed { license, source } = with_env.status() else {
-            panic!("expected licensed");
-        };
-        assert_eq!(license.edition, Edition::Business);
-        assert_eq!(source, KeySource::Environment);
-
-        // An invalid environment key is not silently replaced by the stored one.
-        let bad_env = store_in(dir.path()).with_env_key(Some(fixture("foreign.key")));
-        let LicenseStatus::Demo {
-            reason: Some(reason),
-        } = bad_env.status()
-        else {
-            panic!("expected demo with a reason");
-        };
-        assert!(reason.contains(LICENSE_KEY_VAR), "{reason}");
-
-        // A blank variable counts as unset.
-        let blank_env = store_in(dir.path()).with_env_key(Some("  \n".to_string()));
-        assert!(!blank_env.has_env_key());
-        assert_eq!(
-            blank_env.status().license().unwrap().edition,
-            Edition::Personal
-        );
-    }
-
-    #[test]
-    fn remove_deletes_the_stored_key_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path());
-        assert!(!store.remove().unwrap());
-        store.activate(&fixture("valid.key")).unwrap();
-        assert!(store.remove().unwrap());
-        assert!(!store.remove().unwrap());
-        assert_eq!(store.status(), LicenseStatus::Demo { reason: None });
-    }
-
-    #[test]
-    fn an_oversized_stored_file_is_read_only_in_part() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store_in(dir.path());
-        fs::create_dir_all(dir.path().join("mail2pst")).unwrap();
-        fs::write(store.path(), "A".repeat(1 << 20)).unwrap();
-        assert!(!store.status().is_licensed());
     }
 
     proptest! {
