@@ -21,6 +21,7 @@ use crate::engine::{
     Source, Status, StoreListing, format_size,
 };
 use crate::license::{self, LicenseStatus};
+use crate::model::FolderKind;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
@@ -441,7 +442,17 @@ pub fn listing_text(listings: &[StoreListing]) -> String {
         for folder in &listing.folders {
             let label = format!("{}{}", "  ".repeat(folder.path.depth()), folder.path.name());
             let pad = width.saturating_sub(label.chars().count());
-            let _ = writeln!(out, "{label}{}  {:>7}", " ".repeat(pad), folder.count);
+            // Contacts, events and tasks are named; the other counts are of messages.
+            let items = match folder.kind {
+                FolderKind::Mail => String::new(),
+                kind => format!(" {}", kind.items()),
+            };
+            let _ = writeln!(
+                out,
+                "{label}{}  {:>7}{items}",
+                " ".repeat(pad),
+                folder.count
+            );
             for note in &folder.notes {
                 let _ = writeln!(out, "{}  note: {note}", "  ".repeat(folder.path.depth()));
             }
@@ -450,7 +461,14 @@ pub fn listing_text(listings: &[StoreListing]) -> String {
             out,
             "  {}, {}",
             plural(listing.folders.len() as u64, "folder"),
-            plural(listing.messages(), "message")
+            plural(
+                listing.messages(),
+                if listing.folders.iter().all(|f| f.kind == FolderKind::Mail) {
+                    "message"
+                } else {
+                    "item"
+                }
+            )
         );
     }
     out

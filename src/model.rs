@@ -28,6 +28,8 @@ pub enum StoreKind {
     AppleMailExport,
     /// Gmail as Google Takeout exports it: an mbox file whose messages carry their labels.
     GmailTakeout,
+    /// `.vcf` (vCard) and `.ics` (iCalendar) files: contacts, events and tasks.
+    ContactsAndCalendars,
 }
 
 impl StoreKind {
@@ -42,6 +44,7 @@ impl StoreKind {
             StoreKind::AppleMail => "Apple Mail",
             StoreKind::AppleMailExport => "Apple Mail export",
             StoreKind::GmailTakeout => "Gmail (Google Takeout)",
+            StoreKind::ContactsAndCalendars => "Contacts and calendars",
         }
     }
 }
@@ -49,6 +52,36 @@ impl StoreKind {
 impl fmt::Display for StoreKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
+    }
+}
+
+/// What a folder holds: mail, or the contacts, events or tasks of an address book or calendar.
+/// Each becomes its own kind of Outlook folder.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FolderKind {
+    #[default]
+    Mail,
+    /// vCards (one per item).
+    Contacts,
+    /// iCalendar events (one VCALENDAR per item: an event, its changed occurrences and the
+    /// time zones they use).
+    Calendar,
+    /// iCalendar to-dos (one VCALENDAR per item).
+    Tasks,
+}
+
+impl FolderKind {
+    /// What the folder's items are called, for counts shown to a person.
+    pub fn items(self) -> &'static str {
+        match self {
+            FolderKind::Mail => "messages",
+            FolderKind::Contacts => "contacts",
+            FolderKind::Calendar => "events",
+            FolderKind::Tasks => "tasks",
+        }
     }
 }
 

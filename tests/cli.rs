@@ -379,3 +379,34 @@ fn ctrl_c_cancels_and_leaves_no_file() {
     assert_eq!(listing(out.path()), Vec::<String>::new());
     assert_eq!(fingerprint(&source), before);
 }
+
+/// A folder of `.vcf` and `.ics` files from the command line: `scan` names what each folder
+/// holds, `convert` writes them all, and `verify` counts them back.
+#[test]
+fn contacts_and_calendars_scan_convert_and_verify() {
+    let out = temp_dir();
+    let program = Program::demo();
+    let files = corpus_path("pim/calcard");
+    let output = program.run(&["scan", arg(&files)]);
+    assert_eq!(code(&output), 0);
+    let stdout = text(&output.stdout);
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+            .trim_end()
+            .to_owned()
+    };
+    assert!(line("001 ").ends_with(" 1 contacts"), "{stdout}");
+    assert!(line("025 ").ends_with(" 3 events"), "{stdout}");
+    assert!(line("025 Tasks").ends_with(" 1 tasks"), "{stdout}");
+    assert!(stdout.contains("11 items"), "{stdout}");
+
+    let pst = out.path().join("pim.pst");
+    let output = program.run(&["convert", arg(&files), "-o", arg(&pst), "--quiet"]);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let output = program.run(&["verify", arg(&pst), "--against", arg(&files)]);
+    let stdout = text(&output.stdout);
+    assert_eq!(code(&output), 0, "{stdout}{}", text(&output.stderr));
+}

@@ -14,6 +14,7 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use mail2pst::engine::{self, Report, SearchRoots, Source, Status, SystemLayout};
 use mail2pst::gui::{App, Config, FileDialogCheck, Screen, SourceStatus};
 use mail2pst::license::{self, LicenseStore};
+use mail2pst::model::FolderKind;
 use mail2pst::sources;
 
 use crate::generated_mail::meetings_mbox;
@@ -784,4 +785,33 @@ fn a_dropped_folder_holding_two_profiles_lists_both() {
     assert_eq!(titles, both);
     assert!(w.has_label("Already in the list: Thunderbird — default-default"));
     assert_eq!(w.app().state().ready_sources().count(), 2);
+}
+
+/// A folder of `.vcf` and `.ics` files dropped on the window is listed, converted and Done:
+/// the contacts, events and tasks are each in a folder of their kind.
+#[test]
+fn a_dropped_folder_of_contacts_and_calendars_converts() {
+    let mut w = window(Vec::new(), Some("valid.key"));
+    w.wait_for_sources();
+    w.drop_files(&[corpus().join("pim/calcard")]);
+    w.wait_for_sources();
+    w.click("Next: choose folders");
+    w.click("Next: options");
+    let report = w.convert_and_wait();
+    assert_eq!(report.status, Status::Complete);
+    assert_eq!(report.totals.written, 11);
+    let kinds: Vec<FolderKind> = report
+        .folders
+        .iter()
+        .filter(|f| f.written > 0)
+        .map(|f| f.kind)
+        .collect();
+    for kind in [
+        FolderKind::Contacts,
+        FolderKind::Calendar,
+        FolderKind::Tasks,
+    ] {
+        assert!(kinds.contains(&kind), "{kinds:?}");
+    }
+    assert!(w.has_label("Done"));
 }

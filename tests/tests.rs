@@ -28,5 +28,6 @@ mod source_apple_mail;
 mod source_eml;
 mod source_maildir;
 mod source_mbox;
+mod source_pim;
 mod source_thunderbird;
 mod util;

@@ -27,6 +27,8 @@
 //! * HTML bodies are stored as UTF-8, so their `<meta charset>` is rewritten to say so.
 //! * An attached message that cannot be read, or nested deeper than 16, is kept as an `.eml`.
 
+mod calendar;
+mod contact;
 mod duplicate;
 mod fields;
 mod framing;
@@ -46,7 +48,7 @@ use self::framing::{Framing, Shape};
 use self::large::KeptParts;
 use self::parts::Parts;
 use self::text::{quote, utf8_or_windows_1252};
-use crate::model::{FileSpan, MessageFlags, RawMessage};
+use crate::model::{FileSpan, FolderKind, MessageFlags, RawMessage};
 use crate::pst::{self, Attachment, AttachmentContent, FileTime};
 
 /// The subject of a message that could not be read at all.
@@ -66,6 +68,36 @@ pub struct Converted {
     /// True when the PST message is not a faithful copy: the message could not be read (its
     /// bytes are attached instead), or an attachment too large for a PST was left out.
     pub degraded: bool,
+}
+
+/// Converts an item of a folder of `kind`: mail, a vCard, an iCalendar event or to-do.
+/// `default_zone` (an IANA name) is the zone of iCalendar times that name none ("floating"
+/// times, all-day dates): the zone of the computer the conversion runs on. The large parts of
+/// a large mail message wait in `spill_dir` ([`convert_spilling_to`]).
+pub fn convert_item(
+    raw: &RawMessage,
+    kind: FolderKind,
+    default_zone: &str,
+    spill_dir: &Path,
+) -> Converted {
+    match kind {
+        FolderKind::Mail => convert_spilling_to(raw, spill_dir),
+        FolderKind::Contacts => with_categories(contact::convert(&raw.bytes), raw),
+        FolderKind::Calendar => {
+            with_categories(calendar::convert_event(&raw.bytes, default_zone), raw)
+        }
+        FolderKind::Tasks => with_categories(calendar::convert_todo(&raw.bytes, default_zone), raw),
+    }
+}
+
+/// Adds the source's warnings and tags (an address book's own categories) to a converted item.
+fn with_categories(mut converted: Converted, raw: &RawMessage) -> Converted {
+    for keyword in &raw.keywords {
+        if !converted.message.categories.contains(keyword) {
+            converted.message.categories.push(keyword.clone());
+        }
+    }
+    converted
 }
 
 /// Converts one message. Never fails and never panics: what cannot be read is kept as an
@@ -393,6 +425,7 @@ fn message_of(
         attachments,
         categories: Vec::new(),
         conversation_index: fields::conversation_index(fields, notes),
+        item: None,
     }
 }
 

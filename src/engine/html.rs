@@ -350,6 +350,7 @@ mod tests {
                 count: 12,
                 role: FolderRole::Convert,
                 notes: Vec::new(),
+                kind: crate::model::FolderKind::Mail,
             }],
         };
         let license = LicenseInfo {

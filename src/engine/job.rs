@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::convert::{self, Converted};
 use crate::license::{self, LicenseStatus};
-use crate::model::{Found, Origin, RawMessage, SkipReason};
+use crate::model::{FolderKind, Found, Origin, RawMessage, SkipReason};
 use crate::pst;
 
 use super::claim;
@@ -252,6 +252,8 @@ fn pipeline(
         dates_needed: !spec.options.date_range.is_unbounded(),
         skip_duplicates: spec.options.skip_duplicates,
         quota: &quota,
+        kinds: plan.folders.iter().map(|f| f.kind).collect(),
+        time_zone: super::local_time_zone(),
     };
     thread::scope(|scope| {
         let budget = &budget;
@@ -433,6 +435,10 @@ struct Converter<'a> {
     dates_needed: bool,
     skip_duplicates: bool,
     quota: &'a DemoQuota,
+    /// What each plan folder holds: mail, contacts, events or tasks.
+    kinds: Vec<FolderKind>,
+    /// The zone of calendar times that name none (this computer's).
+    time_zone: String,
 }
 
 impl Converter<'_> {
@@ -451,7 +457,14 @@ impl Converter<'_> {
                         folder,
                         found: Found::Message(raw),
                     } if self.worth_converting(*folder) && !cancel.is_cancelled() => {
-                        Some(prepare(raw, self.skip_duplicates, self.spill_dir))
+                        let kind = self.kinds.get(*folder).copied().unwrap_or_default();
+                        Some(prepare(
+                            raw,
+                            kind,
+                            &self.time_zone,
+                            self.skip_duplicates,
+                            self.spill_dir,
+                        ))
                     }
                     _ => None,
                 };
@@ -578,9 +591,15 @@ impl Decider<'_> {
 }
 
 /// The parallel step for one message: convert it, and read what the in-order decisions need.
-fn prepare(raw: &RawMessage, skip_duplicates: bool, spill_dir: &Path) -> Prepared {
+fn prepare(
+    raw: &RawMessage,
+    kind: FolderKind,
+    zone: &str,
+    skip_duplicates: bool,
+    spill_dir: &Path,
+) -> Prepared {
     prepare_with(raw, skip_duplicates, |raw| {
-        convert::convert_spilling_to(raw, spill_dir)
+        convert::convert_item(raw, kind, zone, spill_dir)
     })
 }
 

@@ -36,6 +36,7 @@ mod progress;
 mod report;
 mod spec;
 mod verify;
+mod zone;
 
 use std::path::PathBuf;
 
@@ -61,8 +62,9 @@ pub use verify::{
     Comparison, FieldDifference, FolderComparison, MessageDifference, compare, folder_counts,
     pst_parts,
 };
+pub use zone::local_time_zone;
 
-use crate::model::{FolderPath, StoreKind};
+use crate::model::{FolderKind, FolderPath, StoreKind};
 
 /// One folder of a store, as `scan` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -70,6 +72,8 @@ pub struct FolderListing {
     pub path: FolderPath,
     pub count: u64,
     pub notes: Vec<String>,
+    /// Mail, contacts, events or tasks.
+    pub kind: FolderKind,
 }
 
 /// A store and its folders, as `scan` lists it.
@@ -102,6 +106,7 @@ pub fn list_store(source: &Source) -> StoreListing {
                     path: f.path,
                     count: f.count,
                     notes: f.notes,
+                    kind: f.kind,
                 })
                 .collect(),
             None,

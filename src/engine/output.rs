@@ -8,14 +8,14 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::pst::{self, FileTime, FolderId, PstWriter, WriterOptions};
+use crate::pst::{self, FileTime, FolderClass, FolderId, PstWriter, WriterOptions};
 
 use super::claim::check_outside_sources;
 use super::error::Error;
 use super::plan::Plan;
 use super::report::report_paths;
 use super::spec::{JobSpec, format_size};
-use crate::model::SkipReason;
+use crate::model::{FolderKind, SkipReason};
 
 /// The names of a job's output files.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -361,7 +361,7 @@ impl<'a> Parts<'a> {
                 };
                 Some(
                     writer
-                        .add_folder(parent, &folder.name)
+                        .add_folder_of(parent, &folder.name, folder_class(folder.kind))
                         .map_err(|e| writer_error(&self.paths.part(index), &e, 0))?,
                 )
             } else {
@@ -505,6 +505,16 @@ fn writer_error(path: &Path, error: &pst::Error, remaining: u64) -> Error {
 
 /// A store record key for part `index`: different for each part and each job, the same when a
 /// job is repeated with the same clock.
+/// The kind of PST folder a plan folder becomes.
+fn folder_class(kind: FolderKind) -> FolderClass {
+    match kind {
+        FolderKind::Mail => FolderClass::Mail,
+        FolderKind::Contacts => FolderClass::Contacts,
+        FolderKind::Calendar => FolderClass::Calendar,
+        FolderKind::Tasks => FolderClass::Tasks,
+    }
+}
+
 fn store_uid(store_name: &str, index: usize, now: i64) -> [u8; 16] {
     let mut hash = Sha256::new();
     hash.update(b"mail2pst store\0");

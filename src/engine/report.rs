@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FolderPath, Origin, SkipReason, StoreKind, path_json};
+use crate::model::{FolderKind, FolderPath, Origin, SkipReason, StoreKind, path_json};
 
 use super::error::Error;
 use super::plan::{FolderRole, Plan};
@@ -164,6 +164,9 @@ pub struct FolderReport {
     /// Why the folder (or its rest) could not be read.
     pub read_error: Option<String>,
     pub notes: Vec<String>,
+    /// Mail, contacts, events or tasks.
+    #[serde(default)]
+    pub kind: FolderKind,
 }
 
 impl FolderReport {
@@ -310,6 +313,7 @@ impl Report {
                     converted_with_warnings: Vec::new(),
                     read_error: None,
                     notes: f.notes.clone(),
+                    kind: f.kind,
                 };
                 if f.role == FolderRole::Excluded {
                     folder.found = f.count;
@@ -583,6 +587,7 @@ mod tests {
             count,
             role,
             notes: Vec::new(),
+            kind: crate::model::FolderKind::Mail,
         };
         Plan {
             stores: vec![PlannedStore {

@@ -27,7 +27,7 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::convert;
-use crate::model::{Found, RawMessage};
+use crate::model::{FolderKind, Found, RawMessage};
 use crate::pst;
 
 use super::error::Error;
@@ -589,6 +589,29 @@ pub fn compare(
         comparison.errors = unreadable.remove(&planned.pst_path).unwrap_or_default();
         comparison.in_pst = (pst_messages.len() + comparison.errors.len()) as u64;
         if planned.role == FolderRole::Convert
+            && planned.kind != FolderKind::Mail
+            && let Some(selection) = selections.get(planned.store)
+        {
+            // Contacts, events and tasks are compared by count: the reading of mail that
+            // pairs messages does not apply to them.
+            match selection.source.store().messages(&planned.source_path) {
+                Ok(items) => {
+                    for item in items {
+                        match item {
+                            Ok(Found::Message(_)) => comparison.in_source += 1,
+                            Ok(Found::Skipped { .. }) => comparison.skipped_in_source += 1,
+                            Err(error) => {
+                                comparison.errors.push(format!("source: {error}"));
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(error) => comparison.errors.push(format!("source: {error}")),
+            }
+            comparison.missing = comparison.in_source.saturating_sub(comparison.in_pst);
+            comparison.extra = comparison.in_pst.saturating_sub(comparison.in_source);
+        } else if planned.role == FolderRole::Convert
             && let Some(selection) = selections.get(planned.store)
         {
             let source = selection.source.store();

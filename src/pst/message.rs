@@ -6,7 +6,7 @@ use std::io::{self, Read};
 use std::sync::Arc;
 
 /// A point in time as a PST keeps it: 100-nanosecond ticks since 1601-01-01 UTC (FILETIME).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileTime(pub u64);
 
 impl FileTime {
@@ -224,4 +224,6 @@ pub struct Message {
     /// Outlook's conversation index (PidTagConversationIndex), e.g. from a `Thread-Index`
     /// header. When absent the writer derives one from the thread.
     pub conversation_index: Option<Vec<u8>>,
+    /// A contact, appointment or task; `None` for mail.
+    pub item: Option<Box<crate::pst::item::Item>>,
 }

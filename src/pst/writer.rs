@@ -10,13 +10,16 @@ use std::path::{Path, PathBuf};
 use tempfile::TempPath;
 
 use crate::pst::error::Error;
+use crate::pst::item::{FolderClass, Item};
+use crate::pst::ltp::PropTag;
 use crate::pst::ltp::{TableRow, TcBuilder};
 use crate::pst::message::{AttachmentContent, FileTime, Message};
 use crate::pst::messaging::attachment::{
     MAX_ATTACHMENT_SIZE, StoredContent, attachment_properties, attachment_size,
 };
-use crate::pst::messaging::folder::{FolderState, MAIL_CONTAINER_CLASS};
+use crate::pst::messaging::folder::FolderState;
 use crate::pst::messaging::node::{NodeScope, write_message};
+use crate::pst::messaging::pim;
 use crate::pst::messaging::skeleton::{Child, write_fixed_nodes, write_folder};
 use crate::pst::messaging::spill::RowSpill;
 use crate::pst::messaging::store::default_store_uid;
@@ -90,6 +93,8 @@ struct Folder {
     rows: Vec<u64>,
     /// The IDs of those rows (the messages' NIDs), for the row index.
     row_ids: Vec<u32>,
+    /// Mail, contacts, calendar or tasks.
+    class: FolderClass,
 }
 
 /// Contents rows read back from the spill file at a time.
@@ -163,6 +168,7 @@ impl PstWriter {
             unread: 0,
             rows: Vec::new(),
             row_ids: Vec::new(),
+            class: FolderClass::Mail,
         };
         let deleted = Folder {
             nid: special::DELETED_ITEMS,
@@ -173,6 +179,7 @@ impl PstWriter {
             unread: 0,
             rows: Vec::new(),
             row_ids: Vec::new(),
+            class: FolderClass::Mail,
         };
         Ok(PstWriter {
             ndb: Some(ndb),
@@ -196,8 +203,18 @@ impl PstWriter {
         FolderId(1)
     }
 
-    /// Adds a folder named `name` under `parent`.
+    /// Adds a mail folder named `name` under `parent`.
     pub fn add_folder(&mut self, parent: FolderId, name: &str) -> Result<FolderId, Error> {
+        self.add_folder_of(parent, name, FolderClass::Mail)
+    }
+
+    /// Adds a folder of contacts, appointments, tasks or mail named `name` under `parent`.
+    pub fn add_folder_of(
+        &mut self,
+        parent: FolderId,
+        name: &str,
+        class: FolderClass,
+    ) -> Result<FolderId, Error> {
         self.check_usable()?;
         self.folder(parent)?;
         if name.is_empty() {
@@ -215,6 +232,7 @@ impl PstWriter {
             unread: 0,
             rows: Vec::new(),
             row_ids: Vec::new(),
+            class,
         });
         if let Some(parent) = self.folders.get_mut(parent.0 as usize) {
             parent.children.push(id);
@@ -253,11 +271,12 @@ impl PstWriter {
     }
 
     fn write(&mut self, folder: FolderId, folder_nid: Nid, message: &Message) -> Result<(), Error> {
+        let class = self.folder(folder)?.class;
         let ndb = self.ndb.as_mut().ok_or(Error::WriterFailed)?;
         let nid = ndb.allocate_nid(NidType::NormalMessage);
         let written = write_message(ndb, message, self.options.now)?;
         ndb.add_node(nid, written.data, written.sub, folder_nid)?;
-        let row = written.props.row(templates::CONTENTS);
+        let row = written.props.row(&contents_columns(class));
         let version = ndb.next_row_version();
         let offset = self.spill.push(nid, version, &row).map_err(Error::Spill)?;
         let entry = self
@@ -325,6 +344,7 @@ impl PstWriter {
                 parent,
                 state,
                 &children,
+                &contents_columns(folder.class),
                 &folder.row_ids,
                 fill,
             )?;
@@ -385,7 +405,7 @@ impl PstWriter {
             content_count: folder.messages,
             unread_count: folder.unread,
             has_subfolders: !folder.children.is_empty(),
-            container_class: user_folder.then_some(MAIL_CONTAINER_CLASS),
+            container_class: user_folder.then(|| folder.class.container_class()),
             comment: deleted_items.then_some(DELETED_ITEMS_COMMENT),
         }
     }
@@ -411,6 +431,18 @@ impl PstWriter {
     fn finish_estimate(&self) -> u64 {
         FINISH_RESERVE + FOLDER_RESERVE * self.folders.len() as u64 + self.table_reserve
     }
+}
+
+/// The columns of a folder's contents table: mail's, then those Outlook shows for the
+/// folder's kind of items.
+fn contents_columns(class: FolderClass) -> Vec<PropTag> {
+    let mut columns = templates::CONTENTS.to_vec();
+    for column in pim::extra_columns(class) {
+        if !columns.iter().any(|c| c.id == column.id) {
+            columns.push(column);
+        }
+    }
+    columns
 }
 
 /// Refuses a message that a 32-bit size cannot describe (docs/pst-writer-notes.md §6): an
@@ -474,6 +506,35 @@ fn message_estimate(message: &Message) -> u64 {
         values += utf16_bytes(text.as_deref());
     }
     values += message.body_html.as_ref().map_or(0, |h| h.len() as u64);
+    values += match message.item.as_deref() {
+        None => 0,
+        Some(Item::Contact(contact)) => {
+            16 * 1024
+                + contact
+                    .photo
+                    .as_ref()
+                    .map_or(0, |p| 2 * p.data.len() as u64)
+        }
+        Some(Item::Appointment(appointment)) => {
+            let exceptions = appointment
+                .recurrence
+                .as_ref()
+                .map_or(0, |r| r.exceptions.len());
+            let attendees: u64 = appointment
+                .attendees
+                .iter()
+                .map(|a| {
+                    8 * (utf16_bytes(a.address.name.as_deref())
+                        + utf16_bytes(Some(&a.address.email)))
+                        + 512
+                })
+                .sum();
+            16 * 1024
+                + attendees * (1 + exceptions as u64)
+                + exceptions as u64 * (24 * 1024 + 2 * message_estimate_text(message))
+        }
+        Some(Item::Task(_)) => 8 * 1024,
+    };
     values += message
         .categories
         .iter()
@@ -497,6 +558,11 @@ fn message_estimate(message: &Message) -> u64 {
     values + blocks * (16 + 64 + 8 + 32) + 16 * 1024
 }
 
+/// Bytes of the texts an exception repeats from its series.
+fn message_estimate_text(message: &Message) -> u64 {
+    utf16_bytes(message.subject.as_deref()) + utf16_bytes(message.body_text.as_deref())
+}
+
 /// An upper bound of the bytes a message's row adds to its folder's contents table.
 fn contents_row_estimate(message: &Message) -> u64 {
     let names: u64 = message
@@ -506,7 +572,9 @@ fn contents_row_estimate(message: &Message) -> u64 {
         .sum();
     let author = message.from.as_ref().or(message.sender.as_ref());
     // Fixed row of under 200 bytes, the row index, the strings of its cells with heap overhead.
-    256 + 3 * utf16_bytes(message.subject.as_deref())
+    let item = if message.item.is_some() { 2048 } else { 0 };
+    item + 256
+        + 3 * utf16_bytes(message.subject.as_deref())
         + names
         + utf16_bytes(author.map(|a| a.display()))
         + utf16_bytes(message.internet_message_id.as_deref())

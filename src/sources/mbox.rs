@@ -44,7 +44,8 @@ use memchr::{memchr, memmem, memrchr};
 pub use from_line::parse_from_line_date;
 
 use crate::model::{
-    FileSpan, FolderPath, Found, LARGE_MESSAGE, Origin, RawMessage, SkipReason, StoreKind,
+    FileSpan, FolderKind, FolderPath, Found, LARGE_MESSAGE, Origin, RawMessage, SkipReason,
+    StoreKind,
 };
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result, state, tree};
 
@@ -850,6 +851,7 @@ pub fn folder_info(path: &Path, folder: FolderPath) -> Result<FolderInfo> {
             .map(|garbage| format!("not a message: {garbage}"))
             .into_iter()
             .collect(),
+        kind: FolderKind::Mail,
     })
 }
 

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use unicode_normalization::UnicodeNormalization as _;
 
-use crate::model::{FolderPath, Found, Origin, SkipReason, StoreKind};
+use crate::model::{FolderKind, FolderPath, Found, Origin, SkipReason, StoreKind};
 use crate::sources::eml::{self, FileKind};
 use crate::sources::mbox::takeout::{self, TakeoutMbox};
 use crate::sources::mbox::{self, MboxMessages};
@@ -220,6 +220,7 @@ impl MailStore for TreeStore {
                         path: folder.path.clone(),
                         count: 0,
                         notes: vec![format!("could not be read: {e}")],
+                        kind: FolderKind::Mail,
                     }),
                 }
                 continue;
@@ -240,6 +241,7 @@ impl MailStore for TreeStore {
                 path: folder.path.clone(),
                 count,
                 notes,
+                kind: FolderKind::Mail,
             });
         }
         Ok(infos)

@@ -6,12 +6,17 @@
 //! PidTagAttachSize adds up the attachment's property values.
 
 use crate::pst::error::Error;
-use crate::pst::ltp::{self, NodeBlocks, PropTag, SubnodeWriter, TableRow};
+use crate::pst::item::Item;
+use crate::pst::ltp::{self, NodeBlocks, PropTag, PropValue, SubnodeWriter, TableRow};
 use crate::pst::message::{AttachmentContent, FileTime, Message};
-use crate::pst::messaging::attachment::{StoredContent, attachment_properties, attachment_row};
+use crate::pst::messaging::attachment::{
+    StoredContent, attachment_properties, attachment_row, attachment_size,
+};
 use crate::pst::messaging::message::message_properties;
+use crate::pst::messaging::pim;
 use crate::pst::messaging::props::Props;
-use crate::pst::messaging::recipient::recipient_row;
+use crate::pst::messaging::recipient::{recipient_properties, recipient_row};
+use crate::pst::messaging::tags;
 use crate::pst::messaging::templates;
 use crate::pst::ndb::{self, Bid, NdbWriter, Nid, NidType, SubnodeEntry, special};
 
@@ -158,10 +163,16 @@ pub fn write_message<'m>(
 ) -> Result<WrittenNode<'m>, Error> {
     let mut scope = NodeScope::new(ndb);
 
+    let item_attachments = pim::item_attachments(message);
+    let all_attachments = message.attachments.iter().map(|a| (a, &[][..])).chain(
+        item_attachments
+            .iter()
+            .map(|(a, extra)| (a, extra.as_slice())),
+    );
     let mut attachment_rows = Vec::with_capacity(message.attachments.len());
-    for attachment in &message.attachments {
+    for (attachment, extra) in all_attachments {
         let nid = scope.ndb.allocate_nid(NidType::Attachment);
-        let written = write_attachment(scope.ndb, attachment, now)?;
+        let written = write_attachment(scope.ndb, attachment, extra, now)?;
         let row = TableRow {
             id: nid.0,
             version: scope.ndb.next_row_version(),
@@ -179,12 +190,27 @@ pub fn write_message<'m>(
     }
     drop(attachment_rows);
 
-    let mut recipient_rows = Vec::with_capacity(message.recipients.len());
+    let attendees = match message.item.as_deref() {
+        Some(Item::Appointment(appointment)) => pim::attendee_rows(message, appointment),
+        _ => Vec::new(),
+    };
+    let mut recipient_rows = Vec::with_capacity(message.recipients.len() + attendees.len());
     for (index, recipient) in message.recipients.iter().enumerate() {
         recipient_rows.push(TableRow {
             id: index as u32 + 1,
             version: scope.ndb.next_row_version(),
             cells: recipient_row(recipient),
+        });
+    }
+    let first_attendee = recipient_rows.len();
+    for (index, attendee) in attendees.iter().enumerate() {
+        let mut props = recipient_properties(&attendee.recipient);
+        props.int(tags::RECIPIENT_FLAGS, attendee.flags);
+        props.int(tags::RECIPIENT_TRACK_STATUS, attendee.track_status);
+        recipient_rows.push(TableRow {
+            id: (first_attendee + index) as u32 + 1,
+            version: scope.ndb.next_row_version(),
+            cells: props.row(templates::RECIPIENTS),
         });
     }
     scope.add_table(
@@ -211,6 +237,7 @@ pub fn write_message<'m>(
 fn write_attachment<'m>(
     ndb: &mut NdbWriter,
     attachment: &'m crate::pst::message::Attachment,
+    extra: &'m [(PropTag, PropValue<'static>)],
     now: FileTime,
 ) -> Result<WrittenNode<'m>, Error> {
     let mut scope = NodeScope::new(ndb);
@@ -233,10 +260,20 @@ fn write_attachment<'m>(
             Some((nid, written.size))
         }
     };
-    let props = match StoredContent::of(attachment, written) {
+    let mut props = match StoredContent::of(attachment, written) {
         Some(content) => attachment_properties(attachment, content),
         None => Props::new(),
     };
+    if !extra.is_empty() {
+        for (tag, value) in extra {
+            props.set(*tag, value.clone());
+        }
+        // PidTagAttachSize adds up every value, the extra ones too.
+        if props.get(tags::ATTACH_SIZE).is_some() {
+            let size = attachment_size(&props);
+            props.int(tags::ATTACH_SIZE, i32::try_from(size).unwrap_or(i32::MAX));
+        }
+    }
     let blocks = ltp::build_pc(&props.clone().into_sorted(), &mut scope)?;
     let tree = scope.ndb.write_blocks(blocks.blocks())?;
     let (sub, sub_size) = scope.finish()?;

@@ -78,12 +78,15 @@ pub struct Child<'a> {
 
 /// Writes a folder's PC and its hierarchy, contents and (empty) FAI tables. The contents rows,
 /// with the IDs `contents_ids`, come from `fill_contents` (see [`write_table_from`]).
+// Each argument is one part of the folder's four nodes; grouping them would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn write_folder(
     ndb: &mut NdbWriter,
     nid: Nid,
     parent: Nid,
     state: &FolderState,
     children: &[Child<'_>],
+    contents_columns: &[PropTag],
     contents_ids: &[u32],
     fill_contents: impl FnOnce(&mut TcBuilder, &mut NodeScope<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
@@ -107,7 +110,7 @@ pub fn write_folder(
         ndb,
         nid.with_type(NidType::ContentsTable),
         none,
-        templates::CONTENTS,
+        contents_columns,
         contents_ids,
         fill_contents,
     )?;
@@ -185,6 +188,7 @@ pub fn write_fixed_nodes(
                 state: &spam,
             },
         ],
+        templates::CONTENTS,
         &[],
         no_rows,
     )?;
@@ -194,6 +198,7 @@ pub fn write_fixed_nodes(
         special::ROOT_FOLDER,
         &search_root,
         &[],
+        templates::CONTENTS,
         &[],
         no_rows,
     )?;

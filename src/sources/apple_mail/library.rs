@@ -15,7 +15,7 @@ use super::emlx;
 use super::envelope::{EnvelopeIndex, MailboxRow, MessageRow};
 use super::export;
 use super::partial;
-use crate::model::{FolderPath, Found, Origin, RawMessage, SkipReason, StoreKind};
+use crate::model::{FolderKind, FolderPath, Found, Origin, RawMessage, SkipReason, StoreKind};
 use crate::sources::mbox::{self, MboxMessages};
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Result};
 
@@ -449,6 +449,7 @@ impl MailStore for AppleMailStore {
                 path: mailbox.path.clone(),
                 count: (files.len() + without_file) as u64,
                 notes,
+                kind: FolderKind::Mail,
             });
         }
         Ok(folders)

@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use mail_parser::{HeaderName, MessageParser};
 
 use super::{LeadingGarbage, MboxEntry, MboxReader, entry_found, read_error};
-use crate::model::{FolderPath, Found, Origin, SkipReason};
+use crate::model::{FolderKind, FolderPath, Found, Origin, SkipReason};
 use crate::sources::{Error, FolderInfo, MessageIter, Probe, Result};
 
 const LABELS_HEADER: &str = "X-Gmail-Labels";
@@ -320,6 +320,7 @@ impl TakeoutMbox {
                 .iter()
                 .map(|garbage| format!("not a message: {garbage}"))
                 .collect(),
+            kind: FolderKind::Mail,
         }];
         for (names, spans) in &index.folders {
             let mut path = self.root.clone();
@@ -330,6 +331,7 @@ impl TakeoutMbox {
                 path,
                 count: spans.len() as u64,
                 notes: Vec::new(),
+                kind: FolderKind::Mail,
             });
         }
         Ok(folders)
