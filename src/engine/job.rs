@@ -16,6 +16,7 @@ use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use rayon::prelude::*;
 
 use crate::convert::{self, Converted};
+use crate::reading;
 use crate::license::{self, LicenseStatus};
 use crate::model::{Found, Origin, RawMessage, SkipReason};
 use crate::pst;
@@ -29,7 +30,7 @@ use super::report::{
     ConvertedWithWarnings, LicenseInfo, OutputFile, Report, SkipCounts, SkippedItem,
 };
 use super::spec::{DateRange, JobSpec};
-use super::verify;
+use super::verify::{self, Expected, Facts};
 
 /// Messages the demo writes per folder.
 pub const DEMO_MESSAGES_PER_FOLDER: u64 = 10;
@@ -62,6 +63,8 @@ enum Outcome {
         folder: usize,
         origin: Origin,
         converted: Box<Converted>,
+        /// What the read-back is to find, as the independent reading saw the message.
+        facts: Option<Box<Facts>>,
         source_warnings: Vec<String>,
         bytes: u64,
     },
@@ -124,9 +127,13 @@ pub fn run(
         on_event,
     );
     let part_count = parts.count();
+    let mut expected = Expected::default();
     let finished = match written {
-        Ok(()) if !cancel.is_cancelled() => parts.finish(),
-        Ok(()) => {
+        Ok(written) if !cancel.is_cancelled() => {
+            expected = written;
+            parts.finish()
+        }
+        Ok(_) => {
             drop(parts);
             paths.discard(part_count);
             return Ok(cancelled(report, started_at));
@@ -148,7 +155,15 @@ pub fn run(
     }
 
     if spec.options.verify {
-        check_parts(&plan, &finished, &paths, cancel, &mut report, on_event);
+        check_parts(
+            &plan,
+            &finished,
+            &paths,
+            expected,
+            cancel,
+            &mut report,
+            on_event,
+        );
     }
     if cancel.is_cancelled() {
         paths.discard(finished.len());
@@ -198,8 +213,8 @@ fn license_info(status: &LicenseStatus) -> LicenseInfo {
     }
 }
 
-/// Reads, converts and writes every message of the plan. Returns early, without error, when
-/// cancelled.
+/// Reads, converts and writes every message of the plan, and returns what the read-back is to
+/// find. Returns early, without error, when cancelled.
 fn pipeline(
     spec: &JobSpec,
     plan: &Plan,
@@ -208,7 +223,7 @@ fn pipeline(
     parts: &mut Parts<'_>,
     report: &mut Report,
     on_event: &mut dyn FnMut(Event),
-) -> Result<(), Error> {
+) -> Result<Expected, Error> {
     let (item_tx, item_rx) = bounded::<(u64, Item)>(QUEUE);
     let (prepared_tx, prepared_rx) = unbounded::<(u64, Item, Option<Prepared>)>();
     let (outcome_tx, outcome_rx) = bounded::<Outcome>(QUEUE);
@@ -225,6 +240,7 @@ fn pipeline(
     let converter = Converter {
         dates_needed: !spec.options.date_range.is_unbounded(),
         skip_duplicates: spec.options.skip_duplicates,
+        read_back: spec.options.verify,
         quota: &quota,
     };
     thread::scope(|scope| {
@@ -239,11 +255,11 @@ fn pipeline(
         let reader = reader.join();
         let converting = converting.join();
         let sequencer = sequencer.join();
-        written?;
+        let expected = written?;
         reader.map_err(|_| Error::Internal("reading thread"))?;
         converting.map_err(|_| Error::Internal("converting thread"))?;
         sequencer.map_err(|_| Error::Internal("sequencing thread"))?;
-        Ok(())
+        Ok(expected)
     })
 }
 
@@ -404,6 +420,8 @@ struct Converter<'a> {
     /// outside it, not as demo-limited).
     dates_needed: bool,
     skip_duplicates: bool,
+    /// The job reads the PST back: keep the independent reading's facts of each message.
+    read_back: bool,
     quota: &'a DemoQuota,
 }
 
@@ -423,7 +441,7 @@ impl Converter<'_> {
                         folder,
                         found: Found::Message(raw),
                     } if self.worth_converting(*folder) && !cancel.is_cancelled() => {
-                        Some(prepare(raw, self.skip_duplicates))
+                        Some(prepare(raw, self.skip_duplicates, self.read_back))
                     }
                     _ => None,
                 };
@@ -453,6 +471,8 @@ struct Decider<'a> {
 #[derive(Debug)]
 struct Prepared {
     converted: Converted,
+    /// The independent reading's facts, for the read-back (when the job reads back).
+    facts: Option<Box<Facts>>,
     /// When the message was sent or received, as Unix seconds.
     date: Option<i64>,
     duplicate_key: Option<u128>,
@@ -533,17 +553,35 @@ impl Decider<'_> {
             folder,
             origin,
             converted: Box::new(prepared.converted),
+            facts: prepared.facts,
             source_warnings: warnings,
             bytes,
         }
     }
 }
 
-/// The parallel step for one message: convert it, and read what the in-order decisions need.
-fn prepare(raw: &RawMessage, skip_duplicates: bool) -> Prepared {
-    let converted = match panic::catch_unwind(AssertUnwindSafe(|| convert::convert(raw))) {
-        Ok(converted) => converted,
-        Err(_) => unconvertible(raw),
+/// The parallel step for one message: convert it, check the conversion against the
+/// independent reading, and read what the in-order decisions need.
+fn prepare(raw: &RawMessage, skip_duplicates: bool, read_back: bool) -> Prepared {
+    let (mut converted, converter_failed) =
+        match panic::catch_unwind(AssertUnwindSafe(|| convert::convert(raw))) {
+            Ok(converted) => (converted, false),
+            Err(_) => (unconvertible(raw), true),
+        };
+    let second = panic::catch_unwind(AssertUnwindSafe(|| reading::read(&raw.bytes)));
+    let facts = match second {
+        Ok(second) => {
+            if !converter_failed {
+                convert::consult(&mut converted, &second);
+            }
+            read_back.then(|| Box::new(Facts::of_reading(&second)))
+        }
+        Err(_) => {
+            converted
+                .warnings
+                .push("the second reading failed on this message; it was not cross-checked".to_owned());
+            None
+        }
     };
     let message = &converted.message;
     let date = message
@@ -554,6 +592,7 @@ fn prepare(raw: &RawMessage, skip_duplicates: bool) -> Prepared {
     let duplicate_key = skip_duplicates.then(|| compact_key(&convert::duplicate_key(raw)));
     Prepared {
         converted,
+        facts,
         date,
         duplicate_key,
     }
@@ -581,7 +620,8 @@ fn unconvertible(raw: &RawMessage) -> Converted {
     }
 }
 
-/// The writing side, on the calling thread: writes, counts and reports progress.
+/// The writing side, on the calling thread: writes, counts and reports progress. Returns what
+/// the read-back is to find.
 fn write_outcomes(
     plan: &Plan,
     cancel: &CancelToken,
@@ -590,7 +630,8 @@ fn write_outcomes(
     budget: &Budget,
     input: Receiver<Outcome>,
     on_event: &mut dyn FnMut(Event),
-) -> Result<(), Error> {
+) -> Result<Expected, Error> {
+    let mut expected = Expected::new(plan.folders.len());
     let total = plan.messages_to_read();
     let mut meter = Meter::start();
     let mut tally = Tally {
@@ -601,7 +642,7 @@ fn write_outcomes(
     let mut yielded = vec![0u64; plan.folders.len()];
     for outcome in &input {
         if cancel.is_cancelled() {
-            return Ok(());
+            return Ok(expected);
         }
         // `held`: the bytes the reader took from the budget for this item.
         let (folder, held) = match &outcome {
@@ -627,6 +668,7 @@ fn write_outcomes(
             Outcome::Write {
                 origin,
                 converted,
+                facts,
                 source_warnings,
                 ..
             } => {
@@ -634,6 +676,9 @@ fn write_outcomes(
                 match parts.add(folder, &converted.message, remaining)? {
                     Added::Written => {
                         entry.written += 1;
+                        if let Some(facts) = facts {
+                            expected.push(folder, *facts, &origin);
+                        }
                         let mut warnings = source_warnings;
                         warnings.extend(converted.warnings.iter().cloned());
                         if !warnings.is_empty() || converted.degraded {
@@ -702,7 +747,7 @@ fn write_outcomes(
         total,
         parts.bytes_written(),
     )));
-    Ok(())
+    Ok(expected)
 }
 
 /// What the writer has counted so far, for progress events.
@@ -750,6 +795,7 @@ fn check_parts(
     plan: &Plan,
     finished: &[FinishedPart],
     paths: &OutputPaths,
+    expected: Expected,
     cancel: &CancelToken,
     report: &mut Report,
     on_event: &mut dyn FnMut(Event),
@@ -808,7 +854,37 @@ fn check_parts(
             entry.written = count;
         }
     }
+    if all_read {
+        compare_messages(plan, finished, expected, cancel, report);
+    }
     report.verified = all_read;
+}
+
+/// The read-back of every message: what the PST holds compared with what the independent
+/// reading saw in each source message written. Each message that differs is listed in its
+/// folder, with what each side holds.
+fn compare_messages(
+    plan: &Plan,
+    finished: &[FinishedPart],
+    expected: Expected,
+    cancel: &CancelToken,
+    report: &mut Report,
+) {
+    let files: Vec<std::path::PathBuf> = finished.iter().map(|p| p.pending.clone()).collect();
+    let comparisons = match verify::read_back(&files, plan, expected, cancel) {
+        Ok(comparisons) => comparisons,
+        Err(reason) => {
+            report
+                .problems
+                .push(format!("the PST cannot be read back message by message: {reason}"));
+            return;
+        }
+    };
+    for (entry, comparison) in report.folders.iter_mut().zip(comparisons) {
+        if let Some(comparison) = comparison {
+            entry.read_back_differences = comparison.lines();
+        }
+    }
 }
 
 /// A job running on its own thread, for a window that must never wait.

@@ -1,6 +1,9 @@
 //! Reading a PST back with Microsoft's `outlook-pst` crate, a reader independent of our
-//! writer: the folder counts a job checks after writing, and `verify --against`, which matches
-//! every message of the sources with the PST and names the fields that differ.
+//! writer, and comparing it with the independent reading of the sources (`crate::reading`, which
+//! shares no code with the converter): the job's read-back after writing, and
+//! `verify --against`, which matches every message of the sources with the PST and names the
+//! fields that differ. Neither compares with what our converter made: a check built on the code
+//! it checks cannot find that code's defects.
 //!
 //! The walk starts at the store's IPM subtree entry id and opens folders one by one:
 //! `Store::root_hierarchy_table()` of outlook-pst 1.2.0 never returns (it takes the reader lock
@@ -24,11 +27,10 @@ use outlook_pst::messaging::store::{Store as _, UnicodeStore};
 use outlook_pst::ndb::node_id::NodeId;
 use rayon::prelude::*;
 use serde::Serialize;
-use sha2::{Digest as _, Sha256};
 
-use crate::convert;
-use crate::model::{Found, RawMessage};
+use crate::model::{Found, IndependentReading, Origin, RawMessage, TextDigest};
 use crate::pst;
+use crate::reading;
 
 use super::error::Error;
 use super::output::OutputPaths;
@@ -44,6 +46,7 @@ mod tag {
     pub const SENT_REPRESENTING_EMAIL: u16 = 0x0065;
     pub const SENT_REPRESENTING_SMTP: u16 = 0x5D02;
     pub const BODY: u16 = 0x1000;
+    pub const HTML: u16 = 0x1013;
     pub const INTERNET_MESSAGE_ID: u16 = 0x1035;
     pub const CONTENT_COUNT: u16 = 0x3602;
     pub const ATTACH_FILENAME: u16 = 0x3704;
@@ -147,17 +150,22 @@ pub fn folder_counts(path: &Path) -> Result<FolderCounts, String> {
     Ok(counts)
 }
 
-/// What `verify` compares of a message, the same for the source (after conversion) and the PST.
+/// What is compared of a message: for the source as the independent reading sees it, for the
+/// PST as outlook-pst reads it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Facts {
+pub(crate) struct Facts {
+    /// White space collapsed.
     subject: Option<String>,
     /// "name <address>", the address lower-cased.
     sender: Option<String>,
     /// When it was sent, Unix seconds.
     date: Option<i64>,
     message_id: Option<String>,
-    /// SHA-256 and length of the plain body with CRLF as LF and trailing white space removed.
-    body: Option<([u8; 32], usize)>,
+    /// The plain body (see [`reading::text_digest`]). The source's only when it has a plain body
+    /// of its own: one the converter made from HTML is not compared.
+    body: Option<TextDigest>,
+    /// The HTML body, as stored in UTF-8 (see [`reading::as_utf8_html`]).
+    html: Option<TextDigest>,
     /// Sorted.
     attachments: Vec<AttachmentFacts>,
 }
@@ -184,18 +192,6 @@ impl AttachmentFacts {
     }
 }
 
-fn body_facts(text: &str) -> Option<([u8; 32], usize)> {
-    let normal = text.replace("\r\n", "\n").replace('\0', "");
-    let normal = normal.trim_end();
-    if normal.is_empty() {
-        return None;
-    }
-    Some((
-        Sha256::digest(normal.as_bytes()).into(),
-        normal.chars().count(),
-    ))
-}
-
 fn sender_text(name: Option<&str>, email: Option<&str>) -> Option<String> {
     let email = email
         .map(|e| e.trim().to_lowercase())
@@ -211,36 +207,40 @@ fn sender_text(name: Option<&str>, email: Option<&str>) -> Option<String> {
 }
 
 impl Facts {
-    /// The facts of a message as the converter makes it for the PST.
-    fn of_message(message: &pst::Message) -> Facts {
-        let mut attachments: Vec<AttachmentFacts> = message
+    /// The facts of a source message as the independent reading saw it.
+    pub(crate) fn of_reading(reading: &IndependentReading) -> Facts {
+        let mut attachments: Vec<AttachmentFacts> = reading
             .attachments
             .iter()
-            .map(|a| match &a.content {
-                pst::AttachmentContent::Data(bytes) => AttachmentFacts {
-                    embedded: false,
-                    size: bytes.len() as u64,
-                    sha256: Sha256::digest(bytes).into(),
-                    name: a.filename.clone(),
-                    name_unknown: false,
-                },
-                pst::AttachmentContent::Message(_) => AttachmentFacts {
-                    embedded: true,
-                    name: a.filename.clone(),
-                    ..AttachmentFacts::default()
-                },
+            .map(|part| {
+                if part.embedded {
+                    AttachmentFacts {
+                        embedded: true,
+                        name: part.name.clone(),
+                        ..AttachmentFacts::default()
+                    }
+                } else {
+                    AttachmentFacts {
+                        embedded: false,
+                        size: part.size,
+                        sha256: part.sha256,
+                        name: part.name.clone(),
+                        name_unknown: false,
+                    }
+                }
             })
             .collect();
         attachments.sort();
         Facts {
-            subject: message.subject.clone(),
-            sender: message
+            subject: reading.subject.clone(),
+            sender: reading
                 .from
                 .as_ref()
-                .and_then(|a| sender_text(a.name.as_deref(), Some(&a.email))),
-            date: message.submit_time.map(pst::FileTime::to_unix),
-            message_id: message.internet_message_id.clone(),
-            body: message.body_text.as_deref().and_then(body_facts),
+                .and_then(|(name, email)| sender_text(name.as_deref(), Some(email))),
+            date: reading.date,
+            message_id: reading.message_id.clone(),
+            body: reading.text_body,
+            html: reading.html_body,
             attachments,
         }
     }
@@ -336,7 +336,7 @@ fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String
                 Some(AttachmentData::Binary(data)) => AttachmentFacts {
                     embedded: false,
                     size: data.buffer().len() as u64,
-                    sha256: Sha256::digest(data.buffer()).into(),
+                    sha256: reading::sha256(data.buffer()),
                     name,
                     name_unknown: false,
                 },
@@ -347,7 +347,7 @@ fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String
                 },
                 None => AttachmentFacts {
                     name,
-                    sha256: Sha256::digest(b"").into(),
+                    sha256: reading::sha256(b""),
                     ..AttachmentFacts::default()
                 },
             });
@@ -356,15 +356,27 @@ fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String
     attachments.sort();
     let email = text(props.get(tag::SENT_REPRESENTING_SMTP))
         .or_else(|| text(props.get(tag::SENT_REPRESENTING_EMAIL)));
+    let html = match props.get(tag::HTML) {
+        Some(PropertyValue::Binary(html)) => {
+            reading::text_digest(&String::from_utf8_lossy(html.buffer()))
+        }
+        _ => None,
+    };
     Ok(Facts {
-        subject: text(props.get(tag::SUBJECT)).map(strip_subject_marker),
+        subject: text(props.get(tag::SUBJECT))
+            .map(strip_subject_marker)
+            .map(|s| reading::collapse_white_space(&s))
+            .filter(|s| !s.is_empty()),
         sender: sender_text(
             text(props.get(tag::SENT_REPRESENTING_NAME)).as_deref(),
             email.as_deref(),
         ),
         date: filetime_seconds(props.get(tag::CLIENT_SUBMIT_TIME)),
         message_id: text(props.get(tag::INTERNET_MESSAGE_ID)),
-        body: text(props.get(tag::BODY)).as_deref().and_then(body_facts),
+        body: text(props.get(tag::BODY))
+            .as_deref()
+            .and_then(reading::text_digest),
+        html,
         attachments,
     })
 }
@@ -428,6 +440,45 @@ impl FolderComparison {
 
     pub fn is_match(&self) -> bool {
         self.missing == 0 && self.extra == 0 && self.differing == 0 && self.errors.is_empty()
+    }
+
+    /// Every difference as a line a person reads, one per message: errors, missing and extra
+    /// messages, and the fields that differ with what each side holds; then how many more were
+    /// not listed.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = self.errors.clone();
+        for message in &self.missing_messages {
+            lines.push(format!("missing from the PST: {message}"));
+        }
+        for message in &self.extra_messages {
+            lines.push(format!("not in the source: {message}"));
+        }
+        for difference in &self.differences {
+            let fields: Vec<String> = difference
+                .fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} differs (the source has {}, the PST {})",
+                        f.field, f.source, f.pst
+                    )
+                })
+                .collect();
+            lines.push(format!(
+                "{} ({}): {}",
+                difference.message,
+                difference.origin,
+                fields.join("; ")
+            ));
+        }
+        let listed = (self.missing_messages.len()
+            + self.extra_messages.len()
+            + self.differences.len()) as u64;
+        let total = self.missing + self.extra + self.differing;
+        if total > listed {
+            lines.push(format!("{} more messages differ", total - listed));
+        }
+        lines
     }
 }
 
@@ -622,6 +673,69 @@ pub fn compare(
     })
 }
 
+/// What a job expects to read back: per plan folder, the facts of every message it wrote as the
+/// independent reading saw them, and where each came from.
+#[derive(Debug, Default)]
+pub(crate) struct Expected {
+    folders: Vec<Vec<(Facts, String)>>,
+}
+
+impl Expected {
+    pub(crate) fn new(folders: usize) -> Expected {
+        Expected {
+            folders: vec![Vec::new(); folders],
+        }
+    }
+
+    pub(crate) fn push(&mut self, folder: usize, facts: Facts, origin: &Origin) {
+        if let Some(messages) = self.folders.get_mut(folder) {
+            messages.push((facts, origin.to_string()));
+        }
+    }
+}
+
+/// The job's read-back: every message of the PST files `parts`, read with outlook-pst, compared
+/// with what the independent reading saw in the messages written. One comparison per plan
+/// folder, in plan order (`None` for folders not in the PST).
+pub(crate) fn read_back(
+    parts: &[PathBuf],
+    plan: &Plan,
+    expected: Expected,
+    cancel: &CancelToken,
+) -> Result<Vec<Option<FolderComparison>>, String> {
+    let mut in_pst: BTreeMap<Vec<String>, Vec<Facts>> = BTreeMap::new();
+    let mut unreadable: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+    for part in parts {
+        let store = open_store(part)?;
+        for (path, folder) in folders(&store)? {
+            if cancel.is_cancelled() {
+                return Ok(Vec::new());
+            }
+            let (facts, errors) = pst_folder_facts(&store, &folder);
+            unreadable.entry(path.clone()).or_default().extend(errors);
+            in_pst.entry(path).or_default().extend(facts);
+        }
+    }
+    let mut expected = expected.folders.into_iter();
+    let mut comparisons = Vec::with_capacity(plan.folders.len());
+    for planned in &plan.folders {
+        let written = expected.next().unwrap_or_default();
+        if !planned.in_pst() {
+            comparisons.push(None);
+            continue;
+        }
+        let mut comparison = FolderComparison::new(planned.pst_path.clone());
+        let pst_messages = in_pst.remove(&planned.pst_path).unwrap_or_default();
+        comparison.errors = unreadable.remove(&planned.pst_path).unwrap_or_default();
+        comparison.in_pst = (pst_messages.len() + comparison.errors.len()) as u64;
+        let mut matcher = Matcher::new(pst_messages);
+        matcher.compare_facts(written, &mut comparison);
+        matcher.finish(&mut comparison);
+        comparisons.push(Some(comparison));
+    }
+    Ok(comparisons)
+}
+
 /// Pairs source messages with the PST messages of one folder.
 #[derive(Debug)]
 struct Matcher {
@@ -668,13 +782,17 @@ impl Matcher {
         let facts: Vec<(Facts, String)> = batch
             .par_iter()
             .map(|raw| {
-                let converted = convert::convert(raw);
                 (
-                    Facts::of_message(&converted.message),
+                    Facts::of_reading(&reading::read(&raw.bytes)),
                     raw.origin.to_string(),
                 )
             })
             .collect();
+        self.compare_facts(facts, comparison);
+    }
+
+    /// Pairs each source message with a PST message and notes what differs.
+    fn compare_facts(&mut self, facts: Vec<(Facts, String)>, comparison: &mut FolderComparison) {
         for (source, origin) in facts {
             comparison.in_source += 1;
             let by_id = source
@@ -753,14 +871,22 @@ fn differences(source: &Facts, pst: &Facts) -> Vec<FieldDifference> {
             pst: date(pst.date),
         });
     }
-    if source.body != pst.body {
-        let body = |b: &Option<([u8; 32], usize)>| {
-            b.map_or_else(|| "(empty)".to_owned(), |(_, n)| format!("{n} characters"))
-        };
+    let digest = |b: &Option<TextDigest>| {
+        b.map_or_else(|| "(none)".to_owned(), |d| format!("{} characters", d.chars))
+    };
+    // A plain body the converter made from the HTML has nothing in the source to compare with.
+    if source.body.is_some() && source.body != pst.body {
         fields.push(FieldDifference {
             field: "body",
-            source: body(&source.body),
-            pst: body(&pst.body),
+            source: digest(&source.body),
+            pst: digest(&pst.body),
+        });
+    }
+    if source.html != pst.html {
+        fields.push(FieldDifference {
+            field: "html body",
+            source: digest(&source.html),
+            pst: digest(&pst.html),
         });
     }
     if !same_attachments(&source.attachments, &pst.attachments) {
@@ -840,7 +966,7 @@ fn unreadable_attachment(
             ..AttachmentFacts::default()
         }),
         Some(PropertyValue::Integer32(ATTACH_BY_VALUE)) if empty_data => Ok(AttachmentFacts {
-            sha256: Sha256::digest(b"").into(),
+            sha256: reading::sha256(b""),
             name_unknown: true,
             ..AttachmentFacts::default()
         }),
@@ -884,10 +1010,11 @@ mod tests {
     }
 
     #[test]
-    fn bodies_compare_without_line_end_and_trailing_space_differences() {
-        assert_eq!(body_facts("a\r\nb\r\n\r\n"), body_facts("a\nb"));
-        assert_ne!(body_facts("a\nb"), body_facts("a\nc"));
-        assert_eq!(body_facts(" \r\n"), None);
+    fn bodies_compare_without_line_end_and_surrounding_space_differences() {
+        use reading::text_digest;
+        assert_eq!(text_digest("\r\n a\r\nb\r\n\r\n"), text_digest("a\nb"));
+        assert_ne!(text_digest("a\nb"), text_digest("a\nc"));
+        assert_eq!(text_digest(" \r\n"), None);
     }
 
     #[test]
@@ -951,7 +1078,7 @@ mod tests {
             subject: Some("Hello".into()),
             sender: Some("<a@x>".into()),
             date: Some(0),
-            body: body_facts("text"),
+            body: reading::text_digest("text"),
             ..Facts::default()
         };
         let mut pst = source.clone();

@@ -112,6 +112,35 @@ fn summary(
             count(report.totals.degraded)
         ));
     }
+    if report.totals.folder_errors > 0 {
+        ui.add_space(6.0);
+        ui.label(error_text(
+            ui,
+            format!(
+                "{} could not be read; the table says why.",
+                folders(report.totals.folder_errors)
+            ),
+        ));
+    }
+    if report.totals.read_back_differences > 0 {
+        ui.add_space(6.0);
+        ui.label(error_text(
+            ui,
+            format!(
+                "{} in the PST differ from an independent reading of the source; the report \
+                 lists them.",
+                messages(report.totals.read_back_differences)
+            ),
+        ));
+    }
+}
+
+fn folders(n: u64) -> String {
+    if n == 1 {
+        "1 folder".to_owned()
+    } else {
+        format!("{} folders", count(n))
+    }
 }
 
 fn headline(ui: &mut Ui, report: &Report) {

@@ -1,0 +1,581 @@
+//! A second reading of a stored message, independent of the converter: what a careful mail
+//! client would show of it (the header fields a PST keeps, the plain and HTML bodies, every
+//! attachment with its size and SHA-256). `verify`, the job's read-back and the conversion's own
+//! cross-check compare against it, so that a defect of the converter shows up as a difference
+//! instead of being checked against itself.
+//!
+//! It shares no code with `convert`: the MIME structure, header values, addresses, dates and
+//! transfer decoding are `mailparse`'s, a parser written apart from mail-parser (the
+//! converter's), with its own base64 (data-encoding), quoted-printable and charset
+//! (encoding_rs) decoders. `mailparse` is chosen because it is the most used MIME parser of the
+//! Rust ecosystem besides mail-parser, builds on Rust 1.85 and later, gives the raw bytes of
+//! every part (so a part's body can be found again where the parser went wrong) and has no
+//! dependency in common with the converter's parsing. This module sits beside `sources` in the
+//! layers: it imports only `model`, whose plain [`IndependentReading`] the engine hands to the
+//! converter and to the checks.
+//!
+//! Where mail is malformed, the reading is lenient in the way widely used readers are (Python's
+//! `email` package, MimeKit), and says what it did in [`IndependentReading::notes`]:
+//! * A part whose header is followed by its body with no blank line between them: the header
+//!   ends at the run of lines that are not header fields and that no field follows, when the
+//!   header runs to the end of the part (or only white space follows its blank line). Without
+//!   this, `mailparse` takes the whole body for header lines, and the part for empty.
+//! * Base64 that does not decode as a whole: the base64 characters before the first `=` are
+//!   decoded, a last group of one character left out; a part with other characters mixed in is
+//!   kept as sent. Either way the part is not [`PartReading::clean`].
+//! * A multipart whose closing boundary never comes: its last part is cut short (not
+//!   [`PartReading::whole`]); this is how a mailbox truncated in the middle of a message looks.
+
+use std::borrow::Cow;
+
+use mailparse::body::Body;
+use mailparse::{DispositionType, MailHeaderMap as _, ParsedContentType, ParsedMail};
+use sha2::{Digest as _, Sha256};
+
+use crate::model::{IndependentReading, PartReading, TextDigest};
+
+/// Attached messages are read as attachments and not opened; multiparts nested deeper than this
+/// are not followed (mailparse's own limit is higher, its recursion deeper).
+const MAX_NESTING: usize = 64;
+
+/// Reads one stored message. Never fails: what cannot be read is left out of the reading and
+/// said in its notes.
+pub fn read(bytes: &[u8]) -> IndependentReading {
+    let bytes = without_framing(bytes);
+    let mut reading = IndependentReading::default();
+    let mut collected = Collected::default();
+    let mut notes = Vec::new();
+    parse_then(bytes, "the message", &mut notes, |parsed, notes| {
+        header_fields(parsed, &mut reading);
+        visit(parsed, "", 0, &mut collected, notes);
+    });
+    if !collected.text.is_empty() {
+        reading.text_body = text_digest(&join(&collected.text));
+    }
+    if !collected.html.is_empty() {
+        reading.html_body = text_digest(&as_utf8_html(&join(&collected.html)));
+    }
+    reading.attachments = collected.attachments;
+    reading.cut_short = collected.cut_short;
+    reading.notes = notes;
+    reading
+}
+
+/// The digest of a body text: line ends made LF, NUL characters removed, white space trimmed at
+/// both ends; `None` when nothing is left. The same for every side that is compared.
+pub fn text_digest(text: &str) -> Option<TextDigest> {
+    let text = text.replace("\r\n", "\n").replace(['\r'], "\n").replace('\0', "");
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    Some(TextDigest {
+        sha256: Sha256::digest(text.as_bytes()).into(),
+        chars: text.chars().count(),
+    })
+}
+
+/// HTML as it reads once stored as UTF-8: every `charset=` a `<meta>` tag declares says
+/// `utf-8`, since a reader that trusted the original label would garble the text.
+pub fn as_utf8_html(html: &str) -> Cow<'_, str> {
+    let lower = html.to_ascii_lowercase();
+    if !lower.contains("<meta") {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut copied = 0;
+    let mut search = 0;
+    while let Some(found) = lower[search..].find("<meta") {
+        let tag = search + found;
+        let tag_end = lower[tag..].find('>').map_or(lower.len(), |end| tag + end);
+        search = tag_end;
+        let Some(label) = lower[tag..tag_end].find("charset=") else {
+            continue;
+        };
+        let mut value = tag + label + "charset=".len();
+        if matches!(lower.as_bytes().get(value), Some(b'"' | b'\'')) {
+            value += 1;
+        }
+        let value_end = lower[value..tag_end]
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | '/' | '>'))
+            .map_or(tag_end, |end| value + end);
+        out.push_str(&html[copied..value]);
+        out.push_str("utf-8");
+        copied = value_end;
+    }
+    out.push_str(&html[copied..]);
+    Cow::Owned(out)
+}
+
+/// SHA-256 of bytes.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// The message without what a store or a transfer put before it: a UTF-8 byte-order mark and
+/// an mbox `From ` separator line.
+fn without_framing(bytes: &[u8]) -> &[u8] {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.starts_with(b"From ") {
+        let end = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |at| at + 1);
+        return &bytes[end..];
+    }
+    bytes
+}
+
+/// Parses a message or part and gives it to `use_it`. A body that follows its header without
+/// a blank line is first given the blank line mailparse needs. `what` names the part in notes.
+fn parse_then(
+    bytes: &[u8],
+    what: &str,
+    notes: &mut Vec<String>,
+    use_it: impl FnOnce(&ParsedMail<'_>, &mut Vec<String>),
+) {
+    let repaired;
+    let bytes = match early_body_start(bytes) {
+        None => bytes,
+        Some(at) => {
+            notes.push(format!(
+                "{what}: its header is followed by the body with no blank line between them; \
+                 the body starts at line {}",
+                bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1
+            ));
+            let mut fixed = Vec::with_capacity(bytes.len() + 1);
+            fixed.extend_from_slice(&bytes[..at]);
+            fixed.push(b'\n');
+            fixed.extend_from_slice(&bytes[at..]);
+            repaired = fixed;
+            &repaired
+        }
+    };
+    // mailparse fails only on a lone CR ending a header line, or on nesting past its limit.
+    match mailparse::parse_mail(bytes) {
+        Ok(parsed) => use_it(&parsed, notes),
+        Err(why) => notes.push(format!("{what} cannot be read: {why}")),
+    }
+}
+
+/// Where the body of a part starts when its header runs into it without a blank line: the
+/// start of the last run of lines that are not header fields, when the header runs to the end
+/// of the part or only white space follows its blank line. `None` for a header that ends as it
+/// should (stray lines between fields are then just stray lines).
+fn early_body_start(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    let mut run = None;
+    while at < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n + 1);
+        let line = &bytes[at..end];
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            let rest_is_blank = || bytes[end..].iter().all(u8::is_ascii_whitespace);
+            return run.filter(|_| rest_is_blank());
+        }
+        if is_field(line) {
+            run = None;
+        } else if run.is_none() && !matches!(line.first(), Some(b' ' | b'\t')) {
+            run = Some(at);
+        }
+        at = end;
+    }
+    run
+}
+
+/// A header field line: a name of printable characters other than the colon, then a colon
+/// (white space before it tolerated).
+fn is_field(line: &[u8]) -> bool {
+    let name_len = line
+        .iter()
+        .take_while(|&&b| (b'!'..=b'~').contains(&b) && b != b':')
+        .count();
+    name_len > 0
+        && line[name_len..]
+            .iter()
+            .find(|&&b| b != b' ' && b != b'\t')
+            .is_some_and(|&b| b == b':')
+}
+
+/// The bodies and attachments found below one part.
+#[derive(Debug, Default)]
+struct Collected {
+    /// The first part found cut short.
+    cut_short: Option<String>,
+    text: Vec<String>,
+    html: Vec<String>,
+    attachments: Vec<PartReading>,
+}
+
+fn visit(
+    part: &ParsedMail<'_>,
+    place: &str,
+    depth: usize,
+    out: &mut Collected,
+    notes: &mut Vec<String>,
+) {
+    let mime = part.ctype.mimetype.trim().to_ascii_lowercase();
+    if mime.starts_with("multipart/") && !part.subparts.is_empty() {
+        if depth >= MAX_NESTING {
+            notes.push(format!(
+                "MIME part {}: multiparts nested deeper than {MAX_NESTING} are not read",
+                display_place(place)
+            ));
+            return;
+        }
+        visit_multipart(part, &mime, place, depth, out, notes);
+        return;
+    }
+    leaf(part, &mime, place, true, out, notes);
+}
+
+fn visit_multipart(
+    part: &ParsedMail<'_>,
+    mime: &str,
+    place: &str,
+    depth: usize,
+    out: &mut Collected,
+    notes: &mut Vec<String>,
+) {
+    let closed = closes(part);
+    let last = part.subparts.len().saturating_sub(1);
+    let mut children = Vec::with_capacity(part.subparts.len());
+    for (index, child) in part.subparts.iter().enumerate() {
+        let child_place = if place.is_empty() {
+            (index + 1).to_string()
+        } else {
+            format!("{place}.{}", index + 1)
+        };
+        let mut collected = Collected::default();
+        let what = format!("MIME part {child_place}");
+        if early_body_start(child.raw_bytes).is_none() {
+            visit(child, &child_place, depth + 1, &mut collected, notes);
+        } else {
+            parse_then(child.raw_bytes, &what, notes, |parsed, notes| {
+                visit(parsed, &child_place, depth + 1, &mut collected, notes);
+            });
+        }
+        if out.cut_short.is_none() {
+            out.cut_short = collected.cut_short.take();
+        }
+        if index == last && !closed {
+            for attachment in &mut collected.attachments {
+                attachment.whole = false;
+            }
+            notes.push(format!(
+                "MIME part {child_place}: its multipart never closes; the message is cut short"
+            ));
+            out.cut_short.get_or_insert(child_place.clone());
+        }
+        children.push(collected);
+    }
+    if mime == "multipart/alternative" {
+        // The last alternative of each kind is the sender's preferred one (RFC 2046 5.1.4).
+        let text = children.iter().rposition(|c| !c.text.is_empty());
+        let html = children.iter().rposition(|c| !c.html.is_empty());
+        for (index, child) in children.into_iter().enumerate() {
+            if Some(index) == text {
+                out.text.extend(child.text);
+            }
+            if Some(index) == html {
+                out.html.extend(child.html);
+            }
+            out.attachments.extend(child.attachments);
+        }
+    } else {
+        for child in children {
+            out.text.extend(child.text);
+            out.html.extend(child.html);
+            out.attachments.extend(child.attachments);
+        }
+    }
+}
+
+/// True when a multipart's closing delimiter (`--boundary--` at the start of a line) is there.
+fn closes(part: &ParsedMail<'_>) -> bool {
+    let Some(boundary) = part.ctype.params.get("boundary") else {
+        return true;
+    };
+    let delimiter = format!("--{boundary}--");
+    let raw = part.raw_bytes;
+    memchr::memmem::find_iter(raw, delimiter.as_bytes())
+        .any(|at| at == 0 || raw.get(at - 1) == Some(&b'\n'))
+}
+
+/// A part that holds no other parts: a body text, a file, or an attached message.
+fn leaf(
+    part: &ParsedMail<'_>,
+    mime: &str,
+    place: &str,
+    whole: bool,
+    out: &mut Collected,
+    notes: &mut Vec<String>,
+) {
+    let disposition = part.get_content_disposition();
+    let name = disposition
+        .params
+        .get("filename")
+        .or_else(|| part.ctype.params.get("name"))
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    let is_attachment = disposition.disposition == DispositionType::Attachment || name.is_some();
+    let (kind, subtype) = mime.split_once('/').unwrap_or((mime, ""));
+    let is_text_body = kind == "text" && matches!(subtype, "plain" | "html" | "");
+    let what = match &name {
+        Some(name) => format!("MIME part {} ({mime} {name:?})", display_place(place)),
+        None => format!("MIME part {} ({mime})", display_place(place)),
+    };
+    let (data, clean) = decoded(part, &what, notes);
+    if is_text_body && !is_attachment {
+        let text = as_text(&data, part);
+        if subtype == "html" {
+            out.html.push(text);
+        } else {
+            out.text.push(text);
+        }
+        return;
+    }
+    out.attachments.push(PartReading {
+        place: display_place(place),
+        name,
+        mime_type: mime.to_owned(),
+        embedded: kind == "message" && matches!(subtype, "rfc822" | "global"),
+        size: data.len() as u64,
+        sha256: sha256(&data),
+        whole,
+        clean,
+        data,
+    });
+}
+
+fn display_place(place: &str) -> String {
+    if place.is_empty() {
+        "1".to_owned()
+    } else {
+        place.to_owned()
+    }
+}
+
+/// The transfer encoding a part means, read as mail clients read it: the first word, in any
+/// letter case.
+fn transfer_encoding(part: &ParsedMail<'_>) -> String {
+    part.headers
+        .get_first_value("Content-Transfer-Encoding")
+        .unwrap_or_default()
+        .split(|c: char| c == ';' || c.is_whitespace())
+        .find(|w| !w.is_empty())
+        .unwrap_or("")
+        .trim_matches('"')
+        .to_ascii_lowercase()
+}
+
+/// A part's content, transfer-decoded, and whether that went cleanly.
+fn decoded(part: &ParsedMail<'_>, what: &str, notes: &mut Vec<String>) -> (Vec<u8>, bool) {
+    let raw = match part.get_body_encoded() {
+        Body::Base64(body) | Body::QuotedPrintable(body) => body.get_raw(),
+        Body::SevenBit(body) | Body::EightBit(body) => body.get_raw(),
+        Body::Binary(body) => body.get_raw(),
+    };
+    let encoding = transfer_encoding(part);
+    let decode = |bytes: &[u8], encoding: &str| {
+        let encoding = Some(encoding.to_owned());
+        match Body::new(bytes, &part.ctype, &encoding) {
+            Body::Base64(body) | Body::QuotedPrintable(body) => body.get_decoded().ok(),
+            _ => Some(bytes.to_vec()),
+        }
+    };
+    match encoding.as_str() {
+        "base64" => {
+            if let Some(data) = decode(raw, "base64") {
+                return (data, true);
+            }
+            match recoverable_base64(raw) {
+                Some(compact) => {
+                    notes.push(format!(
+                        "{what}: its base64 does not decode as a whole; the whole groups before \
+                         the first '=' were decoded"
+                    ));
+                    (decode(&compact, "base64").unwrap_or_default(), false)
+                }
+                None => {
+                    notes.push(format!(
+                        "{what}: its base64 has other characters mixed in; kept as sent"
+                    ));
+                    (raw.to_vec(), false)
+                }
+            }
+        }
+        "quoted-printable" => match decode(raw, "quoted-printable") {
+            Some(data) => (data, true),
+            None => (raw.to_vec(), false),
+        },
+        _ => (raw.to_vec(), true),
+    }
+}
+
+/// The base64 characters of a body before its first `=`, cut to whole groups and padded, when
+/// nothing but base64 characters and white space comes before that `=`.
+fn recoverable_base64(raw: &[u8]) -> Option<Vec<u8>> {
+    let end = memchr::memchr(b'=', raw).unwrap_or(raw.len());
+    let mut compact = Vec::with_capacity(end);
+    for &b in &raw[..end] {
+        if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' {
+            compact.push(b);
+        } else if !b.is_ascii_whitespace() {
+            return None;
+        }
+    }
+    if compact.len() % 4 == 1 {
+        compact.pop();
+    }
+    while compact.len() % 4 != 0 {
+        compact.push(b'=');
+    }
+    Some(compact)
+}
+
+/// Body text in its declared charset; text that declares none (or US-ASCII) but is valid UTF-8
+/// is read as UTF-8, as mail clients do.
+fn as_text(data: &[u8], part: &ParsedMail<'_>) -> String {
+    let declared = part
+        .ctype
+        .params
+        .get("charset")
+        .map(|c| c.trim().to_ascii_lowercase());
+    let undeclared = declared
+        .as_deref()
+        .is_none_or(|c| c.is_empty() || c == "us-ascii" || c == "ascii");
+    if undeclared && let Ok(text) = std::str::from_utf8(data) {
+        return text.to_owned();
+    }
+    let ctype = ParsedContentType {
+        mimetype: part.ctype.mimetype.clone(),
+        charset: declared
+            .filter(|_| !undeclared)
+            .unwrap_or_else(|| "windows-1252".to_owned()),
+        params: Default::default(),
+    };
+    let body = Body::new(data, &ctype, &None);
+    match body {
+        Body::SevenBit(text) | Body::EightBit(text) => text
+            .get_as_string()
+            .unwrap_or_else(|_| String::from_utf8_lossy(data).into_owned()),
+        _ => String::from_utf8_lossy(data).into_owned(),
+    }
+}
+
+/// Body pieces joined, each starting on a new line.
+fn join(pieces: &[String]) -> String {
+    let mut out = String::new();
+    for piece in pieces {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(piece);
+    }
+    out
+}
+
+/// The header fields of the message that the PST keeps.
+fn header_fields(parsed: &ParsedMail<'_>, reading: &mut IndependentReading) {
+    let headers = &parsed.headers;
+    reading.subject = headers
+        .get_first_value("Subject")
+        .map(|s| collapse_white_space(&s))
+        .filter(|s| !s.is_empty());
+    reading.from = headers
+        .get_first_header("From")
+        .and_then(|h| mailparse::addrparse_header(h).ok())
+        .and_then(|list| {
+            list.iter().find_map(|addr| match addr {
+                mailparse::MailAddr::Single(single) => Some(single.clone()),
+                mailparse::MailAddr::Group(group) => group.addrs.first().cloned(),
+            })
+        })
+        .map(|single| {
+            (
+                single.display_name.filter(|n| !n.trim().is_empty()),
+                single.addr,
+            )
+        });
+    reading.date = headers
+        .get_first_value("Date")
+        .and_then(|d| mailparse::dateparse(&d).ok());
+    reading.message_id = headers.get_first_value("Message-ID").and_then(|value| {
+        let value = value.trim();
+        let id = match (value.find('<'), value.find('>')) {
+            (Some(open), Some(close)) if open < close => value[open + 1..close].trim(),
+            _ => value.trim_matches(|c| c == '<' || c == '>'),
+        };
+        (!id.is_empty()).then(|| format!("<{id}>"))
+    });
+}
+
+/// Runs of white space as one space, trimmed.
+pub fn collapse_white_space(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_whose_body_follows_its_header_without_a_blank_line_is_read() {
+        let message = b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhello\n--b\nContent-Type: application/octet-stream; name=a.bin\nContent-Transfer-Encoding: base64\naGVsbG8g\nd29ybGQ=\n--b--\n";
+        let reading = read(message);
+        assert_eq!(reading.attachments.len(), 1);
+        assert_eq!(reading.attachments[0].data, b"hello world");
+        assert_eq!(reading.attachments[0].name.as_deref(), Some("a.bin"));
+        assert!(reading.attachments[0].whole && reading.attachments[0].clean);
+        assert_eq!(reading.notes.len(), 1, "{:?}", reading.notes);
+        assert!(reading.notes[0].starts_with("MIME part 2:"));
+    }
+
+    #[test]
+    fn stray_lines_between_fields_do_not_end_the_header() {
+        assert_eq!(early_body_start(b"A: 1\nstray\nB: 2\n\nbody"), None);
+        assert_eq!(early_body_start(b"A: 1\n continued\n\nbody"), None);
+        assert_eq!(early_body_start(b"A: 1\nbody\nmore"), Some(5));
+        assert_eq!(early_body_start(b"A: 1\nbody\n\n  \n"), Some(5));
+        assert_eq!(early_body_start(b"A: 1\nbody\n\nmore"), None);
+        assert!(is_field(b"Subject : x"));
+        assert!(!is_field(b"aGVsbG8="));
+        assert!(!is_field(b": x"));
+    }
+
+    #[test]
+    fn a_multipart_that_never_closes_is_cut_short() {
+        let message = b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhello\n--b\nContent-Type: application/octet-stream; name=a.bin\nContent-Transfer-Encoding: base64\n\naGVsbG8gd29y";
+        let reading = read(message);
+        let part = &reading.attachments[0];
+        assert!(!part.whole);
+        assert_eq!(part.data, b"hello wor");
+        assert!(reading.notes.iter().any(|n| n.contains("never closes")));
+    }
+
+    #[test]
+    fn bodies_and_header_fields() {
+        let message = "From x Mon Jan  1 00:00:00 2001\nSubject: =?utf-8?q?caf=C3=A9?=  now\nFrom: \"Ann B\" <ann@example.org>\nDate: Thu, 01 Jan 2004 00:00:00 +0000\nMessage-ID:  <1@x> \nContent-Type: multipart/alternative; boundary=a\n\n--a\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nna=EFve\n--a\nContent-Type: text/html\n\n<meta charset=\"latin1\"><p>x</p>\n--a--\n";
+        let reading = read(message.as_bytes());
+        assert_eq!(reading.subject.as_deref(), Some("café now"));
+        assert_eq!(
+            reading.from,
+            Some((Some("Ann B".to_owned()), "ann@example.org".to_owned()))
+        );
+        assert_eq!(reading.date, Some(1_072_915_200));
+        assert_eq!(reading.message_id.as_deref(), Some("<1@x>"));
+        assert_eq!(reading.text_body, text_digest("naïve"));
+        assert_eq!(
+            reading.html_body,
+            text_digest("<meta charset=\"utf-8\"><p>x</p>")
+        );
+        assert!(reading.attachments.is_empty());
+        assert!(reading.notes.is_empty(), "{:?}", reading.notes);
+    }
+
+    #[test]
+    fn broken_base64_is_recovered_or_kept() {
+        assert_eq!(recoverable_base64(b"aGk\r\nx").as_deref(), Some(&b"aGkx"[..]));
+        assert_eq!(recoverable_base64(b"aGVsb").as_deref(), Some(&b"aGVs"[..]));
+        assert_eq!(recoverable_base64(b"aG?k"), None);
+    }
+}
