@@ -12,8 +12,9 @@ pub fn consult(converted: &mut Converted, reading: &IndependentReading) {
     let mut warnings = Vec::new();
     if let Some(place) = &reading.cut_short {
         warnings.push(format!(
-            "the message is cut short: MIME part {place} ends without its closing boundary \
-             (the mailbox or file ends in the middle of the message); what there is was written"
+            "the message appears truncated: MIME part {place} ends without its closing \
+             boundary, as when a mailbox or file ends in the middle of a message; what there is \
+             was written"
         ));
     }
     // Files only: an attached message is converted into a message of its own, with no bytes to
@@ -29,9 +30,9 @@ pub fn consult(converted: &mut Converted, reading: &IndependentReading) {
         })
         .collect();
 
-    // Pair equal contents first.
-    let mut their_left: Vec<&PartReading> =
-        reading.attachments.iter().filter(|p| !p.embedded).collect();
+    // Pair equal contents first. An attached message the converter could not read is kept as
+    // a file of the message's bytes, which the reading's attached message then equals.
+    let mut their_left: Vec<&PartReading> = reading.attachments.iter().collect();
     let mut our_left: Vec<(usize, &[u8])> = Vec::new();
     for (index, bytes) in ours {
         match their_left
@@ -46,9 +47,10 @@ pub fn consult(converted: &mut Converted, reading: &IndependentReading) {
     }
 
     // What is left: the same part read shorter by one side, or a part only one side found.
+    // Attached messages are converted into messages of their own, not compared as bytes.
     let mut replace: Vec<(usize, &PartReading)> = Vec::new();
     let mut add: Vec<&PartReading> = Vec::new();
-    for part in their_left {
+    for part in their_left.into_iter().filter(|p| !p.embedded) {
         let trusted = part.whole && part.clean;
         let shorter = our_left.iter().position(|(_, bytes)| {
             (bytes.len() as u64) < part.size && part.data.starts_with(bytes)

@@ -44,11 +44,32 @@ pub fn read(bytes: &[u8]) -> IndependentReading {
     let bytes = without_framing(bytes);
     let mut reading = IndependentReading::default();
     let mut collected = Collected::default();
-    let mut notes = Vec::new();
-    parse_then(bytes, "the message", &mut notes, |parsed, notes| {
-        header_fields(parsed, &mut reading);
-        visit(parsed, "", 0, &mut collected, notes);
-    });
+    let mut walker = Walker::default();
+    let repaired = with_blank_line(bytes, "the message");
+    let bytes = match &repaired {
+        Some((fixed, note)) => {
+            walker.notes.push(note.clone());
+            fixed.as_slice()
+        }
+        None => bytes,
+    };
+    // mailparse fails only on a lone CR ending a header line, or on nesting past its limit.
+    match mailparse::parse_mail(bytes) {
+        Ok(parsed) => {
+            header_fields(&parsed, &mut reading);
+            let at = Position {
+                place: "",
+                depth: 0,
+                runs_to_end: true,
+                related_resource: false,
+            };
+            walker.visit(&parsed, at, &mut collected);
+        }
+        Err(why) => walker
+            .notes
+            .push(format!("the message cannot be read: {why}")),
+    }
+    let notes = walker.notes;
     if !collected.text.is_empty() {
         reading.text_body = text_digest(&join(&collected.text));
     }
@@ -99,6 +120,9 @@ pub fn as_utf8_html(html: &str) -> Cow<'_, str> {
         let value_end = lower[value..tag_end]
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | '/' | '>'))
             .map_or(tag_end, |end| value + end);
+        if value < copied || &lower[value..value_end] == "utf-8" {
+            continue;
+        }
         out.push_str(&html[copied..value]);
         out.push_str("utf-8");
         copied = value_end;
@@ -123,36 +147,20 @@ fn without_framing(bytes: &[u8]) -> &[u8] {
     bytes
 }
 
-/// Parses a message or part and gives it to `use_it`. A body that follows its header without
-/// a blank line is first given the blank line mailparse needs. `what` names the part in notes.
-fn parse_then(
-    bytes: &[u8],
-    what: &str,
-    notes: &mut Vec<String>,
-    use_it: impl FnOnce(&ParsedMail<'_>, &mut Vec<String>),
-) {
-    let repaired;
-    let bytes = match early_body_start(bytes) {
-        None => bytes,
-        Some(at) => {
-            notes.push(format!(
-                "{what}: its header is followed by the body with no blank line between them; \
-                 the body starts at line {}",
-                bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1
-            ));
-            let mut fixed = Vec::with_capacity(bytes.len() + 1);
-            fixed.extend_from_slice(&bytes[..at]);
-            fixed.push(b'\n');
-            fixed.extend_from_slice(&bytes[at..]);
-            repaired = fixed;
-            &repaired
-        }
-    };
-    // mailparse fails only on a lone CR ending a header line, or on nesting past its limit.
-    match mailparse::parse_mail(bytes) {
-        Ok(parsed) => use_it(&parsed, notes),
-        Err(why) => notes.push(format!("{what} cannot be read: {why}")),
-    }
+/// A message or part whose body follows its header without a blank line, given the blank line
+/// mailparse needs, with a note that says so; `None` for one whose header ends as it should.
+fn with_blank_line(bytes: &[u8], what: &str) -> Option<(Vec<u8>, String)> {
+    let at = early_body_start(bytes)?;
+    let note = format!(
+        "{what}: its header is followed by the body with no blank line between them; the body \
+         starts at line {}",
+        bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1
+    );
+    let mut fixed = Vec::with_capacity(bytes.len() + 1);
+    fixed.extend_from_slice(&bytes[..at]);
+    fixed.push(b'\n');
+    fixed.extend_from_slice(&bytes[at..]);
+    Some((fixed, note))
 }
 
 /// Where the body of a part starts when its header runs into it without a blank line: the
@@ -205,145 +213,165 @@ struct Collected {
     attachments: Vec<PartReading>,
 }
 
-fn visit(
-    part: &ParsedMail<'_>,
-    place: &str,
+/// Where a part sits, as far as reading it is concerned.
+#[derive(Clone, Copy, Debug)]
+struct Position<'p> {
+    /// "1.2", or empty for the message itself.
+    place: &'p str,
     depth: usize,
-    out: &mut Collected,
-    notes: &mut Vec<String>,
-) {
-    let mime = part.ctype.mimetype.trim().to_ascii_lowercase();
-    if mime.starts_with("multipart/") && !part.subparts.is_empty() {
-        if depth >= MAX_NESTING {
-            notes.push(format!(
-                "MIME part {}: multiparts nested deeper than {MAX_NESTING} are not read",
-                display_place(place)
-            ));
-            return;
-        }
-        visit_multipart(part, &mime, place, depth, out, notes);
-        return;
-    }
-    leaf(part, &mime, place, true, out, notes);
+    /// The part runs to the end of the message through multiparts that never close: when it
+    /// is a file, the message was cut short in it.
+    runs_to_end: bool,
+    /// A part of a multipart/related other than its first: a resource of the first, never body
+    /// text (RFC 2387).
+    related_resource: bool,
 }
 
-fn visit_multipart(
-    part: &ParsedMail<'_>,
-    mime: &str,
-    place: &str,
-    depth: usize,
-    out: &mut Collected,
-    notes: &mut Vec<String>,
-) {
-    let closed = closes(part);
-    let last = part.subparts.len().saturating_sub(1);
-    let mut children = Vec::with_capacity(part.subparts.len());
-    for (index, child) in part.subparts.iter().enumerate() {
-        let child_place = if place.is_empty() {
-            (index + 1).to_string()
-        } else {
-            format!("{place}.{}", index + 1)
-        };
-        let mut collected = Collected::default();
-        let what = format!("MIME part {child_place}");
-        if early_body_start(child.raw_bytes).is_none() {
-            visit(child, &child_place, depth + 1, &mut collected, notes);
-        } else {
-            parse_then(child.raw_bytes, &what, notes, |parsed, notes| {
-                visit(parsed, &child_place, depth + 1, &mut collected, notes);
-            });
-        }
-        if out.cut_short.is_none() {
-            out.cut_short = collected.cut_short.take();
-        }
-        if index == last && !closed {
-            for attachment in &mut collected.attachments {
-                attachment.whole = false;
+/// Walks the parts of one message.
+#[derive(Debug, Default)]
+struct Walker {
+    notes: Vec<String>,
+    /// Leaf parts seen so far.
+    leaves: usize,
+}
+
+impl Walker {
+    fn visit(&mut self, part: &ParsedMail<'_>, at: Position<'_>, out: &mut Collected) {
+        let mime = part.ctype.mimetype.trim().to_ascii_lowercase();
+        if mime.starts_with("multipart/") && !part.subparts.is_empty() {
+            if at.depth >= MAX_NESTING {
+                self.notes.push(format!(
+                    "MIME part {}: multiparts nested deeper than {MAX_NESTING} are not read",
+                    display_place(at.place)
+                ));
+                return;
             }
-            notes.push(format!(
-                "MIME part {child_place}: its multipart never closes; the message is cut short"
-            ));
-            out.cut_short.get_or_insert(child_place.clone());
+            self.multipart(part, &mime, at, out);
+            return;
         }
-        children.push(collected);
+        self.leaf(part, &mime, at, out);
     }
-    if mime == "multipart/alternative" {
-        // The last alternative of each kind is the sender's preferred one (RFC 2046 5.1.4).
-        let text = children.iter().rposition(|c| !c.text.is_empty());
-        let html = children.iter().rposition(|c| !c.html.is_empty());
-        for (index, child) in children.into_iter().enumerate() {
-            if Some(index) == text {
+
+    fn multipart(&mut self, part: &ParsedMail<'_>, mime: &str, at: Position<'_>, out: &mut Collected) {
+        let closed = closes(part);
+        let last = part.subparts.len().saturating_sub(1);
+        let mut children = Vec::with_capacity(part.subparts.len());
+        for (index, child) in part.subparts.iter().enumerate() {
+            let place = if at.place.is_empty() {
+                (index + 1).to_string()
+            } else {
+                format!("{}.{}", at.place, index + 1)
+            };
+            let child_at = Position {
+                place: &place,
+                depth: at.depth + 1,
+                runs_to_end: at.runs_to_end && !closed && index == last,
+                related_resource: mime == "multipart/related" && index > 0,
+            };
+            let mut collected = Collected::default();
+            match with_blank_line(child.raw_bytes, &format!("MIME part {place}")) {
+                None => self.visit(child, child_at, &mut collected),
+                Some((fixed, note)) => {
+                    self.notes.push(note);
+                    match mailparse::parse_mail(&fixed) {
+                        Ok(parsed) => self.visit(&parsed, child_at, &mut collected),
+                        Err(why) => self
+                            .notes
+                            .push(format!("MIME part {place} cannot be read: {why}")),
+                    }
+                }
+            }
+            if out.cut_short.is_none() {
+                out.cut_short = collected.cut_short.take();
+            }
+            children.push(collected);
+        }
+        if mime == "multipart/alternative" {
+            // The last alternative of each kind is the sender's preferred one (RFC 2046 5.1.4).
+            let text = children.iter().rposition(|c| !c.text.is_empty());
+            let html = children.iter().rposition(|c| !c.html.is_empty());
+            for (index, child) in children.into_iter().enumerate() {
+                if Some(index) == text {
+                    out.text.extend(child.text);
+                }
+                if Some(index) == html {
+                    out.html.extend(child.html);
+                }
+                out.attachments.extend(child.attachments);
+            }
+        } else {
+            for child in children {
                 out.text.extend(child.text);
-            }
-            if Some(index) == html {
                 out.html.extend(child.html);
+                out.attachments.extend(child.attachments);
             }
-            out.attachments.extend(child.attachments);
         }
-    } else {
-        for child in children {
-            out.text.extend(child.text);
-            out.html.extend(child.html);
-            out.attachments.extend(child.attachments);
+    }
+
+    /// A part that holds no other parts: a body text, a file, or an attached message.
+    fn leaf(&mut self, part: &ParsedMail<'_>, mime: &str, at: Position<'_>, out: &mut Collected) {
+        self.leaves += 1;
+        let disposition = part.get_content_disposition();
+        let name = disposition
+            .params
+            .get("filename")
+            .or_else(|| part.ctype.params.get("name"))
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
+        // As mail clients show mail: a plain or HTML text is body text unless it is marked as
+        // an attachment, is a resource of an HTML page (multipart/related), or is a named file
+        // after the first part of the message.
+        let is_attachment = disposition.disposition == DispositionType::Attachment
+            || at.related_resource
+            || (self.leaves > 1 && part.ctype.params.contains_key("name"));
+        let (kind, subtype) = mime.split_once('/').unwrap_or((mime, ""));
+        let is_text_body = kind == "text" && matches!(subtype, "plain" | "html" | "");
+        let place = display_place(at.place);
+        let what = match &name {
+            Some(name) => format!("MIME part {place} ({mime} {name:?})"),
+            None => format!("MIME part {place} ({mime})"),
+        };
+        let cut = at.runs_to_end && at.depth > 0;
+        if cut {
+            self.notes.push(format!(
+                "{what}: the multiparts around it never close; the message may be cut short in it"
+            ));
+            out.cut_short.get_or_insert(place.clone());
         }
+        let (data, clean) = decoded(part, &what, &mut self.notes);
+        if is_text_body && !is_attachment {
+            let text = as_text(&data, part);
+            if subtype == "html" {
+                out.html.push(text);
+            } else {
+                out.text.push(text);
+            }
+            return;
+        }
+        out.attachments.push(PartReading {
+            place,
+            name,
+            mime_type: mime.to_owned(),
+            embedded: kind == "message" && matches!(subtype, "rfc822" | "global"),
+            size: data.len() as u64,
+            sha256: sha256(&data),
+            whole: !cut,
+            clean,
+            data,
+        });
     }
 }
 
 /// True when a multipart's closing delimiter (`--boundary--` at the start of a line) is there.
+/// It is looked for from the end, where it is.
 fn closes(part: &ParsedMail<'_>) -> bool {
     let Some(boundary) = part.ctype.params.get("boundary") else {
         return true;
     };
     let delimiter = format!("--{boundary}--");
     let raw = part.raw_bytes;
-    memchr::memmem::find_iter(raw, delimiter.as_bytes())
+    memchr::memmem::rfind_iter(raw, delimiter.as_bytes())
         .any(|at| at == 0 || raw.get(at - 1) == Some(&b'\n'))
-}
-
-/// A part that holds no other parts: a body text, a file, or an attached message.
-fn leaf(
-    part: &ParsedMail<'_>,
-    mime: &str,
-    place: &str,
-    whole: bool,
-    out: &mut Collected,
-    notes: &mut Vec<String>,
-) {
-    let disposition = part.get_content_disposition();
-    let name = disposition
-        .params
-        .get("filename")
-        .or_else(|| part.ctype.params.get("name"))
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
-    let is_attachment = disposition.disposition == DispositionType::Attachment || name.is_some();
-    let (kind, subtype) = mime.split_once('/').unwrap_or((mime, ""));
-    let is_text_body = kind == "text" && matches!(subtype, "plain" | "html" | "");
-    let what = match &name {
-        Some(name) => format!("MIME part {} ({mime} {name:?})", display_place(place)),
-        None => format!("MIME part {} ({mime})", display_place(place)),
-    };
-    let (data, clean) = decoded(part, &what, notes);
-    if is_text_body && !is_attachment {
-        let text = as_text(&data, part);
-        if subtype == "html" {
-            out.html.push(text);
-        } else {
-            out.text.push(text);
-        }
-        return;
-    }
-    out.attachments.push(PartReading {
-        place: display_place(place),
-        name,
-        mime_type: mime.to_owned(),
-        embedded: kind == "message" && matches!(subtype, "rfc822" | "global"),
-        size: data.len() as u64,
-        sha256: sha256(&data),
-        whole,
-        clean,
-        data,
-    });
 }
 
 fn display_place(place: &str) -> String {
@@ -549,7 +577,8 @@ mod tests {
         let part = &reading.attachments[0];
         assert!(!part.whole);
         assert_eq!(part.data, b"hello wor");
-        assert!(reading.notes.iter().any(|n| n.contains("never closes")));
+        assert!(reading.notes.iter().any(|n| n.contains("never close")));
+        assert_eq!(reading.cut_short.as_deref(), Some("2"));
     }
 
     #[test]
