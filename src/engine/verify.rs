@@ -853,7 +853,7 @@ fn differences(source: &Facts, pst: &Facts) -> Vec<FieldDifference> {
             pst: show(&pst.subject),
         });
     }
-    if source.sender != pst.sender {
+    if !same_sender(source.sender.as_deref(), pst.sender.as_deref()) {
         fields.push(FieldDifference {
             field: "sender",
             source: show(&source.sender),
@@ -907,6 +907,41 @@ fn differences(source: &Facts, pst: &Facts) -> Vec<FieldDifference> {
         });
     }
     fields
+}
+
+/// Senders match when their addresses do and, where both have a display name, the names read
+/// alike (quotes, letter case and runs of white space aside): two parsers of the same field may
+/// take a comment for the name or not.
+fn same_sender(source: Option<&str>, pst: Option<&str>) -> bool {
+    fn split(sender: &str) -> (Option<String>, Option<&str>) {
+        match sender.rsplit_once(" <").or_else(|| sender.strip_prefix('<').map(|a| ("", a))) {
+            Some((name, address)) => {
+                let name: String = name
+                    .chars()
+                    .filter(|c| !matches!(c, '"' | '\\'))
+                    .collect::<String>()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_lowercase();
+                ((!name.is_empty()).then_some(name), address.strip_suffix('>'))
+            }
+            None => (Some(sender.to_lowercase()), None),
+        }
+    }
+    match (source, pst) {
+        (None, None) => true,
+        (Some(source), Some(pst)) => {
+            let (source_name, source_address) = split(source);
+            let (pst_name, pst_address) = split(pst);
+            source_address == pst_address
+                && match (source_name, pst_name) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                }
+        }
+        _ => false,
+    }
 }
 
 /// The PST keeps at most [`pst::messaging::subject::MAX_SUBJECT_UNITS`] UTF-16 units of a
@@ -1007,6 +1042,11 @@ mod tests {
         );
         assert_eq!(sender_text(None, Some(" ")), None);
         assert_eq!(sender_text(Some("Ann"), None), Some("Ann".into()));
+        assert!(same_sender(Some("<a@x>"), Some("\"John  X.\" Doe <a@x>")));
+        assert!(same_sender(Some("john x. doe <a@x>"), Some("\"John  X.\" Doe <a@x>")));
+        assert!(!same_sender(Some("Ann <a@x>"), Some("Bob <a@x>")));
+        assert!(!same_sender(Some("<a@x>"), Some("<b@x>")));
+        assert!(!same_sender(None, Some("<b@x>")));
     }
 
     #[test]
