@@ -380,6 +380,7 @@ impl MozillaStore {
             },
             account: 0,
             special: SpecialFolder::from_file_name(&leaf),
+            unlisted: None,
         };
         MozillaStore {
             kind,
@@ -485,7 +486,7 @@ impl MailStore for MozillaStore {
     fn messages(&self, folder: &FolderPath) -> Result<MessageIter<'_>> {
         let node = self.node(folder)?;
         let context = self.context(node);
-        Ok(match &node.storage {
+        let messages: MessageIter<'_> = match &node.storage {
             FolderStorage::Container => Box::new(std::iter::empty()),
             FolderStorage::Mbox { file, summary } => {
                 Box::new(MboxMessages::open(file, summary, context)?)
@@ -493,6 +494,13 @@ impl MailStore for MozillaStore {
             FolderStorage::Maildir { dir, summary } => {
                 Box::new(MaildirMessages::open(dir, summary, context)?)
             }
+        };
+        // Sub-folders that could not be listed: the folder's own messages, then the error.
+        Ok(match &node.unlisted {
+            None => messages,
+            Some((dir, kind)) => Box::new(
+                messages.chain(std::iter::once(Err(Error::io(dir, std::io::Error::from(*kind))))),
+            ),
         })
     }
 
