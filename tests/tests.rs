@@ -15,6 +15,7 @@ mod flag_readers;
 mod generated_mail;
 mod gui;
 mod license;
+mod oracle;
 mod pst_oracle;
 mod pst_writer;
 mod source_apple_mail;

@@ -28,6 +28,35 @@ pub(super) fn missing_blank_lines(parsed: &MimeMessage<'_>) -> Vec<usize> {
         }
     }
     let mut positions = Vec::new();
+    // Parts the parser left out altogether: it reads a header that runs to the end of the
+    // message as no part at all. They lie in the gaps between the parts it kept.
+    for part in &parsed.parts {
+        let PartType::Multipart(children) = &part.body else {
+            continue;
+        };
+        let Some(boundary) = part.content_type().and_then(|ct| ct.attribute("boundary")) else {
+            continue;
+        };
+        let kept: Vec<&mail_parser::MessagePart<'_>> = children
+            .iter()
+            .filter_map(|&id| parsed.parts.get(id as usize))
+            .collect();
+        let mut gap_start = part.offset_body as usize;
+        for next in kept.iter().map(|c| c.offset_header as usize).chain([part.offset_end as usize]) {
+            for start in part_starts(raw, gap_start, next, boundary) {
+                if kept.iter().all(|c| c.offset_header as usize != start) {
+                    let end = next_delimiter(raw, start, boundary);
+                    if let Some(at) = raw.get(start..end).and_then(early_body_start) {
+                        positions.push(start + at);
+                    }
+                }
+            }
+            gap_start = gap_start.max(next);
+            if let Some(child) = kept.iter().find(|c| c.offset_header as usize == next) {
+                gap_start = gap_start.max(child.offset_end as usize);
+            }
+        }
+    }
     for (part, boundary) in parsed.parts.iter().zip(&boundary_of_parent).skip(1) {
         let Some(boundary) = boundary else {
             continue;
@@ -91,6 +120,21 @@ fn header_is_fields_only(header: &[u8]) -> bool {
         at = next;
     }
     true
+}
+
+/// Where the parts start whose delimiter lines (`--boundary`, not the closing one) lie between
+/// `from` and `to`: the start of the line after each.
+fn part_starts(raw: &[u8], from: usize, to: usize, boundary: &str) -> Vec<usize> {
+    let delimiter = format!("--{boundary}");
+    let Some(gap) = raw.get(from..to) else {
+        return Vec::new();
+    };
+    memchr::memmem::find_iter(gap, delimiter.as_bytes())
+        .map(|at| from + at)
+        .filter(|&at| at == 0 || raw.get(at - 1) == Some(&b'\n'))
+        .filter(|&at| raw.get(at + delimiter.len()..at + delimiter.len() + 2) != Some(b"--"))
+        .map(|at| line_end(raw, at))
+        .collect()
 }
 
 /// The start of the next line at or after `from` that starts with `--boundary`, or the end.

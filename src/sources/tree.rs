@@ -464,9 +464,12 @@ impl Walker {
                         continue;
                     }
                     if entry.name.starts_with('.') {
+                        // A Maildir++ folder that cannot be looked into is still a folder:
+                        // reading it then fails, instead of it being left out unseen.
                         if is_maildir
                             && let Some(names) = maildir::maildir_plus_names(&entry.name)
-                            && maildir::is_maildir(&entry.path)
+                            && (maildir::is_maildir(&entry.path)
+                                || fs::read_dir(&entry.path).is_err())
                         {
                             maildir_plus.insert(&names, entry.path.clone());
                         }
