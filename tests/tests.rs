@@ -16,6 +16,7 @@ mod generated_mail;
 mod gui;
 mod license;
 mod oracle;
+mod oracle_corpus;
 mod pst_oracle;
 mod pst_writer;
 mod source_apple_mail;
