@@ -72,7 +72,10 @@ impl Seen {
             unknown: 0,
             headers: Some([
                 reading.subject.clone(),
-                reading.from.as_ref().map(|(_, email)| email.to_lowercase()),
+                reading
+                    .from
+                    .as_ref()
+                    .map(|(name, email)| sender(name.as_deref(), Some(email))),
                 date,
                 reading.message_id.clone(),
             ]),
@@ -112,7 +115,14 @@ impl Seen {
         let headers = (reader != "readpst").then(|| {
             [
                 text("subject").filter(|s| !s.is_empty()),
-                text("sender_email"),
+                (!message["sender_email"].is_null() || !message["sender_name"].is_null()).then(
+                    || {
+                        sender(
+                            message["sender_name"].as_str(),
+                            message["sender_email"].as_str(),
+                        )
+                    },
+                ),
                 text("submit_time"),
                 text("message_id"),
             ]
@@ -124,6 +134,41 @@ impl Seen {
             body: text("body_sha256"),
             html: text("html_sha256"),
         }
+    }
+}
+
+/// A sender as compared: the address in lower case, then the display name in lower case with
+/// quotes and runs of white space left out (`name` alone when there is no address).
+fn sender(name: Option<&str>, email: Option<&str>) -> String {
+    let name = name
+        .map(|n| {
+            n.chars()
+                .filter(|c| !matches!(c, '"' | '\\'))
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        })
+        .filter(|n| !n.is_empty());
+    let email = email.map(str::to_lowercase).filter(|e| !e.is_empty());
+    match (email, name) {
+        (Some(email), Some(name)) if name != email => format!("{email} {name}"),
+        (Some(email), _) => email,
+        (None, name) => name.unwrap_or_default(),
+    }
+}
+
+/// Senders match when their addresses do and, where both have a display name, the names do
+/// (two parsers of the same field may take a comment for the name or not), as `verify` has it.
+fn same_sender(source: &Option<String>, pst: &Option<String>) -> bool {
+    match (source, pst) {
+        (Some(a), Some(b)) => {
+            let (a_email, a_name) = a.split_once(' ').unwrap_or((a, ""));
+            let (b_email, b_name) = b.split_once(' ').unwrap_or((b, ""));
+            a_email == b_email && (a_name.is_empty() || b_name.is_empty() || a_name == b_name)
+        }
+        (a, b) => a == b,
     }
 }
 
@@ -156,7 +201,12 @@ fn differing(source: &Seen, pst: &Seen) -> Vec<&'static str> {
             .zip(ours)
             .zip(theirs)
         {
-            if ours != theirs {
+            let same = if name == "sender" {
+                same_sender(ours, theirs)
+            } else {
+                ours == theirs
+            };
+            if !same {
                 fields.push(name);
             }
         }

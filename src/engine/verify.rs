@@ -743,6 +743,8 @@ struct Matcher {
     used: Vec<bool>,
     by_id: HashMap<String, Vec<usize>>,
     by_subject_date: HashMap<(Option<String>, Option<i64>), Vec<usize>>,
+    /// For a message whose date the two readings see differently.
+    by_subject: HashMap<Option<String>, Vec<usize>>,
 }
 
 impl Matcher {
@@ -750,6 +752,7 @@ impl Matcher {
         let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_subject_date: HashMap<(Option<String>, Option<i64>), Vec<usize>> =
             HashMap::new();
+        let mut by_subject: HashMap<Option<String>, Vec<usize>> = HashMap::new();
         for (index, facts) in pst.iter().enumerate() {
             if let Some(id) = &facts.message_id {
                 by_id.entry(id.clone()).or_default().push(index);
@@ -758,12 +761,17 @@ impl Matcher {
                 .entry((facts.subject.clone(), facts.date))
                 .or_default()
                 .push(index);
+            by_subject
+                .entry(facts.subject.clone())
+                .or_default()
+                .push(index);
         }
         Matcher {
             used: vec![false; pst.len()],
             pst,
             by_id,
             by_subject_date,
+            by_subject,
         }
     }
 
@@ -800,11 +808,17 @@ impl Matcher {
                 .as_ref()
                 .and_then(|id| self.by_id.get(id))
                 .cloned();
-            let found = self.take(by_id.as_ref()).or_else(|| {
-                let key = (source.subject.clone(), source.date);
-                let candidates = self.by_subject_date.get(&key).cloned();
-                self.take(candidates.as_ref())
-            });
+            let found = self
+                .take(by_id.as_ref())
+                .or_else(|| {
+                    let key = (source.subject.clone(), source.date);
+                    let candidates = self.by_subject_date.get(&key).cloned();
+                    self.take(candidates.as_ref())
+                })
+                .or_else(|| {
+                    let candidates = self.by_subject.get(&source.subject).cloned();
+                    self.take(candidates.as_ref())
+                });
             let Some(found) = found else {
                 comparison.missing += 1;
                 if comparison.missing_messages.len() < LISTED_PER_FOLDER {
@@ -1010,20 +1024,33 @@ fn unreadable_attachment(
 }
 
 /// Attachments match when their contents match; names are compared where the source has one
-/// (the writer may give a nameless attachment a name).
+/// (the writer may give a nameless attachment a name) and the reader could give it. Named
+/// source attachments are paired first, so that a nameless copy of the same bytes does not take
+/// the named one's place.
 fn same_attachments(source: &[AttachmentFacts], pst: &[AttachmentFacts]) -> bool {
     if source.len() != pst.len() {
         return false;
     }
     let key = |a: &AttachmentFacts| (a.embedded, a.size, a.sha256);
-    let mut source_sorted: Vec<&AttachmentFacts> = source.iter().collect();
-    let mut pst_sorted: Vec<&AttachmentFacts> = pst.iter().collect();
-    source_sorted.sort_by_key(|a| (key(a), a.name.clone()));
-    pst_sorted.sort_by_key(|a| (key(a), a.name.clone()));
-    source_sorted
-        .iter()
-        .zip(&pst_sorted)
-        .all(|(s, p)| key(s) == key(p) && (s.name.is_none() || p.name_unknown || s.name == p.name))
+    let mut left: Vec<&AttachmentFacts> = pst.iter().collect();
+    let (named, nameless): (Vec<&AttachmentFacts>, Vec<&AttachmentFacts>) =
+        source.iter().partition(|a| a.name.is_some());
+    for wanted in named {
+        let Some(at) = left
+            .iter()
+            .position(|p| key(p) == key(wanted) && (p.name_unknown || p.name == wanted.name))
+        else {
+            return false;
+        };
+        left.remove(at);
+    }
+    for wanted in nameless {
+        let Some(at) = left.iter().position(|p| key(p) == key(wanted)) else {
+            return false;
+        };
+        left.remove(at);
+    }
+    true
 }
 
 #[cfg(test)]

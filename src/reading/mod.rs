@@ -316,7 +316,7 @@ impl Walker {
             .params
             .get("filename")
             .or_else(|| part.ctype.params.get("name"))
-            .map(|n| n.trim().to_owned())
+            .map(|n| decoded_words(n.trim()))
             .filter(|n| !n.is_empty());
         // As mail clients show mail: a plain or HTML text is body text unless it is marked as
         // an attachment, is a resource of an HTML page (multipart/related), or is a named file
@@ -372,6 +372,19 @@ fn closes(part: &ParsedMail<'_>) -> bool {
     let raw = part.raw_bytes;
     memchr::memmem::rfind_iter(raw, delimiter.as_bytes())
         .any(|at| at == 0 || raw.get(at - 1) == Some(&b'\n'))
+}
+
+/// A file name with RFC 2047 encoded words decoded (they are not allowed inside a quoted
+/// parameter, but common), by mailparse's own decoder of unstructured header text.
+fn decoded_words(name: &str) -> String {
+    if !name.contains("=?") {
+        return name.to_owned();
+    }
+    let field = format!("X: {name}");
+    match mailparse::parse_header(field.as_bytes()) {
+        Ok((header, _)) => header.get_value().trim().to_owned(),
+        Err(_) => name.to_owned(),
+    }
 }
 
 fn display_place(place: &str) -> String {
@@ -523,6 +536,20 @@ fn header_fields(parsed: &ParsedMail<'_>, reading: &mut IndependentReading) {
                 single.display_name.filter(|n| !n.trim().is_empty()),
                 single.addr,
             )
+        })
+        .filter(|(_, addr)| !addr.trim().is_empty())
+        .or_else(|| {
+            // A From with a name and no address ("From: foo", "MAILER DAEMON <>"): mail
+            // clients show the name.
+            let value = headers.get_first_value("From")?;
+            let name = value
+                .split('<')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches('"')
+                .trim();
+            (!name.is_empty()).then(|| (Some(name.to_owned()), String::new()))
         });
     reading.date = headers
         .get_first_value("Date")
