@@ -96,7 +96,8 @@ pub struct ConvertArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Mail stores to list
+    /// Mail stores to list; without any, the stores found in the usual places of this
+    /// computer (what the desktop app lists when it starts)
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Print the listing as JSON
@@ -158,12 +159,14 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<u8> {
     }
 }
 
-/// Opens every source, failing on the first that cannot be read.
+/// Opens every source, failing on the first that cannot be read. A folder holding several
+/// stores (a Thunderbird data folder with several profiles) gives each of them.
 fn open_sources(paths: &[PathBuf]) -> Result<Vec<Source>> {
-    paths
-        .iter()
-        .map(|path| Source::open(path.clone()).map_err(|e| anyhow!(e)))
-        .collect()
+    let mut sources = Vec::new();
+    for path in paths {
+        sources.extend(Source::open_all(path.clone()).map_err(|e| anyhow!(e))?);
+    }
+    Ok(sources)
 }
 
 /// The engine's error, worded for this command line.
@@ -308,10 +311,7 @@ pub fn exit_code(report: &Report) -> u8 {
 
 fn scan(args: ScanArgs) -> Result<u8> {
     if args.paths.is_empty() {
-        return Err(anyhow!(
-            "give the path of a mail store to list (an mbox file, a folder of .eml files, a \
-             maildir or a mail client profile)"
-        ));
+        return scan_this_computer(args.json);
     }
     let sources = open_sources(&args.paths)?;
     let listings: Vec<StoreListing> = sources.iter().map(engine::list_store).collect();
@@ -325,6 +325,62 @@ fn scan(args: ScanArgs) -> Result<u8> {
     }
     let failed = listings.iter().any(|l| l.error.is_some());
     Ok(if failed { EXIT_INCOMPLETE } else { EXIT_OK })
+}
+
+/// `scan` without a path: the stores the desktop app lists when it starts, from the usual
+/// places of this computer's user, with their folders and counts.
+fn scan_this_computer(json: bool) -> Result<u8> {
+    let discovery = engine::discover();
+    let mut listings = Vec::new();
+    let mut unreadable = Vec::new();
+    for found in discovery.found {
+        match found {
+            Ok(source) => listings.push(engine::list_store(&source)),
+            Err(error) => unreadable.push(error.to_string()),
+        }
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&listings).context("cannot write the listing")?
+        );
+        for problem in &unreadable {
+            eprintln!("mail2pst: cannot read {problem}");
+        }
+    } else {
+        let mut out = String::new();
+        if listings.is_empty() && unreadable.is_empty() {
+            out.push_str(&nothing_found_text());
+        } else {
+            out.push_str("Mail found on this computer:\n");
+            out.push_str(&listing_text(&listings));
+        }
+        for problem in &unreadable {
+            out.push_str(&format!("Cannot read {problem}\n"));
+        }
+        for note in &discovery.notes {
+            out.push_str(&format!("Note: {note}\n"));
+        }
+        print!("{out}");
+    }
+    let failed = !unreadable.is_empty() || listings.iter().any(|l| l.error.is_some());
+    Ok(if failed { EXIT_INCOMPLETE } else { EXIT_OK })
+}
+
+/// What `scan` says when the usual places hold no mail: where it looked, and what to do.
+fn nothing_found_text() -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("No mail was found in the usual places of this computer:\n");
+    if let Some(roots) = engine::SearchRoots::of_current_user() {
+        for place in engine::usual_places(&roots) {
+            let _ = writeln!(out, "  {} ({})", place.label, place.path.display());
+        }
+    }
+    out.push_str(
+        "Give the path of a mail store to list it: mail2pst scan PATH (an mbox file, a folder \
+         of .eml files, a maildir, or a mail client's folder)\n",
+    );
+    out
 }
 
 /// Stores, then their folders indented by depth, with counts.

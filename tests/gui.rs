@@ -11,8 +11,8 @@ use egui::accesskit::{Role, Toggled};
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use mail2pst::engine::{self, Report, Source, Status};
-use mail2pst::gui::{App, Config, Screen, SourceStatus};
+use mail2pst::engine::{self, Report, SearchRoots, Source, Status, SystemLayout};
+use mail2pst::gui::{App, Config, FileDialogCheck, Screen, SourceStatus};
 use mail2pst::license::{self, LicenseStore};
 use mail2pst::sources;
 
@@ -57,6 +57,8 @@ fn window_built(
             }
             results
         }),
+        roots: None,
+        file_dialog_check: FileDialogCheck::always_available(),
         license_store: Ok(store),
         log_file: Some(out.path().join("logs")),
         output_folder: out.path().to_path_buf(),
@@ -70,6 +72,33 @@ fn window_built(
         license_dir,
     }
 }
+
+/// The app as started by a person whose home folder is `home` (the Linux layout), on a
+/// computer where no file dialog can open (no desktop portal, no zenity).
+fn window_at_home(home: &Path) -> Window {
+    let out = temp_dir();
+    let license_dir = temp_dir();
+    let roots = SearchRoots::for_home(SystemLayout::Unix, home);
+    let config = Config {
+        discover: Config::discover_in(Some(roots.clone())),
+        roots: Some(roots),
+        file_dialog_check: FileDialogCheck::new(|| Some(NO_FILE_DIALOG.to_owned())),
+        license_store: Ok(LicenseStore::new(license_dir.path())),
+        log_file: Some(out.path().join("logs")),
+        output_folder: out.path().to_path_buf(),
+    };
+    let harness = Harness::builder()
+        .with_size([1100.0, 1000.0])
+        .build_eframe(move |cc| App::new(cc, config));
+    Window {
+        harness,
+        out,
+        license_dir,
+    }
+}
+
+/// What the platform's check says on a computer without a file dialog.
+const NO_FILE_DIALOG: &str = "no file dialog can open on this computer";
 
 fn window(found: Vec<PathBuf>, key: Option<&str>) -> Window {
     window_with(found, Vec::new(), key)
@@ -519,4 +548,99 @@ fn the_about_box_shows_where_the_log_is() {
     w.click("Close");
     w.harness.run();
     assert!(!w.app().state().show_about);
+}
+
+/// A person with Thunderbird opens the app: it has found the profile in `~/.thunderbird` on its
+/// own and counted it. The usual place is offered as a shortcut, a path can be typed with `~`
+/// and completed, and where no file dialog can open the window says so and what to do instead.
+#[test]
+fn at_start_up_the_app_lists_the_thunderbird_profile_found_at_home() {
+    let home = temp_dir();
+    crate::layouts::thunderbird(home.path(), ".thunderbird", "", SystemLayout::Unix);
+    let mut w = window_at_home(home.path());
+    w.wait_for_sources();
+    let title = "Thunderbird — default-default";
+    assert_eq!(w.toggled(title), Some(Toggled::True));
+    assert!(w.has_label("~/.thunderbird/ng5ko9yq.default-default · found on this computer"));
+    assert!(w.has_label("20 folders · 49 messages"));
+    assert_eq!(w.app().state().sources.len(), 1);
+
+    // The shortcut to ~/.thunderbird holds the same profile: not listed twice.
+    w.click("Add Thunderbird ~/.thunderbird");
+    w.wait_for_sources();
+    assert_eq!(w.app().state().sources.len(), 1);
+    assert!(w.has_label(&format!("Already in the list: {title}")));
+
+    // A part of the profile, typed with `~` and completed: read as Thunderbird.
+    w.type_into(
+        "Path:",
+        "~/.thunderbird/ng5ko9yq.default-default/Mail/Local F",
+    );
+    w.wait_for("the path to be completed", |app| {
+        !app.state().completions.is_empty()
+    });
+    w.click("Complete with Local Folders/");
+    assert!(w.app().state().path_text.ends_with("Mail/Local Folders/"));
+    w.click("Add");
+    w.wait_for_sources();
+    let sources = &w.app().state().sources;
+    assert_eq!(sources.len(), 2);
+    assert_eq!(sources[1].title(), "Thunderbird — Local Folders");
+    assert!(w.has_label("9 folders · 19 messages"));
+    assert!(w.app().state().path_text.is_empty());
+
+    // No file dialog can open here: the window says so, and what to do.
+    w.click("Add files or folders…");
+    w.click("A folder (mail folder, profile, Apple Mail library)…");
+    w.wait_for("the file dialog's answer", |app| {
+        app.state().file_dialog_problem.is_some()
+    });
+    assert!(w.has_label_containing(
+        "No file dialog can open on this computer. Type or paste the path in the field above, \
+         or drag the file or folder from your file manager onto this window."
+    ));
+}
+
+/// A dropped Thunderbird folder whose two profiles hold mail: both are listed, each counted.
+#[test]
+fn a_dropped_folder_holding_two_profiles_lists_both() {
+    let home = temp_dir();
+    crate::layouts::thunderbird(home.path(), ".thunderbird", "", SystemLayout::Unix);
+    let data = home.path().join(".thunderbird");
+    let profile = data.join("ng5ko9yq.default-default");
+    let work = data.join("k3y4.work");
+    for file in walkdir::WalkDir::new(&profile) {
+        let file = file.unwrap();
+        let target = work.join(file.path().strip_prefix(&profile).unwrap());
+        if file.file_type().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+        } else {
+            fs::copy(file.path(), &target).unwrap();
+        }
+    }
+    let mut ini = fs::read_to_string(data.join("profiles.ini")).unwrap();
+    ini.push_str("\n[Profile2]\nName=work\nIsRelative=1\nPath=k3y4.work\n");
+    fs::write(data.join("profiles.ini"), ini).unwrap();
+
+    let mut w = window(Vec::new(), None);
+    w.drop_files(std::slice::from_ref(&data));
+    w.wait_for_sources();
+    let both = ["Thunderbird — default-default", "Thunderbird — work"];
+    let titles: Vec<String> = w.app().state().sources.iter().map(|e| e.title()).collect();
+    assert_eq!(titles, both);
+    assert_eq!(w.toggled("Thunderbird — work"), Some(Toggled::True));
+    assert_eq!(w.app().state().ready_sources().count(), 2);
+
+    // One profile dropped first, then the folder: the other profile is added, not the same twice.
+    w.click("Remove Thunderbird — default-default");
+    w.click("Remove Thunderbird — work");
+    assert!(w.app().state().sources.is_empty());
+    w.drop_files(&[profile]);
+    w.wait_for_sources();
+    w.drop_files(&[data]);
+    w.wait_for_sources();
+    let titles: Vec<String> = w.app().state().sources.iter().map(|e| e.title()).collect();
+    assert_eq!(titles, both);
+    assert!(w.has_label("Already in the list: Thunderbird — default-default"));
+    assert_eq!(w.app().state().ready_sources().count(), 2);
 }

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 mod generated_mail;
 
 use generated_mail::meetings_mbox;
-use mail2pst::engine::{self, Source, Status};
-use mail2pst::gui::{App, AppState, Config, Screen};
+use mail2pst::engine::{self, SearchRoots, Status, SystemLayout};
+use mail2pst::gui::{App, AppState, Config, FileDialogCheck, Screen};
 use mail2pst::license::LicenseStore;
 
 /// Set in the copy of this test that runs under Xvfb.
@@ -104,6 +104,22 @@ fn rerun_under_xvfb(args: &[String]) -> ExitCode {
     }
 }
 
+/// Copies a folder tree, leaving out the corpus's own notes (`MANIFEST.md`).
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    fs::create_dir_all(to).map_err(|e| e.to_string())?;
+    for entry in fs::read_dir(from).map_err(|e| e.to_string())? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else if entry.file_name() != "MANIFEST.md" {
+            let bytes = fs::read(entry.path()).map_err(|e| e.to_string())?;
+            fs::write(&target, bytes).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
 /// A change to the app (what a click would do) and to the window's settings.
 type Change = Box<dyn FnOnce(&mut AppState, &egui::Context)>;
 
@@ -112,6 +128,8 @@ enum Step {
     Do(Change),
     /// Waits until the app is in this state.
     Until(&'static str, Box<dyn Fn(&AppState) -> bool>),
+    /// Ends the walk as failed unless the app is in this state.
+    Check(&'static str, Box<dyn Fn(&AppState) -> bool>),
     /// Saves the window as it is now.
     Shot(&'static str),
 }
@@ -165,6 +183,11 @@ impl eframe::App for Walk {
                     self.steps.push_front(Step::Until(what, ready));
                 }
             }
+            Step::Check(what, holds) => {
+                if !holds(self.app.state()) {
+                    self.end(&ctx, Err(format!("the app does not show {what}")));
+                }
+            }
             Step::Shot(name) => {
                 if self.quiet_frames < 4 {
                     self.steps.push_front(Step::Shot(name));
@@ -199,21 +222,31 @@ impl Walk {
 fn script(archive: PathBuf, pst: PathBuf) -> VecDeque<Step> {
     let key = fs::read_to_string(project_root().join("fixtures/licenses/truncated.key")).unwrap();
     VecDeque::from(vec![
-        Step::Do(Box::new(move |state, ctx| {
-            ctx.set_theme(egui::Theme::Light);
-            state.add_paths(vec![archive]);
-        })),
+        Step::Do(Box::new(|_, ctx| ctx.set_theme(egui::Theme::Light))),
+        Step::Until(
+            "the stores on this computer to be found",
+            Box::new(|state| !state.discovering),
+        ),
+        Step::Do(Box::new(move |state, _| state.add_paths(vec![archive]))),
         Step::Until("the stores to be counted", Box::new(|state| !state.busy())),
+        Step::Check(
+            "the Thunderbird profile it found",
+            Box::new(|state| {
+                state.sources.iter().any(|entry| {
+                    entry.found_on_machine && entry.title() == "Thunderbird — default-default"
+                })
+            }),
+        ),
         Step::Shot("1-sources"),
         Step::Do(Box::new(|state, _| {
             state.next();
-            // Leave one folder of the sample out, to show a partly ticked store.
+            // Leave one folder of the first store out, to show a partly ticked store.
             let first = state.ready_sources().next().map(|(id, ready)| {
                 let leaf = ready
                     .tree
                     .nodes()
                     .iter()
-                    .rposition(|n| n.children.is_empty());
+                    .rposition(|n| n.children.is_empty() && n.name.is_ascii());
                 (id, leaf)
             });
             if let Some((id, Some(leaf))) = first {
@@ -277,9 +310,18 @@ fn walk_through_screens() -> Result<PathBuf, String> {
     let out = work.path().join("out");
     fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let pst = out.join("My mail.pst");
-    let sample = project_root().join("fixtures").join("sample");
+    // A home folder holding the real Thunderbird profile where Thunderbird keeps it on Linux:
+    // the app finds it on its own.
+    let home = work.path().join("home");
+    copy_tree(
+        &project_root().join("tests/corpus/thunderbird-profile"),
+        &home.join(".thunderbird"),
+    )?;
+    let roots = SearchRoots::for_home(SystemLayout::Unix, &home);
     let config = Config {
-        discover: Arc::new(move || vec![Source::open(&sample)]),
+        discover: Config::discover_in(Some(roots.clone())),
+        roots: Some(roots),
+        file_dialog_check: FileDialogCheck::always_available(),
         license_store: Ok(LicenseStore::new(work.path().join("license"))),
         log_file: Some(work.path().join("logs")),
         output_folder: out.clone(),

@@ -562,15 +562,17 @@ fn full_disk_access_is_named_when_listing_is_refused() {
 }
 
 #[test]
-fn discovery_outside_macos_finds_nothing() {
+fn discovery_looks_for_apple_mail_in_the_macos_layout_only() {
+    use mail2pst::sources::discover::{SearchRoots, SystemLayout, discover_in};
     let home = temp_dir();
-    build_v3(&home.path().join("Library/Mail"));
-    let found = apple_mail::discover(home.path());
-    if cfg!(target_os = "macos") {
-        assert_eq!(found.len(), 1);
-    } else {
-        assert!(found.is_empty());
+    let library = build_v3(&home.path().join("Library/Mail"));
+    for layout in [SystemLayout::Unix, SystemLayout::Windows] {
+        let found = discover_in(&SearchRoots::for_home(layout, home.path()));
+        assert!(found.stores.is_empty(), "{layout:?}: {found:?}");
     }
+    let found = discover_in(&SearchRoots::for_home(SystemLayout::MacOs, home.path()));
+    let stores: Vec<_> = found.stores.iter().map(|s| (&s.path, &s.name)).collect();
+    assert_eq!(stores, [(&library, &"Apple Mail — V3".to_owned())]);
 }
 
 #[test]
@@ -689,20 +691,35 @@ fn libraries_are_found_by_the_shared_detectors() {
     let library = build_v10(&home.path().join("Library/Mail"));
     let store = mail2pst::sources::open(&library).unwrap();
     assert_eq!(store.display_name(), "Apple Mail — V10");
+    // A mailbox of a library is read with the library: its account's name, the Envelope
+    // Index's flags and the messages it lists without a file, its child mailbox.
     let mailbox = library.join(format!("{ACCOUNT_UUID}/INBOX.mbox"));
     let store = mail2pst::sources::open(&mailbox).unwrap();
-    assert_eq!(store.display_name(), "Apple Mail mailbox — INBOX");
-    assert_eq!(store.folders().unwrap()[0].count, 6);
+    assert_eq!(store.display_name(), "Apple Mail — me@example.com › INBOX");
+    let folders: Vec<(String, u64)> = store
+        .folders()
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.path.to_string(), f.count))
+        .collect();
+    assert_eq!(
+        folders,
+        [
+            ("me@example.com".to_owned(), 0),
+            ("me@example.com › INBOX".to_owned(), 9),
+            ("me@example.com › INBOX › Work".to_owned(), 2),
+        ]
+    );
 }
 
 #[test]
 fn machine_discovery_lists_apple_mail_libraries_beside_thunderbird() {
     let home = temp_dir();
     let library = build_v10(&home.path().join("Library/Mail"));
-    let roots = mail2pst::sources::discover::SearchRoots {
-        home: Some(home.path().to_path_buf()),
-        app_data: None,
-    };
+    let roots = mail2pst::sources::discover::SearchRoots::for_home(
+        mail2pst::sources::discover::SystemLayout::MacOs,
+        home.path(),
+    );
 
     let discovery = mail2pst::sources::discover::discover_in(&roots);
 

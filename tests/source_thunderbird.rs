@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use mail2pst::model::{FolderPath, Found, RawMessage, SkipReason, StoreKind};
-use mail2pst::sources::discover::{SearchRoots, discover_in};
+use mail2pst::sources::discover::{SearchRoots, SystemLayout, discover_in};
 use mail2pst::sources::mozilla::MozillaStore;
 use mail2pst::sources::mozilla::profile::read_profiles_ini;
 use mail2pst::sources::{self, MailStore};
@@ -660,8 +660,12 @@ fn opens_a_mail_folder_an_account_folder_and_one_folder_file() {
         "{folders:?}"
     );
 
+    // One folder file: that folder under its real name, in its account.
     let file = MozillaStore::open(&profile().join("Mail/Local Folders/Invoices77926fb7")).unwrap();
-    let items = &read_all(&file)[0].1;
+    let all = read_all(&file);
+    let folders: Vec<_> = all.iter().map(|(path, _)| path.clone()).collect();
+    assert_eq!(folders, vec![path(&[LOCAL]), path(&[LOCAL, INVOICES])]);
+    let items = &all[1].1;
     assert_eq!((items.len(), messages(items).len()), (4, 3));
 }
 
@@ -716,16 +720,21 @@ fn reading_changes_nothing_in_the_profile() {
     let before = snapshot(&profile_root());
     let store = MozillaStore::open(&profile()).unwrap();
     let _ = read_all(&store);
-    let _ = discover_in(&SearchRoots {
-        home: None,
-        app_data: None,
-    });
+    // Discovery too, through a home whose `.thunderbird` is the corpus itself.
+    #[cfg(unix)]
+    {
+        let home = temp_dir();
+        std::os::unix::fs::symlink(profile_root(), home.path().join(".thunderbird")).unwrap();
+        let discovery = discover_in(&SearchRoots::for_home(SystemLayout::Unix, home.path()));
+        assert_eq!(discovery.stores.len(), 1);
+        let _ = read_all(discovery.stores[0].open().unwrap().as_ref());
+    }
     let after = snapshot(&profile_root());
     assert_eq!(before.len(), after.len());
     assert_eq!(before, after);
 }
 
-/// A home folder with profiles in every place Thunderbird and Postbox use.
+/// A home folder with profiles in every place Thunderbird and Postbox use, on every system.
 fn fake_home() -> tempfile::TempDir {
     let home = temp_dir();
     let h = home.path();
@@ -746,6 +755,11 @@ fn fake_home() -> tempfile::TempDir {
         "windows",
         "Profiles/a1b2c3d4.windows",
     );
+    lay_out(
+        h.join("AppData/Local/Packages/Mozilla.Thunderbird_n80bbvh6b1yt2/LocalCache/Roaming/Thunderbird"),
+        "store",
+        "Profiles/s.store",
+    );
     lay_out(h.join("Library/Thunderbird"), "mac", "Profiles/e5f6.mac");
     lay_out(
         h.join("snap/thunderbird/common/.thunderbird"),
@@ -758,6 +772,11 @@ fn fake_home() -> tempfile::TempDir {
         "y.flatpak",
     );
     lay_out(
+        h.join(".var/app/net.thunderbird.Thunderbird/.thunderbird"),
+        "flathub",
+        "z.flathub",
+    );
+    lay_out(
         app_data.join("PostboxApp"),
         "postbox-win",
         "Profiles/p.postbox-win",
@@ -767,85 +786,108 @@ fn fake_home() -> tempfile::TempDir {
         "postbox-mac",
         "Profiles/q.postbox-mac",
     );
-    // The old Debian home with no profiles.ini: found by scanning.
+    // The old Debian home with no profiles.ini: found by its profile folders.
     copy_tree(&profile(), &h.join(".mozilla-thunderbird/abcd.old"));
     home
 }
 
 #[test]
-fn discovery_finds_every_layout_with_injected_roots() {
+fn discovery_finds_each_systems_layout_and_only_that() {
     let home = fake_home();
     let h = home.path();
-    let discovery = discover_in(&SearchRoots {
-        home: Some(h.to_path_buf()),
-        app_data: Some(h.join("AppData/Roaming")),
-    });
-    let found: Vec<_> = discovery
-        .stores
-        .iter()
-        .map(|store| {
-            (
-                store.kind,
-                store.name.as_str(),
-                store.path.strip_prefix(h).unwrap().to_path_buf(),
-            )
-        })
-        .collect();
     use StoreKind::{Postbox, Thunderbird};
-    assert_eq!(
-        found,
-        vec![
-            (
-                Thunderbird,
-                "Thunderbird — windows",
-                PathBuf::from("AppData/Roaming/Thunderbird/Profiles/a1b2c3d4.windows")
-            ),
-            (
-                Postbox,
-                "Postbox — postbox-win",
-                PathBuf::from("AppData/Roaming/PostboxApp/Profiles/p.postbox-win")
-            ),
-            (
-                Thunderbird,
-                "Thunderbird — mac",
-                PathBuf::from("Library/Thunderbird/Profiles/e5f6.mac")
-            ),
-            // Only the profile with mail; the Default=1 one is empty.
-            (
-                Thunderbird,
-                "Thunderbird — default-default",
-                PathBuf::from(".thunderbird/ng5ko9yq.default-default")
-            ),
-            (
-                Thunderbird,
-                "Thunderbird — old",
-                PathBuf::from(".mozilla-thunderbird/abcd.old")
-            ),
-            (
-                Thunderbird,
-                "Thunderbird (Snap) — snap",
-                PathBuf::from("snap/thunderbird/common/.thunderbird/x.snap")
-            ),
-            (
-                Thunderbird,
-                "Thunderbird (Flatpak) — flatpak",
-                PathBuf::from(".var/app/org.mozilla.Thunderbird/.thunderbird/y.flatpak")
-            ),
-            (
-                Postbox,
-                "Postbox — postbox-mac",
-                PathBuf::from("Library/Application Support/Postbox/Profiles/q.postbox-mac")
-            ),
-        ]
-    );
-    assert_eq!(discovery.notes.len(), 1, "{:?}", discovery.notes);
-    assert!(
-        discovery.notes[0].contains("profiles.ini")
-            && discovery.notes[0].ends_with("looking for profile folders instead"),
-        "{:?}",
-        discovery.notes
-    );
-    // Each opens as its kind with the profile's mail.
+    type Stores = Vec<(StoreKind, &'static str, &'static str)>;
+    let expected: [(SystemLayout, Stores); 3] = [
+        (
+            SystemLayout::Windows,
+            vec![
+                (
+                    Thunderbird,
+                    "Thunderbird — windows",
+                    "AppData/Roaming/Thunderbird/Profiles/a1b2c3d4.windows",
+                ),
+                (
+                    Thunderbird,
+                    "Thunderbird (Microsoft Store) — store",
+                    "AppData/Local/Packages/Mozilla.Thunderbird_n80bbvh6b1yt2/LocalCache/Roaming/Thunderbird/Profiles/s.store",
+                ),
+                (
+                    Postbox,
+                    "Postbox — postbox-win",
+                    "AppData/Roaming/PostboxApp/Profiles/p.postbox-win",
+                ),
+            ],
+        ),
+        (
+            SystemLayout::MacOs,
+            vec![
+                (
+                    Thunderbird,
+                    "Thunderbird — mac",
+                    "Library/Thunderbird/Profiles/e5f6.mac",
+                ),
+                (
+                    Postbox,
+                    "Postbox — postbox-mac",
+                    "Library/Application Support/Postbox/Profiles/q.postbox-mac",
+                ),
+            ],
+        ),
+        (
+            SystemLayout::Unix,
+            vec![
+                // Only the profile with mail; the Default=1 one is empty.
+                (
+                    Thunderbird,
+                    "Thunderbird — default-default",
+                    ".thunderbird/ng5ko9yq.default-default",
+                ),
+                (
+                    Thunderbird,
+                    "Thunderbird — old",
+                    ".mozilla-thunderbird/abcd.old",
+                ),
+                (
+                    Thunderbird,
+                    "Thunderbird (Snap) — snap",
+                    "snap/thunderbird/common/.thunderbird/x.snap",
+                ),
+                (
+                    Thunderbird,
+                    "Thunderbird (Flatpak) — flatpak",
+                    ".var/app/org.mozilla.Thunderbird/.thunderbird/y.flatpak",
+                ),
+                (
+                    Thunderbird,
+                    "Thunderbird (Flatpak) — flathub",
+                    ".var/app/net.thunderbird.Thunderbird/.thunderbird/z.flathub",
+                ),
+            ],
+        ),
+    ];
+    for (layout, stores) in expected {
+        let discovery = discover_in(&SearchRoots::for_home(layout, h));
+        let found: Vec<_> = discovery
+            .stores
+            .iter()
+            .map(|store| {
+                (
+                    store.kind,
+                    store.name.as_str(),
+                    store.path.strip_prefix(h).unwrap().to_path_buf(),
+                )
+            })
+            .collect();
+        let stores: Vec<_> = stores
+            .into_iter()
+            .map(|(kind, name, path)| (kind, name, PathBuf::from(path)))
+            .collect();
+        assert_eq!(found, stores, "{layout:?}");
+        assert_eq!(discovery.notes, Vec::<String>::new(), "{layout:?}");
+        assert!(discovery.errors.is_empty(), "{layout:?}");
+    }
+    // Each opens as its kind, under its name, with the profile's mail.
+    let discovery = discover_in(&SearchRoots::for_home(SystemLayout::Windows, h));
     let postbox = discovery
         .stores
         .iter()
@@ -883,10 +925,7 @@ fn discovery_skips_missing_profiles_and_postbox_backups() {
         "[Profile3]\nName=work\nIsRelative=1\nPath=a.work\n\n[Profile9]\nName=gone\nIsRelative=1\nPath=b.gone\n",
     )
     .unwrap();
-    let discovery = discover_in(&SearchRoots {
-        home: Some(home.path().to_path_buf()),
-        app_data: None,
-    });
+    let discovery = discover_in(&SearchRoots::for_home(SystemLayout::Unix, home.path()));
     let names: Vec<_> = discovery.stores.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, vec!["Thunderbird — work"]);
     assert_eq!(discovery.notes.len(), 1);
@@ -903,6 +942,119 @@ fn discovery_skips_missing_profiles_and_postbox_backups() {
         .map(|f| f.path)
         .collect();
     assert_eq!(folders.len(), 20, "{folders:?}");
+}
+
+#[test]
+fn a_data_folder_gives_each_profile_with_mail_and_says_when_none_has_any() {
+    let home = temp_dir();
+    let data = home.path().join(".thunderbird");
+    copy_tree(&profile_root(), &data);
+    copy_tree(&profile(), &data.join("k3y4.work"));
+    let mut ini = fs::read_to_string(data.join("profiles.ini")).unwrap();
+    ini.push_str("\n[Profile2]\nName=work\nIsRelative=1\nPath=k3y4.work\n");
+    fs::write(data.join("profiles.ini"), ini).unwrap();
+
+    // Every profile with mail, the one the installation uses first.
+    let stores = sources::open_all(&data).unwrap();
+    let names: Vec<String> = stores.iter().map(|s| s.display_name()).collect();
+    assert_eq!(
+        names,
+        ["Thunderbird — default-default", "Thunderbird — work"]
+    );
+    assert_eq!(stores[1].root(), data.join("k3y4.work"));
+    // One store: the installation's, naming the other.
+    let store = sources::open(&data).unwrap();
+    assert_eq!(store.display_name(), "Thunderbird — default-default");
+    let warnings = store.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("also holds Thunderbird — work") && w.contains("k3y4.work")),
+        "{warnings:?}"
+    );
+    // A copy without profiles.ini: the profiles are found by their folders, by name.
+    fs::remove_file(data.join("profiles.ini")).unwrap();
+    let names: Vec<String> = sources::open_all(&data)
+        .unwrap()
+        .iter()
+        .map(|s| s.display_name())
+        .collect();
+    assert_eq!(
+        names,
+        ["Thunderbird — work", "Thunderbird — default-default"]
+    );
+
+    // A data folder whose only profile never held mail.
+    let empty = home.path().join("empty");
+    copy_tree(
+        &profile_root().join("si38zpcu.default"),
+        &empty.join("si38zpcu.default"),
+    );
+    fs::write(
+        empty.join("profiles.ini"),
+        "[Profile0]\nName=default\nIsRelative=1\nPath=si38zpcu.default\nDefault=1\n",
+    )
+    .unwrap();
+    let error = sources::open_all(&empty).unwrap_err().to_string();
+    assert!(
+        error.ends_with(
+            "not a mail store this app can read (a Thunderbird data folder, but none of its \
+             profiles holds mail (no Mail or ImapMail folder))"
+        ),
+        "{error}"
+    );
+}
+
+/// Folders of an account the profile no longer lists (removed in Thunderbird, its folder left
+/// behind) are read from the folders alone, and the store says so.
+#[test]
+fn a_removed_accounts_folder_in_a_profile_is_read_as_found() {
+    let (_dir, profile) = profile_copy();
+    let old = profile.join("ImapMail/imap.old.example.net");
+    fs::create_dir_all(&old).unwrap();
+    copy_file(
+        &profile.join("Mail/Local Folders/Projects"),
+        &old.join("INBOX"),
+    );
+    copy_file(
+        &profile.join("Mail/Local Folders/Projects.msf"),
+        &old.join("INBOX.msf"),
+    );
+    // The whole profile lists the accounts prefs.js names, not this one.
+    let whole = sources::open(&profile).unwrap();
+    assert!(
+        whole
+            .folders()
+            .unwrap()
+            .iter()
+            .all(|f| f.path.names()[0] != "imap.old.example.net")
+    );
+    for target in [profile.join("ImapMail"), old.clone()] {
+        let store = sources::open(&target).unwrap();
+        let folders: Vec<(FolderPath, u64)> = store
+            .folders()
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.path, f.count))
+            .collect();
+        assert_eq!(
+            folders,
+            vec![
+                (path(&["imap.old.example.net"]), 0),
+                (path(&["imap.old.example.net", "Inbox"]), 2)
+            ],
+            "{}",
+            target.display()
+        );
+        assert!(
+            store
+                .warnings()
+                .iter()
+                .any(|w| w.contains("none of the profile's accounts")),
+            "{:?}",
+            store.warnings()
+        );
+    }
 }
 
 #[test]

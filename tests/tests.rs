@@ -14,6 +14,7 @@ mod engine_split;
 mod flag_readers;
 mod generated_mail;
 mod gui;
+mod layouts;
 mod license;
 mod oracle;
 mod oracle_corpus;

@@ -9,7 +9,8 @@
 //!   of mail in flight)                                   duplicates)             progress events)
 //! ```
 //!
-//! * [`Source::open`] opens a store; [`Source::folders`] lists its folders with counts
+//! * [`Source::open`] opens a store, [`Source::open_all`] every store a path holds (each
+//!   profile of a Thunderbird folder); [`Source::folders`] lists its folders with counts
 //!   ([`list_store`] for `scan`); [`discover`] finds the stores in their usual places.
 //! * [`run`] converts on the calling thread; [`Job::start`] on a thread of its own, for a window
 //!   that must never wait. Either way a [`CancelToken`] stops the job between two messages, and
@@ -39,7 +40,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use discover::{discover, discover_in};
+pub use discover::{
+    Discovery, SearchRoots, SystemLayout, UsualPlace, discover, discover_in, usual_places,
+};
 pub use error::Error;
 pub use filter::is_trash_or_junk;
 pub use job::{DEMO_MESSAGES_PER_FOLDER, Job, run};

@@ -39,6 +39,17 @@ impl Source {
         Ok(Source::from_store(store))
     }
 
+    /// Opens every mail store at `path`: each profile with mail of a Thunderbird or Postbox
+    /// data folder, each library of an Apple Mail folder holding several, else the one store
+    /// [`Source::open`] opens. What a path a person gives becomes.
+    pub fn open_all(path: impl Into<PathBuf>) -> Result<Vec<Source>, Error> {
+        let path = path.into();
+        Ok(sources::open_all(&path)?
+            .into_iter()
+            .map(Source::from_store)
+            .collect())
+    }
+
     /// A store another part of the app already opened.
     pub fn from_store(store: Box<dyn MailStore>) -> Source {
         Source {

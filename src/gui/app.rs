@@ -79,21 +79,21 @@ impl App {
                 "Add mail files"
             })
             .set_parent(frame);
+        let check = self.state.file_dialog_check();
+        let picked = |picked: Option<Vec<rfd::FileHandle>>| {
+            let paths: Vec<PathBuf> = picked?.iter().map(|h| h.path().to_path_buf()).collect();
+            Some(WorkerEvent::PickedSources(paths))
+        };
+        let workers = self.state.workers();
         if folder {
             let future = dialog.pick_folders();
-            self.state.workers().wait_for(future, |picked| {
-                let paths: Vec<PathBuf> = picked?.iter().map(|h| h.path().to_path_buf()).collect();
-                Some(WorkerEvent::PickedSources(paths))
-            })
+            workers.wait_for_dialog(check, false, future, picked)
         } else {
             let future = dialog
                 .add_filter("Mail files", &["mbox", "mbx", "eml", "emlx", "msg", "txt"])
                 .add_filter("All files", &["*"])
                 .pick_files();
-            self.state.workers().wait_for(future, |picked| {
-                let paths: Vec<PathBuf> = picked?.iter().map(|h| h.path().to_path_buf()).collect();
-                Some(WorkerEvent::PickedSources(paths))
-            })
+            workers.wait_for_dialog(check, false, future, picked)
         }
     }
 
@@ -113,13 +113,16 @@ impl App {
             .add_filter("Outlook data file", &["pst"])
             .set_parent(frame)
             .save_file();
-        self.state.workers().wait_for(future, |picked| {
-            let mut path = picked?.path().to_path_buf();
-            if path.extension().is_none() {
-                path.set_extension("pst");
-            }
-            Some(WorkerEvent::PickedOutput(path))
-        })
+        let check = self.state.file_dialog_check();
+        self.state
+            .workers()
+            .wait_for_dialog(check, true, future, |picked| {
+                let mut path = picked?.path().to_path_buf();
+                if path.extension().is_none() {
+                    path.set_extension("pst");
+                }
+                Some(WorkerEvent::PickedOutput(path))
+            })
     }
 }
 

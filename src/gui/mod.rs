@@ -11,6 +11,7 @@
 pub mod app;
 mod logging;
 pub mod options;
+pub mod paths;
 mod platform;
 pub mod state;
 pub mod tree;
@@ -22,6 +23,7 @@ use anyhow::{Result, anyhow};
 pub use app::App;
 pub use logging::{LOG_FILTER_VAR, log_folder};
 pub use state::{AppState, Config, Outcome, Screen, SourceStatus, Verdict};
+pub use workers::{Discover, FileDialogCheck};
 
 /// The app's icon, drawn by `assets/make_icon.py`.
 pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");

@@ -9,12 +9,16 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, TryRecvError};
 
-use crate::engine::{self, Event, Job, JobSpec, Progress, Report, Source, StoreListing};
+use crate::engine::{
+    self, Event, Job, JobSpec, Progress, Report, SearchRoots, Source, StoreListing, UsualPlace,
+};
 use crate::license::{self, License, LicenseStatus, LicenseStore};
 
 use super::options::OptionsForm;
+use super::paths;
+use super::platform;
 use super::tree::{Check, FolderTree};
-use super::workers::{Discover, SourceId, Waker, WorkerEvent, Workers};
+use super::workers::{Discover, FileDialogCheck, SourceId, Waker, WorkerEvent, Workers};
 
 /// The steps of the window, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -46,11 +50,17 @@ impl Screen {
     }
 }
 
-/// What the app is started with; tests give their own stores, license folder and log file.
+/// What the app is started with; tests give their own stores, home folder, license folder and
+/// log file.
 #[derive(Clone)]
 pub struct Config {
     /// Finds the stores on this machine.
     pub discover: Discover,
+    /// The user's folders: `~` in a typed path, and the shortcuts to the usual places of mail
+    /// clients' data.
+    pub roots: Option<SearchRoots>,
+    /// Says why no native file dialog can open, if none can.
+    pub file_dialog_check: FileDialogCheck,
     /// Where the license key is kept, or why there is no such place.
     pub license_store: Result<LicenseStore, String>,
     /// The log file, shown in the About box.
@@ -62,6 +72,7 @@ pub struct Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
+            .field("roots", &self.roots)
             .field("license_store", &self.license_store)
             .field("log_file", &self.log_file)
             .field("output_folder", &self.output_folder)
@@ -79,12 +90,32 @@ impl Config {
                     .to_path_buf()
             })
             .unwrap_or_else(|| PathBuf::from("."));
+        let roots = SearchRoots::of_current_user();
         Config {
-            discover: std::sync::Arc::new(engine::discover),
+            discover: Config::discover_in(roots.clone()),
+            roots,
+            file_dialog_check: FileDialogCheck::new(platform::file_dialog_problem),
             license_store: LicenseStore::for_user().map_err(|e| e.to_string()),
             log_file,
             output_folder,
         }
+    }
+}
+
+impl Config {
+    /// Discovery in the usual places under `roots` (none without them); its remarks go to the
+    /// log.
+    pub fn discover_in(roots: Option<SearchRoots>) -> Discover {
+        std::sync::Arc::new(move || {
+            let Some(roots) = &roots else {
+                return Vec::new();
+            };
+            let discovery = engine::discover_in(roots);
+            for note in &discovery.notes {
+                tracing::info!("discovery: {note}");
+            }
+            discovery.found
+        })
     }
 }
 
@@ -257,6 +288,18 @@ pub struct AppState {
     pub discovering: bool,
     /// A passing remark on the Sources screen (e.g. a path that was already in the list).
     pub notice: Option<String>,
+    /// The text of the Sources screen's path field.
+    pub path_text: String,
+    /// Ways to finish the path being typed.
+    pub completions: Vec<String>,
+    /// The usual places of mail clients' data that exist here, offered as shortcuts.
+    pub places: Vec<UsualPlace>,
+    /// Why no file dialog can open, once one was asked for and could not.
+    pub file_dialog_problem: Option<String>,
+    home: Option<PathBuf>,
+    file_dialog_check: FileDialogCheck,
+    /// Entries the person removed (a store found later in the same folder is not added).
+    removed: Vec<SourceId>,
     pub folder_filter: String,
     pub options: OptionsForm,
     /// Why the options cannot be used, shown on the Options screen.
@@ -297,6 +340,13 @@ impl AppState {
             sources: Vec::new(),
             discovering: true,
             notice: None,
+            path_text: String::new(),
+            completions: Vec::new(),
+            places: Vec::new(),
+            file_dialog_problem: None,
+            home: config.roots.as_ref().map(|roots| roots.home.clone()),
+            file_dialog_check: config.file_dialog_check,
+            removed: Vec::new(),
             folder_filter: String::new(),
             options: OptionsForm::new(free_name(&folder)),
             options_error: None,
@@ -314,7 +364,7 @@ impl AppState {
             workers,
             events,
         };
-        if let Err(error) = state.workers.discover(config.discover) {
+        if let Err(error) = state.workers.discover(config.discover, config.roots) {
             state.discovering = false;
             state.notice = Some(error);
         }
@@ -363,8 +413,64 @@ impl AppState {
         }
     }
 
+    /// The path field changed; ways to finish it are looked up on a worker.
+    pub fn set_path_text(&mut self, text: String) {
+        if text == self.path_text {
+            return;
+        }
+        self.path_text = text;
+        self.completions.clear();
+        if self.path_text.trim().is_empty() {
+            return;
+        }
+        if let Err(error) = self
+            .workers
+            .complete(self.path_text.clone(), self.home.clone())
+        {
+            tracing::warn!("{error}");
+        }
+    }
+
+    /// "Add" (or Enter) in the path field: the typed path, `~` expanded, is added.
+    pub fn add_typed_path(&mut self) {
+        match paths::expand(&self.path_text, self.home.as_deref()) {
+            Some(path) => {
+                self.path_text.clear();
+                self.completions.clear();
+                self.add_paths(vec![path]);
+            }
+            None => {
+                self.notice = Some(
+                    "Type or paste the path of a mail file or folder first, e.g. ~/.thunderbird"
+                        .to_owned(),
+                );
+            }
+        }
+    }
+
+    /// The home folder, for `~` in typed paths.
+    pub fn home(&self) -> Option<&Path> {
+        self.home.as_deref()
+    }
+
+    /// What tells whether a native file dialog can open.
+    pub fn file_dialog_check(&self) -> FileDialogCheck {
+        self.file_dialog_check.clone()
+    }
+
+    /// The title of another entry that already shows the store at `root` (a folder added
+    /// twice over, or a data folder whose profile discovery found).
+    fn listed_elsewhere(&self, id: SourceId, root: &Path) -> Option<String> {
+        self.sources
+            .iter()
+            .filter(|entry| entry.id != id)
+            .find(|entry| entry.location().as_deref() == Some(root))
+            .map(SourceEntry::title)
+    }
+
     pub fn remove_source(&mut self, id: SourceId) {
         self.sources.retain(|entry| entry.id != id);
+        self.removed.push(id);
     }
 
     fn entry_mut(&mut self, id: SourceId) -> Option<&mut SourceEntry> {
@@ -379,6 +485,11 @@ impl AppState {
     fn take_worker_event(&mut self, event: WorkerEvent) {
         match event {
             WorkerEvent::Found { id, result } => {
+                if let Ok(source) = &result
+                    && self.listed_elsewhere(id, &source.root()).is_some()
+                {
+                    return;
+                }
                 let status = match result {
                     Ok(source) => SourceStatus::Counting { source },
                     Err(error) => {
@@ -394,15 +505,63 @@ impl AppState {
                 });
             }
             WorkerEvent::DiscoveryFinished => self.discovering = false,
-            WorkerEvent::Opened { id, result } => {
+            WorkerEvent::Opened {
+                id,
+                path,
+                along_with,
+                result,
+            } => {
+                if let Ok(source) = &result
+                    && let Some(title) = self.listed_elsewhere(id, &source.root())
+                {
+                    self.sources.retain(|entry| entry.id != id);
+                    self.notice = Some(format!("Already in the list: {title}"));
+                    return;
+                }
+                let status = match result {
+                    Ok(source) => SourceStatus::Counting { source },
+                    Err(error) => {
+                        tracing::warn!("cannot open a source: {error}");
+                        SourceStatus::Failed(error)
+                    }
+                };
                 if let Some(entry) = self.entry_mut(id) {
-                    entry.status = match result {
-                        Ok(source) => SourceStatus::Counting { source },
-                        Err(error) => {
-                            tracing::warn!("cannot open a source: {error}");
-                            SourceStatus::Failed(error)
-                        }
-                    };
+                    entry.status = status;
+                } else if along_with.is_some_and(|first| !self.removed.contains(&first)) {
+                    // Another store of the same folder, listed after the first.
+                    let at = self
+                        .sources
+                        .iter()
+                        .rposition(|entry| entry.path.as_ref() == Some(&path))
+                        .map_or(self.sources.len(), |at| at + 1);
+                    self.sources.insert(
+                        at,
+                        SourceEntry {
+                            id,
+                            path: Some(path),
+                            found_on_machine: false,
+                            status,
+                        },
+                    );
+                }
+            }
+            WorkerEvent::Places(places) => self.places = places,
+            WorkerEvent::Completions { text, options } => {
+                if text == self.path_text {
+                    self.completions = options;
+                }
+            }
+            WorkerEvent::NoFileDialog {
+                problem,
+                for_output,
+            } => {
+                if for_output {
+                    self.options_error = Some(format!(
+                        "{}. Type the PST file's path in the field instead.",
+                        capitalized(&problem)
+                    ));
+                } else {
+                    self.file_dialog_problem = Some(problem);
                 }
             }
             WorkerEvent::Listed { id, listing } => {
@@ -856,6 +1015,8 @@ mod tests {
     fn state_finding(paths: Vec<PathBuf>, license_dir: &Path) -> AppState {
         let config = Config {
             discover: Arc::new(move || paths.iter().map(Source::open).collect()),
+            roots: None,
+            file_dialog_check: FileDialogCheck::always_available(),
             license_store: Ok(LicenseStore::new(license_dir)),
             log_file: None,
             output_folder: license_dir.to_path_buf(),

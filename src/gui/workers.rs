@@ -1,6 +1,7 @@
 //! Work the window must not wait for, each on a thread of its own: finding the stores on this
-//! machine, opening and counting a store, waiting for a native file dialog. A worker sends what
-//! it found as a [`WorkerEvent`] and wakes the window, which drains the events between frames.
+//! machine, opening and counting a store, completing a typed path, waiting for a native file
+//! dialog. A worker sends what it found as a [`WorkerEvent`] and wakes the window, which drains
+//! the events between frames.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -12,13 +13,43 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-use crate::engine::{self, Source, StoreListing};
+use crate::engine::{self, SearchRoots, Source, StoreListing, UsualPlace};
+
+use super::paths;
 
 /// Asks the window for a frame (egui's `request_repaint`), from any thread.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
 /// Finds the stores on this machine: [`engine::discover`] in the app, chosen stores in tests.
 pub type Discover = Arc<dyn Fn() -> Vec<Result<Source, engine::Error>> + Send + Sync>;
+
+/// Says why no native file dialog can open on this computer, or `None` when one can: the
+/// platform's check in the app (`platform::file_dialog_problem`), a fixed answer in
+/// tests.
+#[derive(Clone)]
+pub struct FileDialogCheck(Arc<dyn Fn() -> Option<String> + Send + Sync>);
+
+impl FileDialogCheck {
+    pub fn new(check: impl Fn() -> Option<String> + Send + Sync + 'static) -> FileDialogCheck {
+        FileDialogCheck(Arc::new(check))
+    }
+
+    /// A check that always finds a dialog (no dialog is ever opened in tests that use it).
+    pub fn always_available() -> FileDialogCheck {
+        FileDialogCheck::new(|| None)
+    }
+
+    /// Why no dialog can open, or `None` when one can.
+    pub fn problem(&self) -> Option<String> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for FileDialogCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FileDialogCheck")
+    }
+}
 
 /// Names one entry of the Sources screen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,11 +65,22 @@ pub enum WorkerEvent {
     },
     /// Discovery has looked everywhere; the stores it found are still being counted.
     DiscoveryFinished,
-    /// A store the person added was opened, or could not be.
+    /// A store the person added was opened, or could not be. A path holding several stores
+    /// (a Thunderbird folder with several profiles) gives one event per store: the first with
+    /// the id the path was added under, the others with new ids and that id in `along_with`.
     Opened {
         id: SourceId,
+        path: PathBuf,
+        along_with: Option<SourceId>,
         result: Result<Source, String>,
     },
+    /// The usual places of mail clients' data that exist on this computer (for shortcuts).
+    Places(Vec<UsualPlace>),
+    /// Ways to finish the path typed as `text`.
+    Completions { text: String, options: Vec<String> },
+    /// No native file dialog can open; the text says why. `for_output` when it was the save
+    /// dialog for the PST.
+    NoFileDialog { problem: String, for_output: bool },
     /// A store's folders were counted (or its listing says why not).
     Listed { id: SourceId, listing: StoreListing },
     /// The native dialog for adding sources closed with these paths (none when cancelled).
@@ -103,9 +145,19 @@ impl Workers {
             .map_err(|e| format!("cannot start a thread for {name}: {e}"))
     }
 
-    /// Looks for the stores on this machine, then counts each store found.
-    pub fn discover(&self, discover: Discover) -> Result<(), String> {
+    /// Looks for the stores on this machine, then counts each store found. First it tells which
+    /// usual places of `roots` exist.
+    pub fn discover(&self, discover: Discover, roots: Option<SearchRoots>) -> Result<(), String> {
         self.spawn("discovery", move |workers| {
+            if let Some(roots) = roots {
+                let places: Vec<UsualPlace> = engine::usual_places(&roots)
+                    .into_iter()
+                    .filter(|place| place.path.is_dir())
+                    .collect();
+                if !workers.send(WorkerEvent::Places(places)) {
+                    return;
+                }
+            }
             let mut found = Vec::new();
             for result in discover() {
                 let id = workers.next_id();
@@ -132,17 +184,53 @@ impl Workers {
     pub fn open(&self, items: Vec<(SourceId, PathBuf)>) -> Result<(), String> {
         self.spawn("store reader", move |workers| {
             for (id, path) in items {
-                let result = Source::open(&path).map_err(|e| e.to_string());
-                let source = result.as_ref().ok().cloned();
-                if !workers.send(WorkerEvent::Opened { id, result }) {
-                    return;
+                let sources = match Source::open_all(&path) {
+                    Ok(sources) => sources,
+                    Err(error) => {
+                        let event = WorkerEvent::Opened {
+                            id,
+                            path,
+                            along_with: None,
+                            result: Err(error.to_string()),
+                        };
+                        if !workers.send(event) {
+                            return;
+                        }
+                        continue;
+                    }
+                };
+                let mut opened = Vec::new();
+                for (index, source) in sources.into_iter().enumerate() {
+                    let (this_id, along_with) = if index == 0 {
+                        (id, None)
+                    } else {
+                        (workers.next_id(), Some(id))
+                    };
+                    let event = WorkerEvent::Opened {
+                        id: this_id,
+                        path: path.clone(),
+                        along_with,
+                        result: Ok(source.clone()),
+                    };
+                    if !workers.send(event) {
+                        return;
+                    }
+                    opened.push((this_id, source));
                 }
-                if let Some(source) = source
-                    && !workers.list(id, &source)
-                {
-                    return;
+                for (id, source) in opened {
+                    if !workers.list(id, &source) {
+                        return;
+                    }
                 }
             }
+        })
+    }
+
+    /// Finds ways to finish the typed path `text` (it lists one folder).
+    pub fn complete(&self, text: String, home: Option<PathBuf>) -> Result<(), String> {
+        self.spawn("path completion", move |workers| {
+            let options = paths::completions(&text, home.as_deref());
+            workers.send(WorkerEvent::Completions { text, options });
         })
     }
 
@@ -154,12 +242,25 @@ impl Workers {
 
     /// Waits for `future` (a native dialog) on a thread and sends what `to_event` makes of its
     /// result. The dialog itself is opened where the future was made, as the platform wants.
-    pub fn wait_for<T: Send + 'static>(
+    /// First `check` says whether a dialog can open at all: when it cannot, the future is
+    /// dropped unstarted and the window is told why (a dialog that cannot open would otherwise
+    /// look like one the person cancelled).
+    pub fn wait_for_dialog<T: Send + 'static>(
         &self,
+        check: FileDialogCheck,
+        for_output: bool,
         future: impl Future<Output = T> + Send + 'static,
         to_event: impl FnOnce(T) -> Option<WorkerEvent> + Send + 'static,
     ) -> Result<(), String> {
         self.spawn("file dialog", move |workers| {
+            if let Some(problem) = check.problem() {
+                tracing::warn!("no file dialog: {problem}");
+                workers.send(WorkerEvent::NoFileDialog {
+                    problem,
+                    for_output,
+                });
+                return;
+            }
             if let Some(event) = to_event(block_on(future)) {
                 workers.send(event);
             }
@@ -168,7 +269,7 @@ impl Workers {
 }
 
 /// Runs a future to its end on this thread.
-fn block_on<F: Future>(future: F) -> F::Output {
+pub(super) fn block_on<F: Future>(future: F) -> F::Output {
     struct Unpark(thread::Thread);
     impl Wake for Unpark {
         fn wake(self: Arc<Self>) {
@@ -231,7 +332,9 @@ mod tests {
         let missing = std::env::temp_dir().join("mail2pst-no-such-store.mbox");
         workers.open(vec![(id, missing)]).unwrap();
         match rx.recv_timeout(Duration::from_secs(10)).unwrap() {
-            WorkerEvent::Opened { id: got, result } => {
+            WorkerEvent::Opened {
+                id: got, result, ..
+            } => {
                 assert_eq!(got, id);
                 assert!(result.unwrap_err().contains("no such file or folder"));
             }

@@ -1,54 +1,219 @@
-//! Finds the mail stores of this machine's user in their usual places, so the app can list
-//! them before the user picks anything. Cheap by design: it lists folders and reads small
-//! index files (`profiles.ini`), it never counts messages.
+//! Finds the mail stores of a user in their usual places, so the app can list them before the
+//! user picks anything. One function, [`discover_in`], takes the user's folders and the
+//! system's layout as parameters, so every system's layout is tested on any system. Cheap by
+//! design: it lists folders and reads small index files (`profiles.ini`), it never counts
+//! messages.
 //!
-//! Thunderbird: `%APPDATA%\Thunderbird` (Windows), `~/Library/Thunderbird` (macOS),
-//! `~/.thunderbird` and the old `~/.mozilla-thunderbird` (Linux), and the Snap and Flatpak
-//! homes. Postbox: `Postbox` and `PostboxApp` under `%APPDATA%` (Windows) and
-//! `~/Library/Application Support` (macOS). Apple Mail: the libraries in `~/Library/Mail`
-//! (macOS). Every root is checked on every system: a root that does not exist costs one
-//! `stat`, and tests can lay out any system's tree.
+//! The usual places, by layout ([`usual_places`]):
+//! - Windows: Thunderbird in `%APPDATA%\Thunderbird`, and the Microsoft Store's Thunderbird in
+//!   `%LOCALAPPDATA%\Packages\Mozilla.Thunderbird…\LocalCache\Roaming\Thunderbird` (where the
+//!   Store's packages keep what they write to `%APPDATA%`); Postbox in `%APPDATA%\Postbox` and
+//!   `%APPDATA%\PostboxApp`.
+//! - macOS: Thunderbird in `~/Library/Thunderbird`; Postbox in
+//!   `~/Library/Application Support/Postbox` and `…/PostboxApp`; Apple Mail in `~/Library/Mail`.
+//! - Linux and other Unix systems: Thunderbird in `~/.thunderbird`, the old
+//!   `~/.mozilla-thunderbird`, the Snap's `~/snap/thunderbird/common/.thunderbird` and the
+//!   Flatpaks' `~/.var/app/org.mozilla.Thunderbird/.thunderbird` and
+//!   `~/.var/app/net.thunderbird.Thunderbird/.thunderbird`. Postbox has no Linux version.
+//!
+//! In each Thunderbird or Postbox place, every profile that holds mail (formats.md §2.1, §3).
 
 use std::collections::BTreeSet;
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
-use super::apple_mail;
+use super::apple_mail::{self, AppleMailStore};
 use super::mozilla::MozillaStore;
-use super::mozilla::profile::{self, ProfileEntry};
+use super::mozilla::profile;
 use super::{Error, MailStore, Result};
 use crate::model::StoreKind;
 
+/// How a system lays out its users' application data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SystemLayout {
+    Windows,
+    MacOs,
+    /// Linux and the other Unix systems: dot-folders in the home folder.
+    Unix,
+}
+
+impl SystemLayout {
+    /// The layout of the system this program runs on.
+    pub fn of_this_system() -> SystemLayout {
+        if cfg!(windows) {
+            SystemLayout::Windows
+        } else if cfg!(target_os = "macos") {
+            SystemLayout::MacOs
+        } else {
+            SystemLayout::Unix
+        }
+    }
+}
+
 /// The user folders discovery starts from. Tests point them at a temporary folder.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SearchRoots {
+    pub layout: SystemLayout,
     /// The home folder (`~`).
-    pub home: Option<PathBuf>,
-    /// The roaming application-data folder: `%APPDATA%` on Windows,
-    /// `~/Library/Application Support` on macOS.
-    pub app_data: Option<PathBuf>,
+    pub home: PathBuf,
+    /// Windows' roaming application data, `%APPDATA%`.
+    pub app_data: PathBuf,
+    /// Windows' local application data, `%LOCALAPPDATA%`.
+    pub local_app_data: PathBuf,
 }
 
 impl SearchRoots {
-    /// The current user's folders.
-    pub fn of_current_user() -> SearchRoots {
-        match directories::BaseDirs::new() {
-            Some(dirs) => SearchRoots {
-                home: Some(dirs.home_dir().to_path_buf()),
-                app_data: Some(dirs.data_dir().to_path_buf()),
-            },
-            None => SearchRoots::default(),
+    /// The folders of a user whose home is `home`, as `layout` places them (`%APPDATA%` is
+    /// `home\AppData\Roaming`, `%LOCALAPPDATA%` is `home\AppData\Local`).
+    pub fn for_home(layout: SystemLayout, home: impl Into<PathBuf>) -> SearchRoots {
+        let home = home.into();
+        SearchRoots {
+            layout,
+            app_data: home.join("AppData").join("Roaming"),
+            local_app_data: home.join("AppData").join("Local"),
+            home,
         }
     }
+
+    /// The current user's folders; `None` when the system names no home folder.
+    pub fn of_current_user() -> Option<SearchRoots> {
+        let dirs = directories::BaseDirs::new()?;
+        let layout = SystemLayout::of_this_system();
+        let mut roots = SearchRoots::for_home(layout, dirs.home_dir());
+        if layout == SystemLayout::Windows {
+            roots.app_data = dirs.data_dir().to_path_buf();
+            roots.local_app_data = dirs.data_local_dir().to_path_buf();
+        }
+        Some(roots)
+    }
+}
+
+/// A place where a mail client keeps its data: a Thunderbird or Postbox data folder (the folder
+/// of `profiles.ini`), or Apple Mail's Mail folder. Most are hidden from file dialogs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsualPlace {
+    pub kind: StoreKind,
+    /// "Thunderbird", "Thunderbird (Snap)", "Postbox", "Apple Mail".
+    pub label: String,
+    pub path: PathBuf,
+}
+
+/// The places `roots.layout` puts mail clients' data in, whether they exist or not (except the
+/// Microsoft Store's, which are found by listing its packages).
+pub fn usual_places(roots: &SearchRoots) -> Vec<UsualPlace> {
+    let mut places = Vec::new();
+    let mut add = |kind: StoreKind, label: &str, path: PathBuf| {
+        places.push(UsualPlace {
+            kind,
+            label: label.to_owned(),
+            path,
+        })
+    };
+    let home = &roots.home;
+    match roots.layout {
+        SystemLayout::Windows => {
+            add(
+                StoreKind::Thunderbird,
+                "Thunderbird",
+                roots.app_data.join("Thunderbird"),
+            );
+            for package in store_packages(&roots.local_app_data, "mozilla.thunderbird") {
+                add(
+                    StoreKind::Thunderbird,
+                    "Thunderbird (Microsoft Store)",
+                    package
+                        .join("LocalCache")
+                        .join("Roaming")
+                        .join("Thunderbird"),
+                );
+            }
+            add(
+                StoreKind::Postbox,
+                "Postbox",
+                roots.app_data.join("PostboxApp"),
+            );
+            add(
+                StoreKind::Postbox,
+                "Postbox",
+                roots.app_data.join("Postbox"),
+            );
+        }
+        SystemLayout::MacOs => {
+            let library = home.join("Library");
+            let support = library.join("Application Support");
+            add(
+                StoreKind::Thunderbird,
+                "Thunderbird",
+                library.join("Thunderbird"),
+            );
+            add(StoreKind::Postbox, "Postbox", support.join("PostboxApp"));
+            add(StoreKind::Postbox, "Postbox", support.join("Postbox"));
+            add(StoreKind::AppleMail, "Apple Mail", library.join("Mail"));
+        }
+        SystemLayout::Unix => {
+            add(
+                StoreKind::Thunderbird,
+                "Thunderbird",
+                home.join(".thunderbird"),
+            );
+            add(
+                StoreKind::Thunderbird,
+                "Thunderbird",
+                home.join(".mozilla-thunderbird"),
+            );
+            add(
+                StoreKind::Thunderbird,
+                "Thunderbird (Snap)",
+                home.join("snap")
+                    .join("thunderbird")
+                    .join("common")
+                    .join(".thunderbird"),
+            );
+            for app_id in ["org.mozilla.Thunderbird", "net.thunderbird.Thunderbird"] {
+                add(
+                    StoreKind::Thunderbird,
+                    "Thunderbird (Flatpak)",
+                    home.join(".var")
+                        .join("app")
+                        .join(app_id)
+                        .join(".thunderbird"),
+                );
+            }
+        }
+    }
+    places
+}
+
+/// The Microsoft Store package folders in `%LOCALAPPDATA%\Packages` whose name starts with
+/// `prefix` (lower case), by name.
+fn store_packages(local_app_data: &Path, prefix: &str) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(local_app_data.join("Packages")) else {
+        return Vec::new();
+    };
+    let mut packages: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .to_lowercase()
+                .starts_with(prefix)
+        })
+        .map(|entry| entry.path())
+        .collect();
+    packages.sort();
+    packages
 }
 
 /// A mail store found on this machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiscoveredStore {
     pub kind: StoreKind,
-    /// What to open: a profile folder for Thunderbird and Postbox, a `V*` library for Apple
-    /// Mail.
+    /// What to open: a profile folder for Thunderbird and Postbox, a `V*` library (or the Mail
+    /// folder of Mail 1–4) for Apple Mail.
     pub path: PathBuf,
-    /// The name to show, e.g. "Thunderbird — default-release".
+    /// The name to show, e.g. "Thunderbird — default-release", "Thunderbird (Snap) — default".
     pub name: String,
     /// The profile's own name (`default-release`), where the store is a profile.
     pub profile_name: Option<String>,
@@ -57,222 +222,112 @@ pub struct DiscoveredStore {
 }
 
 impl DiscoveredStore {
-    /// Opens the store (read-only).
+    /// Opens the store (read-only), under the name discovery gave it.
     pub fn open(&self) -> Result<Box<dyn MailStore>> {
         if self.kind == StoreKind::AppleMail {
-            return apple_mail::open(&self.path)?.ok_or_else(|| Error::Unrecognized {
-                path: self.path.clone(),
-                what: "no Apple Mail library here any more".into(),
-            });
+            return Ok(Box::new(AppleMailStore::open_library(&self.path)?));
         }
-        let name = self
-            .profile_name
-            .clone()
-            .unwrap_or_else(|| self.name.clone());
-        let store = MozillaStore::open_profile(&self.path, self.kind, Some(name))?;
+        let mut store =
+            MozillaStore::open_profile(&self.path, self.kind, self.profile_name.clone())?;
+        store.rename(self.name.clone());
         Ok(Box::new(store))
     }
 }
 
-/// What discovery found, and what it could not read (a malformed `profiles.ini`, a listed
-/// profile that is missing), in words for the user.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What discovery found; the places it could not read (macOS protecting `~/Library/Mail`, a
+/// folder without permission), each an error that says what to do; and remarks in words (a
+/// profile listed in `profiles.ini` whose folder is gone).
+#[derive(Debug, Default)]
 pub struct Discovery {
     pub stores: Vec<DiscoveredStore>,
+    pub errors: Vec<Error>,
     pub notes: Vec<String>,
 }
 
 /// Looks in the usual places of the current user.
 pub fn discover() -> Discovery {
-    discover_in(&SearchRoots::of_current_user())
-}
-
-/// One place where an application keeps its profiles.
-struct AppRoot {
-    kind: StoreKind,
-    /// "Thunderbird", "Thunderbird (Snap)", "Postbox".
-    label: &'static str,
-    path: PathBuf,
-}
-
-fn app_roots(roots: &SearchRoots) -> Vec<AppRoot> {
-    let mut candidates = Vec::new();
-    let mut add = |kind, label, path: PathBuf| candidates.push(AppRoot { kind, label, path });
-    if let Some(app_data) = &roots.app_data {
-        add(
-            StoreKind::Thunderbird,
-            "Thunderbird",
-            app_data.join("Thunderbird"),
-        );
-        add(StoreKind::Postbox, "Postbox", app_data.join("Postbox"));
-        add(StoreKind::Postbox, "Postbox", app_data.join("PostboxApp"));
+    match SearchRoots::of_current_user() {
+        Some(roots) => discover_in(&roots),
+        None => Discovery::default(),
     }
-    if let Some(home) = &roots.home {
-        let mac_support = home.join("Library").join("Application Support");
-        add(
-            StoreKind::Thunderbird,
-            "Thunderbird",
-            home.join("Library").join("Thunderbird"),
-        );
-        add(
-            StoreKind::Thunderbird,
-            "Thunderbird",
-            home.join(".thunderbird"),
-        );
-        add(
-            StoreKind::Thunderbird,
-            "Thunderbird",
-            home.join(".mozilla-thunderbird"),
-        );
-        add(
-            StoreKind::Thunderbird,
-            "Thunderbird (Snap)",
-            home.join("snap")
-                .join("thunderbird")
-                .join("common")
-                .join(".thunderbird"),
-        );
-        add(
-            StoreKind::Thunderbird,
-            "Thunderbird (Flatpak)",
-            home.join(".var")
-                .join("app")
-                .join("org.mozilla.Thunderbird")
-                .join(".thunderbird"),
-        );
-        add(StoreKind::Postbox, "Postbox", mac_support.join("Postbox"));
-        add(
-            StoreKind::Postbox,
-            "Postbox",
-            mac_support.join("PostboxApp"),
-        );
-    }
-    candidates
 }
 
-/// Looks in the usual places under `roots`.
+/// Looks in the usual places under `roots`, for `roots.layout`.
 pub fn discover_in(roots: &SearchRoots) -> Discovery {
     let mut discovery = Discovery::default();
-    let mut seen_roots = BTreeSet::new();
-    let mut seen_profiles = BTreeSet::new();
-    for root in app_roots(roots) {
-        if !root.path.is_dir() {
-            continue;
-        }
-        let canonical = root
-            .path
-            .canonicalize()
-            .unwrap_or_else(|_| root.path.clone());
-        if !seen_roots.insert(canonical) {
-            continue;
-        }
-        for (entry, name) in profiles_of(&root, &mut discovery.notes) {
-            let canonical = entry
-                .path
-                .canonicalize()
-                .unwrap_or_else(|_| entry.path.clone());
-            if !seen_profiles.insert(canonical) {
+    let mut seen_places = BTreeSet::new();
+    let mut seen_stores = BTreeSet::new();
+    for place in usual_places(roots) {
+        match fs::metadata(&place.path) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => continue,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+            Err(error) => {
+                discovery
+                    .errors
+                    .push(apple_mail::library::io_error(&place.path, error));
                 continue;
             }
-            discovery.stores.push(DiscoveredStore {
-                kind: root.kind,
-                name: format!("{} — {name}", root.label),
-                path: entry.path,
-                profile_name: Some(name),
-                is_default: entry.is_default,
-            });
         }
-    }
-    if let Some(home) = &roots.home {
-        add_apple_mail(&home.join("Library").join("Mail"), &mut discovery);
+        if !seen_places.insert(canonical(&place.path)) {
+            continue;
+        }
+        let found = match place.kind {
+            StoreKind::AppleMail => apple_mail_libraries(&place, &mut discovery.errors),
+            _ => profiles(&place, &mut discovery.notes),
+        };
+        for store in found {
+            if seen_stores.insert(canonical(&store.path)) {
+                discovery.stores.push(store);
+            }
+        }
     }
     discovery
 }
 
-/// The Apple Mail libraries in a Mail folder. A folder macOS will not list (Full Disk Access
-/// missing) becomes a note that says how to grant access.
-fn add_apple_mail(mail_dir: &Path, discovery: &mut Discovery) {
-    for found in apple_mail::discover_in(mail_dir) {
-        match found {
-            Ok(store) => discovery.stores.push(DiscoveredStore {
-                kind: store.kind(),
-                path: store.root().to_path_buf(),
-                name: store.display_name(),
-                profile_name: None,
-                is_default: false,
-            }),
-            Err(error) => discovery.notes.push(error.to_string()),
-        }
-    }
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// The profiles with mail under one application root, with their names. Uses
-/// `profiles.ini`; when it is missing or unreadable, says so and looks for profile folders.
-fn profiles_of(root: &AppRoot, notes: &mut Vec<String>) -> Vec<(ProfileEntry, String)> {
-    match profile::read_profiles_ini(&root.path) {
-        Ok(entries) => entries
+/// The libraries of a Mail folder. A folder macOS will not list (Full Disk Access missing)
+/// is an error that says how to grant access.
+fn apple_mail_libraries(place: &UsualPlace, errors: &mut Vec<Error>) -> Vec<DiscoveredStore> {
+    match apple_mail::libraries_in(&place.path) {
+        Ok(libraries) => libraries
             .into_iter()
-            .filter(|entry| {
-                if !entry.exists {
-                    notes.push(format!(
-                        "{}: profile \"{}\" is listed in profiles.ini but its folder {} is missing",
-                        root.label,
-                        entry.name,
-                        entry.path.display()
-                    ));
-                }
-                entry.exists && profile::has_mail(&entry.path)
-            })
-            .map(|entry| {
-                let name = entry.name.clone();
-                (entry, name)
+            .map(|path| DiscoveredStore {
+                kind: StoreKind::AppleMail,
+                name: apple_mail::library::library_name(&path),
+                path,
+                profile_name: None,
+                is_default: false,
             })
             .collect(),
         Err(error) => {
-            notes.push(format!(
-                "{}: {error}; looking for profile folders instead",
-                root.label
-            ));
-            scan_for_profiles(&root.path)
+            errors.push(error);
+            Vec::new()
         }
     }
 }
 
-/// Profile folders directly in `root` or in `root/Profiles`, by name.
-fn scan_for_profiles(root: &Path) -> Vec<(ProfileEntry, String)> {
-    let mut found = Vec::new();
-    for dir in [root.to_path_buf(), root.join("Profiles")] {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut paths: Vec<PathBuf> = entries
-            .flatten()
-            .map(|entry| entry.path())
-            .filter(|path| path.is_dir() && profile::has_mail(path))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let leaf = path
-                .file_name()
-                .map(|leaf| leaf.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            // Profile folders are named `<salt>.<name>`.
-            let name = leaf
-                .split_once('.')
-                .map(|(_, name)| name.to_owned())
-                .filter(|name| !name.is_empty())
-                .unwrap_or(leaf);
-            found.push((
-                ProfileEntry {
-                    name: name.clone(),
-                    path,
-                    is_default: false,
-                    is_install_default: false,
-                    exists: true,
-                },
-                name,
-            ));
-        }
-    }
+/// The profiles with mail in a Thunderbird or Postbox data folder.
+fn profiles(place: &UsualPlace, notes: &mut Vec<String>) -> Vec<DiscoveredStore> {
+    let found = profile::profiles_with_mail(&place.path);
+    notes.extend(
+        found
+            .notes
+            .into_iter()
+            .map(|note| format!("{}: {note}", place.label)),
+    );
     found
+        .profiles
+        .into_iter()
+        .map(|entry| DiscoveredStore {
+            kind: place.kind,
+            name: format!("{} — {}", place.label, entry.name),
+            path: entry.path,
+            profile_name: Some(entry.name),
+            is_default: entry.is_default,
+        })
+        .collect()
 }

@@ -164,7 +164,24 @@ pub const DETECTORS: &[(&str, Detector)] = &[
     ("folder of mail files", tree::detect),
 ];
 
-/// Opens the mail store at `path`, whatever kind it is, read-only.
+/// Opens every mail store at `path`, read-only: each profile with mail of a Thunderbird or
+/// Postbox data folder (`profiles.ini`) or its `Profiles/` folder, each library of an Apple Mail
+/// folder that holds several, else the one store [`open`] finds. This is what a path a person
+/// typed, picked or dropped becomes.
+pub fn open_all(path: &Path) -> Result<Vec<Box<dyn MailStore>>> {
+    Probe::of(path)?;
+    if let Some(stores) = mozilla::open_every_profile(path)? {
+        return Ok(stores);
+    }
+    if let Some(stores) = apple_mail::open_every_library(path)? {
+        return Ok(stores);
+    }
+    Ok(vec![open(path)?])
+}
+
+/// Opens the mail store at `path`, whatever kind it is, read-only. A folder holding several
+/// stores gives the one its mail client uses (its warnings name the others; [`open_all`]
+/// opens them all).
 pub fn open(path: &Path) -> Result<Box<dyn MailStore>> {
     let probe = Probe::of(path)?;
     for (_, detect) in DETECTORS {

@@ -1,10 +1,14 @@
 //! Step 1: the stores found on this machine and those the person added, each with a spinner
-//! while it is counted, its numbers once it is, or what is wrong with it and what to do.
+//! while it is counted, its numbers once it is, or what is wrong with it and what to do. A
+//! store is added by typing or pasting its path (completed as it is typed), from a shortcut to
+//! the usual hidden places, with the native dialog, or by dropping it onto the window; when no
+//! dialog can open, the screen says so and points to the other ways.
 
 use egui::accesskit::Role;
 use egui::{RichText, Ui};
 
-use crate::gui::state::{AppState, SourceStatus};
+use crate::gui::paths;
+use crate::gui::state::{AppState, SourceStatus, capitalized};
 use crate::gui::tree::Check;
 use crate::gui::workers::SourceId;
 
@@ -13,12 +17,14 @@ use super::{Action, count, error_text, messages, name};
 pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
     ui.heading("Where is your mail?");
     ui.label(
-        "mail2pst has looked in the usual places on this computer. Add anything else: an .mbox \
-         file, a folder of .eml files, a mail profile folder or an Apple Mail export — or drop \
-         it onto this window. Your mail is only read, never changed.",
+        "mail2pst has looked in the usual places on this computer. Add anything else — an \
+         .mbox file, a folder of .eml files, a mail profile folder or an Apple Mail export: \
+         type or paste its path, pick it, or drop it onto this window. Your mail is only read, \
+         never changed.",
     );
     ui.add_space(4.0);
-    ui.horizontal(|ui| {
+    path_field(ui, state);
+    ui.horizontal_wrapped(|ui| {
         ui.menu_button("Add files or folders…", |ui| {
             if ui.button("Mail files (.mbox, .eml)…").clicked() {
                 actions.push(Action::PickSources { folder: false });
@@ -37,6 +43,17 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
             ui.label("Looking for mail on this computer…");
         }
     });
+    usual_places(ui, state);
+    if let Some(problem) = &state.file_dialog_problem {
+        ui.label(error_text(
+            ui,
+            format!(
+                "{}. Type or paste the path in the field above, or drag the file or folder \
+                 from your file manager onto this window.",
+                capitalized(problem)
+            ),
+        ));
+    }
     if let Some(notice) = &state.notice {
         ui.label(RichText::new(notice).color(ui.visuals().warn_fg_color));
     }
@@ -44,8 +61,8 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
 
     if state.sources.is_empty() && !state.discovering {
         ui.label(
-            "No mail was found in the usual places. Add files or folders, or drop them onto \
-             this window.",
+            "No mail was found in the usual places. Type the path of your mail above, add files \
+             or folders, or drop them onto this window.",
         );
         return;
     }
@@ -93,7 +110,7 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
                 };
                 let place = entry
                     .location()
-                    .map(|p| p.display().to_string())
+                    .map(|p| paths::shown(&p, state.home()))
                     .unwrap_or_default();
                 ui.weak(format!("{place} · {origin}"));
                 match &entry.status {
@@ -137,5 +154,84 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
     }
     for id in remove {
         state.remove_source(id);
+    }
+}
+
+/// The path field: type or paste a path (`~` is the home folder), pick a completion, add it.
+fn path_field(ui: &mut Ui, state: &mut AppState) {
+    let mut text = state.path_text.clone();
+    let mut add = false;
+    ui.horizontal(|ui| {
+        let label = ui.label("Path:");
+        let width = (ui.available_width() - 80.0).max(200.0);
+        let response = ui
+            .add(
+                egui::TextEdit::singleline(&mut text)
+                    .hint_text("type or paste a path, e.g. ~/.thunderbird")
+                    .desired_width(width),
+            )
+            .labelled_by(label.id);
+        if response.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Enter)) {
+            add = true;
+        }
+        if ui.button("Add").clicked() {
+            add = true;
+        }
+    });
+    state.set_path_text(text);
+    if !state.completions.is_empty() {
+        let mut chosen = None;
+        ui.horizontal_wrapped(|ui| {
+            ui.weak("Complete:");
+            for option in &state.completions {
+                let finish = last_name(option);
+                let response = ui.small_button(finish);
+                name(&response, Role::Button, format!("Complete with {finish}"));
+                if response.clicked() {
+                    chosen = Some(option.clone());
+                }
+            }
+        });
+        if let Some(option) = chosen {
+            state.set_path_text(option);
+        }
+    }
+    if add {
+        state.add_typed_path();
+    }
+}
+
+/// The last name of a completion, with the separator a folder ends with.
+fn last_name(option: &str) -> &str {
+    let trimmed = option.trim_end_matches(['/', '\\']);
+    let start = trimmed.rfind(['/', '\\']).map_or(0, |at| at + 1);
+    &option[start..]
+}
+
+/// Shortcuts to the places mail clients keep their data, most of them hidden from file dialogs.
+fn usual_places(ui: &mut Ui, state: &mut AppState) {
+    if state.places.is_empty() {
+        return;
+    }
+    let mut add = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.weak("Usual places:");
+        for place in &state.places {
+            let shown = paths::shown(&place.path, state.home());
+            let response = ui
+                .small_button(format!("{} · {shown}", place.label))
+                .on_hover_text(place.path.display().to_string());
+            name(
+                &response,
+                Role::Button,
+                format!("Add {} {shown}", place.label),
+            );
+            if response.clicked() {
+                add = Some(place.path.clone());
+            }
+        }
+    });
+    if let Some(path) = add {
+        state.add_paths(vec![path]);
     }
 }

@@ -57,6 +57,18 @@ pub fn version_number(dir: &Path) -> Option<u32> {
     name.strip_prefix('V')?.parse().ok()
 }
 
+/// The name shown for a library: "Apple Mail — V10", or for `~/Library/Mail` itself in the
+/// Mail 1–4 layout, "Apple Mail — Mail 1–4 folders".
+pub fn library_name(dir: &Path) -> String {
+    match version_number(dir) {
+        Some(_) => format!(
+            "{CLIENT} — {}",
+            dir.file_name().unwrap_or_default().to_string_lossy()
+        ),
+        None => format!("{CLIENT} — Mail 1–4 folders"),
+    }
+}
+
 /// The mailbox name of a `.mbox`/`.imapmbox` folder, NFC (macOS hands back decomposed names).
 fn mailbox_name(dir: &Path) -> Option<String> {
     let name = dir.file_name()?.to_string_lossy().into_owned();
@@ -66,7 +78,8 @@ fn mailbox_name(dir: &Path) -> Option<String> {
     Some(stem.nfc().collect())
 }
 
-fn is_mailbox_dir(path: &Path) -> bool {
+/// True for a mailbox bundle folder (`Name.mbox`, `Name.imapmbox`).
+pub fn is_mailbox_dir(path: &Path) -> bool {
     mailbox_name(path).is_some() && path.is_dir()
 }
 
@@ -166,6 +179,8 @@ pub struct AppleMailStore {
     name: String,
     root: PathBuf,
     mailboxes: Vec<Mailbox>,
+    /// Each account's folder on disk and its folder in the tree.
+    accounts: Vec<(PathBuf, FolderPath)>,
     index: Option<EnvelopeIndex>,
     warnings: Vec<String>,
 }
@@ -178,15 +193,10 @@ impl AppleMailStore {
         let names = AccountNames::read(dir);
         let mut store = AppleMailStore {
             kind: StoreKind::AppleMail,
-            name: match version_number(dir) {
-                Some(_) => format!(
-                    "Apple Mail — {}",
-                    dir.file_name().unwrap_or_default().to_string_lossy()
-                ),
-                None => "Apple Mail — Mail 1–4 folders".to_string(),
-            },
+            name: library_name(dir),
             root: dir.to_path_buf(),
             mailboxes: Vec::new(),
+            accounts: Vec::new(),
             index: None,
             warnings: Vec::new(),
         };
@@ -205,6 +215,7 @@ impl AppleMailStore {
             }
             let path = FolderPath::new([display]);
             account_paths.insert(folder_name.to_lowercase(), path.clone());
+            store.accounts.push((account.clone(), path.clone()));
             store.mailboxes.push(Mailbox::node(path.clone()));
             collect_mailboxes(account, &path, &folder_name, &[], &mut store.mailboxes)?;
         }
@@ -268,9 +279,46 @@ impl AppleMailStore {
             name: format!("{label} — {name}"),
             root: dir.to_path_buf(),
             mailboxes,
+            accounts: Vec::new(),
             index: None,
             warnings: Vec::new(),
         })
+    }
+
+    /// Keeps the part of the store a person pointed at, `part`: an account's folder (the
+    /// account), a mailbox bundle (the mailbox and the mailboxes inside it), or a folder inside
+    /// a mailbox such as its `Messages` folder (that mailbox alone, every message of it). The
+    /// folders above stay as empty parents, so each kept mailbox keeps its path. `false`, and
+    /// nothing changed, when `part` is none of these.
+    pub fn keep_part(&mut self, part: &Path) -> bool {
+        let account = self
+            .accounts
+            .iter()
+            .find(|(dir, _)| dir == part)
+            .map(|(_, path)| (path.clone(), true));
+        let mailbox = || {
+            part.ancestors().find_map(|dir| {
+                let mailbox = self
+                    .mailboxes
+                    .iter()
+                    .find(|m| m.dir.as_deref() == Some(dir))?;
+                Some((mailbox.path.clone(), dir == part))
+            })
+        };
+        let Some((folder, with_children)) = account.or_else(mailbox) else {
+            return false;
+        };
+        let mailboxes = std::mem::take(&mut self.mailboxes);
+        for mailbox in mailboxes {
+            if mailbox.path == folder || (with_children && mailbox.path.starts_with(&folder)) {
+                self.mailboxes.push(mailbox);
+            } else if folder.starts_with(&mailbox.path) {
+                self.mailboxes.push(Mailbox::node(mailbox.path));
+            }
+        }
+        self.root = part.to_path_buf();
+        self.name = format!("{CLIENT} — {folder}");
+        true
     }
 
     /// Matches the Envelope Index's mailboxes to the folders on disk and adds those it lists

@@ -33,6 +33,10 @@ pub struct FolderNode {
     pub storage: FolderStorage,
     /// Index of the account in the store's account list.
     pub account: usize,
+    /// What the folder is on disk: the account's folder for an account, else the folder's file
+    /// or maildir directory (which may be missing for a folder that only holds subfolders; those
+    /// are in the same path with `.sbd` added).
+    pub location: PathBuf,
     /// Thunderbird's special folder kind, for top-level folders of an account.
     pub special: Option<SpecialFolder>,
     /// Its `.sbd` folder of sub-folders could not be listed (where, and why): the sub-folders
@@ -310,6 +314,7 @@ pub fn walk_account(
             path: root.clone(),
             storage: FolderStorage::Container,
             account: account.index,
+            location: account.directory.to_path_buf(),
             special: None,
             unlisted: None,
         }],
@@ -486,6 +491,7 @@ impl Walker<'_, '_> {
                 path: path.clone(),
                 storage,
                 account: account.index,
+                location: dir.join(&leaf),
                 special,
                 unlisted: None,
             });

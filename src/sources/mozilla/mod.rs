@@ -18,4 +18,4 @@ mod store;
 pub mod summary;
 
 pub use read::FolderCount;
-pub use store::{MozillaStore, detect, recognizes};
+pub use store::{MozillaStore, detect, open_every_profile, recognizes};

@@ -185,6 +185,125 @@ pub fn looks_like_profile(path: &Path) -> bool {
             || mail_roots.iter().any(|root| has_account_folders(root)))
 }
 
+/// The profiles with mail of an application's data folder, and what was odd about it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DataFolder {
+    /// Profiles that hold mail, the one the installation uses first (`[Install…]` in
+    /// `profiles.ini`), then in the order `profiles.ini` lists them (or by folder name).
+    pub profiles: Vec<ProfileEntry>,
+    /// A listed profile whose folder is missing, an unreadable `profiles.ini`, in words.
+    pub notes: Vec<String>,
+}
+
+/// True when `dir` is a Thunderbird or Postbox data folder or its `Profiles/` folder: it holds
+/// `profiles.ini`, is the `Profiles` folder beside one, or holds profile folders (directly or
+/// in `Profiles/`; the old `~/.mozilla-thunderbird` and copies may have no `profiles.ini`).
+pub fn is_data_folder(dir: &Path) -> bool {
+    dir.join("profiles.ini").is_file()
+        || is_profiles_folder_of(dir).is_some()
+        || [dir.to_path_buf(), dir.join("Profiles")]
+            .iter()
+            .any(|dir| !profile_folders_in(dir).is_empty())
+}
+
+/// The data folder above `dir` when `dir` is its `Profiles` folder.
+fn is_profiles_folder_of(dir: &Path) -> Option<&Path> {
+    let parent = dir.parent()?;
+    (dir.file_name()? == "Profiles" && parent.join("profiles.ini").is_file()).then_some(parent)
+}
+
+/// Folders directly in `dir` that look like profiles ([`looks_like_profile`]), by name.
+fn profile_folders_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    // The entry's own type first: a large folder of mail files costs no extra `stat` per file.
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|entry| {
+            entry
+                .file_type()
+                .is_ok_and(|kind| kind.is_dir() || kind.is_symlink())
+        })
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir() && looks_like_profile(path))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// The name of a profile folder without `profiles.ini`: the part after Thunderbird's random
+/// prefix (`ng5ko9yq.default-default` → `default-default`), else the whole name.
+pub fn name_from_folder(path: &Path) -> String {
+    let leaf = path
+        .file_name()
+        .map(|leaf| leaf.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    leaf.split_once('.')
+        .map(|(_, name)| name.to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or(leaf)
+}
+
+/// The profiles with mail of a data folder (`dir` holds `profiles.ini`) or of its `Profiles/`
+/// folder (then only the profiles inside it). `profiles.ini` names them; when it is missing or
+/// cannot be read, the profile folders in `dir` and `dir/Profiles` are taken, named after their
+/// folders. Cheap: it reads `profiles.ini` and looks at a few folders, it counts nothing.
+pub fn profiles_with_mail(dir: &Path) -> DataFolder {
+    let mut found = DataFolder::default();
+    let (ini_dir, only_under) = match is_profiles_folder_of(dir) {
+        Some(parent) => (parent.to_path_buf(), Some(dir)),
+        None => (dir.to_path_buf(), None),
+    };
+    let listed = match read_profiles_ini(&ini_dir) {
+        Ok(entries) => entries,
+        Err(ProfilesIniError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Vec::new()
+        }
+        Err(error) => {
+            found
+                .notes
+                .push(format!("{error}; looking for profile folders instead"));
+            Vec::new()
+        }
+    };
+    let mut profiles: Vec<ProfileEntry> = if listed.is_empty() {
+        let scanned = [dir.to_path_buf(), dir.join("Profiles")];
+        scanned
+            .iter()
+            .flat_map(|dir| profile_folders_in(dir))
+            .map(|path| ProfileEntry {
+                name: name_from_folder(&path),
+                path,
+                is_default: false,
+                is_install_default: false,
+                exists: true,
+            })
+            .collect()
+    } else {
+        listed
+            .into_iter()
+            .filter(|entry| only_under.is_none_or(|under| entry.path.starts_with(under)))
+            .filter(|entry| {
+                if !entry.exists {
+                    found.notes.push(format!(
+                        "{}: profile \"{}\" is listed in profiles.ini but its folder {} is missing",
+                        ini_dir.display(),
+                        entry.name,
+                        entry.path.display()
+                    ));
+                }
+                entry.exists && has_mail(&entry.path)
+            })
+            .collect()
+    };
+    profiles.sort_by_key(|entry| !entry.is_install_default);
+    found.profiles = profiles;
+    found
+}
+
 /// A warning when the mail client seems to have the profile open: the `lock` symlink (Linux,
 /// macOS) or `parent.lock` (Windows keeps this file after exit, so there it counts only while
 /// it is locked).

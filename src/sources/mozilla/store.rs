@@ -1,7 +1,11 @@
-//! A Thunderbird or Postbox store opened read-only: a whole profile (accounts from `prefs.js`),
-//! a `Mail/` or `ImapMail/` folder, one account's folder, or a single folder file with its
-//! `.msf`. The folder tree is listed once when the store is opened; counting and reading open
-//! the files only when asked.
+//! A Thunderbird or Postbox store opened read-only, from whatever level a person points at: the
+//! application's data folder (`profiles.ini`: each profile with mail), its `Profiles/` folder,
+//! a profile (accounts from `prefs.js`), or a part of one — `Mail/` or `ImapMail/`, an
+//! account's folder, a `.sbd` folder, one folder file with its `.msf`. A part is read with its
+//! profile (account names, tags, the real names of hashed folders) and keeps the folder paths
+//! Thunderbird shows. Copies outside a profile are read from their folders alone. The folder
+//! tree is listed once when the store is opened; counting and reading open the files only when
+//! asked.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -29,13 +33,23 @@ pub struct MozillaStore {
 /// The shape of a path a user pointed at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Shape {
+    /// The application's data folder (`profiles.ini`) or its `Profiles/` folder: its profiles
+    /// with mail.
+    DataFolder,
     /// A profile folder (`prefs.js`, `Mail/`, `ImapMail/`).
     Profile,
-    /// `Mail/` or `ImapMail/` of a profile, or a copy of one: one account per subfolder.
+    /// Something inside a profile's `Mail/` or `ImapMail/`: that folder itself, an account's
+    /// folder, a `.sbd` folder, a folder file or a maildir folder. Read with the whole profile
+    /// (account names, tags, real folder names), keeping only the part pointed at.
+    InProfile { profile: PathBuf },
+    /// `Mail/` or `ImapMail/` outside a profile (a copy): one account per subfolder.
     MailRoot,
-    /// One account's folder: folder files with their `.msf` summaries.
+    /// One account's folder outside a profile: folder files with their `.msf` summaries.
     AccountDir,
-    /// One folder: an mbox file next to its `.msf`.
+    /// A `.sbd` folder outside a profile: the folder it belongs to and its subfolders, read in
+    /// the account folder above.
+    Subfolders { account_dir: PathBuf },
+    /// One folder outside a profile: an mbox file next to its `.msf`.
     FolderFile,
 }
 
@@ -45,21 +59,63 @@ fn summary_of(file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+fn is_mail_root_name(dir: &Path) -> bool {
+    dir.file_name()
+        .is_some_and(|leaf| leaf == "Mail" || leaf == "ImapMail")
+}
+
+fn is_sbd(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|leaf| leaf.to_string_lossy().ends_with(".sbd"))
+}
+
+/// The profile whose `Mail/` or `ImapMail/` holds `path` (or is `path`), when `path` is a part
+/// of it a person would pick: that folder, an account's folder, a `.sbd` folder, or a folder
+/// (file or maildir directory) with its `.msf`. Cheap: names first, a few `stat`s after.
+fn enclosing_profile(path: &Path) -> Option<PathBuf> {
+    let mail_root = path.ancestors().find(|dir| is_mail_root_name(dir))?;
+    let profile = mail_root.parent()?;
+    if !profile.join("prefs.js").is_file() || !profile::looks_like_profile(profile) {
+        return None;
+    }
+    let is_part = path == mail_root
+        || (path.parent() == Some(mail_root) && path.is_dir())
+        || (is_sbd(path) && path.is_dir())
+        || summary_of(path).is_file();
+    is_part.then(|| profile.to_path_buf())
+}
+
 fn shape_of(path: &Path) -> Option<Shape> {
+    let is_dir = path.is_dir();
+    if is_dir && profile::looks_like_profile(path) {
+        return Some(Shape::Profile);
+    }
+    if let Some(profile) = enclosing_profile(path) {
+        return Some(Shape::InProfile { profile });
+    }
+    if is_dir && profile::is_data_folder(path) {
+        return Some(Shape::DataFolder);
+    }
+    shape_outside_profile(path)
+}
+
+/// The shape of Thunderbird data read from its folders alone: a copy of `Mail/`, of an
+/// account's folder, of a `.sbd` folder, or one folder file with its `.msf`.
+fn shape_outside_profile(path: &Path) -> Option<Shape> {
     if path.is_file() {
         return summary_of(path).is_file().then_some(Shape::FolderFile);
     }
     if !path.is_dir() {
         return None;
     }
-    if profile::looks_like_profile(path) {
-        return Some(Shape::Profile);
-    }
-    let leaf = path
-        .file_name()
-        .map(|leaf| leaf.to_string_lossy().into_owned());
-    if matches!(leaf.as_deref(), Some("Mail" | "ImapMail")) && profile::has_account_folders(path) {
+    if is_mail_root_name(path) && profile::has_account_folders(path) {
         return Some(Shape::MailRoot);
+    }
+    if is_sbd(path) && profile::has_summaries(path) {
+        let account_dir = path.ancestors().find(|dir| !is_sbd(dir))?;
+        return Some(Shape::Subfolders {
+            account_dir: account_dir.to_path_buf(),
+        });
     }
     profile::has_summaries(path).then_some(Shape::AccountDir)
 }
@@ -93,14 +149,7 @@ fn profile_name(path: &Path) -> String {
             return entry.name.clone();
         }
     }
-    let leaf = path
-        .file_name()
-        .map(|leaf| leaf.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string());
-    leaf.split_once('.')
-        .map(|(_, name)| name.to_owned())
-        .filter(|name| !name.is_empty())
-        .unwrap_or(leaf)
+    profile::name_from_folder(path)
 }
 
 fn same_path(a: &Path, b: &Path) -> bool {
@@ -142,6 +191,24 @@ fn account_for_dir(dir: &Path, imap: bool) -> Account {
     }
 }
 
+/// True when an account's folder lies in an `ImapMail/` folder.
+fn is_imap_account_dir(dir: &Path) -> bool {
+    dir.parent()
+        .and_then(Path::file_name)
+        .is_some_and(|leaf| leaf == "ImapMail")
+}
+
+/// A data folder where no profile holds mail.
+fn no_profile_with_mail(path: &Path, kind: StoreKind) -> Error {
+    Error::Unrecognized {
+        path: path.to_path_buf(),
+        what: format!(
+            "a {} data folder, but none of its profiles holds mail (no Mail or ImapMail folder)",
+            kind.label()
+        ),
+    }
+}
+
 /// One account per subfolder of `Mail/` or `ImapMail/`, in name order.
 fn accounts_in_mail_root(root: &Path) -> Vec<Account> {
     let imap = root.file_name().is_some_and(|leaf| leaf == "ImapMail");
@@ -163,40 +230,60 @@ fn accounts_in_mail_root(root: &Path) -> Vec<Account> {
 }
 
 impl MozillaStore {
-    /// Opens whatever Thunderbird or Postbox data `path` is: a profile folder, a `Mail/` or
-    /// `ImapMail/` folder, an account's folder, or one folder file with its `.msf`.
+    /// Opens whatever Thunderbird or Postbox data `path` is: a data folder (the profile its
+    /// installation uses; [`MozillaStore::open_data_folder`] opens every profile with mail), a
+    /// profile, or a part of one (`Mail/`, `ImapMail/`, an account's folder, a `.sbd` folder,
+    /// a folder file with its `.msf`), also outside a profile.
     pub fn open(path: &Path) -> Result<MozillaStore> {
         let kind = kind_of(path);
-        match shape_of(path) {
+        let shape = shape_of(path);
+        if let Some(Shape::InProfile { profile }) = &shape {
+            let mut store = MozillaStore::open_profile(profile, kind, None)?;
+            if store.keep_part(path) {
+                return Ok(store);
+            }
+            // Not the mail of an account prefs.js lists (a removed account's folders): read
+            // from the folders alone.
+            let mut store = MozillaStore::open_shape(path, kind, shape_outside_profile(path))?;
+            store.warnings.push(format!(
+                "{}: none of the profile's accounts keeps its mail here; the folders are read as \
+                 they are found",
+                path.display()
+            ));
+            return Ok(store);
+        }
+        MozillaStore::open_shape(path, kind, shape)
+    }
+
+    fn open_shape(path: &Path, kind: StoreKind, shape: Option<Shape>) -> Result<MozillaStore> {
+        match shape {
+            Some(Shape::DataFolder) => {
+                let mut stores = MozillaStore::open_data_folder(path)?.into_iter();
+                let Some(mut first) = stores.next() else {
+                    return Err(no_profile_with_mail(path, kind));
+                };
+                for other in stores {
+                    first.warnings.push(format!(
+                        "{} also holds {} ({}); add that folder to convert it too",
+                        path.display(),
+                        other.name,
+                        other.root.display()
+                    ));
+                }
+                Ok(first)
+            }
             Some(Shape::Profile) => MozillaStore::open_profile(path, kind, None),
             Some(Shape::MailRoot) => {
-                let parent = path
-                    .parent()
-                    .filter(|parent| parent.join("prefs.js").is_file());
-                match parent {
-                    Some(profile_dir) => {
-                        let mut store = MozillaStore::open_profile(profile_dir, kind, None)?;
-                        store.keep_accounts_under(path);
-                        store.root = path.to_path_buf();
-                        Ok(store)
-                    }
-                    None => {
-                        let accounts = accounts_in_mail_root(path);
-                        Ok(MozillaStore::from_accounts(
-                            kind,
-                            path,
-                            accounts,
-                            BTreeMap::new(),
-                        ))
-                    }
-                }
+                let accounts = accounts_in_mail_root(path);
+                Ok(MozillaStore::from_accounts(
+                    kind,
+                    path,
+                    accounts,
+                    BTreeMap::new(),
+                ))
             }
             Some(Shape::AccountDir) => {
-                let imap = path
-                    .parent()
-                    .and_then(Path::file_name)
-                    .is_some_and(|leaf| leaf == "ImapMail");
-                let account = account_for_dir(path, imap);
+                let account = account_for_dir(path, is_imap_account_dir(path));
                 Ok(MozillaStore::from_accounts(
                     kind,
                     path,
@@ -204,14 +291,43 @@ impl MozillaStore {
                     BTreeMap::new(),
                 ))
             }
+            Some(Shape::Subfolders { account_dir }) => {
+                let account = account_for_dir(&account_dir, is_imap_account_dir(&account_dir));
+                let mut store =
+                    MozillaStore::from_accounts(kind, &account_dir, vec![account], BTreeMap::new());
+                if store.keep_part(path) {
+                    Ok(store)
+                } else {
+                    Err(Error::Unrecognized {
+                        path: path.to_path_buf(),
+                        what: "a .sbd folder whose folders are not in the account folder above it"
+                            .to_owned(),
+                    })
+                }
+            }
             Some(Shape::FolderFile) => Ok(MozillaStore::open_folder_file(path, kind)),
-            None => Err(Error::Unrecognized {
+            Some(Shape::InProfile { .. }) | None => Err(Error::Unrecognized {
                 path: path.to_path_buf(),
                 what: "not a Thunderbird or Postbox profile, mail folder, or folder file with \
                        its .msf summary"
                     .to_owned(),
             }),
         }
+    }
+
+    /// Every profile with mail of a data folder (the folder of `profiles.ini`, or its
+    /// `Profiles/` folder), the one its installation uses first; none when no profile there
+    /// holds mail.
+    pub fn open_data_folder(path: &Path) -> Result<Vec<MozillaStore>> {
+        let kind = kind_of(path);
+        let found = profile::profiles_with_mail(path);
+        let mut stores = Vec::new();
+        for entry in found.profiles {
+            let mut store = MozillaStore::open_profile(&entry.path, kind, Some(entry.name))?;
+            store.warnings.extend(found.notes.iter().cloned());
+            stores.push(store);
+        }
+        Ok(stores)
     }
 
     /// Opens a profile folder. `name` is the profile's name; when None it comes from
@@ -379,6 +495,7 @@ impl MozillaStore {
                 summary: summary_of(path),
             },
             account: 0,
+            location: path.to_path_buf(),
             special: SpecialFolder::from_file_name(&leaf),
             unlisted: None,
         };
@@ -393,20 +510,64 @@ impl MozillaStore {
         }
     }
 
-    /// Keeps only the accounts whose folders are under `dir` (a `Mail/` folder the user picked).
-    fn keep_accounts_under(&mut self, dir: &Path) {
-        let kept: Vec<bool> = self
-            .accounts
-            .iter()
-            .map(|account| {
-                account
-                    .directory
-                    .as_ref()
-                    .is_some_and(|directory| directory.starts_with(dir))
-            })
-            .collect();
-        self.nodes
-            .retain(|node| kept.get(node.account).copied().unwrap_or(false));
+    /// Keeps the part of the store a person pointed at, `part`: a `Mail/` or `ImapMail/` folder
+    /// (the accounts kept there), an account's folder (that account), a `.sbd` folder (the
+    /// folder it belongs to and all below it), or a folder's file or maildir directory (that
+    /// folder alone). The folders above what is kept stay in the tree as empty parents, so
+    /// every kept folder keeps the path Thunderbird shows for it. False, and nothing kept, when
+    /// no folder of the store is there.
+    fn keep_part(&mut self, part: &Path) -> bool {
+        if is_mail_root_name(part) {
+            let kept: Vec<bool> = self
+                .accounts
+                .iter()
+                .map(|account| {
+                    account
+                        .directory
+                        .as_ref()
+                        .is_some_and(|directory| directory.starts_with(part))
+                })
+                .collect();
+            self.nodes
+                .retain(|node| kept.get(node.account).copied().unwrap_or(false));
+            self.root = part.to_path_buf();
+            return !self.nodes.is_empty();
+        }
+        let owner = is_sbd(part).then(|| part.with_extension(""));
+        let picked = self.nodes.iter().find_map(|node| {
+            if same_path(&node.location, part) {
+                // An account's folder brings its folders; a folder's file, only the folder.
+                Some((node.path.clone(), node.path.depth() == 1))
+            } else if owner
+                .as_deref()
+                .is_some_and(|owner| same_path(&node.location, owner))
+            {
+                Some((node.path.clone(), true))
+            } else {
+                None
+            }
+        });
+        let Some((folder, with_subfolders)) = picked else {
+            return false;
+        };
+        self.nodes.retain_mut(|node| {
+            if node.path == folder || (with_subfolders && node.path.starts_with(&folder)) {
+                true
+            } else if folder.starts_with(&node.path) {
+                node.storage = FolderStorage::Container;
+                true
+            } else {
+                false
+            }
+        });
+        self.root = part.to_path_buf();
+        self.name = format!("{} — {folder}", self.kind.label());
+        true
+    }
+
+    /// Gives the store the name it is shown by (discovery tells apart a Snap or Flatpak copy).
+    pub fn rename(&mut self, name: String) {
+        self.name = name;
     }
 
     /// The accounts, in Thunderbird's order.
@@ -509,11 +670,29 @@ impl MailStore for MozillaStore {
     }
 }
 
-/// The detector for [`crate::sources::open`]: a Thunderbird or Postbox profile, a `Mail/` or
-/// `ImapMail/` folder, an account's folder, or a folder file next to its `.msf`.
+/// The detector for [`crate::sources::open`]: Thunderbird or Postbox data at any level
+/// [`MozillaStore::open`] reads.
 pub fn detect(path: &Path, _probe: &Probe) -> Result<Option<Box<dyn MailStore>>> {
     if !recognizes(path) {
         return Ok(None);
     }
     Ok(Some(Box::new(MozillaStore::open(path)?)))
+}
+
+/// Every profile with mail when `path` is a data folder (or its `Profiles/` folder), for
+/// [`crate::sources::open_all`]; `Ok(None)` for any other path.
+pub fn open_every_profile(path: &Path) -> Result<Option<Vec<Box<dyn MailStore>>>> {
+    if shape_of(path) != Some(Shape::DataFolder) {
+        return Ok(None);
+    }
+    let stores = MozillaStore::open_data_folder(path)?;
+    if stores.is_empty() {
+        return Err(no_profile_with_mail(path, kind_of(path)));
+    }
+    Ok(Some(
+        stores
+            .into_iter()
+            .map(|store| Box::new(store) as Box<dyn MailStore>)
+            .collect(),
+    ))
 }
