@@ -127,7 +127,10 @@ fn duplicates_are_skipped_and_counted_when_asked() {
     // Without the option every copy is written.
     let (report, _) = run(&spec(vec![lkml], &out.path().join("all.pst"), licensed()));
     assert_eq!(report.totals.written, 210);
-    assert_eq!(status_apart_from_known_differences(&report), Status::Complete);
+    assert_eq!(
+        status_apart_from_known_differences(&report),
+        Status::Complete
+    );
 }
 
 #[test]

@@ -46,10 +46,7 @@ fn text(bytes: &[u8]) -> String {
 /// Converts `source` into `out/mail.pst` and returns the exit code and the JSON report.
 fn convert_to(source: &Path, out: &Path) -> (i32, Value, PathBuf) {
     let pst = out.join("mail.pst");
-    let output = mail2pst(
-        &["convert", arg(source), "-o", arg(&pst), "--json"],
-        out,
-    );
+    let output = mail2pst(&["convert", arg(source), "-o", arg(&pst), "--json"], out);
     let report: Value = serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}{}", text(&output.stdout), text(&output.stderr)));
     (output.status.code().unwrap(), report, pst)
@@ -98,8 +95,11 @@ fn message_with_attachment(subject: &str, name: &str, body: &str, between: &str)
     )
 }
 
-/// Every reader's attachments of the message with `subject`: (file name, size, SHA-256).
-fn attachments_seen(pst: &Path, subject: &str) -> Vec<(String, Vec<(String, u64, String)>)> {
+/// An attachment as a reader sees it: file name, size, SHA-256.
+type SeenAttachment = (String, u64, String);
+
+/// Every reader's attachments of the message with `subject`.
+fn attachments_seen(pst: &Path, subject: &str) -> Vec<(String, Vec<SeenAttachment>)> {
     read_with(pst, READERS)
         .into_iter()
         .map(|(reader, json)| {
@@ -164,9 +164,9 @@ fn an_attachment_whose_body_follows_its_headers_without_a_blank_line_is_kept_who
     assert_eq!(report["totals"]["written"], 1);
     let warned = warnings(&report);
     assert!(
-        warned
-            .iter()
-            .any(|(place, w)| place.ends_with("inbox.mbox at byte 0") && w.contains("no blank line")),
+        warned.iter().any(
+            |(place, w)| place.ends_with("inbox.mbox at byte 0") && w.contains("no blank line")
+        ),
         "{warned:?}"
     );
     for (reader, attachments) in attachments_seen(&pst, "No blank line") {
@@ -177,7 +177,12 @@ fn an_attachment_whose_body_follows_its_headers_without_a_blank_line_is_kept_who
         );
     }
     let verified = mail2pst(&["verify", arg(&pst), "--against", arg(&mbox)], dir.path());
-    assert_eq!(verified.status.code(), Some(0), "{}", text(&verified.stdout));
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        text(&verified.stdout)
+    );
 }
 
 /// Class (b): a mailbox that ends in the middle of an attachment (a copy that was cut off).
@@ -308,7 +313,14 @@ fn set_mode(path: &Path, mode: u32) {
 fn open_to_all(root: &Path) {
     for entry in walkdir::WalkDir::new(root) {
         let entry = entry.unwrap();
-        set_mode(entry.path(), if entry.file_type().is_dir() { 0o755 } else { 0o644 });
+        set_mode(
+            entry.path(),
+            if entry.file_type().is_dir() {
+                0o755
+            } else {
+                0o644
+            },
+        );
     }
 }
 
@@ -373,11 +385,19 @@ fn assert_folder_error(code: i32, report: &Value, locked: &Path) {
 fn an_unreadable_folder_is_a_folder_error_in_every_kind_of_store() {
     let dir = temp_dir();
     let root = dir.path();
-    let eml = |name: &str| corpus_path(&format!("eml/cpython-test_email/Lib/test/test_email/data/{name}"));
+    let eml = |name: &str| {
+        corpus_path(&format!(
+            "eml/cpython-test_email/Lib/test/test_email/data/{name}"
+        ))
+    };
 
     // A folder of .eml files with an unreadable sub-folder.
     let tree = root.join("eml");
-    for (folder, file) in [("", "msg_01.txt"), ("Readable", "msg_02.txt"), ("Locked", "msg_03.txt")] {
+    for (folder, file) in [
+        ("", "msg_01.txt"),
+        ("Readable", "msg_02.txt"),
+        ("Locked", "msg_03.txt"),
+    ] {
         fs::create_dir_all(tree.join(folder)).unwrap();
         fs::copy(eml(file), tree.join(folder).join(format!("{file}.eml"))).unwrap();
     }
@@ -444,9 +464,7 @@ fn convert_dropping_an_attachment(source: &Path, pst: &Path, victim: &str) {
     let mut ids: Vec<FolderId> = Vec::new();
     let mut dropped = false;
     for planned in &plan.folders {
-        let parent = planned
-            .parent
-            .map_or(writer.top_folder(), |p| ids[p]);
+        let parent = planned.parent.map_or(writer.top_folder(), |p| ids[p]);
         let id = writer.add_folder(parent, &planned.name).unwrap();
         ids.push(id);
         for item in store.messages(&planned.source_path).unwrap() {
@@ -505,7 +523,15 @@ fn verify_reports_the_message_whose_attachment_a_broken_converter_dropped() {
         &["convert", arg(&source), "-o", arg(&good), "--quiet"],
         dir.path(),
     );
-    assert_eq!(converted.status.code(), Some(0), "{}", text(&converted.stderr));
-    let output = mail2pst(&["verify", arg(&good), "--against", arg(&source)], dir.path());
+    assert_eq!(
+        converted.status.code(),
+        Some(0),
+        "{}",
+        text(&converted.stderr)
+    );
+    let output = mail2pst(
+        &["verify", arg(&good), "--against", arg(&source)],
+        dir.path(),
+    );
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
 }

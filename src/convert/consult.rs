@@ -158,3 +158,143 @@ fn why_untrusted(part: &PartReading) -> &'static str {
         "its transfer encoding is broken"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pst;
+
+    fn converted(attachments: Vec<&[u8]>) -> Converted {
+        Converted {
+            message: pst::Message {
+                attachments: attachments
+                    .into_iter()
+                    .map(|bytes| Attachment {
+                        filename: Some("a.bin".to_owned()),
+                        mime_type: Some("application/octet-stream".to_owned()),
+                        content_id: None,
+                        content_location: None,
+                        hidden: false,
+                        content: AttachmentContent::Data(bytes.to_vec()),
+                    })
+                    .collect(),
+                ..pst::Message::default()
+            },
+            warnings: Vec::new(),
+            degraded: false,
+        }
+    }
+
+    fn part(data: &[u8], whole: bool, clean: bool) -> PartReading {
+        PartReading {
+            place: "2".to_owned(),
+            name: Some("a.bin".to_owned()),
+            mime_type: "application/octet-stream".to_owned(),
+            embedded: false,
+            size: data.len() as u64,
+            sha256: [0; 32],
+            whole,
+            clean,
+            data: data.to_vec(),
+        }
+    }
+
+    fn reading(parts: Vec<PartReading>) -> IndependentReading {
+        IndependentReading {
+            attachments: parts,
+            ..IndependentReading::default()
+        }
+    }
+
+    fn data(converted: &Converted) -> Vec<Vec<u8>> {
+        converted
+            .message
+            .attachments
+            .iter()
+            .map(|a| match &a.content {
+                AttachmentContent::Data(bytes) => bytes.clone(),
+                AttachmentContent::Message(_) => Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn agreeing_readings_change_nothing() {
+        let mut ours = converted(vec![b"abc"]);
+        consult(&mut ours, &reading(vec![part(b"abc", true, true)]));
+        assert_eq!(ours, converted(vec![b"abc"]));
+    }
+
+    #[test]
+    fn a_fuller_trusted_reading_is_kept() {
+        let mut ours = converted(vec![b""]);
+        consult(&mut ours, &reading(vec![part(b"abcdef", true, true)]));
+        assert_eq!(data(&ours), [b"abcdef".to_vec()]);
+        assert!(
+            ours.warnings[0].contains("the 6 bytes were kept"),
+            "{:?}",
+            ours.warnings
+        );
+    }
+
+    #[test]
+    fn a_fuller_reading_that_cannot_be_trusted_is_only_reported() {
+        for (whole, clean, why) in [
+            (false, true, "cut short"),
+            (true, false, "transfer encoding is broken"),
+        ] {
+            let mut ours = converted(vec![b"ab"]);
+            consult(&mut ours, &reading(vec![part(b"abcdef", whole, clean)]));
+            assert_eq!(data(&ours), [b"ab".to_vec()]);
+            assert!(
+                ours.warnings
+                    .iter()
+                    .any(|w| w.contains(why) && w.contains("2 bytes were kept")),
+                "{:?}",
+                ours.warnings
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_only_the_reading_sees_is_added_when_trusted() {
+        let mut ours = converted(vec![]);
+        consult(&mut ours, &reading(vec![part(b"pdf", true, true)]));
+        assert_eq!(data(&ours), [b"pdf".to_vec()]);
+        assert!(ours.warnings[0].contains("it was added"));
+
+        let mut ours = converted(vec![]);
+        consult(&mut ours, &reading(vec![part(b"pdf", true, false)]));
+        assert!(ours.message.attachments.is_empty());
+        assert!(ours.warnings[0].contains("it was not added"));
+    }
+
+    #[test]
+    fn a_text_part_only_the_reading_sees_is_reported_not_added() {
+        let mut ours = converted(vec![]);
+        let mut text = part(b"hello", true, true);
+        text.mime_type = "text/plain".to_owned();
+        consult(&mut ours, &reading(vec![text]));
+        assert!(ours.message.attachments.is_empty());
+        assert!(ours.warnings[0].contains("the converter does not"));
+    }
+
+    #[test]
+    fn an_attachment_only_the_converter_sees_is_kept_and_reported() {
+        let mut ours = converted(vec![b"xyz"]);
+        consult(&mut ours, &reading(vec![]));
+        assert_eq!(data(&ours), [b"xyz".to_vec()]);
+        assert!(ours.warnings[0].contains("the second reading does not see it"));
+    }
+
+    #[test]
+    fn a_message_cut_short_is_said_to_be_truncated() {
+        let mut ours = converted(vec![b"abc"]);
+        let mut second = reading(vec![part(b"abc", false, true)]);
+        second.cut_short = Some("2".to_owned());
+        consult(&mut ours, &second);
+        assert_eq!(data(&ours), [b"abc".to_vec()]);
+        assert_eq!(ours.warnings.len(), 1, "{:?}", ours.warnings);
+        assert!(ours.warnings[0].contains("appears truncated: MIME part 2"));
+    }
+}

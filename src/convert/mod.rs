@@ -12,7 +12,9 @@
 //!   file, and a file with no header whose content is not text (a NUL byte in its first 8000
 //!   bytes). Text without a header is a message with an empty header and that text as body.
 //! * A header not ended by a blank line ends at its first line that is not a field; stray lines
-//!   inside a header that does end are skipped (and stay in the transport headers).
+//!   inside a header that does end are skipped (and stay in the transport headers), unless
+//!   nothing but white space follows that blank line: then the lines after the last field are
+//!   the body.
 //! * A leading mbox `From ` line or byte-order mark is not part of the message; the separator's
 //!   date is the received time when neither the store nor a `Received:` field gives one.
 //! * Repeated Subject/From/Date/Message-ID fields: the first counts. Repeated MIME fields: the

@@ -42,7 +42,11 @@ pub(super) fn missing_blank_lines(parsed: &MimeMessage<'_>) -> Vec<usize> {
             .filter_map(|&id| parsed.parts.get(id as usize))
             .collect();
         let mut gap_start = part.offset_body as usize;
-        for next in kept.iter().map(|c| c.offset_header as usize).chain([part.offset_end as usize]) {
+        for next in kept
+            .iter()
+            .map(|c| c.offset_header as usize)
+            .chain([part.offset_end as usize])
+        {
             for start in part_starts(raw, gap_start, next, boundary) {
                 if kept.iter().all(|c| c.offset_header as usize != start) {
                     let end = next_delimiter(raw, start, boundary);
@@ -92,7 +96,9 @@ pub(super) fn with_blank_lines(bytes: &[u8], positions: &[usize]) -> Vec<u8> {
             continue;
         };
         out.extend_from_slice(piece);
-        let crlf = bytes.get(..at).is_some_and(|before| before.ends_with(b"\r\n"));
+        let crlf = bytes
+            .get(..at)
+            .is_some_and(|before| before.ends_with(b"\r\n"));
         out.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
         copied = at;
     }

@@ -16,10 +16,10 @@ use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use rayon::prelude::*;
 
 use crate::convert::{self, Converted};
-use crate::reading;
 use crate::license::{self, LicenseStatus};
 use crate::model::{Found, Origin, RawMessage, SkipReason};
 use crate::pst;
+use crate::reading;
 
 use super::error::Error;
 use super::filter::{SeenMessages, compact_key};
@@ -577,9 +577,9 @@ fn prepare(raw: &RawMessage, skip_duplicates: bool, read_back: bool) -> Prepared
             read_back.then(|| Box::new(Facts::of_reading(&second)))
         }
         Err(_) => {
-            converted
-                .warnings
-                .push("the second reading failed on this message; it was not cross-checked".to_owned());
+            converted.warnings.push(
+                "the second reading failed on this message; it was not cross-checked".to_owned(),
+            );
             None
         }
     };
@@ -874,9 +874,9 @@ fn compare_messages(
     let comparisons = match verify::read_back(&files, plan, expected, cancel) {
         Ok(comparisons) => comparisons,
         Err(reason) => {
-            report
-                .problems
-                .push(format!("the PST cannot be read back message by message: {reason}"));
+            report.problems.push(format!(
+                "the PST cannot be read back message by message: {reason}"
+            ));
             return;
         }
     };

@@ -286,28 +286,68 @@ fn filetime_seconds(value: Option<&PropertyValue>) -> Option<i64> {
     }
 }
 
-/// The facts of every message of one PST folder, and why any message could not be read.
-fn pst_folder_facts(
-    store: &Rc<UnicodeStore>,
-    folder: &Rc<dyn Folder>,
-) -> (Vec<Facts>, Vec<String>) {
-    let mut all = Vec::new();
-    let mut errors = Vec::new();
-    let Some(table) = folder.contents_table() else {
-        return (all, errors);
-    };
-    for row in table.rows_matrix() {
-        let node = NodeId::from(u32::from(row.id()));
-        match message_facts(store, node) {
-            Ok(facts) => all.push(facts),
-            Err(error) => errors.push(format!(
-                "PST message {:#x} cannot be read: {error}",
-                u32::from(node)
-            )),
+/// The facts of every message of a PST file, per folder (by its path of names), and why any
+/// message could not be read. The messages are read on several threads, each with the file
+/// opened on its own (outlook-pst's store is not shared between threads): reading back is most
+/// of the work of checking a large PST.
+fn pst_facts(path: &Path) -> Result<PstFacts, String> {
+    let store = open_store(path)?;
+    let folders = folders(&store)?;
+    // (folder, message node) in table order.
+    let mut messages: Vec<(usize, u32)> = Vec::new();
+    for (index, (_, folder)) in folders.iter().enumerate() {
+        if let Some(table) = folder.contents_table() {
+            messages.extend(table.rows_matrix().map(|row| (index, u32::from(row.id()))));
         }
     }
-    (all, errors)
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = messages.len().div_ceil(threads).max(1);
+    let read: Vec<Result<Vec<Result<Facts, String>>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = messages
+            .chunks(chunk)
+            .map(|share| {
+                scope.spawn(move || {
+                    let store = open_store(path)?;
+                    Ok(share
+                        .iter()
+                        .map(|&(_, node)| message_facts(&store, NodeId::from(node)))
+                        .collect())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err("a reading thread failed".to_owned()))
+            })
+            .collect()
+    });
+    let mut out: PstFacts = folders
+        .iter()
+        .map(|(path, _)| (path.clone(), Vec::new(), Vec::new()))
+        .collect();
+    let mut results = Vec::with_capacity(messages.len());
+    for share in read {
+        results.extend(share?);
+    }
+    for ((folder, node), result) in messages.into_iter().zip(results) {
+        let Some((_, facts, errors)) = out.get_mut(folder) else {
+            continue;
+        };
+        match result {
+            Ok(one) => facts.push(one),
+            Err(error) => errors.push(format!("PST message {node:#x} cannot be read: {error}")),
+        }
+    }
+    Ok(out)
 }
+
+/// Per folder of a PST: its path, the facts of its messages, why any could not be read.
+type PstFacts = Vec<(Vec<String>, Vec<Facts>, Vec<String>)>;
 
 fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String> {
     let entry_id = store
@@ -597,9 +637,7 @@ pub fn compare(
                 path: part.clone(),
             }));
         }
-        let store = open_store(part).map_err(read_back)?;
-        for (path, folder) in folders(&store).map_err(read_back)? {
-            let (facts, errors) = pst_folder_facts(&store, &folder);
+        for (path, facts, errors) in pst_facts(part).map_err(read_back)? {
             unreadable.entry(path.clone()).or_default().extend(errors);
             in_pst.entry(path).or_default().extend(facts);
         }
@@ -706,12 +744,10 @@ pub(crate) fn read_back(
     let mut in_pst: BTreeMap<Vec<String>, Vec<Facts>> = BTreeMap::new();
     let mut unreadable: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
     for part in parts {
-        let store = open_store(part)?;
-        for (path, folder) in folders(&store)? {
-            if cancel.is_cancelled() {
-                return Ok(Vec::new());
-            }
-            let (facts, errors) = pst_folder_facts(&store, &folder);
+        if cancel.is_cancelled() {
+            return Ok(Vec::new());
+        }
+        for (path, facts, errors) in pst_facts(part)? {
             unreadable.entry(path.clone()).or_default().extend(errors);
             in_pst.entry(path).or_default().extend(facts);
         }
@@ -775,11 +811,23 @@ impl Matcher {
         }
     }
 
-    fn take(&mut self, candidates: Option<&Vec<usize>>) -> Option<usize> {
-        let found = candidates?
+    /// The first unused candidate that reads like `source` (copies of a message share their
+    /// Message-ID), else the first unused one.
+    fn take(&mut self, candidates: Option<&Vec<usize>>, source: &Facts) -> Option<usize> {
+        let unused: Vec<usize> = candidates?
             .iter()
             .copied()
-            .find(|i| !self.used.get(*i).copied().unwrap_or(true))?;
+            .filter(|i| !self.used.get(*i).copied().unwrap_or(true))
+            .collect();
+        let found = unused
+            .iter()
+            .copied()
+            .find(|&i| {
+                self.pst
+                    .get(i)
+                    .is_some_and(|pst| differences(source, pst).is_empty())
+            })
+            .or_else(|| unused.first().copied())?;
         if let Some(used) = self.used.get_mut(found) {
             *used = true;
         }
@@ -809,15 +857,15 @@ impl Matcher {
                 .and_then(|id| self.by_id.get(id))
                 .cloned();
             let found = self
-                .take(by_id.as_ref())
+                .take(by_id.as_ref(), &source)
                 .or_else(|| {
                     let key = (source.subject.clone(), source.date);
                     let candidates = self.by_subject_date.get(&key).cloned();
-                    self.take(candidates.as_ref())
+                    self.take(candidates.as_ref(), &source)
                 })
                 .or_else(|| {
                     let candidates = self.by_subject.get(&source.subject).cloned();
-                    self.take(candidates.as_ref())
+                    self.take(candidates.as_ref(), &source)
                 });
             let Some(found) = found else {
                 comparison.missing += 1;
@@ -886,7 +934,10 @@ fn differences(source: &Facts, pst: &Facts) -> Vec<FieldDifference> {
         });
     }
     let digest = |b: &Option<TextDigest>| {
-        b.map_or_else(|| "(none)".to_owned(), |d| format!("{} characters", d.chars))
+        b.map_or_else(
+            || "(none)".to_owned(),
+            |d| format!("{} characters", d.chars),
+        )
     };
     // A plain body the converter made from the HTML has nothing in the source to compare with.
     if source.body.is_some() && source.body != pst.body {
@@ -928,7 +979,10 @@ fn differences(source: &Facts, pst: &Facts) -> Vec<FieldDifference> {
 /// take a comment for the name or not.
 fn same_sender(source: Option<&str>, pst: Option<&str>) -> bool {
     fn split(sender: &str) -> (Option<String>, Option<&str>) {
-        match sender.rsplit_once(" <").or_else(|| sender.strip_prefix('<').map(|a| ("", a))) {
+        match sender
+            .rsplit_once(" <")
+            .or_else(|| sender.strip_prefix('<').map(|a| ("", a)))
+        {
             Some((name, address)) => {
                 let name: String = name
                     .chars()
@@ -938,7 +992,10 @@ fn same_sender(source: Option<&str>, pst: Option<&str>) -> bool {
                     .collect::<Vec<_>>()
                     .join(" ")
                     .to_lowercase();
-                ((!name.is_empty()).then_some(name), address.strip_suffix('>'))
+                (
+                    (!name.is_empty()).then_some(name),
+                    address.strip_suffix('>'),
+                )
             }
             None => (Some(sender.to_lowercase()), None),
         }
@@ -1070,7 +1127,10 @@ mod tests {
         assert_eq!(sender_text(None, Some(" ")), None);
         assert_eq!(sender_text(Some("Ann"), None), Some("Ann".into()));
         assert!(same_sender(Some("<a@x>"), Some("\"John  X.\" Doe <a@x>")));
-        assert!(same_sender(Some("john x. doe <a@x>"), Some("\"John  X.\" Doe <a@x>")));
+        assert!(same_sender(
+            Some("john x. doe <a@x>"),
+            Some("\"John  X.\" Doe <a@x>")
+        ));
         assert!(!same_sender(Some("Ann <a@x>"), Some("Bob <a@x>")));
         assert!(!same_sender(Some("<a@x>"), Some("<b@x>")));
         assert!(!same_sender(None, Some("<b@x>")));
@@ -1128,11 +1188,15 @@ mod tests {
             facts("extra", None, 30),
         ]);
         let ids = matcher.by_id.get("<1@x>").cloned();
-        assert_eq!(matcher.take(ids.as_ref()), Some(0));
-        assert_eq!(matcher.take(ids.as_ref()), None);
+        let one = facts("one", Some("<1@x>"), 10);
+        assert_eq!(matcher.take(ids.as_ref(), &one), Some(0));
+        assert_eq!(matcher.take(ids.as_ref(), &one), None);
         let key = (Some("two".to_owned()), Some(20));
         let by_subject = matcher.by_subject_date.get(&key).cloned();
-        assert_eq!(matcher.take(by_subject.as_ref()), Some(1));
+        assert_eq!(
+            matcher.take(by_subject.as_ref(), &facts("two", None, 20)),
+            Some(1)
+        );
         let mut comparison = FolderComparison::new(vec!["f".into()]);
         matcher.finish(&mut comparison);
         assert_eq!(comparison.extra, 1);

@@ -85,7 +85,10 @@ pub fn read(bytes: &[u8]) -> IndependentReading {
 /// The digest of a body text: line ends made LF, NUL characters removed, white space trimmed at
 /// both ends; `None` when nothing is left. The same for every side that is compared.
 pub fn text_digest(text: &str) -> Option<TextDigest> {
-    let text = text.replace("\r\n", "\n").replace(['\r'], "\n").replace('\0', "");
+    let text = text
+        .replace("\r\n", "\n")
+        .replace(['\r'], "\n")
+        .replace('\0', "");
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -141,7 +144,10 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 fn without_framing(bytes: &[u8]) -> &[u8] {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.starts_with(b"From ") {
-        let end = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |at| at + 1);
+        let end = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |at| at + 1);
         return &bytes[end..];
     }
     bytes
@@ -252,7 +258,13 @@ impl Walker {
         self.leaf(part, &mime, at, out);
     }
 
-    fn multipart(&mut self, part: &ParsedMail<'_>, mime: &str, at: Position<'_>, out: &mut Collected) {
+    fn multipart(
+        &mut self,
+        part: &ParsedMail<'_>,
+        mime: &str,
+        at: Position<'_>,
+        out: &mut Collected,
+    ) {
         let closed = closes(part);
         let last = part.subparts.len().saturating_sub(1);
         let mut children = Vec::with_capacity(part.subparts.len());
@@ -551,9 +563,14 @@ fn header_fields(parsed: &ParsedMail<'_>, reading: &mut IndependentReading) {
                 .trim();
             (!name.is_empty()).then(|| (Some(name.to_owned()), String::new()))
         });
-    reading.date = headers
-        .get_first_value("Date")
-        .and_then(|d| mailparse::dateparse(&d).ok());
+    // mailparse's date parser refuses dates before 1970; chrono's RFC 2822 parser reads those.
+    reading.date = headers.get_first_value("Date").and_then(|d| {
+        mailparse::dateparse(&d).ok().or_else(|| {
+            chrono::DateTime::parse_from_rfc2822(d.trim())
+                .ok()
+                .map(|t| t.timestamp())
+        })
+    });
     reading.message_id = headers.get_first_value("Message-ID").and_then(|value| {
         let value = value.trim();
         let id = match (value.find('<'), value.find('>')) {
@@ -630,7 +647,10 @@ mod tests {
 
     #[test]
     fn broken_base64_is_recovered_or_kept() {
-        assert_eq!(recoverable_base64(b"aGk\r\nx").as_deref(), Some(&b"aGkx"[..]));
+        assert_eq!(
+            recoverable_base64(b"aGk\r\nx").as_deref(),
+            Some(&b"aGkx"[..])
+        );
         assert_eq!(recoverable_base64(b"aGVsb").as_deref(), Some(&b"aGVs"[..]));
         assert_eq!(recoverable_base64(b"aG?k"), None);
     }

@@ -127,9 +127,14 @@ fn summary(
         ui.label(error_text(
             ui,
             format!(
-                "{} in the PST differ from an independent reading of the source; the report \
-                 lists them.",
-                messages(report.totals.read_back_differences)
+                "{} in the PST {} from an independent reading of the source; the report lists \
+                 them.",
+                messages(report.totals.read_back_differences),
+                if report.totals.read_back_differences == 1 {
+                    "differs"
+                } else {
+                    "differ"
+                }
             ),
         ));
     }
@@ -227,4 +232,51 @@ fn number(ui: &mut Ui, n: u64, row: &str, column: &str) {
 /// A cell whose content sits at its right edge, as numbers in a table do.
 fn right_aligned(ui: &mut Ui, content: impl FnOnce(&mut Ui) -> egui::Response) {
     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), content);
+}
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+
+    use super::*;
+
+    /// A report of a job that met an unreadable folder and a message the read-back found
+    /// different from its source.
+    fn report() -> Report {
+        let skipped = r#"{"deleted_in_source":0,"not_downloaded":0,"unreadable":0,"not_a_message":0,
+            "duplicate":0,"demo_limit":0,"outside_date_range":0,"folder_excluded":0}"#;
+        let json = format!(
+            r#"{{"format":1,"app_version":"0","status":"incomplete","started":"2026-01-01T00:00:00Z",
+            "seconds":1.0,"license":{{"licensed":true,"licensee":"A","note":null}},
+            "options":{{"split_size":1,"date_from":null,"date_to":null,"skip_duplicates":false,
+            "include_trash_junk":true,"verify":true}},"outputs":[],"report_files":[],"stores":[],
+            "folders":[{{"store":0,"source_path":["Locked"],"pst_path":["mail","Locked"],
+            "role":"convert","found":0,"written":0,"skipped":{skipped},"skipped_items":[],
+            "converted_with_warnings":[],"read_error":"/m/Locked: permission denied",
+            "read_back_differences":["\"Hi\" (/m/a.eml): body differs"],"notes":[]}}],
+            "totals":{{"found":0,"written":0,"skipped":{skipped},"converted_with_warnings":0,
+            "degraded":0,"folder_errors":1,"read_back_differences":1}},"verified":true,
+            "problems":[],"notes":[]}}"#
+        );
+        Report::from_json(&json).unwrap()
+    }
+
+    #[test]
+    fn folder_errors_and_read_back_differences_are_on_the_done_screen() {
+        let report = report();
+        let harness = Harness::new_ui(|ui| {
+            summary(ui, &report, &mut Vec::new(), &mut false, &mut false);
+        });
+        for text in [
+            "read error: /m/Locked: permission denied",
+            "1 folder could not be read; the table says why.",
+            "1 message in the PST differs from an independent reading of the source",
+        ] {
+            assert!(
+                harness.query_all_by_label_contains(text).next().is_some(),
+                "{text:?} is not on the screen"
+            );
+        }
+    }
 }

@@ -659,9 +659,10 @@ impl MailStore for MozillaStore {
         // Sub-folders that could not be listed: the folder's own messages, then the error.
         Ok(match &node.unlisted {
             None => messages,
-            Some((dir, kind)) => Box::new(
-                messages.chain(std::iter::once(Err(Error::io(dir, std::io::Error::from(*kind))))),
-            ),
+            Some((dir, kind)) => Box::new(messages.chain(std::iter::once(Err(Error::io(
+                dir,
+                std::io::Error::from(*kind),
+            ))))),
         })
     }
 
