@@ -286,6 +286,11 @@ fn print_report(report: &Report) {
     {
         let _ = writeln!(out, "Report: {}", html.display());
     }
+    for store in &report.stores {
+        for warning in &store.warnings {
+            let _ = writeln!(out, "{}: {warning}", store.name);
+        }
+    }
     for note in &report.notes {
         let _ = writeln!(out, "Note: {note}");
     }

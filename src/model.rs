@@ -23,6 +23,8 @@ pub enum StoreKind {
     AppleMail,
     /// An Apple Mail "Export Mailbox…" bundle (`Name.mbox/mbox`).
     AppleMailExport,
+    /// Gmail as Google Takeout exports it: an mbox file whose messages carry their labels.
+    GmailTakeout,
 }
 
 impl StoreKind {
@@ -36,6 +38,7 @@ impl StoreKind {
             StoreKind::Postbox => "Postbox",
             StoreKind::AppleMail => "Apple Mail",
             StoreKind::AppleMailExport => "Apple Mail export",
+            StoreKind::GmailTakeout => "Gmail (Google Takeout)",
         }
     }
 }

@@ -462,6 +462,25 @@ fn demo_mode_shows_everywhere_and_the_done_screen_says_how_many_more() {
     assert!(w.app().state().license_dialog.is_some());
 }
 
+/// The copies Thunderbird itself deleted are no messages left out: the Done screen says
+/// "Done", all live messages converted, and names the deleted copies in a note.
+#[test]
+fn the_done_screen_notes_deleted_copies_without_calling_them_skipped() {
+    let profile = corpus().join("thunderbird-profile/ng5ko9yq.default-default");
+    // The profile's folder "日本語" has no glyphs in the app's fonts: drawn as boxes.
+    let builder = Harness::builder().allow_missing_glyphs();
+    let mut w = window_built(vec![profile], Vec::new(), Some("valid.key"), builder);
+    w.wait_for_sources();
+    w.click("Next: choose folders");
+    w.click("Next: options");
+    let report = w.convert_and_wait();
+    assert_eq!(report.status, Status::Complete);
+    assert!(w.has_label("Done"));
+    assert!(w.has_label("All 46 messages were converted."));
+    assert!(w.has_label("Note: 3 deleted copies left out, as Thunderbird shows them"));
+    assert!(w.has_label("Total: 0 skipped"));
+}
+
 #[test]
 fn license_keys_are_checked_as_they_are_pasted_and_a_valid_one_is_kept() {
     let mut w = window(Vec::new(), None);

@@ -196,7 +196,7 @@ fn fixture_tree_folders_messages_and_skips() {
             ("tree/Archive", 2),
             ("tree/Attachments", 0),
             ("tree/Attachments/1", 1),
-            ("tree/Inbox", 6),
+            ("tree/Inbox", 4),
             ("tree/Projects", 0),
             ("tree/Projects/2024", 1),
             ("tree/Projects/2024/two-messages", 2),
@@ -230,9 +230,16 @@ fn fixture_tree_folders_messages_and_skips() {
             "skipped empty.txt: not a mail message: an empty file",
             "message headerless",
             "message hello.eml",
-            "skipped notes.md: not a mail message: a data or text file",
-            "skipped photo.png: not a mail message: an image",
             "message saved-with-from-line.eml",
+        ]
+    );
+    // Files that are plainly not mail are no messages found: one note names them.
+    assert_eq!(
+        store.warnings(),
+        [
+            "5 files that are not mail left out, not counted as messages — data, settings or \
+          text files: Inbox/notes.md; images: Inbox/photo.png; mail-client or system \
+          bookkeeping files: .gitattributes, Thumbs.db, Inbox/.DS_Store"
         ]
     );
     let saved = message_at(&items, "saved-with-from-line.eml");

@@ -179,7 +179,7 @@ fn check_fixture_maildir(root: &Path) {
             format!("{:?} []", flags(true, false, false)),
             format!("{:?} []", flags(true, true, false)),
             format!("{:?} [\"$label1\"]", flags(true, false, true)),
-            "skipped: deleted in the maildir (flag T, trashed), not yet compacted".to_owned(),
+            "skipped: deleted in the mail client (maildir flag T), not yet compacted".to_owned(),
             format!("{:?} []", flags(false, false, false)),
         ]
     );

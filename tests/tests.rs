@@ -16,6 +16,7 @@ mod generated_mail;
 mod gui;
 mod layouts;
 mod license;
+mod loose_mail;
 mod oracle;
 mod oracle_corpus;
 mod pst_oracle;

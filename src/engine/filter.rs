@@ -50,7 +50,10 @@ fn store_specific_names(kind: StoreKind) -> &'static [&'static str] {
         }
         // Maildir++ folders can keep their dot: `.Trash`, `.Junk`.
         StoreKind::Maildir => &[".trash", ".junk", ".spam"],
-        StoreKind::Mbox | StoreKind::EmlFolder | StoreKind::AppleMailExport => &[],
+        StoreKind::Mbox
+        | StoreKind::EmlFolder
+        | StoreKind::AppleMailExport
+        | StoreKind::GmailTakeout => &[],
     }
 }
 

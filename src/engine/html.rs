@@ -58,10 +58,24 @@ fn summary(page: &mut String, report: &Report) {
     let totals = &report.totals;
     let _ = writeln!(
         page,
-        "<p>{} messages found, <strong>{} written</strong>, {} skipped.</p>",
+        "<p>{} messages found, <strong>{} written</strong>, {} skipped.{}</p>",
         totals.found,
         totals.written,
-        totals.skipped.total()
+        totals.skipped.total(),
+        if totals.deleted > 0 {
+            let (copies, were) = if totals.deleted == 1 {
+                ("copy", "was")
+            } else {
+                ("copies", "were")
+            };
+            format!(
+                " {} {copies} the mail client had deleted {were} left out (listed under \
+                 Details).",
+                totals.deleted
+            )
+        } else {
+            String::new()
+        }
     );
     if !report.license.licensed {
         let more = report.more_with_license();
@@ -204,6 +218,7 @@ fn details(page: &mut String, report: &Report) {
         .iter()
         .filter(|f| {
             !f.skipped_items.is_empty()
+                || !f.deleted.is_empty()
                 || !f.converted_with_warnings.is_empty()
                 || !f.read_back_differences.is_empty()
                 || !f.notes.is_empty()
@@ -242,6 +257,22 @@ fn details(page: &mut String, report: &Report) {
             );
             for difference in &folder.read_back_differences {
                 let _ = writeln!(page, "<tr><td>{}</td></tr>", escape(difference));
+            }
+            page.push_str("</table>\n");
+        }
+        if !folder.deleted.is_empty() {
+            page.push_str(
+                "<table>\n<tr><th>Deleted copy left out (not counted as found)</th>\
+                 <th>Where</th></tr>\n",
+            );
+            for copy in &folder.deleted {
+                let _ = writeln!(
+                    page,
+                    "<tr><td>deleted in {}, not yet removed from its files</td>\
+                     <td><code>{}</code></td></tr>",
+                    escape(&copy.client),
+                    escape(&copy.origin.to_string())
+                );
             }
             page.push_str("</table>\n");
         }
@@ -298,7 +329,7 @@ pub fn escape(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::engine::plan::{Plan, PlannedFolder, PlannedStore};
-    use crate::engine::report::{ConvertedWithWarnings, LicenseInfo};
+    use crate::engine::report::{ConvertedWithWarnings, DeletedCopy, LicenseInfo};
     use crate::engine::spec::Options;
     use crate::model::{FolderPath, Origin, SkipReason, StoreKind};
     use std::path::PathBuf;
@@ -351,8 +382,22 @@ mod tests {
             degraded: true,
             warnings: vec!["bad charset".into()],
         });
+        folder.deleted.push(DeletedCopy {
+            origin: Origin::FileOffset {
+                path: PathBuf::from("x.mbox"),
+                offset: 99,
+            },
+            client: "Thunderbird".into(),
+        });
         report.finalize(false);
         let page = render(&report);
+        assert!(page.contains(
+            "12 messages found, <strong>10 written</strong>, 2 skipped. 1 copy the mail client \
+             had deleted was left out (listed under Details).</p>"
+        ));
+        assert!(page.contains("deleted in Thunderbird, not yet removed from its files"));
+        assert!(page.contains("x.mbox at byte 99"));
+        assert!(page.contains("1 deleted copy left out, as Thunderbird shows it"));
         assert!(page.starts_with("<!DOCTYPE html>"));
         assert!(page.contains("<td>&lt;x&gt;</td><td class=\"n\">12</td><td class=\"n\">10</td>"));
         assert!(page.contains("a license would convert 2 more"));

@@ -27,7 +27,7 @@ use super::output::{Added, FinishedPart, OutputPaths, Parts};
 use super::plan::{FolderRole, Plan};
 use super::progress::{CancelToken, Event, Meter, Progress};
 use super::report::{
-    ConvertedWithWarnings, LicenseInfo, OutputFile, Report, SkipCounts, SkippedItem,
+    ConvertedWithWarnings, DeletedCopy, LicenseInfo, OutputFile, Report, SkipCounts, SkippedItem,
 };
 use super::spec::{DateRange, JobSpec};
 use super::verify::{self, Expected, Facts};
@@ -73,6 +73,12 @@ enum Outcome {
         origin: Option<Origin>,
         reason: SkipReason,
         bytes: u64,
+    },
+    /// A copy the mail client had deleted: left out, listed, not counted as found.
+    Deleted {
+        folder: usize,
+        origin: Origin,
+        client: String,
     },
     FolderError {
         folder: usize,
@@ -508,6 +514,16 @@ impl Decider<'_> {
             Item::Found { folder, found } => (folder, found),
         };
         let raw = match found {
+            Found::Skipped {
+                origin,
+                reason: SkipReason::DeletedInSource(client),
+            } => {
+                return Outcome::Deleted {
+                    folder,
+                    origin,
+                    client,
+                };
+            }
             Found::Skipped { origin, reason } => {
                 return Outcome::Skip {
                     folder,
@@ -649,15 +665,18 @@ fn write_outcomes(
             Outcome::Write { folder, bytes, .. } | Outcome::Skip { folder, bytes, .. } => {
                 (*folder, *bytes)
             }
-            Outcome::FolderError { folder, .. } => (*folder, 0),
+            Outcome::Deleted { folder, .. } | Outcome::FolderError { folder, .. } => (*folder, 0),
         };
         let Some(entry) = report.folders.get_mut(folder) else {
             return Err(Error::Internal("folder plan"));
         };
         tally.folder = folder;
         if !matches!(outcome, Outcome::FolderError { .. }) {
-            // A message found in the source, written or skipped.
-            entry.found += 1;
+            // An item the store yielded: a message found (written or skipped) or a deleted
+            // copy. Both count for progress, which the store's counts measure.
+            if !matches!(outcome, Outcome::Deleted { .. }) {
+                entry.found += 1;
+            }
             tally.done += 1;
             tally.bytes_read += held;
             if let Some(count) = yielded.get_mut(folder) {
@@ -711,6 +730,9 @@ fn write_outcomes(
                         reason,
                     });
                 }
+            }
+            Outcome::Deleted { origin, client, .. } => {
+                entry.deleted.push(DeletedCopy { origin, client });
             }
             Outcome::FolderError { error, .. } => {
                 let planned = plan.folders.get(folder).map_or(0, |f| f.count);

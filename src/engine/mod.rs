@@ -49,8 +49,8 @@ pub use job::{DEMO_MESSAGES_PER_FOLDER, Job, run};
 pub use plan::{FolderRole, Plan, PlannedFolder, PlannedStore};
 pub use progress::{CancelToken, Event, PROGRESS_INTERVAL, Progress};
 pub use report::{
-    ConvertedWithWarnings, FolderReport, LicenseInfo, OptionsInfo, OutputFile, REPORT_FORMAT,
-    Report, SkipCounts, SkippedItem, Status, StoreReport, Totals, report_paths,
+    ConvertedWithWarnings, DeletedCopy, FolderReport, LicenseInfo, OptionsInfo, OutputFile,
+    REPORT_FORMAT, Report, SkipCounts, SkippedItem, Status, StoreReport, Totals, report_paths,
 };
 pub use spec::{
     DEFAULT_SPLIT_SIZE, DateRange, FolderSelection, JobSpec, MAX_SPLIT_SIZE, MIN_SPLIT_SIZE,

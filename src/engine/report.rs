@@ -3,6 +3,7 @@
 //! (for programs) and as a self-contained HTML page (for people); the CLI prints
 //! [`Report::summary_table`].
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,8 +16,8 @@ use super::error::Error;
 use super::plan::{FolderRole, Plan};
 use super::spec::Options;
 
-/// The version of the report's JSON layout.
-pub const REPORT_FORMAT: u32 = 1;
+/// The version of the report's JSON layout (2: deleted copies apart from skips).
+pub const REPORT_FORMAT: u32 = 2;
 
 /// How a job ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -45,10 +46,10 @@ impl Status {
     }
 }
 
-/// Counts of skipped messages by reason.
+/// Counts of skipped messages by reason. Copies the mail client had deleted are no skips:
+/// [`FolderReport::deleted`] lists them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkipCounts {
-    pub deleted_in_source: u64,
     pub not_downloaded: u64,
     pub unreadable: u64,
     pub not_a_message: u64,
@@ -59,9 +60,11 @@ pub struct SkipCounts {
 }
 
 impl SkipCounts {
+    /// Counts `count` messages skipped for `reason`. A copy the mail client deleted is not a
+    /// skip and is not counted here: the job lists it as a [`DeletedCopy`].
     pub fn add(&mut self, reason: &SkipReason, count: u64) {
         let slot = match reason {
-            SkipReason::DeletedInSource(_) => &mut self.deleted_in_source,
+            SkipReason::DeletedInSource(_) => return,
             SkipReason::NotDownloaded => &mut self.not_downloaded,
             SkipReason::Unreadable(_) => &mut self.unreadable,
             SkipReason::NotAMessage(_) => &mut self.not_a_message,
@@ -76,7 +79,6 @@ impl SkipCounts {
     /// The counts with a label each, in a fixed order, leaving out zeros.
     pub fn labelled(&self) -> Vec<(&'static str, u64)> {
         [
-            ("deleted in the mail client", self.deleted_in_source),
             ("not downloaded from the server", self.not_downloaded),
             ("unreadable", self.unreadable),
             ("not a mail message", self.not_a_message),
@@ -95,7 +97,6 @@ impl SkipCounts {
     }
 
     fn merge(&mut self, other: &SkipCounts) {
-        self.deleted_in_source += other.deleted_in_source;
         self.not_downloaded += other.not_downloaded;
         self.unreadable += other.unreadable;
         self.not_a_message += other.not_a_message;
@@ -104,6 +105,17 @@ impl SkipCounts {
         self.outside_date_range += other.outside_date_range;
         self.folder_excluded += other.folder_excluded;
     }
+}
+
+/// A copy the mail client had deleted but not yet removed from its files (Thunderbird's
+/// expunged messages before a compaction, Apple Mail's and maildir's deleted flags, `D` in an
+/// mbox's `X-Status`). It is not the user's mail, as the client does not show it: it is left
+/// out and not counted as found, but listed, so that nothing disappears without a word.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedCopy {
+    pub origin: Origin,
+    /// The mail client that deleted it ("Thunderbird", "Apple Mail", "the mail client").
+    pub client: String,
 }
 
 /// One message that is not in the PST, and why. Demo-limited messages and those of excluded
@@ -138,12 +150,15 @@ pub struct FolderReport {
     pub source_path: FolderPath,
     pub pst_path: Vec<String>,
     pub role: FolderRole,
+    /// Messages found: written + skipped. Deleted copies are not messages found.
     pub found: u64,
     /// Messages in the PST: what the read-back found when the job verified, else what the
     /// writer wrote.
     pub written: u64,
     pub skipped: SkipCounts,
     pub skipped_items: Vec<SkippedItem>,
+    /// Copies the mail client had deleted, left out (not counted in `found`).
+    pub deleted: Vec<DeletedCopy>,
     pub converted_with_warnings: Vec<ConvertedWithWarnings>,
     /// Why the folder (or its rest) could not be read.
     pub read_error: Option<String>,
@@ -231,6 +246,8 @@ pub struct Totals {
     /// Messages the read-back found different from the independent reading of their source.
     #[serde(default)]
     pub read_back_differences: u64,
+    /// Copies the mail clients had deleted, left out (not in `found`).
+    pub deleted: u64,
 }
 
 /// The whole report of a job.
@@ -292,6 +309,7 @@ impl Report {
                     written: 0,
                     skipped: SkipCounts::default(),
                     skipped_items: Vec::new(),
+                    deleted: Vec::new(),
                     converted_with_warnings: Vec::new(),
                     read_error: None,
                     read_back_differences: Vec::new(),
@@ -323,10 +341,16 @@ impl Report {
         }
     }
 
-    /// Sums the folders, checks that every folder reconciles and sets the status.
+    /// Sums the folders, checks that every folder reconciles, notes the deleted copies left
+    /// out and sets the status. Deleted copies do not make a job incomplete.
     pub(crate) fn finalize(&mut self, cancelled: bool) {
         let mut totals = Totals::default();
+        let mut deleted_by_client: BTreeMap<&str, u64> = BTreeMap::new();
         for folder in &self.folders {
+            totals.deleted += folder.deleted.len() as u64;
+            for copy in &folder.deleted {
+                *deleted_by_client.entry(copy.client.as_str()).or_default() += 1;
+            }
             totals.found += folder.found;
             totals.written += folder.written;
             totals.skipped.merge(&folder.skipped);
@@ -346,6 +370,12 @@ impl Report {
                     folder.written,
                     folder.skipped.total()
                 ));
+            }
+        }
+        for (client, count) in deleted_by_client {
+            let note = deleted_note(client, count);
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
             }
         }
         self.totals = totals;
@@ -510,6 +540,15 @@ impl Report {
     }
 }
 
+/// "3 deleted copies left out, as Thunderbird shows them".
+fn deleted_note(client: &str, count: u64) -> String {
+    if count == 1 {
+        format!("1 deleted copy left out, as {client} shows it")
+    } else {
+        format!("{count} deleted copies left out, as {client} shows them")
+    }
+}
+
 /// `OUT.report.json` and `OUT.report.html` for the PST `OUT.pst`.
 pub fn report_paths(output: &Path) -> (PathBuf, PathBuf) {
     let stem = match output.extension() {
@@ -619,6 +658,46 @@ mod tests {
         report.folders[1].written = 14;
         report.finalize(false);
         assert_eq!(report.status, Status::Complete);
+    }
+
+    #[test]
+    fn deleted_copies_are_a_note_not_a_skip() {
+        let mut plan = sample_plan();
+        plan.folders.pop();
+        let mut report = Report::for_plan(&plan, &Options::default(), license(true), String::new());
+        let inbox = &mut report.folders[1];
+        inbox.found = 12;
+        inbox.written = 12;
+        for offset in [10, 20] {
+            inbox.deleted.push(DeletedCopy {
+                origin: Origin::FileOffset {
+                    path: PathBuf::from("Inbox"),
+                    offset,
+                },
+                client: "Thunderbird".into(),
+            });
+        }
+        report.folders[0].deleted.push(DeletedCopy {
+            origin: Origin::File {
+                path: PathBuf::from("x.emlx"),
+            },
+            client: "Apple Mail".into(),
+        });
+        report.finalize(false);
+        assert_eq!(report.status, Status::Complete);
+        assert_eq!(report.totals.deleted, 3);
+        assert_eq!(report.totals.skipped.total(), 0);
+        assert!(report.folders.iter().all(FolderReport::reconciles));
+        let notes = [
+            "1 deleted copy left out, as Apple Mail shows it",
+            "2 deleted copies left out, as Thunderbird shows them",
+        ];
+        assert_eq!(report.notes, notes);
+        // Finalizing again does not repeat the notes.
+        report.finalize(false);
+        assert_eq!(report.notes, notes);
+        let json = report.to_json();
+        assert_eq!(Report::from_json(&json).unwrap(), report);
     }
 
     #[test]

@@ -4,24 +4,32 @@
 //! How a file found in a mail folder is taken ([`classify`]):
 //!
 //! 1. Hidden files (`.DS_Store`, `._x`), `Thumbs.db`, `desktop.ini` and Thunderbird's `.msf`
-//!    summaries are ignored: they are no one's mail and listing them would only alarm.
+//!    summaries are bookkeeping: [`FileKind::NotMail`], listed once in the store's notes,
+//!    never counted as messages. Apple Mail's `.emlxpart` files are read with the partial
+//!    message they belong to ([`FileKind::Ignored`]).
 //! 2. `.mbox`/`.mbx`: an mbox, a folder of its own (empty file: an empty folder).
-//! 3. An empty file is reported as not a message.
-//! 4. `.eml`: one message, whatever it holds (a `.eml` may contain NUL bytes or start with an
+//! 3. `.emlx`/`.partial.emlx`: an Apple Mail message file, read as Apple Mail reads it.
+//! 4. A known non-mail extension (images, documents, archives, calendars, contacts, data and
+//!    settings files…) is [`FileKind::NotMail`]: plainly not mail, so not a message found.
+//! 5. An empty file is reported as not a message (an export that failed half-way leaves
+//!    those where messages should be).
+//! 6. `.eml`: one message, whatever it holds (a `.eml` may contain NUL bytes or start with an
 //!    mbox `From ` line, which is removed).
-//! 5. A known non-mail extension (images, documents, archives, calendars, contacts…) is
-//!    reported as not a message.
-//! 6. Otherwise the content decides: a file starting with a `From ` line is split by the mbox
+//! 7. Otherwise the content decides: a file starting with a `From ` line is split by the mbox
 //!    reader — one message stays a message of the folder (many tools save single messages that
 //!    way), two or more make it an mbox folder of its own; a file starting with a header line
-//!    is a message; a binary file is not a message; a text file with no extension or `.txt` is
-//!    [`FileKind::HeaderlessText`], a message without a header when other messages lie in
-//!    the same directory (CPython's `msg_19.txt`, Thunderbird's `basic4`: the converter still
-//!    gets their text) and not a message when it lies alone (a `short.txt` attachment saved
-//!    in a folder of its own); anything else is not a message.
+//!    is a message; a binary file is not mail ([`FileKind::NotMail`]) unless it is named like
+//!    an Outlook message (`.msg`, reported as not read by this app); a text file with no
+//!    extension or `.txt` is [`FileKind::HeaderlessText`], a message without a header when
+//!    other messages lie in the same directory (CPython's `msg_19.txt`, Thunderbird's
+//!    `basic4`: the converter still gets their text) and not a message when it lies alone (a
+//!    `short.txt` attachment saved in a folder of its own); anything else is not a message.
 //!
 //! A file with a Thunderbird summary beside it (`Inbox` and `Inbox.msf`) is a mail folder
 //! whatever it holds ([`classify_with_summary`]).
+//!
+//! A loose message keeps the state its mail client wrote into its headers
+//! ([`read_loose_message_file`], [`state`]).
 
 use std::fs::{self, File};
 use std::io::{self, Read as _};
@@ -29,7 +37,7 @@ use std::path::Path;
 
 use crate::model::{FolderPath, Found, Origin, RawMessage, SkipReason};
 use crate::sources::mbox::{self, MboxReader};
-use crate::sources::{MailStore, Probe, Result, lowercase_extension, tree};
+use crate::sources::{MailStore, Probe, Result, lowercase_extension, state, tree};
 
 /// What a file found in a mail folder holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,58 +51,79 @@ pub enum FileKind {
     /// Text with no mail header and a name that does not say otherwise (no extension, `.txt`):
     /// a message if it lies among other messages, else not mail — the caller knows which.
     HeaderlessText,
-    /// Not something to convert; reported with this reason.
+    /// An Apple Mail message file (`.emlx`, `.partial.emlx`).
+    Emlx,
+    /// Something that may have been a message but cannot be converted; reported with this
+    /// reason as a message found and skipped.
     Skip(SkipReason),
-    /// Not mail and not worth reporting.
+    /// Plainly not mail (a picture, a settings file, a mail client's index): not a message
+    /// found; the store lists it once in its notes under this kind ("images", …).
+    NotMail(&'static str),
+    /// Part of a message read with another file (an `.emlxpart`).
     Ignored,
 }
 
-/// Extensions of files that are never a mail message, with what to call them in a report.
+/// Extensions of files that are never a mail message, with what to call them in a note.
 const NOT_MAIL: &[(&[&str], &str)] = &[
     (
         &[
             "jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "heic", "webp", "svg", "ico",
         ],
-        "an image",
+        "images",
     ),
     (
         &[
             "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "odp", "rtf",
             "pages", "numbers", "key",
         ],
-        "a document",
+        "documents",
     ),
     (
-        &["zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "tar", "zst"],
-        "an archive",
+        &[
+            "zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "tar", "zst", "xpi", "baklz4",
+        ],
+        "archives",
     ),
     (
         &["mp3", "m4a", "wav", "mp4", "mov", "avi", "mkv"],
-        "audio or video",
+        "audio or video files",
     ),
-    (&["ics", "vcs"], "a calendar file"),
-    (&["vcf"], "a contact card"),
+    (&["ics", "vcs"], "calendar files"),
+    (&["vcf"], "contact cards"),
     (
         &[
-            "json", "xml", "html", "htm", "css", "js", "csv", "tsv", "yaml", "yml", "toml", "ini",
-            "md", "log", "plist",
+            "json", "jsonlz4", "mozlz4", "xml", "html", "htm", "css", "js", "csv", "tsv", "yaml",
+            "yml", "toml", "ini", "md", "log", "plist", "dat", "rdf",
         ],
-        "a data or text file",
+        "data, settings or text files",
     ),
     (
-        &["db", "sqlite", "sqlite3", "dat", "idx", "toc"],
-        "a database or index",
+        &[
+            "db",
+            "sqlite",
+            "sqlite3",
+            "sqlite-wal",
+            "sqlite-shm",
+            "sqlite-journal",
+            "idx",
+            "toc",
+            "mab",
+            "lock",
+        ],
+        "databases or indexes",
     ),
-    (&["pst", "ost"], "an Outlook data file"),
-    (
-        &["emlx"],
-        "an Apple Mail .emlx file (open the Apple Mail folder it belongs to instead)",
-    ),
-    (&["exe", "dll", "so", "dylib", "bin"], "a program"),
+    (&["pst", "ost"], "Outlook data files"),
+    (&["exe", "dll", "so", "dylib", "bin"], "programs"),
 ];
 
-/// File names (lower case) that mail folders collect and nobody wants reported.
-const IGNORED_NAMES: &[&str] = &["thumbs.db", "desktop.ini", "icon\r"];
+/// What bookkeeping files are called in a note.
+const BOOKKEEPING: &str = "mail-client or system bookkeeping files";
+
+/// What binary files with a name that does not say more are called in a note.
+const BINARY: &str = "binary files";
+
+/// File names (lower case) that mail folders collect and nobody reads.
+const BOOKKEEPING_NAMES: &[&str] = &["thumbs.db", "desktop.ini", "icon\r"];
 
 /// Decides what a file found in a mail folder holds (see the module docs for the rules).
 /// Reads at most the file's first bytes — or, for a file that starts with a From_ line, up to
@@ -105,7 +134,10 @@ pub fn classify(path: &Path) -> FileKind {
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     let extension = lowercase_extension(path);
-    if name.starts_with('.') || IGNORED_NAMES.contains(&name.as_str()) || extension == "msf" {
+    if name.starts_with('.') || BOOKKEEPING_NAMES.contains(&name.as_str()) || extension == "msf" {
+        return FileKind::NotMail(BOOKKEEPING);
+    }
+    if extension == "emlxpart" {
         return FileKind::Ignored;
     }
     let len = match fs::metadata(path) {
@@ -115,17 +147,20 @@ pub fn classify(path: &Path) -> FileKind {
     if matches!(extension.as_str(), "mbox" | "mbx") {
         return classify_named_mbox(path);
     }
-    if len == 0 {
-        return FileKind::Skip(SkipReason::NotAMessage("an empty file".to_owned()));
-    }
-    if extension == "eml" {
-        return FileKind::Message;
+    if extension == "emlx" {
+        return FileKind::Emlx;
     }
     if let Some((_, what)) = NOT_MAIL
         .iter()
         .find(|(exts, _)| exts.contains(&extension.as_str()))
     {
-        return FileKind::Skip(SkipReason::NotAMessage((*what).to_owned()));
+        return FileKind::NotMail(what);
+    }
+    if len == 0 {
+        return FileKind::Skip(SkipReason::NotAMessage("an empty file".to_owned()));
+    }
+    if extension == "eml" {
+        return FileKind::Message;
     }
     let head = match read_head(path) {
         Ok(head) => head,
@@ -138,12 +173,12 @@ pub fn classify(path: &Path) -> FileKind {
         return FileKind::Message;
     }
     if is_binary(&head) {
-        let what = if extension == "msg" {
-            "an Outlook .msg file (not read by this app)"
-        } else {
-            "a binary file"
-        };
-        return FileKind::Skip(SkipReason::NotAMessage(what.to_owned()));
+        if extension == "msg" {
+            return FileKind::Skip(SkipReason::NotAMessage(
+                "an Outlook .msg file (not read by this app)".to_owned(),
+            ));
+        }
+        return FileKind::NotMail(BINARY);
     }
     if extension.is_empty() || extension == "txt" {
         return FileKind::HeaderlessText;
@@ -281,14 +316,25 @@ pub fn read_message_file(path: &Path, folder: &FolderPath) -> Found {
     Found::Message(raw)
 }
 
-/// Recognises a single message file: a `.eml`, or a file (other than `.mbox`) that starts with
-/// a header line. It becomes a store of one folder, named after the file, with one message.
+/// Reads a message file found loose (in a folder tree, or opened on its own) with the state its
+/// mail client wrote into its headers ([`state`]). A maildir file takes its state from its
+/// name instead and is read with [`read_message_file`].
+pub fn read_loose_message_file(path: &Path, folder: &FolderPath) -> Found {
+    match read_message_file(path, folder) {
+        Found::Message(raw) => state::apply(raw),
+        skipped => skipped,
+    }
+}
+
+/// Recognises a single message file: a `.eml` or Apple Mail `.emlx`, or a file (other than
+/// `.mbox`) that starts with a header line. It becomes a store of one folder, named after the
+/// file, with one message.
 pub fn detect(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> {
     if !probe.is_file() {
         return Ok(None);
     }
     let extension = lowercase_extension(path);
-    let is_message = extension == "eml"
+    let is_message = matches!(extension.as_str(), "eml" | "emlx")
         || (!matches!(extension.as_str(), "mbox" | "mbx")
             && !mbox::looks_like_mbox_start(probe.head())
             && starts_with_header_line(probe.head()));

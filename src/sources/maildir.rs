@@ -97,7 +97,7 @@ pub fn read_message(path: &Path, folder: &FolderPath, keyword_names: &[String]) 
             origin: Origin::File {
                 path: path.to_path_buf(),
             },
-            reason: SkipReason::DeletedInSource("the maildir (flag T, trashed)".to_owned()),
+            reason: SkipReason::DeletedInSource("the mail client (maildir flag T)".to_owned()),
         };
     }
     let mut found = eml::read_message_file(path, folder);

@@ -29,6 +29,7 @@
 //!   [`NotAnMbox`] error.
 
 mod from_line;
+pub mod takeout;
 
 use std::fmt;
 use std::fs::File;
@@ -39,8 +40,8 @@ use memchr::{memchr, memmem, memrchr};
 
 pub use from_line::parse_from_line_date;
 
-use crate::model::{FolderPath, Found, MessageFlags, Origin, RawMessage, SkipReason, StoreKind};
-use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result, tree};
+use crate::model::{FolderPath, Found, Origin, RawMessage, SkipReason, StoreKind};
+use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result, state, tree};
 
 /// Bytes asked of the source per read.
 const READ_SIZE: usize = 256 * 1024;
@@ -729,40 +730,6 @@ pub fn looks_like_mbox_start(head: &[u8]) -> bool {
     at_line_start && first.starts_with(b"From ")
 }
 
-/// The read, replied, flagged and draft state mbox mail clients (mutt, Pine, Mail::Box, GNU
-/// Mailutils) keep in `Status:` (`R` read, `O` old) and `X-Status:` (`A` answered, `F`
-/// flagged, `T` draft). `D` (deleted) is not used: those clients remove deleted messages when
-/// they close the file, so one still there was not deleted.
-pub fn status_flags(message: &[u8]) -> MessageFlags {
-    let mut flags = MessageFlags::default();
-    if let Some(status) = header_value(message, b"status") {
-        flags.read = status.contains(&b'R');
-    }
-    if let Some(x_status) = header_value(message, b"x-status") {
-        flags.replied = x_status.contains(&b'A');
-        flags.flagged = x_status.contains(&b'F');
-        flags.draft = x_status.contains(&b'T');
-    }
-    flags
-}
-
-/// The raw value of the first header field named `name` (lower case), from the first line of
-/// that field only. Looks at the header block only.
-fn header_value<'a>(message: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
-    for line in message.split(|&b| b == b'\n') {
-        if line.is_empty() || line == b"\r" {
-            return None;
-        }
-        if let Some(head) = line.get(..name.len())
-            && head.eq_ignore_ascii_case(name)
-            && line.get(name.len()) == Some(&b':')
-        {
-            return Some(line[name.len() + 1..].trim_ascii());
-        }
-    }
-    None
-}
-
 /// The folder name of an mbox file: its file name without a `.mbox`/`.mbx` extension.
 pub fn folder_name(path: &Path) -> String {
     let has_mbox_extension = matches!(
@@ -806,7 +773,7 @@ fn read_error(path: &Path, error: io::Error) -> Error {
 }
 
 /// The messages of one mbox file as a folder's items: leading garbage (if any) as a skipped
-/// item, then one item per message.
+/// item, then one item per message with the state its headers give ([`state`]).
 #[derive(Debug)]
 pub struct MboxMessages {
     reader: MboxReader<File>,
@@ -828,26 +795,26 @@ impl MboxMessages {
             held: None,
         })
     }
+}
 
-    fn found(&self, entry: MboxEntry) -> Found {
-        let origin = Origin::FileOffset {
-            path: self.path.clone(),
-            offset: entry.offset,
+/// One message of the mbox file `path` as an item of `folder`, with the state its headers
+/// give ([`state`]).
+fn entry_found(path: &Path, folder: &FolderPath, entry: MboxEntry) -> Found {
+    let origin = Origin::FileOffset {
+        path: path.to_path_buf(),
+        offset: entry.offset,
+    };
+    if entry.bytes.iter().all(u8::is_ascii_whitespace) {
+        return Found::Skipped {
+            origin,
+            reason: SkipReason::Unreadable(
+                "empty message: a `From ` line with nothing after it".to_owned(),
+            ),
         };
-        if entry.bytes.iter().all(u8::is_ascii_whitespace) {
-            return Found::Skipped {
-                origin,
-                reason: SkipReason::Unreadable(
-                    "empty message: a `From ` line with nothing after it".to_owned(),
-                ),
-            };
-        }
-        let mut message = RawMessage::new(self.folder.clone(), Vec::new(), origin);
-        message.flags = status_flags(&entry.bytes);
-        message.received = entry.received;
-        message.bytes = entry.bytes;
-        Found::Message(message)
     }
+    let mut message = RawMessage::new(folder.clone(), entry.bytes, origin);
+    message.received = entry.received;
+    state::apply(message)
 }
 
 impl Iterator for MboxMessages {
@@ -879,33 +846,46 @@ impl Iterator for MboxMessages {
             }
         }
         Some(match item? {
-            Ok(entry) => Ok(self.found(entry)),
+            Ok(entry) => Ok(entry_found(&self.path, &self.folder, entry)),
             Err(error) => Err(read_error(&self.path, error)),
         })
     }
 }
 
-/// A loose mbox file as a store: one folder, named after the file.
+/// A loose mbox file as a store: one folder, named after the file — or, for a Gmail Takeout
+/// export, that folder with a folder per label below it ([`takeout`]).
 #[derive(Debug)]
 pub struct MboxStore {
     path: PathBuf,
     folder: FolderPath,
+    takeout: Option<takeout::TakeoutMbox>,
 }
 
 impl MboxStore {
     /// Opens an mbox file read-only. The file is read when folders or messages are asked for.
     pub fn open(path: &Path) -> Result<Self> {
-        File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut head = Vec::new();
+        File::open(path)
+            .and_then(|file| file.take(Probe::HEAD_LEN as u64).read_to_end(&mut head))
+            .map_err(|e| Error::io(path, e))?;
+        let folder = FolderPath::new([folder_name(path)]);
+        let takeout =
+            takeout::is_takeout(&head).then(|| takeout::TakeoutMbox::new(path, folder.clone()));
         Ok(MboxStore {
             path: path.to_path_buf(),
-            folder: FolderPath::new([folder_name(path)]),
+            folder,
+            takeout,
         })
     }
 }
 
 impl MailStore for MboxStore {
     fn kind(&self) -> StoreKind {
-        StoreKind::Mbox
+        if self.takeout.is_some() {
+            StoreKind::GmailTakeout
+        } else {
+            StoreKind::Mbox
+        }
     }
 
     fn display_name(&self) -> String {
@@ -914,7 +894,7 @@ impl MailStore for MboxStore {
             .file_name()
             .map(tree::display_name)
             .unwrap_or_default();
-        format!("{} — {name}", StoreKind::Mbox.label())
+        format!("{} — {name}", self.kind().label())
     }
 
     fn root(&self) -> &Path {
@@ -922,10 +902,16 @@ impl MailStore for MboxStore {
     }
 
     fn folders(&self) -> Result<Vec<FolderInfo>> {
-        Ok(vec![folder_info(&self.path, self.folder.clone())?])
+        match &self.takeout {
+            Some(takeout) => takeout.folders(),
+            None => Ok(vec![folder_info(&self.path, self.folder.clone())?]),
+        }
     }
 
     fn messages(&self, folder: &FolderPath) -> Result<MessageIter<'_>> {
+        if let Some(takeout) = &self.takeout {
+            return takeout.messages(folder);
+        }
         if *folder != self.folder {
             return Err(Error::NoSuchFolder {
                 path: self.path.clone(),
@@ -1185,18 +1171,6 @@ mod tests {
         assert!(!looks_like_mbox_start(b"  From a"));
         assert!(!looks_like_mbox_start(b"From: a"));
         assert!(!looks_like_mbox_start(b""));
-    }
-
-    #[test]
-    fn status_headers_become_flags() {
-        let flags = status_flags(b"Subject: x\nStatus: RO\nX-Status: AF\n\nStatus: body\n");
-        assert!(flags.read && flags.replied && flags.flagged && !flags.draft);
-        let flags = status_flags(b"Subject: x\nStatus: O\n\n");
-        assert!(!flags.read);
-        assert_eq!(
-            status_flags(b"Subject: x\n\nStatus: R\n"),
-            MessageFlags::default()
-        );
     }
 
     /// The reader's rules written the plain way, over a whole buffer with no window: entries

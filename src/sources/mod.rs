@@ -8,6 +8,7 @@ pub mod eml;
 pub mod maildir;
 pub mod mbox;
 pub mod mozilla;
+pub mod state;
 pub mod tree;
 
 use std::fs::{self, File};

@@ -4,9 +4,18 @@
 //! each directory with `cur/` or `new/` a maildir folder whose messages are those files (plus
 //! any message files lying loose beside them, as in notmuch's test corpus). What a file is
 //! decides [`eml::classify`]; a file with a Thunderbird summary beside it (`Inbox` +
-//! `Inbox.msf`) is always a folder. Files that are not mail are listed as skipped items of
-//! their folder; hidden files and mail clients' bookkeeping are left out. Links to folders are
-//! not followed (a note says so), so a link loop cannot trap the walk.
+//! `Inbox.msf`) is always a folder. Apple Mail `.emlx` and `.partial.emlx` files are messages
+//! read as Apple Mail reads them (flags from their property lists, attachment bodies put
+//! back from an `Attachments/` folder beside them or beside their `Messages/` folder; that
+//! folder, laid out as Apple Mail lays it out, is not a mail folder). Loose message and mbox files keep the state their client
+//! wrote into their headers ([`crate::sources::state`]). A Gmail Takeout mbox is its folder
+//! with a folder per label below it ([`takeout`]).
+//!
+//! "Found" means messages: files that are plainly not mail (pictures, settings, a mail
+//! client's indexes) are not items of their folder; the store's notes list them once. Files
+//! that may have been a message but cannot be read (empty, no header) are skipped items, so
+//! the report counts them. Links to folders are not followed (a note says so), so a link
+//! loop cannot trap the walk.
 //!
 //! Opening walks the whole tree once (reading the first bytes of files whose name does not say
 //! what they are) and keeps the file list; mboxes are counted when the folders are asked for,
@@ -22,8 +31,15 @@ use unicode_normalization::UnicodeNormalization as _;
 
 use crate::model::{FolderPath, Found, Origin, SkipReason, StoreKind};
 use crate::sources::eml::{self, FileKind};
+use crate::sources::mbox::takeout::{self, TakeoutMbox};
 use crate::sources::mbox::{self, MboxMessages};
-use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result, maildir};
+use crate::sources::{
+    Error, FolderInfo, MailStore, MessageIter, Probe, Result, apple_mail, maildir,
+};
+
+/// How many files of one kind the note about files that are not mail names; the rest are
+/// counted.
+const NOT_MAIL_NAMED: usize = 10;
 
 /// Folders nested deeper than this are not read (a guard against pathological trees); the
 /// folder at the limit says so in its notes.
@@ -43,8 +59,12 @@ pub struct TreeStore {
     name: String,
     folders: Vec<TreeFolder>,
     index: HashMap<FolderPath, usize>,
-    /// Messages and mboxes found (skipped and ignored files not counted).
+    /// Messages and mboxes found (skipped files and files that are not mail not counted).
     mail_files: u64,
+    /// Files that are plainly not mail, by kind, as paths below the root.
+    not_mail: BTreeMap<&'static str, Vec<String>>,
+    /// Gmail Takeout files in the tree: each lists and reads its own label folders.
+    takeouts: Vec<TakeoutMbox>,
 }
 
 #[derive(Debug)]
@@ -76,12 +96,17 @@ impl TreeFolder {
 enum Item {
     /// A file holding one message.
     Message(PathBuf),
+    /// An Apple Mail `.emlx`/`.partial.emlx` file.
+    Emlx(PathBuf),
     /// A maildir file: one message, flags in its name.
     MaildirMessage(PathBuf),
     /// A file holding one message after an mbox From_ line.
     FramedMessage(PathBuf),
     /// An mbox file that is the whole folder.
     Mbox(PathBuf),
+    /// A Gmail Takeout mbox: the folder and label folders below it, by index into
+    /// [`TreeStore::takeouts`].
+    Takeout(usize),
     /// A file that is not converted, and why.
     Skip(PathBuf, SkipReason),
 }
@@ -109,25 +134,35 @@ impl TreeStore {
         } else {
             StoreKind::EmlFolder
         };
-        let mut walker = Walker::default();
+        let mut walker = Walker {
+            root: root.to_path_buf(),
+            ..Walker::default()
+        };
         walker.walk(root, FolderPath::new([name.clone()]), 0, Vec::new());
         Ok(TreeStore::from_parts(root, kind, name, walker))
     }
 
-    /// A single message file as a store of one folder, named after the file.
+    /// A single message file (`.eml`, `.emlx` or one that starts with a header) as a store of
+    /// one folder, named after the file.
     pub fn open_message_file(path: &Path) -> Result<TreeStore> {
         fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let file_name = if crate::sources::lowercase_extension(path) == "eml" {
+        let extension = crate::sources::lowercase_extension(path);
+        let file_name = if matches!(extension.as_str(), "eml" | "emlx") {
             path.file_stem()
         } else {
             path.file_name()
         };
         let name = file_name.map(display_name).unwrap_or_default();
         let mut folder = TreeFolder::new(FolderPath::new([name.clone()]));
-        folder.items.push(Item::Message(path.to_path_buf()));
+        folder.items.push(if extension == "emlx" {
+            Item::Emlx(path.to_path_buf())
+        } else {
+            Item::Message(path.to_path_buf())
+        });
         let walker = Walker {
             folders: vec![folder],
             mail_files: 1,
+            ..Walker::default()
         };
         Ok(TreeStore::from_parts(
             path,
@@ -151,6 +186,8 @@ impl TreeStore {
             folders: walker.folders,
             index,
             mail_files: walker.mail_files,
+            not_mail: walker.not_mail,
+            takeouts: walker.takeouts,
         }
     }
 
@@ -178,6 +215,19 @@ impl MailStore for TreeStore {
         for folder in &self.folders {
             let mut count = 0;
             let mut notes = folder.notes.clone();
+            if let [Item::Takeout(takeout)] = folder.items.as_slice()
+                && let Some(takeout) = self.takeouts.get(*takeout)
+            {
+                match takeout.folders() {
+                    Ok(folders) => infos.extend(folders),
+                    Err(e) => infos.push(FolderInfo {
+                        path: folder.path.clone(),
+                        count: 0,
+                        notes: vec![format!("could not be read: {e}")],
+                    }),
+                }
+                continue;
+            }
             for item in &folder.items {
                 match item {
                     Item::Mbox(path) => match mbox::folder_info(path, folder.path.clone()) {
@@ -199,7 +249,43 @@ impl MailStore for TreeStore {
         Ok(infos)
     }
 
+    /// One note listing the files that are plainly not mail, by kind, when there are any.
+    fn warnings(&self) -> Vec<String> {
+        if self.not_mail.is_empty() {
+            return Vec::new();
+        }
+        let total: usize = self.not_mail.values().map(Vec::len).sum();
+        let kinds: Vec<String> = self
+            .not_mail
+            .iter()
+            .map(|(kind, paths)| {
+                let mut named = paths
+                    .iter()
+                    .take(NOT_MAIL_NAMED)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if paths.len() > NOT_MAIL_NAMED {
+                    named.push_str(&format!(" and {} more", paths.len() - NOT_MAIL_NAMED));
+                }
+                format!("{kind}: {named}")
+            })
+            .collect();
+        let files = if total == 1 {
+            "file that is"
+        } else {
+            "files that are"
+        };
+        vec![format!(
+            "{total} {files} not mail left out, not counted as messages — {}",
+            kinds.join("; ")
+        )]
+    }
+
     fn messages(&self, folder: &FolderPath) -> Result<MessageIter<'_>> {
+        if let Some(takeout) = self.takeouts.iter().find(|t| folder.starts_with(t.root())) {
+            return takeout.messages(folder);
+        }
         let Some(folder) = self.index.get(folder).and_then(|&i| self.folders.get(i)) else {
             return Err(Error::NoSuchFolder {
                 path: self.root.clone(),
@@ -248,7 +334,10 @@ impl Iterator for TreeMessages<'_> {
             self.next += 1;
             let folder = &self.folder.path;
             match item {
-                Item::Message(path) => return Some(Ok(eml::read_message_file(path, folder))),
+                Item::Message(path) => {
+                    return Some(Ok(eml::read_loose_message_file(path, folder)));
+                }
+                Item::Emlx(path) => return Some(Ok(apple_mail::read_emlx_file(path, folder))),
                 Item::MaildirMessage(path) => {
                     return Some(Ok(maildir::read_message(
                         path,
@@ -275,6 +364,8 @@ impl Iterator for TreeMessages<'_> {
                     Ok(messages) => self.mbox = Some((messages, None)),
                     Err(e) => return Some(Err(e)),
                 },
+                // Asked for through the store, which hands the folder to the Takeout reader.
+                Item::Takeout(_) => {}
             }
         }
     }
@@ -311,8 +402,12 @@ impl MaildirPlusNode {
 
 #[derive(Debug, Default)]
 struct Walker {
+    /// The tree's root, to name files below it.
+    root: PathBuf,
     folders: Vec<TreeFolder>,
     mail_files: u64,
+    not_mail: BTreeMap<&'static str, Vec<String>>,
+    takeouts: Vec<TakeoutMbox>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -395,8 +490,13 @@ impl Walker {
             match child {
                 Child::Dir(dir) => self.walk(&dir, child_path, depth + 1, Vec::new()),
                 Child::Mbox(file) => {
-                    let mut folder = TreeFolder::new(child_path);
-                    folder.items.push(Item::Mbox(file));
+                    let mut folder = TreeFolder::new(child_path.clone());
+                    if takeout::is_takeout_file(&file) {
+                        folder.items.push(Item::Takeout(self.takeouts.len()));
+                        self.takeouts.push(TakeoutMbox::new(&file, child_path));
+                    } else {
+                        folder.items.push(Item::Mbox(file));
+                    }
                     self.folders.push(folder);
                 }
                 Child::MaildirPlus(node) => self.walk_maildir_plus(node, child_path, depth + 1),
@@ -457,10 +557,24 @@ impl Walker {
         // Items of headerless text files: messages only if real messages lie beside them.
         let mut headerless = Vec::new();
         let names: HashSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        // Apple Mail keeps the attachment bodies of partial messages in an `Attachments`
+        // folder beside their `Messages` folder; copies put it beside the emlx files too.
+        let holds_emlx = entries
+            .iter()
+            .any(|e| e.kind == EntryKind::File && is_emlx_name(&e.name))
+            || entries.iter().any(|e| {
+                e.kind == EntryKind::Dir && e.name == "Messages" && dir_holds_emlx(&e.path)
+            });
         for entry in entries {
             match entry.kind {
                 EntryKind::Dir => {
                     if is_maildir && matches!(entry.name.as_str(), "cur" | "new" | "tmp") {
+                        continue;
+                    }
+                    if holds_emlx
+                        && entry.name == "Attachments"
+                        && is_apple_attachments(&entry.path)
+                    {
                         continue;
                     }
                     if entry.name.starts_with('.') {
@@ -495,6 +609,22 @@ impl Walker {
                     };
                     match kind {
                         FileKind::Ignored => {}
+                        FileKind::NotMail(what) => {
+                            let shown = path.strip_prefix(&self.root).unwrap_or(&path);
+                            self.not_mail
+                                .entry(what)
+                                .or_default()
+                                .push(display_name(shown.as_os_str()));
+                        }
+                        FileKind::Emlx => {
+                            // A message Mail downloaded whole replaces its partial copy.
+                            let full = entry.name.replace(".partial.emlx", ".emlx");
+                            if full != entry.name && names.contains(full.as_str()) {
+                                continue;
+                            }
+                            self.mail_files += 1;
+                            folder.items.push(Item::Emlx(path));
+                        }
                         FileKind::Message => {
                             self.mail_files += 1;
                             if is_maildir {
@@ -566,6 +696,35 @@ impl Walker {
                 .map(|(name, node)| (name, Child::MaildirPlus(node))),
         );
     }
+}
+
+/// True for the name of an Apple Mail message file (`.emlx`, `.partial.emlx`).
+fn is_emlx_name(name: &str) -> bool {
+    name.to_lowercase().ends_with(".emlx") && !name.starts_with('.')
+}
+
+/// True when `dir` is laid out as Apple Mail keeps attachment bodies: only folders named by
+/// message numbers (`Attachments/114892/2.4/original.doc`). Any other `Attachments` folder is a
+/// mail folder like the rest.
+fn is_apple_attachments(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(|e| e.ok()).all(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.starts_with('.')
+                || (entry.file_type().is_ok_and(|t| t.is_dir())
+                    && !name.is_empty()
+                    && name.bytes().all(|b| b.is_ascii_digit()))
+        })
+    })
+}
+
+/// True when `dir` holds an emlx file (not looking further down).
+fn dir_holds_emlx(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .filter_map(|e| e.ok())
+            .any(|e| is_emlx_name(&e.file_name().to_string_lossy()))
+    })
 }
 
 /// Gives siblings with the same name a number: `Inbox`, `Inbox (2)`.

@@ -540,7 +540,7 @@ fn toc_mismatch(mbox_file: &Path, counted: u64) -> Option<String> {
 
 /// One message file as a [`Found`]: flags from the emlx trailer (the Envelope Index fills in
 /// what the trailer lacks), stripped attachments put back, deleted ones skipped.
-fn read_message(folder: &FolderPath, path: &Path, row: Option<MessageRow>) -> Found {
+pub(super) fn read_message(folder: &FolderPath, path: &Path, row: Option<MessageRow>) -> Found {
     let origin = Origin::File {
         path: path.to_path_buf(),
     };

@@ -13,7 +13,17 @@ use std::path::{Path, PathBuf};
 
 pub use library::{AppleMailStore, FULL_DISK_ACCESS_HINT};
 
+use crate::model::{FolderPath, Found};
 use crate::sources::{MailStore, Probe, Result};
+
+/// Reads one `.emlx` or `.partial.emlx` file found outside a library (a folder of them copied
+/// out of one, or restored from a backup) as Apple Mail would: flags and date received from
+/// its property list, a message Mail had deleted skipped as such, and the attachment bodies of
+/// a partial message put back from the `Attachments/` folder beside it (each one missing is a
+/// warning of the message).
+pub fn read_emlx_file(path: &Path, folder: &FolderPath) -> Found {
+    library::read_message(folder, path, None)
+}
 
 /// The Apple Mail stores in a Mail folder (`~/Library/Mail` or a copy of it): each `V*` library
 /// on its own (several can coexist after upgrades; the newest with an Envelope Index comes

@@ -77,8 +77,9 @@ pub fn reassemble(message: Vec<u8>, emlx_path: &Path) -> Reassembly {
 
 /// Where the stripped bodies of one message can be.
 struct Places {
-    /// `<Messages>/../Attachments/<id>`
-    attachments: PathBuf,
+    /// `<Messages>/../Attachments/<id>`, as Apple Mail keeps them; for emlx files copied out
+    /// of a library together with their `Attachments` folder, also `<Messages>/Attachments/<id>`.
+    attachments: Vec<PathBuf>,
     /// `<Messages>/<id>`, to which `.<part>.emlxpart` is added.
     emlxpart_stem: PathBuf,
 }
@@ -93,17 +94,33 @@ impl Places {
         let id = file_name.split('.').next().unwrap_or_default().to_string();
         let data_dir = messages_dir.parent().unwrap_or(Path::new("."));
         Places {
-            attachments: data_dir.join("Attachments").join(&id),
+            attachments: vec![
+                data_dir.join("Attachments").join(&id),
+                messages_dir.join("Attachments").join(&id),
+            ],
             emlxpart_stem: messages_dir.join(id),
         }
     }
 
-    /// The decoded body of part `number`: by the part's file name, else the only file in the
-    /// part's folder (Mail names unnamed parts with a localized default such as
-    /// `Mail-Anhang.png`), else the older `.emlxpart` file. `Err` names the folder looked in.
+    /// The decoded body of part `number`, from the first attachments folder that has the part's
+    /// folder (else the first, which is where Apple Mail keeps it). `Err` names the folder
+    /// looked in.
     fn find(&self, number: &str, name: Option<&str>) -> Result<PathBuf, PathBuf> {
-        let dir = self.attachments.join(number);
-        let files = visible_files(&dir);
+        let dirs: Vec<PathBuf> = self.attachments.iter().map(|a| a.join(number)).collect();
+        let dir = dirs
+            .iter()
+            .find(|dir| dir.is_dir())
+            .or(dirs.first())
+            .cloned()
+            .unwrap_or_default();
+        self.find_in(&dir, number, name)
+    }
+
+    /// The decoded body of part `number` in `dir`: by the part's file name, else the only file
+    /// in the part's folder (Mail names unnamed parts with a localized default such as
+    /// `Mail-Anhang.png`), else the older `.emlxpart` file.
+    fn find_in(&self, dir: &Path, number: &str, name: Option<&str>) -> Result<PathBuf, PathBuf> {
+        let files = visible_files(dir);
         if let Some(name) = name.filter(|n| is_plain_file_name(n)) {
             let direct = dir.join(name);
             if direct.is_file() {
@@ -127,7 +144,7 @@ impl Places {
         if emlxpart.is_file() {
             return Ok(emlxpart);
         }
-        Err(dir)
+        Err(dir.to_path_buf())
     }
 }
 
@@ -239,6 +256,26 @@ Content-Transfer-Encoding: quoted-printable\nX-Apple-Content-Length: 3\n\n\n--b-
             .replace("X-Apple-Content-Length: 8\n\n", "\nY29udGVudA==")
             .replace("X-Apple-Content-Length: 3\n\n", "\nx=3Dy");
         assert_eq!(String::from_utf8(result.message).unwrap(), expected);
+    }
+
+    #[test]
+    fn attachments_beside_loose_emlx_files() {
+        // Copied out of a library: the emlx files and their `Attachments` folder side by side.
+        let dir = tempfile::tempdir().unwrap();
+        let emlx = dir.path().join("Saved/42.partial.emlx");
+        let a = dir.path().join("Saved/Attachments/42/2");
+        fs::create_dir_all(&a).unwrap();
+        fs::write(a.join("a.txt"), "content").unwrap();
+        let result = reassemble(STUB.as_bytes().to_vec(), &emlx);
+        assert_eq!(result.restored, 1);
+        assert_eq!(result.warnings.len(), 1, "{:?}", result.warnings);
+        // The missing part is looked for where Apple Mail keeps it.
+        let expected = dir.path().join("Attachments/42/3");
+        assert!(
+            result.warnings[0].contains(&expected.display().to_string()),
+            "{:?}",
+            result.warnings
+        );
     }
 
     #[test]

@@ -17,5 +17,5 @@ pub mod status;
 mod store;
 pub mod summary;
 
-pub use read::FolderCount;
+pub use read::{FolderCount, loose_message};
 pub use store::{MozillaStore, detect, open_every_profile, recognizes};

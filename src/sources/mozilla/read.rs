@@ -7,8 +7,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
 
+use super::prefs::Prefs;
 use super::status::{self, MozillaStatus};
 use super::summary::{MessageRecord, Summary};
 use crate::model::{FolderPath, Found, Origin, RawMessage, SkipReason};
@@ -75,6 +77,41 @@ impl ReadContext {
             reason: SkipReason::DeletedInSource(self.client.clone()),
         }
     }
+}
+
+/// Tag names Thunderbird gives tag keys when no profile renames them (`$label1` "Important"
+/// … `$label5` "Later").
+static DEFAULT_TAGS: LazyLock<BTreeMap<String, String>> =
+    LazyLock::new(|| Prefs::default().tag_names());
+
+/// A message Thunderbird stored or exported, read outside its profile (a loose mbox or `.eml`
+/// file), with the state its `X-Mozilla-Status` bits (`flags`) and `X-Mozilla-Keys` (`keys`)
+/// give, read as the profile reader reads them: a copy Thunderbird had deleted is skipped as
+/// deleted in Thunderbird; tags become categories where their names are known without the
+/// profile (Thunderbird's five default tags; custom tags are named only in the profile's
+/// `prefs.js`). The message keeps its received time and warnings.
+pub fn loose_message(raw: RawMessage, flags: u32, keys: &[String]) -> Found {
+    let context = ReadContext {
+        folder: raw.folder.clone(),
+        tags: DEFAULT_TAGS.clone(),
+        client: "Thunderbird".to_owned(),
+        drafts: false,
+        imap: false,
+    };
+    if status::is_deleted(flags) {
+        return context.deleted(raw.origin);
+    }
+    let RawMessage {
+        bytes,
+        origin,
+        received,
+        warnings,
+        ..
+    } = raw;
+    let mut message = context.message(bytes, origin, flags, keys);
+    message.received = received;
+    message.warnings.splice(0..0, warnings);
+    Found::Message(message)
 }
 
 /// Whether a folder's summary is used, and why not.
