@@ -244,19 +244,19 @@ mod tests {
     /// A report of a job that met an unreadable folder and a message the read-back found
     /// different from its source.
     fn report() -> Report {
-        let skipped = r#"{"deleted_in_source":0,"not_downloaded":0,"unreadable":0,"not_a_message":0,
+        let skipped = r#"{"not_downloaded":0,"unreadable":0,"not_a_message":0,
             "duplicate":0,"demo_limit":0,"outside_date_range":0,"folder_excluded":0}"#;
         let json = format!(
-            r#"{{"format":1,"app_version":"0","status":"incomplete","started":"2026-01-01T00:00:00Z",
+            r#"{{"format":2,"app_version":"0","status":"incomplete","started":"2026-01-01T00:00:00Z",
             "seconds":1.0,"license":{{"licensed":true,"licensee":"A","note":null}},
             "options":{{"split_size":1,"date_from":null,"date_to":null,"skip_duplicates":false,
             "include_trash_junk":true,"verify":true}},"outputs":[],"report_files":[],"stores":[],
             "folders":[{{"store":0,"source_path":["Locked"],"pst_path":["mail","Locked"],
             "role":"convert","found":0,"written":0,"skipped":{skipped},"skipped_items":[],
-            "converted_with_warnings":[],"read_error":"/m/Locked: permission denied",
+            "deleted":[],"converted_with_warnings":[],"read_error":"/m/Locked: permission denied",
             "read_back_differences":["\"Hi\" (/m/a.eml): body differs"],"notes":[]}}],
             "totals":{{"found":0,"written":0,"skipped":{skipped},"converted_with_warnings":0,
-            "degraded":0,"folder_errors":1,"read_back_differences":1}},"verified":true,
+            "degraded":0,"folder_errors":1,"read_back_differences":1,"deleted":0}},"verified":true,
             "problems":[],"notes":[]}}"#
         );
         Report::from_json(&json).unwrap()
