@@ -23,6 +23,9 @@
 //! * Base64 that does not decode as a whole: the base64 characters before the first `=` are
 //!   decoded, a last group of one character left out; a part with other characters mixed in is
 //!   kept as sent. Either way the part is not [`PartReading::clean`].
+//! * A multipart whose boundary begins with the boundary of a multipart around it (PHP's
+//!   `_NextPart_x` and `_NextPart_x_alt`): each delimiter line is the boundary it holds whole,
+//!   as RFC 2046 reads it; mailparse alone would take the inner delimiters for the outer one's.
 //! * A multipart whose closing boundary never comes: its last part is cut short (not
 //!   [`PartReading::whole`]); this is how a mailbox truncated in the middle of a message looks.
 
@@ -45,6 +48,14 @@ pub fn read(bytes: &[u8]) -> IndependentReading {
     let mut reading = IndependentReading::default();
     let mut collected = Collected::default();
     let mut walker = Walker::default();
+    let renamed = with_distinct_boundaries(bytes);
+    let bytes = match &renamed {
+        Some((fixed, note)) => {
+            walker.notes.push(note.clone());
+            fixed.as_slice()
+        }
+        None => bytes,
+    };
     let repaired = with_blank_line(bytes, "the message");
     let bytes = match &repaired {
         Some((fixed, note)) => {
@@ -151,6 +162,91 @@ fn without_framing(bytes: &[u8]) -> &[u8] {
         return &bytes[end..];
     }
     bytes
+}
+
+/// A message in which a multipart's boundary begins with another multipart's (PHP's mail
+/// functions write `----=_NextPart_x` around `----=_NextPart_x_alt`), with the longer boundaries
+/// renamed so that none begins with another, and a note that says so; `None` when no boundary
+/// begins with another. RFC 2046 forbids such boundaries, but a delimiter line holds its boundary
+/// and white space only, so mail clients and Python's `email` tell them apart; mailparse takes
+/// every line that begins with a boundary for its delimiter and would cut the inner multipart
+/// into pieces.
+fn with_distinct_boundaries(bytes: &[u8]) -> Option<(Vec<u8>, String)> {
+    let boundaries = declared_boundaries(bytes);
+    let mut clashing: Vec<&[u8]> = boundaries
+        .iter()
+        .copied()
+        .filter(|long| {
+            boundaries
+                .iter()
+                .any(|short| short.len() < long.len() && long.starts_with(short))
+        })
+        .collect();
+    if clashing.is_empty() {
+        return None;
+    }
+    // A lead byte no boundary starts with, so that a renamed boundary begins with none of them.
+    let lead = *b"xyzXYZ0123456789".iter().find(|b| {
+        !boundaries
+            .iter()
+            .any(|boundary| boundary.first() == Some(b))
+    })?;
+    // Longest first: a boundary holding a shorter one is renamed whole, and the shorter one's
+    // renaming then changes the same bytes in its declaration and in its delimiter lines alike.
+    clashing.sort_by_key(|b| std::cmp::Reverse(b.len()));
+    let mut fixed = bytes.to_vec();
+    for boundary in &clashing {
+        let mut renamed = vec![lead];
+        renamed.extend_from_slice(boundary);
+        fixed = replaced(&fixed, boundary, &renamed);
+    }
+    let note = format!(
+        "the message: {} multipart boundar{} begin{} with the boundary of another; each \
+         delimiter line is read as the boundary it holds whole",
+        clashing.len(),
+        if clashing.len() == 1 { "y" } else { "ies" },
+        if clashing.len() == 1 { "s" } else { "" },
+    );
+    Some((fixed, note))
+}
+
+/// The values of every `boundary=` parameter in the message (quoted or not), once each.
+fn declared_boundaries(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut found: Vec<&[u8]> = Vec::new();
+    for needle in [&b"oundary="[..], b"OUNDARY="] {
+        for at in memchr::memmem::find_iter(bytes, needle) {
+            if !matches!(at.checked_sub(1).map(|i| bytes[i]), Some(b'b' | b'B')) {
+                continue;
+            }
+            let rest = &bytes[at + needle.len()..];
+            let value = match rest.strip_prefix(b"\"") {
+                Some(quoted) => quoted.split(|&b| b == b'"' || b == b'\n').next(),
+                None => rest.split(|&b| b == b';' || b.is_ascii_whitespace()).next(),
+            };
+            if let Some(value) = value.filter(|v| !v.is_empty())
+                && !found.contains(&value)
+            {
+                found.push(value);
+            }
+        }
+    }
+    found
+}
+
+/// `bytes` with every `from` replaced by `to`.
+fn replaced(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + to.len());
+    let mut start = 0;
+    for at in memchr::memmem::find_iter(bytes, from) {
+        if at < start {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..at]);
+        out.extend_from_slice(to);
+        start = at + from.len();
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out
 }
 
 /// A message or part whose body follows its header without a blank line, given the blank line
@@ -600,6 +696,23 @@ mod tests {
         assert!(reading.attachments[0].whole && reading.attachments[0].clean);
         assert_eq!(reading.notes.len(), 1, "{:?}", reading.notes);
         assert!(reading.notes[0].starts_with("MIME part 2:"));
+    }
+
+    #[test]
+    fn a_boundary_that_begins_with_an_enclosing_one_is_told_apart() {
+        // The shape of PHP's mail functions (golang/go#10616 shows one): the alternative's
+        // boundary is the related one's with `_alt` added.
+        let message = b"Content-Type: multipart/related; boundary=\"--=_P\"\n\n----=_P\nContent-Type: multipart/alternative; boundary=\"--=_P_alt\"\n\n----=_P_alt\nContent-Type: text/plain\n\nplain\n----=_P_alt\nContent-Type: text/html\n\n<p>html</p>\n----=_P_alt--\n----=_P\nContent-Type: image/png; name=a.png\nContent-Transfer-Encoding: base64\n\naGVsbG8=\n----=_P--\n";
+        let reading = read(message);
+        assert_eq!(reading.text_body, text_digest("plain"));
+        assert_eq!(reading.html_body, text_digest("<p>html</p>"));
+        assert_eq!(reading.attachments.len(), 1, "{:?}", reading.attachments);
+        assert_eq!(reading.attachments[0].data, b"hello");
+        assert_eq!(reading.notes.len(), 1, "{:?}", reading.notes);
+        assert_eq!(
+            declared_boundaries(b"Content-Type: multipart/mixed;\n BOUNDARY=abc\n\n--abc\n"),
+            vec![&b"abc"[..]]
+        );
     }
 
     #[test]
