@@ -215,13 +215,19 @@ fn declared_boundaries(bytes: &[u8]) -> Vec<&[u8]> {
     let mut found: Vec<&[u8]> = Vec::new();
     for needle in [&b"oundary="[..], b"OUNDARY="] {
         for at in memchr::memmem::find_iter(bytes, needle) {
-            if !matches!(at.checked_sub(1).map(|i| bytes[i]), Some(b'b' | b'B')) {
+            // A parameter: `b` or `B`, after a `;`, white space or the start of a line.
+            let before = |back: usize| at.checked_sub(back).map(|i| bytes[i]);
+            if !matches!(before(1), Some(b'b' | b'B'))
+                || !matches!(before(2), Some(b';' | b' ' | b'\t' | b'\n' | b'\r'))
+            {
                 continue;
             }
             let rest = &bytes[at + needle.len()..];
             let value = match rest.strip_prefix(b"\"") {
                 Some(quoted) => quoted.split(|&b| b == b'"' || b == b'\n').next(),
-                None => rest.split(|&b| b == b';' || b.is_ascii_whitespace()).next(),
+                None => rest
+                    .split(|&b| b == b';' || b == b'"' || b.is_ascii_whitespace())
+                    .next(),
             };
             if let Some(value) = value.filter(|v| !v.is_empty())
                 && !found.contains(&value)
@@ -712,6 +718,12 @@ mod tests {
         assert_eq!(
             declared_boundaries(b"Content-Type: multipart/mixed;\n BOUNDARY=abc\n\n--abc\n"),
             vec![&b"abc"[..]]
+        );
+        // Boundaries that hold the word are not parameters (GMX's, Python's).
+        let gmx = b"Content-Type: multipart/mixed; boundary=\"gmxboundary=-1-top\"\n\n--gmxboundary=-1-top\nContent-Type: multipart/related; boundary=\"===BOUNDARY==\"\n";
+        assert_eq!(
+            declared_boundaries(gmx),
+            vec![&b"gmxboundary=-1-top"[..], b"===BOUNDARY=="]
         );
     }
 
