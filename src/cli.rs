@@ -84,7 +84,8 @@ pub struct ConvertArgs {
     /// Leave out Trash and Junk folders (they are converted by default)
     #[arg(long)]
     pub exclude_trash_junk: bool,
-    /// Do not read the PST back after writing
+    /// Do not read the PST back after writing (by default every message is compared with an
+    /// independent reading of its source)
     #[arg(long)]
     pub no_verify: bool,
     /// Print nothing but errors

@@ -596,6 +596,63 @@ pub enum Found {
     Skipped { origin: Origin, reason: SkipReason },
 }
 
+/// What the independent reading of a message saw in it: the module `reading`, a second MIME
+/// parser that shares no code with the converter, fills it in. `verify`, the job's read-back and
+/// the conversion's own cross-check compare against it. Plain data; nothing here reads mail.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IndependentReading {
+    pub subject: Option<String>,
+    /// The author (From:): display name, and address as written.
+    pub from: Option<(Option<String>, String)>,
+    /// Date:, as Unix seconds.
+    pub date: Option<i64>,
+    /// Message-ID with its angle brackets.
+    pub message_id: Option<String>,
+    /// The plain body, when the message has one of its own (not made from HTML).
+    pub text_body: Option<TextDigest>,
+    /// The HTML body, as it reads once stored as UTF-8.
+    pub html_body: Option<TextDigest>,
+    /// Every part that is not a body: files, and attached messages.
+    pub attachments: Vec<PartReading>,
+    /// The message is cut short: a multipart that never closes (a mailbox truncated in the
+    /// middle of the message). Names the part that is cut.
+    pub cut_short: Option<String>,
+    /// What the reading had to recover from, one sentence each ("MIME part 2 …").
+    pub notes: Vec<String>,
+}
+
+/// A body text as compared: line ends made LF, NUL characters removed, white space trimmed at
+/// both ends, then SHA-256 of its UTF-8 and its length in characters. Empty text is no body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TextDigest {
+    pub sha256: [u8; 32],
+    pub chars: usize,
+}
+
+/// One attachment as the independent reading decoded it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PartReading {
+    /// Where the part is in the message, as IMAP numbers parts ("2", "1.3").
+    pub place: String,
+    /// The file name the sender gave, decoded.
+    pub name: Option<String>,
+    /// MIME type, lower case.
+    pub mime_type: String,
+    /// An attached message (message/rfc822). Its size and hash are those of the message's
+    /// bytes, which a PST does not keep as such: only its presence is compared.
+    pub embedded: bool,
+    pub size: u64,
+    pub sha256: [u8; 32],
+    /// False when the part is cut short: its multipart never closes, or its base64 stops in
+    /// the middle of a group.
+    pub whole: bool,
+    /// False when its transfer encoding could not be decoded cleanly (the bytes are then what
+    /// could be recovered).
+    pub clean: bool,
+    /// The decoded bytes. The job keeps them only while the conversion consults the reading.
+    pub data: Vec<u8>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

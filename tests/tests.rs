@@ -20,6 +20,8 @@ mod large_pst;
 mod layouts;
 mod license_release_key;
 mod loose_mail;
+mod oracle;
+mod oracle_corpus;
 mod output_guard;
 mod pst_oracle;
 mod pst_skeleton;

@@ -12,7 +12,9 @@
 //!   file, and a file with no header whose content is not text (a NUL byte in its first 8000
 //!   bytes). Text without a header is a message with an empty header and that text as body.
 //! * A header not ended by a blank line ends at its first line that is not a field; stray lines
-//!   inside a header that does end are skipped (and stay in the transport headers).
+//!   inside a header that does end are skipped (and stay in the transport headers), unless
+//!   nothing but white space follows that blank line: then the lines after the last field are
+//!   the body.
 //! * A leading mbox `From ` line or byte-order mark is not part of the message; the separator's
 //!   date is the received time when neither the store nor a `Received:` field gives one.
 //! * Repeated Subject/From/Date/Message-ID fields: the first counts. Repeated MIME fields: the
@@ -26,13 +28,35 @@
 //! * `Content-Type: text` without subtype is text/plain.
 //! * HTML bodies are stored as UTF-8, so their `<meta charset>` is rewritten to say so.
 //! * An attached message that cannot be read, or nested deeper than 16, is kept as an `.eml`.
+//! * A MIME part whose body follows its header with no blank line between them: the header
+//!   ends at the run of lines that are not header fields and that no field follows, when the
+//!   header would otherwise run to the end of the part (as Python's `email` and MimeKit read it).
+//!
+//! The conversion is checked against a second, independent reading of the same message
+//! (`reading`, a parser that shares no code with this module): the engine reads each message
+//! both ways and calls [`consult`]. Where the two disagree on content (each case has a test):
+//! * An attachment both see, but the converter sees shorter (a prefix of what the reading
+//!   decoded): the reading's bytes are kept when they can be trusted (the part is whole, i.e.
+//!   its multipart closes, and its transfer encoding decoded cleanly); otherwise the
+//!   converter's, and a warning gives both sizes and why the fuller one is not trusted.
+//! * A file only the reading sees: added when it can be trusted and is not empty, otherwise a
+//!   warning. A text part only the reading sees as an attachment is only reported (the
+//!   converter may have taken it as body text, and it must not be there twice).
+//! * An attachment only the converter sees: kept, with a warning.
+//! * A message cut short (a multipart that never closes: a mailbox truncated in the middle of
+//!   a message): written as found, with a warning that says it is cut short.
+//!
+//! Every such warning puts the message among those "converted with warnings" in the report,
+//! with its place in the source.
 
 mod calendar;
+mod consult;
 mod contact;
 mod duplicate;
 mod fields;
 mod framing;
 mod large;
+mod part_headers;
 mod parts;
 mod text;
 
@@ -41,6 +65,7 @@ use std::path::Path;
 
 use mail_parser::{Message as MimeMessage, MessageParser, MimeHeaders as _};
 
+pub use consult::consult;
 pub use duplicate::{DuplicateKey, content_hash, duplicate_key};
 
 use self::fields::Fields;
@@ -308,12 +333,48 @@ fn read_message(
     };
     let mut own = Notes::default();
     note_framing(&framing, &mut own);
-    let message = message_of(&parsed, &framing, depth, limits, &mut own);
+    let repairs = part_headers::missing_blank_lines(&parsed);
+    let message = if repairs.is_empty() {
+        message_of(&parsed, &framing, depth, limits, &mut own)
+    } else {
+        drop(parsed);
+        let repaired = repaired_parts(&input, repairs, &mut own);
+        let Some(parsed) = parse_guarded(&repaired) else {
+            return Err("the MIME parser found no message in it".to_owned());
+        };
+        message_of(&parsed, &framing, depth, limits, &mut own)
+    };
     for warning in own.warnings {
         notes.warn(warning);
     }
     notes.degraded |= own.degraded;
     Ok(message)
+}
+
+/// The parser's input with every MIME part's header ended where its body begins (see
+/// `part_headers`). A repair can bring to light a part the broken one hid, so this looks again,
+/// a few times at most.
+fn repaired_parts(input: &[u8], mut repairs: Vec<usize>, notes: &mut Notes) -> Vec<u8> {
+    const ROUNDS: usize = 4;
+    let mut bytes = input.to_vec();
+    for _ in 0..ROUNDS {
+        for &at in &repairs {
+            notes.warn(format!(
+                "a MIME part's header is followed by its body with no blank line between them; \
+                 the body was read from line {} on",
+                part_headers::line_number(&bytes, at)
+            ));
+        }
+        bytes = part_headers::with_blank_lines(&bytes, &repairs);
+        repairs = match parse_guarded(&bytes) {
+            Some(parsed) => part_headers::missing_blank_lines(&parsed),
+            None => Vec::new(),
+        };
+        if repairs.is_empty() {
+            break;
+        }
+    }
+    bytes
 }
 
 /// Git's test for binary content: a NUL byte in the first 8000 bytes.

@@ -20,6 +20,7 @@ use crate::convert::{self, Converted};
 use crate::license::{self, LicenseStatus};
 use crate::model::{FolderKind, Found, Origin, RawMessage, SkipReason};
 use crate::pst;
+use crate::reading;
 
 use super::claim;
 use super::error::Error;
@@ -32,7 +33,7 @@ use super::report::{
     Status,
 };
 use super::spec::{DateRange, JobSpec};
-use super::verify;
+use super::verify::{self, Expected, Facts};
 
 /// The report's note when a PST failed the job's checks.
 const NOT_KEPT: &str =
@@ -69,6 +70,8 @@ enum Outcome {
         folder: usize,
         origin: Origin,
         converted: Box<Converted>,
+        /// What the read-back is to find, as the independent reading saw the message.
+        facts: Option<Box<Facts>>,
         source_warnings: Vec<String>,
         bytes: u64,
     },
@@ -141,9 +144,13 @@ pub fn run(
         on_event,
     );
     let part_count = parts.count();
+    let mut expected = Expected::default();
     let finished = match written {
-        Ok(()) if !cancel.is_cancelled() => parts.finish(),
-        Ok(()) => {
+        Ok(written) if !cancel.is_cancelled() => {
+            expected = written;
+            parts.finish()
+        }
+        Ok(_) => {
             drop(parts);
             paths.discard(part_count);
             return Ok(cancelled(report, started_at));
@@ -165,7 +172,15 @@ pub fn run(
     }
 
     if spec.options.verify {
-        check_parts(&plan, &finished, &paths, cancel, &mut report, on_event);
+        check_parts(
+            &plan,
+            &finished,
+            &paths,
+            expected,
+            cancel,
+            &mut report,
+            on_event,
+        );
     }
     if cancel.is_cancelled() {
         paths.discard(finished.len());
@@ -222,8 +237,8 @@ fn license_info(status: &LicenseStatus) -> LicenseInfo {
     }
 }
 
-/// Reads, converts and writes every message of the plan. Returns early, without error, when
-/// cancelled.
+/// Reads, converts and writes every message of the plan, and returns what the read-back is to
+/// find. Returns early, without error, when cancelled.
 fn pipeline(
     spec: &JobSpec,
     plan: &Plan,
@@ -232,7 +247,7 @@ fn pipeline(
     parts: &mut Parts<'_>,
     report: &mut Report,
     on_event: &mut dyn FnMut(Event),
-) -> Result<(), Error> {
+) -> Result<Expected, Error> {
     let (item_tx, item_rx) = bounded::<(u64, Item)>(QUEUE);
     let (prepared_tx, prepared_rx) = unbounded::<(u64, Item, Option<Prepared>)>();
     let (outcome_tx, outcome_rx) = bounded::<Outcome>(QUEUE);
@@ -251,6 +266,7 @@ fn pipeline(
         spill_dir: output.dir(),
         dates_needed: !spec.options.date_range.is_unbounded(),
         skip_duplicates: spec.options.skip_duplicates,
+        read_back: spec.options.verify,
         quota: &quota,
         kinds: plan.folders.iter().map(|f| f.kind).collect(),
         time_zone: super::local_time_zone(),
@@ -267,11 +283,11 @@ fn pipeline(
         let reader = reader.join();
         let converting = converting.join();
         let sequencer = sequencer.join();
-        written?;
+        let expected = written?;
         reader.map_err(|_| Error::Internal("reading thread"))?;
         converting.map_err(|_| Error::Internal("converting thread"))?;
         sequencer.map_err(|_| Error::Internal("sequencing thread"))?;
-        Ok(())
+        Ok(expected)
     })
 }
 
@@ -434,6 +450,8 @@ struct Converter<'a> {
     /// outside it, not as demo-limited).
     dates_needed: bool,
     skip_duplicates: bool,
+    /// The job reads the PST back: keep the independent reading's facts of each message.
+    read_back: bool,
     quota: &'a DemoQuota,
     /// What each plan folder holds: mail, contacts, events or tasks.
     kinds: Vec<FolderKind>,
@@ -463,6 +481,7 @@ impl Converter<'_> {
                             kind,
                             &self.time_zone,
                             self.skip_duplicates,
+                            self.read_back,
                             self.spill_dir,
                         ))
                     }
@@ -494,6 +513,8 @@ struct Decider<'a> {
 #[derive(Debug)]
 struct Prepared {
     converted: Converted,
+    /// The independent reading's facts, for the read-back (when the job reads back).
+    facts: Option<Box<Facts>>,
     /// When the message was sent or received, as Unix seconds.
     date: Option<i64>,
     duplicate_key: Option<u128>,
@@ -584,21 +605,24 @@ impl Decider<'_> {
             folder,
             origin,
             converted: Box::new(prepared.converted),
+            facts: prepared.facts,
             source_warnings: warnings,
             bytes,
         }
     }
 }
 
-/// The parallel step for one message: convert it, and read what the in-order decisions need.
+/// The parallel step for one message: convert it, check the conversion against the
+/// independent reading, and read what the in-order decisions need.
 fn prepare(
     raw: &RawMessage,
     kind: FolderKind,
     zone: &str,
     skip_duplicates: bool,
+    read_back: bool,
     spill_dir: &Path,
 ) -> Prepared {
-    prepare_with(raw, skip_duplicates, |raw| {
+    prepare_with(raw, kind, skip_duplicates, read_back, |raw| {
         convert::convert_item(raw, kind, zone, spill_dir)
     })
 }
@@ -617,14 +641,44 @@ fn held_bytes(raw: &RawMessage) -> u64 {
 
 fn prepare_with(
     raw: &RawMessage,
+    kind: FolderKind,
     skip_duplicates: bool,
+    read_back: bool,
     convert: impl Fn(&RawMessage) -> Converted,
 ) -> Prepared {
-    let converted = match panic::catch_unwind(AssertUnwindSafe(|| convert(raw))) {
-        Ok(converted) => converted,
-        // Written as the converter writes a message it cannot read: its bytes attached (when
-        // a PST can hold them), with the store's flags, received time and tags.
-        Err(_) => convert::unparseable(raw, "the converter failed on it"),
+    let (mut converted, converter_failed) =
+        match panic::catch_unwind(AssertUnwindSafe(|| convert(raw))) {
+            Ok(converted) => (converted, false),
+            // Written as the converter writes a message it cannot read: its bytes attached
+            // (when a PST can hold them), with the store's flags, received time and tags.
+            Err(_) => (
+                convert::unparseable(raw, "the converter failed on it"),
+                true,
+            ),
+        };
+    let facts = if kind != FolderKind::Mail {
+        // Contacts, events and tasks are not MIME: the read-back counts them.
+        None
+    } else if raw.large.is_some() {
+        // A large message waits on disk, and the second reading would need it whole in
+        // memory: the read-back compares it with what the converter made of it.
+        read_back.then(|| Box::new(Facts::of_message(&converted.message)))
+    } else {
+        match panic::catch_unwind(AssertUnwindSafe(|| reading::read(&raw.bytes))) {
+            Ok(second) => {
+                if !converter_failed {
+                    convert::consult(&mut converted, &second);
+                }
+                read_back.then(|| Box::new(Facts::of_reading(&second)))
+            }
+            Err(_) => {
+                converted.warnings.push(
+                    "the second reading failed on this message; it was not cross-checked"
+                        .to_owned(),
+                );
+                None
+            }
+        }
     };
     let message = &converted.message;
     let date = message
@@ -635,12 +689,14 @@ fn prepare_with(
     let duplicate_key = skip_duplicates.then(|| compact_key(&convert::duplicate_key(raw)));
     Prepared {
         converted,
+        facts,
         date,
         duplicate_key,
     }
 }
 
-/// The writing side, on the calling thread: writes, counts and reports progress.
+/// The writing side, on the calling thread: writes, counts and reports progress. Returns what
+/// the read-back is to find.
 fn write_outcomes(
     plan: &Plan,
     cancel: &CancelToken,
@@ -649,7 +705,8 @@ fn write_outcomes(
     budget: &Budget,
     input: Receiver<Outcome>,
     on_event: &mut dyn FnMut(Event),
-) -> Result<(), Error> {
+) -> Result<Expected, Error> {
+    let mut expected = Expected::new(plan.folders.len());
     let total = plan.messages_to_read();
     let mut meter = Meter::start();
     let mut tally = Tally {
@@ -660,7 +717,7 @@ fn write_outcomes(
     let mut yielded = vec![0u64; plan.folders.len()];
     for outcome in &input {
         if cancel.is_cancelled() {
-            return Ok(());
+            return Ok(expected);
         }
         // `held`: the bytes the reader took from the budget for this item.
         let (folder, held) = match &outcome {
@@ -689,6 +746,7 @@ fn write_outcomes(
             Outcome::Write {
                 origin,
                 converted,
+                facts,
                 source_warnings,
                 ..
             } => {
@@ -696,6 +754,9 @@ fn write_outcomes(
                 match parts.add(folder, &converted.message, remaining)? {
                     Added::Written => {
                         entry.written += 1;
+                        if let Some(facts) = facts {
+                            expected.push(folder, *facts, &origin);
+                        }
                         let mut warnings = source_warnings;
                         warnings.extend(converted.warnings.iter().cloned());
                         if !warnings.is_empty() || converted.degraded {
@@ -767,7 +828,7 @@ fn write_outcomes(
         total,
         parts.bytes_written(),
     )));
-    Ok(())
+    Ok(expected)
 }
 
 /// What the writer has counted so far, for progress events.
@@ -815,6 +876,7 @@ fn check_parts(
     plan: &Plan,
     finished: &[FinishedPart],
     paths: &OutputPaths,
+    expected: Expected,
     cancel: &CancelToken,
     report: &mut Report,
     on_event: &mut dyn FnMut(Event),
@@ -873,7 +935,37 @@ fn check_parts(
             entry.written = count;
         }
     }
+    if all_read {
+        compare_messages(plan, finished, expected, cancel, report);
+    }
     report.verified = all_read;
+}
+
+/// The read-back of every message: what the PST holds compared with what the independent
+/// reading saw in each source message written. Each message that differs is listed in its
+/// folder, with what each side holds.
+fn compare_messages(
+    plan: &Plan,
+    finished: &[FinishedPart],
+    expected: Expected,
+    cancel: &CancelToken,
+    report: &mut Report,
+) {
+    let files: Vec<std::path::PathBuf> = finished.iter().map(|p| p.pending.clone()).collect();
+    let comparisons = match verify::read_back(&files, plan, expected, cancel) {
+        Ok(comparisons) => comparisons,
+        Err(reason) => {
+            report.problems.push(format!(
+                "the PST cannot be read back message by message: {reason}"
+            ));
+            return;
+        }
+    };
+    for (entry, comparison) in report.folders.iter_mut().zip(comparisons) {
+        if let Some(comparison) = comparison {
+            entry.read_back_differences = comparison.lines();
+        }
+    }
 }
 
 /// A job running on its own thread, for a window that must never wait.
@@ -1070,7 +1162,9 @@ mod tests {
         raw.flags.flagged = true;
         raw.received = Some(1_100_000_000);
         raw.keywords = vec!["Work".to_owned()];
-        let prepared = prepare_with(&raw, false, |_| panic!("a converter bug"));
+        let prepared = prepare_with(&raw, FolderKind::Mail, false, false, |_| {
+            panic!("a converter bug")
+        });
         let message = &prepared.converted.message;
         assert!(prepared.converted.degraded);
         assert!(message.state.read && message.state.flagged);

@@ -163,6 +163,10 @@ pub struct FolderReport {
     pub converted_with_warnings: Vec<ConvertedWithWarnings>,
     /// Why the folder (or its rest) could not be read.
     pub read_error: Option<String>,
+    /// What the read-back found in the PST that is not what the independent reading saw in the
+    /// source: one line per message, with what each side holds.
+    #[serde(default)]
+    pub read_back_differences: Vec<String>,
     pub notes: Vec<String>,
     /// Mail, contacts, events or tasks.
     #[serde(default)]
@@ -245,6 +249,9 @@ pub struct Totals {
     pub degraded: u64,
     /// Folders whose reading stopped on an error.
     pub folder_errors: u64,
+    /// Messages the read-back found different from the independent reading of their source.
+    #[serde(default)]
+    pub read_back_differences: u64,
     /// Copies the mail clients had deleted, left out (not in `found`).
     pub deleted: u64,
 }
@@ -312,6 +319,7 @@ impl Report {
                     deleted: Vec::new(),
                     converted_with_warnings: Vec::new(),
                     read_error: None,
+                    read_back_differences: Vec::new(),
                     notes: f.notes.clone(),
                     kind: f.kind,
                 };
@@ -361,6 +369,7 @@ impl Report {
                 .filter(|w| w.degraded)
                 .count() as u64;
             totals.folder_errors += u64::from(folder.read_error.is_some());
+            totals.read_back_differences += folder.read_back_differences.len() as u64;
             if !cancelled && !folder.reconciles() {
                 self.problems.push(format!(
                     "{}: {} found, but {} written and {} skipped",
@@ -383,7 +392,11 @@ impl Report {
             Status::Cancelled
         } else if !self.problems.is_empty() {
             Status::Failed
-        } else if totals.skipped.total() > 0 || totals.folder_errors > 0 || store_errors {
+        } else if totals.skipped.total() > 0
+            || totals.folder_errors > 0
+            || totals.read_back_differences > 0
+            || store_errors
+        {
             Status::Incomplete
         } else {
             Status::Complete
@@ -511,6 +524,19 @@ impl Report {
                 "{} messages were converted with warnings ({} of them not as faithful copies); \
                  the report lists them.",
                 self.totals.converted_with_warnings, self.totals.degraded
+            );
+        }
+        for folder in &self.folders {
+            for difference in &folder.read_back_differences {
+                let _ = writeln!(out, "{}: {difference}", folder.display_path());
+            }
+        }
+        if self.totals.read_back_differences > 0 {
+            let _ = writeln!(
+                out,
+                "{} messages in the PST are not what an independent reading of their source \
+                 sees (listed above and in the report).",
+                self.totals.read_back_differences
             );
         }
         if !self.license.licensed && self.more_with_license() > 0 {

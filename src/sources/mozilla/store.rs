@@ -502,6 +502,7 @@ impl MozillaStore {
             account: 0,
             location: path.to_path_buf(),
             special: SpecialFolder::from_file_name(&leaf),
+            unlisted: None,
         };
         MozillaStore {
             kind,
@@ -704,7 +705,7 @@ impl MailStore for MozillaStore {
         }
         let node = self.node(folder)?;
         let context = self.context(node);
-        Ok(match &node.storage {
+        let messages: MessageIter<'_> = match &node.storage {
             FolderStorage::Container => Box::new(std::iter::empty()),
             FolderStorage::Mbox { file, summary } => {
                 Box::new(MboxMessages::open(file, summary, context)?)
@@ -712,6 +713,14 @@ impl MailStore for MozillaStore {
             FolderStorage::Maildir { dir, summary } => {
                 Box::new(MaildirMessages::open(dir, summary, context)?)
             }
+        };
+        // Sub-folders that could not be listed: the folder's own messages, then the error.
+        Ok(match &node.unlisted {
+            None => messages,
+            Some((dir, kind)) => Box::new(messages.chain(std::iter::once(Err(Error::io(
+                dir,
+                std::io::Error::from(*kind),
+            ))))),
         })
     }
 
