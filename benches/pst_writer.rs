@@ -79,6 +79,7 @@ fn payload(message: &Message) -> u64 {
         .iter()
         .map(|a| match &a.content {
             AttachmentContent::Data(data) => data.len(),
+            AttachmentContent::Streamed(data) => data.len() as usize,
             AttachmentContent::Message(_) => 0,
         })
         .sum();

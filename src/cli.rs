@@ -21,6 +21,7 @@ use crate::engine::{
     Source, Status, StoreListing, format_size,
 };
 use crate::license::{self, LicenseStatus};
+use crate::model::FolderKind;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
@@ -83,7 +84,8 @@ pub struct ConvertArgs {
     /// Leave out Trash and Junk folders (they are converted by default)
     #[arg(long)]
     pub exclude_trash_junk: bool,
-    /// Do not read the PST back after writing
+    /// Do not read the PST back after writing (by default every message is compared with an
+    /// independent reading of its source)
     #[arg(long)]
     pub no_verify: bool,
     /// Print nothing but errors
@@ -200,13 +202,13 @@ fn convert(args: ConvertArgs, cancel: &CancelToken) -> Result<u8> {
         && !args.json
         && let LicenseStatus::Demo { reason } = &license
     {
-        eprintln!(
-            "Demo mode: at most {} messages per folder are converted. {}",
+        print_err(&format!(
+            "Demo mode: at most {} messages per folder are converted. {}\n",
             engine::DEMO_MESSAGES_PER_FOLDER,
             reason
                 .as_deref()
                 .unwrap_or("Activate a license with `mail2pst license activate KEY`.")
-        );
+        ));
     }
     spec.license = Some(license);
     let bar = if show_progress {
@@ -221,16 +223,49 @@ fn convert(args: ConvertArgs, cancel: &CancelToken) -> Result<u8> {
     let result = engine::run(&spec, cancel, &mut |event| show_event(&bar, event));
     bar.finish_and_clear();
     let report = result.map_err(explain)?;
+    if let Some(reason) = not_kept(&report) {
+        // Said even with --quiet and --json: the command ends with an error.
+        print_err(&format!("mail2pst: {reason}\n"));
+    }
     if args.json {
-        println!("{}", report.to_json());
+        print_out(&format!("{}\n", report.to_json()));
     } else if report.status == Status::Cancelled {
         if !args.quiet {
-            eprintln!("Cancelled; nothing was kept.");
+            print_err("Cancelled; nothing was kept.\n");
         }
     } else if !args.quiet {
         print_report(&report);
     }
     Ok(exit_code(&report))
+}
+
+/// Why a finished job kept no PST: it failed its own checks. `None` for any other ending.
+pub fn not_kept(report: &Report) -> Option<String> {
+    if report.status != Status::Failed {
+        return None;
+    }
+    let report_file = report
+        .report_files
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "html"))
+        .map(|p| format!("; {} lists them", p.display()))
+        .unwrap_or_default();
+    Some(format!(
+        "the PST did not pass the job's checks, so it was not kept: {}{report_file}",
+        report.problems.join("; ")
+    ))
+}
+
+/// Prints to standard output. A reader that went away (`| head -c1`) ends the printing
+/// quietly: what the command did is done, and its exit code says how it went.
+fn print_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Prints to standard error; a closed terminal (the window was closed) is no reason to stop.
+fn print_err(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 fn show_event(bar: &ProgressBar, event: Event) {
@@ -267,8 +302,8 @@ fn format_duration(duration: Duration) -> String {
 }
 
 fn print_report(report: &Report) {
-    let mut out = std::io::stdout().lock();
-    let _ = write!(out, "{}", report.summary_table());
+    use std::fmt::Write as _;
+    let mut out = report.summary_table();
     for file in &report.outputs {
         let _ = writeln!(
             out,
@@ -294,6 +329,7 @@ fn print_report(report: &Report) {
         let _ = writeln!(out, "Note: {note}");
     }
     let _ = writeln!(out, "{}", capitalize(report.status.describe()));
+    print_out(&out);
 }
 
 fn capitalize(text: &str) -> String {
@@ -321,12 +357,10 @@ fn scan(args: ScanArgs) -> Result<u8> {
     let sources = open_sources(&args.paths)?;
     let listings: Vec<StoreListing> = sources.iter().map(engine::list_store).collect();
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&listings).context("cannot write the listing")?
-        );
+        let json = serde_json::to_string_pretty(&listings).context("cannot write the listing")?;
+        print_out(&format!("{json}\n"));
     } else {
-        print!("{}", listing_text(&listings));
+        print_out(&listing_text(&listings));
     }
     let failed = listings.iter().any(|l| l.error.is_some());
     Ok(if failed { EXIT_INCOMPLETE } else { EXIT_OK })
@@ -409,7 +443,17 @@ pub fn listing_text(listings: &[StoreListing]) -> String {
         for folder in &listing.folders {
             let label = format!("{}{}", "  ".repeat(folder.path.depth()), folder.path.name());
             let pad = width.saturating_sub(label.chars().count());
-            let _ = writeln!(out, "{label}{}  {:>7}", " ".repeat(pad), folder.count);
+            // Contacts, events and tasks are named; the other counts are of messages.
+            let items = match folder.kind {
+                FolderKind::Mail => String::new(),
+                kind => format!(" {}", kind.items()),
+            };
+            let _ = writeln!(
+                out,
+                "{label}{}  {:>7}{items}",
+                " ".repeat(pad),
+                folder.count
+            );
             for note in &folder.notes {
                 let _ = writeln!(out, "{}  note: {note}", "  ".repeat(folder.path.depth()));
             }
@@ -418,7 +462,14 @@ pub fn listing_text(listings: &[StoreListing]) -> String {
             out,
             "  {}, {}",
             plural(listing.folders.len() as u64, "folder"),
-            plural(listing.messages(), "message")
+            plural(
+                listing.messages(),
+                if listing.folders.iter().all(|f| f.kind == FolderKind::Mail) {
+                    "message"
+                } else {
+                    "item"
+                }
+            )
         );
     }
     out
@@ -439,25 +490,21 @@ fn verify(args: VerifyArgs, cancel: &CancelToken) -> Result<u8> {
         if let Event::Verifying { path } = event
             && verbose
         {
-            eprintln!("Reading {}", path.display());
+            print_err(&format!("Reading {}\n", path.display()));
         }
     })
     .map_err(explain)?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&comparison).context("cannot write the comparison")?
-        );
+        let json =
+            serde_json::to_string_pretty(&comparison).context("cannot write the comparison")?;
+        print_out(&format!("{json}\n"));
     } else if !args.quiet {
-        print!("{}", comparison.summary_table());
-        println!(
-            "{}",
-            if comparison.is_match() {
-                "The PST holds every message of the sources, unchanged."
-            } else {
-                "The PST differs from the sources (see above)."
-            }
-        );
+        let verdict = if comparison.is_match() {
+            "The PST holds every message of the sources, unchanged."
+        } else {
+            "The PST differs from the sources (see above)."
+        };
+        print_out(&format!("{}{verdict}\n", comparison.summary_table()));
     }
     Ok(if comparison.is_match() {
         EXIT_OK

@@ -1,6 +1,7 @@
 //! `mail2pst`: with a command it runs the command line ([`mail2pst::cli`]); with no arguments it
 //! opens the desktop app ([`mail2pst::gui`]).
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -30,13 +31,16 @@ fn main() -> ExitCode {
     start_logging();
     let cancel = CancelToken::new();
     let on_interrupt = cancel.clone();
+    // Ctrl-C, and the TERM and HUP signals (`kill`, `timeout`, systemd, a closed terminal),
+    // stop the job the same way: it removes what it wrote and exits with 130.
     if let Err(error) = ctrlc::set_handler(move || on_interrupt.cancel()) {
         tracing::warn!("Ctrl-C cannot be caught: {error}");
     }
     match cli::run(command, &cancel) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("mail2pst: {error:#}");
+            // A closed terminal is no reason to panic on the way out.
+            let _ = writeln!(std::io::stderr(), "mail2pst: {error:#}");
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -77,7 +81,7 @@ fn open_window() -> ExitCode {
     match mail2pst::gui::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("mail2pst: {error:#}");
+            let _ = writeln!(std::io::stderr(), "mail2pst: {error:#}");
             ExitCode::FAILURE
         }
     }

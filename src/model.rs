@@ -2,7 +2,10 @@
 //! message as the store keeps it. Nothing here parses mail.
 
 use std::fmt;
+use std::fs::File;
+use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +28,8 @@ pub enum StoreKind {
     AppleMailExport,
     /// Gmail as Google Takeout exports it: an mbox file whose messages carry their labels.
     GmailTakeout,
+    /// `.vcf` (vCard) and `.ics` (iCalendar) files: contacts, events and tasks.
+    ContactsAndCalendars,
 }
 
 impl StoreKind {
@@ -39,6 +44,7 @@ impl StoreKind {
             StoreKind::AppleMail => "Apple Mail",
             StoreKind::AppleMailExport => "Apple Mail export",
             StoreKind::GmailTakeout => "Gmail (Google Takeout)",
+            StoreKind::ContactsAndCalendars => "Contacts and calendars",
         }
     }
 }
@@ -46,6 +52,36 @@ impl StoreKind {
 impl fmt::Display for StoreKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
+    }
+}
+
+/// What a folder holds: mail, or the contacts, events or tasks of an address book or calendar.
+/// Each becomes its own kind of Outlook folder.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FolderKind {
+    #[default]
+    Mail,
+    /// vCards (one per item).
+    Contacts,
+    /// iCalendar events (one VCALENDAR per item: an event, its changed occurrences and the
+    /// time zones they use).
+    Calendar,
+    /// iCalendar to-dos (one VCALENDAR per item).
+    Tasks,
+}
+
+impl FolderKind {
+    /// What the folder's items are called, for counts shown to a person.
+    pub fn items(self) -> &'static str {
+        match self {
+            FolderKind::Mail => "messages",
+            FolderKind::Contacts => "contacts",
+            FolderKind::Calendar => "events",
+            FolderKind::Tasks => "tasks",
+        }
     }
 }
 
@@ -133,11 +169,134 @@ pub struct MessageFlags {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Origin {
     /// A file that holds one message (.eml, .emlx, a maildir file).
-    File { path: PathBuf },
+    File {
+        #[serde(with = "path_json")]
+        path: PathBuf,
+    },
     /// A message inside a file that holds many (mbox): the byte offset of its separator line.
-    FileOffset { path: PathBuf, offset: u64 },
+    FileOffset {
+        #[serde(with = "path_json")]
+        path: PathBuf,
+        offset: u64,
+    },
     /// A row of a database (Apple Mail's Envelope Index).
-    DatabaseRow { database: PathBuf, row: i64 },
+    DatabaseRow {
+        #[serde(with = "path_json")]
+        database: PathBuf,
+        row: i64,
+    },
+}
+
+/// Paths in JSON (`#[serde(with = "path_json")]`): a string when the path is valid Unicode;
+/// otherwise `{"lossy": "…", "bytes": […]}`, the path with U+FFFD where it is not valid, and
+/// its bytes (on Windows `"utf16"`, its UTF-16 units). A report thus names every file, and a
+/// path is never a reason for a report to be missing.
+pub mod path_json {
+    use std::borrow::Cow;
+    use std::path::{Path, PathBuf};
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// A path that is not valid Unicode, as JSON holds it.
+    #[derive(Serialize, Deserialize)]
+    struct Raw<'a> {
+        lossy: Cow<'a, str>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bytes: Option<Vec<u8>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        utf16: Option<Vec<u16>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either<'a> {
+        Text(String),
+        #[serde(borrow)]
+        Raw(Raw<'a>),
+    }
+
+    pub fn serialize<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+        if let Some(text) = path.to_str() {
+            return serializer.serialize_str(text);
+        }
+        let mut raw = Raw {
+            lossy: path.to_string_lossy(),
+            bytes: None,
+            utf16: None,
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt as _;
+            raw.bytes = Some(path.as_os_str().as_bytes().to_vec());
+        }
+        #[cfg(windows)]
+        {
+            use std::os::windows::ffi::OsStrExt as _;
+            raw.utf16 = Some(path.as_os_str().encode_wide().collect());
+        }
+        raw.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PathBuf, D::Error> {
+        Ok(match Either::deserialize(deserializer)? {
+            Either::Text(text) => PathBuf::from(text),
+            Either::Raw(raw) => from_raw(raw),
+        })
+    }
+
+    fn from_raw(raw: Raw<'_>) -> PathBuf {
+        #[cfg(unix)]
+        if let Some(bytes) = raw.bytes {
+            use std::os::unix::ffi::OsStringExt as _;
+            return PathBuf::from(std::ffi::OsString::from_vec(bytes));
+        }
+        #[cfg(windows)]
+        if let Some(units) = raw.utf16 {
+            use std::os::windows::ffi::OsStringExt as _;
+            return PathBuf::from(std::ffi::OsString::from_wide(&units));
+        }
+        PathBuf::from(raw.lossy.into_owned())
+    }
+
+    /// A list of paths, each as above.
+    pub mod list {
+        use std::path::PathBuf;
+
+        use serde::ser::SerializeSeq as _;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        #[derive(Deserialize)]
+        struct One(#[serde(with = "super")] PathBuf);
+
+        pub fn serialize<S: Serializer>(
+            paths: &[PathBuf],
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let mut seq = serializer.serialize_seq(Some(paths.len()))?;
+            for path in paths {
+                seq.serialize_element(&super::Shown(path))?;
+            }
+            seq.end()
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Vec<PathBuf>, D::Error> {
+            Ok(Vec::<One>::deserialize(deserializer)?
+                .into_iter()
+                .map(|one| one.0)
+                .collect())
+        }
+    }
+
+    /// A path that serialises as above, for lists.
+    struct Shown<'a>(&'a Path);
+
+    impl Serialize for Shown<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serialize(self.0, serializer)
+        }
+    }
 }
 
 impl fmt::Display for Origin {
@@ -157,7 +316,11 @@ impl fmt::Display for Origin {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawMessage {
     pub folder: FolderPath,
+    /// The message; empty when it is [`RawMessage::large`].
     pub bytes: Vec<u8>,
+    /// A message of [`LARGE_MESSAGE`] bytes or more, left in its file: its bytes are read from
+    /// there, a piece at a time, instead of being held in `bytes`.
+    pub large: Option<FileSpan>,
     pub flags: MessageFlags,
     /// When the store received the message (mbox `From ` line, emlx `date-received`), as Unix
     /// seconds. `None` when the store does not say.
@@ -176,12 +339,212 @@ impl RawMessage {
         RawMessage {
             folder,
             bytes,
+            large: None,
             flags: MessageFlags::default(),
             received: None,
             keywords: Vec::new(),
             warnings: Vec::new(),
             origin,
         }
+    }
+
+    /// A message too large to hold in memory, read from `span` when it is converted.
+    pub fn large(folder: FolderPath, span: FileSpan, origin: Origin) -> Self {
+        let mut message = RawMessage::new(folder, Vec::new(), origin);
+        message.large = Some(span);
+        message
+    }
+
+    /// The message's size in bytes, as stored.
+    pub fn size(&self) -> u64 {
+        match &self.large {
+            Some(span) => span.len(),
+            None => self.bytes.len() as u64,
+        }
+    }
+
+    /// The whole message in memory: `bytes`, or a large message read from its file. For
+    /// checks that compare whole messages, not for converting them.
+    pub fn read_all(&self) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
+        match &self.large {
+            Some(span) => span.read_all().map(std::borrow::Cow::Owned),
+            None => Ok(std::borrow::Cow::Borrowed(&self.bytes)),
+        }
+    }
+}
+
+/// Messages of this many bytes or more are not read into memory by the sources: they come as a
+/// [`FileSpan`] of the file that holds them, so that memory does not follow the largest message.
+pub const LARGE_MESSAGE: u64 = 32 * 1024 * 1024;
+
+/// Where a large message lies in the file that holds it: `len` bytes from `start`. The file is
+/// kept open (read-only), so the message can be read again while the job runs.
+#[derive(Clone, Debug)]
+pub struct FileSpan {
+    file: Arc<File>,
+    start: u64,
+    len: u64,
+    /// Stored as an mbox stores it: a line `>From `, `>>From `… stands for one `>` fewer.
+    from_quoted: bool,
+}
+
+impl PartialEq for FileSpan {
+    fn eq(&self, other: &FileSpan) -> bool {
+        Arc::ptr_eq(&self.file, &other.file)
+            && self.start == other.start
+            && self.len == other.len
+            && self.from_quoted == other.from_quoted
+    }
+}
+
+impl Eq for FileSpan {}
+
+impl FileSpan {
+    /// `len` bytes of `file` from `start`, read as they are.
+    pub fn new(file: Arc<File>, start: u64, len: u64) -> FileSpan {
+        FileSpan {
+            file,
+            start,
+            len,
+            from_quoted: false,
+        }
+    }
+
+    /// The same bytes as an mbox stores a message: one `>` of each `>From ` line is quoting.
+    pub fn mbox_quoted(mut self) -> FileSpan {
+        self.from_quoted = true;
+        self
+    }
+
+    /// Bytes in the file (quoting included).
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Reads the message from its start, unquoted.
+    pub fn reader(&self) -> SpanReader {
+        SpanReader {
+            file: Arc::clone(&self.file),
+            next: self.start,
+            end: self.start.saturating_add(self.len),
+            from_quoted: self.from_quoted,
+            buffer: Vec::new(),
+            at: 0,
+            line_start: true,
+        }
+    }
+
+    /// The whole message, unquoted.
+    pub fn read_all(&self) -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(usize::try_from(self.len).unwrap_or(0));
+        self.reader().read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// The message's first `max` bytes (or fewer), unquoted: enough for its header.
+    pub fn head(&self, max: u64) -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.reader().take(max).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+/// Reads a [`FileSpan`], a buffer at a time, undoing mbox quoting where the span has it.
+#[derive(Debug)]
+pub struct SpanReader {
+    file: Arc<File>,
+    /// The file offset of the next byte to fetch, and the end of the span.
+    next: u64,
+    end: u64,
+    from_quoted: bool,
+    buffer: Vec<u8>,
+    /// The next byte of `buffer` to hand out.
+    at: usize,
+    /// The next byte handed out starts a line.
+    line_start: bool,
+}
+
+/// Bytes fetched from the file at a time.
+const SPAN_BUFFER: usize = 64 * 1024;
+/// How far a line's start is looked at for `>…>From `; a longer run of `>` is text.
+const QUOTE_LOOKAHEAD: usize = 4096;
+
+impl SpanReader {
+    /// Keeps the unread bytes and fetches more after them, until at least `want` are
+    /// buffered or the span ends. False at the end of the span with nothing left.
+    fn fill(&mut self, want: usize) -> std::io::Result<bool> {
+        if self.at > 0 {
+            self.buffer.drain(..self.at);
+            self.at = 0;
+        }
+        while self.buffer.len() < want && self.next < self.end {
+            let room = SPAN_BUFFER.max(want) - self.buffer.len();
+            let left = usize::try_from(self.end - self.next).unwrap_or(usize::MAX);
+            let take = room.min(left);
+            let old = self.buffer.len();
+            self.buffer.resize(old + take, 0);
+            let read = read_at(&self.file, &mut self.buffer[old..], self.next)?;
+            self.buffer.truncate(old + read);
+            if read == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the file is shorter than when it was read: it changed",
+                ));
+            }
+            self.next += read as u64;
+        }
+        Ok(!self.buffer.is_empty())
+    }
+}
+
+impl Read for SpanReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let mut written = 0;
+        while written < out.len() {
+            if self.at == self.buffer.len() && !self.fill(1)? {
+                break;
+            }
+            if self.from_quoted && self.line_start {
+                if self.buffer.len() - self.at < QUOTE_LOOKAHEAD {
+                    self.fill(QUOTE_LOOKAHEAD)?;
+                }
+                let ahead = &self.buffer[self.at..];
+                let quotes = ahead.iter().take_while(|&&b| b == b'>').count();
+                if quotes > 0 && ahead[quotes..].starts_with(b"From ") {
+                    self.at += 1;
+                }
+                self.line_start = false;
+            }
+            let ahead = &self.buffer[self.at..];
+            let mut take = ahead.len().min(out.len() - written);
+            if self.from_quoted {
+                // Only a line that starts with `>` needs a look: copy up to the next one.
+                if let Some(newline) = memchr::memmem::find(&ahead[..take], b"\n>") {
+                    take = newline + 1;
+                }
+                self.line_start = ahead[take - 1] == b'\n';
+            }
+            out[written..written + take].copy_from_slice(&ahead[..take]);
+            self.at += take;
+            written += take;
+        }
+        Ok(written)
+    }
+}
+
+/// Reads at `offset` without moving a shared cursor, so clones of a span read independently.
+fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_at(file, buffer, offset)
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::fs::FileExt::seek_read(file, buffer, offset)
     }
 }
 
@@ -231,4 +594,133 @@ impl fmt::Display for SkipReason {
 pub enum Found {
     Message(RawMessage),
     Skipped { origin: Origin, reason: SkipReason },
+}
+
+/// What the independent reading of a message saw in it: the module `reading`, a second MIME
+/// parser that shares no code with the converter, fills it in. `verify`, the job's read-back and
+/// the conversion's own cross-check compare against it. Plain data; nothing here reads mail.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IndependentReading {
+    pub subject: Option<String>,
+    /// The author (From:): display name, and address as written.
+    pub from: Option<(Option<String>, String)>,
+    /// Date:, as Unix seconds.
+    pub date: Option<i64>,
+    /// Message-ID with its angle brackets.
+    pub message_id: Option<String>,
+    /// The plain body, when the message has one of its own (not made from HTML).
+    pub text_body: Option<TextDigest>,
+    /// The HTML body, as it reads once stored as UTF-8.
+    pub html_body: Option<TextDigest>,
+    /// Every part that is not a body: files, and attached messages.
+    pub attachments: Vec<PartReading>,
+    /// The message is cut short: a multipart that never closes (a mailbox truncated in the
+    /// middle of the message). Names the part that is cut.
+    pub cut_short: Option<String>,
+    /// What the reading had to recover from, one sentence each ("MIME part 2 …").
+    pub notes: Vec<String>,
+}
+
+/// A body text as compared: line ends made LF, NUL characters removed, white space trimmed at
+/// both ends, then SHA-256 of its UTF-8 and its length in characters. Empty text is no body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TextDigest {
+    pub sha256: [u8; 32],
+    pub chars: usize,
+}
+
+/// One attachment as the independent reading decoded it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PartReading {
+    /// Where the part is in the message, as IMAP numbers parts ("2", "1.3").
+    pub place: String,
+    /// The file name the sender gave, decoded.
+    pub name: Option<String>,
+    /// MIME type, lower case.
+    pub mime_type: String,
+    /// An attached message (message/rfc822). Its size and hash are those of the message's
+    /// bytes, which a PST does not keep as such: only its presence is compared.
+    pub embedded: bool,
+    pub size: u64,
+    pub sha256: [u8; 32],
+    /// False when the part is cut short: its multipart never closes, or its base64 stops in
+    /// the middle of a group.
+    pub whole: bool,
+    /// False when its transfer encoding could not be decoded cleanly (the bytes are then what
+    /// could be recovered).
+    pub clean: bool,
+    /// The decoded bytes. The job keeps them only while the conversion consults the reading.
+    pub data: Vec<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `stored` in a file of its own, read back through a span.
+    fn read_span(stored: &[u8], quoted: bool, chunk: usize) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"before").unwrap();
+        file.write_all(stored).unwrap();
+        file.write_all(b"after").unwrap();
+        let mut span = FileSpan::new(Arc::new(file), 6, stored.len() as u64);
+        if quoted {
+            span = span.mbox_quoted();
+        }
+        let mut reader = span.reader();
+        let mut out = Vec::new();
+        let mut buffer = vec![0; chunk];
+        loop {
+            let read = reader.read(&mut buffer).unwrap();
+            if read == 0 {
+                return out;
+            }
+            out.extend_from_slice(&buffer[..read]);
+        }
+    }
+
+    #[test]
+    fn a_span_reads_its_bytes_and_undoes_mbox_quoting_at_line_starts() {
+        let stored =
+            b">From the start\n>>From quoted twice\nnot >From here\r\n>From\n>Fro\n>From x";
+        let unquoted = b"From the start\n>From quoted twice\nnot >From here\r\n>From\n>Fro\nFrom x";
+        for chunk in [1, 2, 3, 7, 4096] {
+            assert_eq!(read_span(stored, true, chunk), unquoted, "chunk {chunk}");
+            assert_eq!(read_span(stored, false, chunk), stored, "chunk {chunk}");
+        }
+        let long = vec![b'x'; 200_000];
+        assert_eq!(read_span(&long, true, 65_536), long);
+    }
+
+    #[test]
+    fn origins_read_back_from_json_as_they_were() {
+        let origin = Origin::FileOffset {
+            path: PathBuf::from("Mail/Inbox"),
+            offset: 7,
+        };
+        let json = serde_json::to_string(&origin).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"file_offset","path":"Mail/Inbox","offset":7}"#
+        );
+        assert_eq!(serde_json::from_str::<Origin>(&json).unwrap(), origin);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn paths_that_are_not_unicode_are_kept_as_text_and_as_bytes() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt as _;
+        let origin = Origin::File {
+            path: PathBuf::from(OsStr::from_bytes(b"Mail/caf\xe9.eml")),
+        };
+        let json = serde_json::to_string(&origin).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"file","path":{"lossy":"Mail/caf\ufffd.eml","bytes":[77,97,105,108,47,99,97,102,233,46,101,109,108]}}"#
+                .replace("\\ufffd", "\u{fffd}")
+        );
+        assert_eq!(serde_json::from_str::<Origin>(&json).unwrap(), origin);
+    }
 }

@@ -223,6 +223,7 @@ fn render_message(out: &mut String, indent: &str, m: &pst::Message) {
                 let _ = writeln!(out, "{inner}message:");
                 render_message(out, &format!("{inner}  "), embedded);
             }
+            AttachmentContent::Streamed(_) => panic!("corpus messages are held in memory"),
         }
     }
 }
@@ -877,6 +878,7 @@ fn attachments_match_what_python_sees() {
             .map(|a| {
                 let hash = match &a.content {
                     AttachmentContent::Data(bytes) => Some(sha256_hex(bytes)),
+                    AttachmentContent::Streamed(data) => Some(sha256_hex(&data.to_vec().unwrap())),
                     AttachmentContent::Message(_) => None,
                 };
                 (a.mime_type.clone().unwrap_or_default(), hash)

@@ -10,7 +10,9 @@ use mail2pst::engine::{self, MIN_SPLIT_SIZE, Status};
 use mail2pst::model::Found;
 use mail2pst::sources;
 
-use crate::engine_common::{corpus_path, licensed, message_ids, read_with, run, spec};
+use crate::engine_common::{
+    corpus_path, licensed, message_ids, read_with, run, spec, status_apart_from_known_differences,
+};
 use crate::util::temp_dir;
 
 #[test]
@@ -21,7 +23,12 @@ fn a_small_split_size_gives_complete_parts_that_hold_every_message_once() {
     let mut job = spec(vec![source.clone()], &pst, licensed());
     job.options.split_size = MIN_SPLIT_SIZE;
     let (report, _) = run(&job);
-    assert_eq!(report.status, Status::Complete, "{:#?}", report.problems);
+    assert_eq!(
+        status_apart_from_known_differences(&report),
+        Status::Complete,
+        "{:#?}",
+        report.problems
+    );
     assert!(report.verified);
     assert!(report.outputs.len() >= 2, "{:?}", report.outputs);
     assert_eq!(report.outputs[0].path, pst);

@@ -36,7 +36,7 @@ const SUBJECT: u16 = 0x0037;
 /// What a reader saw of one message.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Marked {
-    /// Folder names below "Top of Personal Folders" joined with "/" (pffexport: as it names
+    /// Folder names below the IPM subtree joined with "/" (pffexport: as it names
     /// directories, with the characters a file name cannot hold replaced).
     pub folder: String,
     pub message_id: Option<String>,

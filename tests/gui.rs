@@ -14,6 +14,7 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use mail2pst::engine::{self, Report, SearchRoots, Source, Status, SystemLayout};
 use mail2pst::gui::{App, Config, FileDialogCheck, Screen, SourceStatus};
 use mail2pst::license::{self, LicenseStore};
+use mail2pst::model::FolderKind;
 use mail2pst::sources;
 
 use crate::generated_mail::meetings_mbox;
@@ -426,6 +427,61 @@ fn cancelling_asks_once_then_stops_within_a_second_and_leaves_nothing() {
 }
 
 #[test]
+fn closing_the_window_mid_job_cancels_it_and_leaves_nothing() {
+    let input = temp_dir();
+    let mbox = meetings_mbox(input.path(), "Large.mbox", 20_000);
+    let mut w = window(Vec::new(), Some("valid.key"));
+    w.drop_files(std::slice::from_ref(&mbox));
+    w.wait_for_sources();
+    w.click("Next: choose folders");
+    w.click("Next: options");
+    w.click("Convert");
+    w.wait_for("the first messages to be written", |app| {
+        app.state()
+            .running()
+            .and_then(|r| r.progress.as_ref())
+            .is_some_and(|p| p.messages_done > 0)
+    });
+    // The window's close button, as the window system reports it.
+    w.harness
+        .input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    w.harness.step();
+    let commands = |w: &Window| {
+        w.harness.output().viewport_output[&egui::ViewportId::ROOT]
+            .commands
+            .clone()
+    };
+    assert!(
+        commands(&w).contains(&egui::ViewportCommand::CancelClose),
+        "the window closed under a running job"
+    );
+    let asked = Instant::now();
+    let mut closed = false;
+    while !closed {
+        assert!(
+            asked.elapsed() < Duration::from_secs(10),
+            "the job did not stop"
+        );
+        w.harness.step();
+        closed = commands(&w).contains(&egui::ViewportCommand::Close);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(!w.app().state().is_converting());
+    assert_eq!(w.app().state().report().unwrap().status, Status::Cancelled);
+    let left: Vec<_> = fs::read_dir(w.out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|name| name != "logs")
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
 fn frames_keep_coming_while_a_large_mailbox_is_counted_and_converted() {
     /// The longest a frame may take; reading or writing mail on the window's thread would take
     /// far longer than this with a mailbox this size.
@@ -729,4 +785,33 @@ fn a_dropped_folder_holding_two_profiles_lists_both() {
     assert_eq!(titles, both);
     assert!(w.has_label("Already in the list: Thunderbird — default-default"));
     assert_eq!(w.app().state().ready_sources().count(), 2);
+}
+
+/// A folder of `.vcf` and `.ics` files dropped on the window is listed, converted and Done:
+/// the contacts, events and tasks are each in a folder of their kind.
+#[test]
+fn a_dropped_folder_of_contacts_and_calendars_converts() {
+    let mut w = window(Vec::new(), Some("valid.key"));
+    w.wait_for_sources();
+    w.drop_files(&[corpus().join("pim/calcard")]);
+    w.wait_for_sources();
+    w.click("Next: choose folders");
+    w.click("Next: options");
+    let report = w.convert_and_wait();
+    assert_eq!(report.status, Status::Complete);
+    assert_eq!(report.totals.written, 11);
+    let kinds: Vec<FolderKind> = report
+        .folders
+        .iter()
+        .filter(|f| f.written > 0)
+        .map(|f| f.kind)
+        .collect();
+    for kind in [
+        FolderKind::Contacts,
+        FolderKind::Calendar,
+        FolderKind::Tasks,
+    ] {
+        assert!(kinds.contains(&kind), "{kinds:?}");
+    }
+    assert!(w.has_label("Done"));
 }

@@ -2,10 +2,12 @@
 //! option: two stored messages are the same when they have the same Message-ID and the same
 //! content, where content leaves out what differs between copies in different stores.
 
+use std::io::Read as _;
+
 use sha2::{Digest as _, Sha256};
 
 use super::framing::{self, Framing};
-use crate::model::RawMessage;
+use crate::model::{FileSpan, RawMessage};
 
 /// Header fields a store or client adds to its own copy, which say nothing about the message:
 /// status bits, tags, IMAP ids, and mbox length fields.
@@ -35,9 +37,89 @@ pub struct DuplicateKey {
 /// The key under which the engine recognises a message it has already written. Cheap: no MIME
 /// parsing.
 pub fn duplicate_key(raw: &RawMessage) -> DuplicateKey {
+    if let Some(span) = &raw.large {
+        return large_key(span);
+    }
     DuplicateKey {
         message_id: message_id(&raw.bytes),
         content_hash: content_hash(&raw.bytes),
+    }
+}
+
+/// How much of a large message is read for its header.
+const LARGE_HEAD: u64 = 1024 * 1024;
+
+/// [`duplicate_key`] of a large message, read a buffer at a time: the same key as if it were
+/// held in memory. A message that cannot be read again gets a key nothing else has.
+fn large_key(span: &FileSpan) -> DuplicateKey {
+    let key = || -> std::io::Result<DuplicateKey> {
+        let head = span.head(LARGE_HEAD)?;
+        let framing = Framing::of(&head);
+        let mut hash = Sha256::new();
+        hash_header(&mut hash, framing.header);
+        let header_end = head.len() - framing.message.len() + framing.header.len();
+        let mut reader = span.reader();
+        std::io::copy(
+            &mut (&mut reader).take(header_end as u64),
+            &mut std::io::sink(),
+        )?;
+        let mut body = BodyHash {
+            hash: &mut hash,
+            white: Vec::new(),
+        };
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let read = reader.read(&mut buffer)?;
+            if read == 0 {
+                break;
+            }
+            body.put(&buffer[..read]);
+        }
+        Ok(DuplicateKey {
+            message_id: message_id(&head),
+            content_hash: hash.finalize().into(),
+        })
+    };
+    key().unwrap_or_else(|_| {
+        let mut unique = [0u8; 32];
+        let _ = getrandom::fill(&mut unique);
+        DuplicateKey {
+            message_id: None,
+            content_hash: unique,
+        }
+    })
+}
+
+/// Hashes a body as [`content_hash`] does, as it comes: CRLF as LF, and white space at the
+/// end left out (held back until something else follows it).
+struct BodyHash<'h> {
+    hash: &'h mut Sha256,
+    white: Vec<u8>,
+}
+
+impl BodyHash<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let mut at = 0;
+        while at < bytes.len() {
+            let white_end = bytes[at..]
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .map_or(bytes.len(), |len| at + len);
+            self.white.extend_from_slice(&bytes[at..white_end]);
+            at = white_end;
+            if at == bytes.len() {
+                break;
+            }
+            // Something follows the white space: it is not at the end, it counts.
+            hash_lines(self.hash, &self.white);
+            self.white.clear();
+            let text_end = bytes[at..]
+                .iter()
+                .position(u8::is_ascii_whitespace)
+                .map_or(bytes.len(), |len| at + len);
+            self.hash.update(&bytes[at..text_end]);
+            at = text_end;
+        }
     }
 }
 
@@ -47,24 +129,29 @@ pub fn duplicate_key(raw: &RawMessage) -> DuplicateKey {
 pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
     let framing = Framing::of(bytes);
     let mut hash = Sha256::new();
-    for field in framing::header_fields(framing.header) {
+    hash_header(&mut hash, framing.header);
+    let body = &framing.message[framing.header.len()..];
+    let end = body
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |at| at + 1);
+    hash_lines(&mut hash, &body[..end]);
+    hash.finalize().into()
+}
+
+/// The header's part of [`content_hash`]: its fields but the store's own, then a line end.
+fn hash_header(hash: &mut Sha256, header: &[u8]) {
+    for field in framing::header_fields(header) {
         let is_store_field = framing::field_name(field).is_some_and(|name| {
             STORE_FIELDS
                 .iter()
                 .any(|f| f.as_bytes().eq_ignore_ascii_case(name))
         });
         if !is_store_field {
-            hash_lines(&mut hash, field);
+            hash_lines(hash, field);
         }
     }
-    let body = &framing.message[framing.header.len()..];
-    let end = body
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(0, |at| at + 1);
     hash.update(b"\n");
-    hash_lines(&mut hash, &body[..end]);
-    hash.finalize().into()
 }
 
 /// Feeds bytes to the hash with every CRLF as LF.

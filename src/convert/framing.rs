@@ -55,6 +55,8 @@ impl<'a> Framing<'a> {
         let mut line_number = 0;
         // The first line that is not a field or continuation, in case no blank line follows.
         let mut first_stray: Option<usize> = None;
+        // The start of the lines that are not fields after the last field.
+        let mut trailing_stray: Option<usize> = None;
         let (header_end, shape) = loop {
             if at >= message.len() {
                 // The message ended inside the header block: no blank line anywhere.
@@ -74,12 +76,21 @@ impl<'a> Framing<'a> {
                     // Text before the first blank line, but no field at all: it is body.
                     break (0, Shape::NoHeader);
                 }
+                // Text after the last field with only white space after the blank line: the
+                // blank line is not where the header ends, the text is the body.
+                if let Some(start) = trailing_stray
+                    && message[next..].iter().all(u8::is_ascii_whitespace)
+                {
+                    break (start, Shape::Unterminated { body_start: start });
+                }
                 break (at, Shape::Normal);
             }
             if is_field_line(line) {
                 seen_field = true;
+                trailing_stray = None;
             } else if !(seen_field && matches!(line.first(), Some(b' ' | b'\t'))) {
                 first_stray.get_or_insert(at);
+                trailing_stray.get_or_insert(at);
                 stray_lines.push((line_number, line));
             }
             at = next;

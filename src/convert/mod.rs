@@ -12,7 +12,9 @@
 //!   file, and a file with no header whose content is not text (a NUL byte in its first 8000
 //!   bytes). Text without a header is a message with an empty header and that text as body.
 //! * A header not ended by a blank line ends at its first line that is not a field; stray lines
-//!   inside a header that does end are skipped (and stay in the transport headers).
+//!   inside a header that does end are skipped (and stay in the transport headers), unless
+//!   nothing but white space follows that blank line: then the lines after the last field are
+//!   the body.
 //! * A leading mbox `From ` line or byte-order mark is not part of the message; the separator's
 //!   date is the received time when neither the store nor a `Received:` field gives one.
 //! * Repeated Subject/From/Date/Message-ID fields: the first counts. Repeated MIME fields: the
@@ -26,24 +28,52 @@
 //! * `Content-Type: text` without subtype is text/plain.
 //! * HTML bodies are stored as UTF-8, so their `<meta charset>` is rewritten to say so.
 //! * An attached message that cannot be read, or nested deeper than 16, is kept as an `.eml`.
+//! * A MIME part whose body follows its header with no blank line between them: the header
+//!   ends at the run of lines that are not header fields and that no field follows, when the
+//!   header would otherwise run to the end of the part (as Python's `email` and MimeKit read it).
+//!
+//! The conversion is checked against a second, independent reading of the same message
+//! (`reading`, a parser that shares no code with this module): the engine reads each message
+//! both ways and calls [`consult`]. Where the two disagree on content (each case has a test):
+//! * An attachment both see, but the converter sees shorter (a prefix of what the reading
+//!   decoded): the reading's bytes are kept when they can be trusted (the part is whole, i.e.
+//!   its multipart closes, and its transfer encoding decoded cleanly); otherwise the
+//!   converter's, and a warning gives both sizes and why the fuller one is not trusted.
+//! * A file only the reading sees: added when it can be trusted and is not empty, otherwise a
+//!   warning. A text part only the reading sees as an attachment is only reported (the
+//!   converter may have taken it as body text, and it must not be there twice).
+//! * An attachment only the converter sees: kept, with a warning.
+//! * A message cut short (a multipart that never closes: a mailbox truncated in the middle of
+//!   a message): written as found, with a warning that says it is cut short.
+//!
+//! Every such warning puts the message among those "converted with warnings" in the report,
+//! with its place in the source.
 
+mod calendar;
+mod consult;
+mod contact;
 mod duplicate;
 mod fields;
 mod framing;
+mod large;
+mod part_headers;
 mod parts;
 mod text;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use mail_parser::{Message as MimeMessage, MessageParser, MimeHeaders as _};
 
+pub use consult::consult;
 pub use duplicate::{DuplicateKey, content_hash, duplicate_key};
 
 use self::fields::Fields;
 use self::framing::{Framing, Shape};
+use self::large::KeptParts;
 use self::parts::Parts;
 use self::text::{quote, utf8_or_windows_1252};
-use crate::model::{MessageFlags, RawMessage};
+use crate::model::{FileSpan, FolderKind, MessageFlags, RawMessage};
 use crate::pst::{self, Attachment, AttachmentContent, FileTime};
 
 /// The subject of a message that could not be read at all.
@@ -65,27 +95,89 @@ pub struct Converted {
     pub degraded: bool,
 }
 
-/// Converts one message. Never fails and never panics: what cannot be read is kept as an
-/// attachment and reported.
-pub fn convert(raw: &RawMessage) -> Converted {
-    convert_with(raw, &Limits::PST)
+/// Converts an item of a folder of `kind`: mail, a vCard, an iCalendar event or to-do.
+/// `default_zone` (an IANA name) is the zone of iCalendar times that name none ("floating"
+/// times, all-day dates): the zone of the computer the conversion runs on. The large parts of
+/// a large mail message wait in `spill_dir` ([`convert_spilling_to`]).
+pub fn convert_item(
+    raw: &RawMessage,
+    kind: FolderKind,
+    default_zone: &str,
+    spill_dir: &Path,
+) -> Converted {
+    match kind {
+        FolderKind::Mail => convert_spilling_to(raw, spill_dir),
+        FolderKind::Contacts => with_categories(contact::convert(&raw.bytes), raw),
+        FolderKind::Calendar => {
+            with_categories(calendar::convert_event(&raw.bytes, default_zone), raw)
+        }
+        FolderKind::Tasks => with_categories(calendar::convert_todo(&raw.bytes, default_zone), raw),
+    }
 }
 
-/// What a PST can hold, and how deep attached messages are followed.
+/// Adds the source's warnings and tags (an address book's own categories) to a converted item.
+fn with_categories(mut converted: Converted, raw: &RawMessage) -> Converted {
+    for keyword in &raw.keywords {
+        if !converted.message.categories.contains(keyword) {
+            converted.message.categories.push(keyword.clone());
+        }
+    }
+    converted
+}
+
+/// Converts one message. Never fails and never panics: what cannot be read is kept as an
+/// attachment and reported. The large parts of a large message are kept in the system's
+/// temporary folder while the message is written ([`convert_spilling_to`] says where).
+pub fn convert(raw: &RawMessage) -> Converted {
+    convert_spilling_to(raw, &std::env::temp_dir())
+}
+
+/// Converts one message as [`convert`] does; the large parts of a large message
+/// ([`RawMessage::large`]) are decoded into unnamed files in `dir`, which the PST writer reads
+/// them from and which vanish with the converted message.
+pub fn convert_spilling_to(raw: &RawMessage, dir: &Path) -> Converted {
+    let limits = Limits {
+        spill_dir: Some(dir),
+        ..Limits::PST
+    };
+    match &raw.large {
+        Some(span) => convert_large(raw, span, &limits),
+        None => convert_with(raw, &limits),
+    }
+}
+
+/// What a PST can hold, how deep attached messages are followed, and how a large message's
+/// parts are kept.
 #[derive(Clone, Copy, Debug)]
-struct Limits {
+struct Limits<'a> {
     /// Attachments this large or larger are left out.
     max_attachment_bytes: u64,
     /// Messages attached deeper than this are kept as `.eml` files, not converted.
     max_depth: usize,
+    /// Parts of a large message larger than this are kept on disk.
+    large_part: usize,
+    /// Where they are kept (the system's temporary folder when `None`).
+    spill_dir: Option<&'a Path>,
+    /// The parts of the large message being converted that are kept on disk.
+    kept: Option<&'a KeptParts>,
 }
 
-impl Limits {
-    const PST: Limits = Limits {
+impl Limits<'_> {
+    const PST: Limits<'static> = Limits {
         // PST attachment sizes are 32-bit signed.
         max_attachment_bytes: 2 * 1024 * 1024 * 1024,
         max_depth: 16,
+        large_part: large::PART_IN_MEMORY,
+        spill_dir: None,
+        kept: None,
     };
+
+    fn spill_dir(&self) -> std::borrow::Cow<'_, Path> {
+        match self.spill_dir {
+            Some(dir) => std::borrow::Cow::Borrowed(dir),
+            None => std::borrow::Cow::Owned(std::env::temp_dir()),
+        }
+    }
 }
 
 /// Problems met while converting one message.
@@ -117,10 +209,34 @@ impl Notes {
 
 fn convert_with(raw: &RawMessage, limits: &Limits) -> Converted {
     let mut notes = Notes::default();
-    let mut message = match read_message(&raw.bytes, 0, limits, &mut notes) {
+    let message = match read_message(&raw.bytes, 0, limits, &mut notes) {
         Ok(message) => message,
-        Err(why) => return unparseable(raw, &why, limits),
+        Err(why) => return unparseable_within(raw, &why, limits),
     };
+    with_store_state(raw, message, notes)
+}
+
+/// A message too large for memory: its skeleton (its headers and small parts, each large part
+/// replaced by a marker) is converted as any message; the large parts come from their files.
+fn convert_large(raw: &RawMessage, span: &FileSpan, limits: &Limits) -> Converted {
+    let skeleton = match large::read(span, &limits.spill_dir(), limits.large_part) {
+        Ok(skeleton) => skeleton,
+        Err(why) => return unparseable_within(raw, &why, limits),
+    };
+    let limits = Limits {
+        kept: Some(&skeleton.kept),
+        ..*limits
+    };
+    let mut notes = Notes::default();
+    let message = match read_message(&skeleton.bytes, 0, &limits, &mut notes) {
+        Ok(message) => message,
+        Err(why) => return unparseable_within(raw, &why, &limits),
+    };
+    with_store_state(raw, message, notes)
+}
+
+/// What the store knew of a message, added to its conversion: received time, flags, tags.
+fn with_store_state(raw: &RawMessage, mut message: pst::Message, mut notes: Notes) -> Converted {
     if let Some(received) = raw.received {
         match FileTime::from_unix(received) {
             Some(time) => message.delivery_time = Some(time),
@@ -138,26 +254,45 @@ fn convert_with(raw: &RawMessage, limits: &Limits) -> Converted {
     }
 }
 
-/// A message that could not be read: written anyway, with its bytes as an attachment.
-fn unparseable(raw: &RawMessage, why: &str, limits: &Limits) -> Converted {
+/// A message that could not be read (`why` says why): written anyway, with its bytes as an
+/// attachment and the store's flags, received time and tags, as [`convert`] writes a message it
+/// cannot parse. For a caller whose conversion of the message failed in another way.
+pub fn unparseable(raw: &RawMessage, why: &str) -> Converted {
+    unparseable_within(raw, why, &Limits::PST)
+}
+
+fn unparseable_within(raw: &RawMessage, why: &str, limits: &Limits) -> Converted {
     let mut warnings = vec![format!(
         "the message could not be read ({why}); its bytes are attached as message.eml"
     )];
     let mut attachments = Vec::new();
-    if (raw.bytes.len() as u64) < limits.max_attachment_bytes {
+    let size = raw.size();
+    let content = if size >= limits.max_attachment_bytes {
+        warnings.push(format!(
+            "its {size} bytes are more than a PST attachment can hold; left out"
+        ));
+        None
+    } else {
+        match &raw.large {
+            None => Some(AttachmentContent::Data(raw.bytes.clone())),
+            Some(span) => match large::copy_to_spill(span, &limits.spill_dir()) {
+                Ok(data) => Some(AttachmentContent::Streamed(data)),
+                Err(error) => {
+                    warnings.push(format!("its bytes could not be read again: {error}"));
+                    None
+                }
+            },
+        }
+    };
+    if let Some(content) = content {
         attachments.push(Attachment {
             filename: Some("message.eml".to_owned()),
             mime_type: Some("message/rfc822".to_owned()),
             content_id: None,
             content_location: None,
             hidden: false,
-            content: AttachmentContent::Data(raw.bytes.clone()),
+            content,
         });
-    } else {
-        warnings.push(format!(
-            "its {} bytes are more than a PST attachment can hold; left out",
-            raw.bytes.len()
-        ));
     }
     Converted {
         message: pst::Message {
@@ -198,12 +333,48 @@ fn read_message(
     };
     let mut own = Notes::default();
     note_framing(&framing, &mut own);
-    let message = message_of(&parsed, &framing, depth, limits, &mut own);
+    let repairs = part_headers::missing_blank_lines(&parsed);
+    let message = if repairs.is_empty() {
+        message_of(&parsed, &framing, depth, limits, &mut own)
+    } else {
+        drop(parsed);
+        let repaired = repaired_parts(&input, repairs, &mut own);
+        let Some(parsed) = parse_guarded(&repaired) else {
+            return Err("the MIME parser found no message in it".to_owned());
+        };
+        message_of(&parsed, &framing, depth, limits, &mut own)
+    };
     for warning in own.warnings {
         notes.warn(warning);
     }
     notes.degraded |= own.degraded;
     Ok(message)
+}
+
+/// The parser's input with every MIME part's header ended where its body begins (see
+/// `part_headers`). A repair can bring to light a part the broken one hid, so this looks again,
+/// a few times at most.
+fn repaired_parts(input: &[u8], mut repairs: Vec<usize>, notes: &mut Notes) -> Vec<u8> {
+    const ROUNDS: usize = 4;
+    let mut bytes = input.to_vec();
+    for _ in 0..ROUNDS {
+        for &at in &repairs {
+            notes.warn(format!(
+                "a MIME part's header is followed by its body with no blank line between them; \
+                 the body was read from line {} on",
+                part_headers::line_number(&bytes, at)
+            ));
+        }
+        bytes = part_headers::with_blank_lines(&bytes, &repairs);
+        repairs = match parse_guarded(&bytes) {
+            Some(parsed) => part_headers::missing_blank_lines(&parsed),
+            None => Vec::new(),
+        };
+        if repairs.is_empty() {
+            break;
+        }
+    }
+    bytes
 }
 
 /// Git's test for binary content: a NUL byte in the first 8000 bytes.
@@ -287,7 +458,7 @@ fn message_of(
         .or_else(|| framing.from_line.and_then(fields::from_line_time))
         .or(submit_time);
 
-    let parts = Parts::new(parsed, charset);
+    let parts = Parts::new(parsed, charset, limits.kept);
     parts.check(notes);
     let (body_text, body_html) = parts.bodies(notes);
     let attachments = parts.attachments(body_html.as_deref(), depth, limits, notes);
@@ -315,6 +486,7 @@ fn message_of(
         attachments,
         categories: Vec::new(),
         conversation_index: fields::conversation_index(fields, notes),
+        item: None,
     }
 }
 
@@ -421,6 +593,7 @@ mod tests {
         match &attachment.content {
             AttachmentContent::Data(bytes) => bytes,
             AttachmentContent::Message(_) => panic!("an attached message"),
+            AttachmentContent::Streamed(_) => panic!("a streamed attachment"),
         }
     }
 

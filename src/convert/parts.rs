@@ -15,13 +15,14 @@ use mail_parser::{
 };
 
 use super::fields::{Fields, has_encoded_word};
+use super::large::{KeptPart, KeptParts};
 use super::text::{clean_display, decode_text, quote, to_crlf};
 use super::{Limits, Notes, guarded};
 use crate::pst::{Attachment, AttachmentContent};
 
 /// A Content-Transfer-Encoding as it was meant.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum TransferEncoding {
+pub(super) enum TransferEncoding {
     Base64,
     QuotedPrintable,
     /// 7bit, 8bit, binary, or no field at all: the bytes are the content.
@@ -35,7 +36,7 @@ enum TransferEncoding {
 impl TransferEncoding {
     /// Reads a Content-Transfer-Encoding value the way mail clients do: case-insensitive, the
     /// first word only (`base64;` and `"base64"` occur in real mail).
-    fn of(value: &str) -> TransferEncoding {
+    pub(super) fn of(value: &str) -> TransferEncoding {
         let word = value
             .split(|c: char| c == ';' || c.is_whitespace())
             .find(|w| !w.is_empty())
@@ -70,13 +71,19 @@ impl TransferEncoding {
 pub(super) struct Parts<'m, 'x> {
     message: &'m MimeMessage<'x>,
     charset: Option<&'m str>,
+    /// The parts of a large message kept on disk, each replaced here by a marker.
+    kept: Option<&'m KeptParts>,
     /// Per part: mail-parser's decoding is exactly ours (see [`Parts::parsed_base64`]),
     /// looked at once, as it reads the whole part.
     parser_decoded: Vec<bool>,
 }
 
 impl<'m, 'x> Parts<'m, 'x> {
-    pub fn new(message: &'m MimeMessage<'x>, charset: Option<&'m str>) -> Parts<'m, 'x> {
+    pub fn new(
+        message: &'m MimeMessage<'x>,
+        charset: Option<&'m str>,
+        kept: Option<&'m KeptParts>,
+    ) -> Parts<'m, 'x> {
         let parser_decoded = message
             .parts
             .iter()
@@ -85,8 +92,14 @@ impl<'m, 'x> Parts<'m, 'x> {
         Parts {
             message,
             charset,
+            kept,
             parser_decoded,
         }
+    }
+
+    /// The part kept on disk whose marker is this part's body, if it is one.
+    fn kept(&self, part: &MessagePart<'_>) -> Option<&'m KeptPart> {
+        self.kept?.find(self.raw_body(part))
     }
 
     /// Reports every part whose transfer encoding is broken, misspelt or unknown.
@@ -119,9 +132,14 @@ impl<'m, 'x> Parts<'m, 'x> {
             }
             let written = part.content_transfer_encoding().unwrap_or_default();
             let encoding = TransferEncoding::of(written);
-            let broken = encoding == TransferEncoding::Base64
-                && self.parsed_base64(index, part).is_none()
-                && base64_len(self.raw_body(part)).is_none_or(|len| len % 4 == 1);
+            let broken = match self.kept(part) {
+                Some(kept) => kept.broken,
+                None => {
+                    encoding == TransferEncoding::Base64
+                        && self.parsed_base64(index, part).is_none()
+                        && base64_len(self.raw_body(part)).is_none_or(|len| len % 4 == 1)
+                }
+            };
             if broken {
                 notes.warn(format!(
                     "{what}: its {} encoding is broken; the part is kept as sent",
@@ -161,6 +179,13 @@ impl<'m, 'x> Parts<'m, 'x> {
     /// A leaf part's content, transfer-decoded, and whether the encoding was broken (then the
     /// bytes are the raw body).
     fn decoded<'p>(&'p self, index: usize, part: &'p MessagePart<'_>) -> (Cow<'p, [u8]>, bool) {
+        if let Some(kept) = self.kept(part) {
+            // A large text body: the PST keeps bodies as whole strings.
+            return match kept.data.to_vec() {
+                Ok(bytes) => (Cow::Owned(bytes), kept.broken),
+                Err(_) => (Cow::Borrowed(&[][..]), true),
+            };
+        }
         let raw = self.raw_body(part);
         let encoding = part
             .content_transfer_encoding()
@@ -380,8 +405,12 @@ impl<'m, 'x> Parts<'m, 'x> {
         let is_message = matches!(part.body, PartType::Message(_))
             || mime == "message/rfc822"
             || mime == "message/global";
-        let (bytes, _) = self.decoded(index, part);
-        let size = bytes.len() as u64;
+        let kept = self.kept(part);
+        let (bytes, _) = match kept {
+            Some(_) => (Cow::Borrowed(&[][..]), false),
+            None => self.decoded(index, part),
+        };
+        let size = kept.map_or(bytes.len() as u64, |kept| kept.data.len());
         if size >= limits.max_attachment_bytes {
             notes.warn(format!(
                 "{}: {size} bytes is more than a PST attachment can hold; left out",
@@ -390,10 +419,19 @@ impl<'m, 'x> Parts<'m, 'x> {
             notes.degraded = true;
             return None;
         }
-        let content = if is_message {
-            self.embedded(&bytes, index, part, depth, limits, notes)
-        } else {
-            AttachmentContent::Data(bytes.into_owned())
+        let content = match kept {
+            Some(kept) => {
+                if is_message {
+                    notes.warn(format!(
+                        "{}: an attached message of {size} bytes is kept as an .eml file, \
+                         not converted",
+                        self.describe(index, part)
+                    ));
+                }
+                AttachmentContent::Streamed(kept.data.clone())
+            }
+            None if is_message => self.embedded(&bytes, index, part, depth, limits, notes),
+            None => AttachmentContent::Data(bytes.into_owned()),
         };
 
         let is_attachment_disposition = part
@@ -521,13 +559,18 @@ fn parser_decoding_matches(raw: &[u8], part: &MessagePart<'_>) -> bool {
 /// ends at the first `=`. `None` when other characters are mixed in or a character is left
 /// over: the part is then not base64 and is kept as sent.
 fn decode_base64(raw: &[u8]) -> Option<Vec<u8>> {
-    let engine = GeneralPurpose::new(
+    lenient_base64().decode(base64_data(raw)?).ok()
+}
+
+/// The base64 decoder of MIME parts: padding optional, stray bits after the last character
+/// allowed.
+pub(super) fn lenient_base64() -> GeneralPurpose {
+    GeneralPurpose::new(
         &alphabet::STANDARD,
         GeneralPurposeConfig::new()
             .with_decode_padding_mode(DecodePaddingMode::Indifferent)
             .with_decode_allow_trailing_bits(true),
-    );
-    engine.decode(base64_data(raw)?).ok()
+    )
 }
 
 /// The base64 characters of a part up to the first `=`, white space left out; `None` when
@@ -564,14 +607,14 @@ fn for_base64_runs(raw: &[u8], mut run: impl FnMut(&[u8])) -> bool {
     true
 }
 
-fn is_base64(b: u8) -> bool {
+pub(super) fn is_base64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
 }
 
 /// Quoted-printable (RFC 2045 6.7), read as leniently as mail clients do: trailing white space
 /// is transport padding, `=` at the end of a line joins it to the next, an `=` that starts no
 /// escape is itself, and a hard line break is CRLF (the canonical form).
-fn decode_quoted_printable(raw: &[u8]) -> Vec<u8> {
+pub(super) fn decode_quoted_printable(raw: &[u8]) -> Vec<u8> {
     let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
     let mut out = Vec::with_capacity(raw.len());
     let mut lines = raw.split(|&b| b == b'\n').peekable();
@@ -818,7 +861,7 @@ mod tests {
                 .collect();
             let raw = with_attachment(&lines.join("\r\n"));
             let message = MessageParser::default().parse(&raw).unwrap();
-            let parts = Parts::new(&message, None);
+            let parts = Parts::new(&message, None, None);
             let mut fast_parts = 0;
             for (index, part) in message.parts.iter().enumerate() {
                 if let Some(fast) = parts.parsed_base64(index, part) {

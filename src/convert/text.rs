@@ -191,6 +191,12 @@ fn decode_declared(bytes: &[u8], declared: Option<&str>) -> (String, Option<Stri
             _ => fallback(format!("the text is not the {label} it says it is")),
         };
     }
+    // Latin-1 and Windows-1252 labels are read as Windows-1252 with every byte kept, as the
+    // WHATWG Encoding Standard (and so mail clients) reads them; mail-parser's table turns the
+    // five bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) into U+FFFD.
+    if is_windows_1252_label(&label) {
+        return (windows_1252(bytes), None);
+    }
     match charset_decoder(charset_name(&label).as_bytes()) {
         Some(decoder) => {
             let text = decoder(bytes);
@@ -202,6 +208,27 @@ fn decode_declared(bytes: &[u8], declared: Option<&str>) -> (String, Option<Stri
         }
         None => fallback(format!("unknown charset {}", quote(label.as_bytes()))),
     }
+}
+
+/// The labels the WHATWG Encoding Standard reads as Windows-1252, US-ASCII's aside.
+fn is_windows_1252_label(label: &str) -> bool {
+    matches!(
+        label,
+        "windows-1252"
+            | "cp1252"
+            | "x-cp1252"
+            | "iso-8859-1"
+            | "iso8859-1"
+            | "iso88591"
+            | "iso_8859-1"
+            | "iso_8859-1:1987"
+            | "iso-ir-100"
+            | "latin1"
+            | "l1"
+            | "csisolatin1"
+            | "cp819"
+            | "ibm819"
+    )
 }
 
 /// Text with every line break as CRLF, the form Outlook keeps bodies and headers in. A lone CR
@@ -277,6 +304,14 @@ mod tests {
         assert_eq!(
             windows_1252(b"\x93Forma\xe7\xe3o\x94 \x80"),
             "\u{201C}Formação\u{201D} €"
+        );
+    }
+
+    #[test]
+    fn latin_1_keeps_the_bytes_windows_1252_leaves_undefined() {
+        assert_eq!(
+            decode_text(b"SmartFriend\x81 \x80", Some("iso-8859-1")),
+            ("SmartFriend\u{0081} \u{20AC}".to_owned(), None)
         );
     }
 

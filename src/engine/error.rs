@@ -21,6 +21,21 @@ pub enum Error {
     OutputExists { path: PathBuf },
     #[error("{}: the output would replace a mail store this job reads", path.display())]
     OutputIsSource { path: PathBuf },
+    /// The output (or a file written beside it) would land in a folder a store reads: the job,
+    /// or the next one, would read it as mail, or replace mail.
+    #[error(
+        "{}: the output would be written inside {}, which this job reads; choose a folder \
+         outside the mail being converted",
+        path.display(),
+        store.display()
+    )]
+    OutputInsideSource { path: PathBuf, store: PathBuf },
+    /// Another job holds the output's lock.
+    #[error(
+        "another conversion is writing {}; wait for it to end or choose another name",
+        path.display()
+    )]
+    OutputBusy { path: PathBuf },
     #[error(
         "the disk is full: free {} MB or choose another folder (writing {})",
         needed.div_ceil(MB).max(1),

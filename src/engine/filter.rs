@@ -53,7 +53,8 @@ fn store_specific_names(kind: StoreKind) -> &'static [&'static str] {
         StoreKind::Mbox
         | StoreKind::EmlFolder
         | StoreKind::AppleMailExport
-        | StoreKind::GmailTakeout => &[],
+        | StoreKind::GmailTakeout
+        | StoreKind::ContactsAndCalendars => &[],
     }
 }
 

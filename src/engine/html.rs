@@ -220,6 +220,7 @@ fn details(page: &mut String, report: &Report) {
             !f.skipped_items.is_empty()
                 || !f.deleted.is_empty()
                 || !f.converted_with_warnings.is_empty()
+                || !f.read_back_differences.is_empty()
                 || !f.notes.is_empty()
         })
         .collect();
@@ -246,6 +247,16 @@ fn details(page: &mut String, report: &Report) {
                     escape(&item.reason.to_string()),
                     escape(&place)
                 );
+            }
+            page.push_str("</table>\n");
+        }
+        if !folder.read_back_differences.is_empty() {
+            page.push_str(
+                "<table>\n<tr><th>In the PST, not as an independent reading of the source \
+                 sees it</th></tr>\n",
+            );
+            for difference in &folder.read_back_differences {
+                let _ = writeln!(page, "<tr><td>{}</td></tr>", escape(difference));
             }
             page.push_str("</table>\n");
         }
@@ -350,6 +361,7 @@ mod tests {
                 count: 12,
                 role: FolderRole::Convert,
                 notes: Vec::new(),
+                kind: crate::model::FolderKind::Mail,
             }],
         };
         let license = LicenseInfo {

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 use std::thread;
@@ -17,9 +18,11 @@ use rayon::prelude::*;
 
 use crate::convert::{self, Converted};
 use crate::license::{self, LicenseStatus};
-use crate::model::{Found, Origin, RawMessage, SkipReason};
+use crate::model::{FolderKind, Found, Origin, RawMessage, SkipReason};
 use crate::pst;
+use crate::reading;
 
+use super::claim;
 use super::error::Error;
 use super::filter::{SeenMessages, compact_key};
 use super::output::{Added, FinishedPart, OutputPaths, Parts};
@@ -27,9 +30,14 @@ use super::plan::{FolderRole, Plan};
 use super::progress::{CancelToken, Event, Meter, Progress};
 use super::report::{
     ConvertedWithWarnings, DeletedCopy, LicenseInfo, OutputFile, Report, SkipCounts, SkippedItem,
+    Status,
 };
 use super::spec::{DateRange, JobSpec};
-use super::verify;
+use super::verify::{self, Expected, Facts};
+
+/// The report's note when a PST failed the job's checks.
+const NOT_KEPT: &str =
+    "the PST did not pass the job's checks (see the problems), so it was not kept";
 
 /// Messages the demo writes per folder.
 pub const DEMO_MESSAGES_PER_FOLDER: u64 = 10;
@@ -62,6 +70,8 @@ enum Outcome {
         folder: usize,
         origin: Origin,
         converted: Box<Converted>,
+        /// What the read-back is to find, as the independent reading saw the message.
+        facts: Option<Box<Facts>>,
         source_warnings: Vec<String>,
         bytes: u64,
     },
@@ -103,6 +113,10 @@ pub fn run(
     }
     let paths = OutputPaths::new(&spec.output);
     paths.check(spec)?;
+    // Held to the end of the job; dropping it removes the lock file.
+    let _lock = claim::lock(&paths)?;
+    claim::remove_stale_files(&paths);
+    paths.check_free(spec.overwrite)?;
     let license = spec.license.clone().unwrap_or_else(license::current);
     let now = spec.now.unwrap_or_else(|| started.timestamp());
 
@@ -130,9 +144,13 @@ pub fn run(
         on_event,
     );
     let part_count = parts.count();
+    let mut expected = Expected::default();
     let finished = match written {
-        Ok(()) if !cancel.is_cancelled() => parts.finish(),
-        Ok(()) => {
+        Ok(written) if !cancel.is_cancelled() => {
+            expected = written;
+            parts.finish()
+        }
+        Ok(_) => {
             drop(parts);
             paths.discard(part_count);
             return Ok(cancelled(report, started_at));
@@ -154,26 +172,41 @@ pub fn run(
     }
 
     if spec.options.verify {
-        check_parts(&plan, &finished, &paths, cancel, &mut report, on_event);
+        check_parts(
+            &plan,
+            &finished,
+            &paths,
+            expected,
+            cancel,
+            &mut report,
+            on_event,
+        );
     }
     if cancel.is_cancelled() {
         paths.discard(finished.len());
         return Ok(cancelled(report, started_at));
     }
-    if let Err(error) = paths.commit(finished.len(), spec.overwrite) {
-        paths.discard(finished.len());
-        return Err(error);
-    }
-    report.outputs = finished
-        .iter()
-        .map(|part| OutputFile {
-            path: paths.part(part.index),
-            bytes: part.bytes,
-            messages: part.messages,
-        })
-        .collect();
     report.seconds = started_at.elapsed().as_secs_f64();
     report.finalize(false);
+    if report.status == Status::Failed {
+        // A PST that does not read back as written, or whose numbers do not add up, is not
+        // given its name: only the reports are kept, saying why.
+        paths.discard(finished.len());
+        report.notes.push(NOT_KEPT.to_owned());
+    } else {
+        if let Err(error) = paths.commit(finished.len(), spec.overwrite) {
+            paths.discard(finished.len());
+            return Err(error);
+        }
+        report.outputs = finished
+            .iter()
+            .map(|part| OutputFile {
+                path: paths.part(part.index),
+                bytes: part.bytes,
+                messages: part.messages,
+            })
+            .collect();
+    }
     if let Err(error) = report.save_beside(&spec.output) {
         report.report_files.clear();
         report
@@ -204,8 +237,8 @@ fn license_info(status: &LicenseStatus) -> LicenseInfo {
     }
 }
 
-/// Reads, converts and writes every message of the plan. Returns early, without error, when
-/// cancelled.
+/// Reads, converts and writes every message of the plan, and returns what the read-back is to
+/// find. Returns early, without error, when cancelled.
 fn pipeline(
     spec: &JobSpec,
     plan: &Plan,
@@ -214,7 +247,7 @@ fn pipeline(
     parts: &mut Parts<'_>,
     report: &mut Report,
     on_event: &mut dyn FnMut(Event),
-) -> Result<(), Error> {
+) -> Result<Expected, Error> {
     let (item_tx, item_rx) = bounded::<(u64, Item)>(QUEUE);
     let (prepared_tx, prepared_rx) = unbounded::<(u64, Item, Option<Prepared>)>();
     let (outcome_tx, outcome_rx) = bounded::<Outcome>(QUEUE);
@@ -228,10 +261,15 @@ fn pipeline(
         quota: &quota,
         seen: SeenMessages::default(),
     };
+    let output = OutputPaths::new(&spec.output);
     let converter = Converter {
+        spill_dir: output.dir(),
         dates_needed: !spec.options.date_range.is_unbounded(),
         skip_duplicates: spec.options.skip_duplicates,
+        read_back: spec.options.verify,
         quota: &quota,
+        kinds: plan.folders.iter().map(|f| f.kind).collect(),
+        time_zone: super::local_time_zone(),
     };
     thread::scope(|scope| {
         let budget = &budget;
@@ -245,11 +283,11 @@ fn pipeline(
         let reader = reader.join();
         let converting = converting.join();
         let sequencer = sequencer.join();
-        written?;
+        let expected = written?;
         reader.map_err(|_| Error::Internal("reading thread"))?;
         converting.map_err(|_| Error::Internal("converting thread"))?;
         sequencer.map_err(|_| Error::Internal("sequencing thread"))?;
-        Ok(())
+        Ok(expected)
     })
 }
 
@@ -319,7 +357,7 @@ fn read_stores(
             found: Found::Message(raw),
             ..
         } = &item
-            && !budget.take(raw.bytes.len() as u64)
+            && !budget.take(held_bytes(raw))
         {
             return false;
         }
@@ -406,11 +444,19 @@ impl DemoQuota {
 /// The converting side: rayon's threads prepare messages as they come, in any order.
 #[derive(Debug)]
 struct Converter<'a> {
+    /// Where the large parts of a large message wait to be written (beside the PST).
+    spill_dir: &'a Path,
     /// A date range needs the dates of messages the demo will not write (to report them as
     /// outside it, not as demo-limited).
     dates_needed: bool,
     skip_duplicates: bool,
+    /// The job reads the PST back: keep the independent reading's facts of each message.
+    read_back: bool,
     quota: &'a DemoQuota,
+    /// What each plan folder holds: mail, contacts, events or tasks.
+    kinds: Vec<FolderKind>,
+    /// The zone of calendar times that name none (this computer's).
+    time_zone: String,
 }
 
 impl Converter<'_> {
@@ -429,7 +475,15 @@ impl Converter<'_> {
                         folder,
                         found: Found::Message(raw),
                     } if self.worth_converting(*folder) && !cancel.is_cancelled() => {
-                        Some(prepare(raw, self.skip_duplicates))
+                        let kind = self.kinds.get(*folder).copied().unwrap_or_default();
+                        Some(prepare(
+                            raw,
+                            kind,
+                            &self.time_zone,
+                            self.skip_duplicates,
+                            self.read_back,
+                            self.spill_dir,
+                        ))
                     }
                     _ => None,
                 };
@@ -459,6 +513,8 @@ struct Decider<'a> {
 #[derive(Debug)]
 struct Prepared {
     converted: Converted,
+    /// The independent reading's facts, for the read-back (when the job reads back).
+    facts: Option<Box<Facts>>,
     /// When the message was sent or received, as Unix seconds.
     date: Option<i64>,
     duplicate_key: Option<u128>,
@@ -514,7 +570,7 @@ impl Decider<'_> {
             }
             Found::Message(raw) => raw,
         };
-        let bytes = raw.bytes.len() as u64;
+        let bytes = held_bytes(&raw);
         let skip = |reason| Outcome::Skip {
             folder,
             origin: Some(raw.origin.clone()),
@@ -549,17 +605,80 @@ impl Decider<'_> {
             folder,
             origin,
             converted: Box::new(prepared.converted),
+            facts: prepared.facts,
             source_warnings: warnings,
             bytes,
         }
     }
 }
 
-/// The parallel step for one message: convert it, and read what the in-order decisions need.
-fn prepare(raw: &RawMessage, skip_duplicates: bool) -> Prepared {
-    let converted = match panic::catch_unwind(AssertUnwindSafe(|| convert::convert(raw))) {
-        Ok(converted) => converted,
-        Err(_) => unconvertible(raw),
+/// The parallel step for one message: convert it, check the conversion against the
+/// independent reading, and read what the in-order decisions need.
+fn prepare(
+    raw: &RawMessage,
+    kind: FolderKind,
+    zone: &str,
+    skip_duplicates: bool,
+    read_back: bool,
+    spill_dir: &Path,
+) -> Prepared {
+    prepare_with(raw, kind, skip_duplicates, read_back, |raw| {
+        convert::convert_item(raw, kind, zone, spill_dir)
+    })
+}
+
+/// What converting a large message holds in memory at most (its headers and small parts, and
+/// buffers): its large parts wait on disk.
+const LARGE_MESSAGE_HELD: u64 = 8 * 1024 * 1024;
+
+/// The bytes a message takes from the budget of mail in flight.
+fn held_bytes(raw: &RawMessage) -> u64 {
+    match raw.large {
+        Some(_) => LARGE_MESSAGE_HELD,
+        None => raw.bytes.len() as u64,
+    }
+}
+
+fn prepare_with(
+    raw: &RawMessage,
+    kind: FolderKind,
+    skip_duplicates: bool,
+    read_back: bool,
+    convert: impl Fn(&RawMessage) -> Converted,
+) -> Prepared {
+    let (mut converted, converter_failed) =
+        match panic::catch_unwind(AssertUnwindSafe(|| convert(raw))) {
+            Ok(converted) => (converted, false),
+            // Written as the converter writes a message it cannot read: its bytes attached
+            // (when a PST can hold them), with the store's flags, received time and tags.
+            Err(_) => (
+                convert::unparseable(raw, "the converter failed on it"),
+                true,
+            ),
+        };
+    let facts = if kind != FolderKind::Mail {
+        // Contacts, events and tasks are not MIME: the read-back counts them.
+        None
+    } else if raw.large.is_some() {
+        // A large message waits on disk, and the second reading would need it whole in
+        // memory: the read-back compares it with what the converter made of it.
+        read_back.then(|| Box::new(Facts::of_message(&converted.message)))
+    } else {
+        match panic::catch_unwind(AssertUnwindSafe(|| reading::read(&raw.bytes))) {
+            Ok(second) => {
+                if !converter_failed {
+                    convert::consult(&mut converted, &second);
+                }
+                read_back.then(|| Box::new(Facts::of_reading(&second)))
+            }
+            Err(_) => {
+                converted.warnings.push(
+                    "the second reading failed on this message; it was not cross-checked"
+                        .to_owned(),
+                );
+                None
+            }
+        }
     };
     let message = &converted.message;
     let date = message
@@ -570,34 +689,14 @@ fn prepare(raw: &RawMessage, skip_duplicates: bool) -> Prepared {
     let duplicate_key = skip_duplicates.then(|| compact_key(&convert::duplicate_key(raw)));
     Prepared {
         converted,
+        facts,
         date,
         duplicate_key,
     }
 }
 
-/// What is written for a message the converter gave up on: its bytes as an attachment, as the
-/// converter itself does for a message it cannot parse.
-fn unconvertible(raw: &RawMessage) -> Converted {
-    let message = pst::Message {
-        subject: Some(convert::UNPARSEABLE_SUBJECT.to_owned()),
-        attachments: vec![pst::Attachment {
-            filename: Some("message.eml".to_owned()),
-            mime_type: Some("message/rfc822".to_owned()),
-            content_id: None,
-            content_location: None,
-            hidden: false,
-            content: pst::AttachmentContent::Data(raw.bytes.clone()),
-        }],
-        ..pst::Message::default()
-    };
-    Converted {
-        message,
-        warnings: vec!["the converter failed on this message; its bytes are attached".to_owned()],
-        degraded: true,
-    }
-}
-
-/// The writing side, on the calling thread: writes, counts and reports progress.
+/// The writing side, on the calling thread: writes, counts and reports progress. Returns what
+/// the read-back is to find.
 fn write_outcomes(
     plan: &Plan,
     cancel: &CancelToken,
@@ -606,7 +705,8 @@ fn write_outcomes(
     budget: &Budget,
     input: Receiver<Outcome>,
     on_event: &mut dyn FnMut(Event),
-) -> Result<(), Error> {
+) -> Result<Expected, Error> {
+    let mut expected = Expected::new(plan.folders.len());
     let total = plan.messages_to_read();
     let mut meter = Meter::start();
     let mut tally = Tally {
@@ -617,7 +717,7 @@ fn write_outcomes(
     let mut yielded = vec![0u64; plan.folders.len()];
     for outcome in &input {
         if cancel.is_cancelled() {
-            return Ok(());
+            return Ok(expected);
         }
         // `held`: the bytes the reader took from the budget for this item.
         let (folder, held) = match &outcome {
@@ -646,6 +746,7 @@ fn write_outcomes(
             Outcome::Write {
                 origin,
                 converted,
+                facts,
                 source_warnings,
                 ..
             } => {
@@ -653,6 +754,9 @@ fn write_outcomes(
                 match parts.add(folder, &converted.message, remaining)? {
                     Added::Written => {
                         entry.written += 1;
+                        if let Some(facts) = facts {
+                            expected.push(folder, *facts, &origin);
+                        }
                         let mut warnings = source_warnings;
                         warnings.extend(converted.warnings.iter().cloned());
                         if !warnings.is_empty() || converted.degraded {
@@ -724,7 +828,7 @@ fn write_outcomes(
         total,
         parts.bytes_written(),
     )));
-    Ok(())
+    Ok(expected)
 }
 
 /// What the writer has counted so far, for progress events.
@@ -772,6 +876,7 @@ fn check_parts(
     plan: &Plan,
     finished: &[FinishedPart],
     paths: &OutputPaths,
+    expected: Expected,
     cancel: &CancelToken,
     report: &mut Report,
     on_event: &mut dyn FnMut(Event),
@@ -830,7 +935,37 @@ fn check_parts(
             entry.written = count;
         }
     }
+    if all_read {
+        compare_messages(plan, finished, expected, cancel, report);
+    }
     report.verified = all_read;
+}
+
+/// The read-back of every message: what the PST holds compared with what the independent
+/// reading saw in each source message written. Each message that differs is listed in its
+/// folder, with what each side holds.
+fn compare_messages(
+    plan: &Plan,
+    finished: &[FinishedPart],
+    expected: Expected,
+    cancel: &CancelToken,
+    report: &mut Report,
+) {
+    let files: Vec<std::path::PathBuf> = finished.iter().map(|p| p.pending.clone()).collect();
+    let comparisons = match verify::read_back(&files, plan, expected, cancel) {
+        Ok(comparisons) => comparisons,
+        Err(reason) => {
+            report.problems.push(format!(
+                "the PST cannot be read back message by message: {reason}"
+            ));
+            return;
+        }
+    };
+    for (entry, comparison) in report.folders.iter_mut().zip(comparisons) {
+        if let Some(comparison) = comparison {
+            entry.read_back_differences = comparison.lines();
+        }
+    }
 }
 
 /// A job running on its own thread, for a window that must never wait.
@@ -841,8 +976,29 @@ pub struct Job {
     handle: Option<thread::JoinHandle<Result<Report, Error>>>,
 }
 
-/// Events waiting for the window before the job drops new progress events (never blocks).
+/// Events waiting for the window. Progress events are dropped when the window is behind, and
+/// leave [`FINAL_EVENT_ROOM`] places free for the events that are never dropped.
 const EVENT_QUEUE: usize = 256;
+/// Places of the event queue kept for events other than progress (the plan, each finished
+/// file, each read-back): a few per PST part.
+const FINAL_EVENT_ROOM: usize = 64;
+
+/// Hands an event to the window. Progress says where the job stands now, so a window that is
+/// behind may miss one; the others are what the window builds its list of files and its
+/// summary from, so the job waits for room rather than drop one (the window takes events every
+/// frame, so the wait is short). A window that is gone takes nothing.
+fn deliver(events: &Sender<Event>, event: Event, capacity: usize) {
+    match event {
+        Event::Progress(_) => {
+            if events.len() + FINAL_EVENT_ROOM.min(capacity / 2) < capacity {
+                let _ = events.try_send(event);
+            }
+        }
+        other => {
+            let _ = events.send(other);
+        }
+    }
+}
 
 impl Job {
     /// Starts `spec` on a new thread. `wake` is called after each event and when the job ends,
@@ -855,8 +1011,7 @@ impl Job {
             .name("mail2pst job".to_owned())
             .spawn(move || {
                 let result = run(&spec, &token, &mut |event| {
-                    // A window that is behind misses a progress event rather than stalling us.
-                    let _ = tx.try_send(event);
+                    deliver(&tx, event, EVENT_QUEUE);
                     wake();
                 });
                 wake();
@@ -889,9 +1044,12 @@ impl Job {
         self.handle.as_ref().is_none_or(|h| h.is_finished())
     }
 
-    /// Waits for the job to end and returns its report.
-    pub fn wait(mut self) -> Result<Report, Error> {
-        let Some(handle) = self.handle.take() else {
+    /// Waits for the job to end and returns its report. Events not taken yet are dropped.
+    pub fn wait(self) -> Result<Report, Error> {
+        let Job { events, handle, .. } = self;
+        // A job waiting for room in the queue gives up on a queue nobody reads.
+        drop(events);
+        let Some(handle) = handle else {
             return Err(Error::Internal("job thread (it could not be started)"));
         };
         handle.join().unwrap_or(Err(Error::Internal("job thread")))
@@ -949,6 +1107,78 @@ mod tests {
         let last = last.unwrap();
         assert!(report.totals.skipped.demo_limit > 0);
         assert_eq!(last.skipped, report.totals.skipped);
+    }
+
+    /// A window that is behind misses progress events, never the others: they are what it
+    /// builds its list of written files from.
+    #[test]
+    fn a_full_event_queue_drops_progress_but_never_final_events() {
+        let (tx, rx) = bounded(8);
+        let progress = Event::Progress(Progress {
+            messages_done: 1,
+            messages_total: 2,
+            bytes_read: 0,
+            bytes_written: 0,
+            skipped: SkipCounts::default(),
+            folder: String::new(),
+            elapsed: Duration::ZERO,
+            messages_per_second: 0.0,
+            eta: None,
+        });
+        for _ in 0..10 {
+            deliver(&tx, progress.clone(), 8);
+        }
+        for index in 0..4 {
+            deliver(
+                &tx,
+                Event::FileFinished {
+                    path: format!("out-{index}.pst").into(),
+                    bytes: 1,
+                },
+                8,
+            );
+        }
+        let events: Vec<Event> = rx.try_iter().collect();
+        let finished = events
+            .iter()
+            .filter(|e| matches!(e, Event::FileFinished { .. }))
+            .count();
+        assert_eq!(finished, 4, "{events:?}");
+        assert_eq!(events.len(), 8);
+    }
+
+    /// A converter that panics costs the message its conversion, not its flags, received time,
+    /// tags or the size check.
+    #[test]
+    fn a_message_the_converter_panics_on_keeps_what_the_store_knew() {
+        let mut raw = RawMessage::new(
+            crate::model::FolderPath::root(),
+            b"Subject: x\n\nbody\n".to_vec(),
+            Origin::File {
+                path: "x.eml".into(),
+            },
+        );
+        raw.flags.read = true;
+        raw.flags.flagged = true;
+        raw.received = Some(1_100_000_000);
+        raw.keywords = vec!["Work".to_owned()];
+        let prepared = prepare_with(&raw, FolderKind::Mail, false, false, |_| {
+            panic!("a converter bug")
+        });
+        let message = &prepared.converted.message;
+        assert!(prepared.converted.degraded);
+        assert!(message.state.read && message.state.flagged);
+        assert_eq!(message.categories, ["Work"]);
+        assert_eq!(
+            message.delivery_time.map(pst::FileTime::to_unix),
+            Some(1_100_000_000)
+        );
+        assert_eq!(prepared.date, Some(1_100_000_000));
+        assert_eq!(message.attachments.len(), 1);
+        assert_eq!(
+            prepared.converted.message.subject.as_deref(),
+            Some(convert::UNPARSEABLE_SUBJECT)
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@
 //! * [`compare`] reads a PST back and matches it message by message with its sources
 //!   (`mail2pst verify`).
 
+mod claim;
 mod discover;
 mod error;
 mod filter;
@@ -35,6 +36,7 @@ mod progress;
 mod report;
 mod spec;
 mod verify;
+mod zone;
 
 use std::path::PathBuf;
 
@@ -60,8 +62,9 @@ pub use verify::{
     Comparison, FieldDifference, FolderComparison, MessageDifference, compare, folder_counts,
     pst_parts,
 };
+pub use zone::local_time_zone;
 
-use crate::model::{FolderPath, StoreKind};
+use crate::model::{FolderKind, FolderPath, StoreKind};
 
 /// One folder of a store, as `scan` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -69,6 +72,8 @@ pub struct FolderListing {
     pub path: FolderPath,
     pub count: u64,
     pub notes: Vec<String>,
+    /// Mail, contacts, events or tasks.
+    pub kind: FolderKind,
 }
 
 /// A store and its folders, as `scan` lists it.
@@ -76,6 +81,7 @@ pub struct FolderListing {
 pub struct StoreListing {
     pub name: String,
     pub kind: StoreKind,
+    #[serde(with = "crate::model::path_json")]
     pub root: PathBuf,
     pub folders: Vec<FolderListing>,
     pub warnings: Vec<String>,
@@ -100,6 +106,7 @@ pub fn list_store(source: &Source) -> StoreListing {
                     path: f.path,
                     count: f.count,
                     notes: f.notes,
+                    kind: f.kind,
                 })
                 .collect(),
             None,

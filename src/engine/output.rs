@@ -2,19 +2,20 @@
 //! written under a hidden pending name and given its real name only when the whole job has
 //! succeeded, so that a cancelled or failed job leaves nothing behind and replaces nothing.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::pst::{self, FileTime, FolderId, PstWriter, WriterOptions};
+use crate::pst::{self, FileTime, FolderClass, FolderId, PstWriter, WriterOptions};
 
+use super::claim::check_outside_sources;
 use super::error::Error;
 use super::plan::Plan;
 use super::report::report_paths;
 use super::spec::{JobSpec, format_size};
-use crate::model::SkipReason;
+use crate::model::{FolderKind, SkipReason};
 
 /// The names of a job's output files.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,6 +70,96 @@ impl OutputPaths {
         self.dir.join(name)
     }
 
+    /// The folder every file of the job goes into.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The lock file that tells whether a job is writing this output: `.OUT.pst.lock`.
+    pub fn lock_file(&self) -> PathBuf {
+        let mut name = OsString::from(".");
+        name.push(self.first.file_name().unwrap_or_default());
+        name.push(".lock");
+        self.dir.join(name)
+    }
+
+    /// The names the job gives its files in the end: the first part and the reports (split
+    /// parts follow the first's name, see [`OutputPaths::part_number`]).
+    pub fn final_names(&self) -> Vec<PathBuf> {
+        let (json, html) = report_paths(&self.first);
+        vec![self.first.clone(), json, html]
+    }
+
+    /// The number of the part a file name is (1 for the output itself), in any case when
+    /// `fold`.
+    fn part_number(&self, name: &OsStr, fold: bool) -> Option<usize> {
+        self.part_of(&name_bytes(name, fold), fold)
+    }
+
+    /// [`OutputPaths::part_number`] of a name's bytes ([`name_bytes`]).
+    fn part_of(&self, name: &[u8], fold: bool) -> Option<usize> {
+        let stem = name_bytes(&self.stem, fold);
+        let extension = name_bytes(&self.extension, fold);
+        let rest = name
+            .strip_prefix(stem.as_slice())?
+            .strip_suffix(extension.as_slice())?;
+        if rest.is_empty() {
+            return Some(1);
+        }
+        let digits = rest.strip_prefix(b"-")?;
+        if digits.first() == Some(&b'0') || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let number: usize = std::str::from_utf8(digits).ok()?.parse().ok()?;
+        (number >= 2).then_some(number)
+    }
+
+    /// True for a name of a file the job writes before it commits: a pending part, the PST
+    /// writer's temporary file of one, or a report being written.
+    pub fn is_staging_name(&self, name: &OsStr) -> bool {
+        self.staging_name(name, false)
+    }
+
+    fn staging_name(&self, name: &OsStr, fold: bool) -> bool {
+        let name = name_bytes(name, fold);
+        let Some(hidden) = name.strip_prefix(b".") else {
+            return false;
+        };
+        // `.out.pst.pending`, and the writer's `..out.pst.pending.a1B2c3.tmp`.
+        let pending = hidden
+            .strip_prefix(b".")
+            .and_then(|inner| inner.strip_suffix(b".tmp"))
+            .and_then(|inner| memchr::memmem::rfind(inner, b".pending.").map(|at| &inner[..at]))
+            .or_else(|| hidden.strip_suffix(b".pending"));
+        if pending.is_some_and(|part| self.part_of(part, fold).is_some()) {
+            return true;
+        }
+        // `.out.report.json.a1B2c3.tmp`
+        let Some(base) = hidden
+            .strip_suffix(b".tmp")
+            .and_then(|inner| memchr::memrchr(b'.', inner).map(|at| &inner[..at]))
+        else {
+            return false;
+        };
+        let (json, html) = report_paths(&self.first);
+        [json, html]
+            .iter()
+            .any(|report| name_bytes(report.file_name().unwrap_or_default(), fold) == base)
+    }
+
+    /// True for any name the job writes: parts, reports, their staging names and the lock.
+    pub fn is_own_name(&self, name: &OsStr, fold: bool) -> bool {
+        if self.part_number(name, fold).is_some() || self.staging_name(name, fold) {
+            return true;
+        }
+        let name = name_bytes(name, fold);
+        self.final_names()
+            .iter()
+            .skip(1)
+            .chain(std::iter::once(&self.lock_file()))
+            .any(|own| name_bytes(own.file_name().unwrap_or_default(), fold) == name)
+    }
+
     /// The name Outlook shows for part `index`: its file name without the extension.
     pub fn store_name(&self, index: usize) -> String {
         self.part(index)
@@ -83,15 +174,11 @@ impl OutputPaths {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return found;
         };
-        let stem = self.stem.to_string_lossy().into_owned();
-        let extension = self.extension.to_string_lossy().into_owned();
         for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let number = name
-                .strip_prefix(&stem)
-                .and_then(|rest| rest.strip_prefix('-'))
-                .and_then(|rest| rest.strip_suffix(extension.as_str()));
-            if number.is_some_and(|n| n.parse::<usize>().is_ok_and(|n| n >= 2)) {
+            if self
+                .part_number(&entry.file_name(), false)
+                .is_some_and(|n| n >= 2)
+            {
                 found.push(entry.path());
             }
         }
@@ -99,8 +186,8 @@ impl OutputPaths {
         found
     }
 
-    /// Checks before anything is written: the folder exists, the output is not one of the
-    /// stores, and without `overwrite` nothing the job would write exists yet.
+    /// Checks before anything is written: the output names a file in a folder that exists, and
+    /// neither it nor anything written beside it is, or lies inside, what the job reads.
     pub fn check(&self, spec: &JobSpec) -> Result<(), Error> {
         if self.first.is_dir() {
             return Err(Error::InvalidOption(format!(
@@ -121,15 +208,25 @@ impl OutputPaths {
                 });
             }
         }
-        if !spec.overwrite {
-            let (json, html) = report_paths(&self.first);
-            let mut taken = vec![self.first.clone(), json, html];
-            taken.extend(self.existing_parts());
-            if let Some(path) = taken.into_iter().find(|p| p.exists()) {
-                return Err(Error::OutputExists { path });
-            }
+        let reads: Vec<PathBuf> = spec
+            .stores
+            .iter()
+            .flat_map(|store| store.source.reads())
+            .collect();
+        check_outside_sources(self, &reads)
+    }
+
+    /// Without `overwrite`, nothing the job would write may exist yet.
+    pub fn check_free(&self, overwrite: bool) -> Result<(), Error> {
+        if overwrite {
+            return Ok(());
         }
-        Ok(())
+        let mut taken = self.final_names();
+        taken.extend(self.existing_parts());
+        match taken.into_iter().find(|p| p.symlink_metadata().is_ok()) {
+            Some(path) => Err(Error::OutputExists { path }),
+            None => Ok(()),
+        }
     }
 
     /// Gives the pending parts `1..=count` their real names. With `overwrite`, split parts of an
@@ -161,6 +258,16 @@ impl OutputPaths {
         for index in 1..=count {
             let _ = fs::remove_file(self.pending(index));
         }
+    }
+}
+
+/// A file name's bytes to compare with another's: as the system keeps them, or, when `fold`
+/// (the file system ignores case), its text in lower case.
+fn name_bytes(name: &OsStr, fold: bool) -> Vec<u8> {
+    if fold {
+        name.to_string_lossy().to_lowercase().into_bytes()
+    } else {
+        name.as_encoded_bytes().to_vec()
     }
 }
 
@@ -254,7 +361,7 @@ impl<'a> Parts<'a> {
                 };
                 Some(
                     writer
-                        .add_folder(parent, &folder.name)
+                        .add_folder_of(parent, &folder.name, folder_class(folder.kind))
                         .map_err(|e| writer_error(&self.paths.part(index), &e, 0))?,
                 )
             } else {
@@ -325,9 +432,11 @@ impl<'a> Parts<'a> {
                 part.messages += 1;
                 Ok(None)
             }
-            Err(error @ (pst::Error::SizeLimit { .. } | pst::Error::AttachmentTooLarge { .. })) => {
-                Ok(Some(error))
-            }
+            Err(
+                error @ (pst::Error::SizeLimit { .. }
+                | pst::Error::AttachmentTooLarge { .. }
+                | pst::Error::MessageTooLarge { .. }),
+            ) => Ok(Some(error)),
             Err(error) => Err(writer_error(
                 &self.paths.part(part.index),
                 &error,
@@ -396,6 +505,16 @@ fn writer_error(path: &Path, error: &pst::Error, remaining: u64) -> Error {
 
 /// A store record key for part `index`: different for each part and each job, the same when a
 /// job is repeated with the same clock.
+/// The kind of PST folder a plan folder becomes.
+fn folder_class(kind: FolderKind) -> FolderClass {
+    match kind {
+        FolderKind::Mail => FolderClass::Mail,
+        FolderKind::Contacts => FolderClass::Contacts,
+        FolderKind::Calendar => FolderClass::Calendar,
+        FolderKind::Tasks => FolderClass::Tasks,
+    }
+}
+
 fn store_uid(store_name: &str, index: usize, now: i64) -> [u8; 16] {
     let mut hash = Sha256::new();
     hash.update(b"mail2pst store\0");
@@ -423,6 +542,70 @@ mod tests {
         assert_eq!(paths.store_name(3), "mail-3");
         let bare = OutputPaths::new(Path::new("archive"));
         assert_eq!(bare.part(2), PathBuf::from("./archive-2"));
+    }
+
+    #[test]
+    fn staging_names_are_told_from_every_other_file() {
+        let paths = OutputPaths::new(Path::new("out/mail.pst"));
+        for name in [
+            ".mail.pst.pending",
+            "..mail.pst.pending.a1B2c3.tmp",
+            ".mail-2.pst.pending",
+            "..mail-12.pst.pending.x.tmp",
+            ".mail.report.json.q1w2e3.tmp",
+            ".mail.report.html.abc.tmp",
+        ] {
+            assert!(paths.is_staging_name(OsStr::new(name)), "{name}");
+        }
+        for name in [
+            "mail.pst",
+            "mail-2.pst",
+            ".mail.pst.lock",
+            ".other.pst.pending",
+            ".mail-1.pst.pending",
+            ".mail-02.pst.pending",
+            "..mail.pst.pendingX.tmp",
+            ".mail.report.json",
+            ".Mail.pst.pending",
+        ] {
+            assert!(!paths.is_staging_name(OsStr::new(name)), "{name}");
+        }
+        assert!(paths.is_own_name(OsStr::new("MAIL.report.HTML"), true));
+        assert!(!paths.is_own_name(OsStr::new("MAIL.report.HTML"), false));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn staging_names_of_an_output_that_is_not_unicode_are_its_own() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let paths = OutputPaths::new(Path::new(OsStr::from_bytes(b"out/caf\xe9.pst")));
+        assert!(paths.is_staging_name(OsStr::from_bytes(b".caf\xe9.pst.pending")));
+        assert!(paths.is_staging_name(OsStr::from_bytes(b"..caf\xe9-2.pst.pending.Ab12.tmp")));
+        assert!(!paths.is_staging_name(OsStr::from_bytes(b".caf\xff.pst.pending")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn what_the_writer_leaves_for_an_output_that_is_not_unicode_is_found_and_removed() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let paths = OutputPaths::new(&dir.path().join(OsStr::from_bytes(b"caf\xe9.pst")));
+        for index in [1, 2] {
+            let options = WriterOptions::new("caf", FileTime(0));
+            let writer = PstWriter::create(paths.pending(index), options).unwrap();
+            // A killed job drops nothing: its temporary file stays.
+            std::mem::forget(writer);
+        }
+        let names: Vec<OsString> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        for name in &names {
+            assert!(paths.is_staging_name(name), "{name:?}");
+        }
+        assert_eq!(super::super::claim::remove_stale_files(&paths).len(), 2);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FolderPath, StoreKind};
+use crate::model::{FolderKind, FolderPath, StoreKind};
 
 use super::filter::is_trash_or_junk;
 use super::spec::{Options, StoreSelection};
@@ -49,6 +49,8 @@ pub struct PlannedFolder {
     pub role: FolderRole,
     /// What the store says about the folder (a stale index, an offline copy).
     pub notes: Vec<String>,
+    /// Mail, contacts, events or tasks: the kind of Outlook folder it becomes.
+    pub kind: FolderKind,
 }
 
 impl PlannedFolder {
@@ -104,6 +106,7 @@ impl Plan {
                             path: info.path,
                             count: info.count,
                             notes: info.notes,
+                            kind: info.kind,
                         })
                         .collect();
                     if let super::spec::FolderSelection::Only(wanted) = &selection.folders {
@@ -146,6 +149,7 @@ struct Listed {
     path: FolderPath,
     count: u64,
     notes: Vec<String>,
+    kind: FolderKind,
 }
 
 #[derive(Debug, Default)]
@@ -181,12 +185,12 @@ impl Builder {
                 }
             }
         }
-        let mut counts: HashMap<FolderPath, (u64, Vec<String>)> = HashMap::new();
+        let mut counts: HashMap<FolderPath, (u64, Vec<String>, FolderKind)> = HashMap::new();
         let mut order: Vec<FolderPath> = Vec::new();
         for folder in listed {
             if wanted.contains_key(&folder.path) && !counts.contains_key(&folder.path) {
                 order.push(folder.path.clone());
-                counts.insert(folder.path, (folder.count, folder.notes));
+                counts.insert(folder.path, (folder.count, folder.notes, folder.kind));
             }
         }
         // Parents a store did not list come right before their first child.
@@ -204,7 +208,7 @@ impl Builder {
                 chain.push(p);
             }
             for p in chain.into_iter().rev() {
-                let (count, notes) = counts.remove(&p).unwrap_or_default();
+                let (count, notes, kind) = counts.remove(&p).unwrap_or_default();
                 let is_selected = wanted.get(&p).copied().unwrap_or(false);
                 self.add_folder(
                     store,
@@ -212,6 +216,7 @@ impl Builder {
                     p,
                     count,
                     notes,
+                    kind,
                     is_selected,
                     include_trash_junk,
                 );
@@ -227,6 +232,7 @@ impl Builder {
         path: FolderPath,
         count: u64,
         notes: Vec<String>,
+        kind: FolderKind,
         is_selected: bool,
         include_trash_junk: bool,
     ) {
@@ -274,6 +280,7 @@ impl Builder {
             count,
             role,
             notes,
+            kind,
         });
     }
 
@@ -326,6 +333,7 @@ mod tests {
                 path: FolderPath::new(names.iter().copied()),
                 count: *count,
                 notes: Vec::new(),
+                kind: FolderKind::Mail,
             })
             .collect()
     }

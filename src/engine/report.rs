@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{FolderPath, Origin, SkipReason, StoreKind};
+use crate::model::{FolderKind, FolderPath, Origin, SkipReason, StoreKind, path_json};
 
 use super::error::Error;
 use super::plan::{FolderRole, Plan};
@@ -31,7 +31,8 @@ pub enum Status {
     /// Stopped on request; nothing was kept.
     Cancelled,
     /// The numbers do not add up (found ≠ written + skipped, or the PST holds something else
-    /// than was written). The report lists the problems.
+    /// than was written, or cannot be read back). The report lists the problems; no PST was
+    /// kept.
     Failed,
 }
 
@@ -41,7 +42,7 @@ impl Status {
             Status::Complete => "complete: every message found was written",
             Status::Incomplete => "finished; some messages were not written (see the report)",
             Status::Cancelled => "cancelled; nothing was kept",
-            Status::Failed => "failed: the numbers do not add up (see the problems)",
+            Status::Failed => "failed: the PST did not pass the job's checks and was not kept",
         }
     }
 }
@@ -162,7 +163,14 @@ pub struct FolderReport {
     pub converted_with_warnings: Vec<ConvertedWithWarnings>,
     /// Why the folder (or its rest) could not be read.
     pub read_error: Option<String>,
+    /// What the read-back found in the PST that is not what the independent reading saw in the
+    /// source: one line per message, with what each side holds.
+    #[serde(default)]
+    pub read_back_differences: Vec<String>,
     pub notes: Vec<String>,
+    /// Mail, contacts, events or tasks.
+    #[serde(default)]
+    pub kind: FolderKind,
 }
 
 impl FolderReport {
@@ -185,6 +193,7 @@ impl FolderReport {
 pub struct StoreReport {
     pub name: String,
     pub kind: StoreKind,
+    #[serde(with = "path_json")]
     pub root: PathBuf,
     pub warnings: Vec<String>,
     pub error: Option<String>,
@@ -193,6 +202,7 @@ pub struct StoreReport {
 /// One PST file the job wrote.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputFile {
+    #[serde(with = "path_json")]
     pub path: PathBuf,
     pub bytes: u64,
     pub messages: u64,
@@ -239,6 +249,9 @@ pub struct Totals {
     pub degraded: u64,
     /// Folders whose reading stopped on an error.
     pub folder_errors: u64,
+    /// Messages the read-back found different from the independent reading of their source.
+    #[serde(default)]
+    pub read_back_differences: u64,
     /// Copies the mail clients had deleted, left out (not in `found`).
     pub deleted: u64,
 }
@@ -256,6 +269,7 @@ pub struct Report {
     pub options: OptionsInfo,
     pub outputs: Vec<OutputFile>,
     /// The JSON and HTML files of this report, once saved.
+    #[serde(with = "path_json::list")]
     pub report_files: Vec<PathBuf>,
     pub stores: Vec<StoreReport>,
     pub folders: Vec<FolderReport>,
@@ -305,7 +319,9 @@ impl Report {
                     deleted: Vec::new(),
                     converted_with_warnings: Vec::new(),
                     read_error: None,
+                    read_back_differences: Vec::new(),
                     notes: f.notes.clone(),
+                    kind: f.kind,
                 };
                 if f.role == FolderRole::Excluded {
                     folder.found = f.count;
@@ -353,6 +369,7 @@ impl Report {
                 .filter(|w| w.degraded)
                 .count() as u64;
             totals.folder_errors += u64::from(folder.read_error.is_some());
+            totals.read_back_differences += folder.read_back_differences.len() as u64;
             if !cancelled && !folder.reconciles() {
                 self.problems.push(format!(
                     "{}: {} found, but {} written and {} skipped",
@@ -375,7 +392,11 @@ impl Report {
             Status::Cancelled
         } else if !self.problems.is_empty() {
             Status::Failed
-        } else if totals.skipped.total() > 0 || totals.folder_errors > 0 || store_errors {
+        } else if totals.skipped.total() > 0
+            || totals.folder_errors > 0
+            || totals.read_back_differences > 0
+            || store_errors
+        {
             Status::Incomplete
         } else {
             Status::Complete
@@ -397,8 +418,16 @@ impl Report {
     }
 
     pub fn to_json(&self) -> String {
-        // A report is plain data: serialising it cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        // A report is plain data, and its paths are written whatever their bytes (see
+        // `path_json`): serialising it does not fail. Were it to, the file still says so.
+        serde_json::to_string_pretty(self).unwrap_or_else(|error| {
+            serde_json::json!({
+                "format": REPORT_FORMAT,
+                "status": self.status,
+                "error": format!("the report could not be written: {error}"),
+            })
+            .to_string()
+        })
     }
 
     pub fn from_json(text: &str) -> Result<Report, serde_json::Error> {
@@ -406,15 +435,13 @@ impl Report {
     }
 
     /// Writes `OUT.report.json` and `OUT.report.html` beside the first PST and lists them in
-    /// [`Report::report_files`].
+    /// [`Report::report_files`]. Each is written under a temporary name and then renamed, so a
+    /// report is whole or absent, and a link at its name is replaced, never written through.
     pub fn save_beside(&mut self, output: &Path) -> Result<(), Error> {
         let (json_path, html_path) = report_paths(output);
         self.report_files = vec![json_path.clone(), html_path.clone()];
-        let write = |path: &Path, text: String| {
-            fs::write(path, text).map_err(|source| Error::output_io(path, source, 0))
-        };
-        write(&json_path, self.to_json())?;
-        write(&html_path, super::html::render(self))?;
+        write_replacing(&json_path, self.to_json().as_bytes())?;
+        write_replacing(&html_path, super::html::render(self).as_bytes())?;
         Ok(())
     }
 
@@ -499,6 +526,19 @@ impl Report {
                 self.totals.converted_with_warnings, self.totals.degraded
             );
         }
+        for folder in &self.folders {
+            for difference in &folder.read_back_differences {
+                let _ = writeln!(out, "{}: {difference}", folder.display_path());
+            }
+        }
+        if self.totals.read_back_differences > 0 {
+            let _ = writeln!(
+                out,
+                "{} messages in the PST are not what an independent reading of their source \
+                 sees (listed above and in the report).",
+                self.totals.read_back_differences
+            );
+        }
         if !self.license.licensed && self.more_with_license() > 0 {
             let _ = writeln!(
                 out,
@@ -521,6 +561,27 @@ fn deleted_note(client: &str, count: u64) -> String {
     } else {
         format!("{count} deleted copies left out, as {client} shows them")
     }
+}
+
+/// Writes `bytes` to a hidden temporary file beside `path` (`.NAME.XXXXXX.tmp`) and renames it
+/// to `path`.
+fn write_replacing(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let io_error = |source| Error::output_io(path, source, 0);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(path.file_name().unwrap_or_default());
+    prefix.push(".");
+    let mut file = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io_error)?;
+    file.write_all(bytes).map_err(io_error)?;
+    file.persist(path).map_err(|e| io_error(e.error))?;
+    Ok(())
 }
 
 /// `OUT.report.json` and `OUT.report.html` for the PST `OUT.pst`.
@@ -552,6 +613,7 @@ mod tests {
             count,
             role,
             notes: Vec::new(),
+            kind: crate::model::FolderKind::Mail,
         };
         Plan {
             stores: vec![PlannedStore {

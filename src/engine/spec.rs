@@ -82,6 +82,11 @@ impl Source {
         self.store.warnings()
     }
 
+    /// The folders and files the store reads.
+    pub fn reads(&self) -> Vec<PathBuf> {
+        self.store.reads()
+    }
+
     pub(crate) fn store(&self) -> &dyn MailStore {
         self.store.as_ref()
     }

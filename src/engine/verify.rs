@@ -1,6 +1,9 @@
 //! Reading a PST back with Microsoft's `outlook-pst` crate, a reader independent of our
-//! writer: the folder counts a job checks after writing, and `verify --against`, which matches
-//! every message of the sources with the PST and names the fields that differ.
+//! writer, and comparing it with the independent reading of the sources (`crate::reading`, which
+//! shares no code with the converter): the job's read-back after writing, and
+//! `verify --against`, which matches every message of the sources with the PST and names the
+//! fields that differ. Neither compares with what our converter made: a check built on the code
+//! it checks cannot find that code's defects.
 //!
 //! The walk starts at the store's IPM subtree entry id and opens folders one by one:
 //! `Store::root_hierarchy_table()` of outlook-pst 1.2.0 never returns (it takes the reader lock
@@ -27,8 +30,9 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::convert;
-use crate::model::{Found, RawMessage};
+use crate::model::{FolderKind, Found, IndependentReading, Origin, RawMessage, TextDigest};
 use crate::pst;
+use crate::reading;
 
 use super::error::Error;
 use super::output::OutputPaths;
@@ -44,6 +48,7 @@ mod tag {
     pub const SENT_REPRESENTING_EMAIL: u16 = 0x0065;
     pub const SENT_REPRESENTING_SMTP: u16 = 0x5D02;
     pub const BODY: u16 = 0x1000;
+    pub const HTML: u16 = 0x1013;
     pub const INTERNET_MESSAGE_ID: u16 = 0x1035;
     pub const CONTENT_COUNT: u16 = 0x3602;
     pub const ATTACH_FILENAME: u16 = 0x3704;
@@ -147,17 +152,22 @@ pub fn folder_counts(path: &Path) -> Result<FolderCounts, String> {
     Ok(counts)
 }
 
-/// What `verify` compares of a message, the same for the source (after conversion) and the PST.
+/// What is compared of a message: for the source as the independent reading sees it, for the
+/// PST as outlook-pst reads it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Facts {
+pub(crate) struct Facts {
+    /// White space collapsed.
     subject: Option<String>,
     /// "name <address>", the address lower-cased.
     sender: Option<String>,
     /// When it was sent, Unix seconds.
     date: Option<i64>,
     message_id: Option<String>,
-    /// SHA-256 and length of the plain body with CRLF as LF and trailing white space removed.
-    body: Option<([u8; 32], usize)>,
+    /// The plain body (see [`reading::text_digest`]). The source's only when it has a plain body
+    /// of its own: one the converter made from HTML is not compared.
+    body: Option<TextDigest>,
+    /// The HTML body, as stored in UTF-8 (see [`reading::as_utf8_html`]).
+    html: Option<TextDigest>,
     /// Sorted.
     attachments: Vec<AttachmentFacts>,
 }
@@ -184,18 +194,6 @@ impl AttachmentFacts {
     }
 }
 
-fn body_facts(text: &str) -> Option<([u8; 32], usize)> {
-    let normal = text.replace("\r\n", "\n").replace('\0', "");
-    let normal = normal.trim_end();
-    if normal.is_empty() {
-        return None;
-    }
-    Some((
-        Sha256::digest(normal.as_bytes()).into(),
-        normal.chars().count(),
-    ))
-}
-
 fn sender_text(name: Option<&str>, email: Option<&str>) -> Option<String> {
     let email = email
         .map(|e| e.trim().to_lowercase())
@@ -210,9 +208,27 @@ fn sender_text(name: Option<&str>, email: Option<&str>) -> Option<String> {
     }
 }
 
+/// The SHA-256 of an attachment kept in a file, read a buffer at a time (zeros when it cannot
+/// be read: it then differs from what the PST holds).
+fn streamed_sha256(data: &pst::StreamedData) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    let mut reader = data.reader();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        match std::io::Read::read(&mut reader, &mut buffer) {
+            Ok(0) => return hash.finalize().into(),
+            Ok(read) => hash.update(&buffer[..read]),
+            Err(_) => return [0; 32],
+        }
+    }
+}
+
 impl Facts {
-    /// The facts of a message as the converter makes it for the PST.
-    fn of_message(message: &pst::Message) -> Facts {
+    /// The facts of a message as the converter made it for the PST. Only for a large message
+    /// ([`RawMessage::large`]): its parts wait on disk, and the independent reading would need
+    /// it whole in memory, so it is checked against what was written, attachments by their
+    /// bytes as streamed.
+    pub(crate) fn of_message(message: &pst::Message) -> Facts {
         let mut attachments: Vec<AttachmentFacts> = message
             .attachments
             .iter()
@@ -221,6 +237,13 @@ impl Facts {
                     embedded: false,
                     size: bytes.len() as u64,
                     sha256: Sha256::digest(bytes).into(),
+                    name: a.filename.clone(),
+                    name_unknown: false,
+                },
+                pst::AttachmentContent::Streamed(data) => AttachmentFacts {
+                    embedded: false,
+                    size: data.len(),
+                    sha256: streamed_sha256(data),
                     name: a.filename.clone(),
                     name_unknown: false,
                 },
@@ -240,7 +263,46 @@ impl Facts {
                 .and_then(|a| sender_text(a.name.as_deref(), Some(&a.email))),
             date: message.submit_time.map(pst::FileTime::to_unix),
             message_id: message.internet_message_id.clone(),
-            body: message.body_text.as_deref().and_then(body_facts),
+            body: message.body_text.as_deref().and_then(reading::text_digest),
+            html: message.body_html.as_deref().and_then(reading::text_digest),
+            attachments,
+        }
+    }
+
+    /// The facts of a source message as the independent reading saw it.
+    pub(crate) fn of_reading(reading: &IndependentReading) -> Facts {
+        let mut attachments: Vec<AttachmentFacts> = reading
+            .attachments
+            .iter()
+            .map(|part| {
+                if part.embedded {
+                    AttachmentFacts {
+                        embedded: true,
+                        name: part.name.clone(),
+                        ..AttachmentFacts::default()
+                    }
+                } else {
+                    AttachmentFacts {
+                        embedded: false,
+                        size: part.size,
+                        sha256: part.sha256,
+                        name: part.name.clone(),
+                        name_unknown: false,
+                    }
+                }
+            })
+            .collect();
+        attachments.sort();
+        Facts {
+            subject: reading.subject.clone(),
+            sender: reading
+                .from
+                .as_ref()
+                .and_then(|(name, email)| sender_text(name.as_deref(), Some(email))),
+            date: reading.date,
+            message_id: reading.message_id.clone(),
+            body: reading.text_body,
+            html: reading.html_body,
             attachments,
         }
     }
@@ -286,28 +348,68 @@ fn filetime_seconds(value: Option<&PropertyValue>) -> Option<i64> {
     }
 }
 
-/// The facts of every message of one PST folder, and why any message could not be read.
-fn pst_folder_facts(
-    store: &Rc<UnicodeStore>,
-    folder: &Rc<dyn Folder>,
-) -> (Vec<Facts>, Vec<String>) {
-    let mut all = Vec::new();
-    let mut errors = Vec::new();
-    let Some(table) = folder.contents_table() else {
-        return (all, errors);
-    };
-    for row in table.rows_matrix() {
-        let node = NodeId::from(u32::from(row.id()));
-        match message_facts(store, node) {
-            Ok(facts) => all.push(facts),
-            Err(error) => errors.push(format!(
-                "PST message {:#x} cannot be read: {error}",
-                u32::from(node)
-            )),
+/// The facts of every message of a PST file, per folder (by its path of names), and why any
+/// message could not be read. The messages are read on several threads, each with the file
+/// opened on its own (outlook-pst's store is not shared between threads): reading back is most
+/// of the work of checking a large PST.
+fn pst_facts(path: &Path) -> Result<PstFacts, String> {
+    let store = open_store(path)?;
+    let folders = folders(&store)?;
+    // (folder, message node) in table order.
+    let mut messages: Vec<(usize, u32)> = Vec::new();
+    for (index, (_, folder)) in folders.iter().enumerate() {
+        if let Some(table) = folder.contents_table() {
+            messages.extend(table.rows_matrix().map(|row| (index, u32::from(row.id()))));
         }
     }
-    (all, errors)
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = messages.len().div_ceil(threads).max(1);
+    let read: Vec<Result<Vec<Result<Facts, String>>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = messages
+            .chunks(chunk)
+            .map(|share| {
+                scope.spawn(move || {
+                    let store = open_store(path)?;
+                    Ok(share
+                        .iter()
+                        .map(|&(_, node)| message_facts(&store, NodeId::from(node)))
+                        .collect())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err("a reading thread failed".to_owned()))
+            })
+            .collect()
+    });
+    let mut out: PstFacts = folders
+        .iter()
+        .map(|(path, _)| (path.clone(), Vec::new(), Vec::new()))
+        .collect();
+    let mut results = Vec::with_capacity(messages.len());
+    for share in read {
+        results.extend(share?);
+    }
+    for ((folder, node), result) in messages.into_iter().zip(results) {
+        let Some((_, facts, errors)) = out.get_mut(folder) else {
+            continue;
+        };
+        match result {
+            Ok(one) => facts.push(one),
+            Err(error) => errors.push(format!("PST message {node:#x} cannot be read: {error}")),
+        }
+    }
+    Ok(out)
 }
+
+/// Per folder of a PST: its path, the facts of its messages, why any could not be read.
+type PstFacts = Vec<(Vec<String>, Vec<Facts>, Vec<String>)>;
 
 fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String> {
     let entry_id = store
@@ -336,7 +438,7 @@ fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String
                 Some(AttachmentData::Binary(data)) => AttachmentFacts {
                     embedded: false,
                     size: data.buffer().len() as u64,
-                    sha256: Sha256::digest(data.buffer()).into(),
+                    sha256: reading::sha256(data.buffer()),
                     name,
                     name_unknown: false,
                 },
@@ -347,7 +449,7 @@ fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String
                 },
                 None => AttachmentFacts {
                     name,
-                    sha256: Sha256::digest(b"").into(),
+                    sha256: reading::sha256(b""),
                     ..AttachmentFacts::default()
                 },
             });
@@ -356,15 +458,27 @@ fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String
     attachments.sort();
     let email = text(props.get(tag::SENT_REPRESENTING_SMTP))
         .or_else(|| text(props.get(tag::SENT_REPRESENTING_EMAIL)));
+    let html = match props.get(tag::HTML) {
+        Some(PropertyValue::Binary(html)) => {
+            reading::text_digest(&String::from_utf8_lossy(html.buffer()))
+        }
+        _ => None,
+    };
     Ok(Facts {
-        subject: text(props.get(tag::SUBJECT)).map(strip_subject_marker),
+        subject: text(props.get(tag::SUBJECT))
+            .map(strip_subject_marker)
+            .map(|s| reading::collapse_white_space(&s))
+            .filter(|s| !s.is_empty()),
         sender: sender_text(
             text(props.get(tag::SENT_REPRESENTING_NAME)).as_deref(),
             email.as_deref(),
         ),
         date: filetime_seconds(props.get(tag::CLIENT_SUBMIT_TIME)),
         message_id: text(props.get(tag::INTERNET_MESSAGE_ID)),
-        body: text(props.get(tag::BODY)).as_deref().and_then(body_facts),
+        body: text(props.get(tag::BODY))
+            .as_deref()
+            .and_then(reading::text_digest),
+        html,
         attachments,
     })
 }
@@ -429,11 +543,51 @@ impl FolderComparison {
     pub fn is_match(&self) -> bool {
         self.missing == 0 && self.extra == 0 && self.differing == 0 && self.errors.is_empty()
     }
+
+    /// Every difference as a line a person reads, one per message: errors, missing and extra
+    /// messages, and the fields that differ with what each side holds; then how many more were
+    /// not listed.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = self.errors.clone();
+        for message in &self.missing_messages {
+            lines.push(format!("missing from the PST: {message}"));
+        }
+        for message in &self.extra_messages {
+            lines.push(format!("not in the source: {message}"));
+        }
+        for difference in &self.differences {
+            let fields: Vec<String> = difference
+                .fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} differs (the source has {}, the PST {})",
+                        f.field, f.source, f.pst
+                    )
+                })
+                .collect();
+            lines.push(format!(
+                "{} ({}): {}",
+                difference.message,
+                difference.origin,
+                fields.join("; ")
+            ));
+        }
+        let listed = (self.missing_messages.len()
+            + self.extra_messages.len()
+            + self.differences.len()) as u64;
+        let total = self.missing + self.extra + self.differing;
+        if total > listed {
+            lines.push(format!("{} more messages differ", total - listed));
+        }
+        lines
+    }
 }
 
 /// The result of `verify --against`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Comparison {
+    #[serde(serialize_with = "crate::model::path_json::list::serialize")]
     pub pst_files: Vec<PathBuf>,
     pub folders: Vec<FolderComparison>,
 }
@@ -546,9 +700,7 @@ pub fn compare(
                 path: part.clone(),
             }));
         }
-        let store = open_store(part).map_err(read_back)?;
-        for (path, folder) in folders(&store).map_err(read_back)? {
-            let (facts, errors) = pst_folder_facts(&store, &folder);
+        for (path, facts, errors) in pst_facts(part).map_err(read_back)? {
             unreadable.entry(path.clone()).or_default().extend(errors);
             in_pst.entry(path).or_default().extend(facts);
         }
@@ -566,6 +718,29 @@ pub fn compare(
         comparison.errors = unreadable.remove(&planned.pst_path).unwrap_or_default();
         comparison.in_pst = (pst_messages.len() + comparison.errors.len()) as u64;
         if planned.role == FolderRole::Convert
+            && planned.kind != FolderKind::Mail
+            && let Some(selection) = selections.get(planned.store)
+        {
+            // Contacts, events and tasks are compared by count: the reading of mail that
+            // pairs messages does not apply to them.
+            match selection.source.store().messages(&planned.source_path) {
+                Ok(items) => {
+                    for item in items {
+                        match item {
+                            Ok(Found::Message(_)) => comparison.in_source += 1,
+                            Ok(Found::Skipped { .. }) => comparison.skipped_in_source += 1,
+                            Err(error) => {
+                                comparison.errors.push(format!("source: {error}"));
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(error) => comparison.errors.push(format!("source: {error}")),
+            }
+            comparison.missing = comparison.in_source.saturating_sub(comparison.in_pst);
+            comparison.extra = comparison.in_pst.saturating_sub(comparison.in_source);
+        } else if planned.role == FolderRole::Convert
             && let Some(selection) = selections.get(planned.store)
         {
             let source = selection.source.store();
@@ -622,6 +797,73 @@ pub fn compare(
     })
 }
 
+/// What a job expects to read back: per plan folder, the facts of every message it wrote as the
+/// independent reading saw them, and where each came from.
+#[derive(Debug, Default)]
+pub(crate) struct Expected {
+    folders: Vec<Vec<(Facts, String)>>,
+}
+
+impl Expected {
+    pub(crate) fn new(folders: usize) -> Expected {
+        Expected {
+            folders: vec![Vec::new(); folders],
+        }
+    }
+
+    pub(crate) fn push(&mut self, folder: usize, facts: Facts, origin: &Origin) {
+        if let Some(messages) = self.folders.get_mut(folder) {
+            messages.push((facts, origin.to_string()));
+        }
+    }
+}
+
+/// The job's read-back: every message of the PST files `parts`, read with outlook-pst, compared
+/// with what the independent reading saw in the messages written. One comparison per plan
+/// folder, in plan order (`None` for folders not in the PST).
+pub(crate) fn read_back(
+    parts: &[PathBuf],
+    plan: &Plan,
+    expected: Expected,
+    cancel: &CancelToken,
+) -> Result<Vec<Option<FolderComparison>>, String> {
+    let mut in_pst: BTreeMap<Vec<String>, Vec<Facts>> = BTreeMap::new();
+    let mut unreadable: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+    for part in parts {
+        if cancel.is_cancelled() {
+            return Ok(Vec::new());
+        }
+        for (path, facts, errors) in pst_facts(part)? {
+            unreadable.entry(path.clone()).or_default().extend(errors);
+            in_pst.entry(path).or_default().extend(facts);
+        }
+    }
+    let mut expected = expected.folders.into_iter();
+    let mut comparisons = Vec::with_capacity(plan.folders.len());
+    for planned in &plan.folders {
+        let written = expected.next().unwrap_or_default();
+        if !planned.in_pst() {
+            comparisons.push(None);
+            continue;
+        }
+        let mut comparison = FolderComparison::new(planned.pst_path.clone());
+        let pst_messages = in_pst.remove(&planned.pst_path).unwrap_or_default();
+        comparison.errors = unreadable.remove(&planned.pst_path).unwrap_or_default();
+        comparison.in_pst = (pst_messages.len() + comparison.errors.len()) as u64;
+        if planned.kind != FolderKind::Mail {
+            // Contacts, events and tasks: their number is checked with every folder's.
+            comparison.in_source = pst_messages.len() as u64;
+            comparisons.push(Some(comparison));
+            continue;
+        }
+        let mut matcher = Matcher::new(pst_messages);
+        matcher.compare_facts(written, &mut comparison);
+        matcher.finish(&mut comparison);
+        comparisons.push(Some(comparison));
+    }
+    Ok(comparisons)
+}
+
 /// Pairs source messages with the PST messages of one folder.
 #[derive(Debug)]
 struct Matcher {
@@ -629,6 +871,8 @@ struct Matcher {
     used: Vec<bool>,
     by_id: HashMap<String, Vec<usize>>,
     by_subject_date: HashMap<(Option<String>, Option<i64>), Vec<usize>>,
+    /// For a message whose date the two readings see differently.
+    by_subject: HashMap<Option<String>, Vec<usize>>,
 }
 
 impl Matcher {
@@ -636,6 +880,7 @@ impl Matcher {
         let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_subject_date: HashMap<(Option<String>, Option<i64>), Vec<usize>> =
             HashMap::new();
+        let mut by_subject: HashMap<Option<String>, Vec<usize>> = HashMap::new();
         for (index, facts) in pst.iter().enumerate() {
             if let Some(id) = &facts.message_id {
                 by_id.entry(id.clone()).or_default().push(index);
@@ -644,20 +889,37 @@ impl Matcher {
                 .entry((facts.subject.clone(), facts.date))
                 .or_default()
                 .push(index);
+            by_subject
+                .entry(facts.subject.clone())
+                .or_default()
+                .push(index);
         }
         Matcher {
             used: vec![false; pst.len()],
             pst,
             by_id,
             by_subject_date,
+            by_subject,
         }
     }
 
-    fn take(&mut self, candidates: Option<&Vec<usize>>) -> Option<usize> {
-        let found = candidates?
+    /// The first unused candidate that reads like `source` (copies of a message share their
+    /// Message-ID), else the first unused one.
+    fn take(&mut self, candidates: Option<&Vec<usize>>, source: &Facts) -> Option<usize> {
+        let unused: Vec<usize> = candidates?
             .iter()
             .copied()
-            .find(|i| !self.used.get(*i).copied().unwrap_or(true))?;
+            .filter(|i| !self.used.get(*i).copied().unwrap_or(true))
+            .collect();
+        let found = unused
+            .iter()
+            .copied()
+            .find(|&i| {
+                self.pst
+                    .get(i)
+                    .is_some_and(|pst| differences(source, pst).is_empty())
+            })
+            .or_else(|| unused.first().copied())?;
         if let Some(used) = self.used.get_mut(found) {
             *used = true;
         }
@@ -668,13 +930,18 @@ impl Matcher {
         let facts: Vec<(Facts, String)> = batch
             .par_iter()
             .map(|raw| {
-                let converted = convert::convert(raw);
-                (
-                    Facts::of_message(&converted.message),
-                    raw.origin.to_string(),
-                )
+                let facts = match raw.large {
+                    Some(_) => Facts::of_message(&convert::convert(raw).message),
+                    None => Facts::of_reading(&reading::read(&raw.bytes)),
+                };
+                (facts, raw.origin.to_string())
             })
             .collect();
+        self.compare_facts(facts, comparison);
+    }
+
+    /// Pairs each source message with a PST message and notes what differs.
+    fn compare_facts(&mut self, facts: Vec<(Facts, String)>, comparison: &mut FolderComparison) {
         for (source, origin) in facts {
             comparison.in_source += 1;
             let by_id = source
@@ -682,11 +949,17 @@ impl Matcher {
                 .as_ref()
                 .and_then(|id| self.by_id.get(id))
                 .cloned();
-            let found = self.take(by_id.as_ref()).or_else(|| {
-                let key = (source.subject.clone(), source.date);
-                let candidates = self.by_subject_date.get(&key).cloned();
-                self.take(candidates.as_ref())
-            });
+            let found = self
+                .take(by_id.as_ref(), &source)
+                .or_else(|| {
+                    let key = (source.subject.clone(), source.date);
+                    let candidates = self.by_subject_date.get(&key).cloned();
+                    self.take(candidates.as_ref(), &source)
+                })
+                .or_else(|| {
+                    let candidates = self.by_subject.get(&source.subject).cloned();
+                    self.take(candidates.as_ref(), &source)
+                });
             let Some(found) = found else {
                 comparison.missing += 1;
                 if comparison.missing_messages.len() < LISTED_PER_FOLDER {
@@ -735,7 +1008,7 @@ fn differences(source: &Facts, pst: &Facts) -> Vec<FieldDifference> {
             pst: show(&pst.subject),
         });
     }
-    if source.sender != pst.sender {
+    if !same_sender(source.sender.as_deref(), pst.sender.as_deref()) {
         fields.push(FieldDifference {
             field: "sender",
             source: show(&source.sender),
@@ -753,14 +1026,25 @@ fn differences(source: &Facts, pst: &Facts) -> Vec<FieldDifference> {
             pst: date(pst.date),
         });
     }
-    if source.body != pst.body {
-        let body = |b: &Option<([u8; 32], usize)>| {
-            b.map_or_else(|| "(empty)".to_owned(), |(_, n)| format!("{n} characters"))
-        };
+    let digest = |b: &Option<TextDigest>| {
+        b.map_or_else(
+            || "(none)".to_owned(),
+            |d| format!("{} characters", d.chars),
+        )
+    };
+    // A plain body the converter made from the HTML has nothing in the source to compare with.
+    if source.body.is_some() && source.body != pst.body {
         fields.push(FieldDifference {
             field: "body",
-            source: body(&source.body),
-            pst: body(&pst.body),
+            source: digest(&source.body),
+            pst: digest(&pst.body),
+        });
+    }
+    if source.html != pst.html {
+        fields.push(FieldDifference {
+            field: "html body",
+            source: digest(&source.html),
+            pst: digest(&pst.html),
         });
     }
     if !same_attachments(&source.attachments, &pst.attachments) {
@@ -781,6 +1065,47 @@ fn differences(source: &Facts, pst: &Facts) -> Vec<FieldDifference> {
         });
     }
     fields
+}
+
+/// Senders match when their addresses do and, where both have a display name, the names read
+/// alike (quotes, letter case and runs of white space aside): two parsers of the same field may
+/// take a comment for the name or not.
+fn same_sender(source: Option<&str>, pst: Option<&str>) -> bool {
+    fn split(sender: &str) -> (Option<String>, Option<&str>) {
+        match sender
+            .rsplit_once(" <")
+            .or_else(|| sender.strip_prefix('<').map(|a| ("", a)))
+        {
+            Some((name, address)) => {
+                let name: String = name
+                    .chars()
+                    .filter(|c| !matches!(c, '"' | '\\'))
+                    .collect::<String>()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_lowercase();
+                (
+                    (!name.is_empty()).then_some(name),
+                    address.strip_suffix('>'),
+                )
+            }
+            None => (Some(sender.to_lowercase()), None),
+        }
+    }
+    match (source, pst) {
+        (None, None) => true,
+        (Some(source), Some(pst)) => {
+            let (source_name, source_address) = split(source);
+            let (pst_name, pst_address) = split(pst);
+            source_address == pst_address
+                && match (source_name, pst_name) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                }
+        }
+        _ => false,
+    }
 }
 
 /// The PST keeps at most [`pst::messaging::subject::MAX_SUBJECT_UNITS`] UTF-16 units of a
@@ -840,7 +1165,7 @@ fn unreadable_attachment(
             ..AttachmentFacts::default()
         }),
         Some(PropertyValue::Integer32(ATTACH_BY_VALUE)) if empty_data => Ok(AttachmentFacts {
-            sha256: Sha256::digest(b"").into(),
+            sha256: reading::sha256(b""),
             name_unknown: true,
             ..AttachmentFacts::default()
         }),
@@ -849,20 +1174,33 @@ fn unreadable_attachment(
 }
 
 /// Attachments match when their contents match; names are compared where the source has one
-/// (the writer may give a nameless attachment a name).
+/// (the writer may give a nameless attachment a name) and the reader could give it. Named
+/// source attachments are paired first, so that a nameless copy of the same bytes does not take
+/// the named one's place.
 fn same_attachments(source: &[AttachmentFacts], pst: &[AttachmentFacts]) -> bool {
     if source.len() != pst.len() {
         return false;
     }
     let key = |a: &AttachmentFacts| (a.embedded, a.size, a.sha256);
-    let mut source_sorted: Vec<&AttachmentFacts> = source.iter().collect();
-    let mut pst_sorted: Vec<&AttachmentFacts> = pst.iter().collect();
-    source_sorted.sort_by_key(|a| (key(a), a.name.clone()));
-    pst_sorted.sort_by_key(|a| (key(a), a.name.clone()));
-    source_sorted
-        .iter()
-        .zip(&pst_sorted)
-        .all(|(s, p)| key(s) == key(p) && (s.name.is_none() || p.name_unknown || s.name == p.name))
+    let mut left: Vec<&AttachmentFacts> = pst.iter().collect();
+    let (named, nameless): (Vec<&AttachmentFacts>, Vec<&AttachmentFacts>) =
+        source.iter().partition(|a| a.name.is_some());
+    for wanted in named {
+        let Some(at) = left
+            .iter()
+            .position(|p| key(p) == key(wanted) && (p.name_unknown || p.name == wanted.name))
+        else {
+            return false;
+        };
+        left.remove(at);
+    }
+    for wanted in nameless {
+        let Some(at) = left.iter().position(|p| key(p) == key(wanted)) else {
+            return false;
+        };
+        left.remove(at);
+    }
+    true
 }
 
 #[cfg(test)]
@@ -881,13 +1219,22 @@ mod tests {
         );
         assert_eq!(sender_text(None, Some(" ")), None);
         assert_eq!(sender_text(Some("Ann"), None), Some("Ann".into()));
+        assert!(same_sender(Some("<a@x>"), Some("\"John  X.\" Doe <a@x>")));
+        assert!(same_sender(
+            Some("john x. doe <a@x>"),
+            Some("\"John  X.\" Doe <a@x>")
+        ));
+        assert!(!same_sender(Some("Ann <a@x>"), Some("Bob <a@x>")));
+        assert!(!same_sender(Some("<a@x>"), Some("<b@x>")));
+        assert!(!same_sender(None, Some("<b@x>")));
     }
 
     #[test]
-    fn bodies_compare_without_line_end_and_trailing_space_differences() {
-        assert_eq!(body_facts("a\r\nb\r\n\r\n"), body_facts("a\nb"));
-        assert_ne!(body_facts("a\nb"), body_facts("a\nc"));
-        assert_eq!(body_facts(" \r\n"), None);
+    fn bodies_compare_without_line_end_and_surrounding_space_differences() {
+        use reading::text_digest;
+        assert_eq!(text_digest("\r\n a\r\nb\r\n\r\n"), text_digest("a\nb"));
+        assert_ne!(text_digest("a\nb"), text_digest("a\nc"));
+        assert_eq!(text_digest(" \r\n"), None);
     }
 
     #[test]
@@ -934,11 +1281,15 @@ mod tests {
             facts("extra", None, 30),
         ]);
         let ids = matcher.by_id.get("<1@x>").cloned();
-        assert_eq!(matcher.take(ids.as_ref()), Some(0));
-        assert_eq!(matcher.take(ids.as_ref()), None);
+        let one = facts("one", Some("<1@x>"), 10);
+        assert_eq!(matcher.take(ids.as_ref(), &one), Some(0));
+        assert_eq!(matcher.take(ids.as_ref(), &one), None);
         let key = (Some("two".to_owned()), Some(20));
         let by_subject = matcher.by_subject_date.get(&key).cloned();
-        assert_eq!(matcher.take(by_subject.as_ref()), Some(1));
+        assert_eq!(
+            matcher.take(by_subject.as_ref(), &facts("two", None, 20)),
+            Some(1)
+        );
         let mut comparison = FolderComparison::new(vec!["f".into()]);
         matcher.finish(&mut comparison);
         assert_eq!(comparison.extra, 1);
@@ -951,7 +1302,7 @@ mod tests {
             subject: Some("Hello".into()),
             sender: Some("<a@x>".into()),
             date: Some(0),
-            body: body_facts("text"),
+            body: reading::text_digest("text"),
             ..Facts::default()
         };
         let mut pst = source.clone();

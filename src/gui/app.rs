@@ -130,8 +130,15 @@ impl App {
 
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if ctx.input(|input| input.viewport().close_requested()) && self.state.close_requested() {
+            // The job stops and removes what it wrote; the window closes after that.
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+        }
         if self.state.update(FRAME_BUDGET) {
             ctx.request_repaint();
+        }
+        if self.state.may_close_now() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
         let title = self.state.title();
         if title != self.title {
@@ -157,6 +164,12 @@ impl eframe::App for App {
         for action in actions {
             self.act(action, frame);
         }
+    }
+
+    /// The window is gone however it was closed: a job still running must not be cut off
+    /// half-way by the end of the process.
+    fn on_exit(&mut self) {
+        self.state.stop_job_and_wait();
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

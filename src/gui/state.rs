@@ -309,6 +309,8 @@ pub struct AppState {
     /// The output the person already agreed to replace (picked in the save dialog, which asks).
     overwrite_agreed: Option<PathBuf>,
     running: Option<Running>,
+    /// The window was asked to close while a job ran: it closes once the job has stopped.
+    closing: bool,
     pub outcome: Option<Outcome>,
     pub license_status: LicenseStatus,
     license_store: Result<LicenseStore, String>,
@@ -358,6 +360,7 @@ impl AppState {
             confirm_overwrite: None,
             overwrite_agreed: None,
             running: None,
+            closing: false,
             outcome: None,
             license_status,
             license_store: config.license_store,
@@ -847,6 +850,37 @@ impl AppState {
                 running.cancelled_at = Some(Instant::now());
                 running.job.cancel();
             }
+        }
+    }
+
+    /// The window is asked to close. A running job is cancelled as Cancel does (without
+    /// asking: closing the window says it), and the window waits for it to remove what it
+    /// wrote. True while the window must stay open for that.
+    pub fn close_requested(&mut self) -> bool {
+        let Some(running) = &mut self.running else {
+            return false;
+        };
+        running.confirm_cancel = false;
+        if running.cancelled_at.is_none() {
+            tracing::info!("the window is closing: cancelling the conversion");
+            running.cancelled_at = Some(Instant::now());
+            running.job.cancel();
+        }
+        self.closing = true;
+        true
+    }
+
+    /// The window was asked to close during a job, and that job has now stopped.
+    pub fn may_close_now(&self) -> bool {
+        self.closing && self.running.is_none()
+    }
+
+    /// The app is ending: a job still running is cancelled and waited for, so that it
+    /// removes what it wrote before the process ends.
+    pub fn stop_job_and_wait(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.job.cancel();
+            let _ = running.job.wait();
         }
     }
 

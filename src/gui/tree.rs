@@ -215,6 +215,7 @@ impl FolderTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::FolderKind;
 
     fn listing(paths: &[(&[&str], u64)]) -> Vec<FolderListing> {
         paths
@@ -223,6 +224,7 @@ mod tests {
                 path: FolderPath::new(names.iter().copied()),
                 count: *count,
                 notes: Vec::new(),
+                kind: FolderKind::Mail,
             })
             .collect()
     }

@@ -24,6 +24,12 @@ pub enum Error {
     /// stored. Nothing was written.
     #[error("attachment {name:?} has {size} bytes; a PST attachment must be smaller than 2 GiB")]
     AttachmentTooLarge { name: String, size: u64 },
+    /// PidTagMessageSize is a signed 32-bit integer: a message whose attachments together come
+    /// near 2 GiB cannot be described. Nothing was written.
+    #[error(
+        "the message would take about {size} bytes in the PST; a PST message must be smaller than 2 GiB"
+    )]
+    MessageTooLarge { size: u64 },
     #[error("folder {folder} does not exist in this PST")]
     UnknownFolder { folder: u32 },
     #[error("a folder needs a name (parent folder {parent})")]

@@ -1,8 +1,12 @@
 //! What the writer stores: a mail message in MAPI terms, free of MIME. `convert/` fills these from
 //! parsed mail; the messaging layer turns them into property contexts and tables.
 
+use std::fs::File;
+use std::io::{self, Read};
+use std::sync::Arc;
+
 /// A point in time as a PST keeps it: 100-nanosecond ticks since 1601-01-01 UTC (FILETIME).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileTime(pub u64);
 
 impl FileTime {
@@ -103,8 +107,88 @@ pub struct Attachment {
 pub enum AttachmentContent {
     /// The attachment's bytes (attached by value).
     Data(Vec<u8>),
+    /// Bytes too many to hold in memory, attached by value as `Data` is: the writer reads them
+    /// from a file a block at a time as it writes the message.
+    Streamed(StreamedData),
     /// A message attached to this one (message/rfc822), stored as an embedded message object.
     Message(Box<Message>),
+}
+
+/// `len` bytes of an open file from `offset`: an attachment's content, read when the message
+/// is written. The file stays open as long as a clone of this does.
+#[derive(Clone, Debug)]
+pub struct StreamedData {
+    file: Arc<File>,
+    offset: u64,
+    len: u64,
+}
+
+impl PartialEq for StreamedData {
+    fn eq(&self, other: &StreamedData) -> bool {
+        Arc::ptr_eq(&self.file, &other.file) && self.offset == other.offset && self.len == other.len
+    }
+}
+
+impl Eq for StreamedData {}
+
+impl StreamedData {
+    pub fn new(file: Arc<File>, offset: u64, len: u64) -> StreamedData {
+        StreamedData { file, offset, len }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Reads the bytes from the start, without moving a cursor other readers share.
+    pub fn reader(&self) -> StreamedReader<'_> {
+        StreamedReader {
+            data: self,
+            done: 0,
+        }
+    }
+
+    /// All the bytes in memory (for tests and checks, not for writing).
+    pub fn to_vec(&self) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(usize::try_from(self.len).unwrap_or(0));
+        self.reader().read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+/// Reads a [`StreamedData`]; a file shorter than the data is an error.
+#[derive(Debug)]
+pub struct StreamedReader<'a> {
+    data: &'a StreamedData,
+    done: u64,
+}
+
+impl Read for StreamedReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let left = self.data.len - self.done;
+        let want = out.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        if want == 0 {
+            return Ok(0);
+        }
+        let offset = self.data.offset + self.done;
+        #[cfg(unix)]
+        let read = std::os::unix::fs::FileExt::read_at(&*self.data.file, &mut out[..want], offset)?;
+        #[cfg(windows)]
+        let read =
+            std::os::windows::fs::FileExt::seek_read(&*self.data.file, &mut out[..want], offset)?;
+        if read == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "an attachment's file is shorter than its data",
+            ));
+        }
+        self.done += read as u64;
+        Ok(read)
+    }
 }
 
 /// A mail message as the PST stores it. Absent values stay absent in the PST; nothing is
@@ -140,4 +224,6 @@ pub struct Message {
     /// Outlook's conversation index (PidTagConversationIndex), e.g. from a `Thread-Index`
     /// header. When absent the writer derives one from the thread.
     pub conversation_index: Option<Vec<u8>>,
+    /// A contact, appointment or task; `None` for mail.
+    pub item: Option<Box<crate::pst::item::Item>>,
 }

@@ -10,6 +10,7 @@
 //! [MS-PST]: https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/141923d5-15ab-4ef1-a524-6dce75aae546
 
 mod error;
+pub mod item;
 pub mod ltp;
 mod message;
 pub mod messaging;
@@ -24,7 +25,12 @@ pub use writer::{
     WriterOptions,
 };
 
+pub use item::{
+    AddressKind, Appointment, Attendee, AttendeeRole, BusyStatus, Contact, FolderClass, Item,
+    LocalMinutes, PhoneKind, Photo, PostalAddress, Recurrence, RecurrenceEnd, RecurrenceException,
+    RecurrencePattern, Response, Task, TaskStatus, TimeZone, Transition,
+};
 pub use message::{
     Address, Attachment, AttachmentContent, FileTime, Importance, Message, MessageState, Recipient,
-    RecipientKind,
+    RecipientKind, StreamedData, StreamedReader,
 };

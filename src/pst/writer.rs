@@ -10,20 +10,28 @@ use std::path::{Path, PathBuf};
 use tempfile::TempPath;
 
 use crate::pst::error::Error;
+use crate::pst::item::{FolderClass, Item};
+use crate::pst::ltp::PropTag;
 use crate::pst::ltp::{TableRow, TcBuilder};
 use crate::pst::message::{AttachmentContent, FileTime, Message};
-use crate::pst::messaging::attachment::MAX_ATTACHMENT_SIZE;
-use crate::pst::messaging::folder::{FolderState, MAIL_CONTAINER_CLASS};
+use crate::pst::messaging::attachment::{
+    MAX_ATTACHMENT_SIZE, StoredContent, attachment_properties, attachment_size,
+};
+use crate::pst::messaging::folder::FolderState;
 use crate::pst::messaging::node::{NodeScope, write_message};
+use crate::pst::messaging::pim;
 use crate::pst::messaging::skeleton::{Child, write_fixed_nodes, write_folder};
 use crate::pst::messaging::spill::RowSpill;
 use crate::pst::messaging::store::default_store_uid;
 use crate::pst::messaging::templates;
 use crate::pst::ndb::{self, NdbOptions, NdbWriter, Nid, NidType, special};
 
-/// The name Outlook gives the IPM subtree of a PST.
-pub const TOP_FOLDER_NAME: &str = "Top of Personal Folders";
+/// The name Outlook 2010 and later give the IPM subtree of a new PST (older versions said
+/// "Top of Personal Folders"); Outlook shows the store's own name in its place.
+pub const TOP_FOLDER_NAME: &str = "Top of Outlook data file";
 pub const DELETED_ITEMS_NAME: &str = "Deleted Items";
+/// The comment Outlook gives Deleted Items.
+const DELETED_ITEMS_COMMENT: &str = "Deleted Items folder";
 
 /// How a PST is written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +93,8 @@ struct Folder {
     rows: Vec<u64>,
     /// The IDs of those rows (the messages' NIDs), for the row index.
     row_ids: Vec<u32>,
+    /// Mail, contacts, calendar or tasks.
+    class: FolderClass,
 }
 
 /// Contents rows read back from the spill file at a time.
@@ -120,16 +130,17 @@ impl PstWriter {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        // The temporary name keeps the output name's bytes, so that a file a killed job left
+        // is recognised by the name of its output even when that name is not Unicode.
+        let mut prefix = std::ffi::OsString::from(".");
+        prefix.push(path.file_name().unwrap_or_default());
+        prefix.push(".");
         let io_error = |source| Error::Io {
             path: path.clone(),
             source,
         };
         let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
+            .prefix(&prefix)
             .suffix(".tmp")
             .tempfile_in(&dir)
             .map_err(io_error)?;
@@ -157,6 +168,7 @@ impl PstWriter {
             unread: 0,
             rows: Vec::new(),
             row_ids: Vec::new(),
+            class: FolderClass::Mail,
         };
         let deleted = Folder {
             nid: special::DELETED_ITEMS,
@@ -167,6 +179,7 @@ impl PstWriter {
             unread: 0,
             rows: Vec::new(),
             row_ids: Vec::new(),
+            class: FolderClass::Mail,
         };
         Ok(PstWriter {
             ndb: Some(ndb),
@@ -180,7 +193,7 @@ impl PstWriter {
         })
     }
 
-    /// "Top of Personal Folders", the folder Outlook shows as the PST.
+    /// The top folder ("Top of Outlook data file"), which Outlook shows as the PST.
     pub fn top_folder(&self) -> FolderId {
         FolderId(0)
     }
@@ -190,8 +203,18 @@ impl PstWriter {
         FolderId(1)
     }
 
-    /// Adds a folder named `name` under `parent`.
+    /// Adds a mail folder named `name` under `parent`.
     pub fn add_folder(&mut self, parent: FolderId, name: &str) -> Result<FolderId, Error> {
+        self.add_folder_of(parent, name, FolderClass::Mail)
+    }
+
+    /// Adds a folder of contacts, appointments, tasks or mail named `name` under `parent`.
+    pub fn add_folder_of(
+        &mut self,
+        parent: FolderId,
+        name: &str,
+        class: FolderClass,
+    ) -> Result<FolderId, Error> {
         self.check_usable()?;
         self.folder(parent)?;
         if name.is_empty() {
@@ -209,6 +232,7 @@ impl PstWriter {
             unread: 0,
             rows: Vec::new(),
             row_ids: Vec::new(),
+            class,
         });
         if let Some(parent) = self.folders.get_mut(parent.0 as usize) {
             parent.children.push(id);
@@ -216,14 +240,14 @@ impl PstWriter {
         Ok(id)
     }
 
-    /// Writes `message` into `folder`. Refuses, writing nothing, a message with an attachment
-    /// of 2 GiB or more, and one that would take the file past `max_file_size` together with
-    /// what `finish()` still has to write ([`Error::SizeLimit`]: finish this file and go on in
-    /// a new one).
+    /// Writes `message` into `folder`. Refuses, writing nothing, a message or attachment whose
+    /// size a 32-bit PidTagMessageSize or PidTagAttachSize cannot hold (2 GiB or more), and
+    /// one that would take the file past `max_file_size` together with what `finish()` still
+    /// has to write ([`Error::SizeLimit`]: finish this file and go on in a new one).
     pub fn add_message(&mut self, folder: FolderId, message: &Message) -> Result<(), Error> {
         self.check_usable()?;
         let folder_nid = self.folder(folder)?.nid;
-        check_attachment_sizes(message)?;
+        check_sizes(message)?;
         let row_reserve = contents_row_estimate(message);
         let finish = self.finish_estimate();
         let ndb = self.ndb.as_ref().ok_or(Error::WriterFailed)?;
@@ -247,11 +271,12 @@ impl PstWriter {
     }
 
     fn write(&mut self, folder: FolderId, folder_nid: Nid, message: &Message) -> Result<(), Error> {
+        let class = self.folder(folder)?.class;
         let ndb = self.ndb.as_mut().ok_or(Error::WriterFailed)?;
         let nid = ndb.allocate_nid(NidType::NormalMessage);
         let written = write_message(ndb, message, self.options.now)?;
         ndb.add_node(nid, written.data, written.sub, folder_nid)?;
-        let row = written.props.row(templates::CONTENTS);
+        let row = written.props.row(&contents_columns(class));
         let version = ndb.next_row_version();
         let offset = self.spill.push(nid, version, &row).map_err(Error::Spill)?;
         let entry = self
@@ -319,6 +344,7 @@ impl PstWriter {
                 parent,
                 state,
                 &children,
+                &contents_columns(folder.class),
                 &folder.row_ids,
                 fill,
             )?;
@@ -369,13 +395,18 @@ impl PstWriter {
             .ok_or(Error::UnknownFolder { folder: id.0 })
     }
 
+    /// A folder's PC values. User folders are mail folders (IPF.Note); the top folder and
+    /// Deleted Items have no container class, as in a new Outlook store.
     fn state_of(&self, folder: &Folder) -> FolderState {
+        let deleted_items = folder.nid == special::DELETED_ITEMS;
+        let user_folder = folder.parent.is_some() && !deleted_items;
         FolderState {
             name: folder.name.clone(),
             content_count: folder.messages,
             unread_count: folder.unread,
             has_subfolders: !folder.children.is_empty(),
-            container_class: folder.parent.map(|_| MAIL_CONTAINER_CLASS),
+            container_class: user_folder.then(|| folder.class.container_class()),
+            comment: deleted_items.then_some(DELETED_ITEMS_COMMENT),
         }
     }
 
@@ -402,19 +433,47 @@ impl PstWriter {
     }
 }
 
-/// Refuses attachments (also inside embedded messages) that PidTagAttachSize cannot describe.
-fn check_attachment_sizes(message: &Message) -> Result<(), Error> {
+/// The columns of a folder's contents table: mail's, then those Outlook shows for the
+/// folder's kind of items.
+fn contents_columns(class: FolderClass) -> Vec<PropTag> {
+    let mut columns = templates::CONTENTS.to_vec();
+    for column in pim::extra_columns(class) {
+        if !columns.iter().any(|c| c.id == column.id) {
+            columns.push(column);
+        }
+    }
+    columns
+}
+
+/// Refuses a message that a 32-bit size cannot describe (docs/pst-writer-notes.md §6): an
+/// attachment, also inside an embedded message, whose PidTagAttachSize would pass `i32::MAX`,
+/// or a message whose PidTagMessageSize could (its node takes at most [`message_estimate`]
+/// bytes; every attachment and embedded message lies inside it).
+fn check_sizes(message: &Message) -> Result<(), Error> {
     for attachment in &message.attachments {
         match &attachment.content {
-            AttachmentContent::Data(data) if data.len() as u64 >= MAX_ATTACHMENT_SIZE => {
+            AttachmentContent::Data(data) => {
+                let props = attachment_properties(attachment, StoredContent::Data(data));
+                if attachment_size(&props) > MAX_ATTACHMENT_SIZE {
+                    return Err(Error::AttachmentTooLarge {
+                        name: attachment.filename.clone().unwrap_or_default(),
+                        size: data.len() as u64,
+                    });
+                }
+            }
+            AttachmentContent::Streamed(data) if data.len() >= MAX_ATTACHMENT_SIZE => {
                 return Err(Error::AttachmentTooLarge {
                     name: attachment.filename.clone().unwrap_or_default(),
-                    size: data.len() as u64,
+                    size: data.len(),
                 });
             }
-            AttachmentContent::Data(_) => {}
-            AttachmentContent::Message(inner) => check_attachment_sizes(inner)?,
+            AttachmentContent::Streamed(_) => {}
+            AttachmentContent::Message(inner) => check_sizes(inner)?,
         }
+    }
+    let size = message_estimate(message);
+    if size > MAX_ATTACHMENT_SIZE {
+        return Err(Error::MessageTooLarge { size });
     }
     Ok(())
 }
@@ -447,6 +506,35 @@ fn message_estimate(message: &Message) -> u64 {
         values += utf16_bytes(text.as_deref());
     }
     values += message.body_html.as_ref().map_or(0, |h| h.len() as u64);
+    values += match message.item.as_deref() {
+        None => 0,
+        Some(Item::Contact(contact)) => {
+            16 * 1024
+                + contact
+                    .photo
+                    .as_ref()
+                    .map_or(0, |p| 2 * p.data.len() as u64)
+        }
+        Some(Item::Appointment(appointment)) => {
+            let exceptions = appointment
+                .recurrence
+                .as_ref()
+                .map_or(0, |r| r.exceptions.len());
+            let attendees: u64 = appointment
+                .attendees
+                .iter()
+                .map(|a| {
+                    8 * (utf16_bytes(a.address.name.as_deref())
+                        + utf16_bytes(Some(&a.address.email)))
+                        + 512
+                })
+                .sum();
+            16 * 1024
+                + attendees * (1 + exceptions as u64)
+                + exceptions as u64 * (24 * 1024 + 2 * message_estimate_text(message))
+        }
+        Some(Item::Task(_)) => 8 * 1024,
+    };
     values += message
         .categories
         .iter()
@@ -460,6 +548,7 @@ fn message_estimate(message: &Message) -> u64 {
             + utf16_bytes(attachment.content_location.as_deref());
         values += match &attachment.content {
             AttachmentContent::Data(data) => data.len() as u64,
+            AttachmentContent::Streamed(data) => data.len(),
             AttachmentContent::Message(inner) => message_estimate(inner),
         };
     }
@@ -467,6 +556,11 @@ fn message_estimate(message: &Message) -> u64 {
     // node or subnode wastes up to a 64-byte slot and the block trailer.
     let blocks = values / 8176 + 64;
     values + blocks * (16 + 64 + 8 + 32) + 16 * 1024
+}
+
+/// Bytes of the texts an exception repeats from its series.
+fn message_estimate_text(message: &Message) -> u64 {
+    utf16_bytes(message.subject.as_deref()) + utf16_bytes(message.body_text.as_deref())
 }
 
 /// An upper bound of the bytes a message's row adds to its folder's contents table.
@@ -478,7 +572,9 @@ fn contents_row_estimate(message: &Message) -> u64 {
         .sum();
     let author = message.from.as_ref().or(message.sender.as_ref());
     // Fixed row of under 200 bytes, the row index, the strings of its cells with heap overhead.
-    256 + 3 * utf16_bytes(message.subject.as_deref())
+    let item = if message.item.is_some() { 2048 } else { 0 };
+    item + 256
+        + 3 * utf16_bytes(message.subject.as_deref())
         + names
         + utf16_bytes(author.map(|a| a.display()))
         + utf16_bytes(message.internet_message_id.as_deref())

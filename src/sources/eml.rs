@@ -34,8 +34,9 @@
 use std::fs::{self, File};
 use std::io::{self, Read as _};
 use std::path::Path;
+use std::sync::Arc;
 
-use crate::model::{FolderPath, Found, Origin, RawMessage, SkipReason};
+use crate::model::{FileSpan, FolderPath, Found, LARGE_MESSAGE, Origin, RawMessage, SkipReason};
 use crate::sources::mbox::{self, MboxReader};
 use crate::sources::{MailStore, Probe, Result, lowercase_extension, state, tree};
 
@@ -284,8 +285,20 @@ pub fn read_message_file(path: &Path, folder: &FolderPath) -> Found {
     let origin = Origin::File {
         path: path.to_path_buf(),
     };
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
+    let read = fs::metadata(path).and_then(|meta| {
+        if meta.len() >= LARGE_MESSAGE {
+            large_message_file(path, meta.len()).map(Err)
+        } else {
+            fs::read(path).map(Ok)
+        }
+    });
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err((span, received))) => {
+            let mut raw = RawMessage::large(folder.clone(), span, origin);
+            raw.received = received;
+            return Found::Message(raw);
+        }
         Err(e) => {
             return Found::Skipped {
                 origin,
@@ -314,6 +327,26 @@ pub fn read_message_file(path: &Path, folder: &FolderPath) -> Found {
     let mut raw = RawMessage::new(folder.clone(), bytes, origin);
     raw.received = received;
     Found::Message(raw)
+}
+
+/// A message file too large to read into memory: the span after its framing (byte-order mark,
+/// mbox From_ line), and the From_ line's date.
+fn large_message_file(path: &Path, len: u64) -> std::io::Result<(FileSpan, Option<i64>)> {
+    let file = Arc::new(File::open(path)?);
+    let whole = FileSpan::new(Arc::clone(&file), 0, len);
+    let head = whole.head(64 * 1024)?;
+    let mut message = &head[..];
+    message = message.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(message);
+    let mut received = None;
+    if message.starts_with(b"From ")
+        && let Some(line_end) = message.iter().position(|&b| b == b'\n')
+    {
+        let from_line = &message[..line_end];
+        received = mbox::parse_from_line_date(from_line.strip_suffix(b"\r").unwrap_or(from_line));
+        message = &message[line_end + 1..];
+    }
+    let framing = (head.len() - message.len()) as u64;
+    Ok((FileSpan::new(file, framing, len - framing), received))
 }
 
 /// Reads a message file found loose (in a folder tree, or opened on its own) with the state its
@@ -361,6 +394,33 @@ mod tests {
         assert!(!starts_with_header_line(b": no name"));
         assert!(!starts_with_header_line(b"From x Tue"));
         assert!(!starts_with_header_line(b""));
+    }
+
+    /// A message file of 32 MiB or more is not read into memory: the message is the file
+    /// after its framing, read from there when it is converted.
+    #[test]
+    fn a_large_message_file_stays_in_its_file() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("large.eml");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let framing = "\u{FEFF}From ann@example.com Mon Jan  7 09:00:00 2019\n";
+        file.write_all(framing.as_bytes()).unwrap();
+        file.write_all(b"Subject: large\n\n").unwrap();
+        let line = [b'x'; 1023];
+        for _ in 0..LARGE_MESSAGE / 1024 {
+            file.write_all(&line).unwrap();
+            file.write_all(b"\n").unwrap();
+        }
+        drop(file);
+        let Found::Message(raw) = read_message_file(&path, &FolderPath::root()) else {
+            panic!("not a message");
+        };
+        assert!(raw.bytes.is_empty());
+        let span = raw.large.as_ref().unwrap();
+        assert_eq!(span.len(), LARGE_MESSAGE + 16);
+        assert_eq!(span.head(16).unwrap(), b"Subject: large\n\n");
+        assert_eq!(raw.received, Some(1_546_851_600));
     }
 
     #[test]

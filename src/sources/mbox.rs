@@ -31,16 +31,22 @@
 mod from_line;
 pub mod takeout;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use memchr::{memchr, memmem, memrchr};
 
 pub use from_line::parse_from_line_date;
 
-use crate::model::{FolderPath, Found, Origin, RawMessage, SkipReason, StoreKind};
+use crate::model::{
+    FileSpan, FolderKind, FolderPath, Found, LARGE_MESSAGE, Origin, RawMessage, SkipReason,
+    StoreKind,
+};
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result, state, tree};
 
 /// Bytes asked of the source per read.
@@ -73,7 +79,36 @@ pub struct MboxEntry {
     /// ([`parse_from_line_date`]).
     pub received: Option<i64>,
     /// The message (RFC 5322) with its mbox escaping removed and its line endings as stored.
+    /// Empty for a large message.
     pub bytes: Vec<u8>,
+    /// A message of [`LARGE_MESSAGE`] bytes or more is not copied: this is where it lies in
+    /// the stream, escaping included (offsets as [`MboxEntry::offset`] counts them).
+    pub large: Option<Range<u64>>,
+}
+
+/// How much of a large message is read for a look at its header.
+const HEAD_LEN: u64 = 64 * 1024;
+
+impl MboxEntry {
+    /// A large entry of the file at `path` as a span of that file (opened again, read-only),
+    /// read with its escaping undone; `None` for an entry held in `bytes`.
+    pub fn span_in(&self, path: &Path) -> io::Result<Option<FileSpan>> {
+        let Some(range) = &self.large else {
+            return Ok(None);
+        };
+        let file = Arc::new(File::open(path)?);
+        let span = FileSpan::new(file, range.start, range.end.saturating_sub(range.start));
+        Ok(Some(span.mbox_quoted()))
+    }
+
+    /// The message's start, enough for its header fields: `bytes`, or a large message's first
+    /// 64 KiB from `span`.
+    pub fn header_bytes<'a>(&'a self, span: Option<&FileSpan>) -> io::Result<Cow<'a, [u8]>> {
+        match span {
+            Some(span) => Ok(Cow::Owned(span.head(HEAD_LEN)?)),
+            None => Ok(Cow::Borrowed(&self.bytes)),
+        }
+    }
 }
 
 /// Text before the first From_ line of a file: not a message, but not to be dropped silently.
@@ -142,6 +177,8 @@ pub struct MboxReader<R> {
     at_line_start: bool,
     garbage: Option<LeadingGarbage>,
     largest_message: usize,
+    /// Messages this large are not copied (see [`MboxEntry::large`]).
+    large_message: usize,
 }
 
 impl<R> fmt::Debug for MboxReader<R> {
@@ -198,6 +235,7 @@ impl<R: Read> MboxReader<R> {
             at_line_start: true,
             garbage: None,
             largest_message: 0,
+            large_message: usize::try_from(LARGE_MESSAGE).unwrap_or(usize::MAX),
         }
     }
 
@@ -253,8 +291,13 @@ impl<R: Read> MboxReader<R> {
         }
         let offset = self.window.offset();
         let from_line = self.take_from_line()?;
+        let start = self.window.offset();
         let mut bytes = Vec::new();
-        let end = self.scan(Sink(copy.then_some(&mut bytes)), true, true)?;
+        let mut sink = Sink::new(copy.then_some(&mut bytes), self.large_message);
+        let end = self.scan(&mut sink, true, true)?;
+        let large = sink
+            .overflowed
+            .then(|| start..self.window.offset() - sink.stripped as u64);
         self.state = match end {
             End::Separator => State::AtSeparator,
             End::Eof => State::Done,
@@ -266,7 +309,15 @@ impl<R: Read> MboxReader<R> {
             received: parse_from_line_date(&from_line),
             from_line,
             bytes,
+            large,
         }))
+    }
+
+    /// Messages of `bytes` or more are not copied but given as [`MboxEntry::large`]
+    /// ([`LARGE_MESSAGE`] unless changed).
+    pub fn with_large_message(mut self, bytes: u64) -> Self {
+        self.large_message = usize::try_from(bytes).unwrap_or(usize::MAX);
+        self
     }
 
     /// Gets past a byte-order mark, blank lines and any garbage to the first From_ line.
@@ -303,7 +354,7 @@ impl<R: Read> MboxReader<R> {
             let data = self.window.avail();
             let first_line = &data[..memchr(b'\n', data).unwrap_or(data.len())];
             let sample = sample_of(first_line);
-            let end = self.scan(Sink(None), false, !mid_line)?;
+            let end = self.scan(&mut Sink::new(None, usize::MAX), false, !mid_line)?;
             let garbage = LeadingGarbage {
                 offset,
                 len: self.window.offset() - offset,
@@ -349,7 +400,7 @@ impl<R: Read> MboxReader<R> {
     /// stream, putting its unescaped bytes into `sink`. The From_ line is already consumed.
     fn scan(
         &mut self,
-        mut sink: Sink<'_>,
+        sink: &mut Sink<'_>,
         header_first: bool,
         at_line_start: bool,
     ) -> io::Result<End> {
@@ -529,30 +580,72 @@ impl<R: Read> Iterator for MboxReader<R> {
     }
 }
 
-/// Where the bytes of a message go: a buffer, or nowhere when only counting.
-struct Sink<'a>(Option<&'a mut Vec<u8>>);
+/// Where the bytes of a message go: a buffer, or nowhere when only counting. A message that
+/// grows past `limit` bytes is not kept: the buffer is emptied, and only its last bytes are
+/// watched, for the blank line that ends it.
+struct Sink<'a> {
+    buffer: Option<&'a mut Vec<u8>>,
+    limit: usize,
+    /// The message grew past `limit`.
+    overflowed: bool,
+    /// Bytes put so far, and the last three of them.
+    len: usize,
+    tail: [u8; 3],
+    /// Bytes taken off the end as the separator's blank line.
+    stripped: usize,
+}
 
-impl Sink<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        if let Some(buffer) = self.0.as_deref_mut() {
-            buffer.extend_from_slice(bytes);
+impl<'a> Sink<'a> {
+    fn new(buffer: Option<&'a mut Vec<u8>>, limit: usize) -> Sink<'a> {
+        Sink {
+            buffer,
+            limit,
+            overflowed: false,
+            len: 0,
+            tail: [0; 3],
+            stripped: 0,
         }
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.len += bytes.len();
+        for &byte in bytes.iter().rev().take(3).rev() {
+            self.tail.rotate_left(1);
+            self.tail[2] = byte;
+        }
+        let Some(buffer) = self.buffer.as_deref_mut() else {
+            return;
+        };
+        if self.overflowed {
+            return;
+        }
+        if buffer.len() + bytes.len() >= self.limit {
+            self.overflowed = true;
+            *buffer = Vec::new();
+            return;
+        }
+        buffer.extend_from_slice(bytes);
     }
 
     /// Drops the blank line that belongs to the separator (or ends the file).
     fn strip_trailing_blank_line(&mut self) {
-        let Some(buffer) = self.0.as_deref_mut() else {
-            return;
+        let tail = &self.tail[3 - self.len.min(3)..];
+        let blank = if tail.ends_with(b"\r\n") && (self.len == 2 || tail.ends_with(b"\n\r\n")) {
+            2
+        } else if tail.ends_with(b"\n") && (self.len == 1 || tail.ends_with(b"\n\n")) {
+            1
+        } else {
+            0
         };
-        let blank =
-            if buffer.ends_with(b"\r\n") && (buffer.len() == 2 || buffer.ends_with(b"\n\r\n")) {
-                2
-            } else if buffer.ends_with(b"\n") && (buffer.len() == 1 || buffer.ends_with(b"\n\n")) {
-                1
-            } else {
-                0
-            };
-        buffer.truncate(buffer.len() - blank);
+        self.stripped = blank;
+        if let Some(buffer) = self.buffer.as_deref_mut()
+            && !self.overflowed
+        {
+            buffer.truncate(buffer.len().saturating_sub(blank));
+        }
     }
 }
 
@@ -758,6 +851,7 @@ pub fn folder_info(path: &Path, folder: FolderPath) -> Result<FolderInfo> {
             .map(|garbage| format!("not a message: {garbage}"))
             .into_iter()
             .collect(),
+        kind: FolderKind::Mail,
     })
 }
 
@@ -798,21 +892,30 @@ impl MboxMessages {
 }
 
 /// One message of the mbox file `path` as an item of `folder`, with the state its headers
-/// give ([`state`]).
+/// give ([`state`]). A large message stays in the file, as a span of it.
 fn entry_found(path: &Path, folder: &FolderPath, entry: MboxEntry) -> Found {
     let origin = Origin::FileOffset {
         path: path.to_path_buf(),
         offset: entry.offset,
     };
-    if entry.bytes.iter().all(u8::is_ascii_whitespace) {
-        return Found::Skipped {
-            origin,
-            reason: SkipReason::Unreadable(
-                "empty message: a `From ` line with nothing after it".to_owned(),
-            ),
-        };
-    }
-    let mut message = RawMessage::new(folder.clone(), entry.bytes, origin);
+    let mut message = match entry.span_in(path) {
+        Ok(Some(span)) => RawMessage::large(folder.clone(), span, origin),
+        Ok(None) if entry.bytes.iter().all(u8::is_ascii_whitespace) => {
+            return Found::Skipped {
+                origin,
+                reason: SkipReason::Unreadable(
+                    "empty message: a `From ` line with nothing after it".to_owned(),
+                ),
+            };
+        }
+        Ok(None) => RawMessage::new(folder.clone(), entry.bytes, origin),
+        Err(error) => {
+            return Found::Skipped {
+                origin,
+                reason: SkipReason::Unreadable(format!("cannot read the message again: {error}")),
+            };
+        }
+    };
     message.received = entry.received;
     state::apply(message)
 }
@@ -1250,8 +1353,11 @@ mod tests {
                 bytes.extend_from_slice(&line[skip..]);
                 at = end;
             }
-            Sink(Some(&mut bytes)).strip_trailing_blank_line();
-            entries.push((offset, bytes));
+            let mut kept = Vec::new();
+            let mut sink = Sink::new(Some(&mut kept), usize::MAX);
+            sink.put(&bytes);
+            sink.strip_trailing_blank_line();
+            entries.push((offset, kept));
             if !separator {
                 return Ok((entries, garbage));
             }
@@ -1355,6 +1461,35 @@ mod tests {
                     prop_assert!(read[0].as_ref().is_err_and(|e| NotAnMbox::from_io(e).is_some()));
                 }
             }
+        }
+
+        /// Messages too large to copy come as spans of the file; read back, with their
+        /// escaping undone, they are the bytes the reader would have copied.
+        #[test]
+        fn large_messages_read_from_the_file_are_the_messages(
+            data in mbox_like_bytes(),
+            large in 0u64..200,
+        ) {
+            use std::io::Write as _;
+            let expected: Vec<(u64, Vec<u8>)> = MboxReader::new(&data[..])
+                .map(|entry| entry.map(|e| (e.offset, e.bytes)))
+                .collect::<io::Result<_>>()
+                .unwrap_or_default();
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            file.write_all(&data).unwrap();
+            let reader = MboxReader::new(File::open(file.path()).unwrap()).with_large_message(large);
+            let mut read = Vec::new();
+            for entry in reader {
+                let Ok(entry) = entry else { break };
+                let span = entry.span_in(file.path()).unwrap();
+                prop_assert_eq!(span.is_some(), entry.bytes.is_empty() && entry.large.is_some());
+                let bytes = match span {
+                    Some(span) => span.read_all().unwrap(),
+                    None => entry.bytes,
+                };
+                read.push((entry.offset, bytes));
+            }
+            prop_assert_eq!(read, expected);
         }
 
         #[test]

@@ -8,6 +8,8 @@ pub mod eml;
 pub mod maildir;
 pub mod mbox;
 pub mod mozilla;
+pub mod pim;
+pub mod sqlite;
 pub mod state;
 pub mod tree;
 
@@ -15,7 +17,7 @@ use std::fs::{self, File};
 use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 
-use crate::model::{FolderPath, Found, StoreKind};
+use crate::model::{FolderKind, FolderPath, Found, StoreKind};
 
 /// Errors reading a store. Each names the path it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +59,8 @@ pub struct FolderInfo {
     pub count: u64,
     /// Things the user should know about this folder (a stale index, an offline copy).
     pub notes: Vec<String>,
+    /// Mail, contacts, events or tasks.
+    pub kind: FolderKind,
 }
 
 /// The messages of one folder, in the store's order. An `Err` item means the rest of the folder
@@ -78,6 +82,11 @@ pub trait MailStore: Send + Sync + std::fmt::Debug {
     /// Things the user should know about the store as a whole (e.g. the mail client is open).
     fn warnings(&self) -> Vec<String> {
         Vec::new()
+    }
+    /// Everything the store reads on disk: folders (with all below them) and files. Nothing
+    /// may be written there while it is read.
+    fn reads(&self) -> Vec<PathBuf> {
+        vec![self.root().to_path_buf()]
     }
 }
 
@@ -159,6 +168,7 @@ pub type Detector = fn(&Path, &Probe) -> Result<Option<Box<dyn MailStore>>>;
 pub const DETECTORS: &[(&str, Detector)] = &[
     ("Thunderbird or Postbox", mozilla::detect),
     ("Apple Mail", apple_mail::detect),
+    ("contacts or calendar files", pim::detect),
     ("maildir", maildir::detect),
     ("mail message file", eml::detect),
     ("mbox file", mbox::detect),

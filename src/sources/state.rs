@@ -26,20 +26,41 @@
 //! first occurrence of each header counts (a forwarded message can carry a foreign one
 //! further down). A message with none of these headers is unread and unflagged.
 
+use std::borrow::Cow;
+
 use crate::model::{Found, MessageFlags, RawMessage, SkipReason};
 use crate::sources::mozilla::{self, status::MozillaStatus};
 
 /// Who deleted a message marked `D` in `X-Status`: the header does not say which client.
 pub const STATUS_CLIENT: &str = "the mail client";
 
+/// How much of a large message is read for its state headers.
+const LARGE_HEAD_LEN: u64 = 64 * 1024;
+
 /// Applies the state in `raw`'s headers (see the module docs): the message with its flags and
 /// categories, or a skipped item when the client had deleted it.
 pub fn apply(raw: RawMessage) -> Found {
-    let mozilla = MozillaStatus::from_headers(&raw.bytes);
+    // A large message is left in its file: its header is read from there.
+    let head = match &raw.large {
+        Some(span) => match span.head(LARGE_HEAD_LEN) {
+            Ok(head) => Cow::Owned(head),
+            Err(error) => {
+                return Found::Skipped {
+                    origin: raw.origin.clone(),
+                    reason: SkipReason::Unreadable(format!(
+                        "cannot read the message again: {error}"
+                    )),
+                };
+            }
+        },
+        None => Cow::Borrowed(&raw.bytes[..]),
+    };
+    let mozilla = MozillaStatus::from_headers(&head);
+    let (flags, deleted) = status_flags(&head);
+    drop(head);
     if let Some(bits) = mozilla.flags {
         return mozilla::loose_message(raw, bits, &mozilla.keys);
     }
-    let (flags, deleted) = status_flags(&raw.bytes);
     if deleted {
         return Found::Skipped {
             origin: raw.origin,
@@ -185,5 +206,45 @@ mod tests {
         ));
         let plain = raw(b"Subject: x\n\nStatus: RO\n");
         assert_eq!(live(apply(plain.clone())), plain);
+    }
+
+    /// `bytes` as a large message: in a file of its own, read from there.
+    fn large(bytes: &[u8]) -> RawMessage {
+        use std::io::Write as _;
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(bytes).unwrap();
+        let span = crate::model::FileSpan::new(std::sync::Arc::new(file), 0, bytes.len() as u64);
+        let origin = Origin::File {
+            path: "large.eml".into(),
+        };
+        RawMessage::large(FolderPath::new(["x"]), span, origin)
+    }
+
+    #[test]
+    fn a_large_messages_state_is_read_from_its_file_and_it_stays_there() {
+        let message = live(apply(large(
+            b"Subject: x\nStatus: RO\nX-Status: F\n\nbody\n",
+        )));
+        assert!(message.flags.read && message.flags.flagged);
+        assert!(message.large.is_some() && message.bytes.is_empty());
+
+        let message = live(apply(large(
+            b"X-Mozilla-Status: 0001\nX-Mozilla-Keys: $label1\n\nbody\n",
+        )));
+        assert!(message.flags.read);
+        assert_eq!(message.keywords, ["Important"]);
+        assert!(message.large.is_some() && message.bytes.is_empty());
+
+        let found = apply(large(b"X-Mozilla-Status: 0009\n\nbody\n"));
+        assert!(
+            matches!(
+                found,
+                Found::Skipped {
+                    reason: SkipReason::DeletedInSource(_),
+                    ..
+                }
+            ),
+            "{found:?}"
+        );
     }
 }

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use unicode_normalization::UnicodeNormalization as _;
 
-use crate::model::{FolderPath, Found, Origin, SkipReason, StoreKind};
+use crate::model::{FolderKind, FolderPath, Found, Origin, SkipReason, StoreKind};
 use crate::sources::eml::{self, FileKind};
 use crate::sources::mbox::takeout::{self, TakeoutMbox};
 use crate::sources::mbox::{self, MboxMessages};
@@ -74,6 +74,9 @@ struct TreeFolder {
     /// Dovecot keyword names of a maildir folder, by letter.
     keywords: Vec<String>,
     notes: Vec<String>,
+    /// The folder (or its `cur/`, `new/`) could not be listed: its messages are unknown, and
+    /// reading it is an error, never an empty folder.
+    unreadable: Option<(PathBuf, std::io::ErrorKind)>,
 }
 
 impl TreeFolder {
@@ -83,6 +86,7 @@ impl TreeFolder {
             items: Vec::new(),
             keywords: Vec::new(),
             notes: Vec::new(),
+            unreadable: None,
         }
     }
 }
@@ -220,6 +224,7 @@ impl MailStore for TreeStore {
                         path: folder.path.clone(),
                         count: 0,
                         notes: vec![format!("could not be read: {e}")],
+                        kind: FolderKind::Mail,
                     }),
                 }
                 continue;
@@ -240,6 +245,7 @@ impl MailStore for TreeStore {
                 path: folder.path.clone(),
                 count,
                 notes,
+                kind: FolderKind::Mail,
             });
         }
         Ok(infos)
@@ -288,6 +294,9 @@ impl MailStore for TreeStore {
                 folder: folder.to_string(),
             });
         };
+        if let Some((path, kind)) = &folder.unreadable {
+            return Err(Error::io(path, std::io::Error::from(*kind)));
+        }
         Ok(Box::new(TreeMessages {
             folder,
             next: 0,
@@ -459,6 +468,7 @@ impl Walker {
             Err(e) => {
                 tracing::warn!(folder = %dir.display(), error = %e, "folder could not be read");
                 folder.notes.push(format!("could not be read: {e}"));
+                folder.unreadable = Some((dir.to_path_buf(), e.kind()));
             }
         }
         let path = folder.path.clone();
@@ -535,9 +545,12 @@ impl Walker {
                         .items
                         .extend(files.into_iter().map(Item::MaildirMessage));
                 }
-                Err(e) => folder
-                    .notes
-                    .push(format!("could not list cur/ or new/: {e}")),
+                Err(e) => {
+                    folder
+                        .notes
+                        .push(format!("could not list cur/ or new/: {e}"));
+                    folder.unreadable = Some((dir.to_path_buf(), e.kind()));
+                }
             }
             folder.keywords = maildir::dovecot_keywords(dir);
         }
@@ -567,9 +580,12 @@ impl Walker {
                         continue;
                     }
                     if entry.name.starts_with('.') {
+                        // A Maildir++ folder that cannot be looked into is still a folder:
+                        // reading it then fails, instead of it being left out unseen.
                         if is_maildir
                             && let Some(names) = maildir::maildir_plus_names(&entry.name)
-                            && maildir::is_maildir(&entry.path)
+                            && (maildir::is_maildir(&entry.path)
+                                || fs::read_dir(&entry.path).is_err())
                         {
                             maildir_plus.insert(&names, entry.path.clone());
                         }

@@ -8,7 +8,7 @@ library, does not expose that mapping, hence the export tool.
 
 Usage: flags_pffexport.py FILE.pst WORKDIR
 Prints a JSON list, one object per message: folder (directory names below
-"Top of Personal Folders", which pffexport makes file-safe), message_id, subject, flag_status
+the IPM subtree, which pffexport makes file-safe), message_id, subject, flag_status
 (PidTagFlagStatus), follow_up_icon (PidTagFollowupIcon), categories.
 """
 
@@ -72,6 +72,10 @@ def message(folder, path):
     return seen
 
 
+# What Outlook names the folder holding the user's folders: since Outlook 2010, and before.
+IPM_SUBTREE_NAMES = ["Top of Outlook data file", "Top of Personal Folders"]
+
+
 def walk(directory, folder, found):
     for name in sorted(os.listdir(directory)):
         path = os.path.join(directory, name)
@@ -89,7 +93,9 @@ def main():
     subprocess.run(["pffexport", "-d", "-q", "-m", "items", "-f", "text", "-t", target, pst],
                    check=True, stdout=subprocess.DEVNULL)
     found = []
-    walk(os.path.join(f"{target}.export", "Top of Personal Folders"), "", found)
+    export = f"{target}.export"
+    top = next(name for name in IPM_SUBTREE_NAMES if os.path.isdir(os.path.join(export, name)))
+    walk(os.path.join(export, top), "", found)
     json.dump(found, sys.stdout, ensure_ascii=False)
 
 

@@ -44,7 +44,8 @@ const pst = new PSTFile(process.argv[2])
 const top = pst
   .getRootFolder()
   .getSubFolders()
-  .find((folder) => folder.displayName === 'Top of Personal Folders')
+  // What Outlook names the folder holding the user's folders: since Outlook 2010, and before.
+  .find((folder) => ['Top of Outlook data file', 'Top of Personal Folders'].includes(folder.displayName))
 const found = []
 const walk = (folder, path) => {
   if (folder.contentCount > 0) {

@@ -146,6 +146,40 @@ fn summary(
             count(report.totals.degraded)
         ));
     }
+    if report.totals.folder_errors > 0 {
+        ui.add_space(6.0);
+        ui.label(error_text(
+            ui,
+            format!(
+                "{} could not be read; the table says why.",
+                folders(report.totals.folder_errors)
+            ),
+        ));
+    }
+    if report.totals.read_back_differences > 0 {
+        ui.add_space(6.0);
+        ui.label(error_text(
+            ui,
+            format!(
+                "{} in the PST {} from an independent reading of the source; the report lists \
+                 them.",
+                messages(report.totals.read_back_differences),
+                if report.totals.read_back_differences == 1 {
+                    "differs"
+                } else {
+                    "differ"
+                }
+            ),
+        ));
+    }
+}
+
+fn folders(n: u64) -> String {
+    if n == 1 {
+        "1 folder".to_owned()
+    } else {
+        format!("{} folders", count(n))
+    }
 }
 
 /// Each Outlook takes a PST its own way; the one of this computer's system comes first.
@@ -208,8 +242,8 @@ fn headline(ui: &mut Ui, report: &Report) {
         ),
         Status::Cancelled => ("Cancelled".to_owned(), String::new()),
         Status::Failed => (
-            "Done, but the numbers do not add up".to_owned(),
-            "Some folders do not reconcile; the problems are listed below and in the report."
+            "No PST was kept".to_owned(),
+            "It did not pass the job's checks; the problems are listed below and in the report."
                 .to_owned(),
         ),
     };
@@ -274,4 +308,55 @@ fn number(ui: &mut Ui, n: u64, row: &str, column: &str) {
 /// A cell whose content sits at its right edge, as numbers in a table do.
 fn right_aligned(ui: &mut Ui, content: impl FnOnce(&mut Ui) -> egui::Response) {
     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), content);
+}
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+
+    use super::*;
+
+    /// A report of a job that met an unreadable folder and a message the read-back found
+    /// different from its source.
+    fn report() -> Report {
+        let skipped = r#"{"not_downloaded":0,"unreadable":0,"not_a_message":0,
+            "duplicate":0,"demo_limit":0,"outside_date_range":0,"folder_excluded":0}"#;
+        let json = format!(
+            r#"{{"format":2,"app_version":"0","status":"incomplete","started":"2026-01-01T00:00:00Z",
+            "seconds":1.0,"license":{{"licensed":true,"licensee":"A","note":null}},
+            "options":{{"split_size":1,"date_from":null,"date_to":null,"skip_duplicates":false,
+            "include_trash_junk":true,"verify":true}},"outputs":[],"report_files":[],"stores":[],
+            "folders":[{{"store":0,"source_path":["Locked"],"pst_path":["mail","Locked"],
+            "role":"convert","found":0,"written":0,"skipped":{skipped},"skipped_items":[],
+            "deleted":[],"converted_with_warnings":[],"read_error":"/m/Locked: permission denied",
+            "read_back_differences":["\"Hi\" (/m/a.eml): body differs"],"notes":[]}}],
+            "totals":{{"found":0,"written":0,"skipped":{skipped},"converted_with_warnings":0,
+            "degraded":0,"folder_errors":1,"read_back_differences":1,"deleted":0}},"verified":true,
+            "problems":[],"notes":[]}}"#
+        );
+        Report::from_json(&json).unwrap()
+    }
+
+    #[test]
+    fn folder_errors_and_read_back_differences_are_on_the_done_screen() {
+        let report = report();
+        let harness = Harness::new_ui(|ui| {
+            let links = Links {
+                purchase_url: None,
+                pst_opener: None,
+            };
+            summary(ui, &report, links, &mut Vec::new(), &mut false, &mut false);
+        });
+        for text in [
+            "read error: /m/Locked: permission denied",
+            "1 folder could not be read; the table says why.",
+            "1 message in the PST differs from an independent reading of the source",
+        ] {
+            assert!(
+                harness.query_all_by_label_contains(text).next().is_some(),
+                "{text:?} is not on the screen"
+            );
+        }
+    }
 }

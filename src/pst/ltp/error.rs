@@ -37,6 +37,8 @@ pub enum Error {
         "property {tag}: its value of {size} bytes does not fit the 32-bit offsets of its format"
     )]
     ValueTooLarge { tag: PropTag, size: usize },
+    #[error("property {tag}: its value is in a subnode written before; it has no bytes here")]
+    ValueInSubnode { tag: PropTag },
     #[error("table with {count} columns: at most 253 besides PidTagLtpRowId and PidTagLtpRowVer")]
     TooManyColumns { count: usize },
     #[error("column {tag} is given twice")]

@@ -4,6 +4,12 @@
 //! Page 0 opens with an HNHDR, pages 8, 136, 264… with an HNBITMAPHDR, every other page with an
 //! HNPAGEHDR; the allocations follow back to back and the HNPAGEMAP closes the page at an even
 //! offset. We never free, so `cFree` is always 0 and no allocation is empty.
+//!
+//! Every page but the last is a full 8176-byte block: the heap is a node's data tree, and
+//! ScanPST calls an XBLOCK whose blocks before the last are shorter invalid and drops the node
+//! (docs/pst-writer-notes.md §2.1, §3.1). The room a page has left is filled with padding
+//! allocations that nothing refers to, as PSTForge, whose files ScanPST and Outlook accept,
+//! does; a page takes an allocation only if it can still be filled exactly afterwards.
 
 use std::fmt;
 
@@ -142,6 +148,27 @@ fn fill_level(page_len: usize) -> u8 {
         .map_or(15, |(_, level)| *level)
 }
 
+/// How a page whose `count` allocations end at `data_end` is filled to exactly 8176 bytes:
+/// (number of padding allocations, their bytes in all), or `None` if it cannot be (2 bytes
+/// short, or no allocation left). Each padding allocation takes 1..=3580 bytes and a page-map
+/// entry of 2.
+fn padding(data_end: usize, count: usize) -> Option<(usize, usize)> {
+    if page_len(data_end, count) == MAX_BLOCK {
+        return Some((0, 0));
+    }
+    for added in 1..=3 {
+        let map_at = MAX_BLOCK.checked_sub(4 + 2 * (count + added + 1))?;
+        let bytes = map_at.checked_sub(data_end)?;
+        if count + added > MAX_ALLOCATIONS_PER_PAGE || bytes < added {
+            return None;
+        }
+        if bytes <= added * MAX_ALLOCATION {
+            return Some((added, bytes));
+        }
+    }
+    None
+}
+
 /// Fill levels of `pages` page lengths packed two to a byte, the first in the low nibble.
 fn pack_fill_levels(page_lens: &[usize], out: &mut [u8]) {
     for (i, len) in page_lens.iter().enumerate() {
@@ -168,12 +195,28 @@ impl PageBuilder {
     }
 
     fn has_room(&self, size: usize) -> bool {
-        self.starts.len() < MAX_ALLOCATIONS_PER_PAGE
-            && page_len(self.bytes.len() + size, self.starts.len() + 1) <= MAX_BLOCK
+        let count = self.starts.len() + 1;
+        let end = self.bytes.len() + size;
+        count <= MAX_ALLOCATIONS_PER_PAGE
+            && page_len(end, count) <= MAX_BLOCK
+            && padding(end, count).is_some()
     }
 
     fn len(&self) -> usize {
         page_len(self.bytes.len(), self.starts.len())
+    }
+
+    /// Adds the padding allocations (zeros) that make the page 8176 bytes long.
+    fn fill(&mut self) {
+        let Some((count, bytes)) = padding(self.bytes.len(), self.starts.len()) else {
+            return;
+        };
+        for i in 0..count {
+            // Spread evenly: no part over 3580 bytes, none empty.
+            let size = bytes / count + usize::from(i < bytes % count);
+            self.starts.push(self.bytes.len() as u16);
+            self.bytes.resize(self.bytes.len() + size, 0);
+        }
     }
 }
 
@@ -249,8 +292,12 @@ impl HeapBuilder {
         page.bytes.get_mut(start..end)
     }
 
-    /// The heap's pages, one per data block.
-    pub fn finish(self) -> NodeBlocks {
+    /// The heap's pages, one per data block; all but the last filled to 8176 bytes.
+    pub fn finish(mut self) -> NodeBlocks {
+        let last = self.pages.len().saturating_sub(1);
+        for page in self.pages.iter_mut().take(last) {
+            page.fill();
+        }
         let lens: Vec<usize> = self.pages.iter().map(PageBuilder::len).collect();
         let mut blocks = Vec::with_capacity(self.pages.len());
         for (index, page) in self.pages.into_iter().enumerate() {
@@ -302,9 +349,10 @@ pub struct Heap<'a> {
 }
 
 impl<'a> Heap<'a> {
-    /// Reads and checks the heap held by `blocks`: signatures, page maps (offsets increasing,
-    /// at an even `ibHnpm`, ending the block, `cFree` 0, no empty or oversized allocation), fill
-    /// levels equal to what the page lengths give, and a `hidUserRoot` that resolves.
+    /// Reads and checks the heap held by `blocks`: every page but the last 8176 bytes long,
+    /// signatures, page maps (offsets increasing, at an even `ibHnpm`, ending the block, `cFree`
+    /// 0, no empty or oversized allocation), fill levels equal to what the page lengths give,
+    /// and a `hidUserRoot` that resolves.
     pub fn read<B: AsRef<[u8]>>(blocks: &'a [B]) -> Result<Heap<'a>, Error> {
         if blocks.is_empty() || blocks.len() > MAX_PAGES {
             return Err(Error::invalid(
@@ -315,7 +363,17 @@ impl<'a> Heap<'a> {
             ));
         }
         let mut pages = Vec::with_capacity(blocks.len());
+        let last = blocks.len() - 1;
         for (index, block) in blocks.iter().enumerate() {
+            let len = block.as_ref().len();
+            if index < last && len != MAX_BLOCK {
+                return Err(Error::invalid(
+                    "heap page",
+                    "length",
+                    len as u64,
+                    "every page of a heap but the last is a full 8176-byte block",
+                ));
+            }
             pages.push(read_page(index, block.as_ref())?);
         }
         let first = pages[0].bytes;
@@ -601,21 +659,80 @@ mod tests {
     #[test]
     fn a_page_holds_at_most_2047_allocations() {
         let mut heap = HeapBuilder::new(ClientSig::Bth);
-        for i in 1..=2047u16 {
+        // The 2047th allocation of a page is kept for the padding that fills it.
+        for i in 1..=2046u16 {
             assert_eq!(heap.allocate(&[i as u8]).unwrap(), Hid::new(0, i));
         }
         assert_eq!(heap.allocate(&[1]).unwrap(), Hid::new(1, 1));
         let blocks = heap.finish();
-        // 12 + 2047 + 1 pad + 4 + 2 × 2048 bytes.
-        assert_eq!(blocks.0[0].len(), 6160);
+        // Page 0 is not the last: filled to 8176 bytes by one padding allocation.
+        assert_eq!(blocks.0[0].len(), 8176);
         let read = Heap::read(&blocks.0).unwrap();
-        assert_eq!(read.get(Hid::new(0, 2047)).unwrap(), &[0xFF]);
+        assert_eq!(read.get(Hid::new(0, 2046)).unwrap(), &[0xFE]);
+        let padding = read.get(Hid::new(0, 2047)).unwrap();
+        // 12 + 2046 bytes of allocations, the map of 4 + 2 × 2048 bytes at the end.
+        assert_eq!(padding.len(), 8176 - 4 - 2 * 2048 - 12 - 2046);
+        assert!(padding.iter().all(|b| *b == 0));
+        // HNPAGEHDR, the allocation, a pad byte, the map.
+        assert_eq!(blocks.0[1].len(), 2 + 1 + 1 + 4 + 4);
         outlook_pst_accepts_heap(&blocks.0);
     }
 
-    /// 150 pages of two 3000-byte allocations: HNBITMAPHDRs at pages 8 and 136, and fill
-    /// levels worked out by hand: 8176 − (header + 6000 + 10) is 2154 free on page 0 (level 2,
-    /// 2048–2560), 2110 on bitmap pages (level 2); the last page is full too.
+    /// A page that would be left 2 bytes short of 8176, too little for a padding allocation and
+    /// its map entry, does not take the allocation.
+    #[test]
+    fn a_page_never_ends_where_it_cannot_be_filled() {
+        assert_eq!(padding(8176 - 4 - 2 * 3, 2), Some((0, 0)));
+        // Allocations ending at an even offset, the map 2 bytes short of the block's end.
+        assert_eq!(page_len(8164, 2), 8174);
+        assert_eq!(padding(8164, 2), None);
+        // Ending at an odd offset, the pad byte becomes the padding allocation.
+        assert_eq!(page_len(8163, 2), 8174);
+        assert_eq!(padding(8163, 2), Some((1, 1)));
+        // 12 + 3580 + 3580 + 990 = 8162, its map of 12 bytes: 8174, 2 bytes short.
+        for (size, fits) in [(990, false), (989, true), (988, true), (992, true)] {
+            let mut heap = HeapBuilder::new(ClientSig::Bth);
+            heap.allocate(&[1; 3580]).unwrap();
+            heap.allocate(&[2; 3580]).unwrap();
+            let hid = heap.allocate(&vec![3; size]).unwrap();
+            assert_eq!(hid.block_index() == 0, fits, "{size}");
+            heap.allocate(&[4; 10]).unwrap();
+            let blocks = heap.finish();
+            assert_eq!(blocks.0[0].len(), 8176);
+            outlook_pst_accepts_heap(&blocks.0);
+            assert!(Heap::read(&blocks.0).is_ok());
+        }
+    }
+
+    #[test]
+    fn a_short_page_before_the_last_is_refused() {
+        let mut heap = HeapBuilder::new(ClientSig::Bth);
+        heap.allocate(&[1; 3580]).unwrap();
+        heap.allocate(&[2; 3580]).unwrap();
+        heap.allocate(&[3; 3580]).unwrap();
+        let mut blocks = heap.finish().0;
+        assert!(Heap::read(&blocks).is_ok());
+        // The first page cut to its used length, as heaps were once written.
+        let map_at = 12 + 2 * 3580;
+        let mut short = blocks[0][..map_at].to_vec();
+        short.extend_from_slice(&[2, 0, 0, 0]);
+        for offset in [12u16, 12 + 3580, 12 + 2 * 3580] {
+            short.extend_from_slice(&offset.to_le_bytes());
+        }
+        short[0..2].copy_from_slice(&(map_at as u16).to_le_bytes());
+        short[8] = 0x01;
+        blocks[0] = short;
+        match Heap::read(&blocks) {
+            Err(Error::Invalid {
+                field: "length", ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// 150 pages of two 3000-byte allocations: HNBITMAPHDRs at pages 8 and 136. Every page but
+    /// the last is filled to 8176 bytes (fill level 15, under 8 bytes free); the last holds
+    /// 8176 − (2 + 6000 + 10) = 2164 free bytes, level 2 (2048–2560).
     #[test]
     fn many_pages_carry_bitmap_headers_and_fill_levels() {
         let mut heap = HeapBuilder::new(ClientSig::Bth);
@@ -626,7 +743,8 @@ mod tests {
         assert_eq!(hids[2], Hid::new(1, 1));
         let blocks = heap.finish();
         assert_eq!(blocks.0.len(), 150);
-        assert_eq!(&blocks.0[0][8..12], &[0x22; 4]);
+        assert!(blocks.0[..149].iter().all(|page| page.len() == 8176));
+        assert_eq!(&blocks.0[0][8..12], &[0xFF; 4]);
         for bitmap_page in [8, 136] {
             let page = &blocks.0[bitmap_page];
             let ib_hnpm = usize::from(u16::from_le_bytes([page[0], page[1]]));
@@ -636,8 +754,9 @@ mod tests {
             );
         }
         // Page 8 covers pages 8..=135 (128 entries); page 136 covers 136..=149.
-        assert_eq!(&blocks.0[8][2..66], &[0x22; 64]);
-        assert_eq!(&blocks.0[136][2..9], &[0x22; 7]);
+        assert_eq!(&blocks.0[8][2..66], &[0xFF; 64]);
+        assert_eq!(&blocks.0[136][2..8], &[0xFF; 6]);
+        assert_eq!(blocks.0[136][8], 0x2F);
         assert_eq!(&blocks.0[136][9..66], &[0; 57]);
         let read = Heap::read(&blocks.0).unwrap();
         for (i, hid) in hids.iter().enumerate() {
@@ -744,12 +863,16 @@ mod tests {
                 stored.push((heap.allocate(&bytes).unwrap(), bytes));
             }
             let blocks = heap.finish();
+            let last = blocks.0.len() - 1;
             prop_assert!(blocks.0.iter().all(|block| block.len() <= MAX_BLOCK));
+            prop_assert!(blocks.0[..last].iter().all(|block| block.len() == MAX_BLOCK));
             let read = Heap::read(&blocks.0).unwrap();
             for (hid, bytes) in &stored {
                 prop_assert_eq!(read.get(*hid).unwrap(), &bytes[..]);
             }
-            prop_assert_eq!(read.allocations().count(), stored.len());
+            // Besides ours, only the padding of full pages: at most three per page.
+            let padding = read.allocations().count() - stored.len();
+            prop_assert!(padding <= 3 * last);
             outlook_pst_accepts_heap(&blocks.0);
         }
     }

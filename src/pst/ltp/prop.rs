@@ -114,6 +114,13 @@ pub enum PropValue<'a> {
         nid: Nid,
         size: u32,
     },
+    /// A binary value already written as a value subnode of the node being built, `size`
+    /// bytes: content streamed from a file rather than held in memory. Never read back as such
+    /// (a reader gives `Binary`).
+    BinaryInSubnode {
+        nid: Nid,
+        size: u64,
+    },
 }
 
 /// A value read back from a PST, owning its bytes.
@@ -136,6 +143,34 @@ impl PropValue<'_> {
             PropValue::MultipleString(_) => PropType::MultipleString,
             PropValue::MultipleBinary(_) => PropType::MultipleBinary,
             PropValue::Object { .. } => PropType::Object,
+            PropValue::BinaryInSubnode { .. } => PropType::Binary,
+        }
+    }
+
+    /// The bytes of the value itself: 1 for a Boolean, 2, 4 or 8 for the fixed sizes, 16 for
+    /// a GUID, the UTF-16 bytes of a string, the bytes of a binary value, the stored form of a
+    /// multi-valued one (a variable-size list with its count and offsets), and the size an
+    /// embedded object declares. What ScanPST adds up for PidTagAttachSize.
+    pub fn stored_size(&self) -> u64 {
+        let variable_list = |items: usize, bytes: usize| 4 + 4 * items as u64 + bytes as u64;
+        match self {
+            PropValue::Boolean(_) => 1,
+            PropValue::Integer16(_) => 2,
+            PropValue::Integer32(_) => 4,
+            PropValue::Integer64(_) | PropValue::Floating64(_) | PropValue::Time(_) => 8,
+            PropValue::Guid(_) => 16,
+            PropValue::String(s) => 2 * s.encode_utf16().count() as u64,
+            PropValue::Binary(b) => b.len() as u64,
+            PropValue::BinaryInSubnode { size, .. } => *size,
+            PropValue::MultipleInteger32(values) => 4 * values.len() as u64,
+            PropValue::MultipleString(values) => variable_list(
+                values.len(),
+                values.iter().map(|s| 2 * s.encode_utf16().count()).sum(),
+            ),
+            PropValue::MultipleBinary(values) => {
+                variable_list(values.len(), values.iter().map(Vec::len).sum())
+            }
+            PropValue::Object { size, .. } => u64::from(*size),
         }
     }
 
@@ -155,6 +190,7 @@ impl PropValue<'_> {
             PropValue::MultipleString(v) => PropValue::MultipleString(v),
             PropValue::MultipleBinary(v) => PropValue::MultipleBinary(v),
             PropValue::Object { nid, size } => PropValue::Object { nid, size },
+            PropValue::BinaryInSubnode { nid, size } => PropValue::BinaryInSubnode { nid, size },
         }
     }
 }

@@ -129,6 +129,7 @@ pub(super) fn value_bytes<'v>(
             let bits = inline_value(value).unwrap_or_default();
             Cow::Owned(bits.to_le_bytes().to_vec())
         }
+        PropValue::BinaryInSubnode { .. } => return Err(Error::ValueInSubnode { tag }),
     })
 }
 
@@ -327,6 +328,9 @@ pub(super) fn store_hnid(
     tag: PropTag,
     value: &PropValue<'_>,
 ) -> Result<u32, Error> {
+    if let PropValue::BinaryInSubnode { nid, .. } = value {
+        return Ok(nid.0);
+    }
     let bytes = value_bytes(tag, value)?;
     if u32::try_from(bytes.len()).is_err() {
         return Err(Error::ValueTooLarge {

@@ -18,7 +18,7 @@ pub const ATTACH_EMBEDDED_MSG: i32 = 5;
 const ATT_MHTML_REF: i32 = 4;
 /// PidTagRenderingPosition: not rendered in a plain-text body.
 const NOT_RENDERED: i32 = -1;
-/// The largest attachment PidTagAttachSize (a signed 32-bit integer) can describe.
+/// The largest size PidTagAttachSize and PidTagMessageSize (signed 32-bit integers) can hold.
 pub const MAX_ATTACHMENT_SIZE: u64 = i32::MAX as u64;
 
 /// Where an attachment's content is in the node being built.
@@ -26,6 +26,9 @@ pub const MAX_ATTACHMENT_SIZE: u64 = i32::MAX as u64;
 pub enum StoredContent<'a> {
     /// The bytes, by value.
     Data(&'a [u8]),
+    /// Bytes by value, already written as a value subnode of the attachment (content streamed
+    /// from a file).
+    Streamed { nid: Nid, size: u64 },
     /// An embedded message already written as a subnode of the attachment (PtypObject).
     Message {
         nid: Nid,
@@ -35,30 +38,61 @@ pub enum StoredContent<'a> {
 }
 
 impl<'a> StoredContent<'a> {
+    /// `written` is the subnode already written for the content (its NID and size): the
+    /// embedded message, or the streamed bytes.
     pub fn of(
         attachment: &'a Attachment,
-        embedded: Option<(Nid, u32)>,
+        written: Option<(Nid, u64)>,
     ) -> Option<StoredContent<'a>> {
-        match (&attachment.content, embedded) {
+        match (&attachment.content, written) {
             (AttachmentContent::Data(data), _) => Some(StoredContent::Data(data)),
+            (AttachmentContent::Streamed(_), Some((nid, size))) => {
+                Some(StoredContent::Streamed { nid, size })
+            }
             (AttachmentContent::Message(message), Some((nid, size))) => {
                 Some(StoredContent::Message {
                     nid,
-                    size,
+                    size: u32::try_from(size).unwrap_or(u32::MAX),
                     subject: message.subject.as_deref(),
                 })
             }
-            (AttachmentContent::Message(_), None) => None,
+            (AttachmentContent::Streamed(_) | AttachmentContent::Message(_), None) => None,
         }
     }
 }
 
-/// The attachment PC (MS-PST 2.4.6.2.1). `attach_size` is PidTagAttachSize, computed by the
-/// caller from the attachment node's blocks; it is stored inline.
+/// The attachment PC (MS-PST 2.4.6.2.1), PidTagAttachSize included ([`attachment_size`]; an
+/// attachment whose size passes `i32::MAX` is refused before it gets here).
 pub fn attachment_properties<'a>(
     attachment: &'a Attachment,
     content: StoredContent<'a>,
-    attach_size: i32,
+) -> Props<'a> {
+    let mut props = attachment_properties_without_size(attachment, content);
+    let size = attachment_size(&props);
+    props.int(tags::ATTACH_SIZE, i32::try_from(size).unwrap_or(i32::MAX));
+    props
+}
+
+/// PidTagAttachSize as ScanPST computes it: the sum of the sizes of the attachment's property
+/// values ([`PropValue::stored_size`]), its own four bytes included, an embedded message
+/// counted with the size its object declares (docs/pst-writer-notes.md §4.6). An attachment
+/// whose data is written from elsewhere adds that data's length to the sum of the rest.
+pub fn attachment_size(props: &Props<'_>) -> u64 {
+    let own = if props.get(tags::ATTACH_SIZE).is_some() {
+        0
+    } else {
+        PropValue::Integer32(0).stored_size()
+    };
+    own + props
+        .iter()
+        .map(|(_, value)| value.stored_size())
+        .sum::<u64>()
+}
+
+/// The attachment PC but for PidTagAttachSize.
+fn attachment_properties_without_size<'a>(
+    attachment: &'a Attachment,
+    content: StoredContent<'a>,
 ) -> Props<'a> {
     let mut props = Props::new();
     let mut display_name = attachment.filename.as_deref();
@@ -67,13 +101,19 @@ pub fn attachment_properties<'a>(
             props.int(tags::ATTACH_METHOD, ATTACH_BY_VALUE);
             props.binary(tags::ATTACH_DATA_BINARY, data);
         }
+        StoredContent::Streamed { nid, size } => {
+            props.int(tags::ATTACH_METHOD, ATTACH_BY_VALUE);
+            props.set(
+                tags::ATTACH_DATA_BINARY,
+                PropValue::BinaryInSubnode { nid, size },
+            );
+        }
         StoredContent::Message { nid, size, subject } => {
             props.int(tags::ATTACH_METHOD, ATTACH_EMBEDDED_MSG);
             props.set(tags::ATTACH_DATA_OBJECT, PropValue::Object { nid, size });
             display_name = display_name.or(subject);
         }
     }
-    props.int(tags::ATTACH_SIZE, attach_size);
     props.int(tags::RENDERING_POSITION, NOT_RENDERED);
     if let Some(filename) = attachment.filename.as_deref() {
         props.string(tags::ATTACH_LONG_FILENAME, filename);
@@ -88,7 +128,7 @@ pub fn attachment_properties<'a>(
     let mime_type = match (&attachment.mime_type, &attachment.content) {
         (Some(mime), _) => Some(mime.as_str()),
         (None, AttachmentContent::Message(_)) => Some("message/rfc822"),
-        (None, AttachmentContent::Data(_)) => None,
+        (None, AttachmentContent::Data(_) | AttachmentContent::Streamed(_)) => None,
     };
     if let Some(mime) = mime_type {
         props.string(tags::ATTACH_MIME_TAG, mime);
@@ -178,7 +218,7 @@ mod tests {
     fn inline_image_is_hidden_with_its_content_id() {
         let attachment = image(true);
         let content = StoredContent::of(&attachment, None).unwrap();
-        let props = attachment_properties(&attachment, content, 500);
+        let props = attachment_properties(&attachment, content);
         assert_eq!(
             props.get(tags::ATTACH_CONTENT_ID),
             Some(&PropValue::String("logo@x".into()))
@@ -196,13 +236,17 @@ mod tests {
             Some(&PropValue::String(".png".into()))
         );
         let row = attachment_row(&props);
+        // PidTagAttachSize, value by value: method 4, the 3 data bytes, rendering position 4,
+        // "logo image.png" 28 (long file name) + 28 (display name), "LOGOIM~1.PNG" 24, ".png"
+        // 8, "image/png" 18, "logo@x" 12, flags 4, hidden 1, the size itself 4.
+        assert_eq!(138, 4 + 3 + 4 + 28 + 28 + 24 + 8 + 18 + 12 + 4 + 1 + 4);
         assert_eq!(
             row,
             vec![
-                Some(PropValue::Integer32(500)),
-                Some(PropValue::String("LOGOIM~1.PNG".into())),
-                Some(PropValue::Integer32(1)),
                 Some(PropValue::Integer32(-1)),
+                Some(PropValue::Integer32(138)),
+                Some(PropValue::Integer32(1)),
+                Some(PropValue::String("LOGOIM~1.PNG".into())),
             ]
         );
     }
@@ -210,7 +254,7 @@ mod tests {
     #[test]
     fn visible_attachment_has_no_reference_flag() {
         let attachment = image(false);
-        let props = attachment_properties(&attachment, StoredContent::Data(&[1]), 1);
+        let props = attachment_properties(&attachment, StoredContent::Data(&[1]));
         assert_eq!(props.get(tags::ATTACH_FLAGS), None);
         assert_eq!(
             props.get(tags::ATTACHMENT_HIDDEN),
@@ -233,7 +277,7 @@ mod tests {
             size: 900,
             subject: Some("Minutes"),
         };
-        let props = attachment_properties(&attachment, content, 1000);
+        let props = attachment_properties(&attachment, content);
         assert_eq!(
             props.get(tags::ATTACH_METHOD),
             Some(&PropValue::Integer32(5))
@@ -252,6 +296,12 @@ mod tests {
         assert_eq!(
             props.get(tags::ATTACH_MIME_TAG),
             Some(&PropValue::String("message/rfc822".into()))
+        );
+        // Method 4, the object's 900, rendering position 4, "Minutes" 14, "message/rfc822" 28,
+        // hidden 1, the size itself 4.
+        assert_eq!(
+            props.get(tags::ATTACH_SIZE),
+            Some(&PropValue::Integer32(4 + 900 + 4 + 14 + 28 + 1 + 4))
         );
     }
 

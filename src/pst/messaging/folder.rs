@@ -20,8 +20,11 @@ pub struct FolderState {
     pub unread_count: u32,
     /// Whether its hierarchy table has rows.
     pub has_subfolders: bool,
-    /// PidTagContainerClass; the root, the IPM subtree and Search Root have none.
+    /// PidTagContainerClass; the root, the IPM subtree, Search Root and Deleted Items have
+    /// none, as in a new Outlook store.
     pub container_class: Option<&'static str>,
+    /// PidTagComment; Outlook gives one to Deleted Items.
+    pub comment: Option<&'static str>,
 }
 
 impl FolderState {
@@ -34,6 +37,9 @@ impl FolderState {
         props.boolean(tags::SUBFOLDERS, self.has_subfolders);
         if let Some(class) = self.container_class {
             props.string(tags::CONTAINER_CLASS, class);
+        }
+        if let Some(comment) = self.comment {
+            props.string(tags::COMMENT, comment);
         }
         props
     }
@@ -61,6 +67,7 @@ mod tests {
             unread_count: 1,
             has_subfolders: true,
             container_class: Some(MAIL_CONTAINER_CLASS),
+            comment: None,
         };
         let props = folder.properties();
         let row = folder.hierarchy_row();

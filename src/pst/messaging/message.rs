@@ -6,12 +6,14 @@ use std::borrow::Cow;
 
 use sha2::{Digest as _, Sha256};
 
+use crate::pst::item::Item;
 use crate::pst::ltp::{PropTag, PropValue};
 use crate::pst::message::{
     Address, Attachment, AttachmentContent, FileTime, Importance, Message, RecipientKind,
 };
 use crate::pst::messaging::entry_id::{address_search_key, one_off_entry_id};
 use crate::pst::messaging::name_map::{self, FLAG_REQUEST, KEYWORDS};
+use crate::pst::messaging::pim;
 use crate::pst::messaging::props::Props;
 use crate::pst::messaging::subject::{Subject, conversation_index};
 use crate::pst::messaging::tags::{self, message_flags};
@@ -105,10 +107,15 @@ pub fn display_recipients(message: &Message, kind: RecipientKind) -> String {
 }
 
 /// The properties of a message PC. `message_size` is PidTagMessageSize, which the caller
-/// computes from the node's blocks (notes 4.6); it is stored inline and does not change them.
+/// computes from the node's blocks (docs/pst-writer-notes.md §4.6); it is stored inline and does
+/// not change them.
 pub fn message_properties<'a>(message: &'a Message, now: FileTime, message_size: i32) -> Props<'a> {
     let mut props = Props::new();
-    props.string(tags::MESSAGE_CLASS, MAIL_CLASS);
+    let class = message
+        .item
+        .as_deref()
+        .map_or(MAIL_CLASS, Item::message_class);
+    props.string(tags::MESSAGE_CLASS, class);
     props.int(tags::MESSAGE_FLAGS, message_flags(message));
     props.int(tags::MESSAGE_SIZE, message_size);
     props.int(tags::MESSAGE_STATUS, 0);
@@ -237,6 +244,9 @@ pub fn message_properties<'a>(message: &'a Message, now: FileTime, message_size:
             PropValue::MultipleString(message.categories.clone()),
         );
     }
+    if let Some(item) = message.item.as_deref() {
+        pim::item_properties(&mut props, item);
+    }
     props
 }
 
@@ -271,7 +281,7 @@ pub fn set_address<'a>(props: &mut Props<'a>, address: &'a Address, tags: Addres
 pub fn attachment_data(attachment: &Attachment) -> Option<&[u8]> {
     match &attachment.content {
         AttachmentContent::Data(data) => Some(data),
-        AttachmentContent::Message(_) => None,
+        AttachmentContent::Streamed(_) | AttachmentContent::Message(_) => None,
     }
 }
 

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use crate::pst::ltp::{PropTag, PropType, PropValue};
+use crate::pst::messaging::pim_names::PIM_NAMED;
 use crate::pst::messaging::tags;
 
 /// Hash buckets Outlook uses (PidTagNameidBucketCount).
@@ -54,15 +55,20 @@ pub const FLAG_REQUEST: NamedProperty = NamedProperty {
     ty: PropType::String,
 };
 
-/// Every named property this writer uses, in the order that gives their IDs.
-pub const REGISTERED: [NamedProperty; 2] = [KEYWORDS, FLAG_REQUEST];
+/// The named properties of mail, first in the map.
+pub const MAIL_NAMED: [NamedProperty; 2] = [KEYWORDS, FLAG_REQUEST];
+
+/// Every named property this writer uses, in the order that gives their IDs: those of mail,
+/// then those of contacts, appointments and tasks.
+pub fn registered() -> impl Iterator<Item = NamedProperty> {
+    MAIL_NAMED.into_iter().chain(PIM_NAMED.iter().copied())
+}
 
 /// The tag a registered named property is written with in property contexts and tables.
 pub fn tag_of(property: NamedProperty) -> PropTag {
-    let index = REGISTERED
-        .iter()
-        .position(|p| *p == property)
-        .unwrap_or(REGISTERED.len());
+    let index = registered()
+        .position(|p| p == property)
+        .unwrap_or(MAIL_NAMED.len() + PIM_NAMED.len());
     PropTag::new(0x8000 + index as u16, property.ty)
 }
 
@@ -75,7 +81,7 @@ pub fn crc(data: &[u8]) -> u32 {
 
 /// The streams and buckets of the map, ready to be the properties of node 0x61.
 pub fn name_map_properties() -> Vec<(PropTag, PropValue<'static>)> {
-    name_map_properties_of(&REGISTERED)
+    name_map_properties_of(&registered().collect::<Vec<_>>())
 }
 
 fn name_map_properties_of(properties: &[NamedProperty]) -> Vec<(PropTag, PropValue<'static>)> {
@@ -176,7 +182,7 @@ mod tests {
 
     #[test]
     fn streams_are_byte_exact_and_never_empty() {
-        let props = name_map_properties();
+        let props = name_map_properties_of(&MAIL_NAMED);
         assert_eq!(binary(&props, 2), PSETID_COMMON.to_vec());
         // "Keywords": offset 0 in the string stream, public strings (2 << 1 | 1), index 0;
         // then LID 0x8530 in the first GUID of the stream (3 << 1), index 1.
@@ -192,7 +198,7 @@ mod tests {
 
     #[test]
     fn entries_land_in_the_buckets_of_the_hash_rule() {
-        let props = name_map_properties();
+        let props = name_map_properties_of(&MAIL_NAMED);
         let name: Vec<u8> = "Keywords"
             .encode_utf16()
             .flat_map(u16::to_le_bytes)
@@ -213,5 +219,24 @@ mod tests {
         // Bucket count, three streams, and one bucket per entry (they differ here).
         assert_ne!(keywords_bucket, flag_bucket);
         assert_eq!(props.len(), 6);
+    }
+
+    #[test]
+    fn every_registered_property_has_one_entry_and_ids_follow_the_order() {
+        let all: Vec<NamedProperty> = registered().collect();
+        let props = name_map_properties();
+        assert_eq!(binary(&props, 3).len(), 8 * all.len());
+        let in_buckets: usize = props
+            .iter()
+            .filter(|(t, _)| t.id >= 0x1000)
+            .map(|(_, v)| match v {
+                PropValue::Binary(b) => b.len() / 8,
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(in_buckets, all.len());
+        for (index, property) in all.iter().enumerate() {
+            assert_eq!(tag_of(*property).id, 0x8000 + index as u16);
+        }
     }
 }

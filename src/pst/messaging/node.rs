@@ -1,16 +1,22 @@
 //! Writing one message, with its recipients, attachments and embedded messages, as a node and
 //! its [subnode tree](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/5182eb24-4b0b-4816-aa3f-719cc6e6b018)
-//! (MS-PST 2.2.2.8.3.3, 2.4.5, 2.4.6). Sizes follow notes 4.6: PidTagMessageSize,
-//! PidTagAttachSize and the PtypObject size count the logical bytes of the node's data blocks
-//! and, recursively, of every subnode's, never block trailers or XBLOCK/SLBLOCK payloads.
+//! (MS-PST 2.2.2.8.3.3, 2.4.5, 2.4.6). Sizes follow docs/pst-writer-notes.md §4.6:
+//! PidTagMessageSize and the PtypObject size count the logical bytes of the node's data blocks
+//! and, recursively, of every subnode's, never block trailers or XBLOCK/SLBLOCK payloads;
+//! PidTagAttachSize adds up the attachment's property values.
 
 use crate::pst::error::Error;
-use crate::pst::ltp::{self, NodeBlocks, PropTag, SubnodeWriter, TableRow};
+use crate::pst::item::Item;
+use crate::pst::ltp::{self, NodeBlocks, PropTag, PropValue, SubnodeWriter, TableRow};
 use crate::pst::message::{AttachmentContent, FileTime, Message};
-use crate::pst::messaging::attachment::{StoredContent, attachment_properties, attachment_row};
+use crate::pst::messaging::attachment::{
+    StoredContent, attachment_properties, attachment_row, attachment_size,
+};
 use crate::pst::messaging::message::message_properties;
+use crate::pst::messaging::pim;
 use crate::pst::messaging::props::Props;
-use crate::pst::messaging::recipient::recipient_row;
+use crate::pst::messaging::recipient::{recipient_properties, recipient_row};
+use crate::pst::messaging::tags;
 use crate::pst::messaging::templates;
 use crate::pst::ndb::{self, Bid, NdbWriter, Nid, NidType, SubnodeEntry, special};
 
@@ -88,7 +94,7 @@ fn build_sized_pc<'a>(
     let first = ltp::build_pc(&make(0).into_sorted(), &mut recorder)?;
     let written = recorder.written;
     let total = first.total_size() + scope.subnode_bytes;
-    let size = i32::try_from(total).unwrap_or(i32::MAX);
+    let size = i32::try_from(total).map_err(|_| Error::MessageTooLarge { size: total })?;
     let props = make(size);
     let mut replay = Replay { written, next: 0 };
     let second = ltp::build_pc(&props.clone().into_sorted(), &mut replay);
@@ -143,7 +149,7 @@ impl SubnodeWriter for Replay {
 pub struct WrittenNode<'a> {
     pub data: Bid,
     pub sub: Bid,
-    /// The logical bytes of the node and all its subnodes (notes 4.6).
+    /// The logical bytes of the node and all its subnodes (docs/pst-writer-notes.md §4.6).
     pub size: u64,
     pub props: Props<'a>,
 }
@@ -157,10 +163,16 @@ pub fn write_message<'m>(
 ) -> Result<WrittenNode<'m>, Error> {
     let mut scope = NodeScope::new(ndb);
 
+    let item_attachments = pim::item_attachments(message);
+    let all_attachments = message.attachments.iter().map(|a| (a, &[][..])).chain(
+        item_attachments
+            .iter()
+            .map(|(a, extra)| (a, extra.as_slice())),
+    );
     let mut attachment_rows = Vec::with_capacity(message.attachments.len());
-    for attachment in &message.attachments {
+    for (attachment, extra) in all_attachments {
         let nid = scope.ndb.allocate_nid(NidType::Attachment);
-        let written = write_attachment(scope.ndb, attachment, now)?;
+        let written = write_attachment(scope.ndb, attachment, extra, now)?;
         let row = TableRow {
             id: nid.0,
             version: scope.ndb.next_row_version(),
@@ -178,12 +190,27 @@ pub fn write_message<'m>(
     }
     drop(attachment_rows);
 
-    let mut recipient_rows = Vec::with_capacity(message.recipients.len());
+    let attendees = match message.item.as_deref() {
+        Some(Item::Appointment(appointment)) => pim::attendee_rows(message, appointment),
+        _ => Vec::new(),
+    };
+    let mut recipient_rows = Vec::with_capacity(message.recipients.len() + attendees.len());
     for (index, recipient) in message.recipients.iter().enumerate() {
         recipient_rows.push(TableRow {
             id: index as u32 + 1,
             version: scope.ndb.next_row_version(),
             cells: recipient_row(recipient),
+        });
+    }
+    let first_attendee = recipient_rows.len();
+    for (index, attendee) in attendees.iter().enumerate() {
+        let mut props = recipient_properties(&attendee.recipient);
+        props.int(tags::RECIPIENT_FLAGS, attendee.flags);
+        props.int(tags::RECIPIENT_TRACK_STATUS, attendee.track_status);
+        recipient_rows.push(TableRow {
+            id: (first_attendee + index) as u32 + 1,
+            version: scope.ndb.next_row_version(),
+            cells: props.row(templates::RECIPIENTS),
         });
     }
     scope.add_table(
@@ -210,31 +237,50 @@ pub fn write_message<'m>(
 fn write_attachment<'m>(
     ndb: &mut NdbWriter,
     attachment: &'m crate::pst::message::Attachment,
+    extra: &'m [(PropTag, PropValue<'static>)],
     now: FileTime,
 ) -> Result<WrittenNode<'m>, Error> {
     let mut scope = NodeScope::new(ndb);
-    let embedded = match &attachment.content {
+    let written = match &attachment.content {
         AttachmentContent::Data(_) => None,
+        AttachmentContent::Streamed(data) => {
+            // A value subnode, as a large `Data` would get, written a block at a time.
+            let nid = scope.ndb.allocate_nid(NidType::Ltp);
+            let tree = scope.ndb.write_data_from(&mut data.reader(), data.len())?;
+            scope.add(nid, tree.bid, Bid::NONE, tree.size);
+            Some((nid, tree.size))
+        }
         AttachmentContent::Message(inner) => {
             let nid = scope.ndb.allocate_nid(NidType::NormalMessage);
             let written = write_message(scope.ndb, inner, now)?;
             scope.add(nid, written.data, written.sub, written.size);
-            let size = u32::try_from(written.size).unwrap_or(u32::MAX);
-            Some((nid, size))
+            if u32::try_from(written.size).is_err() {
+                return Err(Error::MessageTooLarge { size: written.size });
+            }
+            Some((nid, written.size))
         }
     };
-    let (blocks, props, size) = build_sized_pc(&mut scope, |size| {
-        match StoredContent::of(attachment, embedded) {
-            Some(content) => attachment_properties(attachment, content, size),
-            None => Props::new(),
+    let mut props = match StoredContent::of(attachment, written) {
+        Some(content) => attachment_properties(attachment, content),
+        None => Props::new(),
+    };
+    if !extra.is_empty() {
+        for (tag, value) in extra {
+            props.set(*tag, value.clone());
         }
-    })?;
+        // PidTagAttachSize adds up every value, the extra ones too.
+        if props.get(tags::ATTACH_SIZE).is_some() {
+            let size = attachment_size(&props);
+            props.int(tags::ATTACH_SIZE, i32::try_from(size).unwrap_or(i32::MAX));
+        }
+    }
+    let blocks = ltp::build_pc(&props.clone().into_sorted(), &mut scope)?;
     let tree = scope.ndb.write_blocks(blocks.blocks())?;
-    let (sub, _) = scope.finish()?;
+    let (sub, sub_size) = scope.finish()?;
     Ok(WrittenNode {
         data: tree.bid,
         sub,
-        size,
+        size: tree.size + sub_size,
         props,
     })
 }

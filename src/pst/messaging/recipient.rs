@@ -76,7 +76,11 @@ mod tests {
         let props = recipient_properties(&recipient);
         let row = recipient_row(&recipient);
         assert_eq!(row.len(), templates::RECIPIENTS.len());
-        assert_eq!(row[0], Some(PropValue::Integer32(2)));
+        let kind = templates::RECIPIENTS
+            .iter()
+            .position(|tag| *tag == tags::RECIPIENT_TYPE)
+            .unwrap();
+        assert_eq!(row[kind], Some(PropValue::Integer32(2)));
         assert_eq!(
             props.get(tags::EMAIL_ADDRESS),
             Some(&PropValue::String("zoe@example.com".into()))

@@ -1,7 +1,7 @@
 //! The nodes every store has besides the user's folders and messages: [mandatory nodes](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/661f9921-54ff-4768-b98c-91954312af52)
 //! (MS-PST 2.7.1), the template tables (2.7.3.3), the root folder, Search Root and the spam
-//! search folder, and the Outlook-maintained nodes ScanPST expects (notes 4.1). Also the
-//! helpers that write one folder's four nodes.
+//! search folder, and the Outlook-maintained nodes ScanPST expects (docs/pst-writer-notes.md
+//! §4.1). Also the helpers that write one folder's four nodes.
 
 use crate::pst::error::Error;
 use crate::pst::ltp::{self, ClientSig, HeapBuilder, PropTag, PropValue, TableRow, TcBuilder};
@@ -78,12 +78,15 @@ pub struct Child<'a> {
 
 /// Writes a folder's PC and its hierarchy, contents and (empty) FAI tables. The contents rows,
 /// with the IDs `contents_ids`, come from `fill_contents` (see [`write_table_from`]).
+// Each argument is one part of the folder's four nodes; grouping them would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn write_folder(
     ndb: &mut NdbWriter,
     nid: Nid,
     parent: Nid,
     state: &FolderState,
     children: &[Child<'_>],
+    contents_columns: &[PropTag],
     contents_ids: &[u32],
     fill_contents: impl FnOnce(&mut TcBuilder, &mut NodeScope<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
@@ -107,7 +110,7 @@ pub fn write_folder(
         ndb,
         nid.with_type(NidType::ContentsTable),
         none,
-        templates::CONTENTS,
+        contents_columns,
         contents_ids,
         fill_contents,
     )?;
@@ -185,6 +188,7 @@ pub fn write_fixed_nodes(
                 state: &spam,
             },
         ],
+        templates::CONTENTS,
         &[],
         no_rows,
     )?;
@@ -194,6 +198,7 @@ pub fn write_fixed_nodes(
         special::ROOT_FOLDER,
         &search_root,
         &[],
+        templates::CONTENTS,
         &[],
         no_rows,
     )?;
@@ -238,7 +243,10 @@ pub fn write_fixed_nodes(
     // Templates: tables without rows.
     let templates_to_write: [(Nid, &[PropTag]); 9] = [
         (special::HIERARCHY_TABLE_TEMPLATE, templates::HIERARCHY),
-        (special::CONTENTS_TABLE_TEMPLATE, templates::CONTENTS),
+        (
+            special::CONTENTS_TABLE_TEMPLATE,
+            templates::CONTENTS_TEMPLATE,
+        ),
         (
             special::ASSOC_CONTENTS_TABLE_TEMPLATE,
             templates::ASSOCIATED_CONTENTS,
@@ -248,7 +256,7 @@ pub fn write_fixed_nodes(
             templates::SEARCH_CONTENTS,
         ),
         (special::ATTACHMENT_TABLE, templates::ATTACHMENTS),
-        (special::RECIPIENT_TABLE, templates::RECIPIENTS),
+        (special::RECIPIENT_TABLE, templates::RECIPIENTS_TEMPLATE),
         (special::OUTGOING_QUEUE_TABLE, templates::OUTGOING_QUEUE),
         (special::SEARCH_TABLE_INDEX, templates::SEARCH_TABLE_INDEX),
         (
@@ -272,8 +280,8 @@ pub fn write_fixed_nodes(
         id: 1,
         version: ndb.next_row_version(),
         cells: vec![
-            Some(PropValue::String("".into())),
             Some(PropValue::Integer32(special::ROOT_FOLDER.0 as i32)),
+            Some(PropValue::String("".into())),
         ],
     };
     write_table(

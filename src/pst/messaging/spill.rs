@@ -69,6 +69,14 @@ impl RowSpill {
         row_version: u32,
         cells: &[Option<PropValue<'_>>],
     ) -> io::Result<u64> {
+        if cells
+            .iter()
+            .any(|cell| matches!(cell, Some(PropValue::BinaryInSubnode { .. })))
+        {
+            return Err(invalid(
+                "a value kept in a subnode cannot be a contents row's cell",
+            ));
+        }
         let offset = self.len;
         let buf = &mut self.scratch;
         buf.clear();
@@ -194,6 +202,8 @@ fn encode_value(value: &PropValue<'_>, buf: &mut Vec<u8>) {
             buf.extend_from_slice(&nid.0.to_le_bytes());
             buf.extend_from_slice(&size.to_le_bytes());
         }
+        // Refused by `push`: contents rows hold no attachment data.
+        PropValue::BinaryInSubnode { .. } => {}
     }
 }
 

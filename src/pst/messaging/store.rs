@@ -23,8 +23,24 @@ pub fn default_store_uid(store_name: &str) -> [u8; 16] {
     uid
 }
 
-/// The store PC: the spec's minimum (record key, name, the three folder EntryIDs), the valid
-/// folder mask and the undocumented 0x6633 that every Outlook store carries.
+/// The store's replication version (0x0E34) as a new Outlook store holds it: 1, a GUID of the
+/// store's, 1. Ours is derived from the record key, so the same input gives the same file.
+fn replica_version(store_uid: &[u8; 16]) -> Vec<u8> {
+    let digest = Sha256::new()
+        .chain_update(b"pst-store-replica\0")
+        .chain_update(store_uid)
+        .finalize();
+    let mut value = Vec::with_capacity(24);
+    value.extend_from_slice(&1u32.to_le_bytes());
+    value.extend_from_slice(&digest[..16]);
+    value.extend_from_slice(&1u32.to_le_bytes());
+    value
+}
+
+/// The store PC: the spec's minimum (record key, name, the three folder EntryIDs), and what a
+/// new Outlook store also holds (docs/pst-writer-notes.md §4.2): the valid folder mask, the
+/// replication version and flags (0x0E34, 0x0E38 = 0), the undocumented 0x6633 and
+/// PidTagPstPassword 0.
 pub fn store_properties<'a>(store_name: &'a str, store_uid: &[u8; 16]) -> Props<'a> {
     let mut props = Props::new();
     props.binary(tags::RECORD_KEY, store_uid.to_vec());
@@ -42,7 +58,10 @@ pub fn store_properties<'a>(store_name: &'a str, store_uid: &[u8; 16]) -> Props<
         entry_id(store_uid, special::SEARCH_ROOT).to_vec(),
     );
     props.int(tags::VALID_FOLDER_MASK, VALID_FOLDER_MASK);
+    props.binary(tags::REPLICA_0E34, replica_version(store_uid));
+    props.int(tags::REPLICA_0E38, 0);
     props.boolean(tags::STORE_UNDOCUMENTED_6633, true);
+    props.int(tags::PST_PASSWORD, 0);
     props
 }
 
@@ -64,7 +83,18 @@ mod tests {
             props.get(tags::DISPLAY_NAME),
             Some(&PropValue::String("Mail".into()))
         );
-        assert_eq!(props.len(), 7);
+        assert_eq!(props.len(), 10);
+        assert_eq!(
+            props.get(tags::PST_PASSWORD),
+            Some(&PropValue::Integer32(0))
+        );
+        let Some(PropValue::Binary(version)) = props.get(tags::REPLICA_0E34) else {
+            panic!("no replication version");
+        };
+        assert_eq!(
+            (version.len(), &version[..4], &version[20..]),
+            (24, &[1, 0, 0, 0][..], &[1, 0, 0, 0][..])
+        );
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub const FINDER_ENTRY_ID: PropTag = binary(0x35E7);
 pub const VALID_FOLDER_MASK: PropTag = int(0x35DF);
 /// Undocumented; present in every store Outlook writes.
 pub const STORE_UNDOCUMENTED_6633: PropTag = boolean(0x6633);
+/// PidTagPstPassword: 0, no password (otherwise the CRC of one, which Outlook asks for).
+pub const PST_PASSWORD: PropTag = int(0x67FF);
 
 // Folders (MS-PST 2.4.4.1.1).
 pub const CONTENT_COUNT: PropTag = int(0x3602);
@@ -45,6 +47,7 @@ pub const CONTENT_UNREAD_COUNT: PropTag = int(0x3603);
 pub const SUBFOLDERS: PropTag = boolean(0x360A);
 pub const CONTAINER_CLASS: PropTag = string(0x3613);
 pub const SEARCH_CRITERIA_660B: PropTag = int(0x660B);
+pub const COMMENT: PropTag = string(0x3004);
 
 // Messages (MS-PST 2.4.5.1.1, MS-OXOMSG).
 pub const IMPORTANCE: PropTag = int(0x0017);
@@ -127,7 +130,8 @@ pub const NAMEID_STREAM_GUID: PropTag = binary(0x0002);
 pub const NAMEID_STREAM_ENTRY: PropTag = binary(0x0003);
 pub const NAMEID_STREAM_STRING: PropTag = binary(0x0004);
 
-// Template-only columns (Outlook fills them; we write no values).
+// Replication properties: template columns that Outlook fills for its own use; we write them
+// only where a new Outlook store has them (the store's 0x0E34 and 0x0E38).
 pub const REPLICA_0E30: PropTag = binary(0x0E30);
 pub const REPLICA_0E31: PropTag = binary(0x0E31);
 pub const REPLICA_CHANGE_NUMBER: PropTag = PropTag::new(0x0E33, PropType::Integer64);

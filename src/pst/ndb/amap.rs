@@ -7,8 +7,10 @@
 //! The file after 0x4400 is a sequence of intervals of 253,952 bytes. Each starts with its AMap
 //! page (one bit per 64-byte slot of the interval); every 8th also holds a PMap page at +512;
 //! from the 128th on, every 496th an FMap page at +1024; from the 8192nd on, every 31,744th an
-//! FPMap page at +1536. Blocks and pages are placed after those pages and never cross into the
-//! next interval. All offsets are `u64`: files pass 4 GiB.
+//! FPMap page, also at +1024: the map pages of an interval are packed, and an interval never
+//! has both an FMap and an FPMap (docs/pst-writer-notes.md §1.5). Blocks and pages are placed
+//! after those pages and never cross into the next interval. All offsets are `u64`: files pass
+//! 4 GiB.
 
 use super::page::{PAGE_BODY, PAGE_SIZE, PageType};
 
@@ -61,21 +63,22 @@ pub fn has_fpmap(i: u64) -> bool {
     i >= FPMAP_FIRST && (i - FPMAP_FIRST).is_multiple_of(FPMAP_EVERY)
 }
 
-/// The map pages of interval `i`: (offset, type), in file order.
+/// The map pages of interval `i`: (offset, type), in file order, one after the other. An FMap
+/// and an FPMap never share an interval (FMap intervals are 128 mod 496, FPMap intervals 256),
+/// so the third page is one or the other; every FMap and FPMap interval also has a PMap.
 pub fn map_pages(i: u64) -> impl Iterator<Item = (u64, PageType)> {
     let base = interval_base(i);
     [
         Some((base, PageType::AllocationMap)),
         has_pmap(i).then_some((base + PAGE, PageType::PageMap)),
         has_fmap(i).then_some((base + 2 * PAGE, PageType::FreeMap)),
-        has_fpmap(i).then_some((base + 3 * PAGE, PageType::FreePageMap)),
+        has_fpmap(i).then_some((base + 2 * PAGE, PageType::FreePageMap)),
     ]
     .into_iter()
     .flatten()
 }
 
-/// Where blocks and pages of interval `i` may start: after its last map page. In an interval
-/// with an FPMap but no FMap, the page at +1024 stays free.
+/// Where blocks and pages of interval `i` may start: after its last map page.
 pub fn data_start(i: u64) -> u64 {
     map_pages(i)
         .last()
@@ -129,14 +132,8 @@ impl AMap {
     /// Marks `count` slots from `first` as allocated; returns how many were already marked.
     pub fn set(&mut self, first: u64, count: u64) -> u64 {
         let mut already = 0;
-        for slot in first..(first + count).min(SLOTS as u64) {
-            let Some(byte) = self.0.get_mut((slot / 8) as usize) else {
-                break;
-            };
-            let mask = 0x80 >> (slot % 8);
-            if *byte & mask != 0 {
-                already += 1;
-            }
+        for (byte, mask) in self.masks(first, count) {
+            already += u64::from((*byte & mask).count_ones());
             *byte |= mask;
         }
         already
@@ -144,11 +141,27 @@ impl AMap {
 
     /// Marks `count` slots from `first` as free.
     pub fn clear(&mut self, first: u64, count: u64) {
-        for slot in first..(first + count).min(SLOTS as u64) {
-            if let Some(byte) = self.0.get_mut((slot / 8) as usize) {
-                *byte &= !(0x80 >> (slot % 8));
-            }
+        for (byte, mask) in self.masks(first, count) {
+            *byte &= !mask;
         }
+    }
+
+    /// The bytes that hold slots `first..first + count` (cut at the end of the map), each with
+    /// the mask of those slots in it.
+    fn masks(&mut self, first: u64, count: u64) -> impl Iterator<Item = (&mut u8, u8)> {
+        let end = (first + count).min(SLOTS as u64);
+        let first = first.min(end);
+        let bytes = (first / 8) as usize..end.div_ceil(8) as usize;
+        self.0[bytes.clone()]
+            .iter_mut()
+            .zip(bytes)
+            .map(move |(byte, index)| {
+                let low = (index as u64 * 8).max(first) - index as u64 * 8;
+                let high = (index as u64 * 8 + 8).min(end) - index as u64 * 8;
+                // Bits low..high of the byte, counted from its most significant bit.
+                let mask = (0xFFu16 >> low) as u8 & !((0xFFu16 >> high) as u8);
+                (byte, mask)
+            })
     }
 
     pub fn free_slots(&self) -> u64 {
@@ -158,20 +171,28 @@ impl AMap {
     /// The longest run of free slots; what an FMap byte records (capped at 255 there).
     pub fn longest_free_run(&self) -> u64 {
         let (mut longest, mut run) = (0, 0);
-        for slot in 0..SLOTS as u64 {
-            if self.is_set(slot) {
-                run = 0;
-            } else {
-                run += 1;
-                longest = longest.max(run);
+        for byte in self.0 {
+            if byte == 0 {
+                run += 8;
+                continue;
+            }
+            for bit in 0..8 {
+                if byte & (0x80 >> bit) == 0 {
+                    run += 1;
+                } else {
+                    longest = u64::max(longest, run);
+                    run = 0;
+                }
             }
         }
-        longest
+        longest.max(run)
     }
 
     /// The first slot where `self` and `other` differ.
     pub fn first_difference(&self, other: &AMap) -> Option<u64> {
-        (0..SLOTS as u64).find(|slot| self.is_set(*slot) != other.is_set(*slot))
+        let index = self.0.iter().zip(&other.0).position(|(a, b)| a != b)?;
+        let differing = self.0[index] ^ other.0[index];
+        Some(index as u64 * 8 + u64::from(differing.leading_zeros()))
     }
 }
 
@@ -183,6 +204,18 @@ pub fn fmap_byte(amap: &AMap) -> u8 {
 /// The AMaps the FMap page of interval `i` covers: the 496 from `i` on.
 pub fn fmap_coverage(i: u64) -> std::ops::Range<u64> {
     i..i + FMAP_EVERY
+}
+
+/// The header's `rgbFM`, the FMap of the first 128 AMaps (the FMap pages start at the 129th):
+/// each AMap's [`fmap_byte`], 0 for AMaps past the end of the file. Outlook's own files that
+/// have been used hold exactly that (`FF 00 00 …` for a one-interval file); a fresh one holds
+/// 0xFF throughout (docs/pst-writer-notes.md §1.1).
+pub fn initial_fmap(fmap_bytes: &[u8]) -> [u8; FMAP_FIRST as usize] {
+    let mut rgb_fm = [0u8; FMAP_FIRST as usize];
+    for (slot, byte) in rgb_fm.iter_mut().zip(fmap_bytes) {
+        *slot = *byte;
+    }
+    rgb_fm
 }
 
 #[cfg(test)]
@@ -237,8 +270,11 @@ mod tests {
         assert_eq!(fmap_coverage(128), 128..624);
     }
 
+    /// Outlook's own 19 GB file has AMap, PMap and FPMap on the first three pages of the
+    /// interval and data from the fourth (PSTForge's record of it); a writer that put the FPMap
+    /// at +1536 got hundreds of FPMap findings from ScanPST (ContinuMail PR #61).
     #[test]
-    fn the_8192nd_interval_brings_the_first_fpmap() {
+    fn the_8192nd_interval_brings_the_first_fpmap_packed_after_the_pmap() {
         assert!(!has_fpmap(8191));
         assert!(has_fpmap(8192));
         // No FMap falls there: 8192 − 128 is not a multiple of 496.
@@ -248,15 +284,24 @@ mod tests {
             [
                 (0x7C00_4400, PageType::AllocationMap),
                 (0x7C00_4600, PageType::PageMap),
-                (0x7C00_4A00, PageType::FreePageMap),
+                (0x7C00_4800, PageType::FreePageMap),
             ]
         );
-        assert_eq!(data_start(8192), 0x7C00_4C00);
+        assert_eq!(data_start(8192), 0x7C00_4A00);
         assert!(has_fpmap(8192 + 31_744));
         assert!(!has_fpmap(8192 + 496));
-        // AMap of that interval: AMap, PMap, a free page, FPMap.
         let amap = AMap::with_map_pages(8192);
-        assert_eq!(amap.0[..4], [0xFF, 0xFF, 0x00, 0xFF]);
+        assert_eq!(amap.0[..4], [0xFF, 0xFF, 0xFF, 0x00]);
+    }
+
+    #[test]
+    fn fmap_and_fpmap_never_share_an_interval_and_always_have_a_pmap() {
+        for i in 0..200_000 {
+            assert!(!(has_fmap(i) && has_fpmap(i)), "interval {i}");
+            if has_fmap(i) || has_fpmap(i) {
+                assert!(has_pmap(i), "interval {i}");
+            }
+        }
     }
 
     #[test]
@@ -314,6 +359,60 @@ mod tests {
         let full = AMap([0xFF; PAGE_BODY]);
         assert_eq!(fmap_byte(&full), 0);
         assert_eq!(full.first_difference(&amap), Some(16));
+    }
+
+    /// `set`, `clear`, `longest_free_run` and `first_difference` work a byte at a time; here
+    /// they are held against the plain slot-by-slot meaning on many ranges.
+    #[test]
+    fn bytewise_map_operations_agree_with_slot_by_slot_ones() {
+        let mut ours = AMap::empty();
+        let mut slots = vec![false; SLOTS];
+        let mut x: u64 = 7;
+        for round in 0..2000 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let first = (x >> 33) % (SLOTS as u64 + 10);
+            let count = (x >> 13) % 70;
+            let end = (first + count).min(SLOTS as u64);
+            if round % 3 == 0 {
+                ours.clear(first, count);
+                for slot in first.min(end)..end {
+                    slots[slot as usize] = false;
+                }
+            } else {
+                let before = (first.min(end)..end).filter(|s| slots[*s as usize]).count();
+                assert_eq!(ours.set(first, count), before as u64);
+                for slot in first.min(end)..end {
+                    slots[slot as usize] = true;
+                }
+            }
+            for (slot, set) in slots.iter().enumerate() {
+                assert_eq!(ours.is_set(slot as u64), *set, "slot {slot}");
+            }
+            let mut longest = 0;
+            let mut run = 0;
+            for set in &slots {
+                run = if *set { 0 } else { run + 1 };
+                longest = longest.max(run);
+            }
+            assert_eq!(ours.longest_free_run(), longest);
+        }
+        let mut other = ours.clone();
+        other.clear(0, SLOTS as u64);
+        other.0.copy_from_slice(&ours.0);
+        assert_eq!(ours.first_difference(&other), None);
+        other.0[100] ^= 0x04;
+        assert_eq!(ours.first_difference(&other), Some(805));
+    }
+
+    #[test]
+    fn the_header_fmap_covers_the_first_128_amaps() {
+        let rgb_fm = initial_fmap(&[255, 3, 0]);
+        assert_eq!(rgb_fm[..4], [255, 3, 0, 0]);
+        assert!(rgb_fm[3..].iter().all(|b| *b == 0));
+        let many: Vec<u8> = (0..200).map(|i| i as u8).collect();
+        assert_eq!(initial_fmap(&many)[127], 127);
     }
 
     #[test]

@@ -30,6 +30,12 @@ pub enum Error {
     EmptyBlock { index: usize },
     #[error("block {index} of a data tree has {size} bytes, more than 8176")]
     BlockTooLarge { index: usize, size: usize },
+    /// Every block of a data tree but the last holds the full 8176 bytes; ScanPST calls an
+    /// XBLOCK with a shorter one invalid and drops the node.
+    #[error(
+        "block {index} of a data tree has {size} bytes, but every block before the last holds 8176"
+    )]
+    ShortBlock { index: usize, size: usize },
     #[error("a data tree of {size} bytes does not fit the 32-bit lcbTotal of an XBLOCK")]
     DataTooLarge { size: u64 },
     #[error("a data tree of {count} blocks exceeds an XXBLOCK's {max}")]

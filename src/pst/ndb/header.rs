@@ -104,8 +104,10 @@ pub struct Header {
     pub root: Root,
     /// `dwAlign`.
     pub align: u32,
-    /// `rgbFM`, `rgbFP`: deprecated initial free maps, all 0xFF.
+    /// `rgbFM`: the FMap bytes of the first 128 AMaps (see `amap::initial_fmap`).
     pub rgb_fm: [u8; 128],
+    /// `rgbFP`: the FPMap bits of the first 1024 PMaps; 0xFF throughout, as every PMap we
+    /// write is full.
     pub rgb_fp: [u8; 128],
     /// `bSentinel`.
     pub sentinel: u8,
@@ -248,7 +250,7 @@ impl Header {
     }
 
     /// Fields that differ from what a Unicode PST must hold, as (field, value found). The ROOT's
-    /// sizes and references are checked against the file elsewhere.
+    /// sizes and references and `rgbFM` are checked against the file elsewhere.
     pub fn constant_problems(&self) -> Vec<(&'static str, u64)> {
         let mut problems = Vec::new();
         let mut check = |field: &'static str, ok: bool, value: u64| {
@@ -295,9 +297,6 @@ impl Header {
             self.root.amap_valid == AMAP_VALID2,
             self.root.amap_valid.into(),
         );
-        if let Some(byte) = self.rgb_fm.iter().find(|b| **b != 0xFF) {
-            check("rgbFM", false, (*byte).into());
-        }
         if let Some(byte) = self.rgb_fp.iter().find(|b| **b != 0xFF) {
             check("rgbFP", false, (*byte).into());
         }

@@ -127,7 +127,7 @@ pub mod special {
     pub const SEARCH_TABLE_INDEX_TEMPLATE: Nid = Nid(0x6F8);
     pub const HIERARCHY_MAP: Nid = Nid(0xC01);
     pub const EMPTY_INTERNAL: Nid = Nid(0xEC1);
-    /// The IPM subtree, "Top of Personal Folders".
+    /// The IPM subtree, the top folder ("Top of Outlook data file").
     pub const IPM_SUBTREE: Nid = Nid::new(NidType::NormalFolder, 0x401);
     pub const SEARCH_ROOT: Nid = Nid::new(NidType::NormalFolder, 0x402);
     pub const DELETED_ITEMS: Nid = Nid::new(NidType::NormalFolder, 0x403);

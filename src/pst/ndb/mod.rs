@@ -19,6 +19,8 @@ mod verify;
 mod writer;
 
 #[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
 mod tests;
 
 pub use block::{MAX_BLOCK_DATA, MAX_SUBNODES, SubnodeEntry};

@@ -80,6 +80,18 @@ impl<R: Read + Seek> NdbReader<R> {
         Ok(reader)
     }
 
+    /// The header's `dwUnique`: above every row version of the file's tables.
+    pub fn unique(&self) -> u32 {
+        self.header.unique
+    }
+
+    /// Where block `bid` is in the file and how many bytes it holds: (`ib`, `cb`).
+    #[cfg(test)]
+    pub(crate) fn block_location(&mut self, bid: Bid) -> Result<(u64, u16), Error> {
+        let entry = self.find_block(bid)?;
+        Ok((entry.bref.ib, entry.cb))
+    }
+
     /// The NBT's entries in NID order.
     pub fn nodes(&self) -> impl Iterator<Item = NodeEntry> + '_ {
         self.nodes.iter().copied()

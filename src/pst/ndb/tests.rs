@@ -20,6 +20,7 @@ use outlook_pst::ndb::root::{AmapStatus, Root as _};
 use outlook_pst::{PstFile as _, UnicodePstFile};
 
 use super::amap::{self, interval_base};
+use super::block;
 use super::header::{HEADER_SIZE, Header};
 use super::page::{self, PAGE_SIZE, PageType};
 use super::*;
@@ -194,10 +195,14 @@ fn data_trees_of_every_shape_read_back_through_both_readers() {
         expected.nodes.push((nid, data, Vec::new(), folder));
     }
 
-    // Heap pages given one by one, over an XXBLOCK (1,500 pages) and an XBLOCK.
+    // Heap pages given one by one, over an XXBLOCK (1,500 pages) and an XBLOCK: all full but
+    // the last.
     for (seed, count) in [(100u64, 3usize), (101, 1500)] {
         let pages: Vec<Vec<u8>> = (0..count)
-            .map(|i| pattern(seed * 10_000 + i as u64, 1 + (i * 37) % 8176))
+            .map(|i| {
+                let len = if i + 1 == count { 1 + i % 8176 } else { 8176 };
+                pattern(seed * 10_000 + i as u64, len)
+            })
             .collect();
         let tree = writer.write_blocks(&pages).unwrap();
         let nid = writer.allocate_nid(NidType::Internal);
@@ -481,7 +486,7 @@ fn invalid_input_is_refused_with_clear_errors() {
         Err(Error::BlockSize { size: 8177 })
     ));
     assert!(matches!(
-        writer.write_blocks(&[&b"a"[..], &b""[..]]),
+        writer.write_blocks(&[&[0u8; 8176][..], &b""[..]]),
         Err(Error::EmptyBlock { index: 1 })
     ));
     assert!(matches!(
@@ -490,6 +495,18 @@ fn invalid_input_is_refused_with_clear_errors() {
             index: 0,
             size: 8177
         })
+    ));
+    // Every block but the last is full.
+    assert!(matches!(
+        writer.write_blocks(&[vec![0u8; 8176], vec![0u8; 8000], vec![0u8; 10]]),
+        Err(Error::ShortBlock {
+            index: 1,
+            size: 8000
+        })
+    ));
+    assert!(matches!(
+        writer.write_data(&[0u8; 5000], 4000),
+        Err(Error::ShortBlock { .. })
     ));
     assert_eq!(
         writer.write_data(&[], 8176).unwrap(),
@@ -779,4 +796,256 @@ fn map_pages_sit_where_the_spec_puts_them() {
     assert!(bytes[fmap as usize] < 128);
     assert_eq!(bytes[(fmap + report.stats.intervals - 128) as usize], 0);
     assert!(amap::has_fmap(128) && !amap::has_fmap(129));
+}
+
+/// Writes `bytes` at `at` of the file at `path`, in place (for files too large to copy).
+fn patch(path: &Path, at: u64, bytes: &[u8]) {
+    let mut file = File::options().write(true).open(path).unwrap();
+    file.seek(SeekFrom::Start(at)).unwrap();
+    file.write_all(bytes).unwrap();
+}
+
+/// A sparse file past 2 GiB: a few blocks in the first interval, blocks from just before the
+/// first FPMap interval (8192, at 1.94 GiB) to beyond it, and one past 2 GiB, with holes
+/// between. The FPMap sits on the third page, right after the PMap, and blocks follow it; an
+/// FPMap missing from there is noticed.
+#[test]
+fn fpmap_follows_the_pmap_in_a_file_past_two_gibibytes() {
+    let (_dir, path) = temp_pst();
+    let mut writer = writer(&path);
+    let first = writer.write_data(&pattern(1, 3000), 8176).unwrap();
+    writer.skip_to(interval_base(8191) + 200_000).unwrap();
+    let data = pattern(2, 600_000);
+    let far = writer.write_data(&data, 8176).unwrap();
+    writer.skip_to((1 << 31) + 4096).unwrap();
+    let last = writer.write_data(&pattern(3, 10_000), 8176).unwrap();
+    writer
+        .add_node(Nid(0x21), first.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer
+        .add_node(Nid(0x61), far.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer
+        .add_node(Nid(0xA1), last.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer.finish().unwrap();
+    let report = assert_clean(&path);
+    assert!(report.stats.file_size > 1 << 31, "{:?}", report.stats);
+
+    let base = interval_base(8192);
+    let mut file = File::open(&path).unwrap();
+    let mut page = [0u8; PAGE_SIZE];
+    let mut ptype_at = |at: u64| {
+        file.seek(SeekFrom::Start(at)).unwrap();
+        file.read_exact(&mut page).unwrap();
+        page[496]
+    };
+    assert_eq!(ptype_at(base), 0x84);
+    assert_eq!(ptype_at(base + 512), 0x83);
+    assert_eq!(ptype_at(base + 1024), 0x85);
+    assert_eq!(page[..496], [0xFF; 496]);
+    assert_eq!(
+        u64::from_le_bytes(page[504..].try_into().unwrap()),
+        base + 1024
+    );
+    let mut reader = NdbReader::open(&path).unwrap();
+    let node = reader.node(Nid(0x61)).unwrap();
+    assert_eq!(reader.read_data(node.data).unwrap(), data);
+    // The AMap of the interval marks its three map pages and the blocks after them.
+    file.seek(SeekFrom::Start(base)).unwrap();
+    file.read_exact(&mut page).unwrap();
+    assert_eq!(page[..8], [0xFF; 8]);
+
+    // No FPMap at +1024 (where an old layout left a page unwritten): noticed.
+    let mut fpmap = [0u8; PAGE_SIZE];
+    file.seek(SeekFrom::Start(base + 1024)).unwrap();
+    file.read_exact(&mut fpmap).unwrap();
+    patch(&path, base + 1024, &[0u8; PAGE_SIZE]);
+    let report = verify(&path).unwrap();
+    assert!(report.has(ProblemKind::MapPage), "{report}");
+    patch(&path, base + 1024, &fpmap);
+    assert_clean(&path);
+}
+
+#[test]
+fn verify_notices_a_header_fmap_left_at_0xff() {
+    let report = damaged(|bytes, _| {
+        let mut header: [u8; HEADER_SIZE] = bytes[..HEADER_SIZE].try_into().unwrap();
+        header[0x100..0x180].fill(0xFF);
+        let mut decoded = Header::decode(&header);
+        decoded.rgb_fm = [0xFF; 128];
+        bytes[..HEADER_SIZE].copy_from_slice(&decoded.encode());
+    });
+    assert!(report.has(ProblemKind::Header), "{report}");
+    assert!(report.to_string().contains("rgbFM byte 1"), "{report}");
+}
+
+#[test]
+fn the_header_fmap_is_computed_from_the_amaps() {
+    let (_dir, path) = temp_pst();
+    small_file(&path);
+    let header = read_header(&path);
+    // One interval with lots of room: its longest free run passes 255; no AMap after it.
+    assert_eq!(header.rgb_fm[0], 0xFF);
+    assert!(header.rgb_fm[1..].iter().all(|b| *b == 0));
+    assert!(header.rgb_fp.iter().all(|b| *b == 0xFF));
+}
+
+/// The BBT entry of `bid` in the one-leaf BBT of a small file: (entry offset in the file, ib, cb).
+fn bbt_entry(bytes: &[u8], header: &Header, bid: u64) -> (usize, u64, usize) {
+    let page = header.root.bbt.ib as usize;
+    let count = usize::from(bytes[page + 488]);
+    (0..count)
+        .map(|i| page + 24 * i)
+        .find(|at| u64::from_le_bytes(bytes[*at..*at + 8].try_into().unwrap()) == bid)
+        .map(|at| {
+            let ib = u64::from_le_bytes(bytes[at + 8..at + 16].try_into().unwrap());
+            let cb = u16::from_le_bytes(bytes[at + 16..at + 18].try_into().unwrap());
+            (at, ib, usize::from(cb))
+        })
+        .unwrap()
+}
+
+/// A data tree whose first block holds 8000 bytes instead of 8176, everything else consistent
+/// with that (BBT cb, trailer, CRC, the XBLOCK's lcbTotal): what ScanPST calls an invalid
+/// XBLOCK.
+#[test]
+fn verify_notices_a_short_block_before_the_last_of_a_data_tree() {
+    let report = damaged(|bytes, header| {
+        // Node 0x61 of the small file holds 20,000 bytes: blocks 0x8, 0xC, 0x10 under the
+        // XBLOCK 0x16.
+        let (entry, ib, cb) = bbt_entry(bytes, header, 0x8);
+        assert_eq!(cb, 8176);
+        bytes[entry + 16..entry + 18].copy_from_slice(&8000u16.to_le_bytes());
+        let bbt_at = header.root.bbt.ib;
+        page::seal(
+            page_at(bytes, bbt_at),
+            PageType::BlockBTree,
+            header.root.bbt.bid,
+            bbt_at,
+        );
+        let size = block::block_size(8000) as usize;
+        block::seal_block(
+            &mut bytes[ib as usize..ib as usize + size],
+            8000,
+            Bid(0x8),
+            ib,
+        );
+        let (_, xblock_at, xblock_cb) = bbt_entry(bytes, header, 0x16);
+        let xblock = xblock_at as usize;
+        bytes[xblock + 4..xblock + 8].copy_from_slice(&(20_000u32 - 176).to_le_bytes());
+        let size = block::block_size(xblock_cb) as usize;
+        block::seal_block(
+            &mut bytes[xblock..xblock + size],
+            xblock_cb,
+            Bid(0x16),
+            xblock_at,
+        );
+    });
+    assert!(report.has(ProblemKind::Reference), "{report}");
+    assert!(
+        report.to_string().contains(
+            "data block 0x8 has 8000 bytes; every block of a data tree but the last holds 8176"
+        ),
+        "{report}"
+    );
+}
+
+/// A sparse file of 130 intervals (an FMap in the 128th) whose FMap byte for its own interval
+/// is changed, its page made right again: ScanPST's "AMap page has csFree of xx".
+#[test]
+fn verify_notices_a_stale_fmap() {
+    let (_dir, path) = temp_pst();
+    let mut writer = writer(&path);
+    let first = writer.write_data(&pattern(1, 3000), 8176).unwrap();
+    writer.skip_to(interval_base(129) + 1024).unwrap();
+    let last = writer.write_data(&pattern(2, 3000), 8176).unwrap();
+    writer
+        .add_node(Nid(0x21), first.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer
+        .add_node(Nid(0x61), last.bid, Bid::NONE, Nid(0))
+        .unwrap();
+    writer.finish().unwrap();
+    assert_clean(&path);
+    let at = interval_base(128) + 1024;
+    let mut page = [0u8; PAGE_SIZE];
+    let mut file = File::open(&path).unwrap();
+    file.seek(SeekFrom::Start(at)).unwrap();
+    file.read_exact(&mut page).unwrap();
+    assert_eq!(page[496], 0x82);
+    // Interval 128 is empty but for its maps: a free run of 255 or more.
+    assert_eq!(page[0], 0xFF);
+    page[0] = 0x10;
+    page::seal(&mut page, PageType::FreeMap, at, at);
+    patch(&path, at, &page);
+    let report = verify(&path).unwrap();
+    assert!(report.has(ProblemKind::MapPage), "{report}");
+    assert!(report.to_string().contains("longest free run"), "{report}");
+}
+
+#[test]
+fn verify_notices_an_rgnid_below_a_node() {
+    let report = damaged(|bytes, header| {
+        // The small file's nodes 0x21, 0x61 and 0xA1 are of type 1 (internal), index 1 to 5.
+        let mut header = header.clone();
+        header.rgnid[1] = 2;
+        bytes[..HEADER_SIZE].copy_from_slice(&header.encode());
+    });
+    assert!(report.has(ProblemKind::Nid), "{report}");
+    assert!(report.to_string().contains("above rgnid[0x1]"), "{report}");
+}
+
+#[test]
+fn verify_notices_a_wrong_lcbtotal() {
+    let report = damaged(|bytes, header| {
+        let (_, at, cb) = bbt_entry(bytes, header, 0x16);
+        let xblock = at as usize;
+        bytes[xblock + 4] ^= 0x01;
+        let size = block::block_size(cb) as usize;
+        block::seal_block(&mut bytes[xblock..xblock + size], cb, Bid(0x16), at);
+    });
+    assert!(report.has(ProblemKind::Reference), "{report}");
+    assert!(report.to_string().contains("lcbTotal"), "{report}");
+}
+
+/// Node 0xA1 of the small file shares node 0x21's block; pointed at 0x61's data instead, the
+/// reference counts of both blocks are wrong.
+#[test]
+fn verify_notices_a_node_pointing_at_another_block() {
+    let report = damaged(|bytes, header| {
+        let page = header.root.nbt.ib as usize;
+        let count = usize::from(bytes[page + 488]);
+        let entry = (0..count)
+            .map(|i| page + 32 * i)
+            .find(|at| bytes[*at] == 0xA1)
+            .unwrap();
+        bytes[entry + 8..entry + 16].copy_from_slice(&0x16u64.to_le_bytes());
+        page::seal(
+            page_at(bytes, header.root.nbt.ib),
+            PageType::NodeBTree,
+            header.root.nbt.bid,
+            header.root.nbt.ib,
+        );
+    });
+    assert!(report.has(ProblemKind::RefCount), "{report}");
+}
+
+/// Block 0xC's BBT entry pointed at block 0x8's place: two blocks in the same slots.
+#[test]
+fn verify_notices_overlapping_blocks() {
+    let report = damaged(|bytes, header| {
+        let (_, ib, _) = bbt_entry(bytes, header, 0x8);
+        let (entry, _, _) = bbt_entry(bytes, header, 0xC);
+        bytes[entry + 8..entry + 16].copy_from_slice(&ib.to_le_bytes());
+        let at = header.root.bbt.ib;
+        page::seal(
+            page_at(bytes, at),
+            PageType::BlockBTree,
+            header.root.bbt.bid,
+            at,
+        );
+    });
+    assert!(report.has(ProblemKind::Allocation), "{report}");
+    assert!(report.to_string().contains("overlaps"), "{report}");
 }

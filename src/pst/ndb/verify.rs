@@ -18,8 +18,8 @@ use super::amap::{
     map_pages,
 };
 use super::block::{
-    BlockTrailer, InternalBlock, MAX_BLOCK_DATA, SubnodeBlock, SubnodeEntry, TRAILER_SIZE,
-    block_size,
+    BlockTrailer, DataTreeBlock, InternalBlock, MAX_BLOCK_DATA, SubnodeBlock, SubnodeEntry,
+    TRAILER_SIZE, block_size,
 };
 use super::crc::crc;
 use super::header::{BRef, HEADER_SIZE, Header, computed_crcs, stored_crcs};
@@ -674,6 +674,16 @@ impl<R: Read + Seek> Verifier<R> {
                 );
             }
         }
+        let rgb_fm = amap::initial_fmap(&fmap_bytes);
+        if let Some(at) = (0..rgb_fm.len()).find(|i| header.rgb_fm[*i] != rgb_fm[*i]) {
+            self.problem(
+                ProblemKind::Header,
+                format!(
+                    "rgbFM byte {at} is {:#x}, AMap {at} calls for {:#x} (its longest free run, 0 past the file)",
+                    header.rgb_fm[at], rgb_fm[at]
+                ),
+            );
+        }
         let free = free_slots.iter().map(|n| u64::from(*n)).sum::<u64>() * SLOT_SIZE;
         self.report.stats.free_bytes = free;
         if header.root.amap_free != free {
@@ -785,6 +795,17 @@ impl<R: Read + Seek> Verifier<R> {
                 (Expect::DataRoot | Expect::XBlock, InternalBlock::DataTree(tree))
                     if tree.level == 1 || expect == Expect::DataRoot =>
                 {
+                    if expect == Expect::DataRoot {
+                        let short = Self::short_block(tree, bbt, internals, &index_of);
+                        if let Some((leaf, cb)) = short {
+                            self.problem(
+                                ProblemKind::Reference,
+                                format!(
+                                    "{here}: data block {leaf:#x} has {cb} bytes; every block of a data tree but the last holds 8176"
+                                ),
+                            );
+                        }
+                    }
                     let child_expect = if tree.level == 1 {
                         Expect::DataBlock
                     } else {
@@ -894,6 +915,32 @@ impl<R: Read + Seek> Verifier<R> {
                 );
             }
         }
+    }
+
+    /// The first data block of the tree under `root` (an XBLOCK or XXBLOCK) that is shorter
+    /// than 8176 bytes without being the tree's last: (its BID, its size).
+    fn short_block(
+        root: &DataTreeBlock,
+        bbt: &[BbtEntry],
+        internals: &HashMap<u64, InternalBlock>,
+        index_of: &impl Fn(u64) -> Option<usize>,
+    ) -> Option<(u64, u16)> {
+        let leaves: Vec<Bid> = if root.level == 1 {
+            root.children.clone()
+        } else {
+            root.children
+                .iter()
+                .flat_map(|xblock| match internals.get(&xblock.0) {
+                    Some(InternalBlock::DataTree(tree)) => tree.children.clone(),
+                    _ => Vec::new(),
+                })
+                .collect()
+        };
+        let (_, before_last) = leaves.split_last()?;
+        before_last.iter().find_map(|leaf| {
+            let cb = index_of(leaf.0).and_then(|i| bbt.get(i))?.cb;
+            (usize::from(cb) != MAX_BLOCK_DATA).then_some((leaf.0, cb))
+        })
     }
 
     fn check_subnode_entries(&mut self, header: &Header, here: &str, entries: &[SubnodeEntry]) {

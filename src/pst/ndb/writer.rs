@@ -12,8 +12,8 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use super::amap::{
-    self, AMap, INTERVAL, SLOT_SIZE, data_start, file_size, has_fmap, has_fpmap, has_pmap,
-    interval_base, interval_of, intervals_to_cover, place,
+    self, AMap, INTERVAL, SLOT_SIZE, data_start, file_size, interval_base, interval_of,
+    intervals_to_cover, map_pages, place,
 };
 use super::block::{
     DataTreeBlock, MAX_BLOCK_DATA, MAX_SUBNODES, SLBLOCK_MAX, SiEntry, SubnodeBlock, SubnodeEntry,
@@ -111,34 +111,66 @@ impl NdbWriter {
         })
     }
 
-    /// Writes `data` as a data tree in blocks of at most `block_size` (1..=8176) bytes: one
-    /// external block, or an XBLOCK / XXBLOCK above them. Empty data → `Bid::NONE`, size 0, no
-    /// block written.
+    /// Writes `data` as a data tree in blocks of `block_size` (1..=8176) bytes: one external
+    /// block, or an XBLOCK / XXBLOCK above them. Empty data → `Bid::NONE`, size 0, no block
+    /// written. Every block of a data tree but the last is full (docs/pst-writer-notes.md
+    /// §2.1), so data longer than one block needs a `block_size` of 8176.
     pub fn write_data(&mut self, data: &[u8], block_size: usize) -> Result<DataTree, Error> {
         if !(1..=MAX_BLOCK_DATA).contains(&block_size) {
             return Err(Error::BlockSize { size: block_size });
         }
+        if data.len() > block_size && block_size != MAX_BLOCK_DATA {
+            return Err(Error::ShortBlock {
+                index: 0,
+                size: block_size,
+            });
+        }
         let count = data.len().div_ceil(block_size);
-        self.write_tree(count, data.len() as u64, |i| {
-            let start = i * block_size;
-            &data[start..(start + block_size).min(data.len())]
-        })
+        self.write_tree(
+            count,
+            data.len() as u64,
+            &mut Chunks {
+                data,
+                size: block_size,
+            },
+        )
+    }
+
+    /// Writes `len` bytes read from `source` as a data tree of full blocks, as
+    /// [`NdbWriter::write_data`] writes them from memory; only one block is held at a time.
+    /// `source` must give exactly `len` bytes.
+    pub fn write_data_from(&mut self, source: &mut dyn Read, len: u64) -> Result<DataTree, Error> {
+        let count = usize::try_from(len.div_ceil(MAX_BLOCK_DATA as u64))
+            .map_err(|_| Error::DataTooLarge { size: len })?;
+        self.write_tree(
+            count,
+            len,
+            &mut FromReader {
+                source,
+                len,
+                buffer: Vec::with_capacity(MAX_BLOCK_DATA),
+            },
+        )
     }
 
     /// Writes a data tree whose blocks are given one by one (the heap pages of a
-    /// heap-on-node), each 1..=8176 bytes.
+    /// heap-on-node): every one but the last of 8176 bytes, the last of 1..=8176.
     pub fn write_blocks<B: AsRef<[u8]>>(&mut self, blocks: &[B]) -> Result<DataTree, Error> {
         let mut total = 0u64;
+        let last = blocks.len().saturating_sub(1);
         for (index, block) in blocks.iter().enumerate() {
             match block.as_ref().len() {
                 0 => return Err(Error::EmptyBlock { index }),
                 size if size > MAX_BLOCK_DATA => {
                     return Err(Error::BlockTooLarge { index, size });
                 }
+                size if size < MAX_BLOCK_DATA && index < last => {
+                    return Err(Error::ShortBlock { index, size });
+                }
                 size => total += size as u64,
             }
         }
-        self.write_tree(blocks.len(), total, |i| blocks[i].as_ref())
+        self.write_tree(blocks.len(), total, &mut List(blocks))
     }
 
     /// Writes a subnode tree (an SLBLOCK, or an SIBLOCK over SLBLOCKs) for `entries`, sorted
@@ -306,6 +338,13 @@ impl NdbWriter {
         self.unique
     }
 
+    /// Moves the cursor to `at` (a 64-aligned offset after it) without writing the bytes in
+    /// between: the hole is a gap in the AMaps.
+    #[cfg(test)]
+    pub(crate) fn skip_to(&mut self, at: u64) -> Result<(), Error> {
+        self.stream.skip_to(at)
+    }
+
     /// The file size so far: what the finished file will at least be (whole intervals).
     pub fn bytes_written(&self) -> u64 {
         file_size(intervals_to_cover(self.stream.cursor))
@@ -403,6 +442,7 @@ impl NdbWriter {
                 ..Header::new_unicode().root
             },
             next_block_bid: blocks.next_bid().0,
+            rgb_fm: amap::initial_fmap(&maps.fmap_bytes),
             ..Header::new_unicode()
         };
         write_at(&mut file, 0, &header.encode())?;
@@ -411,11 +451,11 @@ impl NdbWriter {
         Ok(file)
     }
 
-    fn write_tree<'a>(
+    fn write_tree(
         &mut self,
         count: usize,
         total: u64,
-        block: impl Fn(usize) -> &'a [u8],
+        blocks: &mut dyn BlockSource,
     ) -> Result<DataTree, Error> {
         self.check_usable()?;
         if count == 0 {
@@ -439,7 +479,7 @@ impl NdbWriter {
             let last = (first + XBLOCK_MAX).min(count);
             let xblock = (count > 1).then(|| block_size(8 + 8 * (last - first)));
             (first..last)
-                .map(|i| block_size(block(i).len()))
+                .map(|i| block_size(blocks.len(i)))
                 .chain(xblock)
         });
         let xxblock = (groups > 1).then(|| block_size(8 + 8 * groups));
@@ -447,7 +487,7 @@ impl NdbWriter {
 
         let bid = self.failing(|writer| {
             if count == 1 {
-                return writer.put_external(block(0));
+                return writer.put_external(blocks.block(0)?);
             }
             let mut xblocks = Vec::with_capacity(groups);
             let mut children = Vec::with_capacity(count.min(XBLOCK_MAX));
@@ -457,7 +497,7 @@ impl NdbWriter {
                 children.clear();
                 let mut bytes = 0u64;
                 for i in first..last {
-                    let data = block(i);
+                    let data = blocks.block(i)?;
                     bytes += data.len() as u64;
                     children.push(writer.put_external(data)?);
                 }
@@ -568,6 +608,65 @@ impl NdbWriter {
     }
 }
 
+/// The blocks of a data tree, asked for in order: their sizes first (to check the room they
+/// take), then each block's bytes.
+trait BlockSource {
+    fn len(&self, index: usize) -> usize;
+    fn block(&mut self, index: usize) -> Result<&[u8], Error>;
+}
+
+/// Bytes in memory, cut into blocks of `size`.
+struct Chunks<'a> {
+    data: &'a [u8],
+    size: usize,
+}
+
+impl BlockSource for Chunks<'_> {
+    fn len(&self, index: usize) -> usize {
+        self.size
+            .min(self.data.len().saturating_sub(index * self.size))
+    }
+
+    fn block(&mut self, index: usize) -> Result<&[u8], Error> {
+        let start = index * self.size;
+        Ok(&self.data[start..(start + self.size).min(self.data.len())])
+    }
+}
+
+/// Blocks in memory, each given.
+struct List<'a, B>(&'a [B]);
+
+impl<B: AsRef<[u8]>> BlockSource for List<'_, B> {
+    fn len(&self, index: usize) -> usize {
+        self.0[index].as_ref().len()
+    }
+
+    fn block(&mut self, index: usize) -> Result<&[u8], Error> {
+        Ok(self.0[index].as_ref())
+    }
+}
+
+/// Full blocks read one after the other from a stream of `len` bytes.
+struct FromReader<'s> {
+    source: &'s mut dyn Read,
+    len: u64,
+    buffer: Vec<u8>,
+}
+
+impl BlockSource for FromReader<'_> {
+    fn len(&self, index: usize) -> usize {
+        let start = index as u64 * MAX_BLOCK_DATA as u64;
+        self.len.saturating_sub(start).min(MAX_BLOCK_DATA as u64) as usize
+    }
+
+    fn block(&mut self, index: usize) -> Result<&[u8], Error> {
+        let len = self.len(index);
+        self.buffer.resize(len, 0);
+        self.source.read_exact(&mut self.buffer)?;
+        Ok(&self.buffer)
+    }
+}
+
 /// A counter that ran out.
 #[derive(Clone, Copy, Debug)]
 enum Exhausted {
@@ -602,6 +701,14 @@ impl Stream {
     /// what is skipped (map pages, filled in at the end, and free space), and returns it.
     fn reserve(&mut self, size: u64, align: u64) -> Result<u64, Error> {
         let at = place(self.cursor, size, align);
+        self.record_gaps(at);
+        let skipped = at - self.cursor;
+        self.zeros(skipped)?;
+        Ok(at)
+    }
+
+    /// Records the free space between the cursor and `at` (map pages aside) as gaps.
+    fn record_gaps(&mut self, at: u64) {
         let mut pos = self.cursor;
         while pos < at {
             let i = interval_of(pos);
@@ -614,9 +721,19 @@ impl Stream {
             self.gaps.push((pos, end));
             pos = end;
         }
-        let skipped = at - self.cursor;
-        self.zeros(skipped)?;
-        Ok(at)
+    }
+
+    /// Leaves everything from the cursor to `at` unallocated without writing it (a hole in a
+    /// sparse file): lets tests reach the far intervals of a multi-gigabyte file in an instant.
+    #[cfg(test)]
+    fn skip_to(&mut self, at: u64) -> Result<(), Error> {
+        self.flush()?;
+        self.record_gaps(at);
+        self.file
+            .seek(SeekFrom::Start(at))
+            .map_err(|source| io_at("seeking", at, source))?;
+        self.cursor = at.max(self.cursor);
+        Ok(())
     }
 
     fn zeros(&mut self, mut count: u64) -> Result<(), Error> {
@@ -693,6 +810,8 @@ impl PageSink for Stream {
 struct MapSummary {
     /// Free slots of each AMap.
     free_slots: Vec<u16>,
+    /// The FMap byte of each AMap (its longest run of free slots, at most 255).
+    fmap_bytes: Vec<u8>,
 }
 
 /// Writes every interval's AMap, PMap, FMap and FPMap page. An interval's allocations are its
@@ -706,6 +825,7 @@ fn write_maps(
 ) -> Result<MapSummary, Error> {
     let mut free_slots = Vec::with_capacity(intervals as usize);
     let mut fmap_bytes: Vec<u8> = Vec::with_capacity(intervals as usize);
+    let mut fmaps = Vec::new();
     let mut gaps = gaps.iter().peekable();
     for i in 0..intervals {
         let base = interval_base(i);
@@ -722,39 +842,32 @@ fn write_maps(
             amap.clear((from - base) / SLOT_SIZE, (to - from) / SLOT_SIZE);
             gaps.next();
         }
-        write_at(
-            file,
-            base,
-            &map_page(PageType::AllocationMap, &amap.0, base),
-        )?;
-        if has_pmap(i) {
-            let at = base + PAGE_SIZE as u64;
-            write_at(
-                file,
-                at,
-                &map_page(PageType::PageMap, &[0xFF; PAGE_BODY], at),
-            )?;
+        let mut fmap_at = None;
+        for (at, ptype) in map_pages(i) {
+            match ptype {
+                PageType::AllocationMap => write_at(file, at, &map_page(ptype, &amap.0, at))?,
+                // Its bytes depend on AMaps after this one: written below.
+                PageType::FreeMap => fmap_at = Some(at),
+                _ => write_at(file, at, &map_page(ptype, &[0xFF; PAGE_BODY], at))?,
+            }
         }
-        if has_fpmap(i) {
-            let at = base + 3 * PAGE_SIZE as u64;
-            write_at(
-                file,
-                at,
-                &map_page(PageType::FreePageMap, &[0xFF; PAGE_BODY], at),
-            )?;
+        if let Some(at) = fmap_at {
+            fmaps.push((i, at));
         }
         free_slots.push(amap.free_slots() as u16);
         fmap_bytes.push(amap::fmap_byte(&amap));
     }
-    for i in (0..intervals).filter(|i| has_fmap(*i)) {
+    for (i, at) in fmaps {
         let mut body = [0u8; PAGE_BODY];
         for (slot, amap_index) in body.iter_mut().zip(amap::fmap_coverage(i)) {
             *slot = fmap_bytes.get(amap_index as usize).copied().unwrap_or(0);
         }
-        let at = interval_base(i) + 2 * PAGE_SIZE as u64;
         write_at(file, at, &map_page(PageType::FreeMap, &body, at))?;
     }
-    Ok(MapSummary { free_slots })
+    Ok(MapSummary {
+        free_slots,
+        fmap_bytes,
+    })
 }
 
 /// The density list: AMaps with free slots, most free first, as many as fit; "backfill

@@ -118,7 +118,30 @@ pub fn parse(path: &Path, mut data: Vec<u8>) -> Result<Emlx> {
     let mut warnings = Vec::new();
 
     let (message_end, trailer_start) = if declared <= available {
-        (start + declared, start + declared)
+        let after_count = &data[start + declared..];
+        let trailer_there = {
+            let trimmed = after_count.trim_ascii_start();
+            trimmed.is_empty() || trimmed.starts_with(b"<?xml") || trimmed.starts_with(b"<plist")
+        };
+        match find_trailer_start(&data[start..]) {
+            // Seen in the wild: a count smaller than the message. What follows the count is
+            // still message, and the property list begins further on: read by content.
+            Some(at) if !trailer_there && at > declared => {
+                warnings.push(format!(
+                    "the emlx byte count says {declared} bytes, but the message runs on to its \
+                     property list ({at} bytes); it was read by its content"
+                ));
+                (start + at, start + at)
+            }
+            None if !trailer_there => {
+                warnings.push(format!(
+                    "the emlx byte count says {declared} bytes, but more message follows and no \
+                     property list was found; the whole file was read as the message"
+                ));
+                (data.len(), data.len())
+            }
+            _ => (start + declared, start + declared),
+        }
     } else {
         // Seen on real partial messages: the count is larger than what the file holds. The
         // property list still ends the file, so the message ends where it begins.

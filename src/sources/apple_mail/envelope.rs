@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
+use crate::sources::sqlite::{ReadOnlyDatabase, columns};
 use crate::sources::{Error, Result};
 
 /// One row of `mailboxes`.
@@ -55,73 +56,16 @@ pub struct EnvelopeIndex {
 }
 
 impl EnvelopeIndex {
-    /// Opens the database at `path` without ever writing to it or beside it: read-only with its
-    /// `-wal`; if that fails, as immutable (the `-wal` is then not read); if that fails too, a
-    /// copy of the database, `-wal` and `-shm` in a temporary folder.
+    /// Opens the database at `path` without ever writing to it or beside it (see
+    /// [`ReadOnlyDatabase::open`]).
     pub fn open(path: &Path) -> Result<EnvelopeIndex> {
-        if !path.is_file() {
-            return Err(Error::NotFound {
-                path: path.to_path_buf(),
-            });
-        }
-        let read_only = OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        // In exclusive locking mode SQLite keeps the WAL index in its own memory and never
-        // touches the `-shm` file, which a shared-memory reader would write to. A read-only
-        // file cannot carry the exclusive lock that mode takes, so the lock-free `unix-none`
-        // file layer is used; it exists on Unix only.
-        let in_place = if cfg!(unix) {
-            "mode=ro&vfs=unix-none"
-        } else {
-            "mode=ro"
-        };
-        let first_error = match try_open(&file_uri(path, in_place), read_only, true) {
-            Ok(connection) => return Ok(Self::new(path, connection, None, None)),
-            Err(e) => e,
-        };
-        // Mail holds the database (it is running): read a copy of the three files.
-        match Self::open_copy(path) {
-            Ok(index) => return Ok(index),
-            Err(e) => tracing::warn!("{}: cannot copy the Envelope Index: {e}", path.display()),
-        }
-        let has_wal = wal_path(path, "-wal").is_file();
-        let connection = try_open(&file_uri(path, "mode=ro&immutable=1"), read_only, false)
-            .map_err(|e| Error::Format {
-                path: path.to_path_buf(),
-                what: format!(
-                    "the Envelope Index cannot be read ({first_error}; as a snapshot: {e})"
-                ),
-            })?;
-        let note = has_wal.then(|| {
+        let database = ReadOnlyDatabase::open(path, "the Envelope Index")?;
+        let note = database.note.as_ref().map(|_| {
             "the Envelope Index could only be read without its -wal file; the newest read and \
              flag changes may be missing"
                 .to_string()
         });
-        Ok(Self::new(path, connection, note, None))
-    }
-
-    /// Copies the database with its `-wal` and `-shm` into a temporary folder and opens that.
-    fn open_copy(path: &Path) -> Result<EnvelopeIndex> {
-        let copy = tempfile::Builder::new()
-            .prefix("mail2pst-envelope-")
-            .tempdir()
-            .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-        let copied = copy.path().join("Envelope Index");
-        std::fs::copy(path, &copied).map_err(|e| Error::io(path, e))?;
-        for suffix in ["-wal", "-shm"] {
-            let from = wal_path(path, suffix);
-            if from.is_file() {
-                std::fs::copy(&from, wal_path(&copied, suffix)).map_err(|e| Error::io(&from, e))?;
-            }
-        }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection =
-            try_open(&copied.to_string_lossy(), flags, false).map_err(|e| Error::Format {
-                path: path.to_path_buf(),
-                what: format!("Envelope Index (a copy): {e}"),
-            })?;
-        Ok(Self::new(path, connection, None, Some(copy)))
+        Ok(Self::new(path, database.connection, note, database.copy))
     }
 
     fn new(
@@ -224,50 +168,6 @@ impl EnvelopeIndex {
     }
 }
 
-fn try_open(uri: &str, flags: OpenFlags, exclusive: bool) -> rusqlite::Result<Connection> {
-    let connection = Connection::open_with_flags(uri, flags)?;
-    if exclusive {
-        connection.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
-    }
-    // Opening is lazy: a query shows whether the file can really be read.
-    connection.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
-    Ok(connection)
-}
-
-/// The names of a table's columns (empty when the table does not exist).
-fn columns(db: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    let mut statement = db.prepare(&format!("PRAGMA table_info(\"{table}\")"))?;
-    let names = statement.query_map([], |row| row.get::<_, String>(1))?;
-    names.collect()
-}
-
-fn wal_path(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_os_string();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
-/// A `file:` URI for SQLite (its path percent-encoded, as the URI format needs).
-fn file_uri(path: &Path, query: &str) -> String {
-    let text = path.to_string_lossy().replace('\\', "/");
-    let mut uri = String::from("file:");
-    if !text.starts_with('/') {
-        // A Windows drive path, `C:/…`, becomes `file:///C:/…`.
-        uri.push_str("///");
-    }
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' | b':' => {
-                uri.push(byte as char)
-            }
-            _ => uri.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    uri.push('?');
-    uri.push_str(query);
-    uri
-}
-
 /// `imap://UUID/%5BGmail%5D/All%20Mail` → (`UUID`, [`[Gmail]`, `All Mail`]).
 pub fn split_url(url: &str) -> (String, Vec<String>) {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -307,6 +207,7 @@ pub fn percent_decode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::sqlite::{file_uri, wal_path};
 
     #[test]
     fn mailbox_urls_are_split_and_decoded() {

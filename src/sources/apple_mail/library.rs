@@ -15,7 +15,7 @@ use super::emlx;
 use super::envelope::{EnvelopeIndex, MailboxRow, MessageRow};
 use super::export;
 use super::partial;
-use crate::model::{FolderPath, Found, Origin, RawMessage, SkipReason, StoreKind};
+use crate::model::{FolderKind, FolderPath, Found, Origin, RawMessage, SkipReason, StoreKind};
 use crate::sources::mbox::{self, MboxMessages};
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Result};
 
@@ -127,6 +127,9 @@ struct Mailbox {
     /// The mbox file to read instead of emlx files: a Mail 1 mailbox or an export bundle.
     mbox: Option<PathBuf>,
     notes: Vec<String>,
+    /// A plain folder holding mailboxes that could not be listed (where, and why): reading it
+    /// is an error, so that the mailboxes it hides are not left out in silence.
+    unlisted: Option<(PathBuf, std::io::ErrorKind)>,
 }
 
 impl Mailbox {
@@ -139,6 +142,7 @@ impl Mailbox {
             index_row: None,
             mbox: None,
             notes: Vec::new(),
+            unlisted: None,
         }
     }
 
@@ -422,12 +426,25 @@ impl MailStore for AppleMailStore {
                 folders.push(info);
                 continue;
             }
+            let mut notes = mailbox.notes.clone();
             let files = match &mailbox.dir {
-                Some(dir) => message_files(dir)?,
+                Some(dir) => match message_files(dir) {
+                    Ok(files) => files,
+                    Err(e) => {
+                        // Reading its messages fails the same way: a folder error then.
+                        notes.push(format!("could not be read: {e}"));
+                        Vec::new()
+                    }
+                },
                 None => Vec::new(),
             };
+            if let Some((dir, kind)) = &mailbox.unlisted {
+                notes.push(format!(
+                    "could not be read: {}",
+                    io_error(dir, std::io::Error::from(*kind))
+                ));
+            }
             let ids: BTreeSet<i64> = files.iter().filter_map(|f| f.id).collect();
-            let mut notes = mailbox.notes.clone();
             let rows = self.index_rows(mailbox).unwrap_or_else(|e| {
                 notes.push(format!(
                     "the Envelope Index could not be read for this mailbox ({e})"
@@ -449,6 +466,7 @@ impl MailStore for AppleMailStore {
                 path: mailbox.path.clone(),
                 count: (files.len() + without_file) as u64,
                 notes,
+                kind: FolderKind::Mail,
             });
         }
         Ok(folders)
@@ -456,6 +474,9 @@ impl MailStore for AppleMailStore {
 
     fn messages(&self, folder: &FolderPath) -> Result<MessageIter<'_>> {
         let mailbox = self.mailbox(folder)?;
+        if let Some((dir, kind)) = &mailbox.unlisted {
+            return Err(io_error(dir, std::io::Error::from(*kind)));
+        }
         if let Some(mbox_file) = &mailbox.mbox {
             return Ok(Box::new(MboxMessages::open(mbox_file, folder.clone())?));
         }
@@ -616,11 +637,20 @@ fn collect_mailboxes(
             names.push(name);
             let key = Some((account.to_string(), names.clone()));
             out.push(Mailbox::on_disk(path.clone(), child, key)?);
-            collect_mailboxes(child, &path, account, &names, out)?;
+            // A mailbox that cannot be listed fails when its messages are read; its children
+            // are unknown.
+            if fs::read_dir(child).is_ok() {
+                collect_mailboxes(child, &path, account, &names, out)?;
+            }
             let sibling = dir.join(child.file_stem().unwrap_or_default());
             if sibling.is_dir() && has_mailbox_child(&sibling) {
                 collect_mailboxes(&sibling, &path, account, &names, out)?;
             }
+        } else if let Err(error) = fs::read_dir(child) {
+            // A folder that cannot be listed may hold mailboxes: a folder error, not silence.
+            let mut node = Mailbox::node(parent.child(file_name.nfc().collect::<String>()));
+            node.unlisted = Some((child.clone(), error.kind()));
+            out.push(node);
         } else if !bundle_stems.contains(&file_name) && has_mailbox_child(child) {
             let name: String = file_name.nfc().collect();
             let path = parent.child(name.clone());

@@ -35,8 +35,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use mail_parser::{HeaderName, MessageParser};
 
-use super::{LeadingGarbage, MboxReader, entry_found, read_error};
-use crate::model::{FolderPath, Found, Origin, SkipReason};
+use super::{LeadingGarbage, MboxEntry, MboxReader, entry_found, read_error};
+use crate::model::{FolderKind, FolderPath, Found, Origin, SkipReason};
 use crate::sources::{Error, FolderInfo, MessageIter, Probe, Result};
 
 const LABELS_HEADER: &str = "X-Gmail-Labels";
@@ -85,6 +85,13 @@ pub fn is_takeout_file(path: &Path) -> bool {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The labels of an mbox entry of the file at `path`: from its bytes, or from the header of a
+/// large one, read from the file.
+fn entry_labels(path: &Path, entry: &MboxEntry) -> Option<Vec<String>> {
+    let span = entry.span_in(path).ok()?;
+    labels(&entry.header_bytes(span.as_ref()).ok()?)
 }
 
 /// A message's labels, from its `X-Gmail-Labels` header (unfolded, encoded words decoded).
@@ -240,7 +247,7 @@ impl Index {
         for entry in reader.by_ref() {
             let entry = entry.map_err(|e| read_error(path, e))?;
             index.add(last.take(), entry.offset);
-            let placement = place(&labels(&entry.bytes).unwrap_or_default());
+            let placement = place(&entry_labels(path, &entry).unwrap_or_default());
             last = Some((placement.folder, entry.offset));
         }
         index.add(last, file_len);
@@ -313,6 +320,7 @@ impl TakeoutMbox {
                 .iter()
                 .map(|garbage| format!("not a message: {garbage}"))
                 .collect(),
+            kind: FolderKind::Mail,
         }];
         for (names, spans) in &index.folders {
             let mut path = self.root.clone();
@@ -323,6 +331,7 @@ impl TakeoutMbox {
                 path,
                 count: spans.len() as u64,
                 notes: Vec::new(),
+                kind: FolderKind::Mail,
             });
         }
         Ok(folders)
@@ -378,15 +387,11 @@ impl LabelMessages {
     fn read_span(&mut self, span: Span) -> Result<Vec<Found>> {
         let io = |e| Error::io(&self.path, e);
         self.file.seek(SeekFrom::Start(span.offset)).map_err(io)?;
-        let mut bytes = Vec::with_capacity(usize::try_from(span.len).unwrap_or(0));
-        (&mut self.file)
-            .take(span.len)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
         let mut found = Vec::new();
-        for entry in MboxReader::starting_at(&bytes[..], span.offset) {
+        // Read from the file, not copied whole: a large message stays there as a span.
+        for entry in MboxReader::starting_at((&mut self.file).take(span.len), span.offset) {
             let entry = entry.map_err(|e| read_error(&self.path, e))?;
-            let labels = labels(&entry.bytes);
+            let labels = entry_labels(&self.path, &entry);
             let mut item = entry_found(&self.path, &self.folder, entry);
             if let (Found::Message(message), Some(labels)) = (&mut item, labels) {
                 let placement = place(&labels);
@@ -500,5 +505,45 @@ mod tests {
             b"From a@b Mon Jul 10 14:06:16 2017\nSubject: x\n\nX-Gmail-Labels: Inbox\n"
         ));
         assert!(!is_takeout(b"From a@b Mon Jul 10 14:06:16 2017"));
+    }
+
+    #[test]
+    fn a_large_message_goes_to_its_label_folder_and_stays_in_the_file() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("All mail Including Spam and Trash.mbox");
+        let mut file = File::create(&path).unwrap();
+        file.write_all(
+            b"From 1@xxx Mon Jan  7 09:00:00 +0000 2019\nX-Gmail-Labels: Inbox,Opened\n\
+              Subject: small\n\nsmall body\n\n\
+              From 2@xxx Mon Jan  7 09:00:00 +0000 2019\nX-Gmail-Labels: Work,Opened\n\
+              Subject: large\n\n",
+        )
+        .unwrap();
+        let line = [b'x'; 1023];
+        for _ in 0..=crate::model::LARGE_MESSAGE / 1024 {
+            file.write_all(&line).unwrap();
+            file.write_all(b"\n").unwrap();
+        }
+        drop(file);
+        let store = TakeoutMbox::new(&path, FolderPath::new(["All mail"]));
+        let work = FolderPath::new(["All mail", "Work"]);
+        let folder = store
+            .folders()
+            .unwrap()
+            .into_iter()
+            .find(|folder| folder.path == work)
+            .unwrap();
+        assert_eq!(folder.count, 1);
+        let found: Vec<Found> = store
+            .messages(&work)
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
+        let [Found::Message(message)] = &found[..] else {
+            panic!("{found:?}");
+        };
+        assert!(message.large.is_some() && message.bytes.is_empty());
+        assert!(message.flags.read);
     }
 }

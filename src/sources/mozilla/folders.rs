@@ -39,6 +39,9 @@ pub struct FolderNode {
     pub location: PathBuf,
     /// Thunderbird's special folder kind, for top-level folders of an account.
     pub special: Option<SpecialFolder>,
+    /// Its `.sbd` folder of sub-folders could not be listed (where, and why): the sub-folders
+    /// are unknown, and reading this folder ends in an error, never in silence.
+    pub unlisted: Option<(PathBuf, std::io::ErrorKind)>,
 }
 
 /// The folders Thunderbird gives a role, in the order it sorts them first.
@@ -313,6 +316,7 @@ pub fn walk_account(
             account: account.index,
             location: account.directory.to_path_buf(),
             special: None,
+            unlisted: None,
         }],
     };
     walker.walk(account.directory, &root, account.uri, 0);
@@ -338,15 +342,16 @@ struct Listing {
     dirs: BTreeSet<String>,
 }
 
-fn list(dir: &Path, notes: &mut Vec<String>) -> Listing {
+fn list(dir: &Path, notes: &mut Vec<String>) -> Result<Listing, std::io::Error> {
     let mut listing = Listing::default();
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) => {
             if error.kind() != std::io::ErrorKind::NotFound {
                 notes.push(format!("{}: cannot list folder: {error}", dir.display()));
+                return Err(error);
             }
-            return listing;
+            return Ok(listing);
         }
     };
     for entry in entries.flatten() {
@@ -377,7 +382,7 @@ fn list(dir: &Path, notes: &mut Vec<String>) -> Listing {
             Err(_) => {}
         }
     }
-    listing
+    Ok(listing)
 }
 
 impl Walker<'_, '_> {
@@ -392,7 +397,16 @@ impl Walker<'_, '_> {
         }
         let account = self.account;
         let top_level = depth == 0;
-        let listing = list(dir, self.notes);
+        let listing = match list(dir, self.notes) {
+            Ok(listing) => listing,
+            Err(error) => {
+                // The folder whose sub-folders these are says so when it is read.
+                if let Some(node) = self.nodes.iter_mut().rev().find(|n| &n.path == parent) {
+                    node.unlisted = Some((dir.to_path_buf(), error.kind()));
+                }
+                return;
+            }
+        };
         // Folder file names at this level.
         let mut leaves: BTreeSet<String> = BTreeSet::new();
         match account.store {
@@ -479,6 +493,7 @@ impl Walker<'_, '_> {
                 account: account.index,
                 location: dir.join(&leaf),
                 special,
+                unlisted: None,
             });
             let sbd = format!("{leaf}.sbd");
             if listing.dirs.contains(&sbd) {

@@ -6,10 +6,12 @@
 //! - [`folders`]: the folder tree of an account, with the names Thunderbird shows.
 //! - [`mork`] and [`summary`]: the `.msf` summaries (live messages, flags, tags).
 //! - [`status`]: the `X-Mozilla-*` headers inside stored messages.
+//! - [`pim`]: the profile's address books and calendars.
 //! - [`MozillaStore`]: all of it as a [`MailStore`](crate::sources::MailStore).
 
 pub mod folders;
 pub mod mork;
+pub mod pim;
 pub mod prefs;
 pub mod profile;
 mod read;

@@ -79,6 +79,14 @@ impl ReadContext {
     }
 }
 
+/// A large message whose file could not be opened again.
+fn unreadable_again(origin: Origin, error: &std::io::Error) -> Found {
+    Found::Skipped {
+        origin,
+        reason: SkipReason::Unreadable(format!("cannot read the message again: {error}")),
+    }
+}
+
 /// Tag names Thunderbird gives tag keys when no profile renames them (`$label1` "Important"
 /// … `$label5` "Later").
 static DEFAULT_TAGS: LazyLock<BTreeMap<String, String>> =
@@ -103,12 +111,14 @@ pub fn loose_message(raw: RawMessage, flags: u32, keys: &[String]) -> Found {
     }
     let RawMessage {
         bytes,
+        large,
         origin,
         received,
         warnings,
         ..
     } = raw;
     let mut message = context.message(bytes, origin, flags, keys);
+    message.large = large;
     message.received = received;
     message.warnings.splice(0..0, warnings);
     Found::Message(message)
@@ -258,7 +268,12 @@ impl MboxMessages {
             path: self.path.clone(),
             offset: entry.offset,
         };
-        match &mut self.live {
+        // A large message stays in the file; its header is read for the X-Mozilla fields.
+        let span = match entry.span_in(&self.path) {
+            Ok(span) => span,
+            Err(error) => return unreadable_again(origin, &error),
+        };
+        let mut found = match &mut self.live {
             Some(live) => match live.remove(&entry.offset) {
                 Some(record) if status::is_deleted(record.flags) => self.context.deleted(origin),
                 Some(record) => {
@@ -271,7 +286,10 @@ impl MboxMessages {
                 None => self.context.deleted(origin),
             },
             None => {
-                let status = MozillaStatus::from_headers(&entry.bytes);
+                let status = match entry.header_bytes(span.as_ref()) {
+                    Ok(head) => MozillaStatus::from_headers(&head),
+                    Err(error) => return unreadable_again(origin, &error),
+                };
                 if status.is_deleted() {
                     return self.context.deleted(origin);
                 }
@@ -284,7 +302,11 @@ impl MboxMessages {
                 message.received = entry.received;
                 Found::Message(message)
             }
+        };
+        if let Found::Message(message) = &mut found {
+            message.large = span;
         }
+        found
     }
 
     /// After the file: IMAP rows whose message was never stored offline.

@@ -12,10 +12,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::folders::{self, AccountWalk, FolderNode, FolderStorage, NameSources, SpecialFolder};
+use super::pim::{self, PimFolder};
 use super::prefs::{Account, Prefs, ServerType, StoreFormat};
 use super::profile;
 use super::read::{self, MaildirMessages, MboxMessages, ReadContext};
-use crate::model::{FolderPath, StoreKind};
+use crate::model::{FolderKind, FolderPath, StoreKind};
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result};
 
 /// A Thunderbird or Postbox store.
@@ -27,6 +28,8 @@ pub struct MozillaStore {
     accounts: Vec<Account>,
     tags: BTreeMap<String, String>,
     nodes: Vec<FolderNode>,
+    /// The profile's address books and calendars (a whole profile only).
+    pim: Vec<PimFolder>,
     warnings: Vec<String>,
 }
 
@@ -397,6 +400,7 @@ impl MozillaStore {
         let profile_name = name.unwrap_or_else(|| profile_name(path));
         let mut store = MozillaStore::from_accounts(kind, path, accounts, tags);
         store.name = format!("{} — {profile_name}", kind.label());
+        store.pim = pim::find(path, prefs.as_ref(), &mut warnings);
         warnings.append(&mut store.warnings);
         store.warnings = warnings;
         if let Some(warning) = profile::lock_warning(path, kind.label()) {
@@ -472,6 +476,7 @@ impl MozillaStore {
             accounts,
             tags,
             nodes,
+            pim: Vec::new(),
             warnings,
         }
     }
@@ -497,6 +502,7 @@ impl MozillaStore {
             account: 0,
             location: path.to_path_buf(),
             special: SpecialFolder::from_file_name(&leaf),
+            unlisted: None,
         };
         MozillaStore {
             kind,
@@ -505,6 +511,7 @@ impl MozillaStore {
             accounts: vec![account],
             tags: Prefs::default().tag_names(),
             nodes: vec![node],
+            pim: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -530,6 +537,7 @@ impl MozillaStore {
             self.nodes
                 .retain(|node| kept.get(node.account).copied().unwrap_or(false));
             self.root = part.to_path_buf();
+            self.pim.clear();
             return !self.nodes.is_empty();
         }
         let owner = is_sbd(part).then(|| part.with_extension(""));
@@ -560,6 +568,7 @@ impl MozillaStore {
             }
         });
         self.root = part.to_path_buf();
+        self.pim.clear();
         self.name = format!("{} — {folder}", self.kind.label());
         true
     }
@@ -617,8 +626,26 @@ impl MailStore for MozillaStore {
         &self.root
     }
 
+    /// The root, and every folder file, maildir and summary, wherever its account keeps it
+    /// (an account's folder may be outside the profile).
+    fn reads(&self) -> Vec<PathBuf> {
+        let mut reads = vec![self.root.clone()];
+        for node in &self.nodes {
+            match &node.storage {
+                FolderStorage::Container => {}
+                FolderStorage::Mbox { file, summary } => {
+                    reads.extend([file.clone(), summary.clone()]);
+                }
+                FolderStorage::Maildir { dir, summary } => {
+                    reads.extend([dir.clone(), summary.clone()]);
+                }
+            }
+        }
+        reads
+    }
+
     fn folders(&self) -> Result<Vec<FolderInfo>> {
-        Ok(self
+        let mut infos: Vec<FolderInfo> = self
             .nodes
             .iter()
             .map(|node| {
@@ -638,15 +665,47 @@ impl MailStore for MozillaStore {
                     path: node.path.clone(),
                     count: counted.count,
                     notes: counted.notes,
+                    kind: FolderKind::Mail,
                 }
             })
-            .collect())
+            .collect();
+        for folder in &self.pim {
+            // The top folder ("Address Books", "Calendars") holds them.
+            if let Some(parent) = folder.path.parent()
+                && !parent.is_root()
+                && !infos.iter().any(|info| info.path == parent)
+            {
+                infos.push(FolderInfo {
+                    path: parent,
+                    count: 0,
+                    notes: Vec::new(),
+                    kind: FolderKind::Mail,
+                });
+            }
+            let (count, notes) = match folder.count() {
+                Ok(counted) => counted,
+                Err(error) => (0, vec![format!("could not be read: {error}")]),
+            };
+            infos.push(FolderInfo {
+                path: folder.path.clone(),
+                count,
+                notes,
+                kind: folder.kind,
+            });
+        }
+        Ok(infos)
     }
 
     fn messages(&self, folder: &FolderPath) -> Result<MessageIter<'_>> {
+        if let Some(pim) = self.pim.iter().find(|pim| pim.path == *folder) {
+            return Ok(Box::new(pim.items()?.into_iter().map(Ok)));
+        }
+        if !self.pim.is_empty() && self.pim.iter().any(|pim| pim.path.starts_with(folder)) {
+            return Ok(Box::new(std::iter::empty()));
+        }
         let node = self.node(folder)?;
         let context = self.context(node);
-        Ok(match &node.storage {
+        let messages: MessageIter<'_> = match &node.storage {
             FolderStorage::Container => Box::new(std::iter::empty()),
             FolderStorage::Mbox { file, summary } => {
                 Box::new(MboxMessages::open(file, summary, context)?)
@@ -654,6 +713,14 @@ impl MailStore for MozillaStore {
             FolderStorage::Maildir { dir, summary } => {
                 Box::new(MaildirMessages::open(dir, summary, context)?)
             }
+        };
+        // Sub-folders that could not be listed: the folder's own messages, then the error.
+        Ok(match &node.unlisted {
+            None => messages,
+            Some((dir, kind)) => Box::new(messages.chain(std::iter::once(Err(Error::io(
+                dir,
+                std::io::Error::from(*kind),
+            ))))),
         })
     }
 

@@ -1,0 +1,782 @@
+//! A second reading of a stored message, independent of the converter: what a careful mail
+//! client would show of it (the header fields a PST keeps, the plain and HTML bodies, every
+//! attachment with its size and SHA-256). `verify`, the job's read-back and the conversion's own
+//! cross-check compare against it, so that a defect of the converter shows up as a difference
+//! instead of being checked against itself.
+//!
+//! It shares no code with `convert`: the MIME structure, header values, addresses, dates and
+//! transfer decoding are `mailparse`'s, a parser written apart from mail-parser (the
+//! converter's), with its own base64 (data-encoding), quoted-printable and charset
+//! (encoding_rs) decoders. `mailparse` is chosen because it is the most used MIME parser of the
+//! Rust ecosystem besides mail-parser, builds on Rust 1.85 and later, gives the raw bytes of
+//! every part (so a part's body can be found again where the parser went wrong) and has no
+//! dependency in common with the converter's parsing. This module sits beside `sources` in the
+//! layers: it imports only `model`, whose plain [`IndependentReading`] the engine hands to the
+//! converter and to the checks.
+//!
+//! Where mail is malformed, the reading is lenient in the way widely used readers are (Python's
+//! `email` package, MimeKit), and says what it did in [`IndependentReading::notes`]:
+//! * A part whose header is followed by its body with no blank line between them: the header
+//!   ends at the run of lines that are not header fields and that no field follows, when the
+//!   header runs to the end of the part (or only white space follows its blank line). Without
+//!   this, `mailparse` takes the whole body for header lines, and the part for empty.
+//! * Base64 that does not decode as a whole: the base64 characters before the first `=` are
+//!   decoded, a last group of one character left out; a part with other characters mixed in is
+//!   kept as sent. Either way the part is not [`PartReading::clean`].
+//! * A multipart whose boundary begins with the boundary of a multipart around it (PHP's
+//!   `_NextPart_x` and `_NextPart_x_alt`): each delimiter line is the boundary it holds whole,
+//!   as RFC 2046 reads it; mailparse alone would take the inner delimiters for the outer one's.
+//! * A multipart whose closing boundary never comes: its last part is cut short (not
+//!   [`PartReading::whole`]); this is how a mailbox truncated in the middle of a message looks.
+
+use std::borrow::Cow;
+
+use mailparse::body::Body;
+use mailparse::{DispositionType, MailHeaderMap as _, ParsedContentType, ParsedMail};
+use sha2::{Digest as _, Sha256};
+
+use crate::model::{IndependentReading, PartReading, TextDigest};
+
+/// Attached messages are read as attachments and not opened; multiparts nested deeper than this
+/// are not followed (mailparse's own limit is higher, its recursion deeper).
+const MAX_NESTING: usize = 64;
+
+/// Reads one stored message. Never fails: what cannot be read is left out of the reading and
+/// said in its notes.
+pub fn read(bytes: &[u8]) -> IndependentReading {
+    let bytes = without_framing(bytes);
+    let mut reading = IndependentReading::default();
+    let mut collected = Collected::default();
+    let mut walker = Walker::default();
+    let renamed = with_distinct_boundaries(bytes);
+    let bytes = match &renamed {
+        Some((fixed, note)) => {
+            walker.notes.push(note.clone());
+            fixed.as_slice()
+        }
+        None => bytes,
+    };
+    let repaired = with_blank_line(bytes, "the message");
+    let bytes = match &repaired {
+        Some((fixed, note)) => {
+            walker.notes.push(note.clone());
+            fixed.as_slice()
+        }
+        None => bytes,
+    };
+    // mailparse fails only on a lone CR ending a header line, or on nesting past its limit.
+    match mailparse::parse_mail(bytes) {
+        Ok(parsed) => {
+            header_fields(&parsed, &mut reading);
+            let at = Position {
+                place: "",
+                depth: 0,
+                runs_to_end: true,
+                related_resource: false,
+            };
+            walker.visit(&parsed, at, &mut collected);
+        }
+        Err(why) => walker
+            .notes
+            .push(format!("the message cannot be read: {why}")),
+    }
+    let notes = walker.notes;
+    if !collected.text.is_empty() {
+        reading.text_body = text_digest(&join(&collected.text));
+    }
+    if !collected.html.is_empty() {
+        reading.html_body = text_digest(&as_utf8_html(&join(&collected.html)));
+    }
+    reading.attachments = collected.attachments;
+    reading.cut_short = collected.cut_short;
+    reading.notes = notes;
+    reading
+}
+
+/// The digest of a body text: line ends made LF, NUL characters removed, white space trimmed at
+/// both ends; `None` when nothing is left. The same for every side that is compared.
+pub fn text_digest(text: &str) -> Option<TextDigest> {
+    let text = text
+        .replace("\r\n", "\n")
+        .replace(['\r'], "\n")
+        .replace('\0', "");
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    Some(TextDigest {
+        sha256: Sha256::digest(text.as_bytes()).into(),
+        chars: text.chars().count(),
+    })
+}
+
+/// HTML as it reads once stored as UTF-8: every `charset=` a `<meta>` tag declares says
+/// `utf-8`, since a reader that trusted the original label would garble the text.
+pub fn as_utf8_html(html: &str) -> Cow<'_, str> {
+    let lower = html.to_ascii_lowercase();
+    if !lower.contains("<meta") {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut copied = 0;
+    let mut search = 0;
+    while let Some(found) = lower[search..].find("<meta") {
+        let tag = search + found;
+        let tag_end = lower[tag..].find('>').map_or(lower.len(), |end| tag + end);
+        search = tag_end;
+        let Some(label) = lower[tag..tag_end].find("charset=") else {
+            continue;
+        };
+        let mut value = tag + label + "charset=".len();
+        if matches!(lower.as_bytes().get(value), Some(b'"' | b'\'')) {
+            value += 1;
+        }
+        let value_end = lower[value..tag_end]
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | '/' | '>'))
+            .map_or(tag_end, |end| value + end);
+        if value < copied || &lower[value..value_end] == "utf-8" {
+            continue;
+        }
+        out.push_str(&html[copied..value]);
+        out.push_str("utf-8");
+        copied = value_end;
+    }
+    out.push_str(&html[copied..]);
+    Cow::Owned(out)
+}
+
+/// SHA-256 of bytes.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// The message without what a store or a transfer put before it: a UTF-8 byte-order mark and
+/// an mbox `From ` separator line.
+fn without_framing(bytes: &[u8]) -> &[u8] {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.starts_with(b"From ") {
+        let end = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |at| at + 1);
+        return &bytes[end..];
+    }
+    bytes
+}
+
+/// A message in which a multipart's boundary begins with another multipart's (PHP's mail
+/// functions write `----=_NextPart_x` around `----=_NextPart_x_alt`), with the longer boundaries
+/// renamed so that none begins with another, and a note that says so; `None` when no boundary
+/// begins with another. RFC 2046 forbids such boundaries, but a delimiter line holds its boundary
+/// and white space only, so mail clients and Python's `email` tell them apart; mailparse takes
+/// every line that begins with a boundary for its delimiter and would cut the inner multipart
+/// into pieces.
+fn with_distinct_boundaries(bytes: &[u8]) -> Option<(Vec<u8>, String)> {
+    let boundaries = declared_boundaries(bytes);
+    let mut clashing: Vec<&[u8]> = boundaries
+        .iter()
+        .copied()
+        .filter(|long| {
+            boundaries
+                .iter()
+                .any(|short| short.len() < long.len() && long.starts_with(short))
+        })
+        .collect();
+    if clashing.is_empty() {
+        return None;
+    }
+    // A lead byte no boundary starts with, so that a renamed boundary begins with none of them.
+    let lead = *b"xyzXYZ0123456789".iter().find(|b| {
+        !boundaries
+            .iter()
+            .any(|boundary| boundary.first() == Some(b))
+    })?;
+    // Longest first: a boundary holding a shorter one is renamed whole, and the shorter one's
+    // renaming then changes the same bytes in its declaration and in its delimiter lines alike.
+    clashing.sort_by_key(|b| std::cmp::Reverse(b.len()));
+    let mut fixed = bytes.to_vec();
+    for boundary in &clashing {
+        let mut renamed = vec![lead];
+        renamed.extend_from_slice(boundary);
+        fixed = replaced(&fixed, boundary, &renamed);
+    }
+    let note = format!(
+        "the message: {} multipart boundar{} begin{} with the boundary of another; each \
+         delimiter line is read as the boundary it holds whole",
+        clashing.len(),
+        if clashing.len() == 1 { "y" } else { "ies" },
+        if clashing.len() == 1 { "s" } else { "" },
+    );
+    Some((fixed, note))
+}
+
+/// The values of every `boundary=` parameter in the message (quoted or not), once each.
+fn declared_boundaries(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut found: Vec<&[u8]> = Vec::new();
+    for needle in [&b"oundary="[..], b"OUNDARY="] {
+        for at in memchr::memmem::find_iter(bytes, needle) {
+            // A parameter: `b` or `B`, after a `;`, white space or the start of a line.
+            let before = |back: usize| at.checked_sub(back).map(|i| bytes[i]);
+            if !matches!(before(1), Some(b'b' | b'B'))
+                || !matches!(before(2), Some(b';' | b' ' | b'\t' | b'\n' | b'\r'))
+            {
+                continue;
+            }
+            let rest = &bytes[at + needle.len()..];
+            let value = match rest.strip_prefix(b"\"") {
+                Some(quoted) => quoted.split(|&b| b == b'"' || b == b'\n').next(),
+                None => rest
+                    .split(|&b| b == b';' || b == b'"' || b.is_ascii_whitespace())
+                    .next(),
+            };
+            if let Some(value) = value.filter(|v| !v.is_empty())
+                && !found.contains(&value)
+            {
+                found.push(value);
+            }
+        }
+    }
+    found
+}
+
+/// `bytes` with every `from` replaced by `to`.
+fn replaced(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + to.len());
+    let mut start = 0;
+    for at in memchr::memmem::find_iter(bytes, from) {
+        if at < start {
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..at]);
+        out.extend_from_slice(to);
+        start = at + from.len();
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out
+}
+
+/// A message or part whose body follows its header without a blank line, given the blank line
+/// mailparse needs, with a note that says so; `None` for one whose header ends as it should.
+fn with_blank_line(bytes: &[u8], what: &str) -> Option<(Vec<u8>, String)> {
+    let at = early_body_start(bytes)?;
+    let note = format!(
+        "{what}: its header is followed by the body with no blank line between them; the body \
+         starts at line {}",
+        bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1
+    );
+    let mut fixed = Vec::with_capacity(bytes.len() + 1);
+    fixed.extend_from_slice(&bytes[..at]);
+    fixed.push(b'\n');
+    fixed.extend_from_slice(&bytes[at..]);
+    Some((fixed, note))
+}
+
+/// Where the body of a part starts when its header runs into it without a blank line: the
+/// start of the last run of lines that are not header fields, when the header runs to the end
+/// of the part or only white space follows its blank line. `None` for a header that ends as it
+/// should (stray lines between fields are then just stray lines).
+fn early_body_start(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    let mut run = None;
+    while at < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n + 1);
+        let line = &bytes[at..end];
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            let rest_is_blank = || bytes[end..].iter().all(u8::is_ascii_whitespace);
+            return run.filter(|_| rest_is_blank());
+        }
+        if is_field(line) {
+            run = None;
+        } else if run.is_none() && !matches!(line.first(), Some(b' ' | b'\t')) {
+            run = Some(at);
+        }
+        at = end;
+    }
+    run
+}
+
+/// A header field line: a name of printable characters other than the colon, then a colon
+/// (white space before it tolerated).
+fn is_field(line: &[u8]) -> bool {
+    let name_len = line
+        .iter()
+        .take_while(|&&b| (b'!'..=b'~').contains(&b) && b != b':')
+        .count();
+    name_len > 0
+        && line[name_len..]
+            .iter()
+            .find(|&&b| b != b' ' && b != b'\t')
+            .is_some_and(|&b| b == b':')
+}
+
+/// The bodies and attachments found below one part.
+#[derive(Debug, Default)]
+struct Collected {
+    /// The first part found cut short.
+    cut_short: Option<String>,
+    text: Vec<String>,
+    html: Vec<String>,
+    attachments: Vec<PartReading>,
+}
+
+/// Where a part sits, as far as reading it is concerned.
+#[derive(Clone, Copy, Debug)]
+struct Position<'p> {
+    /// "1.2", or empty for the message itself.
+    place: &'p str,
+    depth: usize,
+    /// The part runs to the end of the message through multiparts that never close: when it
+    /// is a file, the message was cut short in it.
+    runs_to_end: bool,
+    /// A part of a multipart/related other than its first: a resource of the first, never body
+    /// text (RFC 2387).
+    related_resource: bool,
+}
+
+/// Walks the parts of one message.
+#[derive(Debug, Default)]
+struct Walker {
+    notes: Vec<String>,
+    /// Leaf parts seen so far.
+    leaves: usize,
+}
+
+impl Walker {
+    fn visit(&mut self, part: &ParsedMail<'_>, at: Position<'_>, out: &mut Collected) {
+        let mime = part.ctype.mimetype.trim().to_ascii_lowercase();
+        if mime.starts_with("multipart/") && !part.subparts.is_empty() {
+            if at.depth >= MAX_NESTING {
+                self.notes.push(format!(
+                    "MIME part {}: multiparts nested deeper than {MAX_NESTING} are not read",
+                    display_place(at.place)
+                ));
+                return;
+            }
+            self.multipart(part, &mime, at, out);
+            return;
+        }
+        self.leaf(part, &mime, at, out);
+    }
+
+    fn multipart(
+        &mut self,
+        part: &ParsedMail<'_>,
+        mime: &str,
+        at: Position<'_>,
+        out: &mut Collected,
+    ) {
+        let closed = closes(part);
+        let last = part.subparts.len().saturating_sub(1);
+        let mut children = Vec::with_capacity(part.subparts.len());
+        for (index, child) in part.subparts.iter().enumerate() {
+            let place = if at.place.is_empty() {
+                (index + 1).to_string()
+            } else {
+                format!("{}.{}", at.place, index + 1)
+            };
+            let child_at = Position {
+                place: &place,
+                depth: at.depth + 1,
+                runs_to_end: at.runs_to_end && !closed && index == last,
+                related_resource: mime == "multipart/related" && index > 0,
+            };
+            let mut collected = Collected::default();
+            match with_blank_line(child.raw_bytes, &format!("MIME part {place}")) {
+                None => self.visit(child, child_at, &mut collected),
+                Some((fixed, note)) => {
+                    self.notes.push(note);
+                    match mailparse::parse_mail(&fixed) {
+                        Ok(parsed) => self.visit(&parsed, child_at, &mut collected),
+                        Err(why) => self
+                            .notes
+                            .push(format!("MIME part {place} cannot be read: {why}")),
+                    }
+                }
+            }
+            if out.cut_short.is_none() {
+                out.cut_short = collected.cut_short.take();
+            }
+            children.push(collected);
+        }
+        if mime == "multipart/alternative" {
+            // The last alternative of each kind is the sender's preferred one (RFC 2046 5.1.4).
+            let text = children.iter().rposition(|c| !c.text.is_empty());
+            let html = children.iter().rposition(|c| !c.html.is_empty());
+            for (index, child) in children.into_iter().enumerate() {
+                if Some(index) == text {
+                    out.text.extend(child.text);
+                }
+                if Some(index) == html {
+                    out.html.extend(child.html);
+                }
+                out.attachments.extend(child.attachments);
+            }
+        } else {
+            for child in children {
+                out.text.extend(child.text);
+                out.html.extend(child.html);
+                out.attachments.extend(child.attachments);
+            }
+        }
+    }
+
+    /// A part that holds no other parts: a body text, a file, or an attached message.
+    fn leaf(&mut self, part: &ParsedMail<'_>, mime: &str, at: Position<'_>, out: &mut Collected) {
+        self.leaves += 1;
+        let disposition = part.get_content_disposition();
+        let name = disposition
+            .params
+            .get("filename")
+            .or_else(|| part.ctype.params.get("name"))
+            .map(|n| decoded_words(n.trim()))
+            .filter(|n| !n.is_empty());
+        // As mail clients show mail: a plain or HTML text is body text unless it is marked as
+        // an attachment, is a resource of an HTML page (multipart/related), or is a named file
+        // after the first part of the message.
+        let is_attachment = disposition.disposition == DispositionType::Attachment
+            || at.related_resource
+            || (self.leaves > 1 && part.ctype.params.contains_key("name"));
+        let (kind, subtype) = mime.split_once('/').unwrap_or((mime, ""));
+        let is_text_body = kind == "text" && matches!(subtype, "plain" | "html" | "");
+        let place = display_place(at.place);
+        let what = match &name {
+            Some(name) => format!("MIME part {place} ({mime} {name:?})"),
+            None => format!("MIME part {place} ({mime})"),
+        };
+        let cut = at.runs_to_end && at.depth > 0;
+        if cut {
+            self.notes.push(format!(
+                "{what}: the multiparts around it never close; the message may be cut short in it"
+            ));
+            out.cut_short.get_or_insert(place.clone());
+        }
+        let (data, clean) = decoded(part, &what, &mut self.notes);
+        if is_text_body && !is_attachment {
+            let text = as_text(&data, part);
+            if subtype == "html" {
+                out.html.push(text);
+            } else {
+                out.text.push(text);
+            }
+            return;
+        }
+        out.attachments.push(PartReading {
+            place,
+            name,
+            mime_type: mime.to_owned(),
+            embedded: kind == "message" && matches!(subtype, "rfc822" | "global"),
+            size: data.len() as u64,
+            sha256: sha256(&data),
+            whole: !cut,
+            clean,
+            data,
+        });
+    }
+}
+
+/// True when a multipart's closing delimiter (`--boundary--` at the start of a line) is there.
+/// It is looked for from the end, where it is.
+fn closes(part: &ParsedMail<'_>) -> bool {
+    let Some(boundary) = part.ctype.params.get("boundary") else {
+        return true;
+    };
+    let delimiter = format!("--{boundary}--");
+    let raw = part.raw_bytes;
+    memchr::memmem::rfind_iter(raw, delimiter.as_bytes())
+        .any(|at| at == 0 || raw.get(at - 1) == Some(&b'\n'))
+}
+
+/// A file name with RFC 2047 encoded words decoded (they are not allowed inside a quoted
+/// parameter, but common), by mailparse's own decoder of unstructured header text.
+fn decoded_words(name: &str) -> String {
+    if !name.contains("=?") {
+        return name.to_owned();
+    }
+    let field = format!("X: {name}");
+    match mailparse::parse_header(field.as_bytes()) {
+        Ok((header, _)) => header.get_value().trim().to_owned(),
+        Err(_) => name.to_owned(),
+    }
+}
+
+fn display_place(place: &str) -> String {
+    if place.is_empty() {
+        "1".to_owned()
+    } else {
+        place.to_owned()
+    }
+}
+
+/// The transfer encoding a part means, read as mail clients read it: the first word, in any
+/// letter case.
+fn transfer_encoding(part: &ParsedMail<'_>) -> String {
+    part.headers
+        .get_first_value("Content-Transfer-Encoding")
+        .unwrap_or_default()
+        .split(|c: char| c == ';' || c.is_whitespace())
+        .find(|w| !w.is_empty())
+        .unwrap_or("")
+        .trim_matches('"')
+        .to_ascii_lowercase()
+}
+
+/// A part's content, transfer-decoded, and whether that went cleanly.
+fn decoded(part: &ParsedMail<'_>, what: &str, notes: &mut Vec<String>) -> (Vec<u8>, bool) {
+    let raw = match part.get_body_encoded() {
+        Body::Base64(body) | Body::QuotedPrintable(body) => body.get_raw(),
+        Body::SevenBit(body) | Body::EightBit(body) => body.get_raw(),
+        Body::Binary(body) => body.get_raw(),
+    };
+    let encoding = transfer_encoding(part);
+    let decode = |bytes: &[u8], encoding: &str| {
+        let encoding = Some(encoding.to_owned());
+        match Body::new(bytes, &part.ctype, &encoding) {
+            Body::Base64(body) | Body::QuotedPrintable(body) => body.get_decoded().ok(),
+            _ => Some(bytes.to_vec()),
+        }
+    };
+    match encoding.as_str() {
+        "base64" => {
+            if let Some(data) = decode(raw, "base64") {
+                return (data, true);
+            }
+            match recoverable_base64(raw) {
+                Some(compact) => {
+                    notes.push(format!(
+                        "{what}: its base64 does not decode as a whole; the whole groups before \
+                         the first '=' were decoded"
+                    ));
+                    (decode(&compact, "base64").unwrap_or_default(), false)
+                }
+                None => {
+                    notes.push(format!(
+                        "{what}: its base64 has other characters mixed in; kept as sent"
+                    ));
+                    (raw.to_vec(), false)
+                }
+            }
+        }
+        "quoted-printable" => match decode(raw, "quoted-printable") {
+            Some(data) => (data, true),
+            None => (raw.to_vec(), false),
+        },
+        _ => (raw.to_vec(), true),
+    }
+}
+
+/// The base64 characters of a body before its first `=`, cut to whole groups and padded, when
+/// nothing but base64 characters and white space comes before that `=`.
+fn recoverable_base64(raw: &[u8]) -> Option<Vec<u8>> {
+    let end = memchr::memchr(b'=', raw).unwrap_or(raw.len());
+    let mut compact = Vec::with_capacity(end);
+    for &b in &raw[..end] {
+        if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' {
+            compact.push(b);
+        } else if !b.is_ascii_whitespace() {
+            return None;
+        }
+    }
+    if compact.len() % 4 == 1 {
+        compact.pop();
+    }
+    while compact.len() % 4 != 0 {
+        compact.push(b'=');
+    }
+    Some(compact)
+}
+
+/// Body text in its declared charset; text that declares none (or US-ASCII) but is valid UTF-8
+/// is read as UTF-8, as mail clients do.
+fn as_text(data: &[u8], part: &ParsedMail<'_>) -> String {
+    let declared = part
+        .ctype
+        .params
+        .get("charset")
+        .map(|c| c.trim().to_ascii_lowercase());
+    let undeclared = declared
+        .as_deref()
+        .is_none_or(|c| c.is_empty() || c == "us-ascii" || c == "ascii");
+    if undeclared && let Ok(text) = std::str::from_utf8(data) {
+        return text.to_owned();
+    }
+    let ctype = ParsedContentType {
+        mimetype: part.ctype.mimetype.clone(),
+        charset: declared
+            .filter(|_| !undeclared)
+            .unwrap_or_else(|| "windows-1252".to_owned()),
+        params: Default::default(),
+    };
+    let body = Body::new(data, &ctype, &None);
+    match body {
+        Body::SevenBit(text) | Body::EightBit(text) => text
+            .get_as_string()
+            .unwrap_or_else(|_| String::from_utf8_lossy(data).into_owned()),
+        _ => String::from_utf8_lossy(data).into_owned(),
+    }
+}
+
+/// Body pieces joined, each starting on a new line.
+fn join(pieces: &[String]) -> String {
+    let mut out = String::new();
+    for piece in pieces {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(piece);
+    }
+    out
+}
+
+/// The header fields of the message that the PST keeps.
+fn header_fields(parsed: &ParsedMail<'_>, reading: &mut IndependentReading) {
+    let headers = &parsed.headers;
+    reading.subject = headers
+        .get_first_value("Subject")
+        .map(|s| collapse_white_space(&s))
+        .filter(|s| !s.is_empty());
+    reading.from = headers
+        .get_first_header("From")
+        .and_then(|h| mailparse::addrparse_header(h).ok())
+        .and_then(|list| {
+            list.iter().find_map(|addr| match addr {
+                mailparse::MailAddr::Single(single) => Some(single.clone()),
+                mailparse::MailAddr::Group(group) => group.addrs.first().cloned(),
+            })
+        })
+        .map(|single| {
+            (
+                single.display_name.filter(|n| !n.trim().is_empty()),
+                single.addr,
+            )
+        })
+        .filter(|(_, addr)| !addr.trim().is_empty())
+        .or_else(|| {
+            // A From with a name and no address ("From: foo", "MAILER DAEMON <>"): mail
+            // clients show the name.
+            let value = headers.get_first_value("From")?;
+            let name = value
+                .split('<')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches('"')
+                .trim();
+            (!name.is_empty()).then(|| (Some(name.to_owned()), String::new()))
+        });
+    // mailparse's date parser refuses dates before 1970; chrono's RFC 2822 parser reads those.
+    reading.date = headers.get_first_value("Date").and_then(|d| {
+        mailparse::dateparse(&d).ok().or_else(|| {
+            chrono::DateTime::parse_from_rfc2822(d.trim())
+                .ok()
+                .map(|t| t.timestamp())
+        })
+    });
+    reading.message_id = headers.get_first_value("Message-ID").and_then(|value| {
+        let value = value.trim();
+        let id = match (value.find('<'), value.find('>')) {
+            (Some(open), Some(close)) if open < close => value[open + 1..close].trim(),
+            _ => value.trim_matches(|c| c == '<' || c == '>'),
+        };
+        (!id.is_empty()).then(|| format!("<{id}>"))
+    });
+}
+
+/// Runs of white space as one space, trimmed.
+pub fn collapse_white_space(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_whose_body_follows_its_header_without_a_blank_line_is_read() {
+        let message = b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhello\n--b\nContent-Type: application/octet-stream; name=a.bin\nContent-Transfer-Encoding: base64\naGVsbG8g\nd29ybGQ=\n--b--\n";
+        let reading = read(message);
+        assert_eq!(reading.attachments.len(), 1);
+        assert_eq!(reading.attachments[0].data, b"hello world");
+        assert_eq!(reading.attachments[0].name.as_deref(), Some("a.bin"));
+        assert!(reading.attachments[0].whole && reading.attachments[0].clean);
+        assert_eq!(reading.notes.len(), 1, "{:?}", reading.notes);
+        assert!(reading.notes[0].starts_with("MIME part 2:"));
+    }
+
+    #[test]
+    fn a_boundary_that_begins_with_an_enclosing_one_is_told_apart() {
+        // The shape of PHP's mail functions (golang/go#10616 shows one): the alternative's
+        // boundary is the related one's with `_alt` added.
+        let message = b"Content-Type: multipart/related; boundary=\"--=_P\"\n\n----=_P\nContent-Type: multipart/alternative; boundary=\"--=_P_alt\"\n\n----=_P_alt\nContent-Type: text/plain\n\nplain\n----=_P_alt\nContent-Type: text/html\n\n<p>html</p>\n----=_P_alt--\n----=_P\nContent-Type: image/png; name=a.png\nContent-Transfer-Encoding: base64\n\naGVsbG8=\n----=_P--\n";
+        let reading = read(message);
+        assert_eq!(reading.text_body, text_digest("plain"));
+        assert_eq!(reading.html_body, text_digest("<p>html</p>"));
+        assert_eq!(reading.attachments.len(), 1, "{:?}", reading.attachments);
+        assert_eq!(reading.attachments[0].data, b"hello");
+        assert_eq!(reading.notes.len(), 1, "{:?}", reading.notes);
+        assert_eq!(
+            declared_boundaries(b"Content-Type: multipart/mixed;\n BOUNDARY=abc\n\n--abc\n"),
+            vec![&b"abc"[..]]
+        );
+        // Boundaries that hold the word are not parameters (GMX's, Python's).
+        let gmx = b"Content-Type: multipart/mixed; boundary=\"gmxboundary=-1-top\"\n\n--gmxboundary=-1-top\nContent-Type: multipart/related; boundary=\"===BOUNDARY==\"\n";
+        assert_eq!(
+            declared_boundaries(gmx),
+            vec![&b"gmxboundary=-1-top"[..], b"===BOUNDARY=="]
+        );
+    }
+
+    #[test]
+    fn stray_lines_between_fields_do_not_end_the_header() {
+        assert_eq!(early_body_start(b"A: 1\nstray\nB: 2\n\nbody"), None);
+        assert_eq!(early_body_start(b"A: 1\n continued\n\nbody"), None);
+        assert_eq!(early_body_start(b"A: 1\nbody\nmore"), Some(5));
+        assert_eq!(early_body_start(b"A: 1\nbody\n\n  \n"), Some(5));
+        assert_eq!(early_body_start(b"A: 1\nbody\n\nmore"), None);
+        assert!(is_field(b"Subject : x"));
+        assert!(!is_field(b"aGVsbG8="));
+        assert!(!is_field(b": x"));
+    }
+
+    #[test]
+    fn a_multipart_that_never_closes_is_cut_short() {
+        let message = b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhello\n--b\nContent-Type: application/octet-stream; name=a.bin\nContent-Transfer-Encoding: base64\n\naGVsbG8gd29y";
+        let reading = read(message);
+        let part = &reading.attachments[0];
+        assert!(!part.whole);
+        assert_eq!(part.data, b"hello wor");
+        assert!(reading.notes.iter().any(|n| n.contains("never close")));
+        assert_eq!(reading.cut_short.as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn bodies_and_header_fields() {
+        let message = "From x Mon Jan  1 00:00:00 2001\nSubject: =?utf-8?q?caf=C3=A9?=  now\nFrom: \"Ann B\" <ann@example.org>\nDate: Thu, 01 Jan 2004 00:00:00 +0000\nMessage-ID:  <1@x> \nContent-Type: multipart/alternative; boundary=a\n\n--a\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\nna=EFve\n--a\nContent-Type: text/html\n\n<meta charset=\"latin1\"><p>x</p>\n--a--\n";
+        let reading = read(message.as_bytes());
+        assert_eq!(reading.subject.as_deref(), Some("café now"));
+        assert_eq!(
+            reading.from,
+            Some((Some("Ann B".to_owned()), "ann@example.org".to_owned()))
+        );
+        assert_eq!(reading.date, Some(1_072_915_200));
+        assert_eq!(reading.message_id.as_deref(), Some("<1@x>"));
+        assert_eq!(reading.text_body, text_digest("naïve"));
+        assert_eq!(
+            reading.html_body,
+            text_digest("<meta charset=\"utf-8\"><p>x</p>")
+        );
+        assert!(reading.attachments.is_empty());
+        assert!(reading.notes.is_empty(), "{:?}", reading.notes);
+    }
+
+    #[test]
+    fn broken_base64_is_recovered_or_kept() {
+        assert_eq!(
+            recoverable_base64(b"aGk\r\nx").as_deref(),
+            Some(&b"aGkx"[..])
+        );
+        assert_eq!(recoverable_base64(b"aGVsb").as_deref(), Some(&b"aGVs"[..]));
+        assert_eq!(recoverable_base64(b"aG?k"), None);
+    }
+}

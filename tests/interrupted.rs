@@ -1,0 +1,144 @@
+//! The program stopped from outside at several points of a job: TERM and HUP (`kill`,
+//! `timeout`, systemd, a terminal that is closed) stop it as Ctrl-C does, leaving the output
+//! folder as it was; KILL cannot be caught, and what it leaves is removed by the next job for
+//! the same output.
+
+#![cfg(unix)]
+
+use std::fs;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::cli::{Program, arg, code, text};
+use crate::engine_common::{fingerprint, listing};
+use crate::generated_mail::meetings_mbox;
+use crate::util::temp_dir;
+
+/// Where the job is when the signal comes.
+#[derive(Clone, Copy, Debug)]
+enum Point {
+    /// It holds the output's lock and is starting.
+    Started,
+    /// The first PST is being written (the writer's temporary file has data).
+    Writing,
+    /// A first part is finished under its pending name; later parts are being written.
+    PartFinished,
+}
+
+impl Point {
+    fn reached(self, out: &Path) -> bool {
+        let names = listing(out);
+        match self {
+            Point::Started => names.iter().any(|n| n == ".mail.pst.lock"),
+            Point::Writing => names.iter().any(|n| {
+                n.starts_with("..mail.pst.pending.")
+                    && fs::metadata(out.join(n)).is_ok_and(|m| m.len() > 0)
+            }),
+            Point::PartFinished => names.iter().any(|n| n == ".mail.pst.pending"),
+        }
+    }
+}
+
+/// Starts the conversion, waits for `point`, sends `signal`, and returns the ended program.
+fn stop_at(program: &Program, mbox: &Path, out: &Path, point: Point, signal: &str) -> Child {
+    let mut child = convert(program, mbox, out).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !point.reached(out) {
+        assert!(Instant::now() < deadline, "{point:?} was never reached");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the job ended before {point:?}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let sent = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    child.wait().unwrap();
+    child
+}
+
+fn convert(program: &Program, mbox: &Path, out: &Path) -> Command {
+    let mut command = program.command(&[
+        "convert",
+        arg(mbox),
+        "-o",
+        arg(&out.join("mail.pst")),
+        "--force",
+        "--split-size",
+        "2MB",
+    ]);
+    command.stdout(Stdio::null()).stderr(Stdio::piped());
+    command
+}
+
+#[test]
+fn term_and_hup_at_any_point_leave_the_output_folder_as_it_was() {
+    let input = temp_dir();
+    let mbox = meetings_mbox(input.path(), "Archive.mbox", 4_000);
+    let source = fingerprint(&mbox);
+    let program = Program::licensed();
+    for (signal, point) in [
+        ("TERM", Point::Started),
+        ("TERM", Point::PartFinished),
+        ("HUP", Point::Writing),
+    ] {
+        let out = temp_dir();
+        fs::write(out.path().join("mail.pst"), b"an older PST").unwrap();
+        let child = stop_at(&program, &mbox, out.path(), point, signal);
+        let output = child.wait_with_output().unwrap();
+        let stderr = text(&output.stderr);
+        assert_eq!(code(&output), 130, "{signal} at {point:?}: {stderr}");
+        assert!(stderr.contains("Cancelled"), "{stderr}");
+        assert_eq!(
+            listing(out.path()),
+            vec!["mail.pst".to_owned()],
+            "{signal} at {point:?}"
+        );
+        assert_eq!(
+            fs::read(out.path().join("mail.pst")).unwrap(),
+            b"an older PST"
+        );
+    }
+    assert_eq!(fingerprint(&mbox), source);
+}
+
+#[test]
+fn what_a_killed_job_leaves_is_removed_by_the_next_job_for_that_output() {
+    let input = temp_dir();
+    let mbox = meetings_mbox(input.path(), "Archive.mbox", 4_000);
+    let source = fingerprint(&mbox);
+    let program = Program::licensed();
+    for point in [Point::Started, Point::PartFinished] {
+        let out = temp_dir();
+        fs::write(out.path().join("mail.pst"), b"an older PST").unwrap();
+        let child = stop_at(&program, &mbox, out.path(), point, "KILL");
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), None, "not killed at {point:?}");
+        assert_eq!(
+            fs::read(out.path().join("mail.pst")).unwrap(),
+            b"an older PST"
+        );
+        let left: Vec<String> = listing(out.path())
+            .into_iter()
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(
+            !left.is_empty(),
+            "a kill at {point:?} left nothing to clean"
+        );
+
+        let output = convert(&program, &mbox, out.path()).output().unwrap();
+        assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+        let names = listing(out.path());
+        assert!(
+            names.iter().all(|n| !n.starts_with('.')),
+            "after a kill at {point:?}: {names:?}"
+        );
+        assert!(names.contains(&"mail-2.pst".to_owned()), "{names:?}");
+    }
+    assert_eq!(fingerprint(&mbox), source);
+}
