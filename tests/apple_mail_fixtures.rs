@@ -1,6 +1,6 @@
 //! Builders for Apple Mail libraries in temporary folders. No real Mail library or Envelope
 //! Index is public, so each builder lays out folders and a database as the documented layouts
-//! and schemas describe them (the comment on each says which part of formats.md §1 it follows)
+//! and schemas describe them (the comment on each says which part of docs/formats.md §1 it follows)
 //! and fills them with the real emlx files of `applemail/partial-emlx-converter`.
 
 use std::collections::BTreeMap;
@@ -42,8 +42,8 @@ pub fn corpus_flags(id: i64) -> u64 {
     }
 }
 
-/// The shard folders of a message number (formats.md §1.2 "Sharding rule"): drop the last three
-/// digits and use the rest in reverse order: 123456 → `3/2/1`, 999 → none.
+/// The shard folders of a message number (docs/formats.md §1.2 "Sharding rule"): drop the last
+/// three digits and use the rest in reverse order: 123456 → `3/2/1`, 999 → none.
 pub fn shard(id: i64) -> PathBuf {
     let digits = id.to_string();
     let kept = &digits[..digits.len().saturating_sub(3)];
@@ -131,11 +131,11 @@ impl Row {
 /// The schema of an Envelope Index the builders write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Schema {
-    /// The V10 `messages` columns as dumped by `PRAGMA table_info` in formats.md §1.5 (from
+    /// The V10 `messages` columns as dumped by `PRAGMA table_info` in docs/formats.md §1.5 (from
     /// chrispatten.github.io/haven/reference/Envelope_Index_schema), with `mailboxes (ROWID,
     /// url, total_count, unread_count)`, `subjects` and `addresses`.
     V10,
-    /// Older schemas differ and are not published column by column: formats.md §1.5 only says
+    /// Older schemas differ and are not published column by column: docs/formats.md §1.5 only says
     /// the 2006 one had `mailboxes(ROWID, url UNIQUE)` and no `deleted` column. This one keeps
     /// `ROWID, mailbox, flags` and nothing else, so state must come from the `flags` bits.
     Reduced,
@@ -251,7 +251,7 @@ pub const DELETED_FILE: i64 = 300004;
 /// A message file without a trailer, whose state only the index has (flagged, read).
 pub const NO_TRAILER_FILE: i64 = 300005;
 
-/// A V10-style library (formats.md §1.2): `V10/MailData/Envelope Index` (+ `-wal`, `-shm`),
+/// A V10-style library (docs/formats.md §1.2): `V10/MailData/Envelope Index` (+ `-wal`, `-shm`),
 /// `MailData/Signatures/AccountsMap.plist` naming the account, one UUID account folder whose
 /// mailboxes keep messages in `<store GUID>/Data/<shard>/Messages`, a child mailbox nested in
 /// its parent's bundle (`INBOX.mbox/Work.mbox`), an IMAP folder with percent-encoded URL
@@ -376,7 +376,7 @@ pub fn build_v10(mail_dir: &Path) -> PathBuf {
     library
 }
 
-/// A V3-style library (formats.md §1.2: UUID account folders from V3 on, store folders named
+/// A V3-style library (docs/formats.md §1.2: UUID account folders from V3 on, store folders named
 /// `<GUID>.noindex`; ids below 1000 have no shard folders) with the reduced schema, no
 /// AccountsMap.plist, and one message without a trailer whose state only `flags` holds.
 pub fn build_v3(mail_dir: &Path) -> PathBuf {
@@ -412,10 +412,10 @@ pub fn build_v3(mail_dir: &Path) -> PathBuf {
     library
 }
 
-/// A V2-style library (formats.md §1.1: Mail 5–8 on 10.7–10.10 keep account folders named
+/// A V2-style library (docs/formats.md §1.1: Mail 5–8 on 10.7–10.10 keep account folders named
 /// `IMAP-user@host` / `POP-user@host` and local mailboxes in `Mailboxes/`; account names in
 /// `MailData/Accounts.plist`, `MailAccounts` = [{AccountName, AccountPath}]), messages in
-/// `<box>.mbox/Messages/` as Thunderbird's importer expects them (formats.md §1.4).
+/// `<box>.mbox/Messages/` as Thunderbird's importer expects them (docs/formats.md §1.4).
 pub fn build_v2(mail_dir: &Path) -> PathBuf {
     let library = mail_dir.join("V2");
     let imap = library.join("IMAP-me@imap.example.com");
@@ -443,7 +443,7 @@ pub fn build_v2(mail_dir: &Path) -> PathBuf {
     library
 }
 
-/// The Mail 2–4 layout right in `~/Library/Mail` (formats.md §1.1–1.2): `Mailboxes/` with a
+/// The Mail 2–4 layout right in `~/Library/Mail` (docs/formats.md §1.1–1.2): `Mailboxes/` with a
 /// child in a sibling folder (`Projects.mbox` + `Projects/Old.mbox`), an `IMAP-…` account with
 /// an `.imapmbox` mailbox, and a stale Mail 1 `mbox` file left beside `Messages/`.
 pub fn build_mail_2_to_4(mail_dir: &Path) {
@@ -461,15 +461,15 @@ pub fn build_mail_2_to_4(mail_dir: &Path) {
     );
 }
 
-/// A `table_of_contents` as formats.md §1.6 describes it: big-endian magic `0x000DBBA0`, then a
-/// big-endian u32 message count (the rest of the real file is not documented and not read).
+/// A `table_of_contents` as docs/formats.md §1.6 describes it: big-endian magic `0x000DBBA0`, then
+/// a big-endian u32 message count (the rest of the real file is not documented and not read).
 pub fn write_table_of_contents(path: &Path, count: u32) {
     let mut bytes = 0x000D_BBA0u32.to_be_bytes().to_vec();
     bytes.extend_from_slice(&count.to_be_bytes());
     fs::write(path, bytes).unwrap();
 }
 
-/// An "Export Mailbox…" bundle (formats.md §1.6): `Lists.mbox/` with the real 45-message mbox
+/// An "Export Mailbox…" bundle (docs/formats.md §1.6): `Lists.mbox/` with the real 45-message mbox
 /// of the corpus as `mbox` and a `table_of_contents` that agrees, and a nested export
 /// `Lists.mbox/Thunderbird.mbox/` holding the real two-message mboxrd file whose table of
 /// contents claims three.
@@ -493,7 +493,7 @@ pub fn build_export(parent: &Path) -> PathBuf {
     bundle
 }
 
-/// The Mail 1 layout (formats.md §1.1: `~/Library/Mail/Mailboxes/<name>.mbox/mbox`, one mbox
+/// The Mail 1 layout (docs/formats.md §1.1: `~/Library/Mail/Mailboxes/<name>.mbox/mbox`, one mbox
 /// file per mailbox), with the real 45-message mbox of the corpus.
 pub fn build_mail_1(mail_dir: &Path) {
     let mailbox = mail_dir.join("Mailboxes/Magick.mbox");

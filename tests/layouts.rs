@@ -278,7 +278,7 @@ pub fn thunderbird(home: &Path, root: &str, profiles: &str, system: SystemLayout
 }
 
 /// The Linux layout with one more account, an IMAP one, as Thunderbird keeps it: listed in
-/// `prefs.js` (formats.md §2.2: `directory-rel` `[ProfD]ImapMail/<host>`, type `imap`), its
+/// `prefs.js` (docs/formats.md §2.2: `directory-rel` `[ProfD]ImapMail/<host>`, type `imap`), its
 /// offline store in `ImapMail/imap.example.com/` — here alice's real Inbox and its summary.
 fn thunderbird_with_imap(home: &Path) -> Layout {
     let mut layout = thunderbird(home, ".thunderbird", "", SystemLayout::Unix);
@@ -333,7 +333,7 @@ fn thunderbird_with_imap(home: &Path) -> Layout {
 
 // ----- Apple Mail -----
 
-/// A V10 library (formats.md §1.2; `apple_mail_fixtures::build_v10`): an IMAP account with an
+/// A V10 library (docs/formats.md §1.2; `apple_mail_fixtures::build_v10`): an IMAP account with an
 /// Inbox (messages Mail deleted, messages it never downloaded), a child mailbox nested in the
 /// Inbox's bundle, a Gmail folder, and a second account with an empty mailbox.
 fn apple_mail_v10(home: &Path) -> Layout {
@@ -386,7 +386,7 @@ fn apple_mail_v10(home: &Path) -> Layout {
     }
 }
 
-/// A V2 library (formats.md §1.1; `apple_mail_fixtures::build_v2`): `IMAP-…` and `POP-…`
+/// A V2 library (docs/formats.md §1.1; `apple_mail_fixtures::build_v2`): `IMAP-…` and `POP-…`
 /// account folders, local mailboxes in `Mailboxes/`, messages in `<box>.mbox/Messages/`.
 fn apple_mail_v2(home: &Path) -> Layout {
     let library = apple::build_v2(&home.join("Library/Mail"));

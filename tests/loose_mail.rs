@@ -261,7 +261,7 @@ pub fn loose_emlx(dir: &Path) -> (PathBuf, PathBuf) {
         &origin.join("Messages/114862.emlx"),
         &personal.join("114862.partial.emlx"),
     );
-    // A copy Mail had deleted: the deleted bit (formats.md §1.3, bit 1) set in its flags.
+    // A copy Mail had deleted: the deleted bit (docs/formats.md §1.3, bit 1) set in its flags.
     let original = fs::read(origin.join("Messages/114862.emlx")).unwrap();
     let deleted = String::from_utf8_lossy(&original).replace(
         "<integer>8623750272</integer>",

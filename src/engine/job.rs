@@ -1,7 +1,7 @@
-//! Running a job: the pipeline of design.md. One thread reads the stores in order and numbers
-//! what it finds; rayon's threads convert the messages in parallel, each as soon as it is read;
-//! a sequencing thread puts them back in the stores' order and decides what is written and what
-//! is skipped; the calling thread writes the PST. The mail between reading and writing is
+//! Running a job: the pipeline of docs/design.md §3. One thread reads the stores in order and
+//! numbers what it finds; rayon's threads convert the messages in parallel, each as soon as it is
+//! read; a sequencing thread puts them back in the stores' order and decides what is written and
+//! what is skipped; the calling thread writes the PST. The mail between reading and writing is
 //! bounded in bytes ([`IN_FLIGHT_BYTES`]), whatever the mailbox size.
 
 use std::collections::BTreeMap;

@@ -16,7 +16,7 @@
 //!   Flatpaks' `~/.var/app/org.mozilla.Thunderbird/.thunderbird` and
 //!   `~/.var/app/net.thunderbird.Thunderbird/.thunderbird`. Postbox has no Linux version.
 //!
-//! In each Thunderbird or Postbox place, every profile that holds mail (formats.md §2.1, §3).
+//! In each Thunderbird or Postbox place, every profile that holds mail (docs/formats.md §2.1, §3).
 
 use std::collections::BTreeSet;
 use std::fs;

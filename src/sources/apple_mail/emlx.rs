@@ -1,6 +1,6 @@
 //! The `.emlx` file Apple Mail keeps each message in: a line with the message's byte count, that
 //! many bytes of RFC 5322 message, then an XML property list with the flags and dates.
-//! (formats.md §1.3; the `emlx` crate is not used because it mis-decodes the flag fields and
+//! (docs/formats.md §1.3; the `emlx` crate is not used because it mis-decodes the flag fields and
 //! panics on a broken trailer.)
 
 use std::io::Cursor;

@@ -1,7 +1,7 @@
 //! Apple Mail's Envelope Index (SQLite, `MailData/Envelope Index` with its `-wal`), read-only.
 //! It names mailboxes, keeps read/flagged/deleted state, and lists messages whose bodies Mail
 //! never downloaded. The schema is undocumented and differs between versions, so every query
-//! uses only the columns `PRAGMA table_info` reports (formats.md §1.5). The message files stay
+//! uses only the columns `PRAGMA table_info` reports (docs/formats.md §1.5). The message files stay
 //! the truth for what mail exists; the index only annotates them.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! Apple Mail's "Export Mailbox…" bundle (formats.md §1.6): a folder `Name.mbox` holding an
+//! Apple Mail's "Export Mailbox…" bundle (docs/formats.md §1.6): a folder `Name.mbox` holding an
 //! mbox file named `mbox` and a binary `table_of_contents`; nested exports nest bundles. The
 //! same shape (`Name.mbox/mbox`) is a Mail 1 mailbox. The mbox file is the truth; the table of
 //! contents is only read for its message count, as a cross-check.

@@ -1,4 +1,4 @@
-//! Where Apple Mail keeps mail and how it is laid out (formats.md §1.1–1.2): a `V*` library
+//! Where Apple Mail keeps mail and how it is laid out (docs/formats.md §1.1–1.2): a `V*` library
 //! (accounts as folders, mailboxes as nested `.mbox` bundles, messages in `Messages/` folders,
 //! sharded below `Data/` in V3+), the older `~/Library/Mail` of Mail 1–4 (`Mailboxes/`,
 //! `POP-…`/`IMAP-…` account folders, children in sibling folders, `.imapmbox`), and a single

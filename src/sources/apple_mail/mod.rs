@@ -1,5 +1,6 @@
 //! Apple Mail: a Mac's Mail library (`~/Library/Mail`, Mail 1 to V10), a copy of it anywhere,
-//! and single `.mbox` mailbox bundles, as formats.md §1 describes them. Everything is read-only.
+//! and single `.mbox` mailbox bundles, as docs/formats.md §1 describes them. Everything is
+//! read-only.
 
 pub mod emlx;
 pub mod encode;

@@ -1,5 +1,5 @@
 //! Puts a message back together whose attachment bodies Apple Mail stored outside it
-//! (formats.md §1.4). A stripped part keeps its headers plus `X-Apple-Content-Length` and has
+//! (docs/formats.md §1.4). A stripped part keeps its headers plus `X-Apple-Content-Length` and has
 //! an empty body; its decoded file is `<Messages>/../Attachments/<id>/<part number>/<file>`, or
 //! `<Messages>/<id>.<part number>.emlxpart` in older stores. The file is encoded again with the
 //! part's Content-Transfer-Encoding and written into the empty body; every byte around it stays.

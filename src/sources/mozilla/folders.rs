@@ -674,7 +674,7 @@ mod tests {
 
     #[test]
     fn modified_utf7_names_of_old_imap_profiles() {
-        // RFC 3501's example and a Cyrillic name from formats.md.
+        // RFC 3501's example and a Cyrillic name from docs/formats.md §2.9.
         assert_eq!(
             decode_modified_utf7("~peter/mail/&U,BTFw-/&ZeVnLIqe-").as_deref(),
             Some("~peter/mail/台北/日本語")

@@ -1,5 +1,5 @@
 //! Thunderbird and Postbox (a Thunderbird fork with the same store): profiles, accounts, the
-//! folder tree and the messages with their flags and tags. See `formats.md` §2–3.
+//! folder tree and the messages with their flags and tags. See `docs/formats.md` §2–3.
 //!
 //! - [`profile`]: `profiles.ini`, what a profile folder looks like, the lock warning.
 //! - [`prefs`]: `prefs.js` → accounts, their folders and store format, tag names.
