@@ -147,8 +147,7 @@ fn parse_split_size(text: &str) -> Result<u64, String> {
 }
 
 fn parse_day(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{text:?} is not a date: write it as YYYY-MM-DD, e.g. 2024-03-01"))
+    engine::parse_day(text).map_err(|e| e.to_string())
 }
 
 /// Runs a command; returns the exit code. An `Err` is printed by `main` as one line.
@@ -328,16 +327,8 @@ fn print_report(report: &Report) {
     for note in &report.notes {
         let _ = writeln!(out, "Note: {note}");
     }
-    let _ = writeln!(out, "{}", capitalize(report.status.describe()));
+    let _ = writeln!(out, "{}", report.status.sentence());
     print_out(&out);
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// The exit code a finished job ends the process with.

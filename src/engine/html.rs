@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::plan::FolderRole;
 use super::report::{FolderReport, Report, Status};
-use super::spec::format_size;
+use super::text::format_size;
 
 const STYLE: &str = "
 body { font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2em auto;
@@ -45,7 +45,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         page,
         "<p class=\"status {class}\">{}</p>",
-        escape(&capitalize(report.status.describe()))
+        escape(&report.status.sentence())
     );
     summary(&mut page, report);
     folders(&mut page, report);
@@ -298,14 +298,6 @@ fn details(page: &mut String, report: &Report) {
     }
     for note in &report.notes {
         let _ = writeln!(page, "<p class=\"muted\">{}</p>", escape(note));
-    }
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 

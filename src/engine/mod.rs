@@ -35,6 +35,7 @@ mod plan;
 mod progress;
 mod report;
 mod spec;
+mod text;
 mod verify;
 mod zone;
 
@@ -48,6 +49,7 @@ pub use discover::{
 pub use error::Error;
 pub use filter::is_trash_or_junk;
 pub use job::{DEMO_MESSAGES_PER_FOLDER, Job, run};
+pub use output::existing_outputs;
 pub use plan::{FolderRole, Plan, PlannedFolder, PlannedStore};
 pub use progress::{CancelToken, Event, PROGRESS_INTERVAL, Progress};
 pub use report::{
@@ -56,8 +58,9 @@ pub use report::{
 };
 pub use spec::{
     DEFAULT_SPLIT_SIZE, DateRange, FolderSelection, JobSpec, MAX_SPLIT_SIZE, MIN_SPLIT_SIZE,
-    Options, Source, StoreSelection, format_size, parse_size,
+    Options, Source, StoreSelection,
 };
+pub use text::{capitalized, format_size, parse_day, parse_size};
 pub use verify::{
     Comparison, FieldDifference, FolderComparison, MessageDifference, compare, folder_counts,
     pst_parts,

@@ -14,8 +14,16 @@ use super::claim::check_outside_sources;
 use super::error::Error;
 use super::plan::Plan;
 use super::report::report_paths;
-use super::spec::{JobSpec, format_size};
+use super::spec::JobSpec;
+use super::text::format_size;
 use crate::model::{FolderKind, SkipReason};
+
+/// The files a job writing `output` would replace that exist now: the PST, its report files
+/// and its split parts. Without being told to replace them, a job refuses to start over them;
+/// the window asks first.
+pub fn existing_outputs(output: &Path) -> Vec<PathBuf> {
+    OutputPaths::new(output).existing()
+}
 
 /// The names of a job's output files.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -221,12 +229,18 @@ impl OutputPaths {
         if overwrite {
             return Ok(());
         }
-        let mut taken = self.final_names();
-        taken.extend(self.existing_parts());
-        match taken.into_iter().find(|p| p.symlink_metadata().is_ok()) {
+        match self.existing().into_iter().next() {
             Some(path) => Err(Error::OutputExists { path }),
             None => Ok(()),
         }
+    }
+
+    /// The files of this output that exist now: the PST, its reports, its split parts.
+    fn existing(&self) -> Vec<PathBuf> {
+        let mut taken = self.final_names();
+        taken.extend(self.existing_parts());
+        taken.retain(|p| p.symlink_metadata().is_ok());
+        taken
     }
 
     /// Gives the pending parts `1..=count` their real names. With `overwrite`, split parts of an

@@ -15,6 +15,7 @@ use crate::model::{FolderKind, FolderPath, Origin, SkipReason, StoreKind, path_j
 use super::error::Error;
 use super::plan::{FolderRole, Plan};
 use super::spec::Options;
+use super::text::capitalized;
 
 /// The version of the report's JSON layout (2: deleted copies apart from skips).
 pub const REPORT_FORMAT: u32 = 2;
@@ -44,6 +45,11 @@ impl Status {
             Status::Cancelled => "cancelled; nothing was kept",
             Status::Failed => "failed: the PST did not pass the job's checks and was not kept",
         }
+    }
+
+    /// [`Status::describe`] as a sentence of its own, for the end of a summary.
+    pub fn sentence(self) -> String {
+        capitalized(self.describe())
     }
 }
 

@@ -12,10 +12,7 @@ use crate::model::{FolderPath, StoreKind};
 use crate::sources::{self, FolderInfo, MailStore};
 
 use super::error::Error;
-
-const KIB: u64 = 1024;
-const MIB: u64 = 1024 * KIB;
-const GIB: u64 = 1024 * MIB;
+use super::text::{GIB, MIB, format_size};
 
 /// The default size at which the PST is split: 20 GB, the limit of Outlook 2003 and 2007.
 pub const DEFAULT_SPLIT_SIZE: u64 = 20 * GIB;
@@ -255,92 +252,9 @@ impl JobSpec {
     }
 }
 
-/// Parses a size such as `20GB`, `512 MB`, `1.5G` or `2000000` (bytes). Units count in
-/// powers of 1024, as Outlook counts its size limits: `GB` = `GiB` = 1024³ bytes.
-pub fn parse_size(text: &str) -> Result<u64, Error> {
-    let invalid = || {
-        Error::InvalidOption(format!(
-            "{text:?} is not a size: write a number and a unit, e.g. 20GB or 500MB"
-        ))
-    };
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let unit = unit.trim().to_ascii_lowercase();
-    let multiplier = match unit.trim_end_matches('b').trim_end_matches('i') {
-        "" => 1,
-        "k" => KIB,
-        "m" => MIB,
-        "g" => GIB,
-        "t" => 1024 * GIB,
-        _ => return Err(invalid()),
-    };
-    if number.is_empty() {
-        return Err(invalid());
-    }
-    if let Ok(whole) = number.parse::<u64>() {
-        return whole.checked_mul(multiplier).ok_or_else(invalid);
-    }
-    let value: f64 = number.parse().map_err(|_| invalid())?;
-    let bytes = (value * multiplier as f64).round();
-    if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
-        return Err(invalid());
-    }
-    Ok(bytes as u64)
-}
-
-/// A byte count for people: `1.5 GB`, `320 MB`, `12 KB`, `900 bytes` (powers of 1024).
-pub fn format_size(bytes: u64) -> String {
-    let units = [(GIB, "GB"), (MIB, "MB"), (KIB, "KB")];
-    for (size, unit) in units {
-        if bytes >= size {
-            let value = bytes as f64 / size as f64;
-            return if bytes.is_multiple_of(size) {
-                format!("{} {unit}", bytes / size)
-            } else if value >= 100.0 {
-                format!("{value:.0} {unit}")
-            } else {
-                format!("{value:.1} {unit}")
-            };
-        }
-    }
-    format!("{bytes} bytes")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse_in_powers_of_1024() {
-        assert_eq!(parse_size("20GB").unwrap(), 20 * GIB);
-        assert_eq!(parse_size("20 gb").unwrap(), 20 * GIB);
-        assert_eq!(parse_size("50GiB").unwrap(), MAX_SPLIT_SIZE);
-        assert_eq!(parse_size("512M").unwrap(), 512 * MIB);
-        assert_eq!(parse_size("1.5G").unwrap(), 3 * GIB / 2);
-        assert_eq!(parse_size("3kb").unwrap(), 3 * KIB);
-        assert_eq!(parse_size("2000000").unwrap(), 2_000_000);
-        assert_eq!(parse_size("7 B").unwrap(), 7);
-    }
-
-    #[test]
-    fn sizes_that_are_not_sizes_are_refused_with_the_text() {
-        for text in ["", "GB", "20XB", "-5GB", "1.2.3G", "99999999999999999999T"] {
-            let error = parse_size(text).unwrap_err().to_string();
-            assert!(error.contains(&format!("{text:?}")), "{error}");
-        }
-    }
-
-    #[test]
-    fn sizes_print_for_people() {
-        assert_eq!(format_size(20 * GIB), "20 GB");
-        assert_eq!(format_size(3 * GIB / 2), "1.5 GB");
-        assert_eq!(format_size(320 * MIB + 1), "320 MB");
-        assert_eq!(format_size(1536), "1.5 KB");
-        assert_eq!(format_size(900), "900 bytes");
-    }
 
     #[test]
     fn split_size_outside_outlooks_limits_is_refused() {

@@ -84,11 +84,9 @@ fn parse_day(text: &str, which: &str) -> Result<Option<NaiveDate>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+    engine::parse_day(text)
         .map(Some)
-        .map_err(|_| {
-            format!("the {which} {text:?} is not a date: write it as YYYY-MM-DD, e.g. 2024-03-01")
-        })
+        .map_err(|error| format!("the {which} {error}"))
 }
 
 #[cfg(test)]

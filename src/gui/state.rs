@@ -11,6 +11,7 @@ use crossbeam_channel::{Receiver, TryRecvError};
 
 use crate::engine::{
     self, Event, Job, JobSpec, Progress, Report, SearchRoots, Source, StoreListing, UsualPlace,
+    capitalized,
 };
 use crate::license::{self, License, LicenseStatus, LicenseStore};
 
@@ -759,8 +760,7 @@ impl AppState {
                 return;
             }
         };
-        let (json, html) = engine::report_paths(&output);
-        let exists = [&output, &json, &html].iter().any(|p| p.exists());
+        let exists = !engine::existing_outputs(&output).is_empty();
         if exists && self.overwrite_agreed.as_ref() != Some(&output) {
             self.confirm_overwrite = Some(output);
             return;
@@ -1033,15 +1033,6 @@ fn free_name(folder: &Path) -> PathBuf {
         .map(|n| folder.join(format!("mail-{n}.pst")))
         .find(|p| !p.exists())
         .unwrap_or(first)
-}
-
-/// The text with its first letter in upper case, for messages that start a sentence.
-pub fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 
 use egui::{RichText, ThemePreference, Ui};
 
-use crate::gui::state::{AppState, Verdict, capitalized};
+use crate::engine::capitalized;
+use crate::gui::state::{AppState, Verdict};
 use crate::license::{self, LicenseStatus};
 
 use super::{Action, error_text, purchase_link};

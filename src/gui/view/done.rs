@@ -5,7 +5,7 @@
 use egui::accesskit::Role;
 use egui::{RichText, Ui};
 
-use crate::engine::{FolderRole, Report, Status, format_size};
+use crate::engine::{FolderRole, Report, Status, capitalized, format_size};
 use crate::gui::state::{AppState, Outcome};
 
 use super::{Action, count, error_text, messages, name, purchase_link};
@@ -15,7 +15,7 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
         Some(Outcome::Finished(report)) => report,
         Some(Outcome::Failed(error)) => {
             ui.heading("The conversion stopped");
-            ui.label(error_text(ui, super::super::state::capitalized(error)));
+            ui.label(error_text(ui, capitalized(error)));
             ui.label("Nothing was kept. Go back to the options to change them and try again.");
             return;
         }

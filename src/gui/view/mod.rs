@@ -175,7 +175,7 @@ fn demo_banner(ui: &mut Ui, state: &mut AppState) {
         reason: Some(reason),
     } = &state.license_status
     {
-        ui.small(super::state::capitalized(reason));
+        ui.small(crate::engine::capitalized(reason));
     }
 }
 

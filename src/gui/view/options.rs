@@ -2,7 +2,7 @@
 
 use egui::{RichText, Ui};
 
-use crate::engine::{MAX_SPLIT_SIZE, MIN_SPLIT_SIZE, format_size};
+use crate::engine::{MAX_SPLIT_SIZE, MIN_SPLIT_SIZE, capitalized, format_size};
 use crate::gui::state::AppState;
 
 use super::{Action, count, error_text, messages};
@@ -86,7 +86,7 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
         .or_else(|| state.options.to_options().err());
     match problem {
         Some(problem) => {
-            ui.label(error_text(ui, super::super::state::capitalized(&problem)));
+            ui.label(error_text(ui, capitalized(&problem)));
         }
         None => {
             if let Some(error) = &state.options_error {

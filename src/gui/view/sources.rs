@@ -7,8 +7,9 @@
 use egui::accesskit::Role;
 use egui::{RichText, Ui};
 
+use crate::engine::capitalized;
 use crate::gui::paths;
-use crate::gui::state::{AppState, SourceStatus, capitalized};
+use crate::gui::state::{AppState, SourceStatus};
 use crate::gui::tree::Check;
 use crate::gui::workers::SourceId;
 
