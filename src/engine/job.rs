@@ -249,6 +249,10 @@ fn pipeline(
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Expected, Error> {
     let (item_tx, item_rx) = bounded::<(u64, Item)>(QUEUE);
+    // Unbounded on purpose: every message in it already holds its share of the byte budget,
+    // and the sequencer must take in later messages while it waits for the one whose turn it
+    // is (docs/design.md §3.3).
+    #[allow(clippy::disallowed_methods)]
     let (prepared_tx, prepared_rx) = unbounded::<(u64, Item, Option<Prepared>)>();
     let (outcome_tx, outcome_rx) = bounded::<Outcome>(QUEUE);
     let budget = Budget::new(IN_FLIGHT_BYTES);
@@ -1033,10 +1037,6 @@ impl Job {
     /// Asks the job to stop; [`Job::wait`] then returns a cancelled report.
     pub fn cancel(&self) {
         self.cancel.cancel();
-    }
-
-    pub fn cancel_token(&self) -> CancelToken {
-        self.cancel.clone()
     }
 
     /// True once the job's thread has ended ([`Job::wait`] then returns at once).

@@ -198,11 +198,6 @@ impl PstWriter {
         FolderId(0)
     }
 
-    /// The Deleted Items folder every store has.
-    pub fn deleted_items(&self) -> FolderId {
-        FolderId(1)
-    }
-
     /// Adds a mail folder named `name` under `parent`.
     pub fn add_folder(&mut self, parent: FolderId, name: &str) -> Result<FolderId, Error> {
         self.add_folder_of(parent, name, FolderClass::Mail)

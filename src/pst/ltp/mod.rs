@@ -69,10 +69,6 @@ impl NodeBlocks {
     pub fn blocks(&self) -> &[Vec<u8>] {
         &self.0
     }
-
-    pub fn into_blocks(self) -> Vec<Vec<u8>> {
-        self.0
-    }
 }
 
 /// `len` bytes of `data` at `offset`, or a [`Error::Truncated`] naming `structure`.

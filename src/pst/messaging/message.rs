@@ -8,9 +8,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::pst::item::Item;
 use crate::pst::ltp::{PropTag, PropValue};
-use crate::pst::message::{
-    Address, Attachment, AttachmentContent, FileTime, Importance, Message, RecipientKind,
-};
+use crate::pst::message::{Address, FileTime, Importance, Message, RecipientKind};
 use crate::pst::messaging::entry_id::{address_search_key, one_off_entry_id};
 use crate::pst::messaging::name_map::{self, FLAG_REQUEST, KEYWORDS};
 use crate::pst::messaging::pim;
@@ -277,18 +275,10 @@ pub fn set_address<'a>(props: &mut Props<'a>, address: &'a Address, tags: Addres
     props.string(tags.smtp, address.email.as_str());
 }
 
-/// Attachments that are written by value (not embedded messages), with their bytes.
-pub fn attachment_data(attachment: &Attachment) -> Option<&[u8]> {
-    match &attachment.content {
-        AttachmentContent::Data(data) => Some(data),
-        AttachmentContent::Streamed(_) | AttachmentContent::Message(_) => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pst::message::{MessageState, Recipient};
+    use crate::pst::message::{Attachment, AttachmentContent, MessageState, Recipient};
     use crate::pst::messaging::templates;
 
     fn sample() -> Message {
