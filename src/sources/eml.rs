@@ -38,7 +38,7 @@ use std::sync::Arc;
 
 use crate::model::{FileSpan, FolderPath, Found, LARGE_MESSAGE, Origin, RawMessage, SkipReason};
 use crate::sources::mbox::{self, MboxReader};
-use crate::sources::{MailStore, Probe, Result, lowercase_extension, state, tree};
+use crate::sources::{Probe, lowercase_extension, state};
 
 /// What a file found in a mail folder holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -359,22 +359,14 @@ pub fn read_loose_message_file(path: &Path, folder: &FolderPath) -> Found {
     }
 }
 
-/// Recognises a single message file: a `.eml` or Apple Mail `.emlx`, or a file (other than
-/// `.mbox`) that starts with a header line. It becomes a store of one folder, named after the
-/// file, with one message.
-pub fn detect(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> {
-    if !probe.is_file() {
-        return Ok(None);
-    }
+/// A file that holds a single message: a `.eml` or Apple Mail `.emlx`, or a file (other than
+/// `.mbox`) whose first bytes `head` are a header line.
+pub fn is_message_file(path: &Path, head: &[u8]) -> bool {
     let extension = lowercase_extension(path);
-    let is_message = matches!(extension.as_str(), "eml" | "emlx")
+    matches!(extension.as_str(), "eml" | "emlx")
         || (!matches!(extension.as_str(), "mbox" | "mbx")
-            && !mbox::looks_like_mbox_start(probe.head())
-            && starts_with_header_line(probe.head()));
-    if !is_message {
-        return Ok(None);
-    }
-    Ok(Some(Box::new(tree::TreeStore::open_message_file(path)?)))
+            && !mbox::looks_like_mbox_start(head)
+            && starts_with_header_line(head))
 }
 
 #[cfg(test)]

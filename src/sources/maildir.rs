@@ -1,6 +1,6 @@
 //! Maildir: one file per message in a folder's `cur/` and `new/` (`tmp/` holds deliveries in
 //! progress and is never read). These are the building blocks; the folder walk is
-//! [`tree`], which treats any directory with `cur/` or `new/` as a
+//! [`tree`](crate::sources::tree), which treats any directory with `cur/` or `new/` as a
 //! maildir folder, so nested maildirs (notmuch, Dovecot `LAYOUT=fs`) and Maildir++ (`.Sent`,
 //! `.Work.2024` inside the top maildir, names in IMAP's modified UTF-7) come out as folder
 //! trees. Thunderbird's maildir store (no `new/`, no flags in file names) can use
@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 
 use crate::model::{FolderPath, Found, MessageFlags, Origin, SkipReason};
-use crate::sources::{MailStore, Probe, Result, eml, tree};
+use crate::sources::{display_name, eml};
 
 /// True when `dir` has a `cur/` or a `new/` folder.
 pub fn is_maildir(dir: &Path) -> bool {
@@ -154,7 +154,7 @@ pub fn maildir_plus_names(dir_name: &str) -> Option<Vec<String>> {
         .strip_prefix('.')?
         .split('.')
         .map(|part| decode_modified_utf7(part).unwrap_or_else(|| part.to_owned()))
-        .map(|part| tree::display_name(part.as_ref()))
+        .map(|part| display_name(part.as_ref()))
         .collect();
     if names.iter().any(String::is_empty) {
         return None;
@@ -196,15 +196,6 @@ pub fn decode_modified_utf7(name: &str) -> Option<String> {
     }
     decoded.push_str(rest);
     Some(decoded)
-}
-
-/// Recognises a maildir: a folder with `cur/` or `new/`. It is read as a folder tree (nested
-/// maildirs and Maildir++ folders included).
-pub fn detect(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> {
-    if !probe.is_dir() || !is_maildir(path) {
-        return Ok(None);
-    }
-    Ok(Some(Box::new(tree::TreeStore::open(path)?)))
 }
 
 #[cfg(test)]

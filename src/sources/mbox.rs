@@ -47,7 +47,9 @@ use crate::model::{
     FileSpan, FolderKind, FolderPath, Found, LARGE_MESSAGE, Origin, RawMessage, SkipReason,
     StoreKind,
 };
-use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result, state, tree};
+use crate::sources::{
+    Error, FolderInfo, MailStore, MessageIter, Probe, Result, display_name, state,
+};
 
 /// Bytes asked of the source per read.
 const READ_SIZE: usize = 256 * 1024;
@@ -834,7 +836,7 @@ pub fn folder_name(path: &Path) -> String {
     } else {
         path.file_name()
     };
-    name.map(tree::display_name).unwrap_or_default()
+    name.map(display_name).unwrap_or_default()
 }
 
 /// Counts what an mbox file yields as a folder: its messages, plus one item for leading
@@ -992,11 +994,7 @@ impl MailStore for MboxStore {
     }
 
     fn display_name(&self) -> String {
-        let name = self
-            .path
-            .file_name()
-            .map(tree::display_name)
-            .unwrap_or_default();
+        let name = self.path.file_name().map(display_name).unwrap_or_default();
         format!("{} — {name}", self.kind().label())
     }
 

@@ -13,9 +13,12 @@ pub mod sqlite;
 pub mod state;
 pub mod tree;
 
+use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
+
+use unicode_normalization::UnicodeNormalization as _;
 
 use crate::model::{FolderKind, FolderPath, Found, StoreKind};
 
@@ -50,6 +53,12 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A file or folder name as the user should see it: UTF-8 (invalid bytes replaced) in NFC,
+/// so names from macOS (NFD) compare equal to the same names typed elsewhere.
+pub fn display_name(name: &OsStr) -> String {
+    name.to_string_lossy().nfc().collect()
+}
 
 /// One folder of a store, as the folder tree shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,8 +178,8 @@ pub const DETECTORS: &[(&str, Detector)] = &[
     ("Thunderbird or Postbox", mozilla::detect),
     ("Apple Mail", apple_mail::detect),
     ("contacts or calendar files", pim::detect),
-    ("maildir", maildir::detect),
-    ("mail message file", eml::detect),
+    ("maildir", tree::detect_maildir),
+    ("mail message file", tree::detect_message_file),
     ("mbox file", mbox::detect),
     ("folder of mail files", tree::detect),
 ];

@@ -23,18 +23,15 @@
 //! name, so the same tree always gives the same folders and the same order.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-use unicode_normalization::UnicodeNormalization as _;
 
 use crate::model::{FolderKind, FolderPath, Found, Origin, SkipReason, StoreKind};
 use crate::sources::eml::{self, FileKind};
 use crate::sources::mbox::takeout::{self, TakeoutMbox};
 use crate::sources::mbox::{self, MboxMessages};
 use crate::sources::{
-    Error, FolderInfo, MailStore, MessageIter, Probe, Result, apple_mail, maildir,
+    Error, FolderInfo, MailStore, MessageIter, Probe, Result, apple_mail, display_name, maildir,
 };
 
 /// How many files of one kind the note about files that are not mail names; the rest are
@@ -44,12 +41,6 @@ const NOT_MAIL_NAMED: usize = 10;
 /// Folders nested deeper than this are not read (a guard against pathological trees); the
 /// folder at the limit says so in its notes.
 const MAX_DEPTH: usize = 64;
-
-/// A file or folder name as the user should see it: UTF-8 (invalid bytes replaced) in NFC,
-/// so names from macOS (NFD) compare equal to the same names typed elsewhere.
-pub fn display_name(name: &OsStr) -> String {
-    name.to_string_lossy().nfc().collect()
-}
 
 /// A folder tree of `.eml`, mbox and maildir files, opened read-only.
 #[derive(Debug)]
@@ -746,6 +737,24 @@ fn make_names_unique(children: &mut [(String, Child)]) {
             number += 1;
         }
     }
+}
+
+/// Recognises a single message file ([`eml::is_message_file`]). It becomes a store of one
+/// folder, named after the file, with one message.
+pub fn detect_message_file(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> {
+    if !probe.is_file() || !eml::is_message_file(path, probe.head()) {
+        return Ok(None);
+    }
+    Ok(Some(Box::new(TreeStore::open_message_file(path)?)))
+}
+
+/// Recognises a maildir: a folder with `cur/` or `new/`. It is read as a folder tree (nested
+/// maildirs and Maildir++ folders included).
+pub fn detect_maildir(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> {
+    if !probe.is_dir() || !maildir::is_maildir(path) {
+        return Ok(None);
+    }
+    Ok(Some(Box::new(TreeStore::open(path)?)))
 }
 
 /// Recognises any folder that holds mail files somewhere in it: it becomes a folder tree.
