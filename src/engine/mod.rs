@@ -28,7 +28,6 @@ mod claim;
 mod discover;
 mod error;
 mod filter;
-mod html;
 mod job;
 mod output;
 mod plan;

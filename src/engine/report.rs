@@ -17,6 +17,8 @@ use super::plan::{FolderRole, Plan};
 use super::spec::Options;
 use super::text::capitalized;
 
+mod html;
+
 /// The version of the report's JSON layout (2: deleted copies apart from skips).
 pub const REPORT_FORMAT: u32 = 2;
 
@@ -447,7 +449,7 @@ impl Report {
         let (json_path, html_path) = report_paths(output);
         self.report_files = vec![json_path.clone(), html_path.clone()];
         write_replacing(&json_path, self.to_json().as_bytes())?;
-        write_replacing(&html_path, super::html::render(self).as_bytes())?;
+        write_replacing(&html_path, html::render(self).as_bytes())?;
         Ok(())
     }
 

@@ -3,9 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::plan::FolderRole;
-use super::report::{FolderReport, Report, Status};
-use super::text::format_size;
+use crate::engine::plan::FolderRole;
+use crate::engine::text::format_size;
+
+use super::{FolderReport, Report, Status};
 
 const STYLE: &str = "
 body { font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2em auto;
