@@ -7,7 +7,7 @@
 //! [MS-OXOCAL]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxocal/09861fde-c8e4-4028-9346-e7c214cfdba1
 //! [MS-OXOTASK]: https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxotask/55600ec0-6195-4730-8436-59c7931ef27e
 
-use crate::pst::message::{Address, FileTime};
+use crate::pst::mail::{Address, FileTime};
 
 /// What kind of folder a PST folder is: Outlook shows a folder's items by its container class.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

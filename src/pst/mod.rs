@@ -12,7 +12,7 @@
 mod error;
 pub mod item;
 pub mod ltp;
-mod message;
+mod mail;
 pub mod messaging;
 pub mod ndb;
 mod verify;
@@ -30,7 +30,7 @@ pub use item::{
     LocalMinutes, PhoneKind, Photo, PostalAddress, Recurrence, RecurrenceEnd, RecurrenceException,
     RecurrencePattern, Response, Task, TaskStatus, TimeZone, Transition,
 };
-pub use message::{
+pub use mail::{
     Address, Attachment, AttachmentContent, FileTime, Importance, Message, MessageState, Recipient,
     RecipientKind, StreamedData, StreamedReader,
 };

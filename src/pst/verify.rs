@@ -890,7 +890,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::pst::message::{
+    use crate::pst::mail::{
         Address, Attachment, AttachmentContent, FileTime, Message, MessageState, Recipient,
         RecipientKind,
     };

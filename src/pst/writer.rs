@@ -13,7 +13,7 @@ use crate::pst::error::Error;
 use crate::pst::item::{FolderClass, Item};
 use crate::pst::ltp::PropTag;
 use crate::pst::ltp::{TableRow, TcBuilder};
-use crate::pst::message::{AttachmentContent, FileTime, Message};
+use crate::pst::mail::{AttachmentContent, FileTime, Message};
 use crate::pst::messaging::attachment::{
     MAX_ATTACHMENT_SIZE, StoredContent, attachment_properties, attachment_size,
 };

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use crate::pst::ltp::PropValue;
-use crate::pst::message::{Attachment, AttachmentContent};
+use crate::pst::mail::{Attachment, AttachmentContent};
 use crate::pst::messaging::props::Props;
 use crate::pst::messaging::tags;
 use crate::pst::messaging::templates;

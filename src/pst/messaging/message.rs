@@ -8,7 +8,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::pst::item::Item;
 use crate::pst::ltp::{PropTag, PropValue};
-use crate::pst::message::{Address, FileTime, Importance, Message, RecipientKind};
+use crate::pst::mail::{Address, FileTime, Importance, Message, RecipientKind};
 use crate::pst::messaging::entry_id::{address_search_key, one_off_entry_id};
 use crate::pst::messaging::name_map::{self, FLAG_REQUEST, KEYWORDS};
 use crate::pst::messaging::pim;
@@ -278,7 +278,7 @@ pub fn set_address<'a>(props: &mut Props<'a>, address: &'a Address, tags: Addres
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pst::message::{Attachment, AttachmentContent, MessageState, Recipient};
+    use crate::pst::mail::{Attachment, AttachmentContent, MessageState, Recipient};
     use crate::pst::messaging::templates;
 
     fn sample() -> Message {

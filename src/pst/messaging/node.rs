@@ -8,7 +8,7 @@
 use crate::pst::error::Error;
 use crate::pst::item::Item;
 use crate::pst::ltp::{self, NodeBlocks, PropTag, PropValue, SubnodeWriter, TableRow};
-use crate::pst::message::{AttachmentContent, FileTime, Message};
+use crate::pst::mail::{AttachmentContent, FileTime, Message};
 use crate::pst::messaging::attachment::{
     StoredContent, attachment_properties, attachment_row, attachment_size,
 };
@@ -236,7 +236,7 @@ pub fn write_message<'m>(
 /// the attachment, NID from the message counter), then the attachment PC.
 fn write_attachment<'m>(
     ndb: &mut NdbWriter,
-    attachment: &'m crate::pst::message::Attachment,
+    attachment: &'m crate::pst::mail::Attachment,
     extra: &'m [(PropTag, PropValue<'static>)],
     now: FileTime,
 ) -> Result<WrittenNode<'m>, Error> {

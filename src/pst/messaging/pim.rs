@@ -9,9 +9,7 @@ use crate::pst::item::{
     RecurrenceException, Response, Task,
 };
 use crate::pst::ltp::{PropTag, PropValue};
-use crate::pst::message::{
-    Address, Attachment, AttachmentContent, Message, Recipient, RecipientKind,
-};
+use crate::pst::mail::{Address, Attachment, AttachmentContent, Message, Recipient, RecipientKind};
 use crate::pst::messaging::entry_id::one_off_entry_id;
 use crate::pst::messaging::message::SMTP;
 use crate::pst::messaging::name_map::{NamedProperty, tag_of};

@@ -2,7 +2,7 @@
 //! (MS-PST 2.4.5.3): recipients exist only as its rows, RowIDs 1..n in the message's order.
 
 use crate::pst::ltp::PropValue;
-use crate::pst::message::{Recipient, RecipientKind};
+use crate::pst::mail::{Recipient, RecipientKind};
 use crate::pst::messaging::message::{AddressTags, set_address};
 use crate::pst::messaging::props::Props;
 use crate::pst::messaging::tags;
@@ -65,7 +65,7 @@ pub fn recipient_row(recipient: &Recipient) -> Vec<Option<PropValue<'_>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pst::message::Address;
+    use crate::pst::mail::Address;
 
     #[test]
     fn a_cc_recipient_row_carries_its_address() {
