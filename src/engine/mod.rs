@@ -30,6 +30,7 @@ mod error;
 mod filter;
 mod job;
 mod output;
+mod pipeline;
 mod plan;
 mod progress;
 mod report;
@@ -47,8 +48,9 @@ pub use discover::{
 };
 pub use error::Error;
 pub use filter::is_trash_or_junk;
-pub use job::{DEMO_MESSAGES_PER_FOLDER, Job, run};
+pub use job::{Job, run};
 pub use output::existing_outputs;
+pub use pipeline::DEMO_MESSAGES_PER_FOLDER;
 pub use plan::{FolderRole, Plan, PlannedFolder, PlannedStore};
 pub use progress::{CancelToken, Event, PROGRESS_INTERVAL, Progress};
 pub use report::{

@@ -1,0 +1,822 @@
+//! The pipeline of a job (docs/design.md §3.2–3.3): one thread reads the stores in order and
+//! numbers what it finds; rayon's threads convert the messages in parallel, each as soon as it
+//! is read; a sequencing thread puts them back in the stores' order and decides what is
+//! written and what is skipped; the calling thread writes the PST. The mail between reading and
+//! writing is bounded in bytes ([`IN_FLIGHT_BYTES`]), whatever the mailbox size.
+
+use std::collections::BTreeMap;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::thread;
+
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use rayon::prelude::*;
+
+use crate::convert::{self, Converted};
+use crate::license::LicenseStatus;
+use crate::model::{FolderKind, Found, Origin, RawMessage, SkipReason};
+use crate::pst;
+use crate::reading;
+
+use super::error::Error;
+use super::filter::{SeenMessages, compact_key};
+use super::output::{Added, OutputPaths, Parts};
+use super::plan::{FolderRole, Plan};
+use super::progress::{CancelToken, Event, Meter, Progress};
+use super::report::{ConvertedWithWarnings, DeletedCopy, Report, SkipCounts, SkippedItem};
+use super::spec::{DateRange, JobSpec};
+use super::verify::{Expected, Facts};
+
+/// Messages the demo writes per folder.
+pub const DEMO_MESSAGES_PER_FOLDER: u64 = 10;
+
+/// Bytes of mail read but not yet written. A message takes about twice its size while it is
+/// converted, so this keeps the pipeline's memory under a hundred megabytes; a larger message
+/// goes through alone.
+pub(super) const IN_FLIGHT_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Items waiting for a converting thread, and outcomes waiting for the writer.
+pub(super) const QUEUE: usize = 64;
+
+/// What the reading thread found, in the stores' order.
+#[derive(Debug)]
+pub(super) enum Item {
+    Found {
+        folder: usize,
+        found: Found,
+    },
+    /// The folder (or its rest) could not be read.
+    FolderError {
+        folder: usize,
+        error: String,
+    },
+}
+
+/// What the writing side does with one item, decided in order.
+#[derive(Debug)]
+pub(super) enum Outcome {
+    Write {
+        folder: usize,
+        origin: Origin,
+        converted: Box<Converted>,
+        /// What the read-back is to find, as the independent reading saw the message.
+        facts: Option<Box<Facts>>,
+        source_warnings: Vec<String>,
+        bytes: u64,
+    },
+    Skip {
+        folder: usize,
+        origin: Option<Origin>,
+        reason: SkipReason,
+        bytes: u64,
+    },
+    /// A copy the mail client had deleted: left out, listed, not counted as found.
+    Deleted {
+        folder: usize,
+        origin: Origin,
+        client: String,
+    },
+    FolderError {
+        folder: usize,
+        error: String,
+    },
+}
+
+/// Reads, converts and writes every message of the plan, and returns what the read-back is to
+/// find. Returns early, without error, when cancelled.
+pub(super) fn pipeline(
+    spec: &JobSpec,
+    plan: &Plan,
+    license: &LicenseStatus,
+    cancel: &CancelToken,
+    parts: &mut Parts<'_>,
+    report: &mut Report,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Expected, Error> {
+    let (item_tx, item_rx) = bounded::<(u64, Item)>(QUEUE);
+    // Unbounded on purpose: every message in it already holds its share of the byte budget,
+    // and the sequencer must take in later messages while it waits for the one whose turn it
+    // is (docs/design.md §3.3).
+    #[allow(clippy::disallowed_methods)]
+    let (prepared_tx, prepared_rx) = unbounded::<(u64, Item, Option<Prepared>)>();
+    let (outcome_tx, outcome_rx) = bounded::<Outcome>(QUEUE);
+    let budget = Budget::new(IN_FLIGHT_BYTES);
+    let quota = DemoQuota {
+        demo: !license.is_licensed(),
+        admitted: plan.folders.iter().map(|_| AtomicU64::new(0)).collect(),
+    };
+    let sequencer = Sequencer {
+        date_range: spec.options.date_range,
+        quota: &quota,
+        seen: SeenMessages::default(),
+    };
+    let output = OutputPaths::new(&spec.output);
+    let converter = Converter {
+        spill_dir: output.dir(),
+        dates_needed: !spec.options.date_range.is_unbounded(),
+        skip_duplicates: spec.options.skip_duplicates,
+        read_back: spec.options.verify,
+        quota: &quota,
+        kinds: plan.folders.iter().map(|f| f.kind).collect(),
+        time_zone: super::local_time_zone(),
+    };
+    thread::scope(|scope| {
+        let budget = &budget;
+        let reader = scope.spawn(move || read_stores(spec, plan, cancel, budget, item_tx));
+        let converting = scope.spawn(move || converter.run(item_rx, prepared_tx, cancel));
+        let sequencing = scope.spawn(move || sequencer.run(prepared_rx, outcome_tx, cancel));
+        let written = write_outcomes(plan, cancel, parts, report, budget, outcome_rx, on_event);
+        // A writer that stopped early drops its receiver and closes the budget, which ends
+        // the other threads.
+        budget.close();
+        let reader = reader.join();
+        let converting = converting.join();
+        let sequencing = sequencing.join();
+        let expected = written?;
+        reader.map_err(|_| Error::Internal("reading thread"))?;
+        converting.map_err(|_| Error::Internal("converting thread"))?;
+        sequencing.map_err(|_| Error::Internal("sequencing thread"))?;
+        Ok(expected)
+    })
+}
+
+/// Bytes of mail the pipeline may hold: the reader takes a message's share before passing it
+/// on, the writer gives it back once the message is written or skipped.
+#[derive(Debug)]
+pub(super) struct Budget {
+    limit: u64,
+    state: Mutex<BudgetState>,
+    freed: Condvar,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct BudgetState {
+    taken: u64,
+    /// The writer is done: nobody waits any more.
+    closed: bool,
+}
+
+impl Budget {
+    pub(super) fn new(limit: u64) -> Budget {
+        Budget {
+            limit,
+            state: Mutex::new(BudgetState::default()),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Waits until `bytes` fit (or nothing else is held: a message larger than the limit
+    /// goes alone). False when the budget was closed.
+    pub(super) fn take(&self, bytes: u64) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while !state.closed && state.taken > 0 && state.taken + bytes > self.limit {
+            state = self
+                .freed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        state.taken += bytes;
+        !state.closed
+    }
+
+    pub(super) fn give_back(&self, bytes: u64) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.taken = state.taken.saturating_sub(bytes);
+        self.freed.notify_all();
+    }
+
+    pub(super) fn close(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.closed = true;
+        self.freed.notify_all();
+    }
+}
+
+/// The reading thread: every folder to convert, in plan order, each item numbered.
+pub(super) fn read_stores(
+    spec: &JobSpec,
+    plan: &Plan,
+    cancel: &CancelToken,
+    budget: &Budget,
+    out: Sender<(u64, Item)>,
+) {
+    let mut seq = 0u64;
+    let mut send = |item: Item| {
+        if let Item::Found {
+            found: Found::Message(raw),
+            ..
+        } = &item
+            && !budget.take(held_bytes(raw))
+        {
+            return false;
+        }
+        let sent = out.send((seq, item)).is_ok();
+        seq += 1;
+        sent
+    };
+    for (index, folder) in plan.folders.iter().enumerate() {
+        if folder.role != FolderRole::Convert {
+            continue;
+        }
+        let Some(selection) = spec.stores.get(folder.store) else {
+            continue;
+        };
+        let store = selection.source.store();
+        let messages = match store.messages(&folder.source_path) {
+            Ok(messages) => messages,
+            Err(error) => {
+                let error = error.to_string();
+                if !send(Item::FolderError {
+                    folder: index,
+                    error,
+                }) {
+                    return;
+                }
+                continue;
+            }
+        };
+        for item in messages {
+            if cancel.is_cancelled() {
+                return;
+            }
+            let (item, last) = match item {
+                Ok(found) => (
+                    Item::Found {
+                        folder: index,
+                        found,
+                    },
+                    false,
+                ),
+                Err(error) => (
+                    Item::FolderError {
+                        folder: index,
+                        error: error.to_string(),
+                    },
+                    true,
+                ),
+            };
+            if !send(item) {
+                return;
+            }
+            if last {
+                break;
+            }
+        }
+    }
+}
+
+/// The demo's limit: messages admitted for writing per plan folder, counted by the sequencer
+/// and read by the converting threads.
+#[derive(Debug)]
+pub(super) struct DemoQuota {
+    demo: bool,
+    admitted: Vec<AtomicU64>,
+}
+
+impl DemoQuota {
+    /// The folder's quota is used up. The count only grows, so once true, it stays true.
+    pub(super) fn full(&self, folder: usize) -> bool {
+        self.demo
+            && self
+                .admitted
+                .get(folder)
+                .is_some_and(|n| n.load(Ordering::Relaxed) >= DEMO_MESSAGES_PER_FOLDER)
+    }
+
+    pub(super) fn admit(&self, folder: usize) {
+        if let Some(count) = self.admitted.get(folder) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The converting side: rayon's threads prepare messages as they come, in any order.
+#[derive(Debug)]
+pub(super) struct Converter<'a> {
+    /// Where the large parts of a large message wait to be written (beside the PST).
+    spill_dir: &'a Path,
+    /// A date range needs the dates of messages the demo will not write (to report them as
+    /// outside it, not as demo-limited).
+    dates_needed: bool,
+    skip_duplicates: bool,
+    /// The job reads the PST back: keep the independent reading's facts of each message.
+    read_back: bool,
+    quota: &'a DemoQuota,
+    /// What each plan folder holds: mail, contacts, events or tasks.
+    kinds: Vec<FolderKind>,
+    /// The zone of calendar times that name none (this computer's).
+    time_zone: String,
+}
+
+impl Converter<'_> {
+    pub(super) fn run(
+        &self,
+        input: Receiver<(u64, Item)>,
+        out: Sender<(u64, Item, Option<Prepared>)>,
+        cancel: &CancelToken,
+    ) {
+        input
+            .into_iter()
+            .par_bridge()
+            .try_for_each_with(out, |out, (seq, item)| {
+                let prepared = match &item {
+                    Item::Found {
+                        folder,
+                        found: Found::Message(raw),
+                    } if self.worth_converting(*folder) && !cancel.is_cancelled() => {
+                        let kind = self.kinds.get(*folder).copied().unwrap_or_default();
+                        Some(prepare(
+                            raw,
+                            kind,
+                            &self.time_zone,
+                            self.skip_duplicates,
+                            self.read_back,
+                            self.spill_dir,
+                        ))
+                    }
+                    _ => None,
+                };
+                // A closed channel means the sequencer stopped: stop converting.
+                out.send((seq, item, prepared)).map_err(|_| ())
+            })
+            .ok();
+    }
+
+    /// Messages of folders whose demo quota is used up are not even converted: a folder seen
+    /// full here is full when its message's turn comes.
+    pub(super) fn worth_converting(&self, folder: usize) -> bool {
+        self.dates_needed || !self.quota.full(folder)
+    }
+}
+
+/// The sequencing thread's state: what it decided so far, for the decisions that depend on
+/// the messages before (demo limit, duplicates).
+#[derive(Debug)]
+pub(super) struct Sequencer<'a> {
+    date_range: DateRange,
+    quota: &'a DemoQuota,
+    seen: SeenMessages,
+}
+
+/// A message after the parallel step.
+#[derive(Debug)]
+pub(super) struct Prepared {
+    converted: Converted,
+    /// The independent reading's facts, for the read-back (when the job reads back).
+    facts: Option<Box<Facts>>,
+    /// When the message was sent or received, as Unix seconds.
+    date: Option<i64>,
+    duplicate_key: Option<u128>,
+}
+
+impl Sequencer<'_> {
+    /// Puts the prepared items back in order and decides each in turn.
+    pub(super) fn run(
+        mut self,
+        input: Receiver<(u64, Item, Option<Prepared>)>,
+        out: Sender<Outcome>,
+        cancel: &CancelToken,
+    ) {
+        let mut waiting: BTreeMap<u64, (Item, Option<Prepared>)> = BTreeMap::new();
+        let mut next = 0u64;
+        for (seq, item, prepared) in input {
+            if cancel.is_cancelled() {
+                return;
+            }
+            waiting.insert(seq, (item, prepared));
+            while let Some((item, prepared)) = waiting.remove(&next) {
+                next += 1;
+                if out.send(self.decide(item, prepared)).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
+    pub(super) fn decide(&mut self, item: Item, prepared: Option<Prepared>) -> Outcome {
+        let (folder, found) = match item {
+            Item::FolderError { folder, error } => return Outcome::FolderError { folder, error },
+            Item::Found { folder, found } => (folder, found),
+        };
+        let raw = match found {
+            Found::Skipped {
+                origin,
+                reason: SkipReason::DeletedInSource(client),
+            } => {
+                return Outcome::Deleted {
+                    folder,
+                    origin,
+                    client,
+                };
+            }
+            Found::Skipped { origin, reason } => {
+                return Outcome::Skip {
+                    folder,
+                    origin: Some(origin),
+                    reason,
+                    bytes: 0,
+                };
+            }
+            Found::Message(raw) => raw,
+        };
+        let bytes = held_bytes(&raw);
+        let skip = |reason| Outcome::Skip {
+            folder,
+            origin: Some(raw.origin.clone()),
+            reason,
+            bytes,
+        };
+        let Some(prepared) = prepared else {
+            // Not converted: the folder's demo quota was used up, or the job is cancelled.
+            return skip(SkipReason::DemoLimit);
+        };
+        if let Some(date) = prepared.date
+            && !self.date_range.contains(date)
+        {
+            return skip(SkipReason::OutsideDateRange);
+        }
+        if let Some(key) = prepared.duplicate_key
+            && self.seen.contains(key)
+        {
+            return skip(SkipReason::Duplicate);
+        }
+        if self.quota.full(folder) {
+            return skip(SkipReason::DemoLimit);
+        }
+        self.quota.admit(folder);
+        if let Some(key) = prepared.duplicate_key {
+            self.seen.insert(key);
+        }
+        let RawMessage {
+            origin, warnings, ..
+        } = raw;
+        Outcome::Write {
+            folder,
+            origin,
+            converted: Box::new(prepared.converted),
+            facts: prepared.facts,
+            source_warnings: warnings,
+            bytes,
+        }
+    }
+}
+
+/// The parallel step for one message: convert it, check the conversion against the
+/// independent reading, and read what the in-order decisions need.
+pub(super) fn prepare(
+    raw: &RawMessage,
+    kind: FolderKind,
+    zone: &str,
+    skip_duplicates: bool,
+    read_back: bool,
+    spill_dir: &Path,
+) -> Prepared {
+    prepare_with(raw, kind, skip_duplicates, read_back, |raw| {
+        convert::convert_item(raw, kind, zone, spill_dir)
+    })
+}
+
+/// What converting a large message holds in memory at most (its headers and small parts, and
+/// buffers): its large parts wait on disk.
+pub(super) const LARGE_MESSAGE_HELD: u64 = 8 * 1024 * 1024;
+
+/// The bytes a message takes from the budget of mail in flight.
+pub(super) fn held_bytes(raw: &RawMessage) -> u64 {
+    match raw.large {
+        Some(_) => LARGE_MESSAGE_HELD,
+        None => raw.bytes.len() as u64,
+    }
+}
+
+pub(super) fn prepare_with(
+    raw: &RawMessage,
+    kind: FolderKind,
+    skip_duplicates: bool,
+    read_back: bool,
+    convert: impl Fn(&RawMessage) -> Converted,
+) -> Prepared {
+    let (mut converted, converter_failed) =
+        match panic::catch_unwind(AssertUnwindSafe(|| convert(raw))) {
+            Ok(converted) => (converted, false),
+            // Written as the converter writes a message it cannot read: its bytes attached
+            // (when a PST can hold them), with the store's flags, received time and tags.
+            Err(_) => (
+                convert::unparseable(raw, "the converter failed on it"),
+                true,
+            ),
+        };
+    let facts = if kind != FolderKind::Mail {
+        // Contacts, events and tasks are not MIME: the read-back counts them.
+        None
+    } else if raw.large.is_some() {
+        // A large message waits on disk, and the second reading would need it whole in
+        // memory: the read-back compares it with what the converter made of it.
+        read_back.then(|| Box::new(Facts::of_message(&converted.message)))
+    } else {
+        match panic::catch_unwind(AssertUnwindSafe(|| reading::read(&raw.bytes))) {
+            Ok(second) => {
+                if !converter_failed {
+                    convert::consult(&mut converted, &second);
+                }
+                read_back.then(|| Box::new(Facts::of_reading(&second)))
+            }
+            Err(_) => {
+                converted.warnings.push(
+                    "the second reading failed on this message; it was not cross-checked"
+                        .to_owned(),
+                );
+                None
+            }
+        }
+    };
+    let message = &converted.message;
+    let date = message
+        .submit_time
+        .or(message.delivery_time)
+        .map(pst::FileTime::to_unix)
+        .or(raw.received);
+    let duplicate_key = skip_duplicates.then(|| compact_key(&convert::duplicate_key(raw)));
+    Prepared {
+        converted,
+        facts,
+        date,
+        duplicate_key,
+    }
+}
+
+/// The writing side, on the calling thread: writes, counts and reports progress. Returns what
+/// the read-back is to find.
+pub(super) fn write_outcomes(
+    plan: &Plan,
+    cancel: &CancelToken,
+    parts: &mut Parts<'_>,
+    report: &mut Report,
+    budget: &Budget,
+    input: Receiver<Outcome>,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Expected, Error> {
+    let mut expected = Expected::new(plan.folders.len());
+    let total = plan.messages_to_read();
+    let mut meter = Meter::start();
+    let mut tally = Tally {
+        skipped: report.skipped_so_far(),
+        ..Tally::default()
+    };
+    // Items the store yielded per folder, to count what a folder error kept from being read.
+    let mut yielded = vec![0u64; plan.folders.len()];
+    for outcome in &input {
+        if cancel.is_cancelled() {
+            return Ok(expected);
+        }
+        // `held`: the bytes the reader took from the budget for this item.
+        let (folder, held) = match &outcome {
+            Outcome::Write { folder, bytes, .. } | Outcome::Skip { folder, bytes, .. } => {
+                (*folder, *bytes)
+            }
+            Outcome::Deleted { folder, .. } | Outcome::FolderError { folder, .. } => (*folder, 0),
+        };
+        let Some(entry) = report.folders.get_mut(folder) else {
+            return Err(Error::Internal("folder plan"));
+        };
+        tally.folder = folder;
+        if !matches!(outcome, Outcome::FolderError { .. }) {
+            // An item the store yielded: a message found (written or skipped) or a deleted
+            // copy. Both count for progress, which the store's counts measure.
+            if !matches!(outcome, Outcome::Deleted { .. }) {
+                entry.found += 1;
+            }
+            tally.done += 1;
+            tally.bytes_read += held;
+            if let Some(count) = yielded.get_mut(folder) {
+                *count += 1;
+            }
+        }
+        match outcome {
+            Outcome::Write {
+                origin,
+                converted,
+                facts,
+                source_warnings,
+                ..
+            } => {
+                let remaining = estimate_remaining(parts.bytes_written(), tally.done, total);
+                match parts.add(folder, &converted.message, remaining)? {
+                    Added::Written => {
+                        entry.written += 1;
+                        if let Some(facts) = facts {
+                            expected.push(folder, *facts, &origin);
+                        }
+                        let mut warnings = source_warnings;
+                        warnings.extend(converted.warnings.iter().cloned());
+                        if !warnings.is_empty() || converted.degraded {
+                            entry.converted_with_warnings.push(ConvertedWithWarnings {
+                                origin,
+                                subject: converted.message.subject.clone(),
+                                degraded: converted.degraded,
+                                warnings,
+                            });
+                        }
+                    }
+                    Added::Skipped(reason) => {
+                        entry.skipped.add(&reason, 1);
+                        tally.skipped.add(&reason, 1);
+                        entry.skipped_items.push(SkippedItem {
+                            origin: Some(origin),
+                            count: 1,
+                            reason,
+                        });
+                    }
+                }
+            }
+            Outcome::Skip { origin, reason, .. } => {
+                entry.skipped.add(&reason, 1);
+                tally.skipped.add(&reason, 1);
+                if reason != SkipReason::DemoLimit {
+                    entry.skipped_items.push(SkippedItem {
+                        origin,
+                        count: 1,
+                        reason,
+                    });
+                }
+            }
+            Outcome::Deleted { origin, client, .. } => {
+                entry.deleted.push(DeletedCopy { origin, client });
+            }
+            Outcome::FolderError { error, .. } => {
+                let planned = plan.folders.get(folder).map_or(0, |f| f.count);
+                let seen = yielded.get(folder).copied().unwrap_or(0);
+                let unread = planned.saturating_sub(seen);
+                if unread > 0 {
+                    let reason = SkipReason::Unreadable(error.clone());
+                    entry.found += unread;
+                    entry.skipped.add(&reason, unread);
+                    tally.skipped.add(&reason, unread);
+                    entry.skipped_items.push(SkippedItem {
+                        origin: None,
+                        count: unread,
+                        reason,
+                    });
+                    tally.done += unread;
+                }
+                entry.read_error = Some(error);
+            }
+        }
+        if meter.due() {
+            on_event(Event::Progress(tally.progress(
+                plan,
+                &meter,
+                total,
+                parts.bytes_written(),
+            )));
+        }
+        budget.give_back(held);
+    }
+    on_event(Event::Progress(tally.progress(
+        plan,
+        &meter,
+        total,
+        parts.bytes_written(),
+    )));
+    Ok(expected)
+}
+
+/// What the writer has counted so far, for progress events.
+#[derive(Debug, Default)]
+pub(super) struct Tally {
+    /// Messages found, whether written or skipped.
+    done: u64,
+    bytes_read: u64,
+    /// The plan folder being written.
+    folder: usize,
+    skipped: SkipCounts,
+}
+
+impl Tally {
+    /// A progress event; `total` is the plan's estimate, never less than what is done.
+    pub(super) fn progress(
+        &self,
+        plan: &Plan,
+        meter: &Meter,
+        total: u64,
+        bytes_written: u64,
+    ) -> Progress {
+        meter.stamp(Progress {
+            messages_done: self.done,
+            messages_total: total.max(self.done),
+            bytes_read: self.bytes_read,
+            bytes_written,
+            skipped: self.skipped,
+            folder: plan
+                .folders
+                .get(self.folder)
+                .map(|f| f.display_path())
+                .unwrap_or_default(),
+            elapsed: Default::default(),
+            messages_per_second: 0.0,
+            eta: None,
+        })
+    }
+}
+
+/// Bytes the job will still write, at the size per message so far (for "free N MB").
+pub(super) fn estimate_remaining(written: u64, done: u64, total: u64) -> u64 {
+    let per_message = written / done.max(1);
+    per_message.saturating_mul(total.saturating_sub(done)) + 1024 * 1024
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::run;
+
+    /// The reader waits while the pipeline holds its share of mail, a message larger than the
+    /// whole budget goes alone, and closing the budget frees a waiting reader.
+    #[test]
+    fn the_budget_bounds_the_mail_in_flight() {
+        let budget = Budget::new(100);
+        assert!(budget.take(60));
+        thread::scope(|scope| {
+            let waiting = scope.spawn(|| budget.take(50));
+            thread::sleep(Duration::from_millis(50));
+            assert!(!waiting.is_finished(), "60 + 50 is over the limit");
+            budget.give_back(60);
+            assert!(waiting.join().unwrap());
+        });
+        budget.give_back(50);
+        assert!(budget.take(500), "alone, a large message goes through");
+        thread::scope(|scope| {
+            let waiting = scope.spawn(|| budget.take(1));
+            thread::sleep(Duration::from_millis(50));
+            assert!(!waiting.is_finished());
+            budget.close();
+            assert!(
+                !waiting.join().unwrap(),
+                "a closed budget lets the reader stop"
+            );
+        });
+    }
+
+    #[test]
+    fn progress_counts_skipped_messages_as_the_report_does() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+        let out = tempfile::tempdir().unwrap();
+        let source = super::super::Source::open(corpus.join("mbox")).unwrap();
+        let mut spec = JobSpec::new(vec![source], out.path().join("mail.pst"));
+        spec.license = Some(LicenseStatus::Demo { reason: None });
+        spec.options.verify = false;
+        let mut last = None;
+        let report = run(&spec, &CancelToken::new(), &mut |event| {
+            if let Event::Progress(progress) = event {
+                last = Some(progress);
+            }
+        })
+        .unwrap();
+        let last = last.unwrap();
+        assert!(report.totals.skipped.demo_limit > 0);
+        assert_eq!(last.skipped, report.totals.skipped);
+    }
+
+    /// A converter that panics costs the message its conversion, not its flags, received time,
+    /// tags or the size check.
+    #[test]
+    fn a_message_the_converter_panics_on_keeps_what_the_store_knew() {
+        let mut raw = RawMessage::new(
+            crate::model::FolderPath::root(),
+            b"Subject: x\n\nbody\n".to_vec(),
+            Origin::File {
+                path: "x.eml".into(),
+            },
+        );
+        raw.flags.read = true;
+        raw.flags.flagged = true;
+        raw.received = Some(1_100_000_000);
+        raw.keywords = vec!["Work".to_owned()];
+        let prepared = prepare_with(&raw, FolderKind::Mail, false, false, |_| {
+            panic!("a converter bug")
+        });
+        let message = &prepared.converted.message;
+        assert!(prepared.converted.degraded);
+        assert!(message.state.read && message.state.flagged);
+        assert_eq!(message.categories, ["Work"]);
+        assert_eq!(
+            message.delivery_time.map(pst::FileTime::to_unix),
+            Some(1_100_000_000)
+        );
+        assert_eq!(prepared.date, Some(1_100_000_000));
+        assert_eq!(message.attachments.len(), 1);
+        assert_eq!(
+            prepared.converted.message.subject.as_deref(),
+            Some(convert::UNPARSEABLE_SUBJECT)
+        );
+    }
+
+    #[test]
+    fn remaining_bytes_follow_the_size_per_message() {
+        assert_eq!(estimate_remaining(1000, 10, 20), 1000 + 1024 * 1024);
+        assert_eq!(estimate_remaining(0, 0, 0), 1024 * 1024);
+    }
+}
