@@ -35,7 +35,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use mail_parser::{HeaderName, MessageParser};
 
-use super::{LeadingGarbage, MboxEntry, MboxReader, entry_found, read_error};
+use super::store::{entry_found, read_error};
+use super::{LeadingGarbage, MboxEntry, MboxReader};
 use crate::model::{FolderKind, FolderPath, Found, Origin, SkipReason};
 use crate::sources::{Error, FolderInfo, MessageIter, Probe, Result};
 
