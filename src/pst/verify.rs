@@ -159,6 +159,8 @@ const DELETED_ITEMS_NAME: &str = "Deleted Items";
 const SPAM_SEARCH_FOLDER_NAME: &str = "SPAM Search Folder 2";
 /// The container class of the mail folders we write.
 const MAIL_CLASS: &str = "IPF.Note";
+/// The container classes of a user's folders: mail, contacts, appointments, tasks.
+const FOLDER_CLASSES: [&str; 4] = [MAIL_CLASS, "IPF.Contact", "IPF.Appointment", "IPF.Task"];
 
 /// Properties every message PC has (MS-PST 2.4.5.1.1), and PidTagSearchKey's 16 bytes.
 const MESSAGE_MINIMUM: [PropTag; 7] = [
@@ -564,8 +566,15 @@ impl Check<'_> {
             self.problem(format!("folder {nid:?} has an empty name"));
         }
         let class = pc.get(&tags::CONTAINER_CLASS.id).map(|(_, v)| v);
-        let expected_class = (role == Role::Mail).then(|| PropValue::String(MAIL_CLASS.into()));
-        if class != expected_class.as_ref() {
+        let class_fits = match (role == Role::Mail, class) {
+            (false, None) => true,
+            // A user's folder holds mail, contacts, appointments or tasks (MS-OXOSFLD 2.2.6:
+            // the container class names the kind of items).
+            (true, Some(PropValue::String(class))) => FOLDER_CLASSES.contains(&&**class),
+            _ => false,
+        };
+        if !class_fits {
+            let expected_class = (role == Role::Mail).then(|| PropValue::String(MAIL_CLASS.into()));
             self.problem(format!(
                 "folder {nid:?} has container class {class:?}, not {expected_class:?}"
             ));

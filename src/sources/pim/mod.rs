@@ -118,16 +118,11 @@ impl PimFiles {
     fn open_folder(path: &Path) -> Result<Option<PimFiles>> {
         let mut files = Vec::new();
         for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
-            let entry = entry.map_err(|e| {
-                let at = e.path().unwrap_or(path).to_path_buf();
-                match e.into_io_error() {
-                    Some(io) => Error::io(at, io),
-                    None => Error::Format {
-                        path: at,
-                        what: "a folder loop".to_owned(),
-                    },
-                }
-            })?;
+            // A folder that cannot be read all through is not taken as one of contacts and
+            // calendars: the store that takes it reports what cannot be read.
+            let Ok(entry) = entry else {
+                return Ok(None);
+            };
             let name = entry.file_name().to_string_lossy();
             if name.starts_with('.') || !entry.file_type().is_file() {
                 continue;
