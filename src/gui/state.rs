@@ -1,8 +1,8 @@
 //! The app's state and everything it does, apart from drawing: the sources and their folder
 //! trees, the options, the running job and how it ended, the license. Each button of the window
 //! calls one method here; the tests call the same methods. Nothing here waits: stores are
-//! opened and counted by [`Workers`], the conversion runs as an engine [`Job`], and
-//! [`AppState::update`] takes in what they sent within a time budget.
+//! opened and counted by [`Workers`], the conversion runs as an engine [`Job`](crate::engine::Job),
+//! and [`AppState::update`] takes in what they sent within a time budget.
 //!
 //! Here: the screens, the state as a whole, moving between screens and the options. The rest
 //! of [`AppState`]'s methods are in child modules, each an `impl AppState` of its own:
