@@ -17,9 +17,9 @@ use super::output::{FinishedPart, OutputPaths, Parts};
 use super::pipeline::pipeline;
 use super::plan::{FolderRole, Plan};
 use super::progress::{CancelToken, Event};
+use super::read_back::{self, Expected};
 use super::report::{LicenseInfo, OutputFile, Report, Status};
 use super::spec::JobSpec;
-use super::verify::{self, Expected};
 
 /// The report's note when a PST failed the job's checks.
 const NOT_KEPT: &str =
@@ -191,7 +191,7 @@ fn check_parts(
         on_event(Event::Verifying {
             path: shown.clone(),
         });
-        let counts = match verify::folder_counts(&part.pending) {
+        let counts = match read_back::folder_counts(&part.pending) {
             Ok(counts) => counts,
             Err(reason) => {
                 all_read = false;
@@ -252,7 +252,7 @@ fn compare_messages(
     report: &mut Report,
 ) {
     let files: Vec<std::path::PathBuf> = finished.iter().map(|p| p.pending.clone()).collect();
-    let comparisons = match verify::read_back(&files, plan, expected, cancel) {
+    let comparisons = match read_back::read_back(&files, plan, expected, cancel) {
         Ok(comparisons) => comparisons,
         Err(reason) => {
             report.problems.push(format!(

@@ -33,10 +33,10 @@ mod output;
 mod pipeline;
 mod plan;
 mod progress;
+mod read_back;
 mod report;
 mod spec;
 mod text;
-mod verify;
 mod zone;
 
 use std::path::PathBuf;
@@ -53,6 +53,10 @@ pub use output::existing_outputs;
 pub use pipeline::DEMO_MESSAGES_PER_FOLDER;
 pub use plan::{FolderRole, Plan, PlannedFolder, PlannedStore};
 pub use progress::{CancelToken, Event, PROGRESS_INTERVAL, Progress};
+pub use read_back::{
+    Comparison, FieldDifference, FolderComparison, MessageDifference, compare, folder_counts,
+    pst_parts,
+};
 pub use report::{
     ConvertedWithWarnings, DeletedCopy, FolderReport, LicenseInfo, OptionsInfo, OutputFile,
     REPORT_FORMAT, Report, SkipCounts, SkippedItem, Status, StoreReport, Totals, report_paths,
@@ -62,10 +66,6 @@ pub use spec::{
     Options, Source, StoreSelection,
 };
 pub use text::{capitalized, format_size, parse_day, parse_size};
-pub use verify::{
-    Comparison, FieldDifference, FolderComparison, MessageDifference, compare, folder_counts,
-    pst_parts,
-};
 pub use zone::local_time_zone;
 
 use crate::model::{FolderKind, FolderPath, StoreKind};

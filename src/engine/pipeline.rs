@@ -25,9 +25,9 @@ use super::filter::{SeenMessages, compact_key};
 use super::output::{Added, OutputPaths, Parts};
 use super::plan::{FolderRole, Plan};
 use super::progress::{CancelToken, Event, Meter, Progress};
+use super::read_back::{Expected, Facts};
 use super::report::{ConvertedWithWarnings, DeletedCopy, Report, SkipCounts, SkippedItem};
 use super::spec::{DateRange, JobSpec};
-use super::verify::{Expected, Facts};
 
 /// Messages the demo writes per folder.
 pub const DEMO_MESSAGES_PER_FOLDER: u64 = 10;

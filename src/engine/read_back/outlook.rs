@@ -1,0 +1,346 @@
+//! The PST as Microsoft's `outlook-pst` crate reads it, a reader independent of our writer:
+//! the folders, their message counts, and the facts of every message that the read-back
+//! compares.
+//!
+//! The walk starts at the store's IPM subtree entry id and opens folders one by one:
+//! `Store::root_hierarchy_table()` of outlook-pst 1.2.0 never returns (it takes the reader lock
+//! twice).
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::rc::Rc;
+
+use outlook_pst::UnicodePstFile;
+use outlook_pst::ltp::prop_context::PropertyValue;
+use outlook_pst::ltp::prop_type::PropertyType;
+use outlook_pst::ltp::table_context::{TableContext, TableRowData};
+use outlook_pst::messaging::MessagingError;
+use outlook_pst::messaging::attachment::{Attachment as _, AttachmentData, UnicodeAttachment};
+use outlook_pst::messaging::folder::Folder;
+use outlook_pst::messaging::message::{Message as _, UnicodeMessage};
+use outlook_pst::messaging::store::{Store as _, UnicodeStore};
+use outlook_pst::ndb::node_id::NodeId;
+
+use crate::pst;
+use crate::reading;
+
+use super::{AttachmentFacts, Facts, FolderCounts, display, sender_text};
+
+/// Property tags read back (MS-OXPROPS).
+mod tag {
+    pub const SUBJECT: u16 = 0x0037;
+    pub const CLIENT_SUBMIT_TIME: u16 = 0x0039;
+    pub const SENT_REPRESENTING_NAME: u16 = 0x0042;
+    pub const SENT_REPRESENTING_EMAIL: u16 = 0x0065;
+    pub const SENT_REPRESENTING_SMTP: u16 = 0x5D02;
+    pub const BODY: u16 = 0x1000;
+    pub const HTML: u16 = 0x1013;
+    pub const INTERNET_MESSAGE_ID: u16 = 0x1035;
+    pub const CONTENT_COUNT: u16 = 0x3602;
+    pub const ATTACH_FILENAME: u16 = 0x3704;
+    pub const ATTACH_METHOD: u16 = 0x3705;
+    pub const ATTACH_LONG_FILENAME: u16 = 0x3707;
+    pub const DISPLAY_NAME: u16 = 0x3001;
+}
+
+/// Opens our PST (Unicode) read-only.
+fn open_store(path: &Path) -> Result<Rc<UnicodeStore>, String> {
+    let file = File::open(path).map_err(|e| e.to_string())?;
+    let pst = UnicodePstFile::read_from(Box::new(BufReader::new(file)))
+        .map_err(|e| format!("not a Unicode PST file ({e})"))?;
+    UnicodeStore::read(Rc::new(pst)).map_err(|e| e.to_string())
+}
+
+/// A folder of the PST and its path of names below the top folder.
+type PstFolder = (Vec<String>, Rc<dyn Folder>);
+
+/// Every folder below the IPM subtree, parents before children, with its path.
+fn folders(store: &Rc<UnicodeStore>) -> Result<Vec<PstFolder>, String> {
+    let properties = store.properties();
+    let ipm = properties
+        .ipm_sub_tree_entry_id()
+        .map_err(|e| format!("no IPM subtree: {e}"))?;
+    let top = store
+        .open_folder(&ipm)
+        .map_err(|e| format!("the top folder cannot be opened: {e}"))?;
+    let mut found = Vec::new();
+    let mut stack: Vec<PstFolder> = vec![(Vec::new(), top)];
+    while let Some((path, folder)) = stack.pop() {
+        let mut children = Vec::new();
+        if let Some(table) = folder.hierarchy_table() {
+            for row in table.rows_matrix() {
+                let node = NodeId::from(u32::from(row.id()));
+                let entry_id = properties
+                    .make_entry_id(node)
+                    .map_err(|e| format!("folder {}: {e}", path.join("/")))?;
+                let child = store
+                    .open_folder(&entry_id)
+                    .map_err(|e| format!("a folder of {}: {e}", display(&path)))?;
+                let name = child
+                    .properties()
+                    .display_name()
+                    .map_err(|e| format!("a folder of {}: {e}", display(&path)))?;
+                let mut child_path = path.clone();
+                child_path.push(name);
+                children.push((child_path, child));
+            }
+        }
+        if !path.is_empty() {
+            found.push((path, folder));
+        }
+        stack.extend(children.into_iter().rev());
+    }
+    Ok(found)
+}
+
+/// Rows in a folder's contents table.
+fn message_count(folder: &Rc<dyn Folder>) -> u64 {
+    folder
+        .contents_table()
+        .map_or(0, |table| table.rows_matrix().count() as u64)
+}
+
+/// The number of messages in each folder of the PST at `path`. A folder whose stored count
+/// (PidTagContentCount) differs from its contents table is an error: readers that trust either
+/// would show different mail.
+pub fn folder_counts(path: &Path) -> Result<FolderCounts, String> {
+    let store = open_store(path)?;
+    let mut counts = FolderCounts::new();
+    for (folder_path, folder) in folders(&store)? {
+        let rows = message_count(&folder);
+        let stored = match folder.properties().get(tag::CONTENT_COUNT) {
+            Some(PropertyValue::Integer32(n)) => u64::try_from(*n).ok(),
+            _ => None,
+        };
+        if stored.is_some_and(|stored| stored != rows) {
+            return Err(format!(
+                "folder {} says it holds {} messages, but its table lists {rows}",
+                display(&folder_path),
+                stored.unwrap_or(0)
+            ));
+        }
+        counts.insert(folder_path, rows);
+    }
+    Ok(counts)
+}
+
+fn text(value: Option<&PropertyValue>) -> Option<String> {
+    match value? {
+        PropertyValue::Unicode(s) => {
+            let units = s.buffer();
+            let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
+            Some(String::from_utf16_lossy(units.get(..end).unwrap_or(units)))
+        }
+        PropertyValue::String8(s) => Some(s.buffer().iter().map(|&b| char::from(b)).collect()),
+        _ => None,
+    }
+}
+
+/// PidTagSubject may start with 0x01 and the length of its prefix ("RE: ").
+pub(super) fn strip_subject_marker(subject: String) -> String {
+    let mut chars = subject.chars();
+    if chars.next() == Some('\u{1}') {
+        chars.next();
+        chars.collect()
+    } else {
+        subject
+    }
+}
+
+fn filetime_seconds(value: Option<&PropertyValue>) -> Option<i64> {
+    match value? {
+        PropertyValue::Time(ticks) => u64::try_from(*ticks)
+            .ok()
+            .map(|t| pst::FileTime(t).to_unix()),
+        _ => None,
+    }
+}
+
+/// The facts of every message of a PST file, per folder (by its path of names), and why any
+/// message could not be read. The messages are read on several threads, each with the file
+/// opened on its own (outlook-pst's store is not shared between threads): reading back is most
+/// of the work of checking a large PST.
+pub(super) fn pst_facts(path: &Path) -> Result<PstFacts, String> {
+    let store = open_store(path)?;
+    let folders = folders(&store)?;
+    // (folder, message node) in table order.
+    let mut messages: Vec<(usize, u32)> = Vec::new();
+    for (index, (_, folder)) in folders.iter().enumerate() {
+        if let Some(table) = folder.contents_table() {
+            messages.extend(table.rows_matrix().map(|row| (index, u32::from(row.id()))));
+        }
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let chunk = messages.len().div_ceil(threads).max(1);
+    let read: Vec<Result<Vec<Result<Facts, String>>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = messages
+            .chunks(chunk)
+            .map(|share| {
+                scope.spawn(move || {
+                    let store = open_store(path)?;
+                    Ok(share
+                        .iter()
+                        .map(|&(_, node)| message_facts(&store, NodeId::from(node)))
+                        .collect())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err("a reading thread failed".to_owned()))
+            })
+            .collect()
+    });
+    let mut out: PstFacts = folders
+        .iter()
+        .map(|(path, _)| (path.clone(), Vec::new(), Vec::new()))
+        .collect();
+    let mut results = Vec::with_capacity(messages.len());
+    for share in read {
+        results.extend(share?);
+    }
+    for ((folder, node), result) in messages.into_iter().zip(results) {
+        let Some((_, facts, errors)) = out.get_mut(folder) else {
+            continue;
+        };
+        match result {
+            Ok(one) => facts.push(one),
+            Err(error) => errors.push(format!("PST message {node:#x} cannot be read: {error}")),
+        }
+    }
+    Ok(out)
+}
+
+/// Per folder of a PST: its path, the facts of its messages, why any could not be read.
+type PstFacts = Vec<(Vec<String>, Vec<Facts>, Vec<String>)>;
+
+fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String> {
+    let entry_id = store
+        .properties()
+        .make_entry_id(node)
+        .map_err(|e| e.to_string())?;
+    let message =
+        UnicodeMessage::read(store.clone(), &entry_id, None).map_err(|e| e.to_string())?;
+    let props = message.properties();
+    let mut attachments = Vec::new();
+    if let Some(table) = message.attachment_table() {
+        for row in table.rows_matrix() {
+            let node = NodeId::from(u32::from(row.id()));
+            let attachment = match UnicodeAttachment::read(message.clone(), node, None) {
+                Ok(attachment) => attachment,
+                Err(error) => {
+                    attachments.push(unreadable_attachment(table.as_ref(), row, &error)?);
+                    continue;
+                }
+            };
+            let aprops = attachment.properties();
+            let name = text(aprops.get(tag::ATTACH_LONG_FILENAME))
+                .or_else(|| text(aprops.get(tag::ATTACH_FILENAME)))
+                .or_else(|| text(aprops.get(tag::DISPLAY_NAME)));
+            attachments.push(match attachment.data() {
+                Some(AttachmentData::Binary(data)) => AttachmentFacts {
+                    embedded: false,
+                    size: data.buffer().len() as u64,
+                    sha256: reading::sha256(data.buffer()),
+                    name,
+                    name_unknown: false,
+                },
+                Some(AttachmentData::Message(_)) => AttachmentFacts {
+                    embedded: true,
+                    name,
+                    ..AttachmentFacts::default()
+                },
+                None => AttachmentFacts {
+                    name,
+                    sha256: reading::sha256(b""),
+                    ..AttachmentFacts::default()
+                },
+            });
+        }
+    }
+    attachments.sort();
+    let email = text(props.get(tag::SENT_REPRESENTING_SMTP))
+        .or_else(|| text(props.get(tag::SENT_REPRESENTING_EMAIL)));
+    let html = match props.get(tag::HTML) {
+        Some(PropertyValue::Binary(html)) => {
+            reading::text_digest(&String::from_utf8_lossy(html.buffer()))
+        }
+        _ => None,
+    };
+    Ok(Facts {
+        subject: text(props.get(tag::SUBJECT))
+            .map(strip_subject_marker)
+            .map(|s| reading::collapse_white_space(&s))
+            .filter(|s| !s.is_empty()),
+        sender: sender_text(
+            text(props.get(tag::SENT_REPRESENTING_NAME)).as_deref(),
+            email.as_deref(),
+        ),
+        date: filetime_seconds(props.get(tag::CLIENT_SUBMIT_TIME)),
+        message_id: text(props.get(tag::INTERNET_MESSAGE_ID)),
+        body: text(props.get(tag::BODY))
+            .as_deref()
+            .and_then(reading::text_digest),
+        html,
+        attachments,
+    })
+}
+
+/// PidTagAttachMethod's values for a file and for an attached message (MS-OXCMSG 2.2.2.9).
+const ATTACH_BY_VALUE: i32 = 1;
+
+const ATTACH_EMBEDDED_MSG: i32 = 5;
+
+/// An attachment outlook-pst cannot open. Its PC reader (1.2.0) does not know the property type
+/// PtypObject (0x000D) that PidTagAttachDataObject of every attached message has, as Outlook
+/// writes it, and loses the attachment's later properties; and it reads the empty value of an
+/// empty file (HNID 0, MS-PST 2.3.3.3) as PtypNull instead of an empty binary. The attachment
+/// table's row still says what the attachment is: an attached message, or an empty file, is
+/// taken from it, without its name (the row has only the 8.3 name); anything else is an error.
+pub(super) fn unreadable_attachment(
+    table: &dyn TableContext,
+    row: &TableRowData,
+    error: &std::io::Error,
+) -> Result<AttachmentFacts, String> {
+    let columns = row
+        .columns(table.context())
+        .map_err(|e| format!("an attachment table row: {e}"))?;
+    let method = table
+        .context()
+        .columns()
+        .iter()
+        .zip(&columns)
+        .find(|(column, _)| column.prop_id() == tag::ATTACH_METHOD)
+        .and_then(|(column, value)| {
+            let value = value.as_ref()?;
+            table.read_column(value, column.prop_type()).ok()
+        });
+    let empty_data = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<MessagingError>())
+        .is_some_and(|inner| {
+            matches!(
+                inner,
+                MessagingError::InvalidMessageObjectData(PropertyType::Null)
+            )
+        });
+    match method {
+        Some(PropertyValue::Integer32(ATTACH_EMBEDDED_MSG)) => Ok(AttachmentFacts {
+            embedded: true,
+            name_unknown: true,
+            ..AttachmentFacts::default()
+        }),
+        Some(PropertyValue::Integer32(ATTACH_BY_VALUE)) if empty_data => Ok(AttachmentFacts {
+            sha256: reading::sha256(b""),
+            name_unknown: true,
+            ..AttachmentFacts::default()
+        }),
+        _ => Err(format!("an attachment: {error}")),
+    }
+}
