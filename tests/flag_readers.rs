@@ -172,12 +172,12 @@ fn keywords_id(store: &Rc<UnicodeStore>) -> Option<u16> {
     })
 }
 
-fn utf16(units: &[u16]) -> String {
+pub(crate) fn utf16(units: &[u16]) -> String {
     let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
     String::from_utf16_lossy(&units[..end])
 }
 
-fn text(value: Option<&PropertyValue>) -> Option<String> {
+pub(crate) fn text(value: Option<&PropertyValue>) -> Option<String> {
     match value? {
         PropertyValue::Unicode(s) => Some(utf16(s.buffer())),
         other => panic!("not PtypString: {other:?}"),

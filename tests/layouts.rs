@@ -24,6 +24,7 @@ use mail2pst::sources::{self, MailStore};
 
 use crate::apple_mail_fixtures::{self as apple, ACCOUNT_UUID, STORE_GUID};
 use crate::engine_common::{key_text, messages_per_folder, read_with};
+use crate::source_thunderbird::file_safe;
 use crate::util::{corpus, temp_dir};
 
 /// One folder as a person sees it after conversion: its path ("Local Folders › Projects"), the
@@ -714,19 +715,6 @@ fn mail2pst_at(home: &Path, config: &Path) -> Command {
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// What a reader's folder name becomes when a reader exports folders to files.
-fn file_safe(path: &str) -> String {
-    path.chars()
-        .map(|c| {
-            if c.is_ascii() && !(c.is_ascii_alphanumeric() || " /.-".contains(c)) {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect()
 }
 
 /// The issue's own case: `mail2pst convert ~/.thunderbird -o out.pst`, the folder holding

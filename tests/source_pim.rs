@@ -24,6 +24,7 @@ use outlook_pst::messaging::store::{Store as _, UnicodeStore};
 use outlook_pst::ndb::node_id::NodeId;
 
 use crate::engine_common::{corpus_path, licensed, read_with, run, spec};
+use crate::flag_readers::text;
 use crate::util::temp_dir;
 
 /// data1 of the property sets' GUIDs.
@@ -57,18 +58,6 @@ impl Item {
             Some(rest) => rest.chars().skip(1).collect(),
             None => subject,
         }
-    }
-}
-
-fn utf16(units: &[u16]) -> String {
-    let end = units.iter().position(|&u| u == 0).unwrap_or(units.len());
-    String::from_utf16_lossy(&units[..end])
-}
-
-fn text(value: Option<&PropertyValue>) -> Option<String> {
-    match value? {
-        PropertyValue::Unicode(s) => Some(utf16(s.buffer())),
-        other => panic!("not PtypString: {other:?}"),
     }
 }
 

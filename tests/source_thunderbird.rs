@@ -1274,7 +1274,7 @@ fn the_profiles_stars_and_tags_as_the_independent_readers_see_them() {
 
 /// A folder path with the ASCII punctuation that readpst and pffexport replace in file names
 /// turned into `_`, so that their folder names compare with ours.
-fn file_safe(path: &str) -> String {
+pub(crate) fn file_safe(path: &str) -> String {
     path.chars()
         .map(|c| {
             if c.is_ascii() && !(c.is_ascii_alphanumeric() || " /.-".contains(c)) {
