@@ -7,7 +7,7 @@
 //! twice).
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::rc::Rc;
 
@@ -44,12 +44,113 @@ mod tag {
     pub const DISPLAY_NAME: u16 = 0x3001;
 }
 
+/// The properties of a message that the read-back compares: only these are read, the rest of
+/// its property context (transport headers, flags, the many small ones) is skipped.
+const MESSAGE_PROPERTIES: [u16; 8] = [
+    tag::SUBJECT,
+    tag::CLIENT_SUBMIT_TIME,
+    tag::SENT_REPRESENTING_NAME,
+    tag::SENT_REPRESENTING_EMAIL,
+    tag::SENT_REPRESENTING_SMTP,
+    tag::BODY,
+    tag::HTML,
+    tag::INTERNET_MESSAGE_ID,
+];
+
 /// Opens our PST (Unicode) read-only.
 fn open_store(path: &Path) -> Result<Rc<UnicodeStore>, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
-    let pst = UnicodePstFile::read_from(Box::new(BufReader::new(file)))
+    let pst = UnicodePstFile::read_from(Box::new(PositionedReader::new(file)))
         .map_err(|e| format!("not a Unicode PST file ({e})"))?;
     UnicodeStore::read(Rc::new(pst)).map_err(|e| e.to_string())
+}
+
+/// A file read for outlook-pst, which seeks before every block and page it reads: seeking only
+/// moves a position, and reads are served from the last stretch read (64 KiB at least) when
+/// they fall inside it. The blocks of one message lie together in our files, so most reads of
+/// the read-back cost no system call; `BufReader` would drop its buffer at every seek.
+struct PositionedReader {
+    file: File,
+    position: u64,
+    /// The bytes of the file from `buffer_start`.
+    buffer: Vec<u8>,
+    buffer_start: u64,
+}
+
+impl PositionedReader {
+    const READ_AHEAD: usize = 64 * 1024;
+
+    fn new(file: File) -> PositionedReader {
+        PositionedReader {
+            file,
+            position: 0,
+            buffer: Vec::new(),
+            buffer_start: 0,
+        }
+    }
+
+    fn buffered(&self) -> Option<&[u8]> {
+        let offset = usize::try_from(self.position.checked_sub(self.buffer_start)?).ok()?;
+        self.buffer.get(offset..).filter(|rest| !rest.is_empty())
+    }
+}
+
+impl Read for PositionedReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.buffered().is_none() {
+            self.buffer.resize(out.len().max(Self::READ_AHEAD), 0);
+            let read = read_at(&self.file, &mut self.buffer, self.position)?;
+            self.buffer.truncate(read);
+            self.buffer_start = self.position;
+        }
+        let Some(rest) = self.buffered() else {
+            return Ok(0);
+        };
+        let count = rest.len().min(out.len());
+        out[..count].copy_from_slice(&rest[..count]);
+        self.position += count as u64;
+        Ok(count)
+    }
+}
+
+impl Seek for PositionedReader {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let invalid = || std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek out of range");
+        self.position = match to {
+            SeekFrom::Start(at) => at,
+            SeekFrom::Current(by) => self.position.checked_add_signed(by).ok_or_else(invalid)?,
+            SeekFrom::End(by) => self
+                .file
+                .metadata()?
+                .len()
+                .checked_add_signed(by)
+                .ok_or_else(invalid)?,
+        };
+        Ok(self.position)
+    }
+}
+
+/// Reads from `at` until `buffer` is full or the file ends; the bytes read.
+fn read_at(file: &File, buffer: &mut [u8], at: u64) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        let read = read_at_once(file, &mut buffer[filled..], at + filled as u64)?;
+        if read == 0 {
+            break;
+        }
+        filled += read;
+    }
+    Ok(filled)
+}
+
+#[cfg(unix)]
+fn read_at_once(file: &File, buffer: &mut [u8], at: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buffer, at)
+}
+
+#[cfg(windows)]
+fn read_at_once(file: &File, buffer: &mut [u8], at: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buffer, at)
 }
 
 /// A folder of the PST and its path of names below the top folder.
@@ -225,14 +326,16 @@ fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String
         .properties()
         .make_entry_id(node)
         .map_err(|e| e.to_string())?;
-    let message =
-        UnicodeMessage::read(store.clone(), &entry_id, None).map_err(|e| e.to_string())?;
+    let message = UnicodeMessage::read(store.clone(), &entry_id, Some(&MESSAGE_PROPERTIES[..]))
+        .map_err(|e| e.to_string())?;
     let props = message.properties();
     let mut attachments = Vec::new();
     if let Some(table) = message.attachment_table() {
         for row in table.rows_matrix() {
             let node = NodeId::from(u32::from(row.id()));
-            let attachment = match UnicodeAttachment::read(message.clone(), node, None) {
+            // The filter applies to an attached message's own properties: of those, only its
+            // presence is compared.
+            let attachment = match UnicodeAttachment::read(message.clone(), node, Some(&[][..])) {
                 Ok(attachment) => attachment,
                 Err(error) => {
                     attachments.push(unreadable_attachment(table.as_ref(), row, &error)?);
@@ -342,5 +445,37 @@ pub(super) fn unreadable_attachment(
             ..AttachmentFacts::default()
         }),
         _ => Err(format!("an attachment: {error}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_positioned_reader_reads_what_the_file_holds_wherever_it_seeks() {
+        use std::io::Write as _;
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&bytes).unwrap();
+        let mut reader = PositionedReader::new(file);
+        for (at, len) in [
+            (0, 10),
+            (5, 100_000),
+            (70_000, 8),
+            (69_999, 3),
+            (199_990, 10),
+        ] {
+            reader.seek(SeekFrom::Start(at as u64)).unwrap();
+            let mut out = vec![0; len];
+            reader.read_exact(&mut out).unwrap();
+            assert_eq!(out, bytes[at..at + len], "at {at}");
+        }
+        assert_eq!(reader.seek(SeekFrom::End(-4)).unwrap(), 199_996);
+        assert_eq!(reader.seek(SeekFrom::Current(2)).unwrap(), 199_998);
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, bytes[199_998..]);
+        assert!(reader.seek(SeekFrom::Current(-300_000)).is_err());
     }
 }
