@@ -1,26 +1,35 @@
 #!/usr/bin/env bash
-# The end-to-end benchmark: converts a generated mbox of 2 GB (about 50,000 messages) and one of
-# 0.5 GB, and prints for each in one table: mail2pst's wall time, messages/s, MB/s, CPU use and
-# peak memory; the time of a plain copy of the same mbox on the same disk (the floor) and the
-# ratio between the two; and the time readpst takes to read our PST back (a peer doing the
-# reverse job). Peak memory should not grow with the mailbox (compare the two rows).
+# The end-to-end benchmark: converts a generated mbox of 0.25 GB and one of 2 GB (about 6,000
+# and 50,000 messages) as full jobs (write, read back, report) and prints, for each, medians of
+# paired runs:
+#   - mail2pst's wall time on every core, its messages/s and MB/s, CPU use and peak memory;
+#   - the same job pinned to one core (taskset), and the speed-up every core gives;
+#   - the share of all CPU time spent on the job's main thread, which writes the PST and does
+#     every other serial step (the part that more cores cannot speed up);
+#   - the time of a plain copy of the same mbox on the same disk (the floor), and the ratio;
+#   - the time readpst takes to read our PST back (a peer doing the reverse job), once.
+# Peak memory should not grow with the mailbox: compare the two rows.
 #
 # usage: scripts/bench.sh [WORK_FOLDER]     (default target/bench; needs about 10 GB free)
+#        RUNS=5 scripts/bench.sh             (pairs per size; default 3)
+#        SIZES="0.25GB" scripts/bench.sh     (sizes to run; default "0.25GB 2GB")
 #
-# The generated mailboxes are kept in the work folder and reused; everything else is removed.
-# The conversion runs as a full job: it writes the PST, reads it back to check the counts, and
-# saves the report. Both the copy and the conversion start with the mbox in the page cache and
-# end with their output synced to disk.
+# The runs of a pair (copy, all cores, one core) alternate, so that a machine busy with other
+# work slows each alike. The generated mailboxes are kept in the work folder and reused;
+# everything else is removed. Both the copy and the conversion start with the mbox in the page
+# cache and end with their output synced to disk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-target/bench}"
+runs="${RUNS:-3}"
+sizes="${SIZES:-0.25GB 2GB}"
 mkdir -p "$work"
 
-if [ ! -x /usr/bin/time ]; then
-    echo "installing GNU time"
+if [ ! -x /usr/bin/time ] || ! command -v taskset >/dev/null; then
+    echo "installing GNU time and taskset"
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
     $sudo apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time util-linux >/dev/null
 fi
 command -v readpst >/dev/null || { echo "readpst is missing: run scripts/test-setup.sh" >&2; exit 1; }
 
@@ -28,6 +37,7 @@ cargo build --release --locked --bin mail2pst --example gen_corpus
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$target_dir/release/mail2pst"
 gen="$target_dir/release/examples/gen_corpus"
+cores=$(nproc)
 
 # A license, so that the demo's ten messages per folder do not apply. The key in fixtures/ is
 # accepted by builds made with the development key pair (the default); set MAIL2PST_LICENSE_KEY
@@ -35,19 +45,48 @@ gen="$target_dir/release/examples/gen_corpus"
 MAIL2PST_LICENSE_KEY="${MAIL2PST_LICENSE_KEY:-$(cat fixtures/licenses/valid.key)}"
 export MAIL2PST_LICENSE_KEY
 
-# Runs a command under GNU time; sets $seconds, $peak_mb and $cpu.
+# Runs a command under GNU time; sets $seconds, $peak_mb and $cpu_seconds. With WATCH=1, also
+# samples the CPU time of each thread of the timed program from /proc until it ends, and sets
+# $main_share: the main thread's share of the program's CPU time, in percent.
 measure() {
-    /usr/bin/time -v -o "$work/time.txt" "$@" >/dev/null
-    seconds=$(awk -F': ' '/Elapsed \(wall clock\)/ {
-        n = split($2, part, ":"); s = 0
-        for (i = 1; i <= n; i++) s = s * 60 + part[i]
-        print s }' "$work/time.txt")
-    peak_mb=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$work/time.txt")
-    cpu=$(awk -F': ' '/Percent of CPU/ { print $2 }' "$work/time.txt")
+    /usr/bin/time -f '%e %M %U %S' -o "$work/time.txt" "$@" >/dev/null &
+    local timer=$!
+    main_share=""
+    if [ "${WATCH:-0}" = 1 ]; then
+        local program="" ticks="$work/ticks.txt"
+        : >"$ticks"
+        while kill -0 "$timer" 2>/dev/null; do
+            # time runs sh, which runs mail2pst.
+            [ -n "$program" ] || program=$(pgrep -x mail2pst -P "$(pgrep -d, -P "$timer")" \
+                2>/dev/null | head -n 1 || true)
+            # Fields after the command name: utime and stime are the 12th and 13th.
+            [ -n "$program" ] && cat /proc/"$program"/task/*/stat >>"$ticks" 2>/dev/null || true
+            sleep 0.05
+        done
+        main_share=$(awk -v main="$program" '{
+            tid = $1; line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
+            t = f[12] + f[13]; if (t > last[tid]) last[tid] = t
+        } END {
+            for (tid in last) { all += last[tid]; if (tid == main) mine = last[tid] }
+            if (all > 0) printf "%.0f", 100 * mine / all }' "$ticks")
+    fi
+    wait "$timer"
+    read -r seconds peak_kb user system <"$work/time.txt"
+    peak_mb=$(( peak_kb / 1024 ))
+    cpu_seconds=$(awk -v u="$user" -v s="$system" 'BEGIN { printf "%.2f", u + s }')
 }
 
+# The median of the numbers given.
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# A conversion that ends with its output on disk, as a command line for measure.
+convert=(sh -c '"$1" convert "$2" -o "$3" --quiet; code=$?; sync "$3"; exit $code' sh "$bin")
+
 rows=()
-for size in 0.5GB 2GB; do
+for size in $sizes; do
     mbox="$work/generated-$size.mbox"
     if [ ! -f "$mbox" ]; then
         echo "generating $mbox"
@@ -56,39 +95,54 @@ for size in 0.5GB 2GB; do
     bytes=$(stat -c %s "$mbox")
     messages=$(grep -c '^From ' "$mbox")
     pst="$work/bench-$size.pst"
-    rm -rf "$work/copy.mbox" "$work/readpst" "$work"/bench-*
+    copies=() walls=() cpus=() peaks=() shares=() singles=()
+    for run in $(seq "$runs"); do
+        echo "$size: pair $run of $runs"
+        rm -rf "$work/copy.mbox" "$work"/bench-*
+        cat "$mbox" >/dev/null
+        measure sh -c 'cp "$1" "$2" && sync "$2"' sh "$mbox" "$work/copy.mbox"
+        copies+=("$seconds")
+        rm -f "$work/copy.mbox"
 
-    cat "$mbox" >/dev/null
-    measure sh -c 'cp "$1" "$2" && sync "$2"' sh "$mbox" "$work/copy.mbox"
-    copy_seconds=$seconds
-    rm -f "$work/copy.mbox"
+        cat "$mbox" >/dev/null
+        WATCH=1 measure "${convert[@]}" "$mbox" "$pst"
+        walls+=("$seconds") cpus+=("$cpu_seconds") peaks+=("$peak_mb") shares+=("$main_share")
+        pst_bytes=$(stat -c %s "$pst")
+        rm -f "$work"/bench-*
 
-    cat "$mbox" >/dev/null
-    measure sh -c '"$1" convert "$2" -o "$3" --quiet; code=$?; sync "$3"; exit $code' \
-        sh "$bin" "$mbox" "$pst"
-    convert_seconds=$seconds
-    convert_peak=$peak_mb
-    convert_cpu=$cpu
-    pst_bytes=$(stat -c %s "$pst")
+        cat "$mbox" >/dev/null
+        measure taskset -c 0 "${convert[@]}" "$mbox" "$pst"
+        singles+=("$seconds")
+        rm -f "$work"/bench-*
+    done
 
+    "${convert[@]}" "$mbox" "$pst"
     mkdir -p "$work/readpst"
     measure readpst -q -o "$work/readpst" "$pst"
     readpst_seconds=$seconds
     rm -rf "$work/readpst" "$work"/bench-*
 
-    rows+=("$(awk -v size="$size" -v n="$messages" -v b="$bytes" -v t="$convert_seconds" \
-        -v c="$copy_seconds" -v r="$readpst_seconds" -v m="$convert_peak" -v cpu="$convert_cpu" \
-        -v p="$pst_bytes" 'BEGIN {
-        printf "%-6s %8d %9.0f %9.0f %9.1f %8.0f %8.0f %5s %8.1f %7.1f %7.1fx %9.1f\n",
-            size, n, b / 1048576, p / 1048576, t, n / t, b / 1048576 / t, cpu, m, c, t / c, r }')")
+    rows+=("$(awk -v size="$size" -v n="$messages" -v b="$bytes" -v p="$pst_bytes" \
+        -v t="$(median "${walls[@]}")" -v cpu="$(median "${cpus[@]}")" \
+        -v m="$(median "${peaks[@]}")" -v share="$(median "${shares[@]}")" \
+        -v one="$(median "${singles[@]}")" -v c="$(median "${copies[@]}")" \
+        -v r="$readpst_seconds" 'BEGIN {
+        printf "%-6s %8d %8.0f %7.0f %8.1f %7.0f %6.0f %7.1f %6.0f %8.1f %7.2fx %6s%% %6.2f %6.1fx %9.1f\n",
+            size, n, b / 1048576, p / 1048576, t, n / t, b / 1048576 / t, cpu, m, one, one / t,
+            share, c, t / c, r }')")
 done
 
 echo
-printf "%-6s %8s %9s %9s %9s %8s %8s %5s %8s %7s %8s %9s\n" \
-    size messages "mbox MB" "PST MB" "mail2pst" "msg/s" "MB/s" CPU "peak MB" "cp s" ratio "readpst s"
+echo "Medians of $runs paired runs on $cores cores:"
+printf "%-6s %8s %8s %7s %8s %7s %6s %7s %6s %8s %8s %7s %6s %7s %9s\n" \
+    size messages "mbox MB" "PST MB" "wall s" "msg/s" "MB/s" "CPU s" "peak" "1 core" speedup \
+    "main" "cp s" "vs cp" "readpst s"
 for row in "${rows[@]}"; do
     echo "$row"
 done
 echo
-echo "mail2pst: wall seconds of the whole job (convert, read back, report); ratio = mail2pst / cp."
-echo "Targets: ratio at most 4x; peak memory under 200 MB and about the same for both sizes."
+echo "wall s: the whole job on every core (convert, read back, report); 1 core: the same job"
+echo "pinned to one core; speedup = 1 core / wall s; main: the main thread's share of all CPU"
+echo "time (it writes the PST and does every serial step); vs cp = wall s / cp s; peak in MB."
+echo "Targets: speedup at least 1.85x on 2 cores; main at most 12 %; vs cp at most 3x; peak"
+echo "under 100 MB and within 10 % between the sizes."
