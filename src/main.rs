@@ -46,7 +46,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Warnings and errors to stderr; `MAIL2PST_LOG` (e.g. `debug`) asks for more.
 /// glibc raises its mmap threshold each time a large buffer is freed, after which buffers of
 /// many megabytes (a message, its decoded attachments) come from per-thread heaps that keep
 /// what is freed. Fixed thresholds hand such buffers back to the system, so a conversion's
@@ -66,6 +65,7 @@ fn keep_freed_memory_small() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn keep_freed_memory_small() {}
 
+/// Warnings and errors to stderr; `MAIL2PST_LOG` (e.g. `debug`) asks for more.
 fn start_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env(mail2pst::gui::LOG_FILTER_VAR)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
