@@ -66,9 +66,9 @@ fn open_store(path: &Path) -> Result<Rc<UnicodeStore>, String> {
 }
 
 /// A file read for outlook-pst, which seeks before every block and page it reads: seeking only
-/// moves a position, and reads are served from the last stretch read (64 KiB at least) when
-/// they fall inside it. The blocks of one message lie together in our files, so most reads of
-/// the read-back cost no system call; `BufReader` would drop its buffer at every seek.
+/// moves a position, and a read that falls inside the last stretch read (8 KiB at least, as
+/// `BufReader` reads) is served from it. `BufReader` drops its buffer at every seek and asks
+/// the system to seek too; this reader makes one positioned read per stretch.
 struct PositionedReader {
     file: File,
     position: u64,
@@ -78,7 +78,7 @@ struct PositionedReader {
 }
 
 impl PositionedReader {
-    const READ_AHEAD: usize = 64 * 1024;
+    const READ_AHEAD: usize = 8 * 1024;
 
     fn new(file: File) -> PositionedReader {
         PositionedReader {
