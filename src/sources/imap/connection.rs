@@ -367,13 +367,6 @@ pub fn describe_io(error: &io::Error) -> String {
 fn describe_tls(error: &rustls::Error) -> String {
     use rustls::CertificateError as C;
     match error {
-        rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => {
-            "the server's certificate is not trusted: it is self-signed or issued by an \
-             authority this computer does not trust. If this is your own or your \
-             organization's server, give its certificate file to trust it (command line: \
-             --trust-certificate FILE)"
-                .to_owned()
-        }
         rustls::Error::InvalidCertificate(
             C::NotValidForName | C::NotValidForNameContext { .. },
         ) => "the server's certificate is made out to another name: check the server's name"
@@ -381,6 +374,14 @@ fn describe_tls(error: &rustls::Error) -> String {
         rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
             "the server's certificate has expired".to_owned()
         }
+        // Unknown issuer, a self-signed certificate, an authority's certificate used as the
+        // server's own: all mean this computer has no reason to trust it.
+        rustls::Error::InvalidCertificate(other) => format!(
+            "the server's certificate is not trusted ({other:?}): it is self-signed or issued \
+             by an authority this computer does not trust. If this is your own or your \
+             organization's server, give its certificate file to trust it (command line: \
+             --trust-certificate FILE)"
+        ),
         other => format!("the secure connection failed: {other}"),
     }
 }
