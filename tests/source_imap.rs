@@ -9,9 +9,11 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
+use std::process::Stdio;
 use std::thread;
 use std::time::Duration;
 
+use mail2pst::cli::IMAP_PASSWORD_VARIABLE;
 use mail2pst::engine::{self, CancelToken, JobSpec, Source, Status};
 use mail2pst::model::{Found, MessageFlags, Origin};
 use mail2pst::sources::MailStore as _;
@@ -19,6 +21,7 @@ use mail2pst::sources::imap::{ImapStore, Security};
 use sha2::{Digest as _, Sha256};
 use walkdir::WalkDir;
 
+use crate::cli::{Program, arg, assert_one_line_error, code, text};
 use crate::engine_common::{licensed, read_with};
 use crate::flag_readers;
 use crate::imap_server::Dovecot;
@@ -385,4 +388,69 @@ fn a_refused_password_and_an_untrusted_certificate_are_explained() {
         ImapStore::open(server.account_with(Security::StartTls, crate::imap_server::PASSWORD))
             .unwrap();
     assert!(store.folders().unwrap().len() > 5);
+}
+
+/// The command a person types: `mail2pst convert imaps://alice@server/ -o out.pst`, the
+/// password from the environment, the server's certificate trusted by an option; `scan`
+/// lists the account and `verify` compares the PST with it.
+#[test]
+fn the_command_line_converts_scans_and_verifies_an_account() {
+    let (server, placed) = start();
+    let out = temp_dir();
+    let pst = out.path().join("account.pst");
+    let program = Program::licensed();
+    let url = server.url();
+    let certificate = server.certificate.to_str().unwrap().to_owned();
+    let run = |args: &[&str], password: Option<&str>| {
+        let mut command = program.command(args);
+        match password {
+            Some(password) => command.env(IMAP_PASSWORD_VARIABLE, password),
+            None => command.env_remove(IMAP_PASSWORD_VARIABLE),
+        };
+        command.stdin(Stdio::null()).output().unwrap()
+    };
+    let password = Some(crate::imap_server::PASSWORD);
+    let trust = ["--trust-certificate", certificate.as_str()];
+
+    let output = run(&[&["scan", url.as_str()][..], &trust].concat(), password);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let listing = text(&output.stdout);
+    assert!(
+        listing.contains("Sent Items") && listing.contains("Réunion"),
+        "{listing}"
+    );
+
+    let output = run(
+        &[
+            &["convert", url.as_str(), "-o", arg(&pst), "--json"][..],
+            &trust,
+        ]
+        .concat(),
+        password,
+    );
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["totals"]["written"], placed.len() as u64);
+    assert_eq!(report["totals"]["read_back_differences"], 0);
+
+    let output = run(
+        &[
+            &["verify", arg(&pst), "--against", url.as_str()][..],
+            &trust,
+        ]
+        .concat(),
+        password,
+    );
+    assert_eq!(code(&output), 0, "{}", text(&output.stdout));
+
+    // A refused password and a missing one: one line each, saying what to do.
+    let output = run(
+        &[&["scan", url.as_str()][..], &trust].concat(),
+        Some("wrong"),
+    );
+    assert_one_line_error(&output, &["refused the user name or the password"]);
+    let output = run(&[&["scan", url.as_str()][..], &trust].concat(), None);
+    assert_one_line_error(&output, &[IMAP_PASSWORD_VARIABLE]);
+    let output = run(&["scan", url.as_str()], password);
+    assert_one_line_error(&output, &["not trusted", "--trust-certificate"]);
 }
