@@ -119,8 +119,14 @@ pub fn connect(account: &ImapAccount) -> Result<Session, Error> {
 }
 
 fn open_tcp(host: &str, port: u16) -> io::Result<TcpStream> {
-    let mut last = io::Error::new(io::ErrorKind::NotFound, "the server's name is not known");
-    for address in (host, port).to_socket_addrs()? {
+    let unknown = || {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "no server has this name (check its spelling and the network connection)",
+        )
+    };
+    let mut last = unknown();
+    for address in (host, port).to_socket_addrs().map_err(|_| unknown())? {
         match TcpStream::connect_timeout(&address, CONNECT_TIMEOUT) {
             Ok(tcp) => {
                 tcp.set_read_timeout(Some(READ_TIMEOUT))?;
@@ -376,11 +382,11 @@ fn describe_tls(error: &rustls::Error) -> String {
         }
         // Unknown issuer, a self-signed certificate, an authority's certificate used as the
         // server's own: all mean this computer has no reason to trust it.
-        rustls::Error::InvalidCertificate(other) => format!(
-            "the server's certificate is not trusted ({other:?}): it is self-signed or issued \
-             by an authority this computer does not trust. If this is your own or your \
+        rustls::Error::InvalidCertificate(_) => format!(
+            "the server's certificate is not trusted: it is self-signed or issued by an \
+             authority this computer does not trust. If this is your own or your \
              organization's server, give its certificate file to trust it (command line: \
-             --trust-certificate FILE)"
+             --trust-certificate FILE) [{error}]"
         ),
         other => format!("the secure connection failed: {other}"),
     }
