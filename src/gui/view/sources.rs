@@ -39,6 +39,9 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
                 ui.close();
             }
         });
+        if ui.button("Add an IMAP account…").clicked() {
+            state.open_imap_form();
+        }
         if state.discovering {
             ui.spinner();
             ui.label("Looking for mail on this computer…");
@@ -141,10 +144,13 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
                             ui,
                             format!("This store cannot be read: {error}"),
                         ));
-                        ui.label(
+                        ui.label(if entry.is_imap() {
+                            "Check the server, the user name and the password, then add the \
+                             account again; or remove it from the list."
+                        } else {
                             "Check the path and that mail2pst may read it, then add it again; \
-                             or remove it from the list.",
-                        );
+                             or remove it from the list."
+                        });
                     }
                 }
             });
