@@ -54,6 +54,9 @@ pub struct Mailbox {
     /// False for `\Noselect` folders, which only hold other folders.
     pub selectable: bool,
     pub role: Option<Role>,
+    /// A view of messages that other folders hold (`\All`, `\Flagged`, `\Important`: Gmail's
+    /// All Mail, Starred and Important).
+    pub copies: bool,
 }
 
 /// A mailbox as `LIST` gives it.
@@ -63,6 +66,7 @@ pub struct Listed {
     pub delimiter: Option<String>,
     pub selectable: bool,
     pub role: Option<Role>,
+    pub copies: bool,
 }
 
 /// Lists every mailbox of the account, parents before children.
@@ -82,6 +86,11 @@ pub fn list(session: &mut Session, top: &str) -> imap::Result<Vec<Mailbox>> {
                         .iter()
                         .any(|a| matches!(a, NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\NonExistent"))),
                 role: attributes.iter().find_map(Role::of),
+                copies: attributes.iter().any(|a| match a {
+                    NameAttribute::All | NameAttribute::Flagged => true,
+                    NameAttribute::Extension(e) => e.eq_ignore_ascii_case("\\Important"),
+                    _ => false,
+                }),
             }
         })
         .collect();
@@ -94,7 +103,9 @@ pub fn count(session: &mut Session, name: &str) -> imap::Result<u64> {
 }
 
 /// Folder paths for the listed mailboxes, below `top`, sorted: the Inbox, the special-use
-/// folders, then the others by name; each folder's subfolders right after it.
+/// folders, then the others by name, each folder's subfolders right after it; views of other
+/// folders' messages (All Mail) last, so that with the job's "skip duplicates" each message
+/// is written in its own folder.
 pub fn arrange(top: &str, mut listed: Vec<Listed>) -> Vec<Mailbox> {
     // The Inbox and the special-use folders first, so they get their names; then parents
     // before children, whatever order the server listed them in.
@@ -131,9 +142,13 @@ pub fn arrange(top: &str, mut listed: Vec<Listed>) -> Vec<Mailbox> {
             path,
             selectable: entry.selectable,
             role: entry.role,
+            copies: entry.copies,
         });
     }
     let rank = |mailbox: &Mailbox| -> (u8, Option<Role>) {
+        if mailbox.copies {
+            return (3, None);
+        }
         let first = mailbox.path.names().get(1).map(String::as_str);
         let owner = mailboxes
             .iter()
@@ -189,6 +204,7 @@ mod tests {
             delimiter: Some("/".to_owned()),
             selectable,
             role,
+            copies: name.ends_with("All Mail"),
         }
     }
 
@@ -200,6 +216,7 @@ mod tests {
                 listed("Work/R&AOk-union", None, true),
                 listed("[Gmail]", None, false),
                 listed("[Gmail]/Sent Mail", Some(Role::Sent), true),
+                listed("[Gmail]/All Mail", None, true),
                 listed("Archives", None, true),
                 listed("Work", None, true),
                 listed("Trash", Some(Role::Trash), true),
@@ -223,6 +240,7 @@ mod tests {
                 "alice@host/Work/Réunion",
                 "alice@host/[Gmail]",
                 "alice@host/日本語",
+                "alice@host/[Gmail]/All Mail",
             ]
         );
         let gmail = mailboxes.iter().find(|m| m.name == "[Gmail]").unwrap();

@@ -311,6 +311,26 @@ impl MailStore for ImapStore {
         Ok(Box::new(fetch::FolderMessages::new(self, session, mailbox)))
     }
 
+    /// A folder that shows other folders' messages again (Gmail's All Mail) says how to
+    /// write each message once.
+    fn warnings(&self) -> Vec<String> {
+        let Ok(mailboxes) = self.mailboxes() else {
+            return Vec::new();
+        };
+        mailboxes
+            .iter()
+            .filter(|m| m.copies && m.selectable)
+            .map(|m| {
+                format!(
+                    "{} shows messages of the other folders again; choose \"skip duplicates\" \
+                     (--skip-duplicates) to write each message once, in its own folder, or \
+                     leave {} out",
+                    m.path, m.path
+                )
+            })
+            .collect()
+    }
+
     /// Nothing on this computer: the mail is on the server.
     fn reads(&self) -> Vec<PathBuf> {
         Vec::new()
