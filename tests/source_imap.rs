@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use mail2pst::cli::IMAP_PASSWORD_VARIABLE;
 use mail2pst::engine::{self, CancelToken, JobSpec, Source, Status};
-use mail2pst::model::{Found, MessageFlags, Origin};
+use mail2pst::model::{FolderPath, Found, MessageFlags, Origin};
 use mail2pst::sources::MailStore as _;
 use mail2pst::sources::imap::{ImapStore, Security};
 use sha2::{Digest as _, Sha256};
@@ -233,15 +233,35 @@ fn every_message_arrives_with_its_state_and_the_server_keeps_its_mail() {
             .find(|(folder, m)| folder == expected.folder && lf(&m.bytes) == lf(&expected.bytes))
             .unwrap_or_else(|| panic!("a message of {} did not arrive", expected.folder));
         assert_eq!(message.flags, expected.flags, "{}", message.origin);
+        assert!(message.large.is_none(), "below 32 MB, in memory");
         assert_eq!(message.keywords, expected.keywords, "{}", message.origin);
         assert!(message.received.is_some());
     }
     drop(store);
 
-    // The job: everything written, the read-back against the independent reading clean.
+    // The job: everything written, the read-back against the independent reading clean. The
+    // large message waits for its conversion in a temporary file, as one of 32 MB would.
     let out = temp_dir();
     let pst = out.path().join("account.pst");
-    let source = Source::from_store(Box::new(ImapStore::open(server.account()).unwrap()));
+    let store = ImapStore::open(server.account())
+        .unwrap()
+        .with_large_message_size(2 * 1024 * 1024);
+    let inbox = FolderPath::new([TOP, "Inbox"]);
+    let spilled: Vec<_> = store
+        .messages(&inbox)
+        .unwrap()
+        .filter_map(|item| match item.unwrap() {
+            Found::Message(message) if message.large.is_some() => Some(message),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(spilled.len(), 1);
+    assert_eq!(
+        lf(&spilled[0].read_all().unwrap()),
+        lf(&large_message()),
+        "read back whole from its temporary file"
+    );
+    let source = Source::from_store(Box::new(store));
     let mut spec = JobSpec::new(vec![source], &pst);
     spec.license = Some(licensed());
     spec.now = Some(1_700_000_000);

@@ -6,6 +6,8 @@
 //! given, so none is given twice and none is left out.
 
 use std::collections::{HashMap, VecDeque};
+use std::io::Write as _;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -14,7 +16,7 @@ use imap::types::Flag;
 use super::ImapStore;
 use super::connection::{self, Session};
 use super::folders::{Mailbox, Role};
-use crate::model::{Found, MessageFlags, Origin, RawMessage, SkipReason};
+use crate::model::{FileSpan, FolderPath, Found, MessageFlags, Origin, RawMessage, SkipReason};
 use crate::sources::Result;
 
 /// How much one `UID FETCH` asks for: at most this many messages, and no more messages once
@@ -300,7 +302,11 @@ impl<'a> FolderMessages<'a> {
                     ),
                 }
             } else if let Some(bytes) = bodies.remove(&entry.uid) {
-                let mut message = RawMessage::new(self.mailbox.path.clone(), bytes, origin);
+                let mut message = if bytes.len() as u64 >= self.store.large_message {
+                    large(self.mailbox.path.clone(), bytes, origin)
+                } else {
+                    RawMessage::new(self.mailbox.path.clone(), bytes, origin)
+                };
                 message.flags = entry.flags;
                 if self.mailbox.role == Some(Role::Drafts) {
                     message.flags.draft = true;
@@ -358,6 +364,30 @@ impl Drop for FolderMessages<'_> {
     fn drop(&mut self) {
         if let Some(session) = self.session.take() {
             self.store.put_back(session);
+        }
+    }
+}
+
+/// A large message, put in a temporary file (removed once the message is converted and
+/// dropped) so that it does not stay in memory while it waits for its turn. Held in memory
+/// when no temporary file can be written, with a warning.
+fn large(folder: FolderPath, bytes: Vec<u8>, origin: Origin) -> RawMessage {
+    let spilled = tempfile::tempfile().and_then(|mut file| {
+        file.write_all(&bytes)?;
+        Ok(file)
+    });
+    match spilled {
+        Ok(file) => {
+            let span = FileSpan::new(Arc::new(file), 0, bytes.len() as u64);
+            RawMessage::large(folder, span, origin)
+        }
+        Err(error) => {
+            let mut message = RawMessage::new(folder, bytes, origin);
+            message.warnings.push(format!(
+                "this large message could not wait in a temporary file ({error}); it was held \
+                 in memory"
+            ));
+            message
         }
     }
 }

@@ -173,6 +173,9 @@ pub struct ImapStore {
     mailboxes: Mutex<Option<Vec<Mailbox>>>,
     /// Messages per `UID FETCH` command.
     batch: fetch::Batch,
+    /// Messages of this many bytes or more wait for their conversion in a temporary file,
+    /// not in memory.
+    large_message: u64,
 }
 
 impl ImapStore {
@@ -191,6 +194,7 @@ impl ImapStore {
             idle: Mutex::new(Some(session)),
             mailboxes: Mutex::new(None),
             batch: fetch::Batch::default(),
+            large_message: crate::model::LARGE_MESSAGE,
         })
     }
 
@@ -198,6 +202,13 @@ impl ImapStore {
     /// that cut the connection between two batches.
     pub fn with_batch(mut self, messages: usize, bytes: u64) -> ImapStore {
         self.batch = fetch::Batch { messages, bytes };
+        self
+    }
+
+    /// Keeps messages of `bytes` or more in temporary files (normally
+    /// [`LARGE_MESSAGE`](crate::model::LARGE_MESSAGE)); for tests.
+    pub fn with_large_message_size(mut self, bytes: u64) -> ImapStore {
+        self.large_message = bytes;
         self
     }
 
