@@ -207,17 +207,22 @@ namespace inbox {{
         }
     }
 
-    /// Stops the server; its clients' connections are cut.
+    /// Stops the server and cuts its clients' connections: the processes serving logged-in
+    /// clients outlive a stopped master, so they are killed, by their ids, with it.
     pub fn stop(&self) {
         let pid_file = self.dir.path().join("run/master.pid");
         let Ok(pid) = fs::read_to_string(&pid_file) else {
             return;
         };
+        let children = children_of(pid.trim());
         let _ = Command::new(DOVECOT)
             .arg("-c")
             .arg(&self.config)
             .arg("stop")
             .status();
+        if !children.is_empty() {
+            let _ = Command::new("kill").arg("-KILL").args(&children).status();
+        }
         // Wait for the master to be gone, so the ports are free for a restart.
         let deadline = Instant::now() + Duration::from_secs(10);
         while Path::new("/proc").join(pid.trim()).exists() && Instant::now() < deadline {
@@ -259,6 +264,23 @@ impl Drop for Dovecot {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The processes whose parent is `pid` (from `/proc`).
+fn children_of(pid: &str) -> Vec<String> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let stat = fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `pid (name) state ppid …`; the name may hold spaces and parentheses.
+            let after_name = &stat[stat.rfind(')')? + 1..];
+            let parent = after_name.split_whitespace().nth(1)?;
+            (parent == pid).then(|| entry.file_name().to_string_lossy().into_owned())
+        })
+        .collect()
 }
 
 fn current_user() -> (u32, u32, String) {

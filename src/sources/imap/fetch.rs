@@ -175,7 +175,7 @@ impl<'a> FolderMessages<'a> {
                         }
                         None => {
                             return Err(format!(
-                                "{what} (connected again {} times, in vain)",
+                                "{what} (tried to connect again {} times, in vain)",
                                 RECONNECT_WAITS.len()
                             ));
                         }
