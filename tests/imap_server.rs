@@ -110,6 +110,8 @@ ssl_cert = <{r}/cert.pem
 ssl_key = <{r}/key.pem
 disable_plaintext_auth = yes
 auth_mechanisms = plain login
+# A refused password is answered at once (the tests refuse one on purpose).
+auth_failure_delay = 0
 mail_location = maildir:{r}/mail/%u:INDEX={r}/index/%u
 first_valid_uid = 1
 passdb {{
