@@ -5,14 +5,15 @@
 //! stopped when dropped.
 //!
 //! Dovecot refuses to read mail as root; run as root (CI), the mail processes run as `nobody`
-//! and the folder is handed to that user.
+//! and the folder is handed to that user. Run as another user, every process of the server is
+//! that user's (its own users and group are named in the configuration).
 
 #![allow(dead_code)]
 
 use std::fs;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -80,7 +81,7 @@ impl Dovecot {
         );
         fs::write(root.join("passwd"), format!("{USER}:{{PLAIN}}{PASSWORD}\n")).unwrap();
 
-        let (uid, gid, user) = current_user();
+        let (uid, gid, user, group) = current_user();
         let as_root = uid == 0;
         let (mail_uid, mail_gid) = if as_root {
             (NOBODY, NOBODY)
@@ -91,7 +92,10 @@ impl Dovecot {
         let internal_users = if as_root {
             String::new()
         } else {
-            format!("default_internal_user = {user}\ndefault_login_user = {user}\n")
+            format!(
+                "default_internal_user = {user}\ndefault_login_user = {user}\n\
+                 default_internal_group = {group}\n"
+            )
         };
         let imaps_port = free_port();
         let imap_port = free_port();
@@ -223,7 +227,12 @@ namespace inbox {{
             .arg("stop")
             .status();
         if !children.is_empty() {
-            let _ = Command::new("kill").arg("-KILL").args(&children).status();
+            // Those that ended with the master are gone already: nothing to say about them.
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .args(&children)
+                .stderr(Stdio::null())
+                .status();
         }
         // Wait for the master to be gone, so the ports are free for a restart.
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -285,7 +294,8 @@ fn children_of(pid: &str) -> Vec<String> {
         .collect()
 }
 
-fn current_user() -> (u32, u32, String) {
+/// The current user's uid, gid, name and group name.
+fn current_user() -> (u32, u32, String, String) {
     let id = |flag: &str| {
         let output = Command::new("id").arg(flag).output().unwrap();
         String::from_utf8(output.stdout).unwrap().trim().to_owned()
@@ -294,6 +304,7 @@ fn current_user() -> (u32, u32, String) {
         id("-u").parse().unwrap(),
         id("-g").parse().unwrap(),
         id("-un"),
+        id("-gn"),
     )
 }
 
