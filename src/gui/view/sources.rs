@@ -20,8 +20,8 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
     ui.label(
         "mail2pst has looked in the usual places on this computer. Add anything else — an \
          .mbox file, a folder of .eml files, a mail profile folder or an Apple Mail export: \
-         type or paste its path, pick it, or drop it onto this window. Your mail is only read, \
-         never changed.",
+         type or paste its path, pick it, or drop it onto this window; or add an IMAP account \
+         to take the mail straight from its server. Your mail is only read, never changed.",
     );
     ui.add_space(4.0);
     path_field(ui, state);
