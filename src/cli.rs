@@ -17,8 +17,8 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::engine::{
-    self, CancelToken, Comparison, DEFAULT_SPLIT_SIZE, DateRange, Event, JobSpec, Options, Report,
-    Source, Status, StoreListing, format_size,
+    self, CancelToken, Comparison, DEFAULT_SPLIT_SIZE, DateRange, Event, ImapAccount, JobSpec,
+    Options, Password, Report, Security, Source, Status, StoreListing, format_size,
 };
 use crate::license::{self, LicenseStatus};
 use crate::model::FolderKind;
@@ -27,6 +27,11 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_INCOMPLETE: u8 = 2;
 pub const EXIT_CANCELLED: u8 = 130;
+
+/// The environment variable an IMAP account's password is taken from, when it is set; the
+/// password is never given on the command line, where other users of the computer could
+/// read it.
+pub const IMAP_PASSWORD_VARIABLE: &str = "MAIL2PST_IMAP_PASSWORD";
 
 /// Move mail from Apple Mail, Thunderbird, Postbox, MBOX and EML files into an Outlook PST file.
 #[derive(Debug, Parser)]
@@ -58,7 +63,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// Mail stores to convert, in the order their folders appear in the PST
+    /// Mail stores to convert, in the order their folders appear in the PST; an IMAP account
+    /// as imaps://USER@SERVER[:PORT]/ (or imap:// for STARTTLS)
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<PathBuf>,
     /// The PST file to write
@@ -94,17 +100,35 @@ pub struct ConvertArgs {
     /// Print the report as JSON on standard output
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub imap: ImapArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Mail stores to list; without any, the stores found in the usual places of this
-    /// computer (what the desktop app lists when it starts)
+    /// Mail stores to list (an IMAP account as imaps://USER@SERVER/); without any, the stores
+    /// found in the usual places of this computer (what the desktop app lists when it starts)
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Print the listing as JSON
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub imap: ImapArgs,
+}
+
+/// How IMAP accounts are reached. The password is asked for, or taken from the environment
+/// variable MAIL2PST_IMAP_PASSWORD.
+#[derive(Debug, Default, Args)]
+pub struct ImapArgs {
+    /// Trust this certificate (a PEM file) for IMAP servers, besides the ones this computer
+    /// trusts: a self-hosted server's own certificate or its authority's
+    #[arg(long, value_name = "FILE")]
+    pub trust_certificate: Option<PathBuf>,
+    /// Talk to imap:// servers without TLS, the password included, readable by anyone on the
+    /// way: only for a server on your own network that offers no STARTTLS
+    #[arg(long)]
+    pub allow_unencrypted_login: bool,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +145,8 @@ pub struct VerifyArgs {
     /// Print the comparison as JSON on standard output
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub imap: ImapArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,13 +187,56 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<u8> {
 }
 
 /// Opens every source, failing on the first that cannot be read. A folder holding several
-/// stores (a Thunderbird data folder with several profiles) gives each of them.
-fn open_sources(paths: &[PathBuf]) -> Result<Vec<Source>> {
+/// stores (a Thunderbird data folder with several profiles) gives each of them; an
+/// `imaps://` or `imap://` address is an IMAP account, logged in to at once.
+fn open_sources(paths: &[PathBuf], imap: &ImapArgs) -> Result<Vec<Source>> {
     let mut sources = Vec::new();
     for path in paths {
-        sources.extend(Source::open_all(path.clone()).map_err(|e| anyhow!(e))?);
+        if let Some(account) = imap_account(path, imap)? {
+            sources.push(Source::imap(account).map_err(|e| anyhow!(e))?);
+        } else {
+            sources.extend(Source::open_all(path.clone()).map_err(|e| anyhow!(e))?);
+        }
     }
     Ok(sources)
+}
+
+/// The IMAP account a source argument names, with its password; `None` for a path.
+fn imap_account(source: &std::path::Path, imap: &ImapArgs) -> Result<Option<ImapAccount>> {
+    let text = source.to_string_lossy();
+    let lower = text.to_ascii_lowercase();
+    if !lower.starts_with("imaps://") && !lower.starts_with("imap://") {
+        return Ok(None);
+    }
+    let Some(mut account) = ImapAccount::from_url(&text, Password::new("")) else {
+        return Err(anyhow!(
+            "{text}: not an IMAP account's address; write it as imaps://USER@SERVER/ or \
+             imaps://USER@SERVER:PORT/ (a user name holding @ may stay as it is)"
+        ));
+    };
+    if imap.allow_unencrypted_login && account.security == Security::StartTls {
+        account.security = Security::Unencrypted;
+    }
+    account.trusted_certificate = imap.trust_certificate.clone();
+    account.password = imap_password(&account)?;
+    Ok(Some(account))
+}
+
+/// The password from [`IMAP_PASSWORD_VARIABLE`], or asked for on the terminal.
+fn imap_password(account: &ImapAccount) -> Result<Password> {
+    if let Ok(password) = std::env::var(IMAP_PASSWORD_VARIABLE) {
+        return Ok(Password::new(password));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(anyhow!(
+            "{}: no password; set the environment variable {IMAP_PASSWORD_VARIABLE}, or run \
+             the command in a terminal to be asked for it",
+            account.label()
+        ));
+    }
+    let password = rpassword::prompt_password(format!("Password for {}: ", account.label()))
+        .context("cannot read the password")?;
+    Ok(Password::new(password))
 }
 
 /// The engine's error, worded for this command line.
@@ -182,7 +251,7 @@ fn explain(error: engine::Error) -> anyhow::Error {
 }
 
 fn convert(args: ConvertArgs, cancel: &CancelToken) -> Result<u8> {
-    let sources = open_sources(&args.sources)?;
+    let sources = open_sources(&args.sources, &args.imap)?;
     let mut spec = JobSpec::new(sources, args.output.clone());
     spec.overwrite = args.force;
     spec.options = Options {
@@ -278,8 +347,10 @@ fn show_event(bar: &ProgressBar, event: Event) {
                 .map(|eta| format!(", {} left", format_duration(eta)))
                 .unwrap_or_default();
             bar.set_message(format!(
-                "{:.0} msg/s{eta} · {}",
-                progress.messages_per_second, progress.folder
+                "{:.0} msg/s{eta} · {} read · {}",
+                progress.messages_per_second,
+                format_size(progress.bytes_read),
+                progress.folder
             ));
         }
         Event::FileFinished { path, bytes } => {
@@ -345,7 +416,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
     if args.paths.is_empty() {
         return scan_this_computer(args.json);
     }
-    let sources = open_sources(&args.paths)?;
+    let sources = open_sources(&args.paths, &args.imap)?;
     let listings: Vec<StoreListing> = sources.iter().map(engine::list_store).collect();
     if args.json {
         let json = serde_json::to_string_pretty(&listings).context("cannot write the listing")?;
@@ -475,7 +546,7 @@ fn plural(count: u64, noun: &str) -> String {
 }
 
 fn verify(args: VerifyArgs, cancel: &CancelToken) -> Result<u8> {
-    let sources = open_sources(&args.against)?;
+    let sources = open_sources(&args.against, &args.imap)?;
     let verbose = !args.quiet && !args.json;
     let comparison: Comparison = engine::compare(&args.pst, &sources, cancel, &mut |event| {
         if let Event::Verifying { path } = event

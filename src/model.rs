@@ -28,6 +28,8 @@ pub enum StoreKind {
     AppleMailExport,
     /// Gmail as Google Takeout exports it: an mbox file whose messages carry their labels.
     GmailTakeout,
+    /// An account on an IMAP server, read over the network.
+    Imap,
     /// `.vcf` (vCard) and `.ics` (iCalendar) files: contacts, events and tasks.
     ContactsAndCalendars,
 }
@@ -44,6 +46,7 @@ impl StoreKind {
             StoreKind::AppleMail => "Apple Mail",
             StoreKind::AppleMailExport => "Apple Mail export",
             StoreKind::GmailTakeout => "Gmail (Google Takeout)",
+            StoreKind::Imap => "IMAP account",
             StoreKind::ContactsAndCalendars => "Contacts and calendars",
         }
     }
@@ -185,6 +188,8 @@ pub enum Origin {
         database: PathBuf,
         row: i64,
     },
+    /// A message on an IMAP server: the mailbox's address and the message's UID in it.
+    Imap { mailbox: String, uid: u32 },
 }
 
 /// Paths in JSON (`#[serde(with = "path_json")]`): a string when the path is valid Unicode;
@@ -307,6 +312,7 @@ impl fmt::Display for Origin {
             Origin::DatabaseRow { database, row } => {
                 write!(f, "{} row {row}", database.display())
             }
+            Origin::Imap { mailbox, uid } => write!(f, "{mailbox} UID {uid}"),
         }
     }
 }

@@ -818,3 +818,62 @@ fn a_dropped_folder_of_contacts_and_calendars_converts() {
     }
     assert!(w.has_label("Done"));
 }
+
+/// "Add an IMAP account…": a provider fills in its server and links its app-password page;
+/// another server is typed in by hand (a real Dovecot, its certificate trusted by the form),
+/// the account is listed with its folders and converts.
+#[test]
+fn an_imap_account_added_in_the_form_is_listed_and_converts() {
+    let mut placed = 0;
+    let server = crate::imap_server::Dovecot::start(|maildir| {
+        let message =
+            fs::read(corpus().join("maildir/notmuch/test/corpora/default/cur/29:2,")).unwrap();
+        for n in 0..3 {
+            fs::write(maildir.join(format!("cur/{n}.M{n}P1.test:2,S")), &message).unwrap();
+            placed += 1;
+        }
+        fs::create_dir_all(maildir.join(".Sent/cur")).unwrap();
+        fs::write(maildir.join(".Sent/cur/9.M9P1.test:2,S"), &message).unwrap();
+        placed += 1;
+    });
+    let mut w = window(Vec::new(), Some("valid.key"));
+    w.wait_for_sources();
+    w.click("Add an IMAP account…");
+    w.click("Gmail");
+    let server_field = |w: &Window| {
+        w.harness
+            .get_by_label("Server:")
+            .accesskit_node()
+            .value()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(server_field(&w), "imap.gmail.com");
+    assert_eq!(w.links("How to make a Gmail app password"), 1);
+    w.click("Another server");
+    assert_eq!(server_field(&w), "");
+    w.type_into("Server:", "127.0.0.1");
+    w.type_into("Port:", &server.imaps_port.to_string());
+    w.type_into("User name:", crate::imap_server::USER);
+    w.type_into("Password:", crate::imap_server::PASSWORD);
+    w.type_into("Trusted certificate:", server.certificate.to_str().unwrap());
+    w.click("Add account");
+    assert!(w.app().state().imap_form.is_none(), "the form closes");
+    w.wait_for_sources();
+    let ready = w.app().state().sources[0]
+        .ready()
+        .expect("the account is read");
+    assert_eq!(ready.listing.messages(), placed);
+    assert!(w.has_label_containing("alice on 127.0.0.1"));
+    w.click("Next: choose folders");
+    w.click("Next: options");
+    let report = w.convert_and_wait();
+    assert_eq!(report.status, Status::Complete);
+    assert_eq!(report.totals.written, placed);
+    let sent = report
+        .folders
+        .iter()
+        .find(|f| f.pst_path.last().is_some_and(|n| n == "Sent Items"))
+        .expect("a Sent Items folder");
+    assert_eq!(sent.written, 1);
+}

@@ -38,6 +38,7 @@ const SHOTS: &[&str] = &[
     "5-done",
     "license-key",
     "about",
+    "imap-account",
     "5-done-dark",
     "1-sources-200-percent",
 ];
@@ -288,8 +289,18 @@ fn script(archive: PathBuf, pst: PathBuf) -> VecDeque<Step> {
             state.show_about = true;
         })),
         Step::Shot("about"),
-        Step::Do(Box::new(|state, ctx| {
+        Step::Do(Box::new(|state, _| {
             state.show_about = false;
+            state.open_imap_form();
+            if let Some(form) = &mut state.imap_form {
+                form.choose(mail2pst::gui::state::Provider::Gmail);
+                form.user = "ada@gmail.com".to_owned();
+                form.password = "app password".to_owned();
+            }
+        })),
+        Step::Shot("imap-account"),
+        Step::Do(Box::new(|state, ctx| {
+            state.close_imap_form();
             ctx.set_theme(egui::Theme::Dark);
         })),
         Step::Shot("5-done-dark"),

@@ -54,6 +54,7 @@ fn store_specific_names(kind: StoreKind) -> &'static [&'static str] {
         | StoreKind::EmlFolder
         | StoreKind::AppleMailExport
         | StoreKind::GmailTakeout
+        | StoreKind::Imap
         | StoreKind::ContactsAndCalendars => &[],
     }
 }

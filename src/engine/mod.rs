@@ -43,6 +43,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+pub use crate::sources::imap::{
+    DEFAULT_IMAP_PORT, DEFAULT_IMAPS_PORT, ImapAccount, Password, Security, default_port,
+};
 pub use discover::{
     Discovery, SearchRoots, SystemLayout, UsualPlace, discover, discover_in, usual_places,
 };

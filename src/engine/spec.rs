@@ -47,6 +47,13 @@ impl Source {
             .collect())
     }
 
+    /// An IMAP account: connects and logs in now, so that a refused password or an
+    /// untrusted certificate is said before anything else happens.
+    pub fn imap(account: sources::imap::ImapAccount) -> Result<Source, Error> {
+        let store = sources::imap::ImapStore::open(account)?;
+        Ok(Source::from_store(Box::new(store)))
+    }
+
     /// A store another part of the app already opened.
     pub fn from_store(store: Box<dyn MailStore>) -> Source {
         Source {

@@ -20,10 +20,12 @@ use super::options::OptionsForm;
 use super::platform;
 use super::workers::{Discover, FileDialogCheck, SourceId, Waker, WorkerEvent, Workers};
 
+mod imap_form;
 mod license_dialog;
 mod running;
 mod sources;
 
+pub use imap_form::{ImapForm, Provider};
 pub use license_dialog::{LicenseDialog, Verdict};
 pub use running::{Outcome, Planned, Running};
 pub use sources::{ReadySource, SourceEntry, SourceStatus};
@@ -144,6 +146,8 @@ pub struct AppState {
     pub places: Vec<UsualPlace>,
     /// Why no file dialog can open, once one was asked for and could not.
     pub file_dialog_problem: Option<String>,
+    /// The "Add an IMAP account" form, while it is open.
+    pub imap_form: Option<ImapForm>,
     home: Option<PathBuf>,
     file_dialog_check: FileDialogCheck,
     /// Entries the person removed (a store found later in the same folder is not added).
@@ -199,6 +203,7 @@ impl AppState {
             completions: Vec::new(),
             places: Vec::new(),
             file_dialog_problem: None,
+            imap_form: None,
             home: config.roots.as_ref().map(|roots| roots.home.clone()),
             file_dialog_check: config.file_dialog_check,
             removed: Vec::new(),

@@ -13,7 +13,7 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-use crate::engine::{self, SearchRoots, Source, StoreListing, UsualPlace};
+use crate::engine::{self, ImapAccount, SearchRoots, Source, StoreListing, UsualPlace};
 
 use super::paths;
 
@@ -222,6 +222,26 @@ impl Workers {
                         return;
                     }
                 }
+            }
+        })
+    }
+
+    /// Logs in to an IMAP account and counts its folders.
+    pub fn open_imap(&self, id: SourceId, account: ImapAccount) -> Result<(), String> {
+        self.spawn("IMAP account reader", move |workers| {
+            let path = PathBuf::from(account.url());
+            let result = Source::imap(account).map_err(|error| error.to_string());
+            let source = result.as_ref().ok().cloned();
+            let event = WorkerEvent::Opened {
+                id,
+                path,
+                along_with: None,
+                result,
+            };
+            if workers.send(event)
+                && let Some(source) = source
+            {
+                workers.list(id, &source);
             }
         })
     }

@@ -5,6 +5,7 @@
 pub mod apple_mail;
 pub mod discover;
 pub mod eml;
+pub mod imap;
 pub mod maildir;
 pub mod mbox;
 pub mod mozilla;
@@ -37,6 +38,9 @@ pub enum Error {
     Unrecognized { path: PathBuf, what: String },
     #[error("{}: no folder {folder}", path.display())]
     NoSuchFolder { path: PathBuf, folder: String },
+    /// A mail server (an IMAP account) could not be read; `what` says why, in words.
+    #[error("{server}: {what}")]
+    Server { server: String, what: String },
 }
 
 impl Error {

@@ -51,6 +51,7 @@ impl SourceEntry {
             SourceStatus::Ready(ready) => ready.listing.name.clone(),
             SourceStatus::Counting { source } => source.name(),
             SourceStatus::Opening | SourceStatus::Failed(_) => match &self.path {
+                Some(path) if self.is_imap() => path.display().to_string(),
                 Some(path) => path
                     .file_name()
                     .map(|name| name.to_string_lossy().into_owned())
@@ -67,6 +68,14 @@ impl SourceEntry {
             SourceStatus::Counting { source } => Some(source.root()),
             _ => self.path.clone(),
         }
+    }
+
+    /// An IMAP account rather than a store on this computer.
+    pub fn is_imap(&self) -> bool {
+        self.path.as_ref().is_some_and(|path| {
+            let text = path.to_string_lossy().to_ascii_lowercase();
+            text.starts_with("imaps://") || text.starts_with("imap://")
+        })
     }
 
     /// Still being opened or counted.

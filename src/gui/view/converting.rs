@@ -78,7 +78,8 @@ pub fn show(ui: &mut Ui, state: &mut AppState) {
         }
     }
     ui.label(format!(
-        "{} of PST written",
+        "{} of mail read · {} of PST written",
+        format_size(progress.bytes_read),
         format_size(progress.bytes_written)
     ));
     for (path, bytes) in &running.files {

@@ -14,6 +14,9 @@ pub fn show(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<Action>
     if state.license_dialog.is_some() {
         license_dialog(ctx, state);
     }
+    if state.imap_form.is_some() {
+        super::imap_form::show(ctx, state);
+    }
     if state.show_about {
         about(ctx, state, actions);
     }

@@ -20,8 +20,8 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
     ui.label(
         "mail2pst has looked in the usual places on this computer. Add anything else — an \
          .mbox file, a folder of .eml files, a mail profile folder or an Apple Mail export: \
-         type or paste its path, pick it, or drop it onto this window. Your mail is only read, \
-         never changed.",
+         type or paste its path, pick it, or drop it onto this window; or add an IMAP account \
+         to take the mail straight from its server. Your mail is only read, never changed.",
     );
     ui.add_space(4.0);
     path_field(ui, state);
@@ -39,6 +39,9 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
                 ui.close();
             }
         });
+        if ui.button("Add an IMAP account…").clicked() {
+            state.open_imap_form();
+        }
         if state.discovering {
             ui.spinner();
             ui.label("Looking for mail on this computer…");
@@ -141,10 +144,13 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
                             ui,
                             format!("This store cannot be read: {error}"),
                         ));
-                        ui.label(
+                        ui.label(if entry.is_imap() {
+                            "Check the server, the user name and the password, then add the \
+                             account again; or remove it from the list."
+                        } else {
                             "Check the path and that mail2pst may read it, then add it again; \
-                             or remove it from the list.",
-                        );
+                             or remove it from the list."
+                        });
                     }
                 }
             });
