@@ -30,6 +30,10 @@ pub enum StoreKind {
     GmailTakeout,
     /// `.vcf` (vCard) and `.ics` (iCalendar) files: contacts, events and tasks.
     ContactsAndCalendars,
+    /// macOS Contacts (`~/Library/Application Support/AddressBook`).
+    AppleContacts,
+    /// macOS Calendar (`~/Library/Calendars`).
+    AppleCalendar,
 }
 
 impl StoreKind {
@@ -45,6 +49,8 @@ impl StoreKind {
             StoreKind::AppleMailExport => "Apple Mail export",
             StoreKind::GmailTakeout => "Gmail (Google Takeout)",
             StoreKind::ContactsAndCalendars => "Contacts and calendars",
+            StoreKind::AppleContacts => "Apple Contacts",
+            StoreKind::AppleCalendar => "Apple Calendar",
         }
     }
 }

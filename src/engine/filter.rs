@@ -54,7 +54,9 @@ fn store_specific_names(kind: StoreKind) -> &'static [&'static str] {
         | StoreKind::EmlFolder
         | StoreKind::AppleMailExport
         | StoreKind::GmailTakeout
-        | StoreKind::ContactsAndCalendars => &[],
+        | StoreKind::ContactsAndCalendars
+        | StoreKind::AppleContacts
+        | StoreKind::AppleCalendar => &[],
     }
 }
 
