@@ -28,31 +28,31 @@ use crate::flag_readers::text;
 use crate::util::temp_dir;
 
 /// data1 of the property sets' GUIDs.
-const PSETID_ADDRESS: u32 = 0x0006_2004;
-const PSETID_APPOINTMENT: u32 = 0x0006_2002;
-const PSETID_TASK: u32 = 0x0006_2003;
+pub const PSETID_ADDRESS: u32 = 0x0006_2004;
+pub const PSETID_APPOINTMENT: u32 = 0x0006_2002;
+pub const PSETID_TASK: u32 = 0x0006_2003;
 const PSETID_MEETING: u32 = 0x6ED8_DA90;
 
 /// One message as outlook-pst reads it: tagged properties by ID, named ones by (set, LID).
 #[derive(Debug)]
-struct Item {
-    folder: String,
-    tagged: BTreeMap<u16, PropertyValue>,
-    named: BTreeMap<(u32, u32), PropertyValue>,
-    recipients: usize,
-    attachments: usize,
+pub struct Item {
+    pub folder: String,
+    pub tagged: BTreeMap<u16, PropertyValue>,
+    pub named: BTreeMap<(u32, u32), PropertyValue>,
+    pub recipients: usize,
+    pub attachments: usize,
 }
 
 impl Item {
-    fn text(&self, id: u16) -> Option<String> {
+    pub fn text(&self, id: u16) -> Option<String> {
         text(self.tagged.get(&id))
     }
 
-    fn named_text(&self, set: u32, lid: u32) -> Option<String> {
+    pub fn named_text(&self, set: u32, lid: u32) -> Option<String> {
         text(self.named.get(&(set, lid)))
     }
 
-    fn subject(&self) -> String {
+    pub fn subject(&self) -> String {
         let subject = self.text(0x0037).unwrap_or_default();
         match subject.strip_prefix('\u{1}') {
             Some(rest) => rest.chars().skip(1).collect(),
@@ -61,7 +61,7 @@ impl Item {
     }
 }
 
-fn time(value: Option<&PropertyValue>) -> Option<i64> {
+pub fn time(value: Option<&PropertyValue>) -> Option<i64> {
     match value? {
         // FILETIME to Unix seconds.
         PropertyValue::Time(t) => Some(t / 10_000_000 - 11_644_473_600),
@@ -69,21 +69,21 @@ fn time(value: Option<&PropertyValue>) -> Option<i64> {
     }
 }
 
-fn integer(value: Option<&PropertyValue>) -> Option<i32> {
+pub fn integer(value: Option<&PropertyValue>) -> Option<i32> {
     match value? {
         PropertyValue::Integer32(n) => Some(*n),
         other => panic!("not PtypInteger32: {other:?}"),
     }
 }
 
-fn boolean(value: Option<&PropertyValue>) -> Option<bool> {
+pub fn boolean(value: Option<&PropertyValue>) -> Option<bool> {
     match value? {
         PropertyValue::Boolean(b) => Some(*b),
         other => panic!("not PtypBoolean: {other:?}"),
     }
 }
 
-fn binary(value: Option<&PropertyValue>) -> Option<Vec<u8>> {
+pub fn binary(value: Option<&PropertyValue>) -> Option<Vec<u8>> {
     match value? {
         PropertyValue::Binary(b) => Some(b.buffer().to_vec()),
         other => panic!("not PtypBinary: {other:?}"),
@@ -91,7 +91,7 @@ fn binary(value: Option<&PropertyValue>) -> Option<Vec<u8>> {
 }
 
 /// Every message of the PST, folder by folder, as outlook-pst reads it.
-fn read_items(pst: &Path) -> Vec<Item> {
+pub fn read_items(pst: &Path) -> Vec<Item> {
     let file = fs::File::open(pst).unwrap();
     let pst = UnicodePstFile::read_from(Box::new(BufReader::new(file))).unwrap();
     let store = UnicodeStore::read(Rc::new(pst)).unwrap();
@@ -166,7 +166,7 @@ fn read_items(pst: &Path) -> Vec<Item> {
     items
 }
 
-fn item<'a>(items: &'a [Item], folder: &str, subject: &str) -> &'a Item {
+pub fn item<'a>(items: &'a [Item], folder: &str, subject: &str) -> &'a Item {
     items
         .iter()
         .find(|i| i.folder.ends_with(&format!("/{folder}")) && i.subject() == subject)
@@ -174,7 +174,7 @@ fn item<'a>(items: &'a [Item], folder: &str, subject: &str) -> &'a Item {
 }
 
 /// Minutes since 1601-01-01 of a wall-clock time.
-fn minutes(y: i32, m: u32, d: u32, hour: u32, minute: u32) -> u32 {
+pub fn minutes(y: i32, m: u32, d: u32, hour: u32, minute: u32) -> u32 {
     let date = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
     let epoch = chrono::NaiveDate::from_ymd_opt(1601, 1, 1).unwrap();
     ((date - epoch).num_days() as u32) * 1440 + hour * 60 + minute
@@ -184,7 +184,7 @@ fn minutes(y: i32, m: u32, d: u32, hour: u32, minute: u32) -> u32 {
 /// (start, end) in local minutes: the pattern's days from StartDate, OccurrenceCount of them
 /// or up to EndDate, less DeletedInstanceDates, with the ExceptionInfo's new times for the
 /// changed ones. Written from the spec for this test; shares nothing with the writer.
-fn weekly_occurrences(blob: &[u8]) -> Vec<(u32, u32)> {
+pub fn weekly_occurrences(blob: &[u8]) -> Vec<(u32, u32)> {
     let u16_at = |at: usize| u16::from_le_bytes([blob[at], blob[at + 1]]);
     let u32_at = |at: usize| u32::from_le_bytes(blob[at..at + 4].try_into().unwrap());
     assert_eq!(u16_at(0), 0x3004, "ReaderVersion");
