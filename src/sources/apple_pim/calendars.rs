@@ -1,5 +1,5 @@
 //! macOS Calendar (iCal) as macOS 10.5 to 10.14 keep it in `~/Library/Calendars`
-//! (docs/formats.md §9.2): one folder per calendar, `<UUID>.calendar`, with its name in
+//! (docs/formats.md §10.2): one folder per calendar, `<UUID>.calendar`, with its name in
 //! `Info.plist` (`Title`) and one iCalendar file per event or to-do in `Events/`; the
 //! calendars of a network account (CalDAV, iCloud, Exchange) one level down, in
 //! `<UUID>.caldav/`, `<UUID>.exchange/`, …. The `Calendar Cache` database beside them is an

@@ -1,7 +1,7 @@
 //! macOS Contacts (Address Book): `~/Library/Application Support/AddressBook/AddressBook-v22.abcddb`
 //! and one `Sources/<UUID>/AddressBook-v22.abcddb` per account (iCloud, Exchange, CardDAV, On
-//! My Mac). Each database is a Core Data store (docs/formats.md §9): the entities are named in
-//! `Z_PRIMARYKEY` (`ABCDContact`, `ABCDGroup`, …) and their rows are in `ZABCDRECORD`; e-mail
+//! My Mac). Each database is a Core Data store (docs/formats.md §10.1): the entities are named
+//! in `Z_PRIMARYKEY` (`ABCDContact`, `ABCDGroup`, …) and their rows are in `ZABCDRECORD`; e-mail
 //! addresses, phone numbers, postal addresses and web pages are rows of `ZABCDEMAILADDRESS`,
 //! `ZABCDPHONENUMBER`, `ZABCDPOSTALADDRESS` and `ZABCDURLADDRESS` whose `ZOWNER` is the
 //! contact's `Z_PK`; notes are `ZABCDNOTE` rows by `ZCONTACT`. Labels are Apple's
