@@ -80,6 +80,16 @@ pub enum FolderKind {
 }
 
 impl FolderKind {
+    /// One of the folder's items, for counts shown to a person.
+    pub fn item(self) -> &'static str {
+        match self {
+            FolderKind::Mail => "message",
+            FolderKind::Contacts => "contact",
+            FolderKind::Calendar => "event",
+            FolderKind::Tasks => "task",
+        }
+    }
+
     /// What the folder's items are called, for counts shown to a person.
     pub fn items(self) -> &'static str {
         match self {
