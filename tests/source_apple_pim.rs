@@ -21,8 +21,8 @@ use std::process::Command;
 
 use mail2pst::engine::Status;
 use mail2pst::model::{FolderKind, StoreKind};
+use mail2pst::sources;
 use mail2pst::sources::discover::{SearchRoots, SystemLayout, discover_in};
-use mail2pst::sources::{self, MailStore as _};
 
 use crate::engine_common::{demo, fingerprint, key_text, read_with, run, spec};
 use crate::source_pim::{

@@ -509,6 +509,28 @@ fn write_address_book(path: &Path, cards: &[Card<'_>], lists: &[&str]) {
     }
 }
 
+/// An address book as Thunderbird 3 to 68 wrote it, `abook-N.mab` in Mork (comm-central
+/// `mailnews/addrbook/src/nsAddrDatabase.cpp` before version 78: the pab table in the card
+/// scope, the data row with LastRecordKey, card rows, a mailing list row; the column
+/// dictionary as Thunderbird writes it).
+const OLD_ADDRESS_BOOK: &str = "// <!-- <mdb:mork:z v=\"1.4\"/> -->
+< <(a=c)> // (f=iso-8859-1)
+  (80=ns:addrbk:db:row:scope:card:all)
+  (81=ns:addrbk:db:row:scope:list:all)
+  (82=ns:addrbk:db:row:scope:data:all)(83=FirstName)(84=LastName)
+  (87=DisplayName)(89=PrimaryEmail)(8A=LowercasePrimaryEmail)(90=WorkPhone)
+  (A8=Company)(BC=RecordKey)(BE=LastRecordKey)(BF=ns:addrbk:db:table:kind:pab)
+  (C0=ListName)>
+<(90=Charles)(91=Babbage)(92=Charles Babbage)(93=charles@example.org)
+  (94=+44 20 7946 0002)(95=1)(96=2)(97=Mary Somerville)(98=mary@example.org)
+  (99=Analytical Society)>
+{1:^80 {(k^BF:c)(s=9)}
+  [1:^82(^BE=3)]
+  [1(^83^90)(^84^91)(^87^92)(^89^93)(^8A^93)(^90^94)(^BC^95)]
+  [2(^87^97)(^89^98)(^BC^96)]
+  [3:^81(^C0^99)(^BC=3)]}
+";
+
 /// The tables of Thunderbird's `calendar-data/local.sqlite`, schema 23 (comm-central
 /// `calendar/providers/storage/calStorageUpgrade.sys.mjs`; times in microseconds with their
 /// zone's name, "floating" or "UTC").
@@ -730,6 +752,7 @@ fn thunderbird_address_books_and_calendar_convert() {
         )],
         &[],
     );
+    fs::write(profile.join("abook-1.mab"), OLD_ADDRESS_BOOK).unwrap();
     fs::create_dir(profile.join("calendar-data")).unwrap();
     write_calendar(&profile.join("calendar-data/local.sqlite"));
     let before = crate::engine_common::fingerprint(&profile);
@@ -760,6 +783,7 @@ fn thunderbird_address_books_and_calendar_convert() {
         [
             "Address Books › Collected Addresses",
             "Address Books › Personal Address Book",
+            "Address Books › abook-1",
             "Calendars › Home",
             "Calendars › Home Tasks",
         ],
@@ -800,6 +824,20 @@ fn thunderbird_address_books_and_calendar_convert() {
         Some("grace@example.org")
     );
     item(&items, "Collected Addresses", "Collected Person");
+    // The address book Thunderbird 68 and before kept in Mork.
+    let old_book = &kinds["Address Books › abook-1"];
+    assert_eq!((old_book.0, old_book.1, old_book.2), (FolderKind::Contacts, 2, 2));
+    assert!(
+        old_book.3.iter().any(|n| n.contains("1 mailing lists")),
+        "{old_book:?}"
+    );
+    let babbage = item(&items, "abook-1", "Charles Babbage");
+    assert_eq!(babbage.text(0x3A08).as_deref(), Some("+44 20 7946 0002"));
+    assert_eq!(
+        babbage.named_text(PSETID_ADDRESS, 0x8083).as_deref(),
+        Some("charles@example.org")
+    );
+    item(&items, "abook-1", "Mary Somerville");
 
     // The appointment: 08:30 UTC, its place, its reminder.
     let dentist = item(&items, "Home", "Dentist");

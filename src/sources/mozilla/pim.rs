@@ -7,6 +7,13 @@
 //!   `mailnews/addrbook/modules/SQLiteDirectory.sys.mjs`); since Thunderbird 102 the card's
 //!   vCard is kept whole in its `_vCard` row, older cards are built into a vCard from the index
 //!   rows (`DisplayName`, `PrimaryEmail`, `WorkPhone`, …).
+//! - Address books of Thunderbird before version 78: `abook.mab`, `history.mab`,
+//!   `abook-N.mab`, Mork files (read by [`super::mork`]) whose card rows
+//!   (`ns:addrbk:db:row:scope:card:all`) have the same columns as the index rows above and
+//!   whose mailing lists are rows of `ns:addrbk:db:row:scope:list:all` (Thunderbird 3–68
+//!   `mailnews/addrbook/src/nsAddrDatabase.cpp`). Thunderbird 78 moved each into an `.sqlite`
+//!   file of the same name; a `.mab` with its `.sqlite` beside it is that copy's source and
+//!   is not read again.
 //! - Calendars: `calendar-data/local.sqlite` (calendars on this computer) and
 //!   `calendar-data/cache.sqlite` (the offline copy of network calendars), named by
 //!   `calendar.registry.<id>.name`. Events and to-dos are rows of `cal_events`/`cal_todos`
@@ -27,6 +34,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
 use crate::model::{FolderKind, FolderPath, Found, Origin, RawMessage};
+use crate::sources::mozilla::mork::MorkDb;
 use crate::sources::mozilla::prefs::Prefs;
 use crate::sources::pim::TASKS_SUFFIX;
 use crate::sources::sqlite::{ReadOnlyDatabase, columns};
@@ -53,6 +61,7 @@ pub struct PimFolder {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum PimSource {
     AddressBook { file: PathBuf },
+    MorkAddressBook { file: PathBuf },
     Calendar { file: PathBuf, cal_id: String },
 }
 
@@ -67,18 +76,25 @@ pub fn find(profile: &Path, prefs: Option<&Prefs>, notes: &mut Vec<String>) -> V
                 .filter(|path| {
                     path.file_name()
                         .and_then(|n| n.to_str())
-                        .is_some_and(is_book)
+                        .is_some_and(|name| is_book(name) || is_mork_book(name))
                 })
+                // A Mork book Thunderbird has already moved into SQLite is read from there.
+                .filter(|path| !(is_mork(path) && path.with_extension("sqlite").is_file()))
                 .collect()
         })
         .unwrap_or_default();
     books.sort_by_key(|path| book_order(path));
     for file in books {
         let name = book_name(&file, prefs);
+        let source = if is_mork(&file) {
+            PimSource::MorkAddressBook { file }
+        } else {
+            PimSource::AddressBook { file }
+        };
         folders.push(PimFolder {
             path: FolderPath::new([ADDRESS_BOOKS.to_owned(), name]),
             kind: FolderKind::Contacts,
-            source: PimSource::AddressBook { file },
+            source,
         });
     }
     for file_name in ["local.sqlite", "cache.sqlite"] {
@@ -134,6 +150,16 @@ fn is_book(name: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// `abook.mab`, `abook-N.mab`, `history.mab`.
+fn is_mork_book(name: &str) -> bool {
+    name.strip_suffix(".mab")
+        .is_some_and(|stem| is_book(&format!("{stem}.sqlite")))
+}
+
+fn is_mork(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "mab")
+}
+
 /// The personal book first, then `abook-1`, `abook-2`, …, collected addresses last.
 fn book_order(path: &Path) -> (u8, u64) {
     let stem = path
@@ -171,9 +197,12 @@ fn book_name(file: &Path, prefs: Option<&Prefs>) -> String {
             .map(str::to_owned)
     });
     from_prefs.unwrap_or_else(|| match file_name.as_str() {
-        "abook.sqlite" => "Personal Address Book".to_owned(),
-        "history.sqlite" => "Collected Addresses".to_owned(),
-        _ => file_name.trim_end_matches(".sqlite").to_owned(),
+        "abook.sqlite" | "abook.mab" => "Personal Address Book".to_owned(),
+        "history.sqlite" | "history.mab" => "Collected Addresses".to_owned(),
+        _ => file_name
+            .trim_end_matches(".sqlite")
+            .trim_end_matches(".mab")
+            .to_owned(),
     })
 }
 
@@ -254,6 +283,21 @@ impl PimFolder {
                 }
                 Ok((u64::try_from(cards).unwrap_or(0), notes))
             }
+            PimSource::MorkAddressBook { file } => {
+                let book = MorkBook::read(file)?;
+                let notes = (book.lists > 0)
+                    .then(|| {
+                        format!(
+                            "{} mailing lists of {} are not converted (their members are \
+                             contacts of the book and are converted)",
+                            book.lists,
+                            file.display()
+                        )
+                    })
+                    .into_iter()
+                    .collect();
+                Ok((book.cards.len() as u64, notes))
+            }
             PimSource::Calendar { file, cal_id } => {
                 let database = open(file, "the calendar")?;
                 let error = sql_error(file);
@@ -285,6 +329,7 @@ impl PimFolder {
     pub fn items(&self) -> Result<Vec<Found>> {
         let (file, items) = match &self.source {
             PimSource::AddressBook { file } => (file, cards(file)?),
+            PimSource::MorkAddressBook { file } => (file, MorkBook::read(file)?.cards),
             PimSource::Calendar { file, cal_id } => (
                 file,
                 calendar_items(file, cal_id, self.kind == FolderKind::Tasks)?,
@@ -352,6 +397,53 @@ fn cards(file: &Path) -> Result<Vec<(i64, Vec<u8>)>> {
             (rowid, vcard.into_bytes())
         })
         .collect())
+}
+
+/// The Mork row scope of an address book's cards, and of its mailing lists.
+const MORK_CARD_SCOPE: &str = "ns:addrbk:db:row:scope:card:all";
+const MORK_LIST_SCOPE: &str = "ns:addrbk:db:row:scope:list:all";
+
+/// What a `.mab` address book holds: its cards as vCards (row id, vCard), and how many
+/// mailing lists.
+struct MorkBook {
+    cards: Vec<(i64, Vec<u8>)>,
+    lists: u64,
+}
+
+impl MorkBook {
+    /// Reads every card and list row of the file's tables, each once, in table order.
+    fn read(file: &Path) -> Result<MorkBook> {
+        let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+        let db = MorkDb::parse(&bytes).map_err(|e| Error::Format {
+            path: file.to_path_buf(),
+            what: format!("the address book cannot be read ({e})"),
+        })?;
+        let mut seen = std::collections::HashSet::new();
+        let mut cards = Vec::new();
+        let mut lists = 0;
+        for (_, table) in db.tables() {
+            for (oid, row) in db.table_rows(table) {
+                if !seen.insert(oid.clone()) {
+                    continue;
+                }
+                if &*oid.scope == MORK_LIST_SCOPE {
+                    lists += 1;
+                } else if &*oid.scope == MORK_CARD_SCOPE {
+                    let properties: BTreeMap<String, String> = row
+                        .columns()
+                        .filter_map(|column| Some((column.to_owned(), row.text(column)?)))
+                        .collect();
+                    let uid = properties
+                        .get("RecordKey")
+                        .cloned()
+                        .unwrap_or_else(|| format!("{:x}", oid.id));
+                    let row_id = i64::try_from(oid.id).unwrap_or(i64::MAX);
+                    cards.push((row_id, vcard_from_index(&uid, &properties).into_bytes()));
+                }
+            }
+        }
+        Ok(MorkBook { cards, lists })
+    }
 }
 
 /// A vCard property value with `\`, `;`, `,` and line breaks escaped.
@@ -758,6 +850,58 @@ mod tests {
             ]
             .map(PathBuf::from)
         );
+    }
+
+    /// A `.mab` laid out as Thunderbird 3–68 wrote them (`nsAddrDatabase.cpp`: the pab table
+    /// in the card scope, a data row, card rows, a mailing list row).
+    const MAB: &str = "// <!-- <mdb:mork:z v=\"1.4\"/> -->
+< <(a=c)> // (f=iso-8859-1)
+  (80=ns:addrbk:db:row:scope:card:all)
+  (81=ns:addrbk:db:row:scope:list:all)
+  (82=ns:addrbk:db:row:scope:data:all)(83=FirstName)(84=LastName)
+  (87=DisplayName)(89=PrimaryEmail)(90=WorkPhone)(9C=HomeCity)(A8=Company)
+  (BC=RecordKey)(BE=LastRecordKey)(BF=ns:addrbk:db:table:kind:pab)(C0=ListName)>
+<(90=Grace)(91=Hopper)(92=Grace Hopper)(93=grace@example.org)(94=+1 555 0100)
+  (95=Arlington)(96=1)(97=2)(98=Ada Lovelace)(99=ada@example.com)(9A=Pioneers)>
+{1:^80 {(k^BF:c)(s=9)}
+  [1:^82(^BE=3)]
+  [1(^83^90)(^84^91)(^87^92)(^89^93)(^90^94)(^9C^95)(^BC^96)]
+  [2(^87^98)(^89^99)(^BC^97)]
+  [3:^81(^C0^9A)(^BC=3)]}
+";
+
+    #[test]
+    fn a_mork_address_book_gives_its_cards_and_counts_its_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("abook.mab");
+        std::fs::write(&file, MAB).unwrap();
+        let book = MorkBook::read(&file).unwrap();
+        assert_eq!(book.lists, 1);
+        assert_eq!(book.cards.len(), 2);
+        let grace = String::from_utf8(book.cards[0].1.clone()).unwrap();
+        for line in [
+            "FN:Grace Hopper\r\n",
+            "N:Hopper;Grace;;;\r\n",
+            "EMAIL;TYPE=internet,pref:grace@example.org\r\n",
+            "TEL;TYPE=work,voice:+1 555 0100\r\n",
+            "ADR;TYPE=home:;;;Arlington;;;\r\n",
+        ] {
+            assert!(grace.contains(line), "{line:?} in {grace}");
+        }
+        assert!(String::from_utf8_lossy(&book.cards[1].1).contains("FN:Ada Lovelace\r\n"));
+        // Found beside the profile's other books; once moved into SQLite, read from there.
+        let mut notes = Vec::new();
+        let found = find(dir.path(), None, &mut notes);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].path.to_string(),
+            "Address Books › Personal Address Book"
+        );
+        assert_eq!(found[0].count().unwrap().0, 2);
+        std::fs::write(dir.path().join("abook.sqlite"), b"").unwrap();
+        let found = find(dir.path(), None, &mut notes);
+        assert!(matches!(found[0].source, PimSource::AddressBook { .. }));
+        assert!(!is_mork_book("abook.msf") && is_mork_book("abook-3.mab"));
     }
 
     #[test]
