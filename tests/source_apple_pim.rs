@@ -510,6 +510,34 @@ fn each_level_of_contacts_and_calendar_opens_what_it_holds() {
     }
 }
 
+/// macOS 14 and later keep calendars in a database that is not read: discovery and a person
+/// pointing at it get an error that says how to export the calendars instead.
+#[test]
+fn the_calendar_database_of_recent_macos_says_what_to_do() {
+    let home = temp_dir();
+    let group = home
+        .path()
+        .join("Library/Group Containers/group.com.apple.calendar");
+    fs::create_dir_all(&group).unwrap();
+    rusqlite::Connection::open(group.join("Calendar.sqlitedb"))
+        .unwrap()
+        .execute_batch("CREATE TABLE CalendarItem (ROWID INTEGER PRIMARY KEY, summary TEXT);")
+        .unwrap();
+    let discovery = discover_in(&SearchRoots::for_home(SystemLayout::MacOs, home.path()));
+    assert!(discovery.stores.is_empty(), "{:?}", discovery.stores);
+    let errors: Vec<String> = discovery.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    for path in [group.clone(), group.join("Calendar.sqlitedb")] {
+        let error = sources::open_all(&path).unwrap_err().to_string();
+        for said in [errors[0].as_str(), error.as_str()] {
+            assert!(
+                said.contains("File › Export › Export…") && said.contains(".ics"),
+                "{said}"
+            );
+        }
+    }
+}
+
 /// The demo writes the first ten contacts of each address book, as it does messages.
 #[test]
 fn the_demo_writes_ten_contacts_of_each_address_book() {

@@ -826,7 +826,10 @@ fn thunderbird_address_books_and_calendar_convert() {
     item(&items, "Collected Addresses", "Collected Person");
     // The address book Thunderbird 68 and before kept in Mork.
     let old_book = &kinds["Address Books › abook-1"];
-    assert_eq!((old_book.0, old_book.1, old_book.2), (FolderKind::Contacts, 2, 2));
+    assert_eq!(
+        (old_book.0, old_book.1, old_book.2),
+        (FolderKind::Contacts, 2, 2)
+    );
     assert!(
         old_book.3.iter().any(|n| n.contains("1 mailing lists")),
         "{old_book:?}"

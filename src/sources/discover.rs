@@ -11,7 +11,9 @@
 //!   `%APPDATA%\PostboxApp`.
 //! - macOS: Thunderbird in `~/Library/Thunderbird`; Postbox in
 //!   `~/Library/Application Support/Postbox` and `…/PostboxApp`; Apple Mail in `~/Library/Mail`;
-//!   Contacts in `~/Library/Application Support/AddressBook`; Calendar in `~/Library/Calendars`.
+//!   Contacts in `~/Library/Application Support/AddressBook`; Calendar in `~/Library/Calendars`
+//!   (and, from macOS 14, `~/Library/Group Containers/group.com.apple.calendar`, whose
+//!   database is not read: an error says how to export the calendars).
 //! - Linux and other Unix systems: Thunderbird in `~/.thunderbird`, the old
 //!   `~/.mozilla-thunderbird`, the Snap's `~/snap/thunderbird/common/.thunderbird` and the
 //!   Flatpaks' `~/.var/app/org.mozilla.Thunderbird/.thunderbird` and
@@ -162,6 +164,13 @@ pub fn usual_places(roots: &SearchRoots) -> Vec<UsualPlace> {
                 "Apple Calendar",
                 library.join("Calendars"),
             );
+            add(
+                StoreKind::AppleCalendar,
+                "Apple Calendar",
+                library
+                    .join("Group Containers")
+                    .join("group.com.apple.calendar"),
+            );
         }
         SystemLayout::Unix => {
             add(
@@ -290,7 +299,9 @@ pub fn discover_in(roots: &SearchRoots) -> Discovery {
         }
         let found = match place.kind {
             StoreKind::AppleMail => apple_mail_libraries(&place, &mut discovery.errors),
-            StoreKind::AppleContacts | StoreKind::AppleCalendar => apple_pim_place(&place),
+            StoreKind::AppleContacts | StoreKind::AppleCalendar => {
+                apple_pim_place(&place, &mut discovery.errors)
+            }
             _ => profiles(&place, &mut discovery.notes),
         };
         for store in found {
@@ -327,12 +338,21 @@ fn apple_mail_libraries(place: &UsualPlace, errors: &mut Vec<Error>) -> Vec<Disc
     }
 }
 
-/// A Mac's Contacts or Calendar folder, when it holds an address book or a calendar.
-fn apple_pim_place(place: &UsualPlace) -> Vec<DiscoveredStore> {
+/// A Mac's Contacts or Calendar folder, when it holds an address book or a calendar. The
+/// calendar database of macOS 14 and later is an error that says what to do instead.
+fn apple_pim_place(place: &UsualPlace, errors: &mut Vec<Error>) -> Vec<DiscoveredStore> {
     let holds = match place.kind {
         StoreKind::AppleContacts => apple_pim::holds_address_books(&place.path),
         _ => apple_pim::holds_calendars(&place.path),
     };
+    if !holds
+        && place.kind == StoreKind::AppleCalendar
+        && apple_pim::holds_calendar_database(&place.path)
+    {
+        errors.push(apple_pim::calendar_database_error(
+            &place.path.join(apple_pim::CALENDAR_DATABASE),
+        ));
+    }
     holds
         .then(|| DiscoveredStore {
             kind: place.kind,

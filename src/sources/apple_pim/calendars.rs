@@ -21,9 +21,11 @@ pub struct IcsCalendar {
     pub files: Vec<PathBuf>,
 }
 
-/// True for a `<UUID>.calendar` folder.
+/// True for a `<UUID>.calendar` folder: its `Events` folder or its `Info.plist` inside
+/// (`group.com.apple.calendar`, the folder of macOS 14's database, is none).
 pub fn is_calendar_dir(path: &Path) -> bool {
-    lowercase_extension(path) == CALENDAR_EXTENSION && path.is_dir()
+    lowercase_extension(path) == CALENDAR_EXTENSION
+        && (path.join("Events").is_dir() || path.join("Info.plist").is_file())
 }
 
 /// The subfolders of `dir`, by name; none when it cannot be listed.
@@ -145,7 +147,8 @@ mod tests {
         )
         .unwrap();
         let shared = dir.path().join("B2.caldav/C3.calendar");
-        std::fs::create_dir_all(&shared).unwrap();
+        std::fs::create_dir_all(shared.join("Events")).unwrap();
+        std::fs::create_dir_all(dir.path().join("B2.caldav/Empty.calendar")).unwrap();
         std::fs::create_dir_all(dir.path().join("Incoming")).unwrap();
         let found = calendar_dirs(dir.path());
         assert_eq!(found, vec![home.clone(), shared.clone()]);

@@ -319,6 +319,27 @@ pub fn holds_calendars(dir: &Path) -> bool {
     !calendars::calendar_dirs(dir).is_empty()
 }
 
+/// The database macOS 14 and later keep calendars in (docs/formats.md §10.2).
+pub const CALENDAR_DATABASE: &str = "Calendar.sqlitedb";
+
+/// Why Calendar's database is not read, and what to do instead.
+const CALENDAR_DATABASE_UNREAD: &str = "the calendar database of macOS 14 and later is not read \
+     yet; in Calendar choose File › Export › Export… and add the .ics file it writes";
+
+/// The error for Calendar's database at `path` (the database or the folder that holds it):
+/// what is not read and the way forward.
+pub fn calendar_database_error(path: &Path) -> Error {
+    Error::Unrecognized {
+        path: path.to_path_buf(),
+        what: CALENDAR_DATABASE_UNREAD.to_owned(),
+    }
+}
+
+/// True when `dir` holds Calendar's database of macOS 14 and later.
+pub fn holds_calendar_database(dir: &Path) -> bool {
+    dir.join(CALENDAR_DATABASE).is_file()
+}
+
 /// Opens a Mac's Contacts (an AddressBook folder) or Calendar (a Calendars folder), as
 /// discovery finds them.
 pub fn open_place(kind: StoreKind, dir: &Path) -> Result<ApplePimStore> {
@@ -339,6 +360,9 @@ pub fn detect(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> 
                 path,
                 vec![path.to_path_buf()],
             )?));
+        }
+        if path.file_name().is_some_and(|n| n == CALENDAR_DATABASE) {
+            return Err(calendar_database_error(path));
         }
         return Ok(None);
     }
@@ -369,6 +393,9 @@ pub fn detect(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> 
     let dirs = calendars::calendar_dirs(path);
     if !dirs.is_empty() {
         return Ok(boxed(ApplePimStore::open_calendars(path, dirs)?));
+    }
+    if holds_calendar_database(path) {
+        return Err(calendar_database_error(path));
     }
     Ok(None)
 }
