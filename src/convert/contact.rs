@@ -4,7 +4,7 @@
 //! number of the same kind, a URL of a picture) is added to the notes, so nothing is lost.
 
 use calcard::common::PartialDateTime;
-use calcard::vcard::{VCard, VCardEntry, VCardParameterName, VCardProperty, VCardValue};
+use calcard::vcard::{VCard, VCardEntry, VCardKind, VCardParameterName, VCardProperty, VCardValue};
 
 use crate::convert::Converted;
 use crate::pst::{self, AddressKind, Contact, FileTime, Item, PhoneKind, Photo, PostalAddress};
@@ -196,6 +196,13 @@ pub fn convert(bytes: &[u8]) -> Converted {
         }
     };
     let (contact, notes, categories) = contact_of(&card);
+    if is_group(&card) {
+        warnings.push(
+            "a group of contacts (a distribution list) is written as a contact, its members \
+             listed in the notes"
+                .into(),
+        );
+    }
     let mut body = notes;
     let subject = contact.display_name.clone();
     if contact.display_name.is_none() && contact.company.is_none() && contact.emails.is_empty() {
@@ -216,6 +223,24 @@ pub fn convert(bytes: &[u8]) -> Converted {
         warnings,
         degraded: false,
     }
+}
+
+/// A group of contacts: vCard 4's `KIND:group`, or the `X-ADDRESSBOOKSERVER-KIND:group` of
+/// Apple's vCard 3 exports.
+fn is_group(card: &VCard) -> bool {
+    card.entries.iter().any(|entry| match &entry.name {
+        VCardProperty::Kind => {
+            entry
+                .values
+                .iter()
+                .any(|v| matches!(v, VCardValue::Kind(VCardKind::Group)))
+                || text(entry).is_some_and(|t| t.eq_ignore_ascii_case("group"))
+        }
+        VCardProperty::Other(name) if name.eq_ignore_ascii_case("X-ADDRESSBOOKSERVER-KIND") => {
+            text(entry).is_some_and(|t| t.eq_ignore_ascii_case("group"))
+        }
+        _ => false,
+    })
 }
 
 /// Items the user made are read and unmodified.
@@ -389,6 +414,20 @@ fn contact_of(card: &VCard) -> (Contact, Option<String>, Vec<String>) {
                     }
                 }
             }
+            // A group's members (vCard 4 MEMBER, Apple's X-ADDRESSBOOKSERVER-MEMBER): a
+            // mailto: address, or the UID of another card of the book.
+            VCardProperty::Member => {
+                if let Some(member) = text(entry) {
+                    extra.add("Member", member_text(&member));
+                }
+            }
+            VCardProperty::Other(name)
+                if name.eq_ignore_ascii_case("X-ADDRESSBOOKSERVER-MEMBER") =>
+            {
+                if let Some(member) = text(entry) {
+                    extra.add("Member", member_text(&member));
+                }
+            }
             VCardProperty::Photo if contact.photo.is_none() => match entry.values.first() {
                 Some(VCardValue::Binary(data)) if !data.data.is_empty() => {
                     contact.photo = Some(Photo {
@@ -439,6 +478,15 @@ fn contact_of(card: &VCard) -> (Contact, Option<String>, Vec<String>) {
     }
     let notes = (!notes.is_empty()).then(|| notes.join("\r\n\r\n"));
     (contact, notes, categories)
+}
+
+/// A member as a person reads it: the address of a `mailto:` URI, else the URI.
+fn member_text(member: &str) -> &str {
+    let member = member.trim();
+    member
+        .get(..7)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("mailto:"))
+        .map_or(member, |_| &member[7..])
 }
 
 #[cfg(test)]
@@ -503,6 +551,38 @@ mod tests {
         assert_eq!(message.body_text.as_deref(), Some("Likes shrimp, boats"));
         assert_eq!(message.categories, ["Friends", "Fishing"]);
         assert_eq!(message.subject.as_deref(), Some("Forrest Gump"));
+    }
+
+    #[test]
+    fn a_group_keeps_its_members_in_the_notes_and_says_so() {
+        let converted = convert(
+            b"BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\nFN:Pioneers\r\n\
+              MEMBER:mailto:ada@example.com\r\nMEMBER:urn:uuid:03a0e51f-d1aa-4385-8a53-e29025acd8af\r\n\
+              END:VCARD\r\n",
+        );
+        assert_eq!(converted.message.subject.as_deref(), Some("Pioneers"));
+        assert_eq!(
+            converted.message.body_text.as_deref(),
+            Some(
+                "Member: ada@example.com\r\nMember: urn:uuid:03a0e51f-d1aa-4385-8a53-e29025acd8af"
+            )
+        );
+        assert_eq!(converted.warnings.len(), 1, "{:?}", converted.warnings);
+        let apple = convert(
+            b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Friends\r\nFN:Friends\r\n\
+              X-ADDRESSBOOKSERVER-KIND:group\r\n\
+              X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:A1B2\r\nEND:VCARD\r\n",
+        );
+        assert_eq!(
+            apple.message.body_text.as_deref(),
+            Some("Member: urn:uuid:A1B2")
+        );
+        assert_eq!(apple.warnings.len(), 1);
+        assert!(
+            convert(b"BEGIN:VCARD\r\nFN:A\r\nEND:VCARD\r\n")
+                .warnings
+                .is_empty()
+        );
     }
 
     #[test]
