@@ -623,6 +623,27 @@ fn write_calendar(path: &Path) {
         None,
     );
     property("dentist", "CATEGORIES", "Health", None);
+    // A file attached to it, a link, and a parameter of its description.
+    db.execute(
+        "INSERT INTO cal_attachments VALUES ('dentist', ?1, NULL, NULL, ?2)",
+        [
+            HOME,
+            "ATTACH;VALUE=BINARY;ENCODING=BASE64;FMTTYPE=application/pdf;\r\n \
+             FILENAME=referral.pdf:JVBERi0xLjQK",
+        ],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO cal_attachments VALUES ('dentist', ?1, NULL, NULL, ?2)",
+        [HOME, "ATTACH:https://example.org/map"],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO cal_parameters VALUES (?1, 'dentist', NULL, NULL, 'DESCRIPTION', \
+         'LANGUAGE', 'en')",
+        [HOME],
+    )
+    .unwrap();
     db.execute(
         "INSERT INTO cal_alarms VALUES (?1, 'dentist', NULL, NULL, ?2)",
         [
@@ -854,6 +875,11 @@ fn thunderbird_address_books_and_calendar_convert() {
         Some("Praxis Dr. Weiß, Berlin")
     );
     assert_eq!(integer(dentist.named.get(&(0x0006_2008, 0x8501))), Some(15));
+    assert_eq!(dentist.attachments, 1, "the referral");
+    assert_eq!(
+        dentist.text(0x1000).as_deref(),
+        Some("Bring the card;\nask about the bill\r\n\r\nAttachment: https://example.org/map")
+    );
     let holiday = item(&items, "Home", "Labour Day");
     assert_eq!(
         boolean(holiday.named.get(&(PSETID_APPOINTMENT, 0x8215))),

@@ -714,13 +714,22 @@ fn component(
             Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let parameters = parameters(db, cal_id, &row.id, row.recurrence_id)?;
     for (key, value) in properties {
         let value = value.unwrap_or_default();
         let value = match key.as_str() {
             "DESCRIPTION" | "LOCATION" | "COMMENT" | "URL" => escape(&value),
             _ => value.replace("\r\n", "\\n").replace('\n', "\\n"),
         };
-        let _ = write!(out, "{key}:{value}\r\n");
+        let mut name = key.clone();
+        for (parameter, parameter_value) in parameters.get(&key).into_iter().flatten() {
+            let _ = write!(name, ";{parameter}={}", parameter_text(parameter_value));
+        }
+        let _ = write!(out, "{name}:{value}\r\n");
+    }
+    // Attachments and relations are iCalendar lines as stored.
+    for table in ["cal_attachments", "cal_relations"] {
+        lines(db, table, cal_id, &row.id, row.recurrence_id, true, out)?;
     }
     // The series' rules and exceptions are iCalendar lines as stored.
     if row.recurrence_id.is_none() {
@@ -746,6 +755,51 @@ fn component(
     )?;
     let _ = write!(out, "END:{name}\r\n");
     Ok(())
+}
+
+/// The parameters of an item's properties (`cal_parameters`: property, parameter, value), by
+/// property, in the order stored.
+fn parameters(
+    db: &Connection,
+    cal_id: &str,
+    item_id: &str,
+    recurrence_id: Option<i64>,
+) -> rusqlite::Result<BTreeMap<String, Vec<(String, String)>>> {
+    let mut by_property: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    if columns(db, "cal_parameters")?.is_empty() {
+        return Ok(by_property);
+    }
+    let mut statement = db.prepare_cached(
+        "SELECT key1, key2, value FROM cal_parameters WHERE cal_id = ?1 AND item_id = ?2 \
+         AND recurrence_id IS ?3 ORDER BY rowid",
+    )?;
+    let rows = statement.query_map(params![cal_id, item_id, recurrence_id], |r| {
+        Ok((
+            r.get::<_, Option<String>>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    for row in rows {
+        if let (Some(property), Some(parameter), value) = row? {
+            by_property
+                .entry(property)
+                .or_default()
+                .push((parameter, value.unwrap_or_default()));
+        }
+    }
+    Ok(by_property)
+}
+
+/// A parameter value as iCalendar writes it: quoted when it holds `:`, `;` or `,`
+/// (RFC 5545 3.2); a double quote, which no value may hold, is left out.
+fn parameter_text(value: &str) -> String {
+    let value = value.replace('"', "");
+    if value.contains([':', ';', ',']) {
+        format!("\"{value}\"")
+    } else {
+        value
+    }
 }
 
 /// Appends the `icalString` rows of a table for one item, each ending in CRLF.
@@ -930,6 +984,48 @@ mod tests {
             "NOTE:line one\\nline two\r\n",
         ] {
             assert!(vcard.contains(line), "{line:?} in {vcard}");
+        }
+    }
+
+    #[test]
+    fn parameters_attachments_and_relations_come_with_their_item() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("local.sqlite");
+        let db = Connection::open(&file).unwrap();
+        db.execute_batch(
+            "CREATE TABLE cal_events (cal_id TEXT, id TEXT, time_created INTEGER,
+                last_modified INTEGER, title TEXT, priority INTEGER, privacy TEXT,
+                ical_status TEXT, flags INTEGER, event_start INTEGER, event_end INTEGER,
+                event_stamp INTEGER, event_start_tz TEXT, event_end_tz TEXT,
+                recurrence_id INTEGER, recurrence_id_tz TEXT);
+             CREATE TABLE cal_properties (item_id TEXT, key TEXT, value TEXT,
+                recurrence_id INTEGER, recurrence_id_tz TEXT, cal_id TEXT);
+             CREATE TABLE cal_parameters (cal_id TEXT, item_id TEXT, recurrence_id INTEGER,
+                recurrence_id_tz TEXT, key1 TEXT, key2 TEXT, value TEXT);
+             CREATE TABLE cal_attachments (item_id TEXT, cal_id TEXT, recurrence_id INTEGER,
+                recurrence_id_tz TEXT, icalString TEXT);
+             CREATE TABLE cal_relations (cal_id TEXT, item_id TEXT, recurrence_id INTEGER,
+                recurrence_id_tz TEXT, icalString TEXT);
+             INSERT INTO cal_events (cal_id, id, title, flags, event_start, event_start_tz)
+                VALUES ('c', 'e', 'Talk', 0, 1704704400000000, 'UTC');
+             INSERT INTO cal_properties VALUES ('e', 'X-ALT-DESC', '<p>Hi</p>', NULL, NULL, 'c');
+             INSERT INTO cal_parameters VALUES ('c', 'e', NULL, NULL, 'X-ALT-DESC', 'FMTTYPE',
+                'text/html');
+             INSERT INTO cal_parameters VALUES ('c', 'e', NULL, NULL, 'X-ALT-DESC', 'X-NOTE',
+                'a;b');
+             INSERT INTO cal_attachments VALUES ('e', 'c', NULL, NULL, 'ATTACH:https://x.example/a');
+             INSERT INTO cal_relations VALUES ('c', 'e', NULL, NULL, 'RELATED-TO:parent-uid');",
+        )
+        .unwrap();
+        drop(db);
+        let items = calendar_items(&file, "c", false).unwrap();
+        let text = String::from_utf8(items[0].1.clone()).unwrap();
+        for line in [
+            "X-ALT-DESC;FMTTYPE=text/html;X-NOTE=\"a;b\":<p>Hi</p>\r\n",
+            "ATTACH:https://x.example/a\r\n",
+            "RELATED-TO:parent-uid\r\n",
+        ] {
+            assert!(text.contains(line), "{line:?} in {text}");
         }
     }
 
