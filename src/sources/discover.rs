@@ -341,6 +341,10 @@ fn apple_mail_libraries(place: &UsualPlace, errors: &mut Vec<Error>) -> Vec<Disc
 /// A Mac's Contacts or Calendar folder, when it holds an address book or a calendar. The
 /// calendar database of macOS 14 and later is an error that says what to do instead.
 fn apple_pim_place(place: &UsualPlace, errors: &mut Vec<Error>) -> Vec<DiscoveredStore> {
+    if let Some(error) = apple_pim::permission_error(&place.path) {
+        errors.push(error);
+        return Vec::new();
+    }
     let holds = match place.kind {
         StoreKind::AppleContacts => apple_pim::holds_address_books(&place.path),
         _ => apple_pim::holds_calendars(&place.path),

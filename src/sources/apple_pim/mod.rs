@@ -308,6 +308,25 @@ impl MailStore for ApplePimStore {
     }
 }
 
+/// What macOS asks for before an app may read Contacts' or Calendar's folder.
+pub const PRIVACY_HINT: &str = "macOS protects Contacts and Calendar: open System Settings → \
+     Privacy & Security → Full Disk Access, switch on mail2pst (add it with the + button if it is \
+     not listed), then quit and reopen mail2pst";
+
+/// An error when macOS does not let the folder be listed (the app lacks Full Disk Access),
+/// saying how to grant it.
+pub fn permission_error(dir: &Path) -> Option<Error> {
+    match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Some(Error::PermissionDenied {
+                path: dir.to_path_buf(),
+                hint: Some(PRIVACY_HINT.to_owned()),
+            })
+        }
+        _ => None,
+    }
+}
+
 /// True when `dir` is (or holds) a Mac's Contacts data: an AddressBook folder with a
 /// database at its top or in `Sources/`.
 pub fn holds_address_books(dir: &Path) -> bool {
