@@ -67,6 +67,12 @@ const ADDRESS_BOOK_SCHEMA: &str = "
         ZURL VARCHAR);
     CREATE TABLE ZABCDNOTE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
         ZCONTACT INTEGER, ZTEXT VARCHAR);
+    CREATE TABLE ZABCDRELATEDNAME (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
+        ZISPRIMARY INTEGER, ZORDERINGINDEX INTEGER, ZOWNER INTEGER, ZLABEL VARCHAR,
+        ZNAME VARCHAR);
+    CREATE TABLE ZABCDCONTACTDATE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
+        ZISPRIMARY INTEGER, ZORDERINGINDEX INTEGER, ZOWNER INTEGER, ZLABEL VARCHAR,
+        ZDATE TIMESTAMP);
     PRAGMA journal_mode=WAL;
 ";
 
@@ -125,6 +131,18 @@ fn write_address_book(path: &Path, account: Option<&str>, extra_people: usize, g
 second line');
          INSERT INTO ZABCDRECORD (Z_PK, Z_ENT, ZCONTAINER1, ZDISPLAYFLAGS, ZORGANIZATION,
             ZUNIQUEID) VALUES (11, 22, 1, 1, 'Analytical Society', 'A2:ABPerson');",
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO ZABCDRELATEDNAME (ZOWNER, ZLABEL, ZNAME)
+         VALUES (10, '_$!<Spouse>!$_', 'William King')",
+        [],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO ZABCDCONTACTDATE (ZOWNER, ZLABEL, ZDATE)
+         VALUES (10, '_$!<Anniversary>!$_', ?1)",
+        [core_data_noon(1835, 7, 8)],
     )
     .unwrap();
     for n in 0..extra_people.saturating_sub(2) {
@@ -398,6 +416,15 @@ fn mac_contacts_and_calendar_convert_from_the_folders_a_person_points_at() {
         "1815-12-10"
     );
     assert_eq!(ada.attachments, 1, "the contact's picture");
+    assert_eq!(ada.text(0x3A48).as_deref(), Some("William King"));
+    let anniversary = time(ada.tagged.get(&0x3A41)).unwrap();
+    assert_eq!(
+        chrono::DateTime::from_timestamp(anniversary, 0)
+            .unwrap()
+            .date_naive()
+            .to_string(),
+        "1835-07-08"
+    );
     item(&items, "iCloud", "Analytical Society");
     item(&items, "On My Mac", "Person 00");
 
