@@ -477,6 +477,9 @@ fn mac_contacts_and_calendar_convert_from_the_folders_a_person_points_at() {
     assert_eq!(fingerprint(home.path()), before, "the home folder changed");
 }
 
+/// A place a person may point at, the kind of store it is, its folders and their counts.
+type Level = (PathBuf, StoreKind, Vec<(&'static str, u64)>);
+
 /// Every level a person may point at opens the part of Contacts or Calendar it holds.
 #[test]
 fn each_level_of_contacts_and_calendar_opens_what_it_holds() {
@@ -484,7 +487,7 @@ fn each_level_of_contacts_and_calendar_opens_what_it_holds() {
     build_home(home.path());
     let book = home.path().join(ADDRESS_BOOK);
     let calendars = home.path().join(CALENDARS);
-    let cases: Vec<(PathBuf, StoreKind, Vec<(&str, u64)>)> = vec![
+    let cases: Vec<Level> = vec![
         (
             book.join("Sources")
                 .join(ICLOUD)
