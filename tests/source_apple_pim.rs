@@ -557,7 +557,11 @@ fn the_calendar_database_of_recent_macos_says_what_to_do() {
     assert!(discovery.stores.is_empty(), "{:?}", discovery.stores);
     let errors: Vec<String> = discovery.errors.iter().map(|e| e.to_string()).collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
-    for path in [group.clone(), group.join("Calendar.sqlitedb")] {
+    // What macOS 14 leaves in ~/Library/Calendars.
+    let calendars = home.path().join(CALENDARS);
+    fs::create_dir_all(calendars.join("Incoming")).unwrap();
+    fs::write(calendars.join("Calendar Sync Changes"), b"").unwrap();
+    for path in [group.clone(), group.join("Calendar.sqlitedb"), calendars] {
         let error = sources::open_all(&path).unwrap_err().to_string();
         for said in [errors[0].as_str(), error.as_str()] {
             assert!(

@@ -416,6 +416,19 @@ pub fn detect(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> 
     if holds_calendar_database(path) {
         return Err(calendar_database_error(path));
     }
+    // `~/Library/Calendars` of macOS 14 and later: sync state only; the calendars are in the
+    // database beside it.
+    if path.file_name().is_some_and(|n| n == "Calendars")
+        && let Some(database) = path.parent().map(|library| {
+            library
+                .join("Group Containers")
+                .join("group.com.apple.calendar")
+                .join(CALENDAR_DATABASE)
+        })
+        && database.is_file()
+    {
+        return Err(calendar_database_error(&database));
+    }
     Ok(None)
 }
 
