@@ -67,6 +67,13 @@ const ADDRESS_BOOK_SCHEMA: &str = "
         ZURL VARCHAR);
     CREATE TABLE ZABCDNOTE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
         ZCONTACT INTEGER, ZTEXT VARCHAR);
+    CREATE TABLE ZABCDSERVICE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
+        ZSERVICENAME VARCHAR);
+    CREATE TABLE ZABCDMESSAGINGADDRESS (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER,
+        Z_OPT INTEGER, ZISPRIMARY INTEGER, ZORDERINGINDEX INTEGER, ZOWNER INTEGER,
+        ZSERVICE INTEGER, ZADDRESS VARCHAR, ZLABEL VARCHAR);
+    CREATE TABLE ZABCDSOCIALPROFILE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
+        ZOWNER INTEGER, ZSERVICENAME VARCHAR, ZUSERNAME VARCHAR);
     CREATE TABLE ZABCDRELATEDNAME (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
         ZISPRIMARY INTEGER, ZORDERINGINDEX INTEGER, ZOWNER INTEGER, ZLABEL VARCHAR,
         ZNAME VARCHAR);
@@ -143,6 +150,14 @@ second line');
         "INSERT INTO ZABCDCONTACTDATE (ZOWNER, ZLABEL, ZDATE)
          VALUES (10, '_$!<Anniversary>!$_', ?1)",
         [core_data_noon(1835, 7, 8)],
+    )
+    .unwrap();
+    db.execute_batch(
+        "INSERT INTO ZABCDSERVICE (Z_PK, ZSERVICENAME) VALUES (1, 'JabberInstant');
+         INSERT INTO ZABCDMESSAGINGADDRESS (ZOWNER, ZSERVICE, ZADDRESS, ZLABEL)
+            VALUES (10, 1, 'ada@jabber.example', '_$!<Home>!$_');
+         INSERT INTO ZABCDSOCIALPROFILE (ZOWNER, ZSERVICENAME, ZUSERNAME)
+            VALUES (10, 'Mastodon', '@ada@example.social');",
     )
     .unwrap();
     for n in 0..extra_people.saturating_sub(2) {
@@ -405,7 +420,14 @@ fn mac_contacts_and_calendar_convert_from_the_folders_a_person_points_at() {
     );
     assert_eq!(
         ada.text(0x1000).as_deref(),
-        Some("Notes on the engine; first line\nsecond line")
+        Some(
+            "Notes on the engine; first line\nsecond line\r\n\r\n\
+             Social profile: mastodon: @ada@example.social"
+        )
+    );
+    assert_eq!(
+        ada.named_text(PSETID_ADDRESS, 0x8062).as_deref(),
+        Some("ada@jabber.example")
     );
     let birthday = time(ada.tagged.get(&0x3A42)).unwrap();
     assert_eq!(

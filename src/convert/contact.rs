@@ -414,6 +414,17 @@ fn contact_of(card: &VCard) -> (Contact, Option<String>, Vec<String>) {
                     }
                 }
             }
+            // Apple's social profiles (X-SOCIALPROFILE;TYPE=twitter:user) have no field.
+            VCardProperty::Other(name) if name.eq_ignore_ascii_case("X-SOCIALPROFILE") => {
+                if let Some(profile) = text(entry) {
+                    match types(entry).first() {
+                        Some(service) => {
+                            extra.add("Social profile", &format!("{service}: {profile}"))
+                        }
+                        None => extra.add("Social profile", &profile),
+                    }
+                }
+            }
             // A group's members (vCard 4 MEMBER, Apple's X-ADDRESSBOOKSERVER-MEMBER): a
             // mailto: address, or the UID of another card of the book.
             VCardProperty::Member => {
@@ -582,6 +593,18 @@ mod tests {
             convert(b"BEGIN:VCARD\r\nFN:A\r\nEND:VCARD\r\n")
                 .warnings
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_social_profile_goes_to_the_notes() {
+        let converted = convert(
+            b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nX-SOCIALPROFILE;TYPE=mastodon:ada\r\n\
+              END:VCARD\r\n",
+        );
+        assert_eq!(
+            converted.message.body_text.as_deref(),
+            Some("Social profile: mastodon: ada")
         );
     }
 

@@ -4,7 +4,8 @@
 //! in `Z_PRIMARYKEY` (`ABCDContact`, `ABCDGroup`, …) and their rows are in `ZABCDRECORD`; e-mail
 //! addresses, phone numbers, postal addresses and web pages are rows of `ZABCDEMAILADDRESS`,
 //! `ZABCDPHONENUMBER`, `ZABCDPOSTALADDRESS` and `ZABCDURLADDRESS` whose `ZOWNER` is the
-//! contact's `Z_PK`; notes are `ZABCDNOTE` rows by `ZCONTACT`. Labels are Apple's
+//! contact's `Z_PK`, as are instant messaging addresses (`ZABCDMESSAGINGADDRESS`) and social
+//! profiles (`ZABCDSOCIALPROFILE`); notes are `ZABCDNOTE` rows by `ZCONTACT`. Labels are Apple's
 //! (`_$!<Home>!$_`, `_$!<Mobile>!$_`, …); dates are seconds since 2001-01-01 (a birthday
 //! without a year is in 1604).
 //!
@@ -297,6 +298,77 @@ fn add_values(db: &Connection, records: &mut BTreeMap<i64, Record>) -> rusqlite:
                 (records.get_mut(&owner), (table.line)(&label, &fields))
             {
                 record.lines.push(line);
+            }
+        }
+    }
+    // Instant messaging addresses name their service in ZABCDSERVICE; social profiles are a
+    // service and a user name (abcddb2vcard's `Service` and `SocialProfile`).
+    let messaging = columns(db, "ZABCDMESSAGINGADDRESS")?;
+    let services = columns(db, "ZABCDSERVICE")?;
+    if ["ZOWNER", "ZADDRESS"]
+        .iter()
+        .all(|c| messaging.iter().any(|p| p == c))
+    {
+        let service = if messaging.iter().any(|c| c == "ZSERVICE")
+            && services.iter().any(|c| c == "ZSERVICENAME")
+        {
+            "(SELECT s.ZSERVICENAME FROM ZABCDSERVICE s WHERE s.Z_PK = m.ZSERVICE)"
+        } else {
+            "NULL"
+        };
+        let mut statement = db.prepare(&format!(
+            "SELECT m.ZOWNER, m.ZADDRESS, {service} FROM ZABCDMESSAGINGADDRESS m ORDER BY m.Z_PK"
+        ))?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let (Some(owner), Some(address)) = (
+                row.get::<_, Option<i64>>(0)?,
+                row.get::<_, Option<String>>(1)?,
+            ) else {
+                continue;
+            };
+            let service = row.get::<_, Option<String>>(2)?.unwrap_or_default();
+            let service = service.trim_end_matches("Instant");
+            if let Some(record) = records.get_mut(&owner) {
+                let parameter = if service.is_empty() {
+                    String::new()
+                } else {
+                    format!(";X-SERVICE-TYPE={}", escape(service))
+                };
+                record
+                    .lines
+                    .push(format!("IMPP{parameter}:{}", escape(address.trim())));
+            }
+        }
+    }
+    let social = columns(db, "ZABCDSOCIALPROFILE")?;
+    if ["ZOWNER", "ZUSERNAME"]
+        .iter()
+        .all(|c| social.iter().any(|p| p == c))
+    {
+        let service = column_or_null(&social, "p", "ZSERVICENAME");
+        let mut statement = db.prepare(&format!(
+            "SELECT p.ZOWNER, p.ZUSERNAME, {service} FROM ZABCDSOCIALPROFILE p ORDER BY p.Z_PK"
+        ))?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let (Some(owner), Some(user)) = (
+                row.get::<_, Option<i64>>(0)?,
+                row.get::<_, Option<String>>(1)?,
+            ) else {
+                continue;
+            };
+            let service = row.get::<_, Option<String>>(2)?.unwrap_or_default();
+            if let Some(record) = records.get_mut(&owner) {
+                let parameter = if service.is_empty() {
+                    String::new()
+                } else {
+                    format!(";TYPE={}", escape(&service.to_lowercase()))
+                };
+                record.lines.push(format!(
+                    "X-SOCIALPROFILE{parameter}:{}",
+                    escape(user.trim())
+                ));
             }
         }
     }
