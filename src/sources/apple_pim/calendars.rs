@@ -76,14 +76,14 @@ fn calendar_name(dir: &Path) -> String {
         })
 }
 
-/// Opens one `.calendar` folder: its name and the `.ics` files of its `Events/` folder.
+/// Opens one `.calendar` folder: its name and the `.ics` files of its `Events/` folder (and
+/// of any other folder in it, so that no item a version kept elsewhere is missed).
 pub fn open_calendar(dir: &Path) -> Result<IcsCalendar> {
-    let events = dir.join("Events");
     let mut files = Vec::new();
-    if events.is_dir() {
-        let entries = std::fs::read_dir(&events).map_err(|e| Error::io(&events, e))?;
+    for folder in subfolders(dir) {
+        let entries = std::fs::read_dir(&folder).map_err(|e| Error::io(&folder, e))?;
         for entry in entries {
-            let path = entry.map_err(|e| Error::io(&events, e))?.path();
+            let path = entry.map_err(|e| Error::io(&folder, e))?.path();
             if lowercase_extension(&path) == "ics" && path.is_file() {
                 files.push(path);
             }

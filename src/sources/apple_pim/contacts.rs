@@ -52,6 +52,8 @@ pub struct BookSummary {
     pub name: Option<String>,
     pub contacts: u64,
     pub groups: u64,
+    /// Set when the database could only be read without its `-wal` (the latest changes).
+    pub note: Option<String>,
 }
 
 /// Counts the contacts and groups of a database, and reads its account's name.
@@ -91,6 +93,7 @@ pub fn summary(file: &Path) -> Result<BookSummary> {
         name,
         contacts: count("ABCDContact")?,
         groups: count("ABCDGroup")?,
+        note: database.note.clone(),
     })
 }
 

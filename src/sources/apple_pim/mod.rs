@@ -198,6 +198,7 @@ impl MailStore for ApplePimStore {
                                     )
                                 })
                                 .into_iter()
+                                .chain(summary.note)
                                 .collect(),
                         ),
                         Err(error) => (0, vec![format!("could not be read: {error}")]),
