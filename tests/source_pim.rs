@@ -443,6 +443,32 @@ fn contact_and_calendar_files_convert_with_their_fields() {
     }
 }
 
+/// A one-off EntryID (MS-OXCDATA 2.2.5.1): flags (4 bytes, 0), the one-off provider UID
+/// {A41F2B81-A3BE-1910-9D6E-00DD010F5402}, version 0, flags with MAPI_UNICODE (0x8000), then
+/// display name, address type and address, each NUL-terminated UTF-16LE.
+fn one_off(entry: &[u8]) -> (String, String, String) {
+    assert_eq!(&entry[..4], &[0, 0, 0, 0]);
+    assert_eq!(
+        &entry[4..20],
+        &[
+            0x81, 0x2B, 0x1F, 0xA4, 0xBE, 0xA3, 0x10, 0x19, 0x9D, 0x6E, 0x00, 0xDD, 0x01, 0x0F,
+            0x54, 0x02
+        ]
+    );
+    assert_eq!(u16::from_le_bytes([entry[20], entry[21]]), 0);
+    assert_ne!(u16::from_le_bytes([entry[22], entry[23]]) & 0x8000, 0);
+    let units: Vec<u16> = entry[24..]
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let mut parts = units.split(|u| *u == 0).map(String::from_utf16_lossy);
+    (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    )
+}
+
 /// Microseconds since 1970 of a UTC time, as Thunderbird's calendar stores times.
 fn micros(y: i32, m: u32, d: u32, hour: u32, minute: u32) -> i64 {
     chrono::NaiveDate::from_ymd_opt(y, m, d)
@@ -763,6 +789,16 @@ fn thunderbird_address_books_and_calendar_convert() {
         ],
         &["Pioneers"],
     );
+    // The list holds Ada and Grace.
+    let book = rusqlite::Connection::open(profile.join("abook.sqlite")).unwrap();
+    for card in [
+        "0c6e5b3a-8d0f-4a51-9d3e-1b0b2f6f3a11",
+        "5d1c9a77-3b2e-4f0a-8c41-2e9f7d6b0c22",
+    ] {
+        book.execute("INSERT INTO list_cards VALUES ('list-0', ?1)", [card])
+            .unwrap();
+    }
+    drop(book);
     write_address_book(
         &profile.join("history.sqlite"),
         &[(
@@ -810,12 +846,10 @@ fn thunderbird_address_books_and_calendar_convert() {
         ],
         "{kinds:#?}"
     );
+    // Two cards and the mailing list.
     let book = &kinds["Address Books › Personal Address Book"];
-    assert_eq!((book.0, book.1, book.2), (FolderKind::Contacts, 2, 2));
-    assert!(
-        book.3.iter().any(|n| n.contains("1 mailing lists")),
-        "{book:?}"
-    );
+    assert_eq!((book.0, book.1, book.2), (FolderKind::Contacts, 3, 3));
+    assert!(book.3.is_empty(), "{book:?}");
     assert_eq!(kinds["Calendars › Home"].0, FolderKind::Calendar);
     assert_eq!(kinds["Calendars › Home"].2, 3);
     assert_eq!(kinds["Calendars › Home Tasks"].2, 1);
@@ -845,6 +879,47 @@ fn thunderbird_address_books_and_calendar_convert() {
         Some("grace@example.org")
     );
     item(&items, "Collected Addresses", "Collected Person");
+    // The mailing list is a distribution list of one-off members (MS-OXOCNTC 2.2.2.2), read
+    // by a decoder of one-off EntryIDs written here from MS-OXCDATA 2.2.5.1.
+    let list = item(&items, "Personal Address Book", "Pioneers");
+    assert_eq!(list.text(0x001A).as_deref(), Some("IPM.DistList"));
+    assert_eq!(
+        list.named_text(PSETID_ADDRESS, 0x8053).as_deref(),
+        Some("Pioneers")
+    );
+    let entries = |lid| match list.named.get(&(PSETID_ADDRESS, lid)) {
+        Some(PropertyValue::MultipleBinary(values)) => values
+            .iter()
+            .map(|v| v.buffer().to_vec())
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    let members = entries(0x8055);
+    assert_eq!(entries(0x8054), members);
+    let decoded: Vec<(String, String, String)> = members.iter().map(|m| one_off(m)).collect();
+    assert_eq!(
+        decoded,
+        vec![
+            (
+                "Ada Lovelace".to_owned(),
+                "SMTP".to_owned(),
+                "ada@example.com".to_owned()
+            ),
+            (
+                "Grace Hopper".to_owned(),
+                "SMTP".to_owned(),
+                "grace@example.org".to_owned()
+            ),
+        ]
+    );
+    let mut crc = crc32fast::Hasher::new();
+    for member in &members {
+        crc.update(member);
+    }
+    assert_eq!(
+        integer(list.named.get(&(PSETID_ADDRESS, 0x804C))),
+        Some(crc.finalize() as i32)
+    );
     // The address book Thunderbird 68 and before kept in Mork.
     let old_book = &kinds["Address Books › abook-1"];
     assert_eq!(

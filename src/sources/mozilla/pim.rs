@@ -268,20 +268,16 @@ impl PimFolder {
                         row.get(0)
                     })
                     .map_err(&error)?;
-                let mut notes = Vec::new();
-                if !columns(db, "lists").map_err(&error)?.is_empty() {
-                    let lists: i64 = db
-                        .query_row("SELECT count(*) FROM lists", [], |row| row.get(0))
-                        .map_err(&error)?;
-                    if lists > 0 {
-                        notes.push(format!(
-                            "{lists} mailing lists of {} are not converted (their members are \
-                             contacts of the book and are converted)",
-                            file.display()
-                        ));
-                    }
-                }
-                Ok((u64::try_from(cards).unwrap_or(0), notes))
+                // Mailing lists are items too (distribution lists), when their members are.
+                let lists: i64 = if columns(db, "lists").map_err(&error)?.is_empty()
+                    || columns(db, "list_cards").map_err(&error)?.is_empty()
+                {
+                    0
+                } else {
+                    db.query_row("SELECT count(*) FROM lists", [], |row| row.get(0))
+                        .map_err(&error)?
+                };
+                Ok((u64::try_from(cards + lists).unwrap_or(0), Vec::new()))
             }
             PimSource::MorkAddressBook { file } => {
                 let book = MorkBook::read(file)?;
@@ -379,6 +375,7 @@ fn cards(file: &Path) -> Result<Vec<(i64, Vec<u8>)>> {
         });
         card_properties.insert(name, value);
     }
+    let lists = mailing_lists(&database.connection, &properties).map_err(&error)?;
     Ok(order
         .into_iter()
         .map(|(rowid, card)| {
@@ -396,7 +393,67 @@ fn cards(file: &Path) -> Result<Vec<(i64, Vec<u8>)>> {
             };
             (rowid, vcard.into_bytes())
         })
+        .chain(lists)
         .collect())
+}
+
+/// The mailing lists of an address book (`lists`, their cards in `list_cards`) as group
+/// vCards whose members are the cards' primary addresses, after the cards. A list's row is
+/// its `lists` rowid, negated so that it is never taken for a card's.
+fn mailing_lists(
+    db: &Connection,
+    cards: &BTreeMap<String, BTreeMap<String, String>>,
+) -> rusqlite::Result<Vec<(i64, Vec<u8>)>> {
+    if columns(db, "lists")?.is_empty() || columns(db, "list_cards")?.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut statement =
+        db.prepare("SELECT rowid, uid, name, description FROM lists ORDER BY rowid")?;
+    let lists = statement
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut members = db.prepare("SELECT card FROM list_cards WHERE list = ?1 ORDER BY rowid")?;
+    let mut out = Vec::with_capacity(lists.len());
+    for (rowid, uid, name, description) in lists {
+        let mut text = String::from("BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\n");
+        let _ = write!(text, "UID:{}\r\nFN:{}\r\n", escape(&uid), escape(&name));
+        if !description.is_empty() {
+            let _ = write!(text, "NOTE:{}\r\n", escape(&description));
+        }
+        let cards_of_list = members
+            .query_map([&uid], |row| row.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for card in cards_of_list {
+            let properties = cards.get(&card);
+            let get = |key: &str| {
+                properties
+                    .and_then(|p| p.get(key))
+                    .map(|v| v.trim())
+                    .filter(|v| !v.is_empty())
+            };
+            match get("PrimaryEmail") {
+                Some(email) => {
+                    let cn = get("DisplayName")
+                        .map(|n| format!(";X-CN=\"{}\"", n.replace(['"', '\r', '\n'], "")))
+                        .unwrap_or_default();
+                    let _ = write!(text, "MEMBER{cn}:mailto:{email}\r\n");
+                }
+                None => {
+                    let _ = write!(text, "MEMBER:urn:uuid:{card}\r\n");
+                }
+            }
+        }
+        text.push_str("END:VCARD\r\n");
+        out.push((-rowid, text.into_bytes()));
+    }
+    Ok(out)
 }
 
 /// The Mork row scope of an address book's cards, and of its mailing lists.
