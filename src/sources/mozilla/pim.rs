@@ -6,7 +6,9 @@
 //!   the rows of one `card` in the `properties` table (comm-central
 //!   `mailnews/addrbook/modules/SQLiteDirectory.sys.mjs`); since Thunderbird 102 the card's
 //!   vCard is kept whole in its `_vCard` row, older cards are built into a vCard from the index
-//!   rows (`DisplayName`, `PrimaryEmail`, `WorkPhone`, …).
+//!   rows (`DisplayName`, `PrimaryEmail`, `WorkPhone`, …). Mailing lists (`lists`, their cards
+//!   in `list_cards`) follow the cards as group vCards, which `convert/` writes as
+//!   distribution lists.
 //! - Address books of Thunderbird before version 78: `abook.mab`, `history.mab`,
 //!   `abook-N.mab`, Mork files (read by [`super::mork`]) whose card rows
 //!   (`ns:addrbk:db:row:scope:card:all`) have the same columns as the index rows above and
