@@ -377,10 +377,10 @@ fn print_report(report: &Report) {
     for file in &report.outputs {
         let _ = writeln!(
             out,
-            "PST: {} ({}, {} messages)",
+            "PST: {} ({}, {})",
             file.path.display(),
             format_size(file.bytes),
-            file.messages
+            report.items(file.messages)
         );
     }
     if let Some(html) = report
@@ -398,7 +398,7 @@ fn print_report(report: &Report) {
     for note in &report.notes {
         let _ = writeln!(out, "Note: {note}");
     }
-    let _ = writeln!(out, "{}", report.status.sentence());
+    let _ = writeln!(out, "{}", report.status_sentence());
     print_out(&out);
 }
 

@@ -32,6 +32,10 @@ pub enum StoreKind {
     Imap,
     /// `.vcf` (vCard) and `.ics` (iCalendar) files: contacts, events and tasks.
     ContactsAndCalendars,
+    /// macOS Contacts (`~/Library/Application Support/AddressBook`).
+    AppleContacts,
+    /// macOS Calendar (`~/Library/Calendars`).
+    AppleCalendar,
 }
 
 impl StoreKind {
@@ -48,6 +52,8 @@ impl StoreKind {
             StoreKind::GmailTakeout => "Gmail (Google Takeout)",
             StoreKind::Imap => "IMAP account",
             StoreKind::ContactsAndCalendars => "Contacts and calendars",
+            StoreKind::AppleContacts => "Apple Contacts",
+            StoreKind::AppleCalendar => "Apple Calendar",
         }
     }
 }
@@ -77,6 +83,16 @@ pub enum FolderKind {
 }
 
 impl FolderKind {
+    /// One of the folder's items, for counts shown to a person.
+    pub fn item(self) -> &'static str {
+        match self {
+            FolderKind::Mail => "message",
+            FolderKind::Contacts => "contact",
+            FolderKind::Calendar => "event",
+            FolderKind::Tasks => "task",
+        }
+    }
+
     /// What the folder's items are called, for counts shown to a person.
     pub fn items(self) -> &'static str {
         match self {

@@ -28,31 +28,31 @@ use crate::flag_readers::text;
 use crate::util::temp_dir;
 
 /// data1 of the property sets' GUIDs.
-const PSETID_ADDRESS: u32 = 0x0006_2004;
-const PSETID_APPOINTMENT: u32 = 0x0006_2002;
-const PSETID_TASK: u32 = 0x0006_2003;
+pub const PSETID_ADDRESS: u32 = 0x0006_2004;
+pub const PSETID_APPOINTMENT: u32 = 0x0006_2002;
+pub const PSETID_TASK: u32 = 0x0006_2003;
 const PSETID_MEETING: u32 = 0x6ED8_DA90;
 
 /// One message as outlook-pst reads it: tagged properties by ID, named ones by (set, LID).
 #[derive(Debug)]
-struct Item {
-    folder: String,
-    tagged: BTreeMap<u16, PropertyValue>,
-    named: BTreeMap<(u32, u32), PropertyValue>,
-    recipients: usize,
-    attachments: usize,
+pub struct Item {
+    pub folder: String,
+    pub tagged: BTreeMap<u16, PropertyValue>,
+    pub named: BTreeMap<(u32, u32), PropertyValue>,
+    pub recipients: usize,
+    pub attachments: usize,
 }
 
 impl Item {
-    fn text(&self, id: u16) -> Option<String> {
+    pub fn text(&self, id: u16) -> Option<String> {
         text(self.tagged.get(&id))
     }
 
-    fn named_text(&self, set: u32, lid: u32) -> Option<String> {
+    pub fn named_text(&self, set: u32, lid: u32) -> Option<String> {
         text(self.named.get(&(set, lid)))
     }
 
-    fn subject(&self) -> String {
+    pub fn subject(&self) -> String {
         let subject = self.text(0x0037).unwrap_or_default();
         match subject.strip_prefix('\u{1}') {
             Some(rest) => rest.chars().skip(1).collect(),
@@ -61,7 +61,7 @@ impl Item {
     }
 }
 
-fn time(value: Option<&PropertyValue>) -> Option<i64> {
+pub fn time(value: Option<&PropertyValue>) -> Option<i64> {
     match value? {
         // FILETIME to Unix seconds.
         PropertyValue::Time(t) => Some(t / 10_000_000 - 11_644_473_600),
@@ -69,21 +69,21 @@ fn time(value: Option<&PropertyValue>) -> Option<i64> {
     }
 }
 
-fn integer(value: Option<&PropertyValue>) -> Option<i32> {
+pub fn integer(value: Option<&PropertyValue>) -> Option<i32> {
     match value? {
         PropertyValue::Integer32(n) => Some(*n),
         other => panic!("not PtypInteger32: {other:?}"),
     }
 }
 
-fn boolean(value: Option<&PropertyValue>) -> Option<bool> {
+pub fn boolean(value: Option<&PropertyValue>) -> Option<bool> {
     match value? {
         PropertyValue::Boolean(b) => Some(*b),
         other => panic!("not PtypBoolean: {other:?}"),
     }
 }
 
-fn binary(value: Option<&PropertyValue>) -> Option<Vec<u8>> {
+pub fn binary(value: Option<&PropertyValue>) -> Option<Vec<u8>> {
     match value? {
         PropertyValue::Binary(b) => Some(b.buffer().to_vec()),
         other => panic!("not PtypBinary: {other:?}"),
@@ -91,7 +91,7 @@ fn binary(value: Option<&PropertyValue>) -> Option<Vec<u8>> {
 }
 
 /// Every message of the PST, folder by folder, as outlook-pst reads it.
-fn read_items(pst: &Path) -> Vec<Item> {
+pub fn read_items(pst: &Path) -> Vec<Item> {
     let file = fs::File::open(pst).unwrap();
     let pst = UnicodePstFile::read_from(Box::new(BufReader::new(file))).unwrap();
     let store = UnicodeStore::read(Rc::new(pst)).unwrap();
@@ -166,7 +166,7 @@ fn read_items(pst: &Path) -> Vec<Item> {
     items
 }
 
-fn item<'a>(items: &'a [Item], folder: &str, subject: &str) -> &'a Item {
+pub fn item<'a>(items: &'a [Item], folder: &str, subject: &str) -> &'a Item {
     items
         .iter()
         .find(|i| i.folder.ends_with(&format!("/{folder}")) && i.subject() == subject)
@@ -174,7 +174,7 @@ fn item<'a>(items: &'a [Item], folder: &str, subject: &str) -> &'a Item {
 }
 
 /// Minutes since 1601-01-01 of a wall-clock time.
-fn minutes(y: i32, m: u32, d: u32, hour: u32, minute: u32) -> u32 {
+pub fn minutes(y: i32, m: u32, d: u32, hour: u32, minute: u32) -> u32 {
     let date = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
     let epoch = chrono::NaiveDate::from_ymd_opt(1601, 1, 1).unwrap();
     ((date - epoch).num_days() as u32) * 1440 + hour * 60 + minute
@@ -184,7 +184,7 @@ fn minutes(y: i32, m: u32, d: u32, hour: u32, minute: u32) -> u32 {
 /// (start, end) in local minutes: the pattern's days from StartDate, OccurrenceCount of them
 /// or up to EndDate, less DeletedInstanceDates, with the ExceptionInfo's new times for the
 /// changed ones. Written from the spec for this test; shares nothing with the writer.
-fn weekly_occurrences(blob: &[u8]) -> Vec<(u32, u32)> {
+pub fn weekly_occurrences(blob: &[u8]) -> Vec<(u32, u32)> {
     let u16_at = |at: usize| u16::from_le_bytes([blob[at], blob[at + 1]]);
     let u32_at = |at: usize| u32::from_le_bytes(blob[at..at + 4].try_into().unwrap());
     assert_eq!(u16_at(0), 0x3004, "ReaderVersion");
@@ -443,6 +443,32 @@ fn contact_and_calendar_files_convert_with_their_fields() {
     }
 }
 
+/// A one-off EntryID (MS-OXCDATA 2.2.5.1): flags (4 bytes, 0), the one-off provider UID
+/// {A41F2B81-A3BE-1910-9D6E-00DD010F5402}, version 0, flags with MAPI_UNICODE (0x8000), then
+/// display name, address type and address, each NUL-terminated UTF-16LE.
+fn one_off(entry: &[u8]) -> (String, String, String) {
+    assert_eq!(&entry[..4], &[0, 0, 0, 0]);
+    assert_eq!(
+        &entry[4..20],
+        &[
+            0x81, 0x2B, 0x1F, 0xA4, 0xBE, 0xA3, 0x10, 0x19, 0x9D, 0x6E, 0x00, 0xDD, 0x01, 0x0F,
+            0x54, 0x02
+        ]
+    );
+    assert_eq!(u16::from_le_bytes([entry[20], entry[21]]), 0);
+    assert_ne!(u16::from_le_bytes([entry[22], entry[23]]) & 0x8000, 0);
+    let units: Vec<u16> = entry[24..]
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let mut parts = units.split(|u| *u == 0).map(String::from_utf16_lossy);
+    (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    )
+}
+
 /// Microseconds since 1970 of a UTC time, as Thunderbird's calendar stores times.
 fn micros(y: i32, m: u32, d: u32, hour: u32, minute: u32) -> i64 {
     chrono::NaiveDate::from_ymd_opt(y, m, d)
@@ -508,6 +534,28 @@ fn write_address_book(path: &Path, cards: &[Card<'_>], lists: &[&str]) {
         .unwrap();
     }
 }
+
+/// An address book as Thunderbird 3 to 68 wrote it, `abook-N.mab` in Mork (comm-central
+/// `mailnews/addrbook/src/nsAddrDatabase.cpp` before version 78: the pab table in the card
+/// scope, the data row with LastRecordKey, card rows, a mailing list row; the column
+/// dictionary as Thunderbird writes it).
+const OLD_ADDRESS_BOOK: &str = "// <!-- <mdb:mork:z v=\"1.4\"/> -->
+< <(a=c)> // (f=iso-8859-1)
+  (80=ns:addrbk:db:row:scope:card:all)
+  (81=ns:addrbk:db:row:scope:list:all)
+  (82=ns:addrbk:db:row:scope:data:all)(83=FirstName)(84=LastName)
+  (87=DisplayName)(89=PrimaryEmail)(8A=LowercasePrimaryEmail)(90=WorkPhone)
+  (A8=Company)(BC=RecordKey)(BE=LastRecordKey)(BF=ns:addrbk:db:table:kind:pab)
+  (C0=ListName)>
+<(90=Charles)(91=Babbage)(92=Charles Babbage)(93=charles@example.org)
+  (94=+44 20 7946 0002)(95=1)(96=2)(97=Mary Somerville)(98=mary@example.org)
+  (99=Analytical Society)>
+{1:^80 {(k^BF:c)(s=9)}
+  [1:^82(^BE=3)]
+  [1(^83^90)(^84^91)(^87^92)(^89^93)(^8A^93)(^90^94)(^BC^95)]
+  [2(^87^97)(^89^98)(^BC^96)]
+  [3:^81(^C0^99)(^BC=3)]}
+";
 
 /// The tables of Thunderbird's `calendar-data/local.sqlite`, schema 23 (comm-central
 /// `calendar/providers/storage/calStorageUpgrade.sys.mjs`; times in microseconds with their
@@ -601,6 +649,27 @@ fn write_calendar(path: &Path) {
         None,
     );
     property("dentist", "CATEGORIES", "Health", None);
+    // A file attached to it, a link, and a parameter of its description.
+    db.execute(
+        "INSERT INTO cal_attachments VALUES ('dentist', ?1, NULL, NULL, ?2)",
+        [
+            HOME,
+            "ATTACH;VALUE=BINARY;ENCODING=BASE64;FMTTYPE=application/pdf;\r\n \
+             FILENAME=referral.pdf:JVBERi0xLjQK",
+        ],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO cal_attachments VALUES ('dentist', ?1, NULL, NULL, ?2)",
+        [HOME, "ATTACH:https://example.org/map"],
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO cal_parameters VALUES (?1, 'dentist', NULL, NULL, 'DESCRIPTION', \
+         'LANGUAGE', 'en')",
+        [HOME],
+    )
+    .unwrap();
     db.execute(
         "INSERT INTO cal_alarms VALUES (?1, 'dentist', NULL, NULL, ?2)",
         [
@@ -720,6 +789,16 @@ fn thunderbird_address_books_and_calendar_convert() {
         ],
         &["Pioneers"],
     );
+    // The list holds Ada and Grace.
+    let book = rusqlite::Connection::open(profile.join("abook.sqlite")).unwrap();
+    for card in [
+        "0c6e5b3a-8d0f-4a51-9d3e-1b0b2f6f3a11",
+        "5d1c9a77-3b2e-4f0a-8c41-2e9f7d6b0c22",
+    ] {
+        book.execute("INSERT INTO list_cards VALUES ('list-0', ?1)", [card])
+            .unwrap();
+    }
+    drop(book);
     write_address_book(
         &profile.join("history.sqlite"),
         &[(
@@ -730,6 +809,7 @@ fn thunderbird_address_books_and_calendar_convert() {
         )],
         &[],
     );
+    fs::write(profile.join("abook-1.mab"), OLD_ADDRESS_BOOK).unwrap();
     fs::create_dir(profile.join("calendar-data")).unwrap();
     write_calendar(&profile.join("calendar-data/local.sqlite"));
     let before = crate::engine_common::fingerprint(&profile);
@@ -760,17 +840,16 @@ fn thunderbird_address_books_and_calendar_convert() {
         [
             "Address Books › Collected Addresses",
             "Address Books › Personal Address Book",
+            "Address Books › abook-1",
             "Calendars › Home",
             "Calendars › Home Tasks",
         ],
         "{kinds:#?}"
     );
+    // Two cards and the mailing list.
     let book = &kinds["Address Books › Personal Address Book"];
-    assert_eq!((book.0, book.1, book.2), (FolderKind::Contacts, 2, 2));
-    assert!(
-        book.3.iter().any(|n| n.contains("1 mailing lists")),
-        "{book:?}"
-    );
+    assert_eq!((book.0, book.1, book.2), (FolderKind::Contacts, 3, 3));
+    assert!(book.3.is_empty(), "{book:?}");
     assert_eq!(kinds["Calendars › Home"].0, FolderKind::Calendar);
     assert_eq!(kinds["Calendars › Home"].2, 3);
     assert_eq!(kinds["Calendars › Home Tasks"].2, 1);
@@ -800,6 +879,64 @@ fn thunderbird_address_books_and_calendar_convert() {
         Some("grace@example.org")
     );
     item(&items, "Collected Addresses", "Collected Person");
+    // The mailing list is a distribution list of one-off members (MS-OXOCNTC 2.2.2.2), read
+    // by a decoder of one-off EntryIDs written here from MS-OXCDATA 2.2.5.1.
+    let list = item(&items, "Personal Address Book", "Pioneers");
+    assert_eq!(list.text(0x001A).as_deref(), Some("IPM.DistList"));
+    assert_eq!(
+        list.named_text(PSETID_ADDRESS, 0x8053).as_deref(),
+        Some("Pioneers")
+    );
+    let entries = |lid| match list.named.get(&(PSETID_ADDRESS, lid)) {
+        Some(PropertyValue::MultipleBinary(values)) => values
+            .iter()
+            .map(|v| v.buffer().to_vec())
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    let members = entries(0x8055);
+    assert_eq!(entries(0x8054), members);
+    let decoded: Vec<(String, String, String)> = members.iter().map(|m| one_off(m)).collect();
+    assert_eq!(
+        decoded,
+        vec![
+            (
+                "Ada Lovelace".to_owned(),
+                "SMTP".to_owned(),
+                "ada@example.com".to_owned()
+            ),
+            (
+                "Grace Hopper".to_owned(),
+                "SMTP".to_owned(),
+                "grace@example.org".to_owned()
+            ),
+        ]
+    );
+    let mut crc = crc32fast::Hasher::new();
+    for member in &members {
+        crc.update(member);
+    }
+    assert_eq!(
+        integer(list.named.get(&(PSETID_ADDRESS, 0x804C))),
+        Some(crc.finalize() as i32)
+    );
+    // The address book Thunderbird 68 and before kept in Mork.
+    let old_book = &kinds["Address Books › abook-1"];
+    assert_eq!(
+        (old_book.0, old_book.1, old_book.2),
+        (FolderKind::Contacts, 2, 2)
+    );
+    assert!(
+        old_book.3.iter().any(|n| n.contains("1 mailing lists")),
+        "{old_book:?}"
+    );
+    let babbage = item(&items, "abook-1", "Charles Babbage");
+    assert_eq!(babbage.text(0x3A08).as_deref(), Some("+44 20 7946 0002"));
+    assert_eq!(
+        babbage.named_text(PSETID_ADDRESS, 0x8083).as_deref(),
+        Some("charles@example.org")
+    );
+    item(&items, "abook-1", "Mary Somerville");
 
     // The appointment: 08:30 UTC, its place, its reminder.
     let dentist = item(&items, "Home", "Dentist");
@@ -813,6 +950,11 @@ fn thunderbird_address_books_and_calendar_convert() {
         Some("Praxis Dr. Weiß, Berlin")
     );
     assert_eq!(integer(dentist.named.get(&(0x0006_2008, 0x8501))), Some(15));
+    assert_eq!(dentist.attachments, 1, "the referral");
+    assert_eq!(
+        dentist.text(0x1000).as_deref(),
+        Some("Bring the card;\nask about the bill\r\n\r\nAttachment: https://example.org/map")
+    );
     let holiday = item(&items, "Home", "Labour Day");
     assert_eq!(
         boolean(holiday.named.get(&(PSETID_APPOINTMENT, 0x8215))),

@@ -28,6 +28,7 @@ mod pst_oracle;
 mod pst_skeleton;
 mod pst_writer;
 mod source_apple_mail;
+mod source_apple_pim;
 mod source_eml;
 mod source_imap;
 mod source_maildir;

@@ -9,8 +9,8 @@ use std::str::FromStr as _;
 use calcard::common::timezone::Tz;
 use calcard::icalendar::{
     ICalendar, ICalendarComponent, ICalendarComponentType, ICalendarDay, ICalendarEntry,
-    ICalendarFrequency, ICalendarParameterName, ICalendarProperty, ICalendarRecurrenceRule,
-    ICalendarValue, ICalendarWeekday,
+    ICalendarFrequency, ICalendarParameterName, ICalendarParameterValue, ICalendarProperty,
+    ICalendarRecurrenceRule, ICalendarValue, ICalendarValueType, ICalendarWeekday,
 };
 use chrono::{
     DateTime, Datelike as _, NaiveDate, NaiveDateTime, Offset as _, TimeZone as _, Timelike as _,
@@ -500,13 +500,27 @@ fn common_message(component: &ICalendarComponent) -> pst::Message {
         Some(6..=9) => Importance::Low,
         _ => Importance::Normal,
     };
+    let (attachments, links) = attachments_of(component);
+    let mut body_text = component
+        .property(&ICalendarProperty::Description)
+        .and_then(|e| e.values.first()?.as_text())
+        .map(str::to_owned)
+        .filter(|t| !t.trim().is_empty());
+    if !links.is_empty() {
+        let links = links
+            .iter()
+            .map(|link| format!("Attachment: {link}"))
+            .collect::<Vec<_>>()
+            .join("\r\n");
+        body_text = Some(match body_text {
+            Some(body) => format!("{body}\r\n\r\n{links}"),
+            None => links,
+        });
+    }
     pst::Message {
         subject: prop_text(component, &ICalendarProperty::Summary),
-        body_text: component
-            .property(&ICalendarProperty::Description)
-            .and_then(|e| e.values.first()?.as_text())
-            .map(str::to_owned)
-            .filter(|t| !t.trim().is_empty()),
+        body_text,
+        attachments,
         categories,
         importance,
         state: pst::MessageState {
@@ -515,6 +529,59 @@ fn common_message(component: &ICalendarComponent) -> pst::Message {
         },
         ..pst::Message::default()
     }
+}
+
+/// The ATTACH properties of an item (RFC 5545 3.8.1.1): those given inline (base64) as
+/// attachments, named by their FILENAME (RFC 8607) or X-FILENAME parameter; those given by
+/// URI as links for the notes.
+fn attachments_of(component: &ICalendarComponent) -> (Vec<pst::Attachment>, Vec<String>) {
+    let mut attachments = Vec::new();
+    let mut links = Vec::new();
+    for entry in component.properties(&ICalendarProperty::Attach) {
+        // Inline data is VALUE=BINARY, base64 (RFC 5545 3.2.7, 3.2.20); calcard decodes it
+        // and gives bytes that are UTF-8 as text.
+        let inline = entry.params.iter().any(|p| {
+            matches!(
+                p.value,
+                ICalendarParameterValue::Value(ICalendarValueType::Binary)
+            )
+        });
+        let data = match entry.values.first() {
+            Some(ICalendarValue::Binary(data)) => Some(data.clone()),
+            Some(value) if inline => value.as_text().map(|t| t.as_bytes().to_vec()),
+            _ => None,
+        };
+        match (data, entry.values.first()) {
+            (Some(data), _) => {
+                let filename = param_text(entry, ICalendarParameterName::Filename).or_else(|| {
+                    entry.params.iter().find_map(|p| match &p.name {
+                        ICalendarParameterName::Other(name)
+                            if name.eq_ignore_ascii_case("X-FILENAME")
+                                || name.eq_ignore_ascii_case("X-APPLE-FILENAME") =>
+                        {
+                            p.value.as_text().map(str::to_owned)
+                        }
+                        _ => None,
+                    })
+                });
+                attachments.push(pst::Attachment {
+                    filename: Some(filename.unwrap_or_else(|| "attachment".to_owned())),
+                    mime_type: param_text(entry, ICalendarParameterName::Fmttype),
+                    content_id: None,
+                    content_location: None,
+                    hidden: false,
+                    content: pst::AttachmentContent::Data(data),
+                });
+            }
+            (None, Some(value)) => {
+                if let Some(link) = value.as_text().map(str::trim).filter(|l| !l.is_empty()) {
+                    links.push(link.to_owned());
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    (attachments, links)
 }
 
 fn is_private(component: &ICalendarComponent) -> bool {
@@ -992,6 +1059,30 @@ mod tests {
         assert_eq!(e.start_local, day(15) + 14 * 60);
         assert_eq!(e.subject.as_deref(), Some("Standup (moved)"));
         assert_eq!(e.location, None);
+    }
+
+    #[test]
+    fn attachments_come_along_and_links_go_to_the_notes() {
+        let converted = convert_event(
+            b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:Board\r\n\
+              DTSTART:20240301T100000Z\r\nDESCRIPTION:Agenda\r\n\
+              ATTACH;FMTTYPE=text/plain;ENCODING=BASE64;VALUE=BINARY;X-FILENAME=minutes.txt:aGVsbG8=\r\n\
+              ATTACH:https://example.org/slides.pdf\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            "UTC",
+        );
+        let message = &converted.message;
+        assert_eq!(message.attachments.len(), 1);
+        let attachment = &message.attachments[0];
+        assert_eq!(attachment.filename.as_deref(), Some("minutes.txt"));
+        assert_eq!(attachment.mime_type.as_deref(), Some("text/plain"));
+        assert_eq!(
+            attachment.content,
+            pst::AttachmentContent::Data(b"hello".to_vec())
+        );
+        assert_eq!(
+            message.body_text.as_deref(),
+            Some("Agenda\r\n\r\nAttachment: https://example.org/slides.pdf")
+        );
     }
 
     #[test]

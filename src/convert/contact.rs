@@ -4,7 +4,7 @@
 //! number of the same kind, a URL of a picture) is added to the notes, so nothing is lost.
 
 use calcard::common::PartialDateTime;
-use calcard::vcard::{VCard, VCardEntry, VCardParameterName, VCardProperty, VCardValue};
+use calcard::vcard::{VCard, VCardEntry, VCardKind, VCardParameterName, VCardProperty, VCardValue};
 
 use crate::convert::Converted;
 use crate::pst::{self, AddressKind, Contact, FileTime, Item, PhoneKind, Photo, PostalAddress};
@@ -195,7 +195,19 @@ pub fn convert(bytes: &[u8]) -> Converted {
             };
         }
     };
+    if is_group(&card)
+        && let Some(converted) = dist_list(&card)
+    {
+        return converted;
+    }
     let (contact, notes, categories) = contact_of(&card);
+    if is_group(&card) {
+        warnings.push(
+            "a group of contacts whose members have no e-mail address here is written as a \
+             contact, its members listed in the notes"
+                .into(),
+        );
+    }
     let mut body = notes;
     let subject = contact.display_name.clone();
     if contact.display_name.is_none() && contact.company.is_none() && contact.emails.is_empty() {
@@ -216,6 +228,24 @@ pub fn convert(bytes: &[u8]) -> Converted {
         warnings,
         degraded: false,
     }
+}
+
+/// A group of contacts: vCard 4's `KIND:group`, or the `X-ADDRESSBOOKSERVER-KIND:group` of
+/// Apple's vCard 3 exports.
+fn is_group(card: &VCard) -> bool {
+    card.entries.iter().any(|entry| match &entry.name {
+        VCardProperty::Kind => {
+            entry
+                .values
+                .iter()
+                .any(|v| matches!(v, VCardValue::Kind(VCardKind::Group)))
+                || text(entry).is_some_and(|t| t.eq_ignore_ascii_case("group"))
+        }
+        VCardProperty::Other(name) if name.eq_ignore_ascii_case("X-ADDRESSBOOKSERVER-KIND") => {
+            text(entry).is_some_and(|t| t.eq_ignore_ascii_case("group"))
+        }
+        _ => false,
+    })
 }
 
 /// Items the user made are read and unmodified.
@@ -389,6 +419,31 @@ fn contact_of(card: &VCard) -> (Contact, Option<String>, Vec<String>) {
                     }
                 }
             }
+            // Apple's social profiles (X-SOCIALPROFILE;TYPE=twitter:user) have no field.
+            VCardProperty::Other(name) if name.eq_ignore_ascii_case("X-SOCIALPROFILE") => {
+                if let Some(profile) = text(entry) {
+                    match types(entry).first() {
+                        Some(service) => {
+                            extra.add("Social profile", &format!("{service}: {profile}"))
+                        }
+                        None => extra.add("Social profile", &profile),
+                    }
+                }
+            }
+            // A group's members (vCard 4 MEMBER, Apple's X-ADDRESSBOOKSERVER-MEMBER): a
+            // mailto: address, or the UID of another card of the book.
+            VCardProperty::Member => {
+                if let Some(member) = text(entry) {
+                    extra.add("Member", member_text(&member));
+                }
+            }
+            VCardProperty::Other(name)
+                if name.eq_ignore_ascii_case("X-ADDRESSBOOKSERVER-MEMBER") =>
+            {
+                if let Some(member) = text(entry) {
+                    extra.add("Member", member_text(&member));
+                }
+            }
             VCardProperty::Photo if contact.photo.is_none() => match entry.values.first() {
                 Some(VCardValue::Binary(data)) if !data.data.is_empty() => {
                     contact.photo = Some(Photo {
@@ -439,6 +494,120 @@ fn contact_of(card: &VCard) -> (Contact, Option<String>, Vec<String>) {
     }
     let notes = (!notes.is_empty()).then(|| notes.join("\r\n\r\n"));
     (contact, notes, categories)
+}
+
+/// A group with members named by e-mail address (or none) as a distribution list: those
+/// members (their name from a `CN` or `X-CN` parameter) in the list as far as Outlook's limit
+/// allows; the others (a card's UID, members past the limit) in its notes, with a warning.
+/// `None` when it has members and none has an address.
+fn dist_list(card: &VCard) -> Option<Converted> {
+    let mut name = None;
+    let mut members: Vec<pst::Address> = Vec::new();
+    let mut left: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let mut categories: Vec<String> = Vec::new();
+    for entry in &card.entries {
+        match &entry.name {
+            VCardProperty::Fn if name.is_none() => name = text(entry),
+            VCardProperty::Note => {
+                if let Some(note) = entry.values.iter().filter_map(|v| v.as_text()).next() {
+                    notes.push(note.to_owned());
+                }
+            }
+            VCardProperty::Categories => categories.extend(
+                components(entry)
+                    .iter()
+                    .flat_map(|c| c.split(','))
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned),
+            ),
+            VCardProperty::Member => {
+                let Some(member) = text(entry) else { continue };
+                let address = member_text(&member);
+                if address.len() < member.trim().len() && address.contains('@') {
+                    let cn = entry.params.iter().find_map(|p| match &p.name {
+                        VCardParameterName::Other(n)
+                            if n.eq_ignore_ascii_case("CN") || n.eq_ignore_ascii_case("X-CN") =>
+                        {
+                            Some(p.value.clone().into_text().into_owned())
+                        }
+                        _ => None,
+                    });
+                    members.push(pst::Address {
+                        name: cn.filter(|n| !n.trim().is_empty()),
+                        email: address.to_owned(),
+                    });
+                } else {
+                    left.push(address.to_owned());
+                }
+            }
+            VCardProperty::Other(n) if n.eq_ignore_ascii_case("X-ADDRESSBOOKSERVER-MEMBER") => {
+                if let Some(member) = text(entry) {
+                    left.push(member_text(&member).to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    // Members without any address: a contact that lists them in its notes.
+    if members.is_empty() && !left.is_empty() {
+        return None;
+    }
+    let mut warnings = Vec::new();
+    let mut bytes = 0;
+    let fitting = members
+        .iter()
+        .take_while(|m| {
+            bytes += pst::DistList::member_bytes(m);
+            bytes < pst::DistList::MEMBER_BYTES
+        })
+        .count();
+    for member in members.split_off(fitting) {
+        left.push(match member.name {
+            Some(name) => format!("{name} <{}>", member.email),
+            None => member.email,
+        });
+    }
+    if !left.is_empty() {
+        warnings.push(format!(
+            "{} members of the list are in its notes: {}",
+            left.len(),
+            if members.len() == fitting && bytes >= pst::DistList::MEMBER_BYTES {
+                "Outlook's list holds at most 15,000 bytes of members"
+            } else {
+                "they have no e-mail address here"
+            }
+        ));
+        notes.push(
+            left.iter()
+                .map(|m| format!("Member: {m}"))
+                .collect::<Vec<_>>()
+                .join("\r\n"),
+        );
+    }
+    let name = name.unwrap_or_else(|| "Distribution list".to_owned());
+    Some(Converted {
+        message: pst::Message {
+            subject: Some(name.clone()),
+            body_text: (!notes.is_empty()).then(|| notes.join("\r\n\r\n")),
+            categories,
+            state: read_state(),
+            item: Some(Box::new(Item::DistList(pst::DistList { name, members }))),
+            ..pst::Message::default()
+        },
+        warnings,
+        degraded: false,
+    })
+}
+
+/// A member as a person reads it: the address of a `mailto:` URI, else the URI.
+fn member_text(member: &str) -> &str {
+    let member = member.trim();
+    member
+        .get(..7)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("mailto:"))
+        .map_or(member, |_| &member[7..])
 }
 
 #[cfg(test)]
@@ -503,6 +672,79 @@ mod tests {
         assert_eq!(message.body_text.as_deref(), Some("Likes shrimp, boats"));
         assert_eq!(message.categories, ["Friends", "Fishing"]);
         assert_eq!(message.subject.as_deref(), Some("Forrest Gump"));
+    }
+
+    #[test]
+    fn a_group_keeps_its_members_in_the_notes_and_says_so() {
+        let converted = convert(
+            b"BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\nFN:Pioneers\r\n\
+              MEMBER;X-CN=Ada Lovelace:mailto:ada@example.com\r\n\
+              MEMBER:urn:uuid:03a0e51f-d1aa-4385-8a53-e29025acd8af\r\nEND:VCARD\r\n",
+        );
+        assert_eq!(converted.message.subject.as_deref(), Some("Pioneers"));
+        let Some(Item::DistList(list)) = converted.message.item.as_deref() else {
+            panic!("{:?}", converted.message.item);
+        };
+        assert_eq!(list.name, "Pioneers");
+        assert_eq!(
+            list.members,
+            vec![pst::Address {
+                name: Some("Ada Lovelace".into()),
+                email: "ada@example.com".into()
+            }]
+        );
+        assert_eq!(
+            converted.message.body_text.as_deref(),
+            Some("Member: urn:uuid:03a0e51f-d1aa-4385-8a53-e29025acd8af")
+        );
+        assert_eq!(converted.warnings.len(), 1, "{:?}", converted.warnings);
+        // A list longer than Outlook's limit keeps the rest in its notes.
+        let mut long = String::from("BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\nFN:All\r\n");
+        for n in 0..300 {
+            long.push_str(&format!("MEMBER:mailto:person{n:03}@example.org\r\n"));
+        }
+        long.push_str("END:VCARD\r\n");
+        let converted = convert(long.as_bytes());
+        let Some(Item::DistList(list)) = converted.message.item.as_deref() else {
+            panic!();
+        };
+        let bytes: usize = list.members.iter().map(pst::DistList::member_bytes).sum();
+        assert!(bytes < pst::DistList::MEMBER_BYTES && list.members.len() > 100);
+        let body = converted.message.body_text.clone().unwrap();
+        assert_eq!(body.lines().count(), 300 - list.members.len());
+        assert!(body.contains("person299@example.org"));
+        assert!(
+            converted.warnings[0].contains("15,000"),
+            "{:?}",
+            converted.warnings
+        );
+        let apple = convert(
+            b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Friends\r\nFN:Friends\r\n\
+              X-ADDRESSBOOKSERVER-KIND:group\r\n\
+              X-ADDRESSBOOKSERVER-MEMBER:urn:uuid:A1B2\r\nEND:VCARD\r\n",
+        );
+        assert_eq!(
+            apple.message.body_text.as_deref(),
+            Some("Member: urn:uuid:A1B2")
+        );
+        assert_eq!(apple.warnings.len(), 1);
+        assert!(
+            convert(b"BEGIN:VCARD\r\nFN:A\r\nEND:VCARD\r\n")
+                .warnings
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_social_profile_goes_to_the_notes() {
+        let converted = convert(
+            b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nX-SOCIALPROFILE;TYPE=mastodon:ada\r\n\
+              END:VCARD\r\n",
+        );
+        assert_eq!(
+            converted.message.body_text.as_deref(),
+            Some("Social profile: mastodon: ada")
+        );
     }
 
     #[test]

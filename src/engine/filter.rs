@@ -55,7 +55,9 @@ fn store_specific_names(kind: StoreKind) -> &'static [&'static str] {
         | StoreKind::AppleMailExport
         | StoreKind::GmailTakeout
         | StoreKind::Imap
-        | StoreKind::ContactsAndCalendars => &[],
+        | StoreKind::ContactsAndCalendars
+        | StoreKind::AppleContacts
+        | StoreKind::AppleCalendar => &[],
     }
 }
 

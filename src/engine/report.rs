@@ -453,6 +453,89 @@ impl Report {
         Ok(())
     }
 
+    /// The kinds of item the job found (of the folders it converted when it found none).
+    fn kinds(&self) -> Vec<FolderKind> {
+        let converted = || {
+            self.folders
+                .iter()
+                .filter(|f| f.role == FolderRole::Convert)
+        };
+        let mut kinds: Vec<FolderKind> = converted()
+            .filter(|f| f.found > 0)
+            .map(|f| f.kind)
+            .collect();
+        if kinds.is_empty() {
+            kinds = converted().map(|f| f.kind).collect();
+        }
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds
+    }
+
+    /// What the job's items are called, singular and plural: "message"/"messages" for mail,
+    /// "contact"/"contacts" for an address book, …; "item"/"items" when it held several kinds.
+    pub fn item_words(&self) -> (&'static str, &'static str) {
+        match self.kinds().as_slice() {
+            [] => (FolderKind::Mail.item(), FolderKind::Mail.items()),
+            [kind] => (kind.item(), kind.items()),
+            _ => ("item", "items"),
+        }
+    }
+
+    /// `count` of the job's items in words: "1 contact", "18 items".
+    pub fn items(&self, count: u64) -> String {
+        let (one, many) = self.item_words();
+        format!("{count} {}", if count == 1 { one } else { many })
+    }
+
+    /// The items found, kind by kind, when the job held several kinds: "12 messages,
+    /// 3 contacts and 5 events"; `None` for one kind.
+    pub fn found_by_kind(&self) -> Option<String> {
+        let kinds = self.kinds();
+        if kinds.len() < 2 {
+            return None;
+        }
+        let parts: Vec<String> = kinds
+            .iter()
+            .map(|kind| {
+                let found: u64 = self
+                    .folders
+                    .iter()
+                    .filter(|f| f.role == FolderRole::Convert && f.kind == *kind)
+                    .map(|f| f.found)
+                    .sum();
+                format!(
+                    "{found} {}",
+                    if found == 1 {
+                        kind.item()
+                    } else {
+                        kind.items()
+                    }
+                )
+            })
+            .collect();
+        Some(match parts.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::new(),
+        })
+    }
+
+    /// How the job ended, as the last sentence of a summary, in the words of its items.
+    pub fn status_sentence(&self) -> String {
+        let (one, many) = self.item_words();
+        if one == FolderKind::Mail.item() {
+            return self.status.sentence();
+        }
+        capitalized(&match self.status {
+            Status::Complete => format!("complete: every {one} found was written"),
+            Status::Incomplete => {
+                format!("finished; some {many} were not written (see the report)")
+            }
+            other => other.describe().to_owned(),
+        })
+    }
+
     /// The CLI's summary: one line per folder with its numbers and why messages were skipped,
     /// then the totals.
     pub fn summary_table(&self) -> String {
@@ -550,8 +633,9 @@ impl Report {
         if !self.license.licensed && self.more_with_license() > 0 {
             let _ = writeln!(
                 out,
-                "Demo mode: at most ten messages per folder were written; a license would \
-                 convert {} more.",
+                "Demo mode: at most ten {} per folder were written; a license would convert \
+                 {} more.",
+                self.item_words().1,
                 self.more_with_license()
             );
         }
@@ -702,6 +786,37 @@ mod tests {
         report.folders[1].written = 14;
         report.finalize(false);
         assert_eq!(report.status, Status::Complete);
+    }
+
+    #[test]
+    fn a_job_of_contacts_and_events_says_so() {
+        let mut plan = sample_plan();
+        plan.folders.pop();
+        let mut report = Report::for_plan(&plan, &Options::default(), license(true), String::new());
+        assert_eq!(report.items(14), "14 messages");
+        report.folders[1].kind = FolderKind::Contacts;
+        report.folders[1].found = 3;
+        report.folders[1].written = 3;
+        report.finalize(false);
+        assert_eq!(report.items(1), "1 contact");
+        assert_eq!(report.found_by_kind(), None);
+        assert_eq!(
+            report.status_sentence(),
+            "Complete: every contact found was written"
+        );
+        report.folders[0].kind = FolderKind::Calendar;
+        report.folders[0].found = 1;
+        report.folders[0].written = 1;
+        report.finalize(false);
+        assert_eq!(report.items(4), "4 items");
+        assert_eq!(
+            report.found_by_kind().as_deref(),
+            Some("3 contacts and 1 event")
+        );
+        assert_eq!(
+            report.status_sentence(),
+            "Complete: every item found was written"
+        );
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub enum Item {
     Contact(Contact),
     Appointment(Appointment),
     Task(Task),
+    DistList(DistList),
 }
 
 impl Item {
@@ -46,7 +47,31 @@ impl Item {
             Item::Contact(_) => "IPM.Contact",
             Item::Appointment(_) => "IPM.Appointment",
             Item::Task(_) => "IPM.Task",
+            Item::DistList(_) => "IPM.DistList",
         }
+    }
+}
+
+/// A personal distribution list (IPM.DistList, MS-OXOCNTC 2.2.2): a name and the addresses
+/// of its members, each written as a one-off EntryID. The message's subject is its name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DistList {
+    pub name: String,
+    pub members: Vec<Address>,
+}
+
+impl DistList {
+    /// The most bytes the member EntryIDs may take together (MS-OXOCNTC 2.2.2.2.1: less than
+    /// 15,000).
+    pub const MEMBER_BYTES: usize = 15_000;
+
+    /// The size of a member's one-off EntryID: 24 bytes, then its display name, address type
+    /// ("SMTP") and address in UTF-16 with a NUL each (MS-OXCDATA 2.2.5.1).
+    pub fn member_bytes(member: &Address) -> usize {
+        let utf16 = |t: &str| 2 * (t.encode_utf16().count() + 1);
+        24 + utf16(member.name.as_deref().unwrap_or(&member.email))
+            + utf16("SMTP")
+            + utf16(&member.email)
     }
 }
 

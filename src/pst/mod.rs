@@ -26,9 +26,9 @@ pub use writer::{
 };
 
 pub use item::{
-    AddressKind, Appointment, Attendee, AttendeeRole, BusyStatus, Contact, FolderClass, Item,
-    LocalMinutes, PhoneKind, Photo, PostalAddress, Recurrence, RecurrenceEnd, RecurrenceException,
-    RecurrencePattern, Response, Task, TaskStatus, TimeZone, Transition,
+    AddressKind, Appointment, Attendee, AttendeeRole, BusyStatus, Contact, DistList, FolderClass,
+    Item, LocalMinutes, PhoneKind, Photo, PostalAddress, Recurrence, RecurrenceEnd,
+    RecurrenceException, RecurrencePattern, Response, Task, TaskStatus, TimeZone, Transition,
 };
 pub use mail::{
     Address, Attachment, AttachmentContent, FileTime, Importance, Message, MessageState, Recipient,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use tempfile::TempPath;
 
 use crate::pst::error::Error;
-use crate::pst::item::{FolderClass, Item};
+use crate::pst::item::{DistList, FolderClass, Item};
 use crate::pst::ltp::PropTag;
 use crate::pst::ltp::{TableRow, TcBuilder};
 use crate::pst::mail::{AttachmentContent, FileTime, Message};
@@ -529,6 +529,14 @@ fn message_estimate(message: &Message) -> u64 {
                 + exceptions as u64 * (24 * 1024 + 2 * message_estimate_text(message))
         }
         Some(Item::Task(_)) => 8 * 1024,
+        Some(Item::DistList(list)) => {
+            8 * 1024
+                + 2 * list
+                    .members
+                    .iter()
+                    .map(|m| DistList::member_bytes(m) as u64)
+                    .sum::<u64>()
+        }
     };
     values += message
         .categories

@@ -10,7 +10,10 @@
 //!   Store's packages keep what they write to `%APPDATA%`); Postbox in `%APPDATA%\Postbox` and
 //!   `%APPDATA%\PostboxApp`.
 //! - macOS: Thunderbird in `~/Library/Thunderbird`; Postbox in
-//!   `~/Library/Application Support/Postbox` and `…/PostboxApp`; Apple Mail in `~/Library/Mail`.
+//!   `~/Library/Application Support/Postbox` and `…/PostboxApp`; Apple Mail in `~/Library/Mail`;
+//!   Contacts in `~/Library/Application Support/AddressBook`; Calendar in `~/Library/Calendars`
+//!   (and, from macOS 14, `~/Library/Group Containers/group.com.apple.calendar`, whose
+//!   database is not read: an error says how to export the calendars).
 //! - Linux and other Unix systems: Thunderbird in `~/.thunderbird`, the old
 //!   `~/.mozilla-thunderbird`, the Snap's `~/snap/thunderbird/common/.thunderbird` and the
 //!   Flatpaks' `~/.var/app/org.mozilla.Thunderbird/.thunderbird` and
@@ -24,6 +27,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::apple_mail::{self, AppleMailStore};
+use super::apple_pim;
 use super::mozilla::MozillaStore;
 use super::mozilla::profile;
 use super::{Error, MailStore, Result};
@@ -150,6 +154,23 @@ pub fn usual_places(roots: &SearchRoots) -> Vec<UsualPlace> {
             add(StoreKind::Postbox, "Postbox", support.join("PostboxApp"));
             add(StoreKind::Postbox, "Postbox", support.join("Postbox"));
             add(StoreKind::AppleMail, "Apple Mail", library.join("Mail"));
+            add(
+                StoreKind::AppleContacts,
+                "Apple Contacts",
+                support.join("AddressBook"),
+            );
+            add(
+                StoreKind::AppleCalendar,
+                "Apple Calendar",
+                library.join("Calendars"),
+            );
+            add(
+                StoreKind::AppleCalendar,
+                "Apple Calendar",
+                library
+                    .join("Group Containers")
+                    .join("group.com.apple.calendar"),
+            );
         }
         SystemLayout::Unix => {
             add(
@@ -224,8 +245,12 @@ pub struct DiscoveredStore {
 impl DiscoveredStore {
     /// Opens the store (read-only), under the name discovery gave it.
     pub fn open(&self) -> Result<Box<dyn MailStore>> {
-        if self.kind == StoreKind::AppleMail {
-            return Ok(Box::new(AppleMailStore::open_library(&self.path)?));
+        match self.kind {
+            StoreKind::AppleMail => return Ok(Box::new(AppleMailStore::open_library(&self.path)?)),
+            StoreKind::AppleContacts | StoreKind::AppleCalendar => {
+                return Ok(Box::new(apple_pim::open_place(self.kind, &self.path)?));
+            }
+            _ => {}
         }
         let mut store =
             MozillaStore::open_profile(&self.path, self.kind, self.profile_name.clone())?;
@@ -274,6 +299,9 @@ pub fn discover_in(roots: &SearchRoots) -> Discovery {
         }
         let found = match place.kind {
             StoreKind::AppleMail => apple_mail_libraries(&place, &mut discovery.errors),
+            StoreKind::AppleContacts | StoreKind::AppleCalendar => {
+                apple_pim_place(&place, &mut discovery.errors)
+            }
             _ => profiles(&place, &mut discovery.notes),
         };
         for store in found {
@@ -308,6 +336,37 @@ fn apple_mail_libraries(place: &UsualPlace, errors: &mut Vec<Error>) -> Vec<Disc
             Vec::new()
         }
     }
+}
+
+/// A Mac's Contacts or Calendar folder, when it holds an address book or a calendar. The
+/// calendar database of macOS 14 and later is an error that says what to do instead.
+fn apple_pim_place(place: &UsualPlace, errors: &mut Vec<Error>) -> Vec<DiscoveredStore> {
+    if let Some(error) = apple_pim::permission_error(&place.path) {
+        errors.push(error);
+        return Vec::new();
+    }
+    let holds = match place.kind {
+        StoreKind::AppleContacts => apple_pim::holds_address_books(&place.path),
+        _ => apple_pim::holds_calendars(&place.path),
+    };
+    if !holds
+        && place.kind == StoreKind::AppleCalendar
+        && apple_pim::holds_calendar_database(&place.path)
+    {
+        errors.push(apple_pim::calendar_database_error(
+            &place.path.join(apple_pim::CALENDAR_DATABASE),
+        ));
+    }
+    holds
+        .then(|| DiscoveredStore {
+            kind: place.kind,
+            path: place.path.clone(),
+            name: place.label.clone(),
+            profile_name: None,
+            is_default: false,
+        })
+        .into_iter()
+        .collect()
 }
 
 /// The profiles with mail in a Thunderbird or Postbox data folder.

@@ -3,6 +3,7 @@
 //! and never hold a whole mailbox in memory.
 
 pub mod apple_mail;
+pub mod apple_pim;
 pub mod discover;
 pub mod eml;
 pub mod imap;
@@ -181,6 +182,7 @@ pub type Detector = fn(&Path, &Probe) -> Result<Option<Box<dyn MailStore>>>;
 pub const DETECTORS: &[(&str, Detector)] = &[
     ("Thunderbird or Postbox", mozilla::detect),
     ("Apple Mail", apple_mail::detect),
+    ("Apple Contacts or Calendar", apple_pim::detect),
     ("contacts or calendar files", pim::detect),
     ("maildir", tree::detect_maildir),
     ("mail message file", tree::detect_message_file),

@@ -46,7 +46,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         page,
         "<p class=\"status {class}\">{}</p>",
-        escape(&report.status.sentence())
+        escape(&report.status_sentence())
     );
     summary(&mut page, report);
     folders(&mut page, report);
@@ -59,8 +59,11 @@ fn summary(page: &mut String, report: &Report) {
     let totals = &report.totals;
     let _ = writeln!(
         page,
-        "<p>{} messages found, <strong>{} written</strong>, {} skipped.{}</p>",
-        totals.found,
+        "<p>{} found, <strong>{} written</strong>, {} skipped.{}</p>",
+        match report.found_by_kind() {
+            Some(by_kind) => format!("{} ({by_kind})", report.items(totals.found)),
+            None => report.items(totals.found),
+        },
         totals.written,
         totals.skipped.total(),
         if totals.deleted > 0 {
@@ -82,7 +85,8 @@ fn summary(page: &mut String, report: &Report) {
         let more = report.more_with_license();
         let _ = writeln!(
             page,
-            "<p>Demo mode: at most ten messages per folder were written{}.</p>",
+            "<p>Demo mode: at most ten {} per folder were written{}.</p>",
+            report.item_words().1,
             if more > 0 {
                 format!("; a license would convert {more} more")
             } else {

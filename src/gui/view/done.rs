@@ -10,6 +10,12 @@ use crate::gui::state::{AppState, Outcome};
 
 use super::{Action, count, error_text, messages, name, purchase_link};
 
+/// `n` of the job's items, as the job calls them ("1,200 messages", "3 contacts", "18 items").
+fn items(report: &Report, n: u64) -> String {
+    let (one, many) = report.item_words();
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
     let report = match &state.outcome {
         Some(Outcome::Finished(report)) => report,
@@ -73,7 +79,7 @@ fn summary(
             "PST: {} ({}, {})",
             file.path.display(),
             format_size(file.bytes),
-            messages(file.messages)
+            items(report, file.messages)
         ));
     }
     ui.add_space(4.0);
@@ -108,7 +114,7 @@ fn summary(
             ui.label(
                 RichText::new(format!(
                     "Demo mode: a license would convert {} more.",
-                    messages(report.more_with_license())
+                    items(report, report.more_with_license())
                 ))
                 .strong(),
             );
@@ -229,14 +235,20 @@ fn headline(ui: &mut Ui, report: &Report) {
     let (heading, detail) = match report.status {
         Status::Complete => (
             "Done".to_owned(),
-            format!("All {} were converted.", messages(totals.found)),
+            match report.found_by_kind() {
+                Some(by_kind) => format!(
+                    "All {} were converted: {by_kind}.",
+                    items(report, totals.found)
+                ),
+                None => format!("All {} were converted.", items(report, totals.found)),
+            },
         ),
         Status::Incomplete => (
-            "Done, with messages left out".to_owned(),
+            format!("Done, with {} left out", report.item_words().1),
             format!(
                 "{} of {} were written; {} skipped — the table says why.",
                 count(totals.written),
-                messages(totals.found),
+                items(report, totals.found),
                 count(totals.skipped.total())
             ),
         ),

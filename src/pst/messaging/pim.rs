@@ -5,8 +5,8 @@
 //! MS-OXOCAL 2.2.10.1). The rules are listed in docs/outlook-conformance-pim.md.
 
 use crate::pst::item::{
-    AddressKind, Appointment, AttendeeRole, Contact, Item, PhoneKind, Recurrence, RecurrenceEnd,
-    RecurrenceException, Response, Task,
+    AddressKind, Appointment, AttendeeRole, Contact, DistList, Item, PhoneKind, Recurrence,
+    RecurrenceEnd, RecurrenceException, Response, Task,
 };
 use crate::pst::ltp::{PropTag, PropValue};
 use crate::pst::mail::{Address, Attachment, AttachmentContent, Message, Recipient, RecipientKind};
@@ -25,6 +25,8 @@ use crate::pst::messaging::tags;
 pub const EXCEPTION_CLASS: &str = "IPM.OLE.CLASS.{00061055-0000-0000-C000-000000000046}";
 /// PidTagIconIndex of items (MS-OXOCAL 2.2.1.49, MS-OXOTASK 2.2.2.2, MS-OXOCNTC 2.2.1.10).
 const ICON_CONTACT: i32 = 0x0200;
+/// PidTagIconIndex of a distribution list (MS-OXOCNTC 2.2.2.1.3).
+const ICON_DIST_LIST: i32 = 0x0202;
 const ICON_APPOINTMENT: i32 = 0x0400;
 const ICON_RECURRING_APPOINTMENT: i32 = 0x0401;
 const ICON_MEETING: i32 = 0x0402;
@@ -73,6 +75,7 @@ pub fn item_properties<'a>(props: &mut Props<'a>, item: &'a Item) {
         Item::Contact(contact) => contact_properties(props, contact),
         Item::Appointment(appointment) => appointment_properties(props, appointment),
         Item::Task(task) => task_properties(props, task),
+        Item::DistList(list) => dist_list_properties(props, list),
     }
 }
 
@@ -250,6 +253,34 @@ fn contact_properties<'a>(props: &mut Props<'a>, contact: &'a Contact) {
         props.time(WEDDING_ANNIVERSARY, anniversary.0);
     }
     props.boolean(tag_of(HAS_PICTURE), contact.photo.is_some());
+}
+
+/// A personal distribution list (MS-OXOCNTC 2.2.2): its name, and each member as a one-off
+/// EntryID in both member lists, with the CRC-32 of the members' EntryIDs.
+fn dist_list_properties<'a>(props: &mut Props<'a>, list: &'a DistList) {
+    props.int(tags::ICON_INDEX, ICON_DIST_LIST);
+    props.string(tags::DISPLAY_NAME, list.name.as_str());
+    named_string(props, DL_NAME, list.name.as_str());
+    props.string(tag_of(FILE_UNDER), list.name.as_str());
+    let members: Vec<Vec<u8>> = list
+        .members
+        .iter()
+        .map(|member| {
+            let name = member.name.as_deref().unwrap_or(&member.email);
+            one_off_entry_id(name, SMTP, &member.email)
+        })
+        .collect();
+    let mut checksum = crc32fast::Hasher::new();
+    for member in &members {
+        checksum.update(member);
+    }
+    props.int(tag_of(DL_CHECKSUM), checksum.finalize() as i32);
+    named(
+        props,
+        DL_ONE_OFF_MEMBERS,
+        PropValue::MultipleBinary(members.clone()),
+    );
+    named(props, DL_MEMBERS, PropValue::MultipleBinary(members));
 }
 
 fn set_address_parts<'a>(
@@ -643,7 +674,7 @@ pub fn item_attachments(
                 out.extend(exception_attachments(message, appointment, recurrence));
             }
         }
-        Some(Item::Task(_)) | None => {}
+        Some(Item::Task(_) | Item::DistList(_)) | None => {}
     }
     out
 }

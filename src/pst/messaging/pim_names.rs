@@ -35,7 +35,9 @@ const fn lid(set: [u8; 16], id: u32, ty: PropType) -> NamedProperty {
     }
 }
 
-use PropType::{Binary, Boolean, Floating64, Integer32, MultipleInteger32, String, Time};
+use PropType::{
+    Binary, Boolean, Floating64, Integer32, MultipleBinary, MultipleInteger32, String, Time,
+};
 
 // Contacts (PSETID_Address).
 pub const FILE_UNDER: NamedProperty = lid(PSETID_ADDRESS, 0x8005, String);
@@ -55,6 +57,11 @@ pub const WORK_ADDRESS_POSTAL_CODE: NamedProperty = lid(PSETID_ADDRESS, 0x8048, 
 pub const WORK_ADDRESS_COUNTRY: NamedProperty = lid(PSETID_ADDRESS, 0x8049, String);
 pub const WORK_ADDRESS_PO_BOX: NamedProperty = lid(PSETID_ADDRESS, 0x804A, String);
 pub const INSTANT_MESSAGING: NamedProperty = lid(PSETID_ADDRESS, 0x8062, String);
+// Personal distribution lists (PSETID_Address, MS-OXOCNTC 2.2.2.2).
+pub const DL_CHECKSUM: NamedProperty = lid(PSETID_ADDRESS, 0x804C, Integer32);
+pub const DL_NAME: NamedProperty = lid(PSETID_ADDRESS, 0x8053, String);
+pub const DL_ONE_OFF_MEMBERS: NamedProperty = lid(PSETID_ADDRESS, 0x8054, MultipleBinary);
+pub const DL_MEMBERS: NamedProperty = lid(PSETID_ADDRESS, 0x8055, MultipleBinary);
 
 /// The five properties of one of a contact's three e-mail addresses (MS-OXOCNTC 2.2.1.2).
 #[derive(Clone, Copy, Debug)]
@@ -209,6 +216,10 @@ pub const PIM_NAMED: &[NamedProperty] = &[
     TASK_COMPLETE,
     TASK_OWNERSHIP,
     TASK_ACCEPTANCE_STATE,
+    DL_CHECKSUM,
+    DL_NAME,
+    DL_ONE_OFF_MEMBERS,
+    DL_MEMBERS,
 ];
 
 const fn string_tag(id: u16) -> PropTag {

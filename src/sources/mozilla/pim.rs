@@ -6,7 +6,16 @@
 //!   the rows of one `card` in the `properties` table (comm-central
 //!   `mailnews/addrbook/modules/SQLiteDirectory.sys.mjs`); since Thunderbird 102 the card's
 //!   vCard is kept whole in its `_vCard` row, older cards are built into a vCard from the index
-//!   rows (`DisplayName`, `PrimaryEmail`, `WorkPhone`, …).
+//!   rows (`DisplayName`, `PrimaryEmail`, `WorkPhone`, …). Mailing lists (`lists`, their cards
+//!   in `list_cards`) follow the cards as group vCards, which `convert/` writes as
+//!   distribution lists.
+//! - Address books of Thunderbird before version 78: `abook.mab`, `history.mab`,
+//!   `abook-N.mab`, Mork files (read by [`super::mork`]) whose card rows
+//!   (`ns:addrbk:db:row:scope:card:all`) have the same columns as the index rows above and
+//!   whose mailing lists are rows of `ns:addrbk:db:row:scope:list:all` (Thunderbird 3–68
+//!   `mailnews/addrbook/src/nsAddrDatabase.cpp`). Thunderbird 78 moved each into an `.sqlite`
+//!   file of the same name; a `.mab` with its `.sqlite` beside it is that copy's source and
+//!   is not read again.
 //! - Calendars: `calendar-data/local.sqlite` (calendars on this computer) and
 //!   `calendar-data/cache.sqlite` (the offline copy of network calendars), named by
 //!   `calendar.registry.<id>.name`. Events and to-dos are rows of `cal_events`/`cal_todos`
@@ -27,6 +36,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
 use crate::model::{FolderKind, FolderPath, Found, Origin, RawMessage};
+use crate::sources::mozilla::mork::MorkDb;
 use crate::sources::mozilla::prefs::Prefs;
 use crate::sources::pim::TASKS_SUFFIX;
 use crate::sources::sqlite::{ReadOnlyDatabase, columns};
@@ -53,6 +63,7 @@ pub struct PimFolder {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum PimSource {
     AddressBook { file: PathBuf },
+    MorkAddressBook { file: PathBuf },
     Calendar { file: PathBuf, cal_id: String },
 }
 
@@ -67,18 +78,25 @@ pub fn find(profile: &Path, prefs: Option<&Prefs>, notes: &mut Vec<String>) -> V
                 .filter(|path| {
                     path.file_name()
                         .and_then(|n| n.to_str())
-                        .is_some_and(is_book)
+                        .is_some_and(|name| is_book(name) || is_mork_book(name))
                 })
+                // A Mork book Thunderbird has already moved into SQLite is read from there.
+                .filter(|path| !(is_mork(path) && path.with_extension("sqlite").is_file()))
                 .collect()
         })
         .unwrap_or_default();
     books.sort_by_key(|path| book_order(path));
     for file in books {
         let name = book_name(&file, prefs);
+        let source = if is_mork(&file) {
+            PimSource::MorkAddressBook { file }
+        } else {
+            PimSource::AddressBook { file }
+        };
         folders.push(PimFolder {
             path: FolderPath::new([ADDRESS_BOOKS.to_owned(), name]),
             kind: FolderKind::Contacts,
-            source: PimSource::AddressBook { file },
+            source,
         });
     }
     for file_name in ["local.sqlite", "cache.sqlite"] {
@@ -134,6 +152,16 @@ fn is_book(name: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// `abook.mab`, `abook-N.mab`, `history.mab`.
+fn is_mork_book(name: &str) -> bool {
+    name.strip_suffix(".mab")
+        .is_some_and(|stem| is_book(&format!("{stem}.sqlite")))
+}
+
+fn is_mork(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "mab")
+}
+
 /// The personal book first, then `abook-1`, `abook-2`, …, collected addresses last.
 fn book_order(path: &Path) -> (u8, u64) {
     let stem = path
@@ -171,9 +199,12 @@ fn book_name(file: &Path, prefs: Option<&Prefs>) -> String {
             .map(str::to_owned)
     });
     from_prefs.unwrap_or_else(|| match file_name.as_str() {
-        "abook.sqlite" => "Personal Address Book".to_owned(),
-        "history.sqlite" => "Collected Addresses".to_owned(),
-        _ => file_name.trim_end_matches(".sqlite").to_owned(),
+        "abook.sqlite" | "abook.mab" => "Personal Address Book".to_owned(),
+        "history.sqlite" | "history.mab" => "Collected Addresses".to_owned(),
+        _ => file_name
+            .trim_end_matches(".sqlite")
+            .trim_end_matches(".mab")
+            .to_owned(),
     })
 }
 
@@ -239,20 +270,31 @@ impl PimFolder {
                         row.get(0)
                     })
                     .map_err(&error)?;
-                let mut notes = Vec::new();
-                if !columns(db, "lists").map_err(&error)?.is_empty() {
-                    let lists: i64 = db
-                        .query_row("SELECT count(*) FROM lists", [], |row| row.get(0))
-                        .map_err(&error)?;
-                    if lists > 0 {
-                        notes.push(format!(
-                            "{lists} mailing lists of {} are not converted (their members are \
+                // Mailing lists are items too (distribution lists), when their members are.
+                let lists: i64 = if columns(db, "lists").map_err(&error)?.is_empty()
+                    || columns(db, "list_cards").map_err(&error)?.is_empty()
+                {
+                    0
+                } else {
+                    db.query_row("SELECT count(*) FROM lists", [], |row| row.get(0))
+                        .map_err(&error)?
+                };
+                Ok((u64::try_from(cards + lists).unwrap_or(0), Vec::new()))
+            }
+            PimSource::MorkAddressBook { file } => {
+                let book = MorkBook::read(file)?;
+                let notes = (book.lists > 0)
+                    .then(|| {
+                        format!(
+                            "{} mailing lists of {} are not converted (their members are \
                              contacts of the book and are converted)",
+                            book.lists,
                             file.display()
-                        ));
-                    }
-                }
-                Ok((u64::try_from(cards).unwrap_or(0), notes))
+                        )
+                    })
+                    .into_iter()
+                    .collect();
+                Ok((book.cards.len() as u64, notes))
             }
             PimSource::Calendar { file, cal_id } => {
                 let database = open(file, "the calendar")?;
@@ -285,6 +327,7 @@ impl PimFolder {
     pub fn items(&self) -> Result<Vec<Found>> {
         let (file, items) = match &self.source {
             PimSource::AddressBook { file } => (file, cards(file)?),
+            PimSource::MorkAddressBook { file } => (file, MorkBook::read(file)?.cards),
             PimSource::Calendar { file, cal_id } => (
                 file,
                 calendar_items(file, cal_id, self.kind == FolderKind::Tasks)?,
@@ -334,6 +377,7 @@ fn cards(file: &Path) -> Result<Vec<(i64, Vec<u8>)>> {
         });
         card_properties.insert(name, value);
     }
+    let lists = mailing_lists(&database.connection, &properties).map_err(&error)?;
     Ok(order
         .into_iter()
         .map(|(rowid, card)| {
@@ -351,7 +395,114 @@ fn cards(file: &Path) -> Result<Vec<(i64, Vec<u8>)>> {
             };
             (rowid, vcard.into_bytes())
         })
+        .chain(lists)
         .collect())
+}
+
+/// The mailing lists of an address book (`lists`, their cards in `list_cards`) as group
+/// vCards whose members are the cards' primary addresses, after the cards. A list's row is
+/// its `lists` rowid, negated so that it is never taken for a card's.
+fn mailing_lists(
+    db: &Connection,
+    cards: &BTreeMap<String, BTreeMap<String, String>>,
+) -> rusqlite::Result<Vec<(i64, Vec<u8>)>> {
+    if columns(db, "lists")?.is_empty() || columns(db, "list_cards")?.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut statement =
+        db.prepare("SELECT rowid, uid, name, description FROM lists ORDER BY rowid")?;
+    let lists = statement
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut members = db.prepare("SELECT card FROM list_cards WHERE list = ?1 ORDER BY rowid")?;
+    let mut out = Vec::with_capacity(lists.len());
+    for (rowid, uid, name, description) in lists {
+        let mut text = String::from("BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\n");
+        let _ = write!(text, "UID:{}\r\nFN:{}\r\n", escape(&uid), escape(&name));
+        if !description.is_empty() {
+            let _ = write!(text, "NOTE:{}\r\n", escape(&description));
+        }
+        let cards_of_list = members
+            .query_map([&uid], |row| row.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for card in cards_of_list {
+            let properties = cards.get(&card);
+            let get = |key: &str| {
+                properties
+                    .and_then(|p| p.get(key))
+                    .map(|v| v.trim())
+                    .filter(|v| !v.is_empty())
+            };
+            match get("PrimaryEmail") {
+                Some(email) => {
+                    let cn = get("DisplayName")
+                        .map(|n| format!(";X-CN=\"{}\"", n.replace(['"', '\r', '\n'], "")))
+                        .unwrap_or_default();
+                    let _ = write!(text, "MEMBER{cn}:mailto:{email}\r\n");
+                }
+                None => {
+                    let _ = write!(text, "MEMBER:urn:uuid:{card}\r\n");
+                }
+            }
+        }
+        text.push_str("END:VCARD\r\n");
+        out.push((-rowid, text.into_bytes()));
+    }
+    Ok(out)
+}
+
+/// The Mork row scope of an address book's cards, and of its mailing lists.
+const MORK_CARD_SCOPE: &str = "ns:addrbk:db:row:scope:card:all";
+const MORK_LIST_SCOPE: &str = "ns:addrbk:db:row:scope:list:all";
+
+/// What a `.mab` address book holds: its cards as vCards (row id, vCard), and how many
+/// mailing lists.
+struct MorkBook {
+    cards: Vec<(i64, Vec<u8>)>,
+    lists: u64,
+}
+
+impl MorkBook {
+    /// Reads every card and list row of the file's tables, each once, in table order.
+    fn read(file: &Path) -> Result<MorkBook> {
+        let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+        let db = MorkDb::parse(&bytes).map_err(|e| Error::Format {
+            path: file.to_path_buf(),
+            what: format!("the address book cannot be read ({e})"),
+        })?;
+        let mut seen = std::collections::HashSet::new();
+        let mut cards = Vec::new();
+        let mut lists = 0;
+        for (_, table) in db.tables() {
+            for (oid, row) in db.table_rows(table) {
+                if !seen.insert(oid.clone()) {
+                    continue;
+                }
+                if &*oid.scope == MORK_LIST_SCOPE {
+                    lists += 1;
+                } else if &*oid.scope == MORK_CARD_SCOPE {
+                    let properties: BTreeMap<String, String> = row
+                        .columns()
+                        .filter_map(|column| Some((column.to_owned(), row.text(column)?)))
+                        .collect();
+                    let uid = properties
+                        .get("RecordKey")
+                        .cloned()
+                        .unwrap_or_else(|| format!("{:x}", oid.id));
+                    let row_id = i64::try_from(oid.id).unwrap_or(i64::MAX);
+                    cards.push((row_id, vcard_from_index(&uid, &properties).into_bytes()));
+                }
+            }
+        }
+        Ok(MorkBook { cards, lists })
+    }
 }
 
 /// A vCard property value with `\`, `;`, `,` and line breaks escaped.
@@ -622,13 +773,22 @@ fn component(
             Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let parameters = parameters(db, cal_id, &row.id, row.recurrence_id)?;
     for (key, value) in properties {
         let value = value.unwrap_or_default();
         let value = match key.as_str() {
             "DESCRIPTION" | "LOCATION" | "COMMENT" | "URL" => escape(&value),
             _ => value.replace("\r\n", "\\n").replace('\n', "\\n"),
         };
-        let _ = write!(out, "{key}:{value}\r\n");
+        let mut name = key.clone();
+        for (parameter, parameter_value) in parameters.get(&key).into_iter().flatten() {
+            let _ = write!(name, ";{parameter}={}", parameter_text(parameter_value));
+        }
+        let _ = write!(out, "{name}:{value}\r\n");
+    }
+    // Attachments and relations are iCalendar lines as stored.
+    for table in ["cal_attachments", "cal_relations"] {
+        lines(db, table, cal_id, &row.id, row.recurrence_id, true, out)?;
     }
     // The series' rules and exceptions are iCalendar lines as stored.
     if row.recurrence_id.is_none() {
@@ -654,6 +814,51 @@ fn component(
     )?;
     let _ = write!(out, "END:{name}\r\n");
     Ok(())
+}
+
+/// The parameters of an item's properties (`cal_parameters`: property, parameter, value), by
+/// property, in the order stored.
+fn parameters(
+    db: &Connection,
+    cal_id: &str,
+    item_id: &str,
+    recurrence_id: Option<i64>,
+) -> rusqlite::Result<BTreeMap<String, Vec<(String, String)>>> {
+    let mut by_property: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    if columns(db, "cal_parameters")?.is_empty() {
+        return Ok(by_property);
+    }
+    let mut statement = db.prepare_cached(
+        "SELECT key1, key2, value FROM cal_parameters WHERE cal_id = ?1 AND item_id = ?2 \
+         AND recurrence_id IS ?3 ORDER BY rowid",
+    )?;
+    let rows = statement.query_map(params![cal_id, item_id, recurrence_id], |r| {
+        Ok((
+            r.get::<_, Option<String>>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    for row in rows {
+        if let (Some(property), Some(parameter), value) = row? {
+            by_property
+                .entry(property)
+                .or_default()
+                .push((parameter, value.unwrap_or_default()));
+        }
+    }
+    Ok(by_property)
+}
+
+/// A parameter value as iCalendar writes it: quoted when it holds `:`, `;` or `,`
+/// (RFC 5545 3.2); a double quote, which no value may hold, is left out.
+fn parameter_text(value: &str) -> String {
+    let value = value.replace('"', "");
+    if value.contains([':', ';', ',']) {
+        format!("\"{value}\"")
+    } else {
+        value
+    }
 }
 
 /// Appends the `icalString` rows of a table for one item, each ending in CRLF.
@@ -760,6 +965,58 @@ mod tests {
         );
     }
 
+    /// A `.mab` laid out as Thunderbird 3–68 wrote them (`nsAddrDatabase.cpp`: the pab table
+    /// in the card scope, a data row, card rows, a mailing list row).
+    const MAB: &str = "// <!-- <mdb:mork:z v=\"1.4\"/> -->
+< <(a=c)> // (f=iso-8859-1)
+  (80=ns:addrbk:db:row:scope:card:all)
+  (81=ns:addrbk:db:row:scope:list:all)
+  (82=ns:addrbk:db:row:scope:data:all)(83=FirstName)(84=LastName)
+  (87=DisplayName)(89=PrimaryEmail)(90=WorkPhone)(9C=HomeCity)(A8=Company)
+  (BC=RecordKey)(BE=LastRecordKey)(BF=ns:addrbk:db:table:kind:pab)(C0=ListName)>
+<(90=Grace)(91=Hopper)(92=Grace Hopper)(93=grace@example.org)(94=+1 555 0100)
+  (95=Arlington)(96=1)(97=2)(98=Ada Lovelace)(99=ada@example.com)(9A=Pioneers)>
+{1:^80 {(k^BF:c)(s=9)}
+  [1:^82(^BE=3)]
+  [1(^83^90)(^84^91)(^87^92)(^89^93)(^90^94)(^9C^95)(^BC^96)]
+  [2(^87^98)(^89^99)(^BC^97)]
+  [3:^81(^C0^9A)(^BC=3)]}
+";
+
+    #[test]
+    fn a_mork_address_book_gives_its_cards_and_counts_its_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("abook.mab");
+        std::fs::write(&file, MAB).unwrap();
+        let book = MorkBook::read(&file).unwrap();
+        assert_eq!(book.lists, 1);
+        assert_eq!(book.cards.len(), 2);
+        let grace = String::from_utf8(book.cards[0].1.clone()).unwrap();
+        for line in [
+            "FN:Grace Hopper\r\n",
+            "N:Hopper;Grace;;;\r\n",
+            "EMAIL;TYPE=internet,pref:grace@example.org\r\n",
+            "TEL;TYPE=work,voice:+1 555 0100\r\n",
+            "ADR;TYPE=home:;;;Arlington;;;\r\n",
+        ] {
+            assert!(grace.contains(line), "{line:?} in {grace}");
+        }
+        assert!(String::from_utf8_lossy(&book.cards[1].1).contains("FN:Ada Lovelace\r\n"));
+        // Found beside the profile's other books; once moved into SQLite, read from there.
+        let mut notes = Vec::new();
+        let found = find(dir.path(), None, &mut notes);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].path.to_string(),
+            "Address Books › Personal Address Book"
+        );
+        assert_eq!(found[0].count().unwrap().0, 2);
+        std::fs::write(dir.path().join("abook.sqlite"), b"").unwrap();
+        let found = find(dir.path(), None, &mut notes);
+        assert!(matches!(found[0].source, PimSource::AddressBook { .. }));
+        assert!(!is_mork_book("abook.msf") && is_mork_book("abook-3.mab"));
+    }
+
     #[test]
     fn a_card_from_index_rows_becomes_a_vcard() {
         let rows: BTreeMap<String, String> = [
@@ -786,6 +1043,48 @@ mod tests {
             "NOTE:line one\\nline two\r\n",
         ] {
             assert!(vcard.contains(line), "{line:?} in {vcard}");
+        }
+    }
+
+    #[test]
+    fn parameters_attachments_and_relations_come_with_their_item() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("local.sqlite");
+        let db = Connection::open(&file).unwrap();
+        db.execute_batch(
+            "CREATE TABLE cal_events (cal_id TEXT, id TEXT, time_created INTEGER,
+                last_modified INTEGER, title TEXT, priority INTEGER, privacy TEXT,
+                ical_status TEXT, flags INTEGER, event_start INTEGER, event_end INTEGER,
+                event_stamp INTEGER, event_start_tz TEXT, event_end_tz TEXT,
+                recurrence_id INTEGER, recurrence_id_tz TEXT);
+             CREATE TABLE cal_properties (item_id TEXT, key TEXT, value TEXT,
+                recurrence_id INTEGER, recurrence_id_tz TEXT, cal_id TEXT);
+             CREATE TABLE cal_parameters (cal_id TEXT, item_id TEXT, recurrence_id INTEGER,
+                recurrence_id_tz TEXT, key1 TEXT, key2 TEXT, value TEXT);
+             CREATE TABLE cal_attachments (item_id TEXT, cal_id TEXT, recurrence_id INTEGER,
+                recurrence_id_tz TEXT, icalString TEXT);
+             CREATE TABLE cal_relations (cal_id TEXT, item_id TEXT, recurrence_id INTEGER,
+                recurrence_id_tz TEXT, icalString TEXT);
+             INSERT INTO cal_events (cal_id, id, title, flags, event_start, event_start_tz)
+                VALUES ('c', 'e', 'Talk', 0, 1704704400000000, 'UTC');
+             INSERT INTO cal_properties VALUES ('e', 'X-ALT-DESC', '<p>Hi</p>', NULL, NULL, 'c');
+             INSERT INTO cal_parameters VALUES ('c', 'e', NULL, NULL, 'X-ALT-DESC', 'FMTTYPE',
+                'text/html');
+             INSERT INTO cal_parameters VALUES ('c', 'e', NULL, NULL, 'X-ALT-DESC', 'X-NOTE',
+                'a;b');
+             INSERT INTO cal_attachments VALUES ('e', 'c', NULL, NULL, 'ATTACH:https://x.example/a');
+             INSERT INTO cal_relations VALUES ('c', 'e', NULL, NULL, 'RELATED-TO:parent-uid');",
+        )
+        .unwrap();
+        drop(db);
+        let items = calendar_items(&file, "c", false).unwrap();
+        let text = String::from_utf8(items[0].1.clone()).unwrap();
+        for line in [
+            "X-ALT-DESC;FMTTYPE=text/html;X-NOTE=\"a;b\":<p>Hi</p>\r\n",
+            "ATTACH:https://x.example/a\r\n",
+            "RELATED-TO:parent-uid\r\n",
+        ] {
+            assert!(text.contains(line), "{line:?} in {text}");
         }
     }
 
