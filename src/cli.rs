@@ -64,7 +64,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
     /// Mail stores to convert, in the order their folders appear in the PST; an IMAP account
-    /// as imaps://USER@SERVER[:PORT]/ (or imap:// for STARTTLS)
+    /// as imaps://USER@SERVER/ or imaps://USER@SERVER:PORT/ (imap:// for STARTTLS)
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<PathBuf>,
     /// The PST file to write
