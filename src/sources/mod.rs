@@ -118,15 +118,16 @@ impl Probe {
     /// Looks at `path`: what it is and, for a file, its first bytes. A missing path and a
     /// permission problem are errors here, before any detector runs.
     pub fn of(path: &Path) -> Result<Probe> {
-        let metadata = fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let error = |e| with_privacy_hint(Error::io(path, e));
+        let metadata = fs::metadata(path).map_err(error)?;
         let mut head = Vec::new();
         if metadata.is_file() {
-            let file = File::open(path).map_err(|e| Error::io(path, e))?;
+            let file = File::open(path).map_err(error)?;
             file.take(Self::HEAD_LEN as u64)
                 .read_to_end(&mut head)
-                .map_err(|e| Error::io(path, e))?;
+                .map_err(error)?;
         } else if metadata.is_dir() {
-            fs::read_dir(path).map_err(|e| Error::io(path, e))?;
+            fs::read_dir(path).map_err(error)?;
         }
         Ok(Probe { metadata, head })
     }
@@ -158,6 +159,28 @@ impl Probe {
         } else {
             "neither a file nor a folder".to_owned()
         }
+    }
+}
+
+/// A "permission denied" inside a folder macOS protects (Apple Mail's, Contacts', Calendar's)
+/// says how to grant Full Disk Access, whichever way the person reached it; any other error
+/// is returned as it is.
+fn with_privacy_hint(error: Error) -> Error {
+    match error {
+        Error::PermissionDenied { path, hint: None } => {
+            let hint = if apple_mail::library::is_in_mail_library(&path) {
+                Some(apple_mail::FULL_DISK_ACCESS_HINT)
+            } else if apple_pim::is_protected(&path) {
+                Some(apple_pim::PRIVACY_HINT)
+            } else {
+                None
+            };
+            Error::PermissionDenied {
+                path,
+                hint: hint.map(str::to_owned),
+            }
+        }
+        other => other,
     }
 }
 
@@ -219,4 +242,40 @@ pub fn open(path: &Path) -> Result<Box<dyn MailStore>> {
         path: path.to_path_buf(),
         what: probe.unrecognized(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_denied_where_macos_protects_mail_says_how_to_grant_access() {
+        let hint_for = |path: &str| match with_privacy_hint(Error::PermissionDenied {
+            path: PathBuf::from(path),
+            hint: None,
+        }) {
+            Error::PermissionDenied { hint, .. } => hint,
+            other => panic!("{other:?}"),
+        };
+        let cases = [
+            ("/Users/ann/Library/Mail/V10", Some("Apple Mail")),
+            (
+                "/Users/ann/Library/Application Support/AddressBook/Sources",
+                Some("Contacts"),
+            ),
+            ("/Users/ann/Library/Calendars", Some("Calendar")),
+            ("/home/ann/mail/Inbox", None),
+        ];
+        for (path, expected) in cases {
+            let hint = hint_for(path);
+            match expected {
+                Some(word) => assert!(
+                    hint.as_deref()
+                        .is_some_and(|h| h.contains(word) && h.contains("Full Disk Access")),
+                    "{path}: {hint:?}"
+                ),
+                None => assert_eq!(hint, None, "{path}"),
+            }
+        }
+    }
 }

@@ -41,7 +41,8 @@ pub fn io_error(path: &Path, error: io::Error) -> Error {
     }
 }
 
-fn is_in_mail_library(path: &Path) -> bool {
+/// True for a path inside a `Library/Mail` folder.
+pub fn is_in_mail_library(path: &Path) -> bool {
     let names: Vec<String> = path
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())

@@ -314,6 +314,23 @@ pub const PRIVACY_HINT: &str = "macOS protects Contacts and Calendar: open Syste
      Privacy & Security → Full Disk Access, switch on mail2pst (add it with the + button if it is \
      not listed), then quit and reopen mail2pst";
 
+/// True for a path inside a folder where macOS keeps Contacts' or Calendar's data, which it
+/// lets an app read only with Full Disk Access.
+pub fn is_protected(path: &Path) -> bool {
+    let names: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    names.windows(2).any(|w| {
+        matches!(
+            (w[0].as_str(), w[1].as_str()),
+            ("Application Support", "AddressBook")
+                | ("Library", "Calendars")
+                | ("Group Containers", "group.com.apple.calendar")
+        )
+    })
+}
+
 /// An error when macOS does not let the folder be listed (the app lacks Full Disk Access),
 /// saying how to grant it.
 pub fn permission_error(dir: &Path) -> Option<Error> {
