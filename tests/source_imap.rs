@@ -14,7 +14,7 @@ use std::thread;
 use std::time::Duration;
 
 use mail2pst::cli::IMAP_PASSWORD_VARIABLE;
-use mail2pst::engine::{self, CancelToken, JobSpec, Source, Status};
+use mail2pst::engine::{self, CancelToken, Event, JobSpec, Source, Status};
 use mail2pst::model::{FolderPath, Found, MessageFlags, Origin};
 use mail2pst::sources::MailStore as _;
 use mail2pst::sources::imap::{ImapStore, Security};
@@ -22,7 +22,7 @@ use sha2::{Digest as _, Sha256};
 use walkdir::WalkDir;
 
 use crate::cli::{Program, arg, assert_one_line_error, code, text};
-use crate::engine_common::{licensed, read_with};
+use crate::engine_common::{demo, licensed, read_with};
 use crate::flag_readers;
 use crate::imap_server::Dovecot;
 use crate::util::{corpus, temp_dir};
@@ -384,6 +384,82 @@ fn a_connection_cut_in_the_middle_of_a_folder_resumes_without_duplicates_or_loss
     for expected in placed.iter().filter(|p| p.folder == "Inbox") {
         assert!(bodies.contains(&lf(&expected.bytes)));
     }
+}
+
+/// A message of about 2 MB: a 1.5 MB attachment, base64, different for each `index`.
+fn two_megabyte_message(index: u32) -> Vec<u8> {
+    use base64::Engine as _;
+    let data: Vec<u8> = (0..1_500_000u32)
+        .map(|i| (i.wrapping_add(index).wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
+    let mut message = format!(
+        "From: Carol <carol@example.org>\nTo: alice@example.org\nSubject: Scan {index}\n\
+         Date: Tue, 14 Nov 2023 22:13:20 +0000\nMessage-ID: <scan-{index}@mail2pst.test>\n\
+         MIME-Version: 1.0\nContent-Type: application/octet-stream; name=\"scan.bin\"\n\
+         Content-Transfer-Encoding: base64\n\n"
+    );
+    for line in encoded.as_bytes().chunks(76) {
+        message.push_str(std::str::from_utf8(line).unwrap());
+        message.push('\n');
+    }
+    message.into_bytes()
+}
+
+#[test]
+fn the_demo_stops_downloading_a_folder_once_its_ten_messages_are_written() {
+    // 48 messages of about 2 MB: the demo writes ten. What it reads ahead is bounded by the
+    // engine's 32 MB of mail in flight and one batch of the download (8 MB), so about 30
+    // messages; without the stop, all 48 (97 MB) would be downloaded.
+    const COUNT: u32 = 48;
+    let server = Dovecot::start(|maildir| {
+        for sub in ["cur", "new", "tmp"] {
+            fs::create_dir_all(maildir.join(sub)).unwrap();
+        }
+        for index in 0..COUNT {
+            let name = format!("{}.M{index}P1.mail2pst-test:2,S", 1_700_000_000 + index);
+            fs::write(maildir.join("cur").join(name), two_megabyte_message(index)).unwrap();
+        }
+    });
+    // As the server sends them: with CRLF line ends.
+    let total: u64 = (0..COUNT)
+        .map(|i| {
+            let message = two_megabyte_message(i);
+            (message.len() + message.iter().filter(|&&b| b == b'\n').count()) as u64
+        })
+        .sum();
+    let out = temp_dir();
+    let store = ImapStore::open(server.account()).unwrap();
+    let mut spec = JobSpec::new(
+        vec![Source::from_store(Box::new(store))],
+        &out.path().join("demo.pst"),
+    );
+    spec.license = Some(demo());
+    spec.now = Some(1_700_000_000);
+    let mut read = 0;
+    let report = engine::run(&spec, &CancelToken::new(), &mut |event| {
+        if let Event::Progress(progress) = event {
+            read = read.max(progress.bytes_read);
+        }
+    })
+    .unwrap();
+    let inbox = report
+        .folders
+        .iter()
+        .find(|f| f.pst_path.last().is_some_and(|name| name == "Inbox"))
+        .unwrap_or_else(|| panic!("{report:#?}"));
+    assert_eq!(inbox.found, u64::from(COUNT), "{report:#?}");
+    assert_eq!(inbox.written, 10);
+    assert_eq!(
+        inbox.skipped.demo_limit,
+        u64::from(COUNT) - 10,
+        "{inbox:#?}"
+    );
+    assert!(read > 10 * 2_000_000, "the ten written were read: {read}");
+    assert!(
+        read < total * 3 / 4,
+        "{read} of {total} bytes downloaded for a demo of ten messages"
+    );
 }
 
 #[test]

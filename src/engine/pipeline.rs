@@ -52,6 +52,11 @@ pub(super) enum Item {
         folder: usize,
         error: String,
     },
+    /// The rest of the folder was not read: the demo's quota of the folder is used up, and
+    /// reading more would download mail the demo does not write.
+    DemoRest {
+        folder: usize,
+    },
 }
 
 /// What the writing side does with one item, decided in order.
@@ -81,6 +86,10 @@ pub(super) enum Outcome {
     FolderError {
         folder: usize,
         error: String,
+    },
+    /// The rest of the folder is left out by the demo's limit without being read.
+    DemoRest {
+        folder: usize,
     },
 }
 
@@ -122,9 +131,20 @@ pub(super) fn pipeline(
         kinds: plan.folders.iter().map(|f| f.kind).collect(),
         time_zone: super::local_time_zone(),
     };
+    // Which messages a demo leaves out depends on their dates and on duplicates when the job
+    // filters by either: then every message is read.
+    let stop_when_quota_full =
+        spec.options.date_range.is_unbounded() && !spec.options.skip_duplicates;
     thread::scope(|scope| {
         let budget = &budget;
-        let reader = scope.spawn(move || read_stores(spec, plan, cancel, budget, item_tx));
+        let quota = &quota;
+        let reader = scope.spawn(move || {
+            let demo = DemoStop {
+                quota,
+                allowed: stop_when_quota_full,
+            };
+            read_stores(spec, plan, cancel, budget, &demo, item_tx)
+        });
         let converting = scope.spawn(move || converter.run(item_rx, prepared_tx, cancel));
         let sequencing = scope.spawn(move || sequencer.run(prepared_rx, outcome_tx, cancel));
         let written = write_outcomes(plan, cancel, parts, report, budget, outcome_rx, on_event);
@@ -194,12 +214,22 @@ impl Budget {
     }
 }
 
+/// When the reading thread stops reading a folder of a store that downloads its mail: once
+/// the demo has written the folder's ten messages, unless the job filters by date or
+/// duplicates.
+#[derive(Debug)]
+pub(super) struct DemoStop<'a> {
+    pub(super) quota: &'a DemoQuota,
+    pub(super) allowed: bool,
+}
+
 /// The reading thread: every folder to convert, in plan order, each item numbered.
 pub(super) fn read_stores(
     spec: &JobSpec,
     plan: &Plan,
     cancel: &CancelToken,
     budget: &Budget,
+    demo: &DemoStop<'_>,
     out: Sender<(u64, Item)>,
 ) {
     let mut seq = 0u64;
@@ -224,6 +254,7 @@ pub(super) fn read_stores(
             continue;
         };
         let store = selection.source.store();
+        let stop_early = demo.allowed && store.downloads();
         let messages = match store.messages(&folder.source_path) {
             Ok(messages) => messages,
             Err(error) => {
@@ -240,6 +271,12 @@ pub(super) fn read_stores(
         for item in messages {
             if cancel.is_cancelled() {
                 return;
+            }
+            if stop_early && demo.quota.full(index) {
+                if !send(Item::DemoRest { folder: index }) {
+                    return;
+                }
+                break;
             }
             let (item, last) = match item {
                 Ok(found) => (
@@ -398,6 +435,7 @@ impl Sequencer<'_> {
     pub(super) fn decide(&mut self, item: Item, prepared: Option<Prepared>) -> Outcome {
         let (folder, found) = match item {
             Item::FolderError { folder, error } => return Outcome::FolderError { folder, error },
+            Item::DemoRest { folder } => return Outcome::DemoRest { folder },
             Item::Found { folder, found } => (folder, found),
         };
         let raw = match found {
@@ -575,13 +613,18 @@ pub(super) fn write_outcomes(
             Outcome::Write { folder, bytes, .. } | Outcome::Skip { folder, bytes, .. } => {
                 (*folder, *bytes)
             }
-            Outcome::Deleted { folder, .. } | Outcome::FolderError { folder, .. } => (*folder, 0),
+            Outcome::Deleted { folder, .. }
+            | Outcome::FolderError { folder, .. }
+            | Outcome::DemoRest { folder } => (*folder, 0),
         };
         let Some(entry) = report.folders.get_mut(folder) else {
             return Err(Error::Internal("folder plan"));
         };
         tally.folder = folder;
-        if !matches!(outcome, Outcome::FolderError { .. }) {
+        if !matches!(
+            outcome,
+            Outcome::FolderError { .. } | Outcome::DemoRest { .. }
+        ) {
             // An item the store yielded: a message found (written or skipped) or a deleted
             // copy. Both count for progress, which the store's counts measure.
             if !matches!(outcome, Outcome::Deleted { .. }) {
@@ -661,6 +704,17 @@ pub(super) fn write_outcomes(
                     tally.done += unread;
                 }
                 entry.read_error = Some(error);
+            }
+            Outcome::DemoRest { .. } => {
+                // Counted as found and left out by the demo, as if read: the plan's count
+                // comes from the store.
+                let planned = plan.folders.get(folder).map_or(0, |f| f.count);
+                let seen = yielded.get(folder).copied().unwrap_or(0);
+                let unread = planned.saturating_sub(seen);
+                entry.found += unread;
+                entry.skipped.add(&SkipReason::DemoLimit, unread);
+                tally.skipped.add(&SkipReason::DemoLimit, unread);
+                tally.done += unread;
             }
         }
         if meter.due() {

@@ -102,6 +102,11 @@ pub trait MailStore: Send + Sync + std::fmt::Debug {
     fn reads(&self) -> Vec<PathBuf> {
         vec![self.root().to_path_buf()]
     }
+    /// Reading a message costs a download (a server's store): the demo stops reading a folder
+    /// once its ten messages are written, instead of fetching mail it will not write.
+    fn downloads(&self) -> bool {
+        false
+    }
 }
 
 /// What [`open`] learned about a path, once, for every detector to look at.

@@ -260,6 +260,10 @@ impl MailStore for ImapStore {
         StoreKind::Imap
     }
 
+    fn downloads(&self) -> bool {
+        true
+    }
+
     fn display_name(&self) -> String {
         format!("IMAP — {}", self.account.label())
     }
