@@ -432,7 +432,7 @@ fn the_demo_stops_downloading_a_folder_once_its_ten_messages_are_written() {
     let store = ImapStore::open(server.account()).unwrap();
     let mut spec = JobSpec::new(
         vec![Source::from_store(Box::new(store))],
-        &out.path().join("demo.pst"),
+        out.path().join("demo.pst"),
     );
     spec.license = Some(demo());
     spec.now = Some(1_700_000_000);
