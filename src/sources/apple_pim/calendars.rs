@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::subdirs;
 use crate::sources::pim::framing::{self, Framed};
 use crate::sources::{Error, Result, lowercase_extension};
 
@@ -28,29 +29,15 @@ pub fn is_calendar_dir(path: &Path) -> bool {
         && (path.join("Events").is_dir() || path.join("Info.plist").is_file())
 }
 
-/// The subfolders of `dir`, by name; none when it cannot be listed.
-fn subfolders(dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_dir())
-                .collect()
-        })
-        .unwrap_or_default();
-    dirs.sort();
-    dirs
-}
-
 /// The `.calendar` folders in a Calendars folder: its own, then those of each account folder,
 /// in name order.
 pub fn calendar_dirs(calendars: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
-    for dir in subfolders(calendars) {
+    for dir in subdirs(calendars) {
         if is_calendar_dir(&dir) {
             found.push(dir);
         } else {
-            found.extend(subfolders(&dir).into_iter().filter(|d| is_calendar_dir(d)));
+            found.extend(subdirs(&dir).into_iter().filter(|d| is_calendar_dir(d)));
         }
     }
     found
@@ -80,7 +67,7 @@ fn calendar_name(dir: &Path) -> String {
 /// of any other folder in it, so that no item a version kept elsewhere is missed).
 pub fn open_calendar(dir: &Path) -> Result<IcsCalendar> {
     let mut files = Vec::new();
-    for folder in subfolders(dir) {
+    for folder in subdirs(dir) {
         let entries = std::fs::read_dir(&folder).map_err(|e| Error::io(&folder, e))?;
         for entry in entries {
             let path = entry.map_err(|e| Error::io(&folder, e))?.path();

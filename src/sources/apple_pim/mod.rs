@@ -450,7 +450,7 @@ pub fn detect(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> 
     Ok(None)
 }
 
-/// The subfolders of `dir`, by name.
+/// The subfolders of `dir`, by name; none when it cannot be listed.
 fn subdirs(dir: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| {
