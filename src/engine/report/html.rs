@@ -229,7 +229,8 @@ fn details(page: &mut String, report: &Report) {
                 || !f.notes.is_empty()
         })
         .collect();
-    if listed.is_empty() {
+    // The job's own notes (files that are not mail, stores read in part) count on their own.
+    if listed.is_empty() && report.notes.is_empty() {
         return;
     }
     page.push_str("<h2>Details</h2>\n");
@@ -402,5 +403,19 @@ mod tests {
         assert!(page.contains("Hello &lt;b&gt; <strong>(not a faithful copy)</strong>"));
         assert!(page.contains("x.mbox at byte 7"));
         assert!(!page.contains("<script"));
+
+        // The job's notes show when no folder has details too.
+        let mut quiet = Report::for_plan(&plan, &Options::default(), report.license, "now".into());
+        quiet.folders[0].found = 12;
+        quiet.folders[0].written = 12;
+        quiet
+            .notes
+            .push("3 files that are not mail were left out: a.json".into());
+        quiet.finalize(false);
+        let page = render(&quiet);
+        assert!(
+            page.contains("3 files that are not mail were left out: a.json"),
+            "{page}"
+        );
     }
 }
