@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use base64::Engine as _;
 use mail2pst::model::{FolderPath, Found, MessageFlags, Origin, RawMessage, SkipReason};
-use mail2pst::sources::apple_mail::{self, emlx, library, mime, partial};
+use mail2pst::sources::apple_mail::{self, emlx, mime, partial};
 use mail2pst::sources::{Error, MailStore};
 
 use crate::apple_mail_fixtures::*;
@@ -550,7 +550,7 @@ fn full_disk_access_is_named_when_listing_is_refused() {
         assert!(result[0].is_ok());
     }
     // The mapping itself, which a refused listing goes through.
-    let error = library::io_error(
+    let error = Error::io(
         &mail_dir,
         std::io::Error::from_raw_os_error(1), // EPERM, what macOS returns without access
     );

@@ -602,7 +602,8 @@ pub(super) fn write_outcomes(
         skipped: report.skipped_so_far(),
         ..Tally::default()
     };
-    // Items the store yielded per folder, to count what a folder error kept from being read.
+    // Items the store yielded per folder, to count what a folder error or the demo's stop kept
+    // from being read: the rest of the plan's count.
     let mut yielded = vec![0u64; plan.folders.len()];
     for outcome in &input {
         if cancel.is_cancelled() {
@@ -688,9 +689,7 @@ pub(super) fn write_outcomes(
                 entry.deleted.push(DeletedCopy { origin, client });
             }
             Outcome::FolderError { error, .. } => {
-                let planned = plan.folders.get(folder).map_or(0, |f| f.count);
-                let seen = yielded.get(folder).copied().unwrap_or(0);
-                let unread = planned.saturating_sub(seen);
+                let unread = unread(plan, &yielded, folder);
                 if unread > 0 {
                     let reason = SkipReason::Unreadable(error.clone());
                     entry.found += unread;
@@ -708,9 +707,7 @@ pub(super) fn write_outcomes(
             Outcome::DemoRest { .. } => {
                 // Counted as found and left out by the demo, as if read: the plan's count
                 // comes from the store.
-                let planned = plan.folders.get(folder).map_or(0, |f| f.count);
-                let seen = yielded.get(folder).copied().unwrap_or(0);
-                let unread = planned.saturating_sub(seen);
+                let unread = unread(plan, &yielded, folder);
                 entry.found += unread;
                 entry.skipped.add(&SkipReason::DemoLimit, unread);
                 tally.skipped.add(&SkipReason::DemoLimit, unread);
@@ -734,6 +731,12 @@ pub(super) fn write_outcomes(
         parts.bytes_written(),
     )));
     Ok(expected)
+}
+
+/// Messages of a plan folder its store did not yield: the rest of the plan's count.
+fn unread(plan: &Plan, yielded: &[u64], folder: usize) -> u64 {
+    let planned = plan.folders.get(folder).map_or(0, |f| f.count);
+    planned.saturating_sub(yielded.get(folder).copied().unwrap_or(0))
 }
 
 /// What the writer has counted so far, for progress events.

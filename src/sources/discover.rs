@@ -288,9 +288,7 @@ pub fn discover_in(roots: &SearchRoots) -> Discovery {
             Ok(_) => continue,
             Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
             Err(error) => {
-                discovery
-                    .errors
-                    .push(apple_mail::library::io_error(&place.path, error));
+                discovery.errors.push(Error::io(&place.path, error));
                 continue;
             }
         }

@@ -46,12 +46,17 @@ pub enum Error {
 
 impl Error {
     /// Wraps an I/O error with the path it concerns, keeping "not found" and "permission denied"
-    /// apart so the user is told what to do.
+    /// apart so the user is told what to do. A "permission denied" inside a folder macOS
+    /// protects (Apple Mail's, Contacts', Calendar's) says how to grant Full Disk Access,
+    /// whichever way the person reached it.
     pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         let path = path.into();
         match source.kind() {
             io::ErrorKind::NotFound => Error::NotFound { path },
-            io::ErrorKind::PermissionDenied => Error::PermissionDenied { path, hint: None },
+            io::ErrorKind::PermissionDenied => Error::PermissionDenied {
+                hint: privacy_hint(&path).map(str::to_owned),
+                path,
+            },
             _ => Error::Io { path, source },
         }
     }
@@ -123,7 +128,7 @@ impl Probe {
     /// Looks at `path`: what it is and, for a file, its first bytes. A missing path and a
     /// permission problem are errors here, before any detector runs.
     pub fn of(path: &Path) -> Result<Probe> {
-        let error = |e| with_privacy_hint(Error::io(path, e));
+        let error = |e| Error::io(path, e);
         let metadata = fs::metadata(path).map_err(error)?;
         let mut head = Vec::new();
         if metadata.is_file() {
@@ -167,25 +172,14 @@ impl Probe {
     }
 }
 
-/// A "permission denied" inside a folder macOS protects (Apple Mail's, Contacts', Calendar's)
-/// says how to grant Full Disk Access, whichever way the person reached it; any other error
-/// is returned as it is.
-fn with_privacy_hint(error: Error) -> Error {
-    match error {
-        Error::PermissionDenied { path, hint: None } => {
-            let hint = if apple_mail::library::is_in_mail_library(&path) {
-                Some(apple_mail::FULL_DISK_ACCESS_HINT)
-            } else if apple_pim::is_protected(&path) {
-                Some(apple_pim::PRIVACY_HINT)
-            } else {
-                None
-            };
-            Error::PermissionDenied {
-                path,
-                hint: hint.map(str::to_owned),
-            }
-        }
-        other => other,
+/// What macOS asks for before an app may read `path`, when it lies in a folder macOS protects.
+fn privacy_hint(path: &Path) -> Option<&'static str> {
+    if apple_mail::library::is_in_mail_library(path) {
+        Some(apple_mail::FULL_DISK_ACCESS_HINT)
+    } else if apple_pim::is_protected(path) {
+        Some(apple_pim::PRIVACY_HINT)
+    } else {
+        None
     }
 }
 
@@ -255,10 +249,8 @@ mod tests {
 
     #[test]
     fn permission_denied_where_macos_protects_mail_says_how_to_grant_access() {
-        let hint_for = |path: &str| match with_privacy_hint(Error::PermissionDenied {
-            path: PathBuf::from(path),
-            hint: None,
-        }) {
+        let denied = || io::Error::from(io::ErrorKind::PermissionDenied);
+        let hint_for = |path: &str| match Error::io(path, denied()) {
             Error::PermissionDenied { hint, .. } => hint,
             other => panic!("{other:?}"),
         };

@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use unicode_normalization::UnicodeNormalization as _;
@@ -26,20 +25,6 @@ pub const FULL_DISK_ACCESS_HINT: &str = "macOS protects Apple Mail's folder: ope
 
 /// The client name used in skip reasons.
 const CLIENT: &str = "Apple Mail";
-
-/// Turns an I/O error into a source error; "permission denied" inside a `Library/Mail` folder
-/// (where macOS requires Full Disk Access) says how to grant it.
-pub fn io_error(path: &Path, error: io::Error) -> Error {
-    match Error::io(path, error) {
-        Error::PermissionDenied { path, .. } if is_in_mail_library(&path) => {
-            Error::PermissionDenied {
-                path,
-                hint: Some(FULL_DISK_ACCESS_HINT.to_string()),
-            }
-        }
-        other => other,
-    }
-}
 
 /// True for a path inside a `Library/Mail` folder.
 pub fn is_in_mail_library(path: &Path) -> bool {
@@ -86,15 +71,15 @@ pub fn is_mailbox_dir(path: &Path) -> bool {
 
 /// The sub-folders of `dir`, sorted, hidden ones left out.
 fn sub_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
+    let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut dirs = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| io_error(dir, e))?;
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
         // Symbolic links are not followed: a link back up the tree would never end.
-        let is_dir = entry.file_type().map_err(|e| io_error(dir, e))?.is_dir();
+        let is_dir = entry.file_type().map_err(|e| Error::io(dir, e))?.is_dir();
         if is_dir {
             dirs.push(entry.path());
         }
@@ -442,7 +427,7 @@ impl MailStore for AppleMailStore {
             if let Some((dir, kind)) = &mailbox.unlisted {
                 notes.push(format!(
                     "could not be read: {}",
-                    io_error(dir, std::io::Error::from(*kind))
+                    Error::io(dir, std::io::Error::from(*kind))
                 ));
             }
             let ids: BTreeSet<i64> = files.iter().filter_map(|f| f.id).collect();
@@ -476,7 +461,7 @@ impl MailStore for AppleMailStore {
     fn messages(&self, folder: &FolderPath) -> Result<MessageIter<'_>> {
         let mailbox = self.mailbox(folder)?;
         if let Some((dir, kind)) = &mailbox.unlisted {
-            return Err(io_error(dir, std::io::Error::from(*kind)));
+            return Err(Error::io(dir, std::io::Error::from(*kind)));
         }
         if let Some(mbox_file) = &mailbox.mbox {
             return Ok(Box::new(MboxMessages::open(mbox_file, folder.clone())?));
@@ -671,16 +656,16 @@ fn message_files(mailbox_dir: &Path) -> Result<Vec<MessageFile>> {
     let mut found: BTreeMap<(Option<i64>, String), (bool, PathBuf)> = BTreeMap::new();
     let mut pending = vec![mailbox_dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let entries = fs::read_dir(&dir).map_err(|e| io_error(&dir, e))?;
+        let entries = fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
         let in_messages = dir.file_name().is_some_and(|n| n == "Messages");
         for entry in entries {
-            let entry = entry.map_err(|e| io_error(&dir, e))?;
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') {
                 continue;
             }
             let path = entry.path();
-            let file_type = entry.file_type().map_err(|e| io_error(&path, e))?;
+            let file_type = entry.file_type().map_err(|e| Error::io(&path, e))?;
             if file_type.is_dir() {
                 if mailbox_name(&path).is_none() && name != "Attachments" {
                     pending.push(path);
@@ -833,8 +818,8 @@ mod tests {
 
     #[test]
     fn full_disk_access_hint_only_inside_a_mail_library() {
-        let denied = || io::Error::from(io::ErrorKind::PermissionDenied);
-        let inside = io_error(Path::new("/Users/a/Library/Mail/V10"), denied());
+        let denied = || std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let inside = Error::io(Path::new("/Users/a/Library/Mail/V10"), denied());
         match inside {
             Error::PermissionDenied {
                 hint: Some(hint), ..
@@ -844,7 +829,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let outside = io_error(Path::new("/tmp/copy"), denied());
+        let outside = Error::io(Path::new("/tmp/copy"), denied());
         assert!(matches!(
             outside,
             Error::PermissionDenied { hint: None, .. }

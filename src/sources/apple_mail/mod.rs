@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub use library::{AppleMailStore, FULL_DISK_ACCESS_HINT};
 
 use crate::model::{FolderPath, Found};
-use crate::sources::{MailStore, Probe, Result};
+use crate::sources::{Error, MailStore, Probe, Result};
 
 /// Reads one `.emlx` or `.partial.emlx` file found outside a library (a folder of them copied
 /// out of one, or restored from a backup) as Apple Mail would: flags and date received from
@@ -46,10 +46,10 @@ pub fn discover_in(mail_dir: &Path) -> Vec<Result<Box<dyn MailStore>>> {
 /// Envelope Index first, newest first), then the Mail folder itself when it holds the Mail 1–4
 /// layout. Lists the folder; opens nothing.
 pub fn libraries_in(mail_dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(mail_dir).map_err(|e| library::io_error(mail_dir, e))?;
+    let entries = std::fs::read_dir(mail_dir).map_err(|e| Error::io(mail_dir, e))?;
     let mut versions: Vec<(bool, u32, PathBuf)> = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| library::io_error(mail_dir, e))?;
+        let entry = entry.map_err(|e| Error::io(mail_dir, e))?;
         let path = entry.path();
         if let Some(number) = library::version_number(&path)
             && path.is_dir()
