@@ -100,6 +100,10 @@ pub struct ConvertArgs {
     /// Print the report as JSON on standard output
     #[arg(long)]
     pub json: bool,
+    /// Fetch from its server each message a Thunderbird or Postbox IMAP account lists but never
+    /// downloaded, with the account's password (asked for, or MAIL2PST_IMAP_PASSWORD)
+    #[arg(long)]
+    pub fetch_missing: bool,
     #[command(flatten)]
     pub imap: ImapArgs,
 }
@@ -145,6 +149,10 @@ pub struct VerifyArgs {
     /// Print the comparison as JSON on standard output
     #[arg(long)]
     pub json: bool,
+    /// Compare with the messages never downloaded too, fetched from their servers as
+    /// `convert --fetch-missing` does
+    #[arg(long)]
+    pub fetch_missing: bool,
     #[command(flatten)]
     pub imap: ImapArgs,
 }
@@ -222,6 +230,48 @@ fn imap_account(source: &std::path::Path, imap: &ImapArgs) -> Result<Option<Imap
     Ok(Some(account))
 }
 
+/// For `--fetch-missing`: gives each account with messages only on its server the password
+/// (from [`IMAP_PASSWORD_VARIABLE`] or asked for), so that the job fetches them. An account
+/// whose server is unknown, or whose server refuses the login, is said on stderr; its messages
+/// stay listed as not downloaded, with the reason, and the rest is converted.
+fn fill_gaps(sources: &[Source], imap: &ImapArgs, verbose: bool) -> Result<()> {
+    for source in sources {
+        for gap in source.gaps() {
+            let mut server = match gap.server {
+                Ok(server) => server,
+                Err(why) => {
+                    print_err(&format!(
+                        "{}: {} messages of {} stay on the server, not fetched: {why}\n",
+                        source.name(),
+                        gap.messages,
+                        gap.name
+                    ));
+                    continue;
+                }
+            };
+            if imap.allow_unencrypted_login && server.security == Security::StartTls {
+                server.security = Security::Unencrypted;
+            }
+            server.trusted_certificate = imap.trust_certificate.clone();
+            server.password = imap_password(&server)?;
+            let label = server.label();
+            match source.fill_gaps(&gap.account, server) {
+                Ok(()) if verbose => print_err(&format!(
+                    "Fetching {} messages {} never downloaded from {label}\n",
+                    gap.messages, gap.name
+                )),
+                Ok(()) => {}
+                Err(error) => print_err(&format!(
+                    "mail2pst: {error}\nThe {} messages of {} that are only on the server are \
+                     not fetched; the rest is converted.\n",
+                    gap.messages, gap.name
+                )),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The password from [`IMAP_PASSWORD_VARIABLE`], or asked for on the terminal.
 fn imap_password(account: &ImapAccount) -> Result<Password> {
     if let Ok(password) = std::env::var(IMAP_PASSWORD_VARIABLE) {
@@ -252,6 +302,9 @@ fn explain(error: engine::Error) -> anyhow::Error {
 
 fn convert(args: ConvertArgs, cancel: &CancelToken) -> Result<u8> {
     let sources = open_sources(&args.sources, &args.imap)?;
+    if args.fetch_missing {
+        fill_gaps(&sources, &args.imap, !args.quiet)?;
+    }
     let mut spec = JobSpec::new(sources, args.output.clone());
     spec.overwrite = args.force;
     spec.options = Options {
@@ -548,6 +601,9 @@ fn plural(count: u64, noun: &str) -> String {
 fn verify(args: VerifyArgs, cancel: &CancelToken) -> Result<u8> {
     let sources = open_sources(&args.against, &args.imap)?;
     let verbose = !args.quiet && !args.json;
+    if args.fetch_missing {
+        fill_gaps(&sources, &args.imap, verbose)?;
+    }
     let comparison: Comparison = engine::compare(&args.pst, &sources, cancel, &mut |event| {
         if let Event::Verifying { path } = event
             && verbose

@@ -579,6 +579,9 @@ pub enum SkipReason {
     DeletedInSource(String),
     /// The mail client never downloaded the message body from the server.
     NotDownloaded,
+    /// The mail client never downloaded it, and fetching it from the server was asked for but
+    /// did not give it; the text says why.
+    NotFetched(String),
     /// The message could not be read or converted; the text says why.
     Unreadable(String),
     /// A file in a mail folder that is not a mail message.
@@ -600,6 +603,9 @@ impl fmt::Display for SkipReason {
                 write!(f, "deleted in {client}, not yet compacted")
             }
             SkipReason::NotDownloaded => f.write_str("not downloaded from the server"),
+            SkipReason::NotFetched(why) => {
+                write!(f, "not downloaded, and not fetched from the server: {why}")
+            }
             SkipReason::Unreadable(why) => write!(f, "unreadable: {why}"),
             SkipReason::NotAMessage(what) => write!(f, "not a mail message: {what}"),
             SkipReason::Duplicate => f.write_str("duplicate of a message already written"),

@@ -43,6 +43,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+pub use crate::sources::ServerGap;
 pub use crate::sources::imap::{
     DEFAULT_IMAP_PORT, DEFAULT_IMAPS_PORT, ImapAccount, Password, Security, default_port,
 };

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::convert::{self, Converted};
 use crate::license::LicenseStatus;
-use crate::model::{FolderKind, Found, Origin, RawMessage, SkipReason};
+use crate::model::{FolderKind, Found, Origin, RawMessage, SkipReason, StoreKind};
 use crate::pst;
 use crate::reading;
 
@@ -649,6 +649,14 @@ pub(super) fn write_outcomes(
                 match parts.add(folder, &converted.message, remaining)? {
                     Added::Written => {
                         entry.written += 1;
+                        // A local store's message fetched from its server in place of a gap.
+                        let store = plan.folders.get(folder).map(|f| f.store);
+                        if matches!(origin, Origin::Imap { .. })
+                            && store.and_then(|s| plan.stores.get(s)).map(|s| s.kind)
+                                != Some(StoreKind::Imap)
+                        {
+                            entry.from_server += 1;
+                        }
                         if let Some(facts) = facts {
                             expected.push(folder, *facts, &origin);
                         }

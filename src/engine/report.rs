@@ -74,7 +74,7 @@ impl SkipCounts {
     pub fn add(&mut self, reason: &SkipReason, count: u64) {
         let slot = match reason {
             SkipReason::DeletedInSource(_) => return,
-            SkipReason::NotDownloaded => &mut self.not_downloaded,
+            SkipReason::NotDownloaded | SkipReason::NotFetched(_) => &mut self.not_downloaded,
             SkipReason::Unreadable(_) => &mut self.unreadable,
             SkipReason::NotAMessage(_) => &mut self.not_a_message,
             SkipReason::Duplicate => &mut self.duplicate,
@@ -164,6 +164,9 @@ pub struct FolderReport {
     /// Messages in the PST: what the read-back found when the job verified, else what the
     /// writer wrote.
     pub written: u64,
+    /// Of those written, messages the local store never downloaded, fetched from its server.
+    #[serde(default)]
+    pub from_server: u64,
     pub skipped: SkipCounts,
     pub skipped_items: Vec<SkippedItem>,
     /// Copies the mail client had deleted, left out (not counted in `found`).
@@ -252,6 +255,9 @@ impl From<&Options> for OptionsInfo {
 pub struct Totals {
     pub found: u64,
     pub written: u64,
+    /// Of those written, messages fetched from a server in place of a local store's gaps.
+    #[serde(default)]
+    pub from_server: u64,
     pub skipped: SkipCounts,
     pub converted_with_warnings: u64,
     pub degraded: u64,
@@ -322,6 +328,7 @@ impl Report {
                     role: f.role,
                     found: 0,
                     written: 0,
+                    from_server: 0,
                     skipped: SkipCounts::default(),
                     skipped_items: Vec::new(),
                     deleted: Vec::new(),
@@ -369,6 +376,7 @@ impl Report {
             }
             totals.found += folder.found;
             totals.written += folder.written;
+            totals.from_server += folder.from_server;
             totals.skipped.merge(&folder.skipped);
             totals.converted_with_warnings += folder.converted_with_warnings.len() as u64;
             totals.degraded += folder
@@ -386,6 +394,31 @@ impl Report {
                     folder.written,
                     folder.skipped.total()
                 ));
+            }
+        }
+        let not_fetched: u64 = self
+            .folders
+            .iter()
+            .flat_map(|folder| &folder.skipped_items)
+            .filter(|item| matches!(item.reason, SkipReason::NotFetched(_)))
+            .map(|item| item.count)
+            .sum();
+        if totals.from_server > 0 || not_fetched > 0 {
+            let messages = |count: u64| {
+                format!("{count} message{}", if count == 1 { "" } else { "s" })
+            };
+            let mut note = format!(
+                "{} the mail client never downloaded came from the server",
+                messages(totals.from_server)
+            );
+            if not_fetched > 0 {
+                note.push_str(&format!(
+                    "; {} could not be fetched (the folders' details say why)",
+                    messages(not_fetched)
+                ));
+            }
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
             }
         }
         for (client, count) in deleted_by_client {

@@ -91,6 +91,25 @@ impl Source {
         self.store.reads()
     }
 
+    /// Accounts of the store with messages only on their server (never downloaded), and
+    /// where that server is. Counting may read every mailbox file once (as
+    /// [`Source::folders`] does, whose counts it reuses), so call it off the GUI's thread.
+    pub fn gaps(&self) -> Vec<sources::ServerGap> {
+        self.store.gaps()
+    }
+
+    /// Fetches those messages of `account` (a [`sources::ServerGap::account`]) from its server
+    /// during the job, logged in as `server` says (the gap's server with the password the
+    /// user gave). Logs in now; on an error (a refused password, an untrusted certificate)
+    /// the job still runs, and the messages are listed as not fetched, with the reason.
+    pub fn fill_gaps(
+        &self,
+        account: &str,
+        server: sources::imap::ImapAccount,
+    ) -> Result<(), Error> {
+        Ok(self.store.fill_gaps(account, server)?)
+    }
+
     pub(crate) fn store(&self) -> &dyn MailStore {
         self.store.as_ref()
     }

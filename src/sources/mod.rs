@@ -82,6 +82,21 @@ pub struct FolderInfo {
     pub kind: FolderKind,
 }
 
+/// An account of a local store whose mail is partly only on its server: messages the store
+/// lists but never downloaded (Thunderbird's IMAP folders without offline copies).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerGap {
+    /// The account's key in the store, for [`MailStore::fill_gaps`].
+    pub account: String,
+    /// The account's name, as the mail client shows it.
+    pub name: String,
+    /// Messages listed without their body.
+    pub messages: u64,
+    /// The account's server and user name (its password empty, for the user to give), or why
+    /// the store does not say which server it is.
+    pub server: std::result::Result<imap::ImapAccount, String>,
+}
+
 /// The messages of one folder, in the store's order. An `Err` item means the rest of the folder
 /// could not be read; the engine records it and goes on with the next folder.
 pub type MessageIter<'a> = Box<dyn Iterator<Item = Result<Found>> + Send + 'a>;
@@ -111,6 +126,22 @@ pub trait MailStore: Send + Sync + std::fmt::Debug {
     /// once its ten messages are written, instead of fetching mail it will not write.
     fn downloads(&self) -> bool {
         false
+    }
+    /// Accounts with messages only on their server. Call after [`MailStore::folders`], which
+    /// counts them.
+    fn gaps(&self) -> Vec<ServerGap> {
+        Vec::new()
+    }
+    /// Fetches the messages of `account` (a [`ServerGap::account`]) the store never downloaded
+    /// from its server, logged in as `server` says, while its folders are read; they are
+    /// written in their place. Logs in now: a refused password or an untrusted certificate is
+    /// the error, and the messages then stay skipped with that reason.
+    fn fill_gaps(&self, account: &str, server: imap::ImapAccount) -> Result<()> {
+        let _ = server;
+        Err(Error::Server {
+            server: account.to_owned(),
+            what: "this store has no messages left on a server".to_owned(),
+        })
     }
 }
 

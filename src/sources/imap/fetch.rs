@@ -371,7 +371,7 @@ impl Drop for FolderMessages<'_> {
 /// A large message, put in a temporary file (removed once the message is converted and
 /// dropped) so that it does not stay in memory while it waits for its turn. Held in memory
 /// when no temporary file can be written, with a warning.
-fn large(folder: FolderPath, bytes: Vec<u8>, origin: Origin) -> RawMessage {
+pub(super) fn large(folder: FolderPath, bytes: Vec<u8>, origin: Origin) -> RawMessage {
     let spilled = tempfile::tempfile().and_then(|mut file| {
         file.write_all(&bytes)?;
         Ok(file)

@@ -13,6 +13,7 @@
 mod connection;
 mod fetch;
 mod folders;
+mod gaps;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Result};
 
 use connection::Session;
 pub use connection::{DEFAULT_IMAP_PORT, DEFAULT_IMAPS_PORT};
+pub use gaps::{Fetched, ServerFetcher, Wanted};
 use folders::Mailbox;
 
 /// How the connection to the server is protected.

@@ -394,6 +394,11 @@ pub struct Account {
     pub email: Option<String>,
     pub hostname: Option<String>,
     pub user_name: Option<String>,
+    /// The server's port (`mail.server.serverN.port`), when prefs.js sets one.
+    pub port: Option<u16>,
+    /// How the connection is protected (`socketType`: 0 plain, 1 STARTTLS if offered, 2
+    /// STARTTLS always, 3 TLS), when prefs.js says.
+    pub socket_type: Option<i64>,
     /// The folder that holds the account's mail folders, when it could be resolved.
     pub directory: Option<PathBuf>,
     pub store: StoreFormat,
@@ -563,6 +568,11 @@ impl Prefs {
             email,
             hostname,
             user_name,
+            port: self
+                .int(&server("port"))
+                .and_then(|port| u16::try_from(port).ok())
+                .filter(|port| *port > 0),
+            socket_type: self.int(&server("socketType")),
             directory,
             store,
             uri,

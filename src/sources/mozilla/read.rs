@@ -4,22 +4,36 @@
 //! trustworthy summary the `X-Mozilla-*` headers decide, and every message they do not mark as
 //! deleted is kept — a stale index never drops mail.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime};
 
 use super::prefs::Prefs;
 use super::status::{self, MozillaStatus};
 use super::summary::{MessageRecord, Summary};
 use crate::model::{FolderPath, Found, Origin, RawMessage, SkipReason};
+use crate::sources::imap::{Fetched, ServerFetcher, Wanted};
 use crate::sources::mbox::{MboxEntry, MboxReader};
 use crate::sources::{Error, Result};
 
 /// How much older than its mbox a summary may be and still count as current: copies of a
 /// profile may write the summary a moment before the mailbox.
 const SUMMARY_MTIME_LEEWAY: Duration = Duration::from_secs(2);
+
+/// Messages asked of the server per command when filling an IMAP folder's gaps.
+const FETCH_BATCH: usize = 20;
+
+/// Where the messages an IMAP folder never stored offline come from, when the user asked for
+/// them (without, they are skipped as not downloaded).
+#[derive(Clone, Debug)]
+pub enum GapSource {
+    /// The account's server, logged in.
+    Server(Arc<ServerFetcher>),
+    /// Fetching was asked for but cannot be done (no known server, a refused password): why.
+    Unavailable(String),
+}
 
 /// What a reader needs besides the folder's files.
 #[derive(Clone, Debug)]
@@ -34,6 +48,8 @@ pub struct ReadContext {
     /// The folder is an IMAP offline store: summary rows without a stored copy are messages
     /// that stay on the server, and message keys are UIDs, not offsets.
     pub imap: bool,
+    /// Where the messages an IMAP folder lacks are fetched from, when asked for.
+    pub gaps: Option<GapSource>,
 }
 
 impl ReadContext {
@@ -54,6 +70,12 @@ impl ReadContext {
     /// A message with its state from Thunderbird's flag bits and tag keys.
     fn message(&self, bytes: Vec<u8>, origin: Origin, flags: u32, keys: &[String]) -> RawMessage {
         let mut message = RawMessage::new(self.folder.clone(), bytes, origin);
+        self.mark(&mut message, flags, keys);
+        message
+    }
+
+    /// Gives a message the state of Thunderbird's flag bits and tag keys.
+    fn mark(&self, message: &mut RawMessage, flags: u32, keys: &[String]) {
         message.flags = status::message_flags(flags);
         message.flags.draft = self.drafts;
         let mut keys = keys.to_vec();
@@ -68,7 +90,6 @@ impl ReadContext {
                     .to_owned(),
             );
         }
-        message
     }
 
     fn deleted(&self, origin: Origin) -> Found {
@@ -105,6 +126,7 @@ pub fn loose_message(raw: RawMessage, flags: u32, keys: &[String]) -> Found {
         client: "Thunderbird".to_owned(),
         drafts: false,
         imap: false,
+        gaps: None,
     };
     if status::is_deleted(flags) {
         return context.deleted(raw.origin);
@@ -213,6 +235,11 @@ pub struct MboxMessages {
     live: Option<HashMap<u64, MessageRecord>>,
     /// Rows of an IMAP summary with no stored copy, reported at the end.
     remote: std::vec::IntoIter<MessageRecord>,
+    /// Those rows' items, fetched a batch at a time, not yet given.
+    ready: VecDeque<Found>,
+    /// The folder's name on the IMAP server and its UIDVALIDITY, as the summary records them.
+    online_name: Option<String>,
+    uid_validity: Option<u32>,
     failed: bool,
 }
 
@@ -235,6 +262,13 @@ impl MboxMessages {
             Err(error) => return Err(Error::io(path, error)),
         };
         let summary = mbox_summary(path, summary_path, context.imap);
+        let (online_name, uid_validity) = match &summary {
+            SummaryUse::Trusted(summary) => (
+                summary.folder.online_name.clone(),
+                summary.folder.uid_validity,
+            ),
+            SummaryUse::Fallback(_) => (None, None),
+        };
         let (live, remote) = match summary {
             SummaryUse::Trusted(summary) => {
                 let mut live = HashMap::new();
@@ -259,6 +293,9 @@ impl MboxMessages {
             reader,
             live,
             remote: remote.into_iter(),
+            ready: VecDeque::new(),
+            online_name,
+            uid_validity,
             failed: false,
         })
     }
@@ -320,19 +357,77 @@ impl MboxMessages {
             rest.sort_by_key(|record| record.key);
             self.remote = rest.into_iter();
         }
-        let record = self.remote.next()?;
-        let origin = Origin::DatabaseRow {
-            database: self.summary_path.clone(),
-            row: i64::try_from(record.key).unwrap_or(i64::MAX),
-        };
-        Some(if status::is_deleted(record.flags) {
-            self.context.deleted(origin)
-        } else {
-            Found::Skipped {
-                origin,
-                reason: SkipReason::NotDownloaded,
+        if let Some(found) = self.ready.pop_front() {
+            return Some(found);
+        }
+        let mut batch = vec![self.remote.next()?];
+        if matches!(self.context.gaps, Some(GapSource::Server(_))) {
+            batch.extend(self.remote.by_ref().take(FETCH_BATCH - 1));
+        }
+        let found = self.remote_items(batch);
+        self.ready.extend(found);
+        self.ready.pop_front()
+    }
+
+    /// The items of rows without a stored copy: deleted ones as deleted, the others fetched
+    /// from the server when asked for, else skipped as not downloaded.
+    fn remote_items(&self, records: Vec<MessageRecord>) -> Vec<Found> {
+        let live = |record: &&MessageRecord| !status::is_deleted(record.flags);
+        let mut fetched = match &self.context.gaps {
+            Some(GapSource::Server(server)) => {
+                let wanted: Vec<Wanted> = records
+                    .iter()
+                    .filter(live)
+                    .map(|record| Wanted {
+                        uid: u32::try_from(record.key).ok(),
+                        message_id: record.message_id.clone(),
+                    })
+                    .collect();
+                match &self.online_name {
+                    Some(mailbox) => {
+                        server.fetch(&self.context.folder, mailbox, self.uid_validity, &wanted)
+                    }
+                    None => wanted
+                        .iter()
+                        .map(|_| {
+                            Fetched::Missing(format!(
+                                "{} does not record the folder's name on the server",
+                                file_name(&self.summary_path)
+                            ))
+                        })
+                        .collect(),
+                }
             }
-        })
+            _ => Vec::new(),
+        }
+        .into_iter();
+        records
+            .into_iter()
+            .map(|record| {
+                let origin = Origin::DatabaseRow {
+                    database: self.summary_path.clone(),
+                    row: i64::try_from(record.key).unwrap_or(i64::MAX),
+                };
+                if status::is_deleted(record.flags) {
+                    return self.context.deleted(origin);
+                }
+                let reason = match &self.context.gaps {
+                    None => SkipReason::NotDownloaded,
+                    Some(GapSource::Unavailable(why)) => SkipReason::NotFetched(why.clone()),
+                    Some(GapSource::Server(_)) => match fetched.next() {
+                        Some(Fetched::Message(mut message)) => {
+                            self.context
+                                .mark(&mut message, record.flags, &record.keywords);
+                            message.received = record.date_received.or(message.received);
+                            return Found::Message(message);
+                        }
+                        Some(Fetched::Missing(why)) => SkipReason::NotFetched(why),
+                        None => SkipReason::NotDownloaded,
+                    },
+                };
+                Found::Skipped { origin, reason }
+            })
+            .collect()
     }
 }
 
@@ -472,6 +567,9 @@ impl Iterator for MaildirMessages {
 pub struct FolderCount {
     pub count: u64,
     pub notes: Vec<String>,
+    /// Messages of an IMAP folder listed without a stored copy (not deleted ones): they are
+    /// on the server only.
+    pub not_downloaded: u64,
 }
 
 /// Counts an mbox folder the way [`MboxMessages`] reads it.
@@ -524,6 +622,16 @@ pub fn count_mbox(path: &Path, summary_path: &Path, imap: bool) -> FolderCount {
                 .count() as u64;
             if imap {
                 counted.count += unmatched;
+                counted.not_downloaded = summary
+                    .messages
+                    .iter()
+                    .filter(|record| !status::is_deleted(record.flags))
+                    .filter(|record| {
+                        record
+                            .mbox_offset(false)
+                            .is_none_or(|offset| !offsets.contains(&offset))
+                    })
+                    .count() as u64;
                 if unmatched > 0 {
                     counted.notes.push(format!(
                         "{unmatched} messages of this IMAP folder were not downloaded for \
@@ -584,6 +692,7 @@ mod tests {
             client: "Postbox".to_owned(),
             drafts,
             imap: false,
+            gaps: None,
         }
     }
 

@@ -10,14 +10,16 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::folders::{self, AccountWalk, FolderNode, FolderStorage, NameSources, SpecialFolder};
 use super::pim::{self, PimFolder};
 use super::prefs::{Account, Prefs, ServerType, StoreFormat};
 use super::profile;
-use super::read::{self, MaildirMessages, MboxMessages, ReadContext};
+use super::read::{self, GapSource, MaildirMessages, MboxMessages, ReadContext};
 use crate::model::{FolderKind, FolderPath, StoreKind};
-use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result};
+use crate::sources::imap::{self, ImapAccount, Password, Security, ServerFetcher};
+use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result, ServerGap};
 
 /// A Thunderbird or Postbox store.
 #[derive(Debug)]
@@ -31,6 +33,12 @@ pub struct MozillaStore {
     /// The profile's address books and calendars (a whole profile only).
     pim: Vec<PimFolder>,
     warnings: Vec<String>,
+    /// Where each IMAP account's messages never stored offline are fetched from, by account
+    /// index, once the user asked for them.
+    gap_sources: Mutex<BTreeMap<usize, GapSource>>,
+    /// Messages each IMAP account lists without a stored copy, by account index, as
+    /// [`MailStore::folders`] last counted them.
+    not_downloaded: Mutex<Option<BTreeMap<usize, u64>>>,
 }
 
 /// The shape of a path a user pointed at.
@@ -184,6 +192,8 @@ fn account_for_dir(dir: &Path, imap: bool) -> Account {
         email: None,
         hostname: Some(name),
         user_name: None,
+        port: None,
+        socket_type: None,
         directory: Some(dir.to_path_buf()),
         store: if maildir {
             StoreFormat::Maildir
@@ -478,6 +488,8 @@ impl MozillaStore {
             nodes,
             pim: Vec::new(),
             warnings,
+            gap_sources: Mutex::default(),
+            not_downloaded: Mutex::default(),
         }
     }
 
@@ -513,6 +525,8 @@ impl MozillaStore {
             nodes: vec![node],
             pim: Vec::new(),
             warnings: Vec::new(),
+            gap_sources: Mutex::default(),
+            not_downloaded: Mutex::default(),
         }
     }
 
@@ -609,7 +623,55 @@ impl MozillaStore {
             client: self.kind.label().to_owned(),
             drafts: node.special == Some(SpecialFolder::Drafts),
             imap,
+            gaps: self
+                .gap_sources
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&node.account)
+                .cloned(),
         }
+    }
+
+    /// The key [`MailStore::fill_gaps`] knows an account by: its server's key in prefs.js
+    /// (`server2`), or its place among the accounts when the store was read without prefs.js.
+    fn gap_key(index: usize, account: &Account) -> String {
+        if account.server_key.is_empty() {
+            format!("account{}", index + 1)
+        } else {
+            account.server_key.clone()
+        }
+    }
+
+    /// The IMAP server of an account as prefs.js gives it (`docs/formats.md` §2.2): host name,
+    /// port, user name and `socketType` (3 TLS; anything else STARTTLS, so that a password
+    /// never crosses the network unencrypted). Why not, when prefs.js does not say.
+    fn server_of(&self, account: &Account) -> Result<ImapAccount, String> {
+        let client = self.kind.label();
+        if account.server_key.is_empty() {
+            return Err(format!(
+                "the account was read without its profile's prefs.js, which says which server \
+                 {client} uses for it"
+            ));
+        }
+        let Some(host) = account.hostname.clone().filter(|host| !host.is_empty()) else {
+            return Err("prefs.js names no server for the account".to_owned());
+        };
+        let Some(user) = account.user_name.clone().filter(|user| !user.is_empty()) else {
+            return Err(format!("prefs.js names no user name for the account on {host}"));
+        };
+        let security = if account.socket_type == Some(3) {
+            Security::Tls
+        } else {
+            Security::StartTls
+        };
+        Ok(ImapAccount {
+            port: account.port.unwrap_or_else(|| imap::default_port(security)),
+            host,
+            user,
+            password: Password::new(""),
+            security,
+            trusted_certificate: None,
+        })
     }
 }
 
@@ -645,6 +707,7 @@ impl MailStore for MozillaStore {
     }
 
     fn folders(&self) -> Result<Vec<FolderInfo>> {
+        let mut not_downloaded: BTreeMap<usize, u64> = BTreeMap::new();
         let mut infos: Vec<FolderInfo> = self
             .nodes
             .iter()
@@ -655,6 +718,14 @@ impl MailStore for MozillaStore {
                     FolderStorage::Mbox { file, summary } => read::count_mbox(file, summary, imap),
                     FolderStorage::Maildir { dir, summary } => read::count_maildir(dir, summary),
                 };
+                if counted.not_downloaded > 0 {
+                    *not_downloaded.entry(node.account).or_default() += counted.not_downloaded;
+                    if let Some(Err(why)) = self.accounts.get(node.account).map(|a| self.server_of(a)) {
+                        counted.notes.push(format!(
+                            "they cannot be fetched from the server: {why}"
+                        ));
+                    }
+                }
                 if node.special == Some(SpecialFolder::Outbox) && counted.count > 0 {
                     counted.notes.push(format!(
                         "the Outbox: messages written but not sent yet by {}",
@@ -669,6 +740,10 @@ impl MailStore for MozillaStore {
                 }
             })
             .collect();
+        *self
+            .not_downloaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(not_downloaded);
         for folder in &self.pim {
             // The top folder ("Address Books", "Calendars") holds them.
             if let Some(parent) = folder.path.parent()
@@ -726,6 +801,73 @@ impl MailStore for MozillaStore {
 
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+
+    fn gaps(&self) -> Vec<ServerGap> {
+        let counted = self
+            .not_downloaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let counted = match counted {
+            Some(counted) => counted,
+            None => {
+                if self.folders().is_err() {
+                    return Vec::new();
+                }
+                self.not_downloaded
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone()
+                    .unwrap_or_default()
+            }
+        };
+        counted
+            .into_iter()
+            .filter(|(_, messages)| *messages > 0)
+            .filter_map(|(index, messages)| {
+                let account = self.accounts.get(index)?;
+                Some(ServerGap {
+                    account: Self::gap_key(index, account),
+                    name: account.name.clone(),
+                    messages,
+                    server: self.server_of(account),
+                })
+            })
+            .collect()
+    }
+
+    fn fill_gaps(&self, key: &str, server: ImapAccount) -> Result<()> {
+        let Some(index) = self
+            .accounts
+            .iter()
+            .enumerate()
+            .position(|(index, account)| Self::gap_key(index, account) == key)
+        else {
+            return Err(Error::Server {
+                server: server.label(),
+                what: format!("{} has no account {key}", self.name),
+            });
+        };
+        let connected = ServerFetcher::connect(server);
+        let source = match &connected {
+            Ok(_) => None,
+            Err(error) => Some(GapSource::Unavailable(error.to_string())),
+        };
+        let mut sources = self
+            .gap_sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match connected {
+            Ok(fetcher) => {
+                sources.insert(index, GapSource::Server(Arc::new(fetcher)));
+                Ok(())
+            }
+            Err(error) => {
+                sources.extend(source.map(|source| (index, source)));
+                Err(error)
+            }
+        }
     }
 }
 

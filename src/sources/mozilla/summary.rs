@@ -28,6 +28,7 @@ const COLUMNS: &[&str] = &[
     "folderDate",
     "numMsgs",
     "numNewMsgs",
+    "UIDValidity",
 ];
 
 /// Why a summary cannot be used.
@@ -56,6 +57,8 @@ pub struct FolderRecord {
     pub folder_date: Option<u64>,
     pub total_messages: Option<u64>,
     pub unread_messages: Option<u64>,
+    /// The UIDVALIDITY of the IMAP folder when its messages' keys (their UIDs) were recorded.
+    pub uid_validity: Option<u32>,
 }
 
 /// One live message as the summary lists it.
@@ -160,6 +163,11 @@ fn folder_record(row: &Row) -> FolderRecord {
         folder_date: row.hex("folderDate"),
         total_messages: row.hex("numMsgs"),
         unread_messages: row.hex("numNewMsgs"),
+        // 0 and -1 (as unsigned) stand for "not known yet".
+        uid_validity: row
+            .hex("UIDValidity")
+            .and_then(|value| u32::try_from(value).ok())
+            .filter(|value| *value != 0 && *value != u32::MAX),
     }
 }
 
