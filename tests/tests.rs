@@ -12,6 +12,7 @@ mod engine_demo;
 mod engine_run;
 mod engine_split;
 mod flag_readers;
+mod gap_filling;
 mod generated_mail;
 mod gui;
 mod imap_server;

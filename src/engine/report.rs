@@ -404,9 +404,8 @@ impl Report {
             .map(|item| item.count)
             .sum();
         if totals.from_server > 0 || not_fetched > 0 {
-            let messages = |count: u64| {
-                format!("{count} message{}", if count == 1 { "" } else { "s" })
-            };
+            let messages =
+                |count: u64| format!("{count} message{}", if count == 1 { "" } else { "s" });
             let mut note = format!(
                 "{} the mail client never downloaded came from the server",
                 messages(totals.from_server)

@@ -152,7 +152,10 @@ fn fetch_in(
                 "the server has no folder {mailbox} ({})",
                 no.information.trim()
             );
-            return Ok(wanted.iter().map(|_| Fetched::Missing(why.clone())).collect());
+            return Ok(wanted
+                .iter()
+                .map(|_| Fetched::Missing(why.clone()))
+                .collect());
         }
         Err(error) => return Err(error),
     };
@@ -182,13 +185,7 @@ fn fetch_in(
                 continue;
             };
             if matches(&wanted[index], &bytes) {
-                answers[index] = Some(message(
-                    folder,
-                    bytes,
-                    &mailbox_url,
-                    uid,
-                    large_message,
-                ));
+                answers[index] = Some(message(folder, bytes, &mailbox_url, uid, large_message));
             }
         }
     }
@@ -282,7 +279,11 @@ fn message(
 
 /// A Message-ID without angle brackets and spaces, empty → `None`.
 fn bare(id: &str) -> Option<&str> {
-    let id = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    let id = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
     (!id.is_empty()).then_some(id)
 }
 

@@ -24,8 +24,8 @@ use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Result};
 
 use connection::Session;
 pub use connection::{DEFAULT_IMAP_PORT, DEFAULT_IMAPS_PORT};
-pub use gaps::{Fetched, ServerFetcher, Wanted};
 use folders::Mailbox;
+pub use gaps::{Fetched, ServerFetcher, Wanted};
 
 /// How the connection to the server is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -657,7 +657,9 @@ impl MozillaStore {
             return Err("prefs.js names no server for the account".to_owned());
         };
         let Some(user) = account.user_name.clone().filter(|user| !user.is_empty()) else {
-            return Err(format!("prefs.js names no user name for the account on {host}"));
+            return Err(format!(
+                "prefs.js names no user name for the account on {host}"
+            ));
         };
         let security = if account.socket_type == Some(3) {
             Security::Tls
@@ -720,10 +722,12 @@ impl MailStore for MozillaStore {
                 };
                 if counted.not_downloaded > 0 {
                     *not_downloaded.entry(node.account).or_default() += counted.not_downloaded;
-                    if let Some(Err(why)) = self.accounts.get(node.account).map(|a| self.server_of(a)) {
-                        counted.notes.push(format!(
-                            "they cannot be fetched from the server: {why}"
-                        ));
+                    if let Some(Err(why)) =
+                        self.accounts.get(node.account).map(|a| self.server_of(a))
+                    {
+                        counted
+                            .notes
+                            .push(format!("they cannot be fetched from the server: {why}"));
                     }
                 }
                 if node.special == Some(SpecialFolder::Outbox) && counted.count > 0 {
