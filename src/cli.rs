@@ -573,6 +573,23 @@ pub fn listing_text(listings: &[StoreListing]) -> String {
                 let _ = writeln!(out, "{}  note: {note}", "  ".repeat(folder.path.depth()));
             }
         }
+        for gap in &listing.gaps {
+            let _ = match (&gap.server, &gap.unknown_server) {
+                (Some(server), _) => writeln!(
+                    out,
+                    "  {} of {} only on {server}: convert with --fetch-missing to fetch them",
+                    plural(gap.messages, "message"),
+                    gap.account
+                ),
+                (None, why) => writeln!(
+                    out,
+                    "  {} of {} only on the server, which cannot be reached: {}",
+                    plural(gap.messages, "message"),
+                    gap.account,
+                    why.as_deref().unwrap_or_default()
+                ),
+            };
+        }
         let _ = writeln!(
             out,
             "  {}, {}",

@@ -123,12 +123,12 @@ fn summary(online_name: &str, validity: u32, rows: &[Row<'_>]) -> String {
 }
 
 /// The test's world: the server, and a copy of the corpus profile with the IMAP account.
-struct World {
-    server: Dovecot,
+pub(crate) struct World {
+    pub(crate) server: Dovecot,
     inbox: Vec<OnServer>,
     work: Vec<OnServer>,
     _home: tempfile::TempDir,
-    profile: PathBuf,
+    pub(crate) profile: PathBuf,
 }
 
 /// The server holds 5 messages in INBOX and 2 in Work. Thunderbird keeps INBOX's first two
@@ -136,7 +136,7 @@ struct World {
 /// not have (a message deleted on the server since; UID 5 now names another). Work has no
 /// offline copy at all and a summary of an older UIDVALIDITY (the folder was rebuilt on the
 /// server): its messages are found by Message-ID.
-fn world() -> World {
+pub(crate) fn world() -> World {
     let mut inbox = Vec::new();
     let mut work = Vec::new();
     let server = Dovecot::start(|maildir| {

@@ -880,3 +880,36 @@ fn an_imap_account_added_in_the_form_is_listed_and_converts() {
         .expect("a Sent Items folder");
     assert_eq!(sent.written, 1);
 }
+
+/// A Thunderbird profile whose IMAP account lacks messages Thunderbird never downloaded
+/// ([`crate::gap_filling::world`]): the Folders step offers to fetch them from the account's
+/// server; with the password (and the test server's certificate) they are converted, and the
+/// Done screen says how many came from the server.
+#[test]
+fn the_folders_step_offers_to_fetch_what_thunderbird_never_downloaded() {
+    let world = crate::gap_filling::world();
+    // The account's folder, read with its profile (the window's font has no glyphs for the
+    // profile's Japanese folder name).
+    let account = world.profile.join("ImapMail/127.0.0.1");
+    let mut w = window(vec![account], Some("valid.key"));
+    w.wait_for_sources();
+    w.click("Next: choose folders");
+    assert!(w.has_label_containing("5 messages of alice@example.org are only on its server"));
+    w.click("Fetch 5 messages from 127.0.0.1…");
+    w.click("Fetch");
+    assert!(w.has_label_containing("Type the account's password"));
+    w.type_into("Password:", crate::imap_server::PASSWORD);
+    w.type_into(
+        "Trusted certificate:",
+        world.server.certificate.to_str().unwrap(),
+    );
+    w.click("Fetch");
+    w.wait_for("the login", |app| app.state().gap_form.is_none());
+    assert!(w.has_label_containing("will be fetched from alice on 127.0.0.1"));
+    w.click("Next: options");
+    let report = w.convert_and_wait();
+    assert_eq!(report.totals.from_server, 4, "{:?}", report.notes);
+    assert!(
+        w.has_label_containing("4 messages the mail client never downloaded came from the server")
+    );
+}

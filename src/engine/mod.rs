@@ -84,6 +84,34 @@ pub struct FolderListing {
     pub kind: FolderKind,
 }
 
+/// An account of a store whose messages are partly only on its server, as `scan` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GapListing {
+    /// The account's name, as the mail client shows it.
+    pub account: String,
+    /// Messages the store lists but never downloaded.
+    pub messages: u64,
+    /// The server's address (`imaps://user@host:993/`), when the store says which it is.
+    pub server: Option<String>,
+    /// Why the server is not known; the messages then cannot be fetched.
+    pub unknown_server: Option<String>,
+    /// The gap itself, to fill with [`Source::fill_gaps`].
+    #[serde(skip)]
+    pub gap: ServerGap,
+}
+
+impl GapListing {
+    fn new(gap: ServerGap) -> GapListing {
+        GapListing {
+            account: gap.name.clone(),
+            messages: gap.messages,
+            server: gap.server.as_ref().ok().map(ImapAccount::url),
+            unknown_server: gap.server.as_ref().err().cloned(),
+            gap,
+        }
+    }
+}
+
 /// A store and its folders, as `scan` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StoreListing {
@@ -95,6 +123,8 @@ pub struct StoreListing {
     pub warnings: Vec<String>,
     /// Why the folders could not be listed.
     pub error: Option<String>,
+    /// Accounts with messages only on their server (never downloaded).
+    pub gaps: Vec<GapListing>,
 }
 
 impl StoreListing {
@@ -121,6 +151,12 @@ pub fn list_store(source: &Source) -> StoreListing {
         ),
         Err(error) => (Vec::new(), Some(error.to_string())),
     };
+    // After `folders()`, which counted them.
+    let gaps = if error.is_none() {
+        source.gaps().into_iter().map(GapListing::new).collect()
+    } else {
+        Vec::new()
+    };
     StoreListing {
         name: source.name(),
         kind: source.kind(),
@@ -128,5 +164,6 @@ pub fn list_store(source: &Source) -> StoreListing {
         folders,
         warnings: source.warnings(),
         error,
+        gaps,
     }
 }

@@ -20,11 +20,13 @@ use super::options::OptionsForm;
 use super::platform;
 use super::workers::{Discover, FileDialogCheck, SourceId, Waker, WorkerEvent, Workers};
 
+mod gap_form;
 mod imap_form;
 mod license_dialog;
 mod running;
 mod sources;
 
+pub use gap_form::GapForm;
 pub use imap_form::{ImapForm, Provider};
 pub use license_dialog::{LicenseDialog, Verdict};
 pub use running::{Outcome, Planned, Running};
@@ -148,6 +150,8 @@ pub struct AppState {
     pub file_dialog_problem: Option<String>,
     /// The "Add an IMAP account" form, while it is open.
     pub imap_form: Option<ImapForm>,
+    /// The password form for fetching a store's messages from their server, while it is open.
+    pub gap_form: Option<GapForm>,
     home: Option<PathBuf>,
     file_dialog_check: FileDialogCheck,
     /// Entries the person removed (a store found later in the same folder is not added).
@@ -204,6 +208,7 @@ impl AppState {
             places: Vec::new(),
             file_dialog_problem: None,
             imap_form: None,
+            gap_form: None,
             home: config.roots.as_ref().map(|roots| roots.home.clone()),
             file_dialog_check: config.file_dialog_check,
             removed: Vec::new(),

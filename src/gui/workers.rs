@@ -83,6 +83,13 @@ pub enum WorkerEvent {
     NoFileDialog { problem: String, for_output: bool },
     /// A store's folders were counted (or its listing says why not).
     Listed { id: SourceId, listing: StoreListing },
+    /// A store logged in to the server of its account `account` to fetch the messages it
+    /// never downloaded (the server, as a person reads it), or could not (why).
+    GapsFilled {
+        id: SourceId,
+        account: String,
+        result: Result<String, String>,
+    },
     /// The native dialog for adding sources closed with these paths (none when cancelled).
     PickedSources(Vec<PathBuf>),
     /// The native save dialog closed with this output file.
@@ -243,6 +250,29 @@ impl Workers {
             {
                 workers.list(id, &source);
             }
+        })
+    }
+
+    /// Logs the store `source` in to the server of its account `account`, so that the job
+    /// fetches the messages the store never downloaded.
+    pub fn fill_gaps(
+        &self,
+        id: SourceId,
+        source: Source,
+        account: String,
+        server: ImapAccount,
+    ) -> Result<(), String> {
+        self.spawn("server login", move |workers| {
+            let label = server.label();
+            let result = source
+                .fill_gaps(&account, server)
+                .map(|()| label)
+                .map_err(|error| error.to_string());
+            workers.send(WorkerEvent::GapsFilled {
+                id,
+                account,
+                result,
+            });
         })
     }
 

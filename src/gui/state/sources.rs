@@ -1,6 +1,7 @@
 //! The Sources and Folders screens' part of the state: the stores found or added, each opened
 //! and counted by a worker, and the folders ticked in each.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::engine::{Source, StoreListing, capitalized};
@@ -42,6 +43,9 @@ pub struct ReadySource {
     pub source: Source,
     pub listing: StoreListing,
     pub tree: FolderTree,
+    /// Accounts whose messages only on their server will be fetched, by account key: the
+    /// server, as a person reads it.
+    pub fetching: BTreeMap<String, String>,
 }
 
 impl SourceEntry {
@@ -299,10 +303,16 @@ impl AppState {
                             source: source.clone(),
                             tree: FolderTree::new(&listing.folders),
                             listing,
+                            fetching: BTreeMap::new(),
                         })),
                     };
                 }
             }
+            WorkerEvent::GapsFilled {
+                id,
+                account,
+                result,
+            } => self.gaps_filled(id, account, result),
             WorkerEvent::PickedSources(paths) => self.add_paths(paths),
             WorkerEvent::PickedOutput(path) => self.set_output_picked(path),
         }

@@ -17,6 +17,9 @@ pub fn show(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<Action>
     if state.imap_form.is_some() {
         super::imap_form::show(ctx, state);
     }
+    if state.gap_form.is_some() {
+        super::gap_form::show(ctx, state);
+    }
     if state.show_about {
         about(ctx, state, actions);
     }

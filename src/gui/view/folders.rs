@@ -18,6 +18,8 @@ enum Click {
     Toggle(SourceId, usize),
     Expand(SourceId, usize, bool),
     Store(SourceId, bool),
+    /// "Fetch N messages from …": the password form for an account of a store.
+    Fetch(SourceId, String),
 }
 
 pub fn show(ui: &mut Ui, state: &mut AppState) {
@@ -71,6 +73,45 @@ pub fn show(ui: &mut Ui, state: &mut AppState) {
             }
             ui.weak(messages(tree.messages()));
         });
+        for gap in &ready.listing.gaps {
+            ui.horizontal_wrapped(|ui| {
+                ui.add_space(INDENT);
+                if let Some(server) = ready.fetching.get(&gap.gap.account) {
+                    ui.label(format!(
+                        "{} of {} that {} never downloaded will be fetched from {server}.",
+                        messages(gap.messages),
+                        gap.account,
+                        ready.listing.kind.label()
+                    ));
+                    return;
+                }
+                match &gap.gap.server {
+                    Ok(server) => {
+                        ui.label(format!(
+                            "{} of {} are only on its server: {} never downloaded them.",
+                            messages(gap.messages),
+                            gap.account,
+                            ready.listing.kind.label()
+                        ));
+                        let offer =
+                            format!("Fetch {} from {}…", messages(gap.messages), server.host);
+                        if ui.button(offer).clicked() {
+                            clicks.push(Click::Fetch(id, gap.gap.account.clone()));
+                        }
+                    }
+                    Err(why) => {
+                        ui.label(
+                            RichText::new(format!(
+                                "{} of {} are only on its server and cannot be fetched: {why}",
+                                messages(gap.messages),
+                                gap.account
+                            ))
+                            .color(ui.visuals().warn_fg_color),
+                        );
+                    }
+                }
+            });
+        }
         let roots: Vec<usize> = tree.roots().collect();
         if roots.iter().all(|&root| !tree.matches(root, &filter)) {
             ui.weak("    No folder matches the filter.");
@@ -85,6 +126,7 @@ pub fn show(ui: &mut Ui, state: &mut AppState) {
             Click::Toggle(id, folder) => state.toggle_folder(id, folder),
             Click::Expand(id, folder, expanded) => state.set_folder_expanded(id, folder, expanded),
             Click::Store(id, selected) => state.set_store_selected(id, selected),
+            Click::Fetch(id, account) => state.open_gap_form(id, &account),
         }
     }
 }

@@ -6,6 +6,7 @@ mod converting;
 mod dialogs;
 mod done;
 mod folders;
+mod gap_form;
 mod imap_form;
 mod options;
 mod sources;

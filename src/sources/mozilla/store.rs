@@ -807,6 +807,16 @@ impl MailStore for MozillaStore {
         self.warnings.clone()
     }
 
+    /// While messages are fetched from a server, reading costs downloads: the demo stops
+    /// reading a folder once its ten messages are written.
+    fn downloads(&self) -> bool {
+        self.gap_sources
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .any(|source| matches!(source, GapSource::Server(_)))
+    }
+
     fn gaps(&self) -> Vec<ServerGap> {
         let counted = self
             .not_downloaded
