@@ -430,6 +430,30 @@ fn messages_thunderbird_never_downloaded_come_from_the_server_with_the_password(
     assert_eq!(read_of(&world.inbox[2].id), Some(true));
     assert_eq!(read_of(&world.inbox[3].id), Some(false));
 
+    // `verify` compares the PST with the profile, the messages from the server included.
+    let mut command = program.command(&[
+        "verify",
+        arg(&pst),
+        "--against",
+        arg(&world.profile),
+        "--fetch-missing",
+        "--trust-certificate",
+        certificate.as_str(),
+    ]);
+    command.env(IMAP_PASSWORD_VARIABLE, PASSWORD);
+    let output = command.stdin(Stdio::null()).output().unwrap();
+    assert_eq!(code(&output), 0, "{}{}", text(&output.stdout), text(&output.stderr));
+
+    // `scan` says which account has messages only on which server.
+    let output = program.run(&["scan", arg(&world.profile)]);
+    let listing = text(&output.stdout);
+    let expected = format!(
+        "5 messages of {ACCOUNT} only on imaps://alice@127.0.0.1:{}/: convert with \
+         --fetch-missing",
+        world.server.imaps_port
+    );
+    assert!(listing.contains(&expected), "{listing}");
+
     // A wrong password: said in words, and the local messages are still written.
     let pst = out.path().join("wrong.pst");
     let output = convert(&pst, true, Some("wrong"));
