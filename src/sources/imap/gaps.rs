@@ -287,8 +287,8 @@ fn bare(id: &str) -> Option<&str> {
     (!id.is_empty()).then_some(id)
 }
 
-/// The Message-ID the local store recorded, unless it is one the mail client made up for a
-/// message that has none (Thunderbird's `md5:…`), which no server knows.
+/// The Message-ID the local store recorded, unless it looks made up by the mail client for a
+/// message without one (`md5:…`, a hash, not a header a server could search).
 fn real_message_id(want: &Wanted) -> Option<&str> {
     want.message_id
         .as_deref()
