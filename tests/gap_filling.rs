@@ -442,7 +442,13 @@ fn messages_thunderbird_never_downloaded_come_from_the_server_with_the_password(
     ]);
     command.env(IMAP_PASSWORD_VARIABLE, PASSWORD);
     let output = command.stdin(Stdio::null()).output().unwrap();
-    assert_eq!(code(&output), 0, "{}{}", text(&output.stdout), text(&output.stderr));
+    assert_eq!(
+        code(&output),
+        0,
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
 
     // `scan` says which account has messages only on which server.
     let output = program.run(&["scan", arg(&world.profile)]);

@@ -713,6 +713,18 @@ fn an_imap_offline_store_reports_messages_left_on_the_server() {
             SkipReason::NotDownloaded,
         ]
     );
+    // Read without its profile, the folder does not say which server it belongs to: nothing
+    // is guessed from the folder's name, and the note says why the message cannot be fetched.
+    let gaps = store.gaps();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0].messages, 1);
+    let why = gaps[0].server.as_ref().unwrap_err();
+    assert!(why.contains("without its profile's prefs.js"), "{why}");
+    assert!(
+        folders[1].notes[1].contains("cannot be fetched from the server"),
+        "{:?}",
+        folders[1].notes
+    );
 }
 
 #[test]

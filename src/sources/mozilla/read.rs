@@ -22,8 +22,10 @@ use crate::sources::{Error, Result};
 /// profile may write the summary a moment before the mailbox.
 const SUMMARY_MTIME_LEEWAY: Duration = Duration::from_secs(2);
 
-/// Messages asked of the server per command when filling an IMAP folder's gaps.
+/// Messages asked of the server per command when filling an IMAP folder's gaps: at most this
+/// many, and no more once their sizes (as the summary records them) reach `FETCH_BATCH_BYTES`.
 const FETCH_BATCH: usize = 20;
+const FETCH_BATCH_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Where the messages an IMAP folder never stored offline come from, when the user asked for
 /// them (without, they are skipped as not downloaded).
@@ -360,9 +362,17 @@ impl MboxMessages {
         if let Some(found) = self.ready.pop_front() {
             return Some(found);
         }
-        let mut batch = vec![self.remote.next()?];
+        let first = self.remote.next()?;
+        let mut bytes = first.size.unwrap_or(0);
+        let mut batch = vec![first];
         if matches!(self.context.gaps, Some(GapSource::Server(_))) {
-            batch.extend(self.remote.by_ref().take(FETCH_BATCH - 1));
+            while batch.len() < FETCH_BATCH && bytes < FETCH_BATCH_BYTES {
+                let Some(record) = self.remote.next() else {
+                    break;
+                };
+                bytes += record.size.unwrap_or(0);
+                batch.push(record);
+            }
         }
         let found = self.remote_items(batch);
         self.ready.extend(found);

@@ -21,6 +21,7 @@ const COLUMNS: &[&str] = &[
     "label",
     "message-id",
     "dateReceived",
+    "size",
     "folderName",
     "mailboxName",
     "onlineName",
@@ -78,6 +79,8 @@ pub struct MessageRecord {
     pub message_id: Option<String>,
     /// When the message arrived, Unix seconds.
     pub date_received: Option<i64>,
+    /// The message's size in bytes (for an IMAP message not downloaded, the server's).
+    pub size: Option<u64>,
 }
 
 impl MessageRecord {
@@ -196,6 +199,7 @@ fn message_record(key: u64, row: &Row) -> MessageRecord {
         date_received: row
             .hex("dateReceived")
             .and_then(|seconds| i64::try_from(seconds).ok()),
+        size: row.hex("size"),
     }
 }
 
