@@ -645,7 +645,7 @@ pub fn count_mbox(path: &Path, summary_path: &Path, imap: bool) -> FolderCount {
                 if unmatched > 0 {
                     counted.notes.push(format!(
                         "{unmatched} messages of this IMAP folder were not downloaded for \
-                         offline use; they stay on the server and are not converted"
+                         offline use: only the server has them"
                     ));
                 }
             } else if unmatched > 0 {
