@@ -165,3 +165,40 @@ impl AppState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Security;
+
+    #[test]
+    fn the_password_is_asked_for_and_never_printed() {
+        let mut form = GapForm {
+            source: SourceId(0),
+            account: "server4".to_owned(),
+            name: "alice@example.org".to_owned(),
+            messages: 5,
+            server: ImapAccount {
+                host: "imap.example.org".to_owned(),
+                port: 993,
+                user: "alice".to_owned(),
+                password: Password::new(""),
+                security: Security::Tls,
+                trusted_certificate: None,
+            },
+            password: String::new(),
+            certificate: " ".to_owned(),
+            connecting: false,
+            error: None,
+        };
+        assert!(form.account().unwrap_err().contains("password"));
+        form.password = "s3cret".to_owned();
+        let account = form.account().unwrap();
+        assert_eq!(account.password, Password::new("s3cret"));
+        assert_eq!(
+            account.trusted_certificate, None,
+            "a blank field trusts nothing"
+        );
+        assert!(!format!("{form:?}").contains("s3cret"));
+    }
+}
