@@ -19,7 +19,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Datelike as _, Utc};
 use rusqlite::Connection;
 
-use crate::sources::sqlite::{ReadOnlyDatabase, columns};
+use crate::sources::sqlite::{ReadOnlyDatabase, column_or_null, columns};
 use crate::sources::{Error, Result};
 
 /// The file name of an address book database.
@@ -114,16 +114,6 @@ const RECORD_COLUMNS: &[&str] = &[
     "ZDISPLAYFLAGS",
     "ZTHUMBNAILIMAGEDATA",
 ];
-
-/// A column of the query: the column when the table has it, else NULL (columns came and
-/// went between macOS versions).
-fn column_or_null(present: &[String], table: &str, column: &str) -> String {
-    if present.iter().any(|c| c == column) {
-        format!("{table}.{column}")
-    } else {
-        "NULL".to_owned()
-    }
-}
 
 /// One contact's record.
 #[derive(Default)]
@@ -439,8 +429,8 @@ fn type_param(label: &str, base: &[&str]) -> String {
     }
 }
 
-/// A vCard text value with `\`, `;`, `,` and line breaks escaped.
-fn escape(value: &str) -> String {
+/// A vCard or iCalendar text value with `\`, `;`, `,` and line breaks escaped.
+pub(super) fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
