@@ -1047,24 +1047,33 @@ mod tests {
   (81=ns:addrbk:db:row:scope:list:all)
   (82=ns:addrbk:db:row:scope:data:all)(83=FirstName)(84=LastName)
   (87=DisplayName)(89=PrimaryEmail)(90=WorkPhone)(9C=HomeCity)(A8=Company)
-  (BC=RecordKey)(BE=LastRecordKey)(BF=ns:addrbk:db:table:kind:pab)(C0=ListName)>
+  (BC=RecordKey)(BE=LastRecordKey)(BF=ns:addrbk:db:table:kind:pab)(C0=ListName)
+  (C1=ListTotalAddresses)(C2=Address1)(C3=Address2)(C4=Address3)>
 <(90=Grace)(91=Hopper)(92=Grace Hopper)(93=grace@example.org)(94=+1 555 0100)
   (95=Arlington)(96=1)(97=2)(98=Ada Lovelace)(99=ada@example.com)(9A=Pioneers)>
 {1:^80 {(k^BF:c)(s=9)}
   [1:^82(^BE=3)]
   [1(^83^90)(^84^91)(^87^92)(^89^93)(^90^94)(^9C^95)(^BC^96)]
   [2(^87^98)(^89^99)(^BC^97)]
-  [3:^81(^C0^9A)(^BC=3)]}
+  [3:^81(^C0^9A)(^BC=3)(^C1=3)(^C2=2)(^C3=1)(^C4=1F)]}
 ";
 
     #[test]
-    fn a_mork_address_book_gives_its_cards_and_counts_its_lists() {
+    fn a_mork_address_book_gives_its_cards_and_lists() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("abook.mab");
         std::fs::write(&file, MAB).unwrap();
         let book = MorkBook::read(&file).unwrap();
-        assert_eq!(book.lists, 1);
         assert_eq!(book.cards.len(), 2);
+        // The list's members in its Address columns' order; the third names no card.
+        assert_eq!(book.lists.len(), 1);
+        assert_eq!(book.lists[0].0, -3);
+        assert_eq!(
+            String::from_utf8(book.lists[0].1.clone()).unwrap(),
+            "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\nUID:list-3\r\nFN:Pioneers\r\n\
+             MEMBER;X-CN=\"Ada Lovelace\":mailto:ada@example.com\r\n\
+             MEMBER;X-CN=\"Grace Hopper\":mailto:grace@example.org\r\nEND:VCARD\r\n"
+        );
         let grace = String::from_utf8(book.cards[0].1.clone()).unwrap();
         for line in [
             "FN:Grace Hopper\r\n",
@@ -1084,7 +1093,7 @@ mod tests {
             found[0].path.to_string(),
             "Address Books › Personal Address Book"
         );
-        assert_eq!(found[0].count().unwrap().0, 2);
+        assert_eq!(found[0].count().unwrap().0, 3);
         std::fs::write(dir.path().join("abook.sqlite"), b"").unwrap();
         let found = find(dir.path(), None, &mut notes);
         assert!(matches!(found[0].source, PimSource::AddressBook { .. }));
