@@ -28,8 +28,8 @@ use mail2pst::sources::discover::{SearchRoots, SystemLayout, discover_in};
 
 use crate::engine_common::{demo, fingerprint, key_text, read_with, run, spec};
 use crate::source_pim::{
-    PSETID_ADDRESS, PSETID_APPOINTMENT, PSETID_TASK, binary, integer, item, minutes, read_items,
-    time, weekly_occurrences,
+    PSETID_ADDRESS, PSETID_APPOINTMENT, PSETID_TASK, binary, integer, item, minutes, one_off,
+    read_items, time, weekly_occurrences,
 };
 use crate::util::temp_dir;
 
@@ -42,7 +42,9 @@ const ACCOUNT: &str = "5CE21AE9-0000-4000-8000-00000000B002.caldav";
 const WORK_CALENDAR: &str = "952A7703-0000-4000-8000-00000000C003.calendar";
 
 /// The tables of `AddressBook-v22.abcddb` the reader uses (Core Data: `Z_PK`, `Z_ENT`,
-/// `Z_OPT` on every table; entity numbers as the kb.macfor page lists them).
+/// `Z_OPT` on every table; entity numbers as the kb.macfor page lists them; the groups'
+/// members in `Z_22PARENTGROUPS`, named after those numbers, as public readers of the
+/// database read it — docs/formats.md §10.1).
 const ADDRESS_BOOK_SCHEMA: &str = "
     CREATE TABLE Z_PRIMARYKEY (Z_ENT INTEGER PRIMARY KEY, Z_NAME VARCHAR, Z_SUPER INTEGER,
         Z_MAX INTEGER);
@@ -82,6 +84,8 @@ const ADDRESS_BOOK_SCHEMA: &str = "
     CREATE TABLE ZABCDCONTACTDATE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
         ZISPRIMARY INTEGER, ZORDERINGINDEX INTEGER, ZOWNER INTEGER, ZLABEL VARCHAR,
         ZDATE TIMESTAMP);
+    CREATE TABLE Z_22PARENTGROUPS (Z_22CONTACTS INTEGER, Z_19PARENTGROUPS1 INTEGER,
+        PRIMARY KEY (Z_22CONTACTS, Z_19PARENTGROUPS1));
     PRAGMA journal_mode=WAL;
 ";
 
@@ -177,9 +181,11 @@ second line');
         .unwrap();
     }
     if group {
-        db.execute(
-            "INSERT INTO ZABCDRECORD (Z_PK, Z_ENT, ZNAME) VALUES (50, 19, 'Friends')",
-            [],
+        // Ada and the first other person.
+        db.execute_batch(
+            "INSERT INTO ZABCDRECORD (Z_PK, Z_ENT, ZNAME, ZUNIQUEID)
+                VALUES (50, 19, 'Friends', 'G1:ABGroup');
+             INSERT INTO Z_22PARENTGROUPS VALUES (10, 50), (100, 50);",
         )
         .unwrap();
     }
@@ -319,7 +325,7 @@ fn mac_contacts_and_calendar_convert_from_the_folders_a_person_points_at() {
             (
                 "Apple Contacts › iCloud".to_owned(),
                 FolderKind::Contacts,
-                11
+                12
             ),
             (
                 "Apple Contacts › On My Mac".to_owned(),
@@ -384,12 +390,12 @@ fn mac_contacts_and_calendar_convert_from_the_folders_a_person_points_at() {
             ("Apple Calendar/Home Tasks", "tasks", 1, 1),
             ("Apple Calendar/Work", "calendar", 1, 1),
             ("Apple Contacts/On My Mac", "contacts", 3, 3),
-            ("Apple Contacts/iCloud", "contacts", 11, 11),
+            ("Apple Contacts/iCloud", "contacts", 12, 12),
         ],
         "{report:#}"
     );
     assert!(
-        rows["Apple Contacts/iCloud"].3.contains("1 groups"),
+        !rows["Apple Contacts/iCloud"].3.contains("groups"),
         "{:?}",
         rows["Apple Contacts/iCloud"]
     );
@@ -451,6 +457,32 @@ fn mac_contacts_and_calendar_convert_from_the_folders_a_person_points_at() {
     );
     item(&items, "iCloud", "Analytical Society");
     item(&items, "On My Mac", "Person 00");
+    // The group is a distribution list of its members' primary addresses (their one-off
+    // EntryIDs decoded by the test's reader written from MS-OXCDATA).
+    let friends = item(&items, "iCloud", "Friends");
+    assert_eq!(friends.text(0x001A).as_deref(), Some("IPM.DistList"));
+    let members: Vec<(String, String, String)> = match friends.named.get(&(PSETID_ADDRESS, 0x8055))
+    {
+        Some(outlook_pst::ltp::prop_context::PropertyValue::MultipleBinary(values)) => {
+            values.iter().map(|v| one_off(v.buffer())).collect()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        members,
+        vec![
+            (
+                "Ada Lovelace".to_owned(),
+                "SMTP".to_owned(),
+                "ada@example.com".to_owned()
+            ),
+            (
+                "Person 00".to_owned(),
+                "SMTP".to_owned(),
+                "person00@example.net".to_owned()
+            ),
+        ]
+    );
 
     let dentist = item(&items, "Home", "Dentist");
     assert_eq!(dentist.text(0x001A).as_deref(), Some("IPM.Appointment"));
@@ -496,7 +528,7 @@ fn mac_contacts_and_calendar_convert_from_the_folders_a_person_points_at() {
     );
 
     for (reader, json) in read_with(&pst, &["pffexport", "pypff", "outlook-pst"]) {
-        assert_eq!(json["messages"].as_array().unwrap().len(), 18, "{reader}");
+        assert_eq!(json["messages"].as_array().unwrap().len(), 19, "{reader}");
     }
     assert_eq!(fingerprint(home.path()), before, "the home folder changed");
 }
@@ -517,7 +549,7 @@ fn each_level_of_contacts_and_calendar_opens_what_it_holds() {
                 .join(ICLOUD)
                 .join("AddressBook-v22.abcddb"),
             StoreKind::AppleContacts,
-            vec![("Apple Contacts", 0), ("Apple Contacts › iCloud", 11)],
+            vec![("Apple Contacts", 0), ("Apple Contacts › iCloud", 12)],
         ),
         (
             book.join("Sources").join(LOCAL),
@@ -529,7 +561,7 @@ fn each_level_of_contacts_and_calendar_opens_what_it_holds() {
             StoreKind::AppleContacts,
             vec![
                 ("Apple Contacts", 0),
-                ("Apple Contacts › iCloud", 11),
+                ("Apple Contacts › iCloud", 12),
                 ("Apple Contacts › On My Mac", 3),
             ],
         ),
@@ -1025,7 +1057,7 @@ fn the_demo_writes_ten_contacts_of_each_address_book() {
         .unwrap();
     assert_eq!(
         (icloud.found, icloud.written, icloud.skipped.demo_limit),
-        (11, 10, 1)
+        (12, 10, 2)
     );
     assert!(icloud.reconciles());
 }

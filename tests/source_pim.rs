@@ -446,7 +446,7 @@ fn contact_and_calendar_files_convert_with_their_fields() {
 /// A one-off EntryID (MS-OXCDATA 2.2.5.1): flags (4 bytes, 0), the one-off provider UID
 /// {A41F2B81-A3BE-1910-9D6E-00DD010F5402}, version 0, flags with MAPI_UNICODE (0x8000), then
 /// display name, address type and address, each NUL-terminated UTF-16LE.
-fn one_off(entry: &[u8]) -> (String, String, String) {
+pub fn one_off(entry: &[u8]) -> (String, String, String) {
     assert_eq!(&entry[..4], &[0, 0, 0, 0]);
     assert_eq!(
         &entry[4..20],

@@ -253,13 +253,18 @@ impl MailStore for ApplePimStore {
             match &folder.source {
                 Source::AddressBook(file) => {
                     let (count, notes) = match contacts::summary(file) {
+                        Ok(summary) if summary.groups_readable => (
+                            summary.contacts + summary.groups,
+                            summary.note.into_iter().collect(),
+                        ),
                         Ok(summary) => (
                             summary.contacts,
                             (summary.groups > 0)
                                 .then(|| {
                                     format!(
-                                        "{} groups of {} are not converted (their members are \
-                                         contacts of the book and are converted)",
+                                        "{} groups of {} are not converted (the table of \
+                                         their members is not there; the members are contacts \
+                                         of the book and are converted)",
                                         summary.groups,
                                         file.display()
                                     )
