@@ -974,6 +974,11 @@ fn the_calendar_database_of_recent_macos_converts() {
         warned.contains("Yoga") && warned.contains("repetition could not be read"),
         "{warned}"
     );
+    assert_eq!(
+        home_row["converted_with_warnings"].as_array().unwrap().len(),
+        1,
+        "{warned}"
+    );
 
     let items = read_items(&pst);
     let dentist = item(&items, "Home", "Dentist");
