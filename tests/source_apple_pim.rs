@@ -975,7 +975,10 @@ fn the_calendar_database_of_recent_macos_converts() {
         "{warned}"
     );
     assert_eq!(
-        home_row["converted_with_warnings"].as_array().unwrap().len(),
+        home_row["converted_with_warnings"]
+            .as_array()
+            .unwrap()
+            .len(),
         1,
         "{warned}"
     );
