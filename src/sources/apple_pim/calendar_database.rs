@@ -223,11 +223,11 @@ struct Row {
     location: Option<i64>,
 }
 
-/// What belongs to an item besides its row.
+/// What belongs to an item besides its row: places by their own ROWID, everything else by
+/// the ROWID of the item it belongs to.
 #[derive(Default)]
 struct Related {
     location: BTreeMap<i64, String>,
-    /// (ROWID, entity_type, status, role, email, name) by owner.
     participants: BTreeMap<i64, Vec<Participant>>,
     rules: BTreeMap<i64, Vec<Rule>>,
     exceptions: BTreeMap<i64, Vec<f64>>,
