@@ -1008,6 +1008,21 @@ mod tests {
     }
 
     #[test]
+    fn a_database_without_calendars_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(DATABASE);
+        rusqlite::Connection::open(&file)
+            .unwrap()
+            .execute_batch("CREATE TABLE Notes (ROWID INTEGER PRIMARY KEY);")
+            .unwrap();
+        let error = summary(&file).unwrap_err().to_string();
+        assert!(
+            error.contains("not a calendar database this app can read"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn alarms_before_the_start_or_at_a_moment() {
         let before = |s| {
             trigger(&Alarm {
