@@ -484,7 +484,8 @@ fn a_disk_that_refuses_writes_fails_the_writer_with_the_cause() {
         .open("/dev/full")
         .unwrap();
     let mut writer = NdbWriter::new(full, NdbOptions::default()).unwrap();
-    let failed = (0..10_000u64).find_map(|seed| writer.write_data(&pattern(seed, 8176), 8176).err());
+    let failed =
+        (0..10_000u64).find_map(|seed| writer.write_data(&pattern(seed, 8176), 8176).err());
     let error = match failed {
         Some(error) => error,
         None => writer.finish().unwrap_err(),

@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 
+use super::Error;
 use super::amap::{
     self, AMap, INTERVAL, SLOT_SIZE, data_start, file_size, interval_base, interval_of,
     intervals_to_cover, map_pages, place,
@@ -28,7 +29,6 @@ use super::ids::{Bid, Nid, NidType};
 use super::page::{
     BbtEntry, BtRecord, DListEntry, DListPage, NodeEntry, PAGE_BODY, PAGE_SIZE, PageType, map_page,
 };
-use super::Error;
 use block_table::{BlockKind, BlockTable, Expect, Spill};
 use file_thread::{FileThread, UnsealedBlock};
 
@@ -549,7 +549,9 @@ impl NdbWriter {
         let size = block_size(cb);
         let ib = self.stream.reserve(size, SLOT_SIZE)?;
         let bid = self.blocks.push(kind);
-        let buf = self.stream.append_block(size as usize, cb, kind == BlockKind::External)?;
+        let buf = self
+            .stream
+            .append_block(size as usize, cb, kind == BlockKind::External)?;
         buf[..cb].copy_from_slice(data);
         frame_block(buf, cb, bid, ib);
         self.spill.push(ib, cb as u16)?;
