@@ -446,7 +446,7 @@ fn contact_and_calendar_files_convert_with_their_fields() {
 /// A one-off EntryID (MS-OXCDATA 2.2.5.1): flags (4 bytes, 0), the one-off provider UID
 /// {A41F2B81-A3BE-1910-9D6E-00DD010F5402}, version 0, flags with MAPI_UNICODE (0x8000), then
 /// display name, address type and address, each NUL-terminated UTF-16LE.
-fn one_off(entry: &[u8]) -> (String, String, String) {
+pub fn one_off(entry: &[u8]) -> (String, String, String) {
     assert_eq!(&entry[..4], &[0, 0, 0, 0]);
     assert_eq!(
         &entry[4..20],
@@ -537,8 +537,10 @@ fn write_address_book(path: &Path, cards: &[Card<'_>], lists: &[&str]) {
 
 /// An address book as Thunderbird 3 to 68 wrote it, `abook-N.mab` in Mork (comm-central
 /// `mailnews/addrbook/src/nsAddrDatabase.cpp` before version 78: the pab table in the card
-/// scope, the data row with LastRecordKey, card rows, a mailing list row; the column
-/// dictionary as Thunderbird writes it).
+/// scope, the data row with LastRecordKey, card rows, a mailing list row with `ListName`,
+/// `ListNickName`, `ListDescription`, `ListTotalAddresses` and `Address1`, `Address2` — the
+/// members' card row ids, in hexadecimal like every Mork number; the column dictionary as
+/// Thunderbird writes it).
 const OLD_ADDRESS_BOOK: &str = "// <!-- <mdb:mork:z v=\"1.4\"/> -->
 < <(a=c)> // (f=iso-8859-1)
   (80=ns:addrbk:db:row:scope:card:all)
@@ -546,15 +548,16 @@ const OLD_ADDRESS_BOOK: &str = "// <!-- <mdb:mork:z v=\"1.4\"/> -->
   (82=ns:addrbk:db:row:scope:data:all)(83=FirstName)(84=LastName)
   (87=DisplayName)(89=PrimaryEmail)(8A=LowercasePrimaryEmail)(90=WorkPhone)
   (A8=Company)(BC=RecordKey)(BE=LastRecordKey)(BF=ns:addrbk:db:table:kind:pab)
-  (C0=ListName)>
+  (C0=ListName)(C1=ListNickName)(C2=ListDescription)(C3=ListTotalAddresses)
+  (C4=Address1)(C5=Address2)>
 <(90=Charles)(91=Babbage)(92=Charles Babbage)(93=charles@example.org)
   (94=+44 20 7946 0002)(95=1)(96=2)(97=Mary Somerville)(98=mary@example.org)
-  (99=Analytical Society)>
+  (99=Analytical Society)(9A=analytical)(9B=Cambridge, 1812)>
 {1:^80 {(k^BF:c)(s=9)}
   [1:^82(^BE=3)]
   [1(^83^90)(^84^91)(^87^92)(^89^93)(^8A^93)(^90^94)(^BC^95)]
   [2(^87^97)(^89^98)(^BC^96)]
-  [3:^81(^C0^99)(^BC=3)]}
+  [3:^81(^C0^99)(^C1^9A)(^C2^9B)(^BC=3)(^C3=2)(^C4=1)(^C5=2)]}
 ";
 
 /// The tables of Thunderbird's `calendar-data/local.sqlite`, schema 23 (comm-central
@@ -924,11 +927,37 @@ fn thunderbird_address_books_and_calendar_convert() {
     let old_book = &kinds["Address Books › abook-1"];
     assert_eq!(
         (old_book.0, old_book.1, old_book.2),
-        (FolderKind::Contacts, 2, 2)
+        (FolderKind::Contacts, 3, 3)
     );
-    assert!(
-        old_book.3.iter().any(|n| n.contains("1 mailing lists")),
-        "{old_book:?}"
+    assert!(old_book.3.is_empty(), "{old_book:?}");
+    // Its mailing list is a distribution list of the two cards its Address columns name.
+    let society = item(&items, "abook-1", "Analytical Society");
+    assert_eq!(society.text(0x001A).as_deref(), Some("IPM.DistList"));
+    assert_eq!(
+        society.text(0x1000).as_deref().map(str::trim),
+        Some("Cambridge, 1812")
+    );
+    let society_members = match society.named.get(&(PSETID_ADDRESS, 0x8055)) {
+        Some(PropertyValue::MultipleBinary(values)) => values
+            .iter()
+            .map(|v| one_off(v.buffer()))
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        society_members,
+        vec![
+            (
+                "Charles Babbage".to_owned(),
+                "SMTP".to_owned(),
+                "charles@example.org".to_owned()
+            ),
+            (
+                "Mary Somerville".to_owned(),
+                "SMTP".to_owned(),
+                "mary@example.org".to_owned()
+            ),
+        ]
     );
     let babbage = item(&items, "abook-1", "Charles Babbage");
     assert_eq!(babbage.text(0x3A08).as_deref(), Some("+44 20 7946 0002"));

@@ -12,8 +12,7 @@
 //! - macOS: Thunderbird in `~/Library/Thunderbird`; Postbox in
 //!   `~/Library/Application Support/Postbox` and `…/PostboxApp`; Apple Mail in `~/Library/Mail`;
 //!   Contacts in `~/Library/Application Support/AddressBook`; Calendar in `~/Library/Calendars`
-//!   (and, from macOS 14, `~/Library/Group Containers/group.com.apple.calendar`, whose
-//!   database is not read: an error says how to export the calendars).
+//!   (and, from macOS 14, the database in `~/Library/Group Containers/group.com.apple.calendar`).
 //! - Linux and other Unix systems: Thunderbird in `~/.thunderbird`, the old
 //!   `~/.mozilla-thunderbird`, the Snap's `~/snap/thunderbird/common/.thunderbird` and the
 //!   Flatpaks' `~/.var/app/org.mozilla.Thunderbird/.thunderbird` and
@@ -336,8 +335,8 @@ fn apple_mail_libraries(place: &UsualPlace, errors: &mut Vec<Error>) -> Vec<Disc
     }
 }
 
-/// A Mac's Contacts or Calendar folder, when it holds an address book or a calendar. The
-/// calendar database of macOS 14 and later is an error that says what to do instead.
+/// A Mac's Contacts or Calendar folder, when it holds an address book, calendars or Calendar's
+/// database of macOS 14 and later.
 fn apple_pim_place(place: &UsualPlace, errors: &mut Vec<Error>) -> Vec<DiscoveredStore> {
     if let Some(error) = apple_pim::permission_error(&place.path) {
         errors.push(error);
@@ -347,14 +346,6 @@ fn apple_pim_place(place: &UsualPlace, errors: &mut Vec<Error>) -> Vec<Discovere
         StoreKind::AppleContacts => apple_pim::holds_address_books(&place.path),
         _ => apple_pim::holds_calendars(&place.path),
     };
-    if !holds
-        && place.kind == StoreKind::AppleCalendar
-        && apple_pim::holds_calendar_database(&place.path)
-    {
-        errors.push(apple_pim::calendar_database_error(
-            &place.path.join(apple_pim::CALENDAR_DATABASE),
-        ));
-    }
     holds
         .then(|| DiscoveredStore {
             kind: place.kind,

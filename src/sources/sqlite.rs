@@ -127,6 +127,16 @@ pub fn columns(db: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
     names.collect()
 }
 
+/// A column of the query: the column when the table has it, else NULL (columns came and
+/// went between macOS versions).
+pub fn column_or_null(present: &[String], table: &str, column: &str) -> String {
+    if present.iter().any(|c| c == column) {
+        format!("{table}.{column}")
+    } else {
+        "NULL".to_owned()
+    }
+}
+
 /// The path of a database's `-wal` or `-shm` file.
 pub fn wal_path(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();

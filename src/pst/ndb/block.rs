@@ -51,16 +51,6 @@ pub struct BlockTrailer {
 }
 
 impl BlockTrailer {
-    /// The trailer of a block holding `stored` (as on disk) with `bid` at `ib`.
-    pub fn for_block(stored: &[u8], bid: Bid, ib: u64) -> BlockTrailer {
-        BlockTrailer {
-            cb: stored.len() as u16,
-            sig: signature(ib, bid.0),
-            crc: crc(stored),
-            bid,
-        }
-    }
-
     pub fn encode(&self, buf: &mut [u8]) {
         put_u16(buf, 0, self.cb);
         put_u16(buf, 2, self.sig);
@@ -81,11 +71,32 @@ impl BlockTrailer {
 
 /// Completes a block in `buf` (its whole padded size) whose first `cb` bytes hold the stored
 /// data (already encoded if it is external): zero padding, then the trailer.
+#[cfg(test)]
 pub fn seal_block(buf: &mut [u8], cb: usize, bid: Bid, ib: u64) {
-    let (stored, rest) = buf.split_at_mut(cb);
+    frame_block(buf, cb, bid, ib);
+    put_block_crc(buf, cb);
+}
+
+/// Zero padding and the trailer of a block in `buf` (its whole padded size), all but the CRC,
+/// which [`put_block_crc`] adds once the `cb` data bytes are as stored.
+pub fn frame_block(buf: &mut [u8], cb: usize, bid: Bid, ib: u64) {
+    let (_, rest) = buf.split_at_mut(cb);
     let (padding, trailer) = rest.split_at_mut(rest.len() - TRAILER_SIZE);
     padding.fill(0);
-    BlockTrailer::for_block(stored, bid, ib).encode(trailer);
+    BlockTrailer {
+        cb: cb as u16,
+        sig: signature(ib, bid.0),
+        crc: 0,
+        bid,
+    }
+    .encode(trailer);
+}
+
+/// Puts the CRC of a framed block's first `cb` bytes into its trailer.
+pub fn put_block_crc(buf: &mut [u8], cb: usize) {
+    let crc = crc(&buf[..cb]);
+    let at = buf.len() - TRAILER_SIZE + 4;
+    put_u32(buf, at, crc);
 }
 
 /// [XBLOCK](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/5b7a6935-e83d-4917-9f62-6ce3707f09e0)
@@ -258,7 +269,8 @@ mod tests {
     fn external_block_of_outlook() {
         // Block 0xC0 of `Empty.pst` at 0x4980: the NID 0x2223, permuted.
         let mut block = vec![0xEE; block_size(4) as usize];
-        permute::encode_into(&0x2223u32.to_le_bytes(), &mut block[..4]);
+        block[..4].copy_from_slice(&0x2223u32.to_le_bytes());
+        permute::encode(&mut block[..4]);
         seal_block(&mut block, 4, Bid(0xC0), 0x4980);
         let mut expected = vec![0u8; 64];
         expected[..4].copy_from_slice(&[0x3F, 0x84, 0x41, 0x41]);

@@ -36,26 +36,21 @@ const fn invert(table: &[u8; 256]) -> [u8; 256] {
     inverse
 }
 
-/// Encodes `plain` into `stored` (same length) for writing.
+/// Encodes bytes in place for writing.
 ///
 /// Eight bytes at a time, gathered into one word and stored once: byte-wise stores were the
 /// writer's bottleneck.
-pub fn encode_into(plain: &[u8], stored: &mut [u8]) {
-    let mut out_words = stored.chunks_exact_mut(8);
-    let mut in_words = plain.chunks_exact(8);
-    for (out, word) in (&mut out_words).zip(&mut in_words) {
+pub fn encode(data: &mut [u8]) {
+    let mut words = data.chunks_exact_mut(8);
+    for word in &mut words {
         let mut encoded = [0u8; 8];
-        for (e, b) in encoded.iter_mut().zip(word) {
+        for (e, b) in encoded.iter_mut().zip(word.iter()) {
             *e = ENCODE[usize::from(*b)];
         }
-        out.copy_from_slice(&encoded);
+        word.copy_from_slice(&encoded);
     }
-    for (out, byte) in out_words
-        .into_remainder()
-        .iter_mut()
-        .zip(in_words.remainder())
-    {
-        *out = ENCODE[usize::from(*byte)];
+    for byte in words.into_remainder() {
+        *byte = ENCODE[usize::from(*byte)];
     }
 }
 
@@ -92,8 +87,8 @@ mod tests {
     fn encodes_every_length() {
         let plain: Vec<u8> = (0..=255).rev().cycle().take(300).collect();
         for len in [0, 1, 7, 8, 9, 15, 16, 17, 300] {
-            let mut stored = vec![0; len];
-            encode_into(&plain[..len], &mut stored);
+            let mut stored = plain[..len].to_vec();
+            encode(&mut stored);
             let expected: Vec<u8> = plain[..len]
                 .iter()
                 .map(|b| ENCODE[usize::from(*b)])
@@ -105,8 +100,8 @@ mod tests {
     #[test]
     fn round_trip_of_every_byte() {
         let plain: Vec<u8> = (0..=255).collect();
-        let mut stored = vec![0; 256];
-        encode_into(&plain, &mut stored);
+        let mut stored = plain.clone();
+        encode(&mut stored);
         assert_ne!(stored, plain);
         decode(&mut stored);
         assert_eq!(stored, plain);

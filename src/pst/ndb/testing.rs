@@ -27,10 +27,9 @@ pub(crate) fn rewrite_block(path: &Path, bid: Bid, edit: impl FnOnce(&mut Vec<u8
     }
     edit(&mut data);
     assert_eq!(data.len(), cb, "the edit changed the block's length");
-    if bid.is_internal() {
-        bytes[..cb].copy_from_slice(&data);
-    } else {
-        permute::encode_into(&data, &mut bytes[..cb]);
+    bytes[..cb].copy_from_slice(&data);
+    if !bid.is_internal() {
+        permute::encode(&mut bytes[..cb]);
     }
     seal_block(&mut bytes, cb, bid, ib);
     file.seek(SeekFrom::Start(ib)).unwrap();

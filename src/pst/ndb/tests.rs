@@ -473,6 +473,30 @@ fn file_full_stops_before_writing_and_the_file_still_finishes() {
     assert_eq!(report.stats.nodes, written);
 }
 
+/// The file is written on a thread of its own, so a write the disk refuses comes back from a
+/// later call: it must come back, with its cause, and stop the writer.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_disk_that_refuses_writes_fails_the_writer_with_the_cause() {
+    let full = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let mut writer = NdbWriter::new(full, NdbOptions::default()).unwrap();
+    let failed =
+        (0..10_000u64).find_map(|seed| writer.write_data(&pattern(seed, 8176), 8176).err());
+    let error = match failed {
+        Some(error) => error,
+        None => writer.finish().unwrap_err(),
+    };
+    let Error::IoAt { action, source, .. } = &error else {
+        panic!("{error}");
+    };
+    assert_eq!(*action, "writing");
+    assert_eq!(source.kind(), std::io::ErrorKind::StorageFull);
+}
+
 #[test]
 fn invalid_input_is_refused_with_clear_errors() {
     let (_dir, path) = temp_pst();

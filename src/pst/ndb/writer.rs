@@ -8,18 +8,20 @@
 //! the BBT and NBT pages after the last block, then the maps, the density list, and the header.
 
 mod block_table;
+mod file_thread;
 
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 
+use super::Error;
 use super::amap::{
     self, AMap, INTERVAL, SLOT_SIZE, data_start, file_size, interval_base, interval_of,
     intervals_to_cover, map_pages, place,
 };
 use super::block::{
     DataTreeBlock, MAX_BLOCK_DATA, MAX_SUBNODES, SLBLOCK_MAX, SiEntry, SubnodeBlock, SubnodeEntry,
-    XBLOCK_MAX, block_size, seal_block,
+    XBLOCK_MAX, block_size, frame_block,
 };
 use super::btree::{self, PageSink};
 use super::header::{BRef, Header, Root};
@@ -27,8 +29,8 @@ use super::ids::{Bid, Nid, NidType};
 use super::page::{
     BbtEntry, BtRecord, DListEntry, DListPage, NodeEntry, PAGE_BODY, PAGE_SIZE, PageType, map_page,
 };
-use super::{Error, permute};
 use block_table::{BlockKind, BlockTable, Expect, Spill};
+use file_thread::{FileThread, UnsealedBlock};
 
 /// Outlook's default limit for a Unicode PST (`MaxLargeFileSize`, 51,200 MB).
 pub const OUTLOOK_MAX_FILE_SIZE: u64 = 51_200 * 1024 * 1024;
@@ -67,8 +69,8 @@ const RGNID_SEED: [u32; 32] = {
 };
 /// Row versions start above this; the header's `dwUnique` ends one above the last.
 const UNIQUE_SEED: u32 = 1;
-/// Capacity of the buffer blocks are built in before they go to the file.
-const WRITE_BUFFER: usize = 4 << 20;
+/// Capacity of a buffer blocks are built in before they go to the file.
+const WRITE_BUFFER: usize = 2 << 20;
 const ZEROS: [u8; 4096] = [0; 4096];
 
 /// Writes a new PST's blocks, nodes, B-trees, maps and header.
@@ -93,8 +95,9 @@ impl NdbWriter {
             return Err(Error::FileNotEmpty { len });
         }
         let mut stream = Stream {
-            file,
+            file: FileThread::start(file)?,
             buffer: Vec::with_capacity(WRITE_BUFFER),
+            unsealed: Vec::new(),
             cursor: 0,
             gaps: Vec::new(),
             next_page_bid: 0,
@@ -530,28 +533,27 @@ impl NdbWriter {
         Ok(DataTree { bid, size: total })
     }
 
-    /// Writes one external block: `data` permuted, padding, trailer.
+    /// Writes one external block: `data`, padding, trailer; the file thread permutes the
+    /// data and adds the CRC.
     fn put_external(&mut self, data: &[u8]) -> Result<Bid, Error> {
-        let cb = data.len();
-        let size = block_size(cb);
-        let ib = self.stream.reserve(size, SLOT_SIZE)?;
-        let bid = self.blocks.push(BlockKind::External);
-        let buf = self.stream.append(size as usize)?;
-        permute::encode_into(data, &mut buf[..cb]);
-        seal_block(buf, cb, bid, ib);
-        self.spill.push(ib, cb as u16)?;
-        Ok(bid)
+        self.put_block(data, BlockKind::External)
     }
 
     /// Writes one internal block (never encoded).
     fn put_internal(&mut self, data: &[u8], kind: BlockKind) -> Result<Bid, Error> {
+        self.put_block(data, kind)
+    }
+
+    fn put_block(&mut self, data: &[u8], kind: BlockKind) -> Result<Bid, Error> {
         let cb = data.len();
         let size = block_size(cb);
         let ib = self.stream.reserve(size, SLOT_SIZE)?;
         let bid = self.blocks.push(kind);
-        let buf = self.stream.append(size as usize)?;
+        let buf = self
+            .stream
+            .append_block(size as usize, cb, kind == BlockKind::External)?;
         buf[..cb].copy_from_slice(data);
-        seal_block(buf, cb, bid, ib);
+        frame_block(buf, cb, bid, ib);
         self.spill.push(ib, cb as u16)?;
         Ok(bid)
     }
@@ -680,8 +682,11 @@ enum Exhausted {
 /// The file as a stream of bytes written in order, through a large buffer that blocks are
 /// built in: the cursor is the file's length so far, buffered bytes included.
 struct Stream {
-    file: File,
+    /// Where full buffers go.
+    file: FileThread,
     buffer: Vec<u8>,
+    /// The blocks in `buffer`, which the file thread completes.
+    unsealed: Vec<UnsealedBlock>,
     cursor: u64,
     /// Unallocated ranges left behind the cursor, in file order, each inside one interval.
     gaps: Vec<(u64, u64)>,
@@ -732,9 +737,7 @@ impl Stream {
     fn skip_to(&mut self, at: u64) -> Result<(), Error> {
         self.flush()?;
         self.record_gaps(at);
-        self.file
-            .seek(SeekFrom::Start(at))
-            .map_err(|source| io_at("seeking", at, source))?;
+        // The next buffer goes to the new cursor: the file thread seeks there.
         self.cursor = at.max(self.cursor);
         Ok(())
     }
@@ -765,21 +768,45 @@ impl Stream {
         Ok(&mut self.buffer[start..])
     }
 
-    fn flush(&mut self) -> Result<(), Error> {
-        let at = self.cursor - self.buffer.len() as u64;
-        if let Err(source) = self.file.write_all(&self.buffer) {
-            self.failed = true;
-            return Err(io_at("writing", at, source));
+    /// Appends a block of `size` bytes holding `cb` data bytes, to be framed in place; the
+    /// file thread encodes it (`encode`) and puts its CRC in before writing it.
+    fn append_block(&mut self, size: usize, cb: usize, encode: bool) -> Result<&mut [u8], Error> {
+        if self.buffer.len() + size > self.buffer.capacity() {
+            self.flush()?;
         }
-        self.buffer.clear();
+        self.unsealed.push(UnsealedBlock {
+            start: self.buffer.len(),
+            cb,
+            size,
+            encode,
+        });
+        self.append(size)
+    }
+
+    /// Hands the buffer to the file thread and goes on in a written one.
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let at = self.cursor - self.buffer.len() as u64;
+        let next = self
+            .file
+            .spare_buffer()
+            .unwrap_or_else(|| Vec::with_capacity(WRITE_BUFFER));
+        let full = std::mem::replace(&mut self.buffer, next);
+        let blocks = std::mem::take(&mut self.unsealed);
+        if let Err(error) = self.file.write(at, full, blocks) {
+            self.failed = true;
+            return Err(error);
+        }
         Ok(())
     }
 
-    /// The flushed file, with what the maps need to know.
+    /// The written file, with what the maps need to know.
     fn into_parts(mut self) -> Result<Streamed, Error> {
         self.flush()?;
         Ok(Streamed {
-            file: self.file,
+            file: self.file.finish()?,
             gaps: self.gaps,
             end: self.cursor,
         })

@@ -9,7 +9,10 @@
 //! (`_$!<Home>!$_`, `_$!<Mobile>!$_`, …); dates are seconds since 2001-01-01 (a birthday
 //! without a year is in 1604).
 //!
-//! Each contact is written as a vCard 3.0, which `convert/` reads as it reads `.vcf` files.
+//! A group's members are rows of `Z_<contact>PARENTGROUPS`, named after the entity numbers.
+//!
+//! Each contact is written as a vCard 3.0, and each group as a group vCard of its members'
+//! addresses, which `convert/` reads as it reads `.vcf` files.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,7 +22,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Datelike as _, Utc};
 use rusqlite::Connection;
 
-use crate::sources::sqlite::{ReadOnlyDatabase, columns};
+use crate::sources::sqlite::{ReadOnlyDatabase, column_or_null, columns};
 use crate::sources::{Error, Result};
 
 /// The file name of an address book database.
@@ -52,6 +55,9 @@ pub struct BookSummary {
     pub name: Option<String>,
     pub contacts: u64,
     pub groups: u64,
+    /// True when the table of the groups' members is found: the groups are then items
+    /// (distribution lists) too.
+    pub groups_readable: bool,
     /// Set when the database could only be read without its `-wal` (the latest changes).
     pub note: Option<String>,
 }
@@ -93,8 +99,143 @@ pub fn summary(file: &Path) -> Result<BookSummary> {
         name,
         contacts: count("ABCDContact")?,
         groups: count("ABCDGroup")?,
+        groups_readable: membership_table(db).map_err(&error)?.is_some(),
         note: database.note.clone(),
     })
+}
+
+/// The table that joins groups to their member contacts, with its contact and group columns.
+/// Core Data names a many-to-many table after its entities' numbers (`Z_PRIMARYKEY`): the
+/// contact entity's `parentGroups` relationship is `Z_<contact>PARENTGROUPS`, with
+/// `Z_<contact>CONTACTS` and `Z_<group>PARENTGROUPS1` (`Z_22PARENTGROUPS`, `Z_22CONTACTS`,
+/// `Z_19PARENTGROUPS1` in current macOS; docs/formats.md §10.1).
+fn membership_table(db: &Connection) -> rusqlite::Result<Option<(String, String, String)>> {
+    let entity = |name: &str| -> rusqlite::Result<Option<i64>> {
+        match db.query_row(
+            "SELECT Z_ENT FROM Z_PRIMARYKEY WHERE Z_NAME = ?1",
+            [name],
+            |row| row.get(0),
+        ) {
+            Ok(number) => Ok(Some(number)),
+            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    let (Some(contact), Some(group)) = (entity("ABCDContact")?, entity("ABCDGroup")?) else {
+        return Ok(None);
+    };
+    let table = format!("Z_{contact}PARENTGROUPS");
+    let present = columns(db, &table)?;
+    let contact_column = format!("Z_{contact}CONTACTS");
+    let group_prefix = format!("Z_{group}PARENTGROUPS");
+    let group_column = present
+        .iter()
+        .find(|c| **c == format!("{group_prefix}1"))
+        .or_else(|| present.iter().find(|c| **c == group_prefix));
+    Ok(match group_column {
+        Some(group_column) if present.contains(&contact_column) => {
+            Some((table, contact_column, group_column.clone()))
+        }
+        _ => None,
+    })
+}
+
+/// Every group of the database whose members can be read, as a group vCard (`KIND:group`)
+/// whose members are their contacts' primary addresses (with their names), or their
+/// identifiers when they have none: (`Z_PK`, vCard).
+fn groups(db: &Connection) -> rusqlite::Result<Vec<(i64, Vec<u8>)>> {
+    let Some((table, contact_column, group_column)) = membership_table(db)? else {
+        return Ok(Vec::new());
+    };
+    let present = columns(db, "ZABCDRECORD")?;
+    let mut statement = db.prepare(&format!(
+        "SELECT Z_PK, {}, {} FROM ZABCDRECORD WHERE {} ORDER BY Z_PK",
+        column_or_null(&present, "ZABCDRECORD", "ZNAME"),
+        column_or_null(&present, "ZABCDRECORD", "ZUNIQUEID"),
+        of_entity("ABCDGroup")
+    ))?;
+    let groups = statement
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, Option<String>>(2)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let name_of = |column: &str| column_or_null(&present, "r", column);
+    let email_columns = columns(db, "ZABCDEMAILADDRESS")?;
+    let email = if ["ZOWNER", "ZADDRESS"]
+        .iter()
+        .all(|c| email_columns.iter().any(|p| p == c))
+    {
+        let mut order = Vec::new();
+        for column in ["ZISPRIMARY DESC", "ZORDERINGINDEX"] {
+            let name = column.split(' ').next().unwrap_or(column);
+            if email_columns.iter().any(|c| c == name) {
+                order.push(format!("e.{column}"));
+            }
+        }
+        order.push("e.Z_PK".to_owned());
+        format!(
+            "(SELECT e.ZADDRESS FROM ZABCDEMAILADDRESS e WHERE e.ZOWNER = r.Z_PK AND \
+             TRIM(IFNULL(e.ZADDRESS, '')) <> '' ORDER BY {} LIMIT 1)",
+            order.join(", ")
+        )
+    } else {
+        "NULL".to_owned()
+    };
+    let mut members = db.prepare(&format!(
+        "SELECT r.Z_PK, {}, {}, {}, {}, {email} FROM {table} m JOIN ZABCDRECORD r \
+         ON r.Z_PK = m.{contact_column} WHERE m.{group_column} = ?1 ORDER BY r.Z_PK",
+        name_of("ZFIRSTNAME"),
+        name_of("ZLASTNAME"),
+        name_of("ZORGANIZATION"),
+        name_of("ZUNIQUEID"),
+    ))?;
+    let mut out = Vec::with_capacity(groups.len());
+    for (pk, name, uid) in groups {
+        let mut text = String::from("BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\n");
+        if let Some(uid) = non_empty(&uid) {
+            text.push_str(&format!("UID:{}\r\n", escape(uid)));
+        }
+        let name = non_empty(&name).unwrap_or("Group");
+        text.push_str(&format!("FN:{}\r\n", escape(name)));
+        let mut rows = members.query([pk])?;
+        while let Some(row) = rows.next()? {
+            let member_pk: i64 = row.get(0)?;
+            let person: Vec<String> = [row.get::<_, Option<String>>(1)?, row.get(2)?]
+                .into_iter()
+                .flatten()
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect();
+            let display = if person.is_empty() {
+                row.get::<_, Option<String>>(3)?.unwrap_or_default()
+            } else {
+                person.join(" ")
+            };
+            match row.get::<_, Option<String>>(5)? {
+                Some(address) => {
+                    let cn = if display.trim().is_empty() {
+                        String::new()
+                    } else {
+                        format!(";X-CN=\"{}\"", display.replace(['"', '\r', '\n'], ""))
+                    };
+                    text.push_str(&format!("MEMBER{cn}:mailto:{}\r\n", address.trim()));
+                }
+                None => {
+                    let key = row
+                        .get::<_, Option<String>>(4)?
+                        .unwrap_or_else(|| member_pk.to_string());
+                    text.push_str(&format!("MEMBER:urn:uuid:{key}\r\n"));
+                }
+            }
+        }
+        text.push_str("END:VCARD\r\n");
+        out.push((pk, text.into_bytes()));
+    }
+    Ok(out)
 }
 
 /// The columns of `ZABCDRECORD` a contact is built from, in this order.
@@ -114,16 +255,6 @@ const RECORD_COLUMNS: &[&str] = &[
     "ZDISPLAYFLAGS",
     "ZTHUMBNAILIMAGEDATA",
 ];
-
-/// A column of the query: the column when the table has it, else NULL (columns came and
-/// went between macOS versions).
-fn column_or_null(present: &[String], table: &str, column: &str) -> String {
-    if present.iter().any(|c| c == column) {
-        format!("{table}.{column}")
-    } else {
-        "NULL".to_owned()
-    }
-}
 
 /// One contact's record.
 #[derive(Default)]
@@ -145,7 +276,7 @@ struct Record {
     lines: Vec<String>,
 }
 
-/// Every contact of the database, in `Z_PK` order: (`Z_PK`, vCard).
+/// Every contact of the database, in `Z_PK` order, then its groups: (`Z_PK`, vCard).
 pub fn cards(file: &Path) -> Result<Vec<(i64, Vec<u8>)>> {
     let database = open(file)?;
     let db = &database.connection;
@@ -188,9 +319,11 @@ pub fn cards(file: &Path) -> Result<Vec<(i64, Vec<u8>)>> {
         records.insert(record.pk, record);
     }
     add_values(db, &mut records).map_err(&error)?;
+    let groups = groups(db).map_err(&error)?;
     Ok(records
         .into_values()
         .map(|record| (record.pk, vcard(&record).into_bytes()))
+        .chain(groups)
         .collect())
 }
 
@@ -439,8 +572,8 @@ fn type_param(label: &str, base: &[&str]) -> String {
     }
 }
 
-/// A vCard text value with `\`, `;`, `,` and line breaks escaped.
-fn escape(value: &str) -> String {
+/// A vCard or iCalendar text value with `\`, `;`, `,` and line breaks escaped.
+pub(super) fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {

@@ -1,9 +1,11 @@
 //! A Mac's Contacts and Calendar, beside its Apple Mail: the address book databases of
-//! `~/Library/Application Support/AddressBook` ([`contacts`]) and the calendar folders of
-//! `~/Library/Calendars` ([`calendars`]), each opened read-only as a store of its own whose
-//! folders hold contacts, events or tasks. Items are yielded as vCard and iCalendar text;
+//! `~/Library/Application Support/AddressBook` ([`contacts`]), the calendar folders of
+//! `~/Library/Calendars` ([`calendars`], macOS 10.5 to 10.14) and Calendar's database of
+//! macOS 14 and later ([`calendar_database`]), each opened read-only as a store of its own
+//! whose folders hold contacts, events or tasks. Items are yielded as vCard and iCalendar text;
 //! `convert/` reads them as it reads `.vcf` and `.ics` files.
 
+pub mod calendar_database;
 pub mod calendars;
 pub mod contacts;
 
@@ -13,6 +15,7 @@ use crate::model::{FolderKind, FolderPath, Found, Origin, RawMessage, StoreKind}
 use crate::sources::pim::TASKS_SUFFIX;
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result};
 
+use calendar_database::DatabaseCalendar;
 use calendars::IcsCalendar;
 
 /// The top folder of the address books.
@@ -27,6 +30,11 @@ const MAIN_BOOK: &str = "Contacts";
 enum Source {
     AddressBook(PathBuf),
     Calendar(IcsCalendar),
+    /// One calendar of Calendar's database.
+    Database {
+        file: PathBuf,
+        calendar: DatabaseCalendar,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -42,6 +50,8 @@ pub struct ApplePimStore {
     kind: StoreKind,
     root: PathBuf,
     folders: Vec<Folder>,
+    /// What is not converted from the whole store, shown on its top folder.
+    notes: Vec<String>,
 }
 
 /// The address book databases of an AddressBook folder: its own, then each account's in
@@ -123,6 +133,7 @@ impl ApplePimStore {
             kind: StoreKind::AppleContacts,
             root: root.to_path_buf(),
             folders,
+            notes: Vec::new(),
         })
     }
 
@@ -146,15 +157,71 @@ impl ApplePimStore {
             kind: StoreKind::AppleCalendar,
             root: root.to_path_buf(),
             folders,
+            notes: Vec::new(),
+        })
+    }
+
+    /// The calendars of Calendar's database `file`, each a folder of events (and one of
+    /// tasks when it holds to-dos) under "Apple Calendar".
+    fn open_database(root: &Path, file: &Path) -> Result<ApplePimStore> {
+        let summary = calendar_database::summary(file)?;
+        let mut folders = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        for mut calendar in summary.calendars {
+            calendar.name = unique(calendar.name.clone(), &names);
+            names.push(calendar.name.clone());
+            names.push(format!("{}{TASKS_SUFFIX}", calendar.name));
+            folders.push(Folder {
+                path: FolderPath::new([CALENDARS_TOP.to_owned(), calendar.name.clone()]),
+                kind: FolderKind::Calendar,
+                source: Source::Database {
+                    file: file.to_path_buf(),
+                    calendar,
+                },
+            });
+        }
+        Ok(ApplePimStore {
+            kind: StoreKind::AppleCalendar,
+            root: root.to_path_buf(),
+            folders,
+            notes: summary.notes,
         })
     }
 
     /// The folder of a calendar's to-dos.
-    fn tasks_path(calendar: &IcsCalendar) -> FolderPath {
+    fn tasks_path(folder: &FolderPath) -> FolderPath {
         FolderPath::new([
             CALENDARS_TOP.to_owned(),
-            format!("{}{TASKS_SUFFIX}", calendar.name),
+            format!("{}{TASKS_SUFFIX}", folder.name()),
         ])
+    }
+}
+
+/// The folders of one calendar: its events (also when it holds nothing) and, when it has
+/// to-dos, its tasks; the notes go on the first.
+fn calendar_folders(
+    infos: &mut Vec<FolderInfo>,
+    folder: &FolderPath,
+    events: u64,
+    todos: u64,
+    notes: Vec<String>,
+) {
+    let has_events = events > 0 || todos == 0;
+    if has_events {
+        infos.push(FolderInfo {
+            path: folder.clone(),
+            count: events,
+            notes: notes.clone(),
+            kind: FolderKind::Calendar,
+        });
+    }
+    if todos > 0 {
+        infos.push(FolderInfo {
+            path: ApplePimStore::tasks_path(folder),
+            count: todos,
+            notes: if has_events { Vec::new() } else { notes },
+            kind: FolderKind::Tasks,
+        });
     }
 }
 
@@ -179,20 +246,25 @@ impl MailStore for ApplePimStore {
         let mut infos = vec![FolderInfo {
             path: FolderPath::new([top.to_owned()]),
             count: 0,
-            notes: Vec::new(),
+            notes: self.notes.clone(),
             kind: FolderKind::Mail,
         }];
         for folder in &self.folders {
             match &folder.source {
                 Source::AddressBook(file) => {
                     let (count, notes) = match contacts::summary(file) {
+                        Ok(summary) if summary.groups_readable => (
+                            summary.contacts + summary.groups,
+                            summary.note.into_iter().collect(),
+                        ),
                         Ok(summary) => (
                             summary.contacts,
                             (summary.groups > 0)
                                 .then(|| {
                                     format!(
-                                        "{} groups of {} are not converted (their members are \
-                                         contacts of the book and are converted)",
+                                        "{} groups of {} are not converted (the table of \
+                                         their members is not there; the members are contacts \
+                                         of the book and are converted)",
                                         summary.groups,
                                         file.display()
                                     )
@@ -234,22 +306,29 @@ impl MailStore for ApplePimStore {
                         })
                         .into_iter()
                         .collect();
-                    let has_events = !items.events.is_empty() || items.todos.is_empty();
-                    if has_events {
-                        infos.push(FolderInfo {
+                    calendar_folders(
+                        &mut infos,
+                        &folder.path,
+                        items.events.len() as u64,
+                        items.todos.len() as u64,
+                        notes,
+                    );
+                }
+                Source::Database { file, calendar } => {
+                    match calendar_database::items(file, calendar.id) {
+                        Ok(items) => calendar_folders(
+                            &mut infos,
+                            &folder.path,
+                            items.events.len() as u64,
+                            items.todos.len() as u64,
+                            Vec::new(),
+                        ),
+                        Err(error) => infos.push(FolderInfo {
                             path: folder.path.clone(),
-                            count: items.events.len() as u64,
-                            notes: notes.clone(),
+                            count: 0,
+                            notes: vec![format!("could not be read: {error}")],
                             kind: FolderKind::Calendar,
-                        });
-                    }
-                    if !items.todos.is_empty() {
-                        infos.push(FolderInfo {
-                            path: Self::tasks_path(calendar),
-                            count: items.todos.len() as u64,
-                            notes: if has_events { Vec::new() } else { notes },
-                            kind: FolderKind::Tasks,
-                        });
+                        }),
                     }
                 }
             }
@@ -276,7 +355,8 @@ impl MailStore for ApplePimStore {
                     })));
                 }
                 Source::Calendar(calendar)
-                    if candidate.path == *folder || Self::tasks_path(calendar) == *folder =>
+                    if candidate.path == *folder
+                        || Self::tasks_path(&candidate.path) == *folder =>
                 {
                     let items = calendar.items()?;
                     let wanted = if candidate.path == *folder {
@@ -294,6 +374,31 @@ impl MailStore for ApplePimStore {
                                 offset: item.offset,
                             },
                         )))
+                    })));
+                }
+                Source::Database { file, calendar }
+                    if candidate.path == *folder
+                        || Self::tasks_path(&candidate.path) == *folder =>
+                {
+                    let items = calendar_database::items(file, calendar.id)?;
+                    let wanted = if candidate.path == *folder {
+                        items.events
+                    } else {
+                        items.todos
+                    };
+                    let path = folder.clone();
+                    let database = file.clone();
+                    return Ok(Box::new(wanted.into_iter().map(move |item| {
+                        let mut message = RawMessage::new(
+                            path.clone(),
+                            item.bytes,
+                            Origin::DatabaseRow {
+                                database: database.clone(),
+                                row: item.row,
+                            },
+                        );
+                        message.warnings = item.warnings;
+                        Ok(Found::Message(message))
                     })));
                 }
                 _ => {}
@@ -351,30 +456,32 @@ pub fn holds_address_books(dir: &Path) -> bool {
     !address_books_in(dir).is_empty()
 }
 
-/// True when `dir` is a Calendars folder with at least one calendar in it.
+/// True when `dir` is a Calendars folder with at least one calendar in it, or the folder of
+/// Calendar's database.
 pub fn holds_calendars(dir: &Path) -> bool {
-    !calendars::calendar_dirs(dir).is_empty()
+    !calendars::calendar_dirs(dir).is_empty() || holds_calendar_database(dir)
 }
 
 /// The database macOS 14 and later keep calendars in (docs/formats.md §10.2).
-pub const CALENDAR_DATABASE: &str = "Calendar.sqlitedb";
-
-/// Why Calendar's database is not read, and what to do instead.
-const CALENDAR_DATABASE_UNREAD: &str = "the calendar database of macOS 14 and later is not read \
-     yet; in Calendar choose File › Export › Export… and add the .ics file it writes";
-
-/// The error for Calendar's database at `path` (the database or the folder that holds it):
-/// what is not read and the way forward.
-pub fn calendar_database_error(path: &Path) -> Error {
-    Error::Unrecognized {
-        path: path.to_path_buf(),
-        what: CALENDAR_DATABASE_UNREAD.to_owned(),
-    }
-}
+pub const CALENDAR_DATABASE: &str = calendar_database::DATABASE;
 
 /// True when `dir` holds Calendar's database of macOS 14 and later.
 pub fn holds_calendar_database(dir: &Path) -> bool {
     dir.join(CALENDAR_DATABASE).is_file()
+}
+
+/// Calendar's database beside a `~/Library/Calendars` folder (macOS 14 and later leave only
+/// sync state there).
+fn database_beside(calendars: &Path) -> Option<PathBuf> {
+    if calendars.file_name()? != "Calendars" {
+        return None;
+    }
+    let database = calendars
+        .parent()?
+        .join("Group Containers")
+        .join("group.com.apple.calendar")
+        .join(CALENDAR_DATABASE);
+    database.is_file().then_some(database)
 }
 
 /// Opens a Mac's Contacts (an AddressBook folder) or Calendar (a Calendars folder), as
@@ -382,13 +489,21 @@ pub fn holds_calendar_database(dir: &Path) -> bool {
 pub fn open_place(kind: StoreKind, dir: &Path) -> Result<ApplePimStore> {
     match kind {
         StoreKind::AppleContacts => ApplePimStore::open_books(dir, address_books_in(dir)),
-        _ => ApplePimStore::open_calendars(dir, calendars::calendar_dirs(dir)),
+        _ => {
+            let dirs = calendars::calendar_dirs(dir);
+            if dirs.is_empty() && holds_calendar_database(dir) {
+                ApplePimStore::open_database(dir, &dir.join(CALENDAR_DATABASE))
+            } else {
+                ApplePimStore::open_calendars(dir, dirs)
+            }
+        }
     }
 }
 
 /// Takes what a person may point at: an `.abcddb` file; an AddressBook folder, its `Sources`
 /// folder or one account's folder in it; a Calendars folder, an account's folder in it, or
-/// one `.calendar` folder.
+/// one `.calendar` folder; Calendar's database, its folder, or the `~/Library/Calendars` of
+/// macOS 14 and later beside it.
 pub fn detect(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> {
     let boxed = |store: ApplePimStore| Some(Box::new(store) as Box<dyn MailStore>);
     if probe.is_file() {
@@ -399,7 +514,7 @@ pub fn detect(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> 
             )?));
         }
         if path.file_name().is_some_and(|n| n == CALENDAR_DATABASE) {
-            return Err(calendar_database_error(path));
+            return Ok(boxed(ApplePimStore::open_database(path, path)?));
         }
         return Ok(None);
     }
@@ -432,20 +547,13 @@ pub fn detect(path: &Path, probe: &Probe) -> Result<Option<Box<dyn MailStore>>> 
         return Ok(boxed(ApplePimStore::open_calendars(path, dirs)?));
     }
     if holds_calendar_database(path) {
-        return Err(calendar_database_error(path));
+        return Ok(boxed(ApplePimStore::open_database(
+            path,
+            &path.join(CALENDAR_DATABASE),
+        )?));
     }
-    // `~/Library/Calendars` of macOS 14 and later: sync state only; the calendars are in the
-    // database beside it.
-    if path.file_name().is_some_and(|n| n == "Calendars")
-        && let Some(database) = path.parent().map(|library| {
-            library
-                .join("Group Containers")
-                .join("group.com.apple.calendar")
-                .join(CALENDAR_DATABASE)
-        })
-        && database.is_file()
-    {
-        return Err(calendar_database_error(&database));
+    if let Some(database) = database_beside(path) {
+        return Ok(boxed(ApplePimStore::open_database(path, &database)?));
     }
     Ok(None)
 }

@@ -12,8 +12,9 @@
 //! - Address books of Thunderbird before version 78: `abook.mab`, `history.mab`,
 //!   `abook-N.mab`, Mork files (read by [`super::mork`]) whose card rows
 //!   (`ns:addrbk:db:row:scope:card:all`) have the same columns as the index rows above and
-//!   whose mailing lists are rows of `ns:addrbk:db:row:scope:list:all` (Thunderbird 3–68
-//!   `mailnews/addrbook/src/nsAddrDatabase.cpp`). Thunderbird 78 moved each into an `.sqlite`
+//!   whose mailing lists are rows of `ns:addrbk:db:row:scope:list:all`, their members the
+//!   card rows named in `Address1`…`AddressN` (Thunderbird 3–68
+//!   `mailnews/addrbook/src/nsAddrDatabase.cpp`); they become group vCards as above. Thunderbird 78 moved each into an `.sqlite`
 //!   file of the same name; a `.mab` with its `.sqlite` beside it is that copy's source and
 //!   is not read again.
 //! - Calendars: `calendar-data/local.sqlite` (calendars on this computer) and
@@ -283,18 +284,7 @@ impl PimFolder {
             }
             PimSource::MorkAddressBook { file } => {
                 let book = MorkBook::read(file)?;
-                let notes = (book.lists > 0)
-                    .then(|| {
-                        format!(
-                            "{} mailing lists of {} are not converted (their members are \
-                             contacts of the book and are converted)",
-                            book.lists,
-                            file.display()
-                        )
-                    })
-                    .into_iter()
-                    .collect();
-                Ok((book.cards.len() as u64, notes))
+                Ok(((book.cards.len() + book.lists.len()) as u64, Vec::new()))
             }
             PimSource::Calendar { file, cal_id } => {
                 let database = open(file, "the calendar")?;
@@ -327,7 +317,10 @@ impl PimFolder {
     pub fn items(&self) -> Result<Vec<Found>> {
         let (file, items) = match &self.source {
             PimSource::AddressBook { file } => (file, cards(file)?),
-            PimSource::MorkAddressBook { file } => (file, MorkBook::read(file)?.cards),
+            PimSource::MorkAddressBook { file } => {
+                let book = MorkBook::read(file)?;
+                (file, book.cards.into_iter().chain(book.lists).collect())
+            }
             PimSource::Calendar { file, cal_id } => (
                 file,
                 calendar_items(file, cal_id, self.kind == FolderKind::Tasks)?,
@@ -424,53 +417,92 @@ fn mailing_lists(
     let mut members = db.prepare("SELECT card FROM list_cards WHERE list = ?1 ORDER BY rowid")?;
     let mut out = Vec::with_capacity(lists.len());
     for (rowid, uid, name, description) in lists {
-        let mut text = String::from("BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\n");
-        let _ = write!(text, "UID:{}\r\nFN:{}\r\n", escape(&uid), escape(&name));
-        if !description.is_empty() {
-            let _ = write!(text, "NOTE:{}\r\n", escape(&description));
-        }
         let cards_of_list = members
             .query_map([&uid], |row| row.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        for card in cards_of_list {
-            let properties = cards.get(&card);
-            let get = |key: &str| {
-                properties
-                    .and_then(|p| p.get(key))
-                    .map(|v| v.trim())
-                    .filter(|v| !v.is_empty())
-            };
-            match get("PrimaryEmail") {
-                Some(email) => {
-                    let cn = get("DisplayName")
-                        .map(|n| format!(";X-CN=\"{}\"", n.replace(['"', '\r', '\n'], "")))
-                        .unwrap_or_default();
-                    let _ = write!(text, "MEMBER{cn}:mailto:{email}\r\n");
-                }
-                None => {
-                    let _ = write!(text, "MEMBER:urn:uuid:{card}\r\n");
-                }
-            }
-        }
-        text.push_str("END:VCARD\r\n");
-        out.push((-rowid, text.into_bytes()));
+        let members: Vec<(&str, Option<&BTreeMap<String, String>>)> = cards_of_list
+            .iter()
+            .map(|card| (card.as_str(), cards.get(card)))
+            .collect();
+        let list = MailingList {
+            uid: &uid,
+            name: &name,
+            nickname: "",
+            description: &description,
+        };
+        out.push((-rowid, group_vcard(&list, &members).into_bytes()));
     }
     Ok(out)
+}
+
+/// A mailing list's own fields.
+struct MailingList<'a> {
+    uid: &'a str,
+    name: &'a str,
+    nickname: &'a str,
+    description: &'a str,
+}
+
+/// A mailing list as a group vCard whose members are the cards' primary addresses (with
+/// their display names); a member card without one is named by its key, `key`, which
+/// `convert/` lists in the notes. `members` are (key, the card's properties).
+fn group_vcard(
+    list: &MailingList,
+    members: &[(&str, Option<&BTreeMap<String, String>>)],
+) -> String {
+    let mut text = String::from("BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\n");
+    let _ = write!(
+        text,
+        "UID:{}\r\nFN:{}\r\n",
+        escape(list.uid),
+        escape(list.name)
+    );
+    if !list.nickname.trim().is_empty() {
+        let _ = write!(text, "NICKNAME:{}\r\n", escape(list.nickname.trim()));
+    }
+    if !list.description.is_empty() {
+        let _ = write!(text, "NOTE:{}\r\n", escape(list.description));
+    }
+    for (key, properties) in members {
+        let get = |name: &str| {
+            properties
+                .and_then(|p| p.get(name))
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+        };
+        match get("PrimaryEmail") {
+            Some(email) => {
+                let cn = get("DisplayName")
+                    .map(|n| format!(";X-CN=\"{}\"", n.replace(['"', '\r', '\n'], "")))
+                    .unwrap_or_default();
+                let _ = write!(text, "MEMBER{cn}:mailto:{email}\r\n");
+            }
+            None => {
+                let _ = write!(text, "MEMBER:urn:uuid:{key}\r\n");
+            }
+        }
+    }
+    text.push_str("END:VCARD\r\n");
+    text
 }
 
 /// The Mork row scope of an address book's cards, and of its mailing lists.
 const MORK_CARD_SCOPE: &str = "ns:addrbk:db:row:scope:card:all";
 const MORK_LIST_SCOPE: &str = "ns:addrbk:db:row:scope:list:all";
 
-/// What a `.mab` address book holds: its cards as vCards (row id, vCard), and how many
-/// mailing lists.
+/// What a `.mab` address book holds: its cards as vCards and its mailing lists as group
+/// vCards, each with its row id (a list's negated, so that it is never taken for a card's).
 struct MorkBook {
     cards: Vec<(i64, Vec<u8>)>,
-    lists: u64,
+    lists: Vec<(i64, Vec<u8>)>,
 }
 
 impl MorkBook {
-    /// Reads every card and list row of the file's tables, each once, in table order.
+    /// Reads every card and list row of the file's tables, each once, in table order. A list
+    /// row (nsAddrDatabase.cpp before Thunderbird 78) has `ListName`, `ListNickName`,
+    /// `ListDescription`, `ListTotalAddresses` and `Address1`…`AddressN`, each the row id of a
+    /// member's card, in hexadecimal as Mork keeps numbers; a member whose card is gone is
+    /// passed over, as Thunderbird does.
     fn read(file: &Path) -> Result<MorkBook> {
         let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
         let db = MorkDb::parse(&bytes).map_err(|e| Error::Format {
@@ -479,28 +511,70 @@ impl MorkBook {
         })?;
         let mut seen = std::collections::HashSet::new();
         let mut cards = Vec::new();
-        let mut lists = 0;
+        let mut card_properties: BTreeMap<u64, BTreeMap<String, String>> = BTreeMap::new();
+        let mut list_rows = Vec::new();
         for (_, table) in db.tables() {
             for (oid, row) in db.table_rows(table) {
                 if !seen.insert(oid.clone()) {
                     continue;
                 }
+                let properties: BTreeMap<String, String> = row
+                    .columns()
+                    .filter_map(|column| Some((column.to_owned(), row.text(column)?)))
+                    .collect();
                 if &*oid.scope == MORK_LIST_SCOPE {
-                    lists += 1;
-                } else if &*oid.scope == MORK_CARD_SCOPE {
-                    let properties: BTreeMap<String, String> = row
-                        .columns()
-                        .filter_map(|column| Some((column.to_owned(), row.text(column)?)))
+                    // No more members than the row has columns, whatever the count says.
+                    let total = row
+                        .hex("ListTotalAddresses")
+                        .unwrap_or(0)
+                        .min(row.columns().count() as u64);
+                    let members: Vec<u64> = (1..=total)
+                        .filter_map(|n| row.hex(&format!("Address{n}")))
                         .collect();
+                    list_rows.push((oid.id, properties, members));
+                } else if &*oid.scope == MORK_CARD_SCOPE {
                     let uid = properties
                         .get("RecordKey")
                         .cloned()
                         .unwrap_or_else(|| format!("{:x}", oid.id));
                     let row_id = i64::try_from(oid.id).unwrap_or(i64::MAX);
                     cards.push((row_id, vcard_from_index(&uid, &properties).into_bytes()));
+                    card_properties.insert(oid.id, properties);
                 }
             }
         }
+        let lists = list_rows
+            .into_iter()
+            .map(|(id, properties, members)| {
+                let get = |name: &str| properties.get(name).map(String::as_str).unwrap_or("");
+                let uid = match get("UID") {
+                    "" => format!("list-{id:x}"),
+                    uid => uid.to_owned(),
+                };
+                let keys: Vec<String> = members
+                    .iter()
+                    .map(|m| {
+                        card_properties
+                            .get(m)
+                            .and_then(|p| p.get("RecordKey").cloned())
+                            .unwrap_or_else(|| format!("{m:x}"))
+                    })
+                    .collect();
+                let members: Vec<(&str, Option<&BTreeMap<String, String>>)> = members
+                    .iter()
+                    .zip(&keys)
+                    .filter_map(|(m, key)| Some((key.as_str(), Some(card_properties.get(m)?))))
+                    .collect();
+                let list = MailingList {
+                    uid: &uid,
+                    name: get("ListName"),
+                    nickname: get("ListNickName"),
+                    description: get("ListDescription"),
+                };
+                let row_id = -i64::try_from(id).unwrap_or(i64::MAX);
+                (row_id, group_vcard(&list, &members).into_bytes())
+            })
+            .collect();
         Ok(MorkBook { cards, lists })
     }
 }
@@ -973,24 +1047,33 @@ mod tests {
   (81=ns:addrbk:db:row:scope:list:all)
   (82=ns:addrbk:db:row:scope:data:all)(83=FirstName)(84=LastName)
   (87=DisplayName)(89=PrimaryEmail)(90=WorkPhone)(9C=HomeCity)(A8=Company)
-  (BC=RecordKey)(BE=LastRecordKey)(BF=ns:addrbk:db:table:kind:pab)(C0=ListName)>
+  (BC=RecordKey)(BE=LastRecordKey)(BF=ns:addrbk:db:table:kind:pab)(C0=ListName)
+  (C1=ListTotalAddresses)(C2=Address1)(C3=Address2)(C4=Address3)>
 <(90=Grace)(91=Hopper)(92=Grace Hopper)(93=grace@example.org)(94=+1 555 0100)
   (95=Arlington)(96=1)(97=2)(98=Ada Lovelace)(99=ada@example.com)(9A=Pioneers)>
 {1:^80 {(k^BF:c)(s=9)}
   [1:^82(^BE=3)]
   [1(^83^90)(^84^91)(^87^92)(^89^93)(^90^94)(^9C^95)(^BC^96)]
   [2(^87^98)(^89^99)(^BC^97)]
-  [3:^81(^C0^9A)(^BC=3)]}
+  [3:^81(^C0^9A)(^BC=3)(^C1=3)(^C2=2)(^C3=1)(^C4=1F)]}
 ";
 
     #[test]
-    fn a_mork_address_book_gives_its_cards_and_counts_its_lists() {
+    fn a_mork_address_book_gives_its_cards_and_lists() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("abook.mab");
         std::fs::write(&file, MAB).unwrap();
         let book = MorkBook::read(&file).unwrap();
-        assert_eq!(book.lists, 1);
         assert_eq!(book.cards.len(), 2);
+        // The list's members in its Address columns' order; the third names no card.
+        assert_eq!(book.lists.len(), 1);
+        assert_eq!(book.lists[0].0, -3);
+        assert_eq!(
+            String::from_utf8(book.lists[0].1.clone()).unwrap(),
+            "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\nUID:list-3\r\nFN:Pioneers\r\n\
+             MEMBER;X-CN=\"Ada Lovelace\":mailto:ada@example.com\r\n\
+             MEMBER;X-CN=\"Grace Hopper\":mailto:grace@example.org\r\nEND:VCARD\r\n"
+        );
         let grace = String::from_utf8(book.cards[0].1.clone()).unwrap();
         for line in [
             "FN:Grace Hopper\r\n",
@@ -1010,7 +1093,7 @@ mod tests {
             found[0].path.to_string(),
             "Address Books › Personal Address Book"
         );
-        assert_eq!(found[0].count().unwrap().0, 2);
+        assert_eq!(found[0].count().unwrap().0, 3);
         std::fs::write(dir.path().join("abook.sqlite"), b"").unwrap();
         let found = find(dir.path(), None, &mut notes);
         assert!(matches!(found[0].source, PimSource::AddressBook { .. }));
