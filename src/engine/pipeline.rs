@@ -593,7 +593,7 @@ pub(super) fn write_outcomes(
     input: Receiver<Outcome>,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Expected, Error> {
-    let mut expected = Expected::new(plan.folders.len());
+    let mut expected = Expected::new(plan.folders.len(), parts.dir());
     let total = plan.messages_to_read();
     let mut meter = Meter::start();
     let mut tally = Tally {
