@@ -651,7 +651,7 @@ pub struct IndependentReading {
 
 /// A body text as compared: line ends made LF, NUL characters removed, white space trimmed at
 /// both ends, then SHA-256 of its UTF-8 and its length in characters. Empty text is no body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TextDigest {
     pub sha256: [u8; 32],
     pub chars: usize,

@@ -334,6 +334,11 @@ pub(crate) struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
+    /// The folder the PST files are written in, where temporary files of the job go too.
+    pub(crate) fn dir(&self) -> &Path {
+        self.paths.dir()
+    }
+
     /// Starts the first part (so that even an empty job gives a PST with the folder tree).
     pub fn start(
         plan: &'a Plan,

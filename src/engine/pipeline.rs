@@ -535,6 +535,11 @@ pub(super) fn prepare_with(
     read_back: bool,
     convert: impl Fn(&RawMessage) -> Converted,
 ) -> Prepared {
+    // Contacts, events and tasks are not MIME: the read-back counts them. A large message
+    // waits on disk, and the second reading would need it whole in memory. The second reading
+    // comes first: its working copies are gone before the converter makes its own.
+    let second = (kind == FolderKind::Mail && raw.large.is_none())
+        .then(|| panic::catch_unwind(AssertUnwindSafe(|| reading::read(&raw.bytes))));
     let (mut converted, converter_failed) =
         match panic::catch_unwind(AssertUnwindSafe(|| convert(raw))) {
             Ok(converted) => (converted, false),
@@ -545,28 +550,21 @@ pub(super) fn prepare_with(
                 true,
             ),
         };
-    let facts = if kind != FolderKind::Mail {
-        // Contacts, events and tasks are not MIME: the read-back counts them.
-        None
-    } else if raw.large.is_some() {
-        // A large message waits on disk, and the second reading would need it whole in
-        // memory: the read-back compares it with what the converter made of it.
-        read_back.then(|| Box::new(Facts::of_message(&converted.message)))
-    } else {
-        match panic::catch_unwind(AssertUnwindSafe(|| reading::read(&raw.bytes))) {
-            Ok(second) => {
-                if !converter_failed {
-                    convert::consult(&mut converted, &second);
-                }
-                read_back.then(|| Box::new(Facts::of_reading(&second)))
+    let facts = match second {
+        None if kind != FolderKind::Mail => None,
+        // The read-back compares a large message with what the converter made of it.
+        None => read_back.then(|| Box::new(Facts::of_message(&converted.message))),
+        Some(Ok(second)) => {
+            if !converter_failed {
+                convert::consult(&mut converted, &second);
             }
-            Err(_) => {
-                converted.warnings.push(
-                    "the second reading failed on this message; it was not cross-checked"
-                        .to_owned(),
-                );
-                None
-            }
+            read_back.then(|| Box::new(Facts::of_reading(&second)))
+        }
+        Some(Err(_)) => {
+            converted.warnings.push(
+                "the second reading failed on this message; it was not cross-checked".to_owned(),
+            );
+            None
         }
     };
     let message = &converted.message;
@@ -595,7 +593,7 @@ pub(super) fn write_outcomes(
     input: Receiver<Outcome>,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Expected, Error> {
-    let mut expected = Expected::new(plan.folders.len());
+    let mut expected = Expected::new(plan.folders.len(), parts.dir());
     let total = plan.messages_to_read();
     let mut meter = Meter::start();
     let mut tally = Tally {

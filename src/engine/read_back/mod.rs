@@ -6,10 +6,12 @@
 //! module that knows Microsoft's `outlook-pst` crate, a reader independent of our writer.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use crate::convert;
@@ -45,7 +47,7 @@ fn display(path: &[String]) -> String {
 
 /// What is compared of a message: for the source as the independent reading sees it, for the
 /// PST as outlook-pst reads it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Facts {
     /// White space collapsed.
     subject: Option<String>,
@@ -63,7 +65,7 @@ pub(crate) struct Facts {
     attachments: Vec<AttachmentFacts>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 struct AttachmentFacts {
     embedded: bool,
     size: u64,
@@ -522,23 +524,95 @@ pub fn compare(
 }
 
 /// What a job expects to read back: per plan folder, the facts of every message it wrote as the
-/// independent reading saw them, and where each came from.
+/// independent reading saw them, and where each came from. They wait in an unnamed temporary
+/// file, a line of JSON each, so that the job's memory does not grow with the mailbox; only
+/// their places stay in memory. Where that file cannot be made or written, they stay in memory.
 #[derive(Debug, Default)]
 pub(crate) struct Expected {
-    folders: Vec<Vec<(Facts, String)>>,
+    folders: Vec<Vec<Held>>,
+    spill: Option<BufWriter<File>>,
+    /// Bytes written to the spill so far.
+    spilled: u64,
 }
 
+/// One message's facts, in the spill or in memory.
+#[derive(Debug)]
+enum Held {
+    Spilled { at: u64, len: u32 },
+    Kept(Box<(Facts, String)>),
+}
+
+/// Messages compared at a time, read back from the spill.
+const EXPECTED_PER_BATCH: usize = 4096;
+
 impl Expected {
-    pub(crate) fn new(folders: usize) -> Expected {
+    /// Expectations for `folders` plan folders, spilled to a file in `dir`.
+    pub(crate) fn new(folders: usize, dir: &Path) -> Expected {
         Expected {
-            folders: vec![Vec::new(); folders],
+            folders: (0..folders).map(|_| Vec::new()).collect(),
+            spill: tempfile::tempfile_in(dir).ok().map(BufWriter::new),
+            spilled: 0,
         }
     }
 
     pub(crate) fn push(&mut self, folder: usize, facts: Facts, origin: &Origin) {
+        let origin = origin.to_string();
+        let held = self
+            .spill(&facts, &origin)
+            .unwrap_or_else(|| Held::Kept(Box::new((facts, origin))));
         if let Some(messages) = self.folders.get_mut(folder) {
-            messages.push((facts, origin.to_string()));
+            messages.push(held);
         }
+    }
+
+    fn spill(&mut self, facts: &Facts, origin: &str) -> Option<Held> {
+        let spill = self.spill.as_mut()?;
+        let mut line = serde_json::to_vec(&(facts, origin)).ok()?;
+        line.push(b'\n');
+        let len = u32::try_from(line.len()).ok()?;
+        if spill.write_all(&line).is_err() {
+            // A disk that refuses the spill: the rest stays in memory.
+            self.spill = None;
+            return None;
+        }
+        let at = self.spilled;
+        self.spilled += u64::from(len);
+        Some(Held::Spilled { at, len })
+    }
+
+    /// Reads the spill back: the file, positioned anywhere.
+    fn into_reader(self) -> (Vec<Vec<Held>>, Option<BufReader<File>>) {
+        let reader = self
+            .spill
+            .and_then(|spill| spill.into_inner().ok())
+            .map(BufReader::new);
+        (self.folders, reader)
+    }
+}
+
+/// Reads spilled facts back, in the order they were written when they are asked for in it.
+struct SpillReader {
+    file: Option<BufReader<File>>,
+    position: Option<u64>,
+}
+
+impl SpillReader {
+    fn facts(&mut self, held: Held) -> Result<(Facts, String), String> {
+        let (at, len) = match held {
+            Held::Kept(kept) => return Ok(*kept),
+            Held::Spilled { at, len } => (at, len),
+        };
+        let failed = |e: &dyn std::fmt::Display| {
+            format!("the facts kept for the read-back cannot be read back: {e}")
+        };
+        let file = self.file.as_mut().ok_or_else(|| failed(&"no file"))?;
+        if self.position != Some(at) {
+            file.seek(SeekFrom::Start(at)).map_err(|e| failed(&e))?;
+        }
+        let mut line = vec![0; len as usize];
+        file.read_exact(&mut line).map_err(|e| failed(&e))?;
+        self.position = Some(at + u64::from(len));
+        serde_json::from_slice(&line).map_err(|e| failed(&e))
     }
 }
 
@@ -562,7 +636,12 @@ pub(crate) fn read_back(
             in_pst.entry(path).or_default().extend(facts);
         }
     }
-    let mut expected = expected.folders.into_iter();
+    let (folders, file) = expected.into_reader();
+    let mut spill = SpillReader {
+        file,
+        position: None,
+    };
+    let mut expected = folders.into_iter();
     let mut comparisons = Vec::with_capacity(plan.folders.len());
     for planned in &plan.folders {
         let written = expected.next().unwrap_or_default();
@@ -581,7 +660,14 @@ pub(crate) fn read_back(
             continue;
         }
         let mut matcher = Matcher::new(pst_messages);
-        matcher.compare_facts(written, &mut comparison);
+        let mut batch = Vec::with_capacity(EXPECTED_PER_BATCH.min(written.len()));
+        for held in written {
+            batch.push(spill.facts(held)?);
+            if batch.len() == EXPECTED_PER_BATCH {
+                matcher.compare_facts(std::mem::take(&mut batch), &mut comparison);
+            }
+        }
+        matcher.compare_facts(batch, &mut comparison);
         matcher.finish(&mut comparison);
         comparisons.push(Some(comparison));
     }

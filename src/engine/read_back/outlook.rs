@@ -272,6 +272,9 @@ pub(super) fn pst_facts(path: &Path) -> Result<PstFacts, String> {
             messages.extend(table.rows_matrix().map(|row| (index, u32::from(row.id()))));
         }
     }
+    // An open store holds the file's B-trees in memory: only the reading threads keep one.
+    let folders: Vec<Vec<String>> = folders.into_iter().map(|(path, _)| path).collect();
+    drop(store);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
@@ -281,11 +284,19 @@ pub(super) fn pst_facts(path: &Path) -> Result<PstFacts, String> {
             .chunks(chunk)
             .map(|share| {
                 scope.spawn(move || {
-                    let store = open_store(path)?;
-                    Ok(share
-                        .iter()
-                        .map(|&(_, node)| message_facts(&store, NodeId::from(node)))
-                        .collect())
+                    let mut read = Vec::with_capacity(share.len());
+                    // outlook-pst keeps every B-tree page it reads: a store opened afresh
+                    // for each stretch of messages keeps that memory from growing with the
+                    // file.
+                    for stretch in share.chunks(MESSAGES_PER_OPEN) {
+                        let store = open_store(path)?;
+                        read.extend(
+                            stretch
+                                .iter()
+                                .map(|&(_, node)| message_facts(&store, NodeId::from(node))),
+                        );
+                    }
+                    Ok(read)
                 })
             })
             .collect();
@@ -299,8 +310,8 @@ pub(super) fn pst_facts(path: &Path) -> Result<PstFacts, String> {
             .collect()
     });
     let mut out: PstFacts = folders
-        .iter()
-        .map(|(path, _)| (path.clone(), Vec::new(), Vec::new()))
+        .into_iter()
+        .map(|path| (path, Vec::new(), Vec::new()))
         .collect();
     let mut results = Vec::with_capacity(messages.len());
     for share in read {
@@ -317,6 +328,9 @@ pub(super) fn pst_facts(path: &Path) -> Result<PstFacts, String> {
     }
     Ok(out)
 }
+
+/// Messages a reading thread reads with one opened store.
+const MESSAGES_PER_OPEN: usize = 2048;
 
 /// Per folder of a PST: its path, the facts of its messages, why any could not be read.
 type PstFacts = Vec<(Vec<String>, Vec<Facts>, Vec<String>)>;
