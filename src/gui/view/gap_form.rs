@@ -6,6 +6,7 @@ use egui::{RichText, Ui};
 
 use crate::gui::state::AppState;
 
+use super::imap_form::field;
 use super::{error_text, messages};
 
 pub fn show(ctx: &egui::Context, state: &mut AppState) {
@@ -75,17 +76,4 @@ pub fn show(ctx: &egui::Context, state: &mut AppState) {
     } else if cancel || closed {
         state.close_gap_form();
     }
-}
-
-/// A labelled single-line field; `secret` shows dots.
-fn field(ui: &mut Ui, label: &str, text: &mut String, hint: &str, secret: bool) {
-    let label = ui.label(label);
-    ui.add(
-        egui::TextEdit::singleline(text)
-            .hint_text(hint)
-            .password(secret)
-            .desired_width(340.0),
-    )
-    .labelled_by(label.id);
-    ui.end_row();
 }

@@ -100,7 +100,7 @@ pub fn show(ctx: &egui::Context, state: &mut AppState) {
 }
 
 /// A labelled single-line field; `secret` shows dots.
-fn field(ui: &mut Ui, label: &str, text: &mut String, hint: &str, secret: bool) {
+pub(super) fn field(ui: &mut Ui, label: &str, text: &mut String, hint: &str, secret: bool) {
     let label = ui.label(label);
     ui.add(
         egui::TextEdit::singleline(text)
