@@ -2,7 +2,7 @@
 //! password (shown as dots, kept in memory only) and, for a self-hosted server, the certificate
 //! to trust, as in the "Add an IMAP account" box.
 
-use egui::{RichText, Ui};
+use egui::RichText;
 
 use crate::gui::state::AppState;
 
