@@ -328,21 +328,21 @@ fn read_message(
         return Err("it has no header and is not text".to_owned());
     }
     let input = framing.parser_input();
-    let Some(parsed) = parse_guarded(&input) else {
+    let Some(mut parsed) = parse_guarded(&input) else {
         return Err("the MIME parser found no message in it".to_owned());
     };
     let mut own = Notes::default();
     note_framing(&framing, &mut own);
     let repairs = part_headers::missing_blank_lines(&parsed);
     let message = if repairs.is_empty() {
-        message_of(&parsed, &framing, depth, limits, &mut own)
+        message_of(&mut parsed, &framing, depth, limits, &mut own)
     } else {
         drop(parsed);
         let repaired = repaired_parts(&input, repairs, &mut own);
-        let Some(parsed) = parse_guarded(&repaired) else {
+        let Some(mut parsed) = parse_guarded(&repaired) else {
             return Err("the MIME parser found no message in it".to_owned());
         };
-        message_of(&parsed, &framing, depth, limits, &mut own)
+        message_of(&mut parsed, &framing, depth, limits, &mut own)
     };
     for warning in own.warnings {
         notes.warn(warning);
@@ -421,14 +421,28 @@ fn note_framing(framing: &Framing<'_>, notes: &mut Notes) {
 
 /// A parsed message as a PST message.
 fn message_of(
-    parsed: &MimeMessage<'_>,
+    parsed: &mut MimeMessage<'_>,
     framing: &Framing<'_>,
     depth: usize,
     limits: &Limits,
     notes: &mut Notes,
 ) -> pst::Message {
+    let (mut message, parser_bodies) = read_parsed(parsed, framing, depth, limits, notes);
+    parts::take_parser_bodies(parsed, &mut message.attachments, &parser_bodies);
+    message
+}
+
+/// The message as [`message_of`] makes it, but for the attachments whose bytes mail-parser
+/// decoded: those are listed, to be moved out of the parsed message.
+fn read_parsed(
+    parsed: &MimeMessage<'_>,
+    framing: &Framing<'_>,
+    depth: usize,
+    limits: &Limits,
+    notes: &mut Notes,
+) -> (pst::Message, Vec<(usize, usize)>) {
     let Some(root) = parsed.parts.first() else {
-        return pst::Message::default();
+        return (pst::Message::default(), Vec::new());
     };
     let charset = declared_charset(parsed);
     let fields = Fields {
@@ -461,14 +475,15 @@ fn message_of(
     let parts = Parts::new(parsed, charset, limits.kept);
     parts.check(notes);
     let (body_text, body_html) = parts.bodies(notes);
-    let attachments = parts.attachments(body_html.as_deref(), depth, limits, notes);
+    let (attachments, parser_bodies) =
+        parts.attachments(body_html.as_deref(), depth, limits, notes);
 
     let header_block = parsed
         .raw_message
         .get(root.offset_header as usize..root.offset_body as usize)
         .unwrap_or_default();
 
-    pst::Message {
+    let message = pst::Message {
         subject: fields::subject(fields, notes),
         from,
         sender,
@@ -487,7 +502,8 @@ fn message_of(
         categories: Vec::new(),
         conversation_index: fields::conversation_index(fields, notes),
         item: None,
-    }
+    };
+    (message, parser_bodies)
 }
 
 /// The charset the message declares for its text: the top-level Content-Type's, else the

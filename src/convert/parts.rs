@@ -203,6 +203,16 @@ impl<'m, 'x> Parts<'m, 'x> {
         }
     }
 
+    /// True when [`Parts::decoded`] gives mail-parser's own decoding of the part.
+    fn is_parser_body(&self, index: usize, part: &MessagePart<'_>) -> bool {
+        self.kept(part).is_none()
+            && part
+                .content_transfer_encoding()
+                .map_or(TransferEncoding::Identity, TransferEncoding::of)
+                == TransferEncoding::Base64
+            && self.parsed_base64(index, part).is_some()
+    }
+
     /// What mail-parser already decoded of a base64 file part, when it is exactly what
     /// [`decode_base64`] gives. Attachments are most of the bytes of mail; this spares decoding
     /// them twice.
@@ -353,15 +363,19 @@ impl<'m, 'x> Parts<'m, 'x> {
 
     /// The attachments, in the order of the message. `html` is the HTML body, to tell which
     /// inline parts it shows.
+    /// The message's attachments, and which of them are to get mail-parser's decoded body of a
+    /// part (attachment position, part index) once this reading of the message is done: see
+    /// [`take_parser_bodies`].
     pub fn attachments(
         &self,
         html: Option<&str>,
         depth: usize,
         limits: &Limits,
         notes: &mut Notes,
-    ) -> Vec<Attachment> {
+    ) -> (Vec<Attachment>, Vec<(usize, usize)>) {
         let references = References::of(html.unwrap_or(""));
         let mut out = Vec::new();
+        let mut parser_bodies = Vec::new();
         let subtypeless_text = self.subtypeless_text();
         for &id in &self.message.attachments {
             let index = id as usize;
@@ -371,13 +385,16 @@ impl<'m, 'x> Parts<'m, 'x> {
             let Some(part) = self.message.parts.get(index) else {
                 continue;
             };
-            if let Some(attachment) =
+            if let Some((attachment, parser_body)) =
                 self.attachment(index, part, &references, depth, limits, notes)
             {
+                if parser_body {
+                    parser_bodies.push((out.len(), index));
+                }
                 out.push(attachment);
             }
         }
-        out
+        (out, parser_bodies)
     }
 
     fn attachment(
@@ -388,7 +405,7 @@ impl<'m, 'x> Parts<'m, 'x> {
         depth: usize,
         limits: &Limits,
         notes: &mut Notes,
-    ) -> Option<Attachment> {
+    ) -> Option<(Attachment, bool)> {
         let mime = mime_type(part);
         let filename = self.filename(part, notes);
         let content_id = part
@@ -431,8 +448,12 @@ impl<'m, 'x> Parts<'m, 'x> {
                 AttachmentContent::Streamed(kept.data.clone())
             }
             None if is_message => self.embedded(&bytes, index, part, depth, limits, notes),
+            // mail-parser's own decoded bytes: moved out of the parsed message afterwards
+            // instead of copied (attachments are most of the bytes of mail).
+            None if self.is_parser_body(index, part) => AttachmentContent::Data(Vec::new()),
             None => AttachmentContent::Data(bytes.into_owned()),
         };
+        let parser_body = !is_message && self.is_parser_body(index, part);
 
         let is_attachment_disposition = part
             .content_disposition()
@@ -440,14 +461,15 @@ impl<'m, 'x> Parts<'m, 'x> {
         let hidden = !is_attachment_disposition
             && references.shows(content_id.as_deref(), content_location.as_deref());
         let filename = filename.unwrap_or_else(|| default_filename(&mime).to_owned());
-        Some(Attachment {
+        let attachment = Attachment {
             filename: Some(filename),
             mime_type: Some(mime),
             content_id,
             content_location,
             hidden,
             content,
-        })
+        };
+        Some((attachment, parser_body))
     }
 
     /// A message attached to this one: converted like any message, or kept as an `.eml` file
@@ -959,5 +981,25 @@ mod tests {
     #[test]
     fn percent_decoding_keeps_bad_escapes() {
         assert_eq!(percent_decode("a%25b%zz%4"), "a%b%zz%4");
+    }
+}
+
+/// Moves mail-parser's decoded bodies into the attachments that are to have them
+/// ([`Parts::attachments`]), once nothing reads the parsed message any more.
+pub fn take_parser_bodies(
+    parsed: &mut MimeMessage<'_>,
+    attachments: &mut [Attachment],
+    parser_bodies: &[(usize, usize)],
+) {
+    for &(position, index) in parser_bodies {
+        let (Some(attachment), Some(part)) =
+            (attachments.get_mut(position), parsed.parts.get_mut(index))
+        else {
+            continue;
+        };
+        let body = std::mem::replace(&mut part.body, PartType::Text(Cow::Borrowed("")));
+        if let PartType::Binary(decoded) | PartType::InlineBinary(decoded) = body {
+            attachment.content = AttachmentContent::Data(decoded.into_owned());
+        }
     }
 }
