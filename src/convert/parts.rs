@@ -838,6 +838,26 @@ fn join(pieces: Vec<String>) -> String {
     out
 }
 
+/// Moves mail-parser's decoded bodies into the attachments that are to have them
+/// ([`Parts::attachments`]), once nothing reads the parsed message any more.
+pub fn take_parser_bodies(
+    parsed: &mut MimeMessage<'_>,
+    attachments: &mut [Attachment],
+    parser_bodies: &[(usize, usize)],
+) {
+    for &(position, index) in parser_bodies {
+        let (Some(attachment), Some(part)) =
+            (attachments.get_mut(position), parsed.parts.get_mut(index))
+        else {
+            continue;
+        };
+        let body = std::mem::replace(&mut part.body, PartType::Text(Cow::Borrowed("")));
+        if let PartType::Binary(decoded) | PartType::InlineBinary(decoded) = body {
+            attachment.content = AttachmentContent::Data(decoded.into_owned());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use base64::engine::general_purpose::STANDARD;
@@ -981,25 +1001,5 @@ mod tests {
     #[test]
     fn percent_decoding_keeps_bad_escapes() {
         assert_eq!(percent_decode("a%25b%zz%4"), "a%b%zz%4");
-    }
-}
-
-/// Moves mail-parser's decoded bodies into the attachments that are to have them
-/// ([`Parts::attachments`]), once nothing reads the parsed message any more.
-pub fn take_parser_bodies(
-    parsed: &mut MimeMessage<'_>,
-    attachments: &mut [Attachment],
-    parser_bodies: &[(usize, usize)],
-) {
-    for &(position, index) in parser_bodies {
-        let (Some(attachment), Some(part)) =
-            (attachments.get_mut(position), parsed.parts.get_mut(index))
-        else {
-            continue;
-        };
-        let body = std::mem::replace(&mut part.body, PartType::Text(Cow::Borrowed("")));
-        if let PartType::Binary(decoded) | PartType::InlineBinary(decoded) = body {
-            attachment.content = AttachmentContent::Data(decoded.into_owned());
-        }
     }
 }
