@@ -265,6 +265,32 @@ namespace inbox {{
         format!("imaps://{USER}@127.0.0.1:{}/", self.imaps_port)
     }
 
+    /// The bytes the server says it sent, summed over every connection that has ended
+    /// (Dovecot logs `out=N` when a session closes). Waits a little for the last lines.
+    pub fn bytes_sent(&self) -> u64 {
+        let sum = |log: &str| -> (usize, u64) {
+            let values: Vec<u64> = log
+                .split("out=")
+                .skip(1)
+                .filter_map(|rest| {
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    digits.parse().ok()
+                })
+                .collect();
+            (values.len(), values.iter().sum())
+        };
+        let mut last = sum(&self.log());
+        for _ in 0..50 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let now = sum(&self.log());
+            if now == last && now.0 > 0 {
+                break;
+            }
+            last = now;
+        }
+        last.1
+    }
+
     /// The server's log, for failure messages.
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()

@@ -460,6 +460,16 @@ fn the_demo_stops_downloading_a_folder_once_its_ten_messages_are_written() {
         read < total * 3 / 4,
         "{read} of {total} bytes downloaded for a demo of ten messages"
     );
+    // The server's own count of what it sent, once every connection is closed, says the
+    // same: not the job's word for it.
+    drop(spec);
+    let sent = server.bytes_sent();
+    assert!(sent > 10 * 2_000_000, "the server sent {sent} bytes");
+    assert!(
+        sent < total * 3 / 4,
+        "the server sent {sent} of {total} bytes for a demo of ten messages:\n{}",
+        server.log()
+    );
 }
 
 #[test]
