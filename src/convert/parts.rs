@@ -436,6 +436,7 @@ impl<'m, 'x> Parts<'m, 'x> {
             notes.degraded = true;
             return None;
         }
+        let parser_body = !is_message && self.is_parser_body(index, part);
         let content = match kept {
             Some(kept) => {
                 if is_message {
@@ -450,10 +451,9 @@ impl<'m, 'x> Parts<'m, 'x> {
             None if is_message => self.embedded(&bytes, index, part, depth, limits, notes),
             // mail-parser's own decoded bytes: moved out of the parsed message afterwards
             // instead of copied (attachments are most of the bytes of mail).
-            None if self.is_parser_body(index, part) => AttachmentContent::Data(Vec::new()),
+            None if parser_body => AttachmentContent::Data(Vec::new()),
             None => AttachmentContent::Data(bytes.into_owned()),
         };
-        let parser_body = !is_message && self.is_parser_body(index, part);
 
         let is_attachment_disposition = part
             .content_disposition()

@@ -225,7 +225,7 @@ impl NdbWriter {
 
         let root = self.failing(|writer| {
             if leaves == 1 {
-                return writer.put_internal(
+                return writer.put_block(
                     &SubnodeBlock::Leaf(entries.clone()).encode(),
                     BlockKind::SlBlock,
                 );
@@ -235,7 +235,7 @@ impl NdbWriter {
             for size in btree::page_sizes(entries.len() as u64, SLBLOCK_MAX) {
                 let (page, tail) = rest.split_at(size);
                 rest = tail;
-                let bid = writer.put_internal(
+                let bid = writer.put_block(
                     &SubnodeBlock::Leaf(page.to_vec()).encode(),
                     BlockKind::SlBlock,
                 )?;
@@ -247,7 +247,7 @@ impl NdbWriter {
             for child in &children {
                 writer.blocks.add_reference(child.bid);
             }
-            writer.put_internal(
+            writer.put_block(
                 &SubnodeBlock::Intermediate(children).encode(),
                 BlockKind::SiBlock,
             )
@@ -493,7 +493,7 @@ impl NdbWriter {
 
         let bid = self.failing(|writer| {
             if count == 1 {
-                return writer.put_external(blocks.block(0)?);
+                return writer.put_block(blocks.block(0)?, BlockKind::External);
             }
             let mut xblocks = Vec::with_capacity(groups);
             let mut children = Vec::with_capacity(count.min(XBLOCK_MAX));
@@ -505,7 +505,7 @@ impl NdbWriter {
                 for i in first..last {
                     let data = blocks.block(i)?;
                     bytes += data.len() as u64;
-                    children.push(writer.put_external(data)?);
+                    children.push(writer.put_block(data, BlockKind::External)?);
                 }
                 for child in &children {
                     writer.blocks.add_reference(*child);
@@ -515,7 +515,7 @@ impl NdbWriter {
                     total: bytes as u32,
                     children: children.clone(),
                 };
-                xblocks.push(writer.put_internal(&xblock.encode(), BlockKind::XBlock)?);
+                xblocks.push(writer.put_block(&xblock.encode(), BlockKind::XBlock)?);
             }
             if groups == 1 {
                 return Ok(xblocks[0]);
@@ -528,22 +528,13 @@ impl NdbWriter {
                 total: total as u32,
                 children: xblocks,
             };
-            writer.put_internal(&xxblock.encode(), BlockKind::XXBlock)
+            writer.put_block(&xxblock.encode(), BlockKind::XXBlock)
         })?;
         Ok(DataTree { bid, size: total })
     }
 
-    /// Writes one external block: `data`, padding, trailer; the file thread permutes the
-    /// data and adds the CRC.
-    fn put_external(&mut self, data: &[u8]) -> Result<Bid, Error> {
-        self.put_block(data, BlockKind::External)
-    }
-
-    /// Writes one internal block (never encoded).
-    fn put_internal(&mut self, data: &[u8], kind: BlockKind) -> Result<Bid, Error> {
-        self.put_block(data, kind)
-    }
-
+    /// Writes one block: `data`, padding, trailer. The file thread permutes the data of an
+    /// external block (internal ones are never encoded) and adds the CRC.
     fn put_block(&mut self, data: &[u8], kind: BlockKind) -> Result<Bid, Error> {
         let cb = data.len();
         let size = block_size(cb);

@@ -20,7 +20,7 @@ use std::path::Path;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rusqlite::Connection;
 
-use super::contacts::escape;
+use crate::sources::pim::escape_text;
 use crate::sources::sqlite::{ReadOnlyDatabase, column_or_null, columns};
 use crate::sources::{Error, Result};
 
@@ -674,19 +674,19 @@ fn address(email: &str) -> &str {
 /// Lines shared by events and to-dos: text, place, people, tags, alarms, dates.
 fn common_lines(row: &Row, related: &Related, lines: &mut Vec<String>) {
     if let Some(summary) = non_empty(&row.summary) {
-        lines.push(format!("SUMMARY:{}", escape(summary)));
+        lines.push(format!("SUMMARY:{}", escape_text(summary)));
     }
     if let Some(place) = row.location.and_then(|id| related.location.get(&id)) {
-        lines.push(format!("LOCATION:{}", escape(place)));
+        lines.push(format!("LOCATION:{}", escape_text(place)));
     }
     if let Some(description) = non_empty(&row.description) {
-        lines.push(format!("DESCRIPTION:{}", escape(description)));
+        lines.push(format!("DESCRIPTION:{}", escape_text(description)));
     }
     if let Some(url) = non_empty(&row.url) {
         lines.push(format!("URL:{url}"));
     }
     if let Some(categories) = related.categories.get(&row.id) {
-        let names: Vec<String> = categories.iter().map(|c| escape(c)).collect();
+        let names: Vec<String> = categories.iter().map(|c| escape_text(c)).collect();
         lines.push(format!("CATEGORIES:{}", names.join(",")));
     }
     if let Some(at) = row.created.and_then(instant) {
@@ -754,7 +754,10 @@ fn vevent(
     rules: Option<&[String]>,
     recurrence: Option<(Option<&str>, bool)>,
 ) -> Vec<String> {
-    let mut lines = vec!["BEGIN:VEVENT".to_owned(), format!("UID:{}", escape(uid))];
+    let mut lines = vec![
+        "BEGIN:VEVENT".to_owned(),
+        format!("UID:{}", escape_text(uid)),
+    ];
     if let (Some(original), Some((zone, all_day))) = (row.original_date, recurrence)
         && let Some(value) = time_value(original, zone, all_day)
     {
@@ -889,7 +892,7 @@ fn event(row: &Row, changed: &[&Row], related: &Related) -> Vec<DatabaseItem> {
 fn todo(row: &Row, related: &Related) -> DatabaseItem {
     let mut lines = vec![
         "BEGIN:VTODO".to_owned(),
-        format!("UID:{}", escape(&uid(row))),
+        format!("UID:{}", escape_text(&uid(row))),
     ];
     if let Some(start) = row
         .start

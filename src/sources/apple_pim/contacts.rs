@@ -22,6 +22,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Datelike as _, Utc};
 use rusqlite::Connection;
 
+use crate::sources::pim::escape_text;
 use crate::sources::sqlite::{ReadOnlyDatabase, column_or_null, columns};
 use crate::sources::{Error, Result};
 
@@ -197,10 +198,10 @@ fn groups(db: &Connection) -> rusqlite::Result<Vec<(i64, Vec<u8>)>> {
     for (pk, name, uid) in groups {
         let mut text = String::from("BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\n");
         if let Some(uid) = non_empty(&uid) {
-            text.push_str(&format!("UID:{}\r\n", escape(uid)));
+            text.push_str(&format!("UID:{}\r\n", escape_text(uid)));
         }
         let name = non_empty(&name).unwrap_or("Group");
-        text.push_str(&format!("FN:{}\r\n", escape(name)));
+        text.push_str(&format!("FN:{}\r\n", escape_text(name)));
         let mut rows = members.query([pk])?;
         while let Some(row) = rows.next()? {
             let member_pk: i64 = row.get(0)?;
@@ -342,7 +343,7 @@ const VALUE_TABLES: &[ValueTable] = &[
         values: &["ZADDRESS"],
         line: |label, v| {
             let types = type_param(label, &["internet"]);
-            Some(format!("EMAIL{types}:{}", escape(&v[0])))
+            Some(format!("EMAIL{types}:{}", escape_text(&v[0])))
         },
     },
     ValueTable {
@@ -351,7 +352,7 @@ const VALUE_TABLES: &[ValueTable] = &[
         values: &["ZFULLNUMBER"],
         line: |label, v| {
             let types = type_param(label, &["voice"]);
-            Some(format!("TEL{types}:{}", escape(&v[0])))
+            Some(format!("TEL{types}:{}", escape_text(&v[0])))
         },
     },
     ValueTable {
@@ -359,7 +360,7 @@ const VALUE_TABLES: &[ValueTable] = &[
         owner: "ZOWNER",
         values: &["ZSTREET", "ZCITY", "ZSTATE", "ZZIPCODE", "ZCOUNTRYNAME"],
         line: |label, v| {
-            let parts: Vec<String> = v.iter().map(|p| escape(p)).collect();
+            let parts: Vec<String> = v.iter().map(|p| escape_text(p)).collect();
             Some(format!(
                 "ADR{}:;;{}",
                 type_param(label, &[]),
@@ -371,19 +372,27 @@ const VALUE_TABLES: &[ValueTable] = &[
         table: "ZABCDURLADDRESS",
         owner: "ZOWNER",
         values: &["ZURL"],
-        line: |label, v| Some(format!("URL{}:{}", type_param(label, &[]), escape(&v[0]))),
+        line: |label, v| {
+            Some(format!(
+                "URL{}:{}",
+                type_param(label, &[]),
+                escape_text(&v[0])
+            ))
+        },
     },
     ValueTable {
         table: "ZABCDRELATEDNAME",
         owner: "ZOWNER",
         values: &["ZNAME"],
-        line: |label, v| (label == "_$!<Spouse>!$_").then(|| format!("X-SPOUSE:{}", escape(&v[0]))),
+        line: |label, v| {
+            (label == "_$!<Spouse>!$_").then(|| format!("X-SPOUSE:{}", escape_text(&v[0])))
+        },
     },
     ValueTable {
         table: "ZABCDNOTE",
         owner: "ZCONTACT",
         values: &["ZTEXT"],
-        line: |_, v| Some(format!("NOTE:{}", escape(&v[0]))),
+        line: |_, v| Some(format!("NOTE:{}", escape_text(&v[0]))),
     },
 ];
 
@@ -469,11 +478,11 @@ fn add_values(db: &Connection, records: &mut BTreeMap<i64, Record>) -> rusqlite:
                 let parameter = if service.is_empty() {
                     String::new()
                 } else {
-                    format!(";X-SERVICE-TYPE={}", escape(service))
+                    format!(";X-SERVICE-TYPE={}", escape_text(service))
                 };
                 record
                     .lines
-                    .push(format!("IMPP{parameter}:{}", escape(address.trim())));
+                    .push(format!("IMPP{parameter}:{}", escape_text(address.trim())));
             }
         }
     }
@@ -499,11 +508,11 @@ fn add_values(db: &Connection, records: &mut BTreeMap<i64, Record>) -> rusqlite:
                 let parameter = if service.is_empty() {
                     String::new()
                 } else {
-                    format!(";TYPE={}", escape(&service.to_lowercase()))
+                    format!(";TYPE={}", escape_text(&service.to_lowercase()))
                 };
                 record.lines.push(format!(
                     "X-SOCIALPROFILE{parameter}:{}",
-                    escape(user.trim())
+                    escape_text(user.trim())
                 ));
             }
         }
@@ -572,22 +581,6 @@ fn type_param(label: &str, base: &[&str]) -> String {
     }
 }
 
-/// A vCard or iCalendar text value with `\`, `;`, `,` and line breaks escaped.
-pub(super) fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            ';' => out.push_str("\\;"),
-            ',' => out.push_str("\\,"),
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A Core Data date as a vCard date: `YYYYMMDD`, or `--MMDD` without a year. Contacts keeps
 /// dates at noon (or midnight) UTC, so the UTC date is the date.
 fn vcard_date(seconds: f64) -> Option<String> {
@@ -630,7 +623,7 @@ fn vcard(record: &Record) -> String {
         out.push_str("\r\n");
     };
     if let Some(uid) = non_empty(&record.uid) {
-        line(&format!("UID:{}", escape(uid)));
+        line(&format!("UID:{}", escape_text(uid)));
     }
     let person: Vec<&str> = [
         &record.prefix,
@@ -649,8 +642,8 @@ fn vcard(record: &Record) -> String {
     } else {
         person
     };
-    line(&format!("FN:{}", escape(&full_name)));
-    let part = |v: &Option<String>| escape(non_empty(v).unwrap_or_default());
+    line(&format!("FN:{}", escape_text(&full_name)));
+    let part = |v: &Option<String>| escape_text(non_empty(v).unwrap_or_default());
     line(&format!(
         "N:{};{};{};{};{}",
         part(&record.last),
@@ -660,17 +653,17 @@ fn vcard(record: &Record) -> String {
         part(&record.suffix)
     ));
     if let Some(nickname) = non_empty(&record.nickname) {
-        line(&format!("NICKNAME:{}", escape(nickname)));
+        line(&format!("NICKNAME:{}", escape_text(nickname)));
     }
     if !company.is_empty() || non_empty(&record.department).is_some() {
         line(&format!(
             "ORG:{};{}",
-            escape(company),
+            escape_text(company),
             part(&record.department)
         ));
     }
     if let Some(title) = non_empty(&record.job_title) {
-        line(&format!("TITLE:{}", escape(title)));
+        line(&format!("TITLE:{}", escape_text(title)));
     }
     if let Some(date) = record.birthday.and_then(vcard_date) {
         line(&format!("BDAY:{date}"));

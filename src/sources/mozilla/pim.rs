@@ -39,7 +39,7 @@ use rusqlite::{Connection, params};
 use crate::model::{FolderKind, FolderPath, Found, Origin, RawMessage};
 use crate::sources::mozilla::mork::MorkDb;
 use crate::sources::mozilla::prefs::Prefs;
-use crate::sources::pim::TASKS_SUFFIX;
+use crate::sources::pim::{TASKS_SUFFIX, escape_text};
 use crate::sources::sqlite::{ReadOnlyDatabase, columns};
 use crate::sources::{Error, Result};
 
@@ -454,14 +454,14 @@ fn group_vcard(
     let _ = write!(
         text,
         "UID:{}\r\nFN:{}\r\n",
-        escape(list.uid),
-        escape(list.name)
+        escape_text(list.uid),
+        escape_text(list.name)
     );
     if !list.nickname.trim().is_empty() {
-        let _ = write!(text, "NICKNAME:{}\r\n", escape(list.nickname.trim()));
+        let _ = write!(text, "NICKNAME:{}\r\n", escape_text(list.nickname.trim()));
     }
     if !list.description.is_empty() {
-        let _ = write!(text, "NOTE:{}\r\n", escape(list.description));
+        let _ = write!(text, "NOTE:{}\r\n", escape_text(list.description));
     }
     for (key, properties) in members {
         let get = |name: &str| {
@@ -579,22 +579,6 @@ impl MorkBook {
     }
 }
 
-/// A vCard property value with `\`, `;`, `,` and line breaks escaped.
-fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            ';' => out.push_str("\\;"),
-            ',' => out.push_str("\\,"),
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A vCard 3.0 from the index rows Thunderbird kept before version 102.
 fn vcard_from_index(uid: &str, p: &BTreeMap<String, String>) -> String {
     let get = |name: &str| p.get(name).map(String::as_str).unwrap_or_default();
@@ -602,7 +586,7 @@ fn vcard_from_index(uid: &str, p: &BTreeMap<String, String>) -> String {
     let mut line = |name: &str, value: String| {
         let _ = write!(out, "{name}:{value}\r\n");
     };
-    line("UID", escape(uid));
+    line("UID", escape_text(uid));
     let full_name = [
         get("DisplayName").to_owned(),
         format!("{} {}", get("FirstName"), get("LastName"))
@@ -613,13 +597,13 @@ fn vcard_from_index(uid: &str, p: &BTreeMap<String, String>) -> String {
     .into_iter()
     .find(|n| !n.is_empty())
     .unwrap_or_default();
-    line("FN", escape(&full_name));
+    line("FN", escape_text(&full_name));
     line(
         "N",
         format!(
             "{};{};;;",
-            escape(get("LastName")),
-            escape(get("FirstName"))
+            escape_text(get("LastName")),
+            escape_text(get("FirstName"))
         ),
     );
     for (name, property) in [
@@ -629,20 +613,24 @@ fn vcard_from_index(uid: &str, p: &BTreeMap<String, String>) -> String {
         ("WebPage1", "URL"),
     ] {
         if !get(name).is_empty() {
-            line(property, escape(get(name)));
+            line(property, escape_text(get(name)));
         }
     }
     if !get("Company").is_empty() || !get("Department").is_empty() {
         line(
             "ORG",
-            format!("{};{}", escape(get("Company")), escape(get("Department"))),
+            format!(
+                "{};{}",
+                escape_text(get("Company")),
+                escape_text(get("Department"))
+            ),
         );
     }
     if !get("PrimaryEmail").is_empty() {
-        line("EMAIL;TYPE=internet,pref", escape(get("PrimaryEmail")));
+        line("EMAIL;TYPE=internet,pref", escape_text(get("PrimaryEmail")));
     }
     if !get("SecondEmail").is_empty() {
-        line("EMAIL;TYPE=internet", escape(get("SecondEmail")));
+        line("EMAIL;TYPE=internet", escape_text(get("SecondEmail")));
     }
     for (name, kind) in [
         ("WorkPhone", "work,voice"),
@@ -652,11 +640,11 @@ fn vcard_from_index(uid: &str, p: &BTreeMap<String, String>) -> String {
         ("PagerNumber", "pager"),
     ] {
         if !get(name).is_empty() {
-            line(&format!("TEL;TYPE={kind}"), escape(get(name)));
+            line(&format!("TEL;TYPE={kind}"), escape_text(get(name)));
         }
     }
     for (prefix, kind) in [("Home", "home"), ("Work", "work")] {
-        let part = |field: &str| escape(get(&format!("{prefix}{field}")));
+        let part = |field: &str| escape_text(get(&format!("{prefix}{field}")));
         let fields = [
             part("Address2"),
             part("Address"),
@@ -799,7 +787,7 @@ fn component(
     let name = if todos { "VTODO" } else { "VEVENT" };
     let _ = write!(out, "BEGIN:{name}\r\nUID:{}\r\n", row.id);
     if let Some(title) = &row.title {
-        let _ = write!(out, "SUMMARY:{}\r\n", escape(title));
+        let _ = write!(out, "SUMMARY:{}\r\n", escape_text(title));
     }
     let all_day = row.flags & FLAG_ALL_DAY != 0;
     for (property, time, zone) in &row.times {
@@ -851,7 +839,7 @@ fn component(
     for (key, value) in properties {
         let value = value.unwrap_or_default();
         let value = match key.as_str() {
-            "DESCRIPTION" | "LOCATION" | "COMMENT" | "URL" => escape(&value),
+            "DESCRIPTION" | "LOCATION" | "COMMENT" | "URL" => escape_text(&value),
             _ => value.replace("\r\n", "\\n").replace('\n', "\\n"),
         };
         let mut name = key.clone();

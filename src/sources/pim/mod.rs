@@ -26,6 +26,23 @@ const BESIDE_EXTENSIONS: &[&str] = &[
 /// The name of the folder of an iCalendar file's to-dos: the file's name and this.
 pub const TASKS_SUFFIX: &str = " Tasks";
 
+/// A vCard or iCalendar text value with `\`, `;`, `,` and line breaks escaped, for the items
+/// the stores that keep contacts and events in databases write out as text.
+pub fn escape_text(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// What a contacts or calendar file holds, by its start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum FileFormat {
