@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod apple_mail_fixtures;
+mod apple_mail_gaps;
 mod architecture;
 mod cli;
 mod convert_corpus;

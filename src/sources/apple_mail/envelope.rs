@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
-use crate::sources::sqlite::{ReadOnlyDatabase, columns};
+use crate::sources::sqlite::{ReadOnlyDatabase, column_or_null, columns};
 use crate::sources::{Error, Result};
 
 /// One row of `mailboxes`.
@@ -42,6 +42,17 @@ impl MessageRow {
         self.deleted
             .unwrap_or_else(|| self.flags.is_some_and(|f| f & 0b10 != 0))
     }
+}
+
+/// How the server knows a message the index lists: the `remote_id` column (its IMAP UID, the
+/// number Mail's file name is *not*: docs/formats.md §1.2) and the Message-ID header kept in
+/// `message_global_data`, joined by `messages.global_message_id`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServerKey {
+    pub uid: Option<u32>,
+    pub message_id: Option<String>,
+    /// The message's size in bytes (the `size` column), to keep batches of fetches small.
+    pub size: Option<u64>,
 }
 
 /// An Envelope Index opened read-only.
@@ -121,6 +132,54 @@ impl EnvelopeIndex {
                     account,
                     names,
                 });
+            }
+            Ok(out)
+        })
+    }
+
+    /// The server's keys of the messages the index lists in one mailbox, by ROWID. Columns or
+    /// tables the schema lacks give `None`s.
+    pub fn server_keys(&self, mailbox: i64) -> Result<BTreeMap<i64, ServerKey>> {
+        self.with(|db| {
+            let messages = columns(db, "messages")?;
+            if !messages.iter().any(|c| c == "mailbox") {
+                return Ok(BTreeMap::new());
+            }
+            let global = columns(db, "message_global_data")?;
+            let joined = messages.iter().any(|c| c == "global_message_id")
+                && global.iter().any(|c| c == "message_id_header");
+            let uid = column_or_null(&messages, "messages", "remote_id");
+            let size = column_or_null(&messages, "messages", "size");
+            let sql = if joined {
+                format!(
+                    "SELECT messages.ROWID, {uid}, {size}, message_global_data.message_id_header \
+                     FROM messages LEFT JOIN message_global_data \
+                     ON messages.global_message_id = message_global_data.ROWID \
+                     WHERE messages.mailbox = ?1"
+                )
+            } else {
+                format!(
+                    "SELECT messages.ROWID, {uid}, {size}, NULL FROM messages \
+                     WHERE messages.mailbox = ?1"
+                )
+            };
+            let mut statement = db.prepare(&sql)?;
+            let mut rows = statement.query([mailbox])?;
+            let mut out = BTreeMap::new();
+            while let Some(row) = rows.next()? {
+                let uid: Option<i64> = row.get(1).ok().flatten();
+                let size: Option<i64> = row.get(2).ok().flatten();
+                let message_id: Option<String> = row.get(3).ok().flatten();
+                out.insert(
+                    row.get(0)?,
+                    ServerKey {
+                        uid: uid
+                            .and_then(|uid| u32::try_from(uid).ok())
+                            .filter(|&uid| uid > 0),
+                        message_id: message_id.filter(|id| !id.trim().is_empty()),
+                        size: size.and_then(|size| u64::try_from(size).ok()),
+                    },
+                );
             }
             Ok(out)
         })

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use unicode_normalization::UnicodeNormalization as _;
 
@@ -14,9 +15,11 @@ use super::emlx;
 use super::envelope::{EnvelopeIndex, MailboxRow, MessageRow};
 use super::export;
 use super::partial;
+use super::server::{self, MailboxServer};
 use crate::model::{FolderKind, FolderPath, Found, Origin, RawMessage, SkipReason, StoreKind};
+use crate::sources::imap::{GapSource, GapSources, ImapAccount};
 use crate::sources::mbox::{self, MboxMessages};
-use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Result};
+use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Result, ServerGap};
 
 /// What to do when macOS refuses to list `~/Library/Mail`.
 pub const FULL_DISK_ACCESS_HINT: &str = "macOS protects Apple Mail's folder: open System Settings → \
@@ -169,6 +172,14 @@ pub struct AppleMailStore {
     accounts: Vec<(PathBuf, FolderPath)>,
     index: Option<EnvelopeIndex>,
     warnings: Vec<String>,
+    /// Each account's `AccountURL` (which names its server), by account folder name.
+    account_urls: BTreeMap<String, String>,
+    /// Where each account's messages left on its server are fetched from, by account folder
+    /// name, once the person asked for them.
+    gap_sources: GapSources<String>,
+    /// Messages never downloaded per account folder name, as [`MailStore::folders`] last
+    /// counted them.
+    not_downloaded: Mutex<Option<BTreeMap<String, u64>>>,
 }
 
 impl AppleMailStore {
@@ -185,6 +196,9 @@ impl AppleMailStore {
             accounts: Vec::new(),
             index: None,
             warnings: Vec::new(),
+            account_urls: names.urls.clone(),
+            gap_sources: GapSources::default(),
+            not_downloaded: Mutex::default(),
         };
         let mut taken = BTreeSet::new();
         let mut account_paths = BTreeMap::new();
@@ -268,6 +282,9 @@ impl AppleMailStore {
             accounts: Vec::new(),
             index: None,
             warnings: Vec::new(),
+            account_urls: BTreeMap::new(),
+            gap_sources: GapSources::default(),
+            not_downloaded: Mutex::default(),
         })
     }
 
@@ -352,6 +369,7 @@ impl AppleMailStore {
             }
             if let Some(mailbox) = self.mailboxes.iter_mut().find(|m| m.path == path) {
                 mailbox.index_row = Some(rowid);
+                mailbox.key = Some((account.clone(), names.clone()));
                 mailbox.notes.push(
                     "Apple Mail lists this mailbox but has no folder for it on disk".to_string(),
                 );
@@ -366,6 +384,58 @@ impl AppleMailStore {
     /// Adds a note about the store as a whole.
     pub fn add_warning(&mut self, warning: String) {
         self.warnings.push(warning);
+    }
+
+    /// The account's name as the tree shows it, by its folder's name.
+    fn account_name(&self, account: &str) -> String {
+        self.accounts
+            .iter()
+            .find(|(dir, _)| folder_name(dir) == account)
+            .map_or_else(|| account.to_owned(), |(_, path)| path.to_string())
+    }
+
+    /// The server of the account whose folder is named `account`, its password empty, and
+    /// whether Mail recorded its port; or why Mail's files do not say.
+    fn server_of(&self, account: &str) -> std::result::Result<(ImapAccount, bool), String> {
+        match self
+            .account_urls
+            .iter()
+            .find(|(uuid, _)| uuid.eq_ignore_ascii_case(account))
+        {
+            Some((_, url)) => server::account_server(url),
+            None => Err(
+                "Apple Mail's files do not say which server this account uses (only Mail 7 \
+                 and later keep it, in MailData/Signatures/AccountsMap.plist)"
+                    .to_owned(),
+            ),
+        }
+    }
+
+    /// What a mailbox needs to fetch its gaps from `fetcher`: its name on the server (asked of
+    /// the server now) and its messages' UIDs and Message-IDs.
+    fn mailbox_server(
+        &self,
+        mailbox: &Mailbox,
+        fetcher: Arc<crate::sources::imap::ServerFetcher>,
+        folder: &FolderPath,
+        database: PathBuf,
+    ) -> MailboxServer {
+        let names = mailbox
+            .key
+            .as_ref()
+            .map(|(_, names)| names.as_slice())
+            .unwrap_or_default();
+        let keys = match (&self.index, mailbox.index_row) {
+            (Some(index), Some(row)) => index.server_keys(row).unwrap_or_default(),
+            _ => BTreeMap::new(),
+        };
+        MailboxServer {
+            mailbox: fetcher.mailbox_named(names),
+            fetcher,
+            folder: folder.clone(),
+            keys,
+            database,
+        }
     }
 
     fn mailbox(&self, folder: &FolderPath) -> Result<&Mailbox> {
@@ -402,6 +472,7 @@ impl MailStore for AppleMailStore {
 
     fn folders(&self) -> Result<Vec<FolderInfo>> {
         let mut folders = Vec::with_capacity(self.mailboxes.len());
+        let mut not_downloaded_by_account: BTreeMap<String, u64> = BTreeMap::new();
         for mailbox in &self.mailboxes {
             if let Some(mbox_file) = &mailbox.mbox {
                 let mut info = mbox::folder_info(mbox_file, mailbox.path.clone())?;
@@ -443,10 +514,27 @@ impl MailStore for AppleMailStore {
                 .filter(|(id, row)| !ids.contains(id) && !row.is_deleted())
                 .count();
             if not_downloaded > 0 {
-                notes.push(format!(
-                    "{not_downloaded} message(s) were never downloaded by Apple Mail; let Mail \
-                     download them (select the mailbox in Mail while online) and convert again"
-                ));
+                let account = mailbox.key.as_ref().map(|(account, _)| account.clone());
+                let on_server = account
+                    .as_ref()
+                    .is_some_and(|account| self.server_of(account).is_ok());
+                *not_downloaded_by_account
+                    .entry(account.unwrap_or_default())
+                    .or_default() += not_downloaded as u64;
+                notes.push(if on_server {
+                    format!(
+                        "{not_downloaded} message(s) were never downloaded by Apple Mail; give \
+                         the account's password to fetch them from its server, or let Mail \
+                         download them (select the mailbox in Mail while online) and convert \
+                         again"
+                    )
+                } else {
+                    format!(
+                        "{not_downloaded} message(s) were never downloaded by Apple Mail; let \
+                         Mail download them (select the mailbox in Mail while online) and \
+                         convert again"
+                    )
+                });
             }
             folders.push(FolderInfo {
                 path: mailbox.path.clone(),
@@ -455,6 +543,10 @@ impl MailStore for AppleMailStore {
                 kind: FolderKind::Mail,
             });
         }
+        *self
+            .not_downloaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(not_downloaded_by_account);
         Ok(folders)
     }
 
@@ -476,38 +568,138 @@ impl MailStore for AppleMailStore {
             Err(e) => (BTreeMap::new(), Some(e)),
         };
         let ids: BTreeSet<i64> = files.iter().filter_map(|f| f.id).collect();
-        let database = self.index.as_ref().map(|i| i.path().to_path_buf());
-        let missing: Vec<MessageRow> = rows
+        let database = self
+            .index
+            .as_ref()
+            .map(|i| i.path().to_path_buf())
+            .unwrap_or_default();
+        let (missing, deleted): (Vec<MessageRow>, Vec<MessageRow>) = rows
             .values()
             .filter(|row| !ids.contains(&row.rowid))
             .copied()
-            .collect();
+            .partition(|row| !row.is_deleted());
+        let gaps = mailbox
+            .key
+            .as_ref()
+            .and_then(|(account, _)| self.gap_sources.get(account));
+        let server = match &gaps {
+            Some(GapSource::Server(fetcher)) => Some(Arc::new(self.mailbox_server(
+                mailbox,
+                Arc::clone(fetcher),
+                folder,
+                database.clone(),
+            ))),
+            _ => None,
+        };
         let folder = folder.clone();
+        let files_server = server.clone();
         let from_files = files.into_iter().map(move |file| {
             let row = file.id.and_then(|id| rows.get(&id)).copied();
-            Ok(read_message(&folder, &file.path, row))
-        });
-        let from_index = missing.into_iter().map(move |row| {
-            let reason = if row.is_deleted() {
-                SkipReason::DeletedInSource(CLIENT.to_string())
-            } else {
-                SkipReason::NotDownloaded
-            };
-            Ok(Found::Skipped {
-                origin: Origin::DatabaseRow {
-                    database: database.clone().unwrap_or_default(),
-                    row: row.rowid,
-                },
-                reason,
+            let (found, parts_missing) = read_file(&folder, &file.path, row);
+            Ok(match (found, &files_server) {
+                (Found::Message(message), Some(server)) if parts_missing => {
+                    Found::Message(server.complete(file.id, message))
+                }
+                (found, _) => found,
             })
         });
+        let skipped = |row: &MessageRow, reason: SkipReason| Found::Skipped {
+            origin: Origin::DatabaseRow {
+                database: database.clone(),
+                row: row.rowid,
+            },
+            reason,
+        };
+        let deleted: Vec<Found> = deleted
+            .iter()
+            .map(|row| skipped(row, SkipReason::DeletedInSource(CLIENT.to_string())))
+            .collect();
+        let from_index: Box<dyn Iterator<Item = Found> + Send> = match (&gaps, server) {
+            (Some(GapSource::Server(_)), Some(server)) => {
+                // Fetched only when the folder's reading gets there.
+                Box::new(std::iter::once(missing).flat_map(move |rows| server.fetch_rows(rows)))
+            }
+            (Some(GapSource::Unavailable(why)), _) => {
+                let found: Vec<Found> = missing
+                    .iter()
+                    .map(|row| skipped(row, SkipReason::NotFetched(why.clone())))
+                    .collect();
+                Box::new(found.into_iter())
+            }
+            _ => {
+                let found: Vec<Found> = missing
+                    .iter()
+                    .map(|row| skipped(row, SkipReason::NotDownloaded))
+                    .collect();
+                Box::new(found.into_iter())
+            }
+        };
         Ok(Box::new(
             from_files
-                .chain(from_index)
+                .chain(from_index.map(Ok))
+                .chain(deleted.into_iter().map(Ok))
                 .chain(index_error.into_iter().map(Err)),
         ))
     }
 
+    /// While messages are fetched from a server, reading costs downloads: the demo stops
+    /// reading a folder once its ten messages are written.
+    fn downloads(&self) -> bool {
+        self.gap_sources.any_server()
+    }
+
+    fn gaps(&self) -> Vec<ServerGap> {
+        let counted = self
+            .not_downloaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let counted = match counted {
+            Some(counted) => counted,
+            None => {
+                if self.folders().is_err() {
+                    return Vec::new();
+                }
+                self.not_downloaded
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone()
+                    .unwrap_or_default()
+            }
+        };
+        counted
+            .into_iter()
+            .filter(|(account, messages)| *messages > 0 && !account.is_empty())
+            .map(|(account, messages)| ServerGap {
+                name: self.account_name(&account),
+                server: self.server_of(&account).map(|(server, _)| server),
+                account,
+                messages,
+            })
+            .collect()
+    }
+
+    fn fill_gaps(&self, account: &str, mut server: ImapAccount) -> Result<()> {
+        if !self
+            .accounts
+            .iter()
+            .any(|(dir, _)| folder_name(dir) == account)
+        {
+            return Err(Error::Server {
+                server: server.label(),
+                what: format!("{} has no account {account}", self.name),
+            });
+        }
+        let recorded = self.server_of(account).ok();
+        let port_known = recorded.as_ref().is_none_or(|(_, known)| *known);
+        let same_server = recorded.as_ref().is_some_and(|(recorded, _)| {
+            recorded.host == server.host && recorded.port == server.port
+        });
+        if !port_known && same_server {
+            server::settle_port(&mut server);
+        }
+        self.gap_sources.connect(account.to_owned(), server)
+    }
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
     }
@@ -528,22 +720,29 @@ fn toc_mismatch(mbox_file: &Path, counted: u64) -> Option<String> {
 /// One message file as a [`Found`]: flags from the emlx trailer (the Envelope Index fills in
 /// what the trailer lacks), stripped attachments put back, deleted ones skipped.
 pub(super) fn read_message(folder: &FolderPath, path: &Path, row: Option<MessageRow>) -> Found {
+    read_file(folder, path, row).0
+}
+
+/// [`read_message`], and whether some attachment of a partial message could not be put back
+/// (the whole message is then worth fetching from the server).
+fn read_file(folder: &FolderPath, path: &Path, row: Option<MessageRow>) -> (Found, bool) {
+    let found = |found| (found, false);
     let origin = Origin::File {
         path: path.to_path_buf(),
     };
     let parsed = match emlx::read(path) {
         Ok(parsed) => parsed,
         Err(e @ Error::Format { .. }) => {
-            return Found::Skipped {
+            return found(Found::Skipped {
                 origin,
                 reason: SkipReason::Unreadable(format!("corrupt emlx file: {e}")),
-            };
+            });
         }
         Err(e) => {
-            return Found::Skipped {
+            return found(Found::Skipped {
                 origin,
                 reason: SkipReason::Unreadable(e.to_string()),
-            };
+            });
         }
     };
     let trailer_flags = parsed.trailer.as_ref().and_then(|t| t.flags);
@@ -552,30 +751,34 @@ pub(super) fn read_message(folder: &FolderPath, path: &Path, row: Option<Message
         None => row.is_some_and(|r| r.is_deleted()),
     };
     if deleted {
-        return Found::Skipped {
+        return found(Found::Skipped {
             origin,
             reason: SkipReason::DeletedInSource(CLIENT.to_string()),
-        };
+        });
     }
     let flags = match (trailer_flags, row) {
         (Some(flags), _) => flags.message_flags(),
-        (None, Some(row)) => {
-            let mut flags = emlx::EmlxFlags(row.flags.unwrap_or(0)).message_flags();
-            flags.read = row.read.unwrap_or(flags.read);
-            flags.flagged = row.flagged.unwrap_or(flags.flagged);
-            flags
-        }
+        (None, Some(row)) => server::row_flags(&row),
         (None, None) => Default::default(),
     };
     let received = parsed.trailer.as_ref().and_then(|t| t.date_received);
     let mut warnings = parsed.warnings;
     let rebuilt = partial::reassemble(parsed.message, path);
+    let parts_missing = !rebuilt.warnings.is_empty();
     warnings.extend(rebuilt.warnings);
     let mut message = RawMessage::new(folder.clone(), rebuilt.message, origin);
     message.flags = flags;
     message.received = received;
     message.warnings = warnings;
-    Found::Message(message)
+    (Found::Message(message), parts_missing)
+}
+
+/// A folder's own name.
+fn folder_name(dir: &Path) -> String {
+    dir.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The account folders of a library: every folder holding mailboxes, except other `V*`
@@ -704,6 +907,8 @@ fn message_files(mailbox_dir: &Path) -> Result<Vec<MessageFile>> {
 #[derive(Debug, Default)]
 struct AccountNames {
     by_folder: BTreeMap<String, String>,
+    /// `AccountURL` by account folder name (V3+).
+    urls: BTreeMap<String, String>,
 }
 
 impl AccountNames {
@@ -750,6 +955,7 @@ impl AccountNames {
                 if let Some(name) = account_from_url(url) {
                     names.by_folder.entry(uuid.clone()).or_insert(name);
                 }
+                names.urls.insert(uuid.clone(), url.to_owned());
             }
         }
         names

@@ -9,6 +9,7 @@ pub mod export;
 pub mod library;
 pub mod mime;
 pub mod partial;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 

@@ -118,6 +118,11 @@ pub fn connect(account: &ImapAccount) -> Result<Session, Error> {
         })
 }
 
+/// True when something on `host` accepts a connection on `port` (it is closed again at once).
+pub fn answers(host: &str, port: u16) -> bool {
+    open_tcp(host, port).is_ok()
+}
+
 fn open_tcp(host: &str, port: u16) -> io::Result<TcpStream> {
     let unknown = || {
         io::Error::new(

@@ -69,31 +69,40 @@ pub struct Listed {
     pub copies: bool,
 }
 
+impl Listed {
+    pub fn of(name: &imap::types::Name) -> Listed {
+        let attributes = name.attributes();
+        Listed {
+            name: name.name().to_owned(),
+            delimiter: name.delimiter().map(str::to_owned),
+            selectable: !attributes
+                .iter()
+                .any(|a| matches!(a, NameAttribute::NoSelect))
+                && !attributes
+                    .iter()
+                    .any(|a| matches!(a, NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\NonExistent"))),
+            role: attributes.iter().find_map(Role::of),
+            copies: attributes.iter().any(|a| match a {
+                NameAttribute::All | NameAttribute::Flagged => true,
+                NameAttribute::Extension(e) => e.eq_ignore_ascii_case("\\Important"),
+                _ => false,
+            }),
+        }
+    }
+}
+
+/// A mailbox's name split at the server's delimiter, each part decoded as a person reads it.
+pub fn decoded_segments(listed: &Listed) -> Vec<String> {
+    segments(listed)
+        .iter()
+        .map(|segment| decode(segment))
+        .collect()
+}
+
 /// Lists every mailbox of the account, parents before children.
 pub fn list(session: &mut Session, top: &str) -> imap::Result<Vec<Mailbox>> {
     let names = session.list(Some(""), Some("*"))?;
-    let listed = names
-        .iter()
-        .map(|name| {
-            let attributes = name.attributes();
-            Listed {
-                name: name.name().to_owned(),
-                delimiter: name.delimiter().map(str::to_owned),
-                selectable: !attributes
-                    .iter()
-                    .any(|a| matches!(a, NameAttribute::NoSelect))
-                    && !attributes
-                        .iter()
-                        .any(|a| matches!(a, NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\NonExistent"))),
-                role: attributes.iter().find_map(Role::of),
-                copies: attributes.iter().any(|a| match a {
-                    NameAttribute::All | NameAttribute::Flagged => true,
-                    NameAttribute::Extension(e) => e.eq_ignore_ascii_case("\\Important"),
-                    _ => false,
-                }),
-            }
-        })
-        .collect();
+    let listed = names.iter().map(Listed::of).collect();
     Ok(arrange(top, listed))
 }
 

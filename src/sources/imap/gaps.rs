@@ -9,13 +9,15 @@
 //! Message-ID differs from the one the local store recorded is never used: a wrong message in
 //! the place of a missing one would be worse than the gap.
 
-use std::sync::{Mutex, PoisonError};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::ImapAccount;
 use super::connection::{self, Session};
 use super::fetch::large;
+use super::folders;
 use crate::model::{FolderPath, Origin, RawMessage};
-use crate::sources::{Error, Result};
+use crate::sources::{Error, Result, display_name};
 
 /// A message the local store lists without its body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +38,63 @@ pub enum Fetched {
     Missing(String),
 }
 
+/// Where the messages a local store never downloaded come from, when the user asked for them
+/// (without, they are skipped as not downloaded).
+#[derive(Clone, Debug)]
+pub enum GapSource {
+    /// The account's server, logged in.
+    Server(Arc<ServerFetcher>),
+    /// Fetching was asked for but cannot be done (no known server, a refused password): why.
+    Unavailable(String),
+}
+
+/// The gap sources of a local store's accounts, by the store's key for an account.
+#[derive(Debug)]
+pub struct GapSources<K: Ord>(Mutex<BTreeMap<K, GapSource>>);
+
+impl<K: Ord> Default for GapSources<K> {
+    fn default() -> Self {
+        GapSources(Mutex::new(BTreeMap::new()))
+    }
+}
+
+impl<K: Ord + Clone> GapSources<K> {
+    /// Logs in to `server` for the account `key`. A refused login is returned, and kept as
+    /// the reason its messages stay skipped.
+    pub fn connect(&self, key: K, server: ImapAccount) -> Result<()> {
+        let connected = ServerFetcher::connect(server);
+        let mut sources = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match connected {
+            Ok(fetcher) => {
+                sources.insert(key, GapSource::Server(Arc::new(fetcher)));
+                Ok(())
+            }
+            Err(error) => {
+                sources.insert(key, GapSource::Unavailable(error.to_string()));
+                Err(error)
+            }
+        }
+    }
+
+    /// Where the gaps of the account `key` come from; `None` when nobody asked.
+    pub fn get(&self, key: &K) -> Option<GapSource> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    /// True while some account's messages are fetched from its server.
+    pub fn any_server(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .any(|source| matches!(source, GapSource::Server(_)))
+    }
+}
+
 /// One account's server, logged in, shared by the folders of the local store that read from it.
 #[derive(Debug)]
 pub struct ServerFetcher {
@@ -43,7 +102,13 @@ pub struct ServerFetcher {
     idle: Mutex<Option<Session>>,
     /// Messages of this many bytes or more wait for their conversion in a temporary file.
     large_message: u64,
+    /// The server's mailboxes, once asked for.
+    mailboxes: Mutex<Option<Vec<ServerMailbox>>>,
 }
+
+/// A mailbox as `LIST` names it: its name split at the server's delimiter and decoded, and its
+/// name on the server.
+type ServerMailbox = (Vec<String>, String);
 
 impl ServerFetcher {
     /// Connects and logs in now, so that a refused password or an untrusted certificate is
@@ -54,7 +119,81 @@ impl ServerFetcher {
             account,
             idle: Mutex::new(Some(session)),
             large_message: crate::model::LARGE_MESSAGE,
+            mailboxes: Mutex::new(None),
         })
+    }
+
+    /// The server's name of the mailbox a local store knows as `names` (outermost first, as
+    /// a person reads them: decoded, without the server's delimiter). `INBOX` matches in any
+    /// case, the rest exactly (after Unicode normalization). `Err` says why there is none.
+    pub fn mailbox_named(&self, names: &[String]) -> std::result::Result<String, String> {
+        let mut cache = self
+            .mailboxes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if cache.is_none() {
+            let listed = self.with_session(|session| session.list(Some(""), Some("*")));
+            let listed =
+                listed.map_err(|why| format!("the server's folders could not be listed: {why}"))?;
+            *cache = Some(
+                listed
+                    .iter()
+                    .map(|name| {
+                        let listed = folders::Listed::of(name);
+                        (folders::decoded_segments(&listed), listed.name)
+                    })
+                    .collect(),
+            );
+        }
+        let wanted: Vec<String> = names
+            .iter()
+            .map(|name| display_name(std::ffi::OsStr::new(name)))
+            .collect();
+        cache
+            .iter()
+            .flatten()
+            .find(|(segments, _)| {
+                segments.len() == wanted.len()
+                    && segments
+                        .iter()
+                        .zip(&wanted)
+                        .enumerate()
+                        .all(|(depth, (have, want))| {
+                            have == want
+                                || (depth == 0
+                                    && have.eq_ignore_ascii_case("INBOX")
+                                    && want.eq_ignore_ascii_case("INBOX"))
+                        })
+            })
+            .map(|(_, name)| name.clone())
+            .ok_or_else(|| format!("the server has no folder {}", names.join("/")))
+    }
+
+    /// Runs `work` on the idle session (logging in again when there is none, or once when the
+    /// connection turns out lost), and keeps the session for the next call.
+    fn with_session<T>(
+        &self,
+        mut work: impl FnMut(&mut Session) -> imap::Result<T>,
+    ) -> std::result::Result<T, String> {
+        for _ in 0..2 {
+            let idle = self
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            let mut session = match idle {
+                Some(session) => session,
+                None => connection::connect(&self.account).map_err(|e| server_error_text(&e))?,
+            };
+            match work(&mut session) {
+                Err(error) if connection::is_connection_lost(&error) => continue,
+                result => {
+                    *self.idle.lock().unwrap_or_else(PoisonError::into_inner) = Some(session);
+                    return result.map_err(|error| connection::describe(&error));
+                }
+            }
+        }
+        Err("the connection to the server was lost twice".to_owned())
     }
 
     /// The server, as a person reads it: `alice on imap.example.com`.
@@ -307,7 +446,7 @@ fn matches(want: &Wanted, bytes: &[u8]) -> bool {
 }
 
 /// The Message-ID header of a message, as written.
-fn message_id_of(bytes: &[u8]) -> Option<String> {
+pub fn message_id_of(bytes: &[u8]) -> Option<String> {
     let (headers, _) = mailparse::parse_headers(bytes).ok()?;
     headers
         .iter()

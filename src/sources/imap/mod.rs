@@ -23,9 +23,9 @@ use crate::model::{FolderPath, StoreKind};
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Result};
 
 use connection::Session;
-pub use connection::{DEFAULT_IMAP_PORT, DEFAULT_IMAPS_PORT};
+pub use connection::{DEFAULT_IMAP_PORT, DEFAULT_IMAPS_PORT, answers};
 use folders::Mailbox;
-pub use gaps::{Fetched, ServerFetcher, Wanted};
+pub use gaps::{Fetched, GapSource, GapSources, ServerFetcher, Wanted, message_id_of};
 
 /// How the connection to the server is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

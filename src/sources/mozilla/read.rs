@@ -7,14 +7,14 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
 
 use super::prefs::Prefs;
 use super::status::{self, MozillaStatus};
 use super::summary::{MessageRecord, Summary};
 use crate::model::{FolderPath, Found, Origin, RawMessage, SkipReason};
-use crate::sources::imap::{Fetched, ServerFetcher, Wanted};
+use crate::sources::imap::{Fetched, GapSource, Wanted};
 use crate::sources::mbox::{MboxEntry, MboxReader};
 use crate::sources::{Error, Result};
 
@@ -26,16 +26,6 @@ const SUMMARY_MTIME_LEEWAY: Duration = Duration::from_secs(2);
 /// many, and no more once their sizes (as the summary records them) reach `FETCH_BATCH_BYTES`.
 const FETCH_BATCH: usize = 20;
 const FETCH_BATCH_BYTES: u64 = 8 * 1024 * 1024;
-
-/// Where the messages an IMAP folder never stored offline come from, when the user asked for
-/// them (without, they are skipped as not downloaded).
-#[derive(Clone, Debug)]
-pub enum GapSource {
-    /// The account's server, logged in.
-    Server(Arc<ServerFetcher>),
-    /// Fetching was asked for but cannot be done (no known server, a refused password): why.
-    Unavailable(String),
-}
 
 /// What a reader needs besides the folder's files.
 #[derive(Clone, Debug)]

@@ -10,15 +10,15 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use super::folders::{self, AccountWalk, FolderNode, FolderStorage, NameSources, SpecialFolder};
 use super::pim::{self, PimFolder};
 use super::prefs::{Account, Prefs, ServerType, StoreFormat};
 use super::profile;
-use super::read::{self, GapSource, MaildirMessages, MboxMessages, ReadContext};
+use super::read::{self, MaildirMessages, MboxMessages, ReadContext};
 use crate::model::{FolderKind, FolderPath, StoreKind};
-use crate::sources::imap::{self, ImapAccount, Password, Security, ServerFetcher};
+use crate::sources::imap::{self, GapSources, ImapAccount, Password, Security};
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result, ServerGap};
 
 /// A Thunderbird or Postbox store.
@@ -35,7 +35,7 @@ pub struct MozillaStore {
     warnings: Vec<String>,
     /// Where each IMAP account's messages never stored offline are fetched from, by account
     /// index, once the user asked for them.
-    gap_sources: Mutex<BTreeMap<usize, GapSource>>,
+    gap_sources: GapSources<usize>,
     /// Messages each IMAP account lists without a stored copy, by account index, as
     /// [`MailStore::folders`] last counted them.
     not_downloaded: Mutex<Option<BTreeMap<usize, u64>>>,
@@ -488,7 +488,7 @@ impl MozillaStore {
             nodes,
             pim: Vec::new(),
             warnings,
-            gap_sources: Mutex::default(),
+            gap_sources: GapSources::default(),
             not_downloaded: Mutex::default(),
         }
     }
@@ -525,7 +525,7 @@ impl MozillaStore {
             nodes: vec![node],
             pim: Vec::new(),
             warnings: Vec::new(),
-            gap_sources: Mutex::default(),
+            gap_sources: GapSources::default(),
             not_downloaded: Mutex::default(),
         }
     }
@@ -623,12 +623,7 @@ impl MozillaStore {
             client: self.kind.label().to_owned(),
             drafts: node.special == Some(SpecialFolder::Drafts),
             imap,
-            gaps: self
-                .gap_sources
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(&node.account)
-                .cloned(),
+            gaps: self.gap_sources.get(&node.account),
         }
     }
 
@@ -810,11 +805,7 @@ impl MailStore for MozillaStore {
     /// While messages are fetched from a server, reading costs downloads: the demo stops
     /// reading a folder once its ten messages are written.
     fn downloads(&self) -> bool {
-        self.gap_sources
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .any(|source| matches!(source, GapSource::Server(_)))
+        self.gap_sources.any_server()
     }
 
     fn gaps(&self) -> Vec<ServerGap> {
@@ -863,25 +854,7 @@ impl MailStore for MozillaStore {
                 what: format!("{} has no account {key}", self.name),
             });
         };
-        let connected = ServerFetcher::connect(server);
-        let source = match &connected {
-            Ok(_) => None,
-            Err(error) => Some(GapSource::Unavailable(error.to_string())),
-        };
-        let mut sources = self
-            .gap_sources
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match connected {
-            Ok(fetcher) => {
-                sources.insert(index, GapSource::Server(Arc::new(fetcher)));
-                Ok(())
-            }
-            Err(error) => {
-                sources.extend(source.map(|source| (index, source)));
-                Err(error)
-            }
-        }
+        self.gap_sources.connect(index, server)
     }
 }
 
