@@ -100,8 +100,9 @@ pub struct ConvertArgs {
     /// Print the report as JSON on standard output
     #[arg(long)]
     pub json: bool,
-    /// Fetch from its server each message a Thunderbird or Postbox IMAP account lists but never
-    /// downloaded, with the account's password (asked for, or MAIL2PST_IMAP_PASSWORD)
+    /// Fetch from its server each message an IMAP account of Thunderbird, Postbox or Apple Mail
+    /// lists but never downloaded (and Apple Mail's messages whose attachments it did not
+    /// download), with the account's password (asked for, or MAIL2PST_IMAP_PASSWORD)
     #[arg(long)]
     pub fetch_missing: bool,
     #[command(flatten)]

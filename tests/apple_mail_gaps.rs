@@ -86,16 +86,16 @@ fn fill_folder(dir: &Path, messages: &[Vec<u8>], validity: u32) -> Vec<OnServer>
     placed
 }
 
-struct World {
-    server: Dovecot,
+pub(crate) struct World {
+    pub(crate) server: Dovecot,
     inbox: Vec<OnServer>,
     work: Vec<OnServer>,
     _home: tempfile::TempDir,
     /// `~/Library/Mail` of the Mac-like home.
-    mail: PathBuf,
+    pub(crate) mail: PathBuf,
 }
 
-fn world() -> World {
+pub(crate) fn world() -> World {
     let source = corpus().join("maildir/notmuch/test/corpora/default/cur");
     let mut files: Vec<_> = fs::read_dir(&source)
         .unwrap()

@@ -913,3 +913,30 @@ fn the_folders_step_offers_to_fetch_what_thunderbird_never_downloaded() {
         w.has_label_containing("4 messages the mail client never downloaded came from the server")
     );
 }
+
+/// The same for an Apple Mail library ([`crate::apple_mail_gaps::world`]): the messages Mail
+/// never downloaded are offered too, and the partial message whose attachments Mail did not
+/// download comes whole from the server besides.
+#[test]
+fn the_folders_step_offers_to_fetch_what_apple_mail_never_downloaded() {
+    let world = crate::apple_mail_gaps::world();
+    let mut w = window(vec![world.mail.clone()], Some("valid.key"));
+    w.wait_for_sources();
+    w.click("Next: choose folders");
+    assert!(w.has_label_containing("5 messages of alice are only on its server"));
+    w.click("Fetch 5 messages from 127.0.0.1…");
+    w.type_into("Password:", crate::imap_server::PASSWORD);
+    w.type_into(
+        "Trusted certificate:",
+        world.server.certificate.to_str().unwrap(),
+    );
+    w.click("Fetch");
+    w.wait_for("the login", |app| app.state().gap_form.is_none());
+    assert!(w.has_label_containing("will be fetched from alice on 127.0.0.1"));
+    w.click("Next: options");
+    let report = w.convert_and_wait();
+    assert_eq!(report.totals.from_server, 5, "{:?}", report.notes);
+    assert!(
+        w.has_label_containing("5 messages the mail client never downloaded came from the server")
+    );
+}

@@ -1,5 +1,6 @@
 //! "Fetch N messages from imap.example.com…": where a store lists messages its mail client never
-//! downloaded (Thunderbird's IMAP folders without offline copies) and knows their server, the
+//! downloaded (Thunderbird's IMAP folders without offline copies, Apple Mail's messages not
+//! downloaded) and knows their server, the
 //! person gives the account's password (held in memory only) and, for a self-hosted server,
 //! the certificate to trust; the store logs in on a worker, and the job fetches those
 //! messages into their folders.

@@ -404,8 +404,8 @@ impl AppleMailStore {
         {
             Some((_, url)) => server::account_server(url),
             None => Err(
-                "Apple Mail's files do not say which server this account uses (only Mail 7 \
-                 and later keep it, in MailData/Signatures/AccountsMap.plist)"
+                "Apple Mail's files do not say which server this account uses (libraries from \
+                 V3 on keep it in MailData/Signatures/AccountsMap.plist)"
                     .to_owned(),
             ),
         }
