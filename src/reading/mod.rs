@@ -663,27 +663,51 @@ fn base64_in_stretches(raw: &[u8]) -> Option<Vec<u8>> {
 /// Decodes a base64 body as [`base64_in_stretches`] does, giving each decoded stretch to
 /// `take`; false when a stretch does not decode (what came before it was given).
 fn base64_stretches(raw: &[u8], mut take: impl FnMut(&[u8])) -> bool {
+    /// Body bytes taken at a time into the stretch.
+    const CHUNK: usize = 4096;
     let base64 = &data_encoding::BASE64_MIME_PERMISSIVE;
-    let mut stretch = Vec::with_capacity(BASE64_STRETCH);
+    let mut stretch = vec![0; BASE64_STRETCH + CHUNK];
     let mut decoded = vec![0; BASE64_STRETCH / 4 * 3];
-    let mut characters = raw.iter().copied().filter(|b| !b.is_ascii_whitespace());
+    // Base64 characters in `stretch`, and the body bytes not yet taken into it.
+    let mut filled = 0;
+    let mut rest = raw;
     loop {
-        stretch.clear();
-        stretch.extend(characters.by_ref().take(BASE64_STRETCH));
-        if stretch.is_empty() {
+        while filled < BASE64_STRETCH && !rest.is_empty() {
+            let (chunk, after) = rest.split_at(rest.len().min(CHUNK));
+            filled += without_white_space(chunk, &mut stretch[filled..filled + chunk.len()]);
+            rest = after;
+        }
+        let length = filled.min(BASE64_STRETCH);
+        if length == 0 {
             return true;
         }
-        let Ok(most) = base64.decode_len(stretch.len()) else {
+        let Ok(most) = base64.decode_len(length) else {
             return false;
         };
-        let Ok(written) = base64.decode_mut(&stretch, &mut decoded[..most]) else {
+        let Ok(written) = base64.decode_mut(&stretch[..length], &mut decoded[..most]) else {
             return false;
         };
         take(&decoded[..written]);
-        if stretch.len() < BASE64_STRETCH {
+        if length < BASE64_STRETCH {
             return true;
         }
+        // What was taken beyond the stretch begins the next one.
+        stretch.copy_within(BASE64_STRETCH..filled, 0);
+        filled -= BASE64_STRETCH;
     }
+}
+
+/// Copies `bytes` into `out` (as long) without ASCII white space; returns how many were copied.
+/// Every byte is written and only the others counted, without a branch per byte: base64 bodies
+/// are large and mostly not white space.
+fn without_white_space(bytes: &[u8], out: &mut [u8]) -> usize {
+    let out = &mut out[..bytes.len()];
+    let mut count = 0;
+    for &byte in bytes {
+        out[count] = byte;
+        count += usize::from(!byte.is_ascii_whitespace());
+    }
+    count
 }
 
 /// The base64 characters of a body before its first `=`, cut to whole groups and padded, when
