@@ -1,14 +1,29 @@
 //! The conversion checked against the independent reading of the same message (see the policy
 //! in this module's parent): attachments the two readings do not see alike.
 
+use sha2::{Digest as _, Sha256};
+
 use super::Converted;
 use crate::model::{IndependentReading, PartReading};
 use crate::pst::{Attachment, AttachmentContent};
 
+/// [`consult`] needs the bytes of the reading's attachments, which the reading did not keep
+/// (the engine's reading keeps only their sizes and hashes): read the message again keeping
+/// them, and consult that reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NeedsPartBytes;
+
 /// Compares the attachments of `converted` with those of `reading` and applies the policy:
 /// where the reading holds more and its content can be trusted, the converted message takes
-/// it; every disagreement and every part cut short is a warning.
-pub fn consult(converted: &mut Converted, reading: &IndependentReading) {
+/// it; every disagreement and every part cut short is a warning. An attachment pairs with a
+/// part of the reading that has the same content: the same bytes, or, where the reading kept
+/// only a part's size and hash, the same size and SHA-256. When something does not pair and
+/// the reading lacks the bytes to tell why, nothing is changed and [`NeedsPartBytes`] is
+/// returned.
+pub fn consult(
+    converted: &mut Converted,
+    reading: &IndependentReading,
+) -> Result<(), NeedsPartBytes> {
     let mut warnings = Vec::new();
     if let Some(place) = &reading.cut_short {
         warnings.push(format!(
@@ -36,15 +51,28 @@ pub fn consult(converted: &mut Converted, reading: &IndependentReading) {
     let mut their_left: Vec<&PartReading> = reading.attachments.iter().collect();
     let mut our_left: Vec<(usize, &[u8])> = Vec::new();
     for (index, bytes) in ours {
-        match their_left
-            .iter()
-            .position(|p| p.size == bytes.len() as u64 && p.data == bytes)
-        {
+        let mut hash = None;
+        let same = |part: &&PartReading| {
+            part.size == bytes.len() as u64
+                && if part.data.is_empty() && part.size > 0 {
+                    *hash.get_or_insert_with(|| <[u8; 32]>::from(Sha256::digest(bytes)))
+                        == part.sha256
+                } else {
+                    part.data == bytes
+                }
+        };
+        match their_left.iter().position(same) {
             Some(at) => {
                 their_left.remove(at);
             }
             None => our_left.push((index, bytes)),
         }
+    }
+    if their_left
+        .iter()
+        .any(|part| !part.embedded && part.size > 0 && part.data.is_empty())
+    {
+        return Err(NeedsPartBytes);
     }
 
     // What is left: the same part read shorter by one side, or a part only one side found.
@@ -143,6 +171,7 @@ pub fn consult(converted: &mut Converted, reading: &IndependentReading) {
             converted.warnings.push(warning);
         }
     }
+    Ok(())
 }
 
 fn describe(part: &PartReading) -> String {
@@ -222,14 +251,14 @@ mod tests {
     #[test]
     fn agreeing_readings_change_nothing() {
         let mut ours = converted(vec![b"abc"]);
-        consult(&mut ours, &reading(vec![part(b"abc", true, true)]));
+        consult(&mut ours, &reading(vec![part(b"abc", true, true)])).unwrap();
         assert_eq!(ours, converted(vec![b"abc"]));
     }
 
     #[test]
     fn a_fuller_trusted_reading_is_kept() {
         let mut ours = converted(vec![b""]);
-        consult(&mut ours, &reading(vec![part(b"abcdef", true, true)]));
+        consult(&mut ours, &reading(vec![part(b"abcdef", true, true)])).unwrap();
         assert_eq!(data(&ours), [b"abcdef".to_vec()]);
         assert!(
             ours.warnings[0].contains("the 6 bytes were kept"),
@@ -245,7 +274,7 @@ mod tests {
             (true, false, "transfer encoding is broken"),
         ] {
             let mut ours = converted(vec![b"ab"]);
-            consult(&mut ours, &reading(vec![part(b"abcdef", whole, clean)]));
+            consult(&mut ours, &reading(vec![part(b"abcdef", whole, clean)])).unwrap();
             assert_eq!(data(&ours), [b"ab".to_vec()]);
             assert!(
                 ours.warnings
@@ -260,12 +289,12 @@ mod tests {
     #[test]
     fn a_file_only_the_reading_sees_is_added_when_trusted() {
         let mut ours = converted(vec![]);
-        consult(&mut ours, &reading(vec![part(b"pdf", true, true)]));
+        consult(&mut ours, &reading(vec![part(b"pdf", true, true)])).unwrap();
         assert_eq!(data(&ours), [b"pdf".to_vec()]);
         assert!(ours.warnings[0].contains("it was added"));
 
         let mut ours = converted(vec![]);
-        consult(&mut ours, &reading(vec![part(b"pdf", true, false)]));
+        consult(&mut ours, &reading(vec![part(b"pdf", true, false)])).unwrap();
         assert!(ours.message.attachments.is_empty());
         assert!(ours.warnings[0].contains("it was not added"));
     }
@@ -275,7 +304,7 @@ mod tests {
         let mut ours = converted(vec![]);
         let mut text = part(b"hello", true, true);
         text.mime_type = "text/plain".to_owned();
-        consult(&mut ours, &reading(vec![text]));
+        consult(&mut ours, &reading(vec![text])).unwrap();
         assert!(ours.message.attachments.is_empty());
         assert!(ours.warnings[0].contains("the converter does not"));
     }
@@ -283,7 +312,7 @@ mod tests {
     #[test]
     fn an_attachment_only_the_converter_sees_is_kept_and_reported() {
         let mut ours = converted(vec![b"xyz"]);
-        consult(&mut ours, &reading(vec![]));
+        consult(&mut ours, &reading(vec![])).unwrap();
         assert_eq!(data(&ours), [b"xyz".to_vec()]);
         assert!(ours.warnings[0].contains("the second reading does not see it"));
     }
@@ -293,9 +322,40 @@ mod tests {
         let mut ours = converted(vec![b"abc"]);
         let mut second = reading(vec![part(b"abc", false, true)]);
         second.cut_short = Some("2".to_owned());
-        consult(&mut ours, &second);
+        consult(&mut ours, &second).unwrap();
         assert_eq!(data(&ours), [b"abc".to_vec()]);
         assert_eq!(ours.warnings.len(), 1, "{:?}", ours.warnings);
         assert!(ours.warnings[0].contains("appears truncated: MIME part 2"));
+    }
+
+    /// A part as the engine's reading keeps it: size and hash, no bytes.
+    fn digest_only(data: &[u8]) -> PartReading {
+        PartReading {
+            sha256: Sha256::digest(data).into(),
+            data: Vec::new(),
+            ..part(data, true, true)
+        }
+    }
+
+    #[test]
+    fn a_reading_without_bytes_pairs_by_size_and_hash() {
+        let mut ours = converted(vec![b"abc", b"xyz"]);
+        let second = reading(vec![digest_only(b"xyz"), digest_only(b"abc")]);
+        consult(&mut ours, &second).unwrap();
+        assert_eq!(ours, converted(vec![b"abc", b"xyz"]));
+    }
+
+    #[test]
+    fn a_reading_without_bytes_that_disagrees_asks_for_them_and_changes_nothing() {
+        for (ours, theirs) in [(&b"ab"[..], &b"abcdef"[..]), (b"abd", b"abc")] {
+            let mut converted_ours = converted(vec![ours]);
+            let second = reading(vec![digest_only(theirs)]);
+            assert_eq!(consult(&mut converted_ours, &second), Err(NeedsPartBytes));
+            assert_eq!(converted_ours, converted(vec![ours]));
+        }
+        // With the bytes, the same disagreement is decided.
+        let mut ours = converted(vec![b"ab"]);
+        consult(&mut ours, &reading(vec![part(b"abcdef", true, true)])).unwrap();
+        assert_eq!(data(&ours), [b"abcdef".to_vec()]);
     }
 }

@@ -539,7 +539,7 @@ pub(super) fn prepare_with(
     // waits on disk, and the second reading would need it whole in memory. The second reading
     // comes first: its working copies are gone before the converter makes its own.
     let second = (kind == FolderKind::Mail && raw.large.is_none())
-        .then(|| panic::catch_unwind(AssertUnwindSafe(|| reading::read(&raw.bytes))));
+        .then(|| panic::catch_unwind(AssertUnwindSafe(|| reading::read_digests(&raw.bytes))));
     let (mut converted, converter_failed) =
         match panic::catch_unwind(AssertUnwindSafe(|| convert(raw))) {
             Ok(converted) => (converted, false),
@@ -555,8 +555,19 @@ pub(super) fn prepare_with(
         // The read-back compares a large message with what the converter made of it.
         None => read_back.then(|| Box::new(Facts::of_message(&converted.message))),
         Some(Ok(second)) => {
-            if !converter_failed {
-                convert::consult(&mut converted, &second);
+            if !converter_failed && convert::consult(&mut converted, &second).is_err() {
+                // The readings disagree on an attachment: read again, keeping the parts' bytes
+                // (rare; the first reading keeps only sizes and hashes, to hold less).
+                match panic::catch_unwind(AssertUnwindSafe(|| reading::read(&raw.bytes))) {
+                    Ok(full) => {
+                        let consulted = convert::consult(&mut converted, &full);
+                        debug_assert!(consulted.is_ok(), "a full reading keeps every part");
+                    }
+                    Err(_) => converted.warnings.push(
+                        "the second reading failed on this message; it was not cross-checked"
+                            .to_owned(),
+                    ),
+                }
             }
             read_back.then(|| Box::new(Facts::of_reading(&second)))
         }

@@ -44,10 +44,25 @@ const MAX_NESTING: usize = 64;
 /// Reads one stored message. Never fails: what cannot be read is left out of the reading and
 /// said in its notes.
 pub fn read(bytes: &[u8]) -> IndependentReading {
+    read_keeping(bytes, true)
+}
+
+/// Reads one stored message as [`read`] does, but keeps of each attachment only its size and
+/// SHA-256 (its `data` stays empty): a base64 file is hashed a stretch at a time as it is
+/// decoded, never held whole, so a large attachment is not in memory once more while the
+/// message is checked.
+pub fn read_digests(bytes: &[u8]) -> IndependentReading {
+    read_keeping(bytes, false)
+}
+
+fn read_keeping(bytes: &[u8], keep_bytes: bool) -> IndependentReading {
     let bytes = without_framing(bytes);
     let mut reading = IndependentReading::default();
     let mut collected = Collected::default();
-    let mut walker = Walker::default();
+    let mut walker = Walker {
+        keep_bytes,
+        ..Walker::default()
+    };
     let renamed = with_distinct_boundaries(bytes);
     let bytes = match &renamed {
         Some((fixed, note)) => {
@@ -213,12 +228,15 @@ fn with_distinct_boundaries(bytes: &[u8]) -> Option<(Vec<u8>, String)> {
     // Longest first: a boundary holding a shorter one is renamed whole, and the shorter one's
     // renaming then changes the same bytes in its declaration and in its delimiter lines alike.
     clashing.sort_by_key(|b| std::cmp::Reverse(b.len()));
-    let mut fixed = bytes.to_vec();
+    // One copy of the message at a time besides the original (it can be tens of megabytes).
+    let mut fixed: Option<Vec<u8>> = None;
     for boundary in &clashing {
         let mut renamed = vec![lead];
         renamed.extend_from_slice(boundary);
-        fixed = replaced(&fixed, boundary, &renamed);
+        let next = replaced(fixed.as_deref().unwrap_or(bytes), boundary, &renamed);
+        fixed = Some(next);
     }
+    let fixed = fixed?;
     let note = format!(
         "the message: {} multipart boundar{} begin{} with the boundary of another; each \
          delimiter line is read as the boundary it holds whole",
@@ -357,6 +375,8 @@ struct Position<'p> {
 /// Walks the parts of one message.
 #[derive(Debug, Default)]
 struct Walker {
+    /// Attachments keep their decoded bytes, not only their size and hash.
+    keep_bytes: bool,
     notes: Vec<String>,
     /// Leaf parts seen so far.
     leaves: usize,
@@ -471,8 +491,26 @@ impl Walker {
             ));
             out.cut_short.get_or_insert(place.clone());
         }
+        let file = !is_text_body || is_attachment;
+        if file
+            && !self.keep_bytes
+            && let Some((size, sha256)) = digest(part)
+        {
+            out.attachments.push(PartReading {
+                place,
+                name,
+                mime_type: mime.to_owned(),
+                embedded: kind == "message" && matches!(subtype, "rfc822" | "global"),
+                size,
+                sha256,
+                whole: !cut,
+                clean: true,
+                data: Vec::new(),
+            });
+            return;
+        }
         let (data, clean) = decoded(part, &what, &mut self.notes);
-        if is_text_body && !is_attachment {
+        if !file {
             let text = as_text(&data, part);
             if subtype == "html" {
                 out.html.push(text);
@@ -541,13 +579,38 @@ fn transfer_encoding(part: &ParsedMail<'_>) -> String {
         .to_ascii_lowercase()
 }
 
-/// A part's content, transfer-decoded, and whether that went cleanly.
-fn decoded(part: &ParsedMail<'_>, what: &str, notes: &mut Vec<String>) -> (Vec<u8>, bool) {
-    let raw = match part.get_body_encoded() {
+/// The size and SHA-256 of a part's content, transfer-decoded, without holding it whole;
+/// `None` where that is not done (quoted-printable) or the base64 does not decode cleanly: the
+/// part is then decoded as [`decoded`] does, which also says what went wrong.
+fn digest(part: &ParsedMail<'_>) -> Option<(u64, [u8; 32])> {
+    let raw = part_raw(part);
+    match transfer_encoding(part).as_str() {
+        "base64" => {
+            let mut hasher = Sha256::new();
+            let mut size = 0u64;
+            let decoded = base64_stretches(raw, |stretch| {
+                hasher.update(stretch);
+                size += stretch.len() as u64;
+            });
+            decoded.then(|| (size, hasher.finalize().into()))
+        }
+        "quoted-printable" => None,
+        _ => Some((raw.len() as u64, sha256(raw))),
+    }
+}
+
+/// A part's body as sent, before transfer decoding.
+fn part_raw<'a>(part: &'a ParsedMail<'_>) -> &'a [u8] {
+    match part.get_body_encoded() {
         Body::Base64(body) | Body::QuotedPrintable(body) => body.get_raw(),
         Body::SevenBit(body) | Body::EightBit(body) => body.get_raw(),
         Body::Binary(body) => body.get_raw(),
-    };
+    }
+}
+
+/// A part's content, transfer-decoded, and whether that went cleanly.
+fn decoded(part: &ParsedMail<'_>, what: &str, notes: &mut Vec<String>) -> (Vec<u8>, bool) {
+    let raw = part_raw(part);
     let encoding = transfer_encoding(part);
     let decode = |bytes: &[u8], encoding: &str| {
         let encoding = Some(encoding.to_owned());
@@ -593,25 +656,58 @@ const BASE64_STRETCH: usize = 64 * 1024;
 /// is not held a second time as one stripped copy. `None` when a stretch does not decode: the
 /// whole body is then decoded at once, which says how.
 fn base64_in_stretches(raw: &[u8]) -> Option<Vec<u8>> {
-    let base64 = &data_encoding::BASE64_MIME_PERMISSIVE;
     let mut decoded = Vec::with_capacity(raw.len() / 4 * 3);
-    let mut stretch = Vec::with_capacity(BASE64_STRETCH);
-    let mut characters = raw.iter().copied().filter(|b| !b.is_ascii_whitespace());
+    base64_stretches(raw, |stretch| decoded.extend_from_slice(stretch)).then_some(decoded)
+}
+
+/// Decodes a base64 body as [`base64_in_stretches`] does, giving each decoded stretch to
+/// `take`; false when a stretch does not decode (what came before it was given).
+fn base64_stretches(raw: &[u8], mut take: impl FnMut(&[u8])) -> bool {
+    /// Body bytes taken at a time into the stretch.
+    const CHUNK: usize = 4096;
+    let base64 = &data_encoding::BASE64_MIME_PERMISSIVE;
+    let mut stretch = vec![0; BASE64_STRETCH + CHUNK];
+    let mut decoded = vec![0; BASE64_STRETCH / 4 * 3];
+    // Base64 characters in `stretch`, and the body bytes not yet taken into it.
+    let mut filled = 0;
+    let mut rest = raw;
     loop {
-        stretch.clear();
-        stretch.extend(characters.by_ref().take(BASE64_STRETCH));
-        if stretch.is_empty() {
-            return Some(decoded);
+        while filled < BASE64_STRETCH && !rest.is_empty() {
+            let (chunk, after) = rest.split_at(rest.len().min(CHUNK));
+            filled += without_white_space(chunk, &mut stretch[filled..filled + chunk.len()]);
+            rest = after;
         }
-        let start = decoded.len();
-        let most = base64.decode_len(stretch.len()).ok()?;
-        decoded.resize(start + most, 0);
-        let written = base64.decode_mut(&stretch, &mut decoded[start..]).ok()?;
-        decoded.truncate(start + written);
-        if stretch.len() < BASE64_STRETCH {
-            return Some(decoded);
+        let length = filled.min(BASE64_STRETCH);
+        if length == 0 {
+            return true;
         }
+        let Ok(most) = base64.decode_len(length) else {
+            return false;
+        };
+        let Ok(written) = base64.decode_mut(&stretch[..length], &mut decoded[..most]) else {
+            return false;
+        };
+        take(&decoded[..written]);
+        if length < BASE64_STRETCH {
+            return true;
+        }
+        // What was taken beyond the stretch begins the next one.
+        stretch.copy_within(BASE64_STRETCH..filled, 0);
+        filled -= BASE64_STRETCH;
     }
+}
+
+/// Copies `bytes` into `out` (as long) without ASCII white space; returns how many were copied.
+/// Every byte is written and only the others counted, without a branch per byte: base64 bodies
+/// are large and mostly not white space.
+fn without_white_space(bytes: &[u8], out: &mut [u8]) -> usize {
+    let out = &mut out[..bytes.len()];
+    let mut count = 0;
+    for &byte in bytes {
+        out[count] = byte;
+        count += usize::from(!byte.is_ascii_whitespace());
+    }
+    count
 }
 
 /// The base64 characters of a body before its first `=`, cut to whole groups and padded, when
@@ -777,6 +873,46 @@ mod tests {
             if let Some(stretches) = base64_in_stretches(&raw) {
                 proptest::prop_assert_eq!(Some(stretches), whole);
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        /// The engine's reading (sizes and hashes only) sees every attachment as the full
+        /// reading does, whatever its transfer encoding and however it is broken.
+        #[test]
+        fn digests_are_those_of_the_full_reading(
+            data in proptest::collection::vec(proptest::num::u8::ANY, 0..40_000),
+            width in 1usize..100,
+            encoding in proptest::sample::select(vec!["base64", "quoted-printable", "8bit", "binary"]),
+            cut in proptest::option::of(0usize..60_000),
+        ) {
+            let mut body = match encoding {
+                "base64" => base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &data)
+                    .as_bytes()
+                    .chunks(width)
+                    .flat_map(|line| [line, b"\r\n"].concat())
+                    .collect(),
+                _ => data.clone(),
+            };
+            if let Some(cut) = cut {
+                body.truncate(cut.min(body.len()));
+            }
+            let mut message = format!(
+                "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n\
+                 --b\r\nContent-Type: application/octet-stream; name=a.bin\r\n\
+                 Content-Transfer-Encoding: {encoding}\r\n\r\n"
+            )
+            .into_bytes();
+            message.extend_from_slice(&body);
+            message.extend_from_slice(b"\r\n--b--\r\n");
+            let full = read(&message);
+            let digests = read_digests(&message);
+            let seen = |reading: &IndependentReading| -> Vec<(u64, [u8; 32], bool)> {
+                reading.attachments.iter().map(|a| (a.size, a.sha256, a.whole)).collect()
+            };
+            proptest::prop_assert_eq!(seen(&digests), seen(&full));
+            proptest::prop_assert!(digests.attachments.iter().all(|a| a.data.is_empty() || a.size == a.data.len() as u64));
         }
     }
 

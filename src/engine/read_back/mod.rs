@@ -742,7 +742,7 @@ impl Matcher {
             .map(|raw| {
                 let facts = match raw.large {
                     Some(_) => Facts::of_message(&convert::convert(raw).message),
-                    None => Facts::of_reading(&reading::read(&raw.bytes)),
+                    None => Facts::of_reading(&reading::read_digests(&raw.bytes)),
                 };
                 (facts, raw.origin.to_string())
             })

@@ -301,6 +301,11 @@ impl<R: Read> MboxReader<R> {
             End::Eof => State::Done,
         };
         self.largest_message = self.largest_message.max(bytes.capacity());
+        // Grown by doubling, a large message's buffer can be a quarter larger than the message;
+        // the message is held while it is converted and checked, its slack with it.
+        if bytes.capacity() - bytes.len() > bytes.len() / 8 {
+            bytes.shrink_to_fit();
+        }
         self.window.shrink();
         Ok(Some(MboxEntry {
             offset,
