@@ -14,6 +14,7 @@ mod connection;
 mod fetch;
 mod folders;
 mod gaps;
+mod keychain;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use connection::Session;
 pub use connection::{DEFAULT_IMAP_PORT, DEFAULT_IMAPS_PORT};
 use folders::Mailbox;
 pub use gaps::{Fetched, ServerFetcher, Wanted};
+pub use keychain::{Keychain, KeychainError, SERVICE as KEYCHAIN_SERVICE, entry_name};
 
 /// How the connection to the server is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
