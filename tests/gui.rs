@@ -11,7 +11,7 @@ use egui::accesskit::{Role, Toggled};
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use mail2pst::engine::{self, Report, SearchRoots, Source, Status, SystemLayout};
+use mail2pst::engine::{self, Keychain, Report, SearchRoots, Source, Status, SystemLayout};
 use mail2pst::gui::{App, Config, FileDialogCheck, Screen, SourceStatus};
 use mail2pst::license::{self, LicenseStore};
 use mail2pst::model::FolderKind;
@@ -36,13 +36,20 @@ fn window_with(
     discovery_errors: Vec<sources::Error>,
     key: Option<&str>,
 ) -> Window {
-    window_built(found, discovery_errors, key, Harness::builder())
+    window_built(
+        found,
+        discovery_errors,
+        key,
+        Keychain::system(),
+        Harness::builder(),
+    )
 }
 
 fn window_built(
     found: Vec<PathBuf>,
     discovery_errors: Vec<sources::Error>,
     key: Option<&str>,
+    keychain: Keychain,
     builder: egui_kittest::HarnessBuilder<App>,
 ) -> Window {
     let out = temp_dir();
@@ -63,6 +70,7 @@ fn window_built(
         license_store: Ok(store),
         log_file: Some(out.path().join("logs")),
         output_folder: out.path().to_path_buf(),
+        keychain,
     };
     let mut harness = builder
         .with_size([1100.0, 1000.0])
@@ -91,6 +99,7 @@ fn window_at_home(home: &Path) -> Window {
         license_store: Ok(LicenseStore::new(license_dir.path())),
         log_file: Some(out.path().join("logs")),
         output_folder: out.path().to_path_buf(),
+        keychain: Keychain::system(),
     };
     let harness = Harness::builder()
         .with_size([1100.0, 1000.0])
@@ -581,7 +590,13 @@ fn the_done_screen_notes_deleted_copies_without_calling_them_skipped() {
     let profile = corpus().join("thunderbird-profile/ng5ko9yq.default-default");
     // The profile's folder "日本語" has no glyphs in the app's fonts: drawn as boxes.
     let builder = Harness::builder().allow_missing_glyphs();
-    let mut w = window_built(vec![profile], Vec::new(), Some("valid.key"), builder);
+    let mut w = window_built(
+        vec![profile],
+        Vec::new(),
+        Some("valid.key"),
+        Keychain::system(),
+        builder,
+    );
     w.wait_for_sources();
     w.click("Next: choose folders");
     w.click("Next: options");
@@ -646,7 +661,7 @@ fn stores_that_cannot_be_read_say_what_is_wrong_and_what_to_do() {
     };
     // The hint's "→" is not in the test's only font (the app also uses the system's fonts).
     let builder = Harness::builder().allow_missing_glyphs();
-    let mut w = window_built(Vec::new(), vec![protected], None, builder);
+    let mut w = window_built(Vec::new(), vec![protected], None, Keychain::system(), builder);
     let input = temp_dir();
     let garbage = input.path().join("notes.bin");
     fs::write(&garbage, [0u8, 159, 146, 150, 0, 1, 2]).unwrap();

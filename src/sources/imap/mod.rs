@@ -53,6 +53,12 @@ impl Password {
     fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The password itself, for a form's password field (shown as dots) to hold; never to be
+    /// printed or logged.
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for Password {
