@@ -928,3 +928,143 @@ fn the_folders_step_offers_to_fetch_what_thunderbird_never_downloaded() {
         w.has_label_containing("4 messages the mail client never downloaded came from the server")
     );
 }
+
+/// The keychain box of the IMAP form and of the fetch box.
+const REMEMBER: &str = "Remember the password in this computer's keychain";
+
+/// A window whose keychain is `keychain` (a private GNOME Keyring, or none).
+fn window_with_keychain(found: Vec<PathBuf>, keychain: Keychain) -> Window {
+    window_built(
+        found,
+        Vec::new(),
+        Some("valid.key"),
+        keychain,
+        Harness::builder(),
+    )
+}
+
+/// "Remember the password in this computer's keychain" in the IMAP form, against a real GNOME
+/// Keyring on a bus of its own ([`crate::keychain::PrivateKeyring`]): off by default; ticked,
+/// the password is kept once the server accepts it; when the app is started again and the form
+/// names the same account, the password is filled in and the box ticked; unticked, logging in
+/// removes it. A keychain that cannot be reached is said in the form, and the account is still
+/// added.
+#[test]
+fn the_imap_form_keeps_fills_in_and_forgets_a_password_in_the_keychain() {
+    let server = crate::keychain::server_with_three_messages();
+    let keyring = crate::keychain::PrivateKeyring::start();
+    let entry = crate::keychain::entry(&server);
+    let certificate = server.certificate.to_str().unwrap().to_owned();
+    let name_the_account = |w: &mut Window| {
+        w.click("Add an IMAP account…");
+        w.click("Another server");
+        w.type_into("Server:", "127.0.0.1");
+        w.type_into("Port:", &server.imaps_port.to_string());
+        w.type_into("User name:", crate::imap_server::USER);
+        w.type_into("Trusted certificate:", &certificate);
+    };
+    let password_field = |app: &App| {
+        app.state()
+            .imap_form
+            .as_ref()
+            .map(|form| form.password.clone())
+            .unwrap_or_default()
+    };
+
+    let mut w = window_with_keychain(Vec::new(), keyring.keychain());
+    w.wait_for_sources();
+    name_the_account(&mut w);
+    assert_eq!(w.toggled(REMEMBER), Some(Toggled::False));
+    w.type_into("Password:", crate::imap_server::PASSWORD);
+    w.click(REMEMBER);
+    w.click("Add account");
+    w.wait_for("the keychain", |app| app.state().keychain_notice.is_some());
+    assert!(w.has_label("The password of alice on 127.0.0.1 is kept in this computer's keychain."));
+    assert_eq!(
+        keyring.lookup(&entry).as_deref(),
+        Some(crate::imap_server::PASSWORD)
+    );
+    drop(w);
+
+    // The app started again.
+    let mut w = window_with_keychain(Vec::new(), keyring.keychain());
+    w.wait_for_sources();
+    name_the_account(&mut w);
+    w.wait_for("the keychain's password", |app| {
+        !password_field(app).is_empty()
+    });
+    w.harness.run();
+    assert_eq!(password_field(w.app()), crate::imap_server::PASSWORD);
+    assert_eq!(w.toggled(REMEMBER), Some(Toggled::True));
+    assert!(w.has_label_containing("filled in from this computer's keychain"));
+    w.click(REMEMBER);
+    assert!(w.has_label_containing("will be removed when you log in"));
+    w.click("Add account");
+    w.wait_for("the keychain", |app| app.state().keychain_notice.is_some());
+    assert!(w.has_label(
+        "The password of alice on 127.0.0.1 was removed from this computer's keychain."
+    ));
+    assert_eq!(keyring.lookup(&entry), None);
+    w.wait_for_sources();
+    let ready = w.app().state().sources[0].ready().expect("the account is read");
+    assert_eq!(ready.listing.messages(), 3);
+    drop(w);
+
+    // No keychain at all.
+    let nowhere = temp_dir();
+    let mut w = window_with_keychain(
+        Vec::new(),
+        Keychain::secret_service_on(format!("unix:path={}", nowhere.path().join("bus").display())),
+    );
+    w.wait_for_sources();
+    name_the_account(&mut w);
+    w.click(REMEMBER);
+    w.wait_for("the keychain's answer", |app| {
+        app.state()
+            .imap_form
+            .as_ref()
+            .is_some_and(|form| form.keychain.problem.is_some())
+    });
+    assert!(w.has_label_containing("keychain cannot be reached"));
+    assert!(w.has_label_containing("used for this session only"));
+    w.type_into("Password:", crate::imap_server::PASSWORD);
+    w.click("Add account");
+    w.wait_for_sources();
+    assert!(w.app().state().sources[0].ready().is_some());
+    w.wait_for("the keychain", |app| app.state().keychain_notice.is_some());
+    assert!(w.has_label_containing("The keychain was not changed for alice on 127.0.0.1"));
+}
+
+/// The fetch box of a Thunderbird account's missing messages fills in the password the
+/// keychain keeps for the account's server (stored by `secret-tool`, as the app names it),
+/// with the box ticked, and logs in with it.
+#[test]
+fn the_fetch_box_fills_in_the_password_kept_in_the_keychain() {
+    let world = crate::gap_filling::world();
+    let keyring = crate::keychain::PrivateKeyring::start();
+    keyring.store(
+        &crate::keychain::entry(&world.server),
+        crate::imap_server::PASSWORD,
+    );
+    let account = world.profile.join("ImapMail/127.0.0.1");
+    let mut w = window_with_keychain(vec![account], keyring.keychain());
+    w.wait_for_sources();
+    w.click("Next: choose folders");
+    w.click("Fetch 5 messages from 127.0.0.1…");
+    w.wait_for("the keychain's password", |app| {
+        app.state()
+            .gap_form
+            .as_ref()
+            .is_some_and(|form| !form.password.is_empty())
+    });
+    w.harness.run();
+    assert_eq!(w.toggled(REMEMBER), Some(Toggled::True));
+    assert!(w.has_label_containing("filled in from this computer's keychain"));
+    w.type_into(
+        "Trusted certificate:",
+        world.server.certificate.to_str().unwrap(),
+    );
+    w.click("Fetch");
+    w.wait_for("the login", |app| app.state().gap_form.is_none());
+    assert!(w.has_label_containing("will be fetched from alice on 127.0.0.1"));
+}
