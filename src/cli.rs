@@ -18,8 +18,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::engine::{
     self, CancelToken, Comparison, DEFAULT_SPLIT_SIZE, DateRange, Event, ImapAccount, JobSpec,
-    KEYCHAIN_SERVICE, Keychain, Options, Password, Report, Security, Source, Status,
-    StoreListing, format_size, keychain_entry_name,
+    KEYCHAIN_SERVICE, Keychain, Options, Password, Report, Security, Source, Status, StoreListing,
+    format_size, keychain_entry_name,
 };
 use crate::license::{self, LicenseStatus};
 use crate::model::FolderKind;

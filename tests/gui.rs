@@ -661,7 +661,13 @@ fn stores_that_cannot_be_read_say_what_is_wrong_and_what_to_do() {
     };
     // The hint's "→" is not in the test's only font (the app also uses the system's fonts).
     let builder = Harness::builder().allow_missing_glyphs();
-    let mut w = window_built(Vec::new(), vec![protected], None, Keychain::system(), builder);
+    let mut w = window_built(
+        Vec::new(),
+        vec![protected],
+        None,
+        Keychain::system(),
+        builder,
+    );
     let input = temp_dir();
     let garbage = input.path().join("notes.bin");
     fs::write(&garbage, [0u8, 159, 146, 150, 0, 1, 2]).unwrap();
@@ -1006,7 +1012,9 @@ fn the_imap_form_keeps_fills_in_and_forgets_a_password_in_the_keychain() {
     ));
     assert_eq!(keyring.lookup(&entry), None);
     w.wait_for_sources();
-    let ready = w.app().state().sources[0].ready().expect("the account is read");
+    let ready = w.app().state().sources[0]
+        .ready()
+        .expect("the account is read");
     assert_eq!(ready.listing.messages(), 3);
     drop(w);
 
@@ -1014,7 +1022,10 @@ fn the_imap_form_keeps_fills_in_and_forgets_a_password_in_the_keychain() {
     let nowhere = temp_dir();
     let mut w = window_with_keychain(
         Vec::new(),
-        Keychain::secret_service_on(format!("unix:path={}", nowhere.path().join("bus").display())),
+        Keychain::secret_service_on(format!(
+            "unix:path={}",
+            nowhere.path().join("bus").display()
+        )),
     );
     w.wait_for_sources();
     name_the_account(&mut w);

@@ -38,7 +38,12 @@ pub struct PrivateKeyring {
 
 impl PrivateKeyring {
     pub fn start() -> PrivateKeyring {
-        for program in ["dbus-daemon", "gnome-keyring-daemon", "secret-tool", "dbus-send"] {
+        for program in [
+            "dbus-daemon",
+            "gnome-keyring-daemon",
+            "secret-tool",
+            "dbus-send",
+        ] {
             assert!(
                 Command::new("sh")
                     .args(["-c", &format!("command -v {program}")])
@@ -276,7 +281,9 @@ fn the_command_line_remembers_uses_and_forgets_the_password() {
     assert_eq!(code(&output), 0, "{stderr}");
     assert_eq!(written(&output), 3);
     assert!(
-        stderr.contains("Using the password of alice on 127.0.0.1 stored in this computer's keychain"),
+        stderr.contains(
+            "Using the password of alice on 127.0.0.1 stored in this computer's keychain"
+        ),
         "{stderr}"
     );
     // The password changed on the server's side: the stored one is refused, and the error

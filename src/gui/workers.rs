@@ -135,9 +135,10 @@ impl AfterLogin {
         let label = account.label();
         let result = match self.choice {
             KeychainChoice::Leave => return,
-            KeychainChoice::Remember => self.keychain.remember(account).map(|()| {
-                format!("The password of {label} is kept in this computer's keychain.")
-            }),
+            KeychainChoice::Remember => self
+                .keychain
+                .remember(account)
+                .map(|()| format!("The password of {label} is kept in this computer's keychain.")),
             KeychainChoice::Forget => self.keychain.forget(account).map(|_| {
                 format!("The password of {label} was removed from this computer's keychain.")
             }),

@@ -283,7 +283,10 @@ impl AppState {
             return;
         }
         form.keychain.asked_for = Some(entry);
-        if let Err(error) = self.workers.look_up_password(self.keychain.clone(), account) {
+        if let Err(error) = self
+            .workers
+            .look_up_password(self.keychain.clone(), account)
+        {
             form.keychain.problem = Some(error);
         }
     }
@@ -331,6 +334,47 @@ impl AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Keychain;
+
+    /// The keychain's answer fills an empty password field only, for the account asked about;
+    /// the login then keeps, removes or leaves the password as the box says.
+    #[test]
+    fn the_keychain_box_fills_in_and_decides_what_the_login_does() {
+        let keychain = Keychain::system();
+        let mut field = KeychainField::default();
+        let mut password = String::new();
+        let kept = || Ok(Some(Password::new("kept")));
+        field.answered("alice@host:993", kept(), &mut password);
+        assert!(
+            password.is_empty(),
+            "an answer for another account is ignored"
+        );
+        field.asked_for = Some("alice@host:993".to_owned());
+        field.answered("alice@host:993", kept(), &mut password);
+        assert_eq!((password.as_str(), field.remember), ("kept", true));
+        let after = field.after_login(&keychain, &password);
+        assert_eq!(after.choice, KeychainChoice::Remember);
+        assert!(after.from_keychain);
+        field.remember = false;
+        let after = field.after_login(&keychain, "typed");
+        assert_eq!(after.choice, KeychainChoice::Forget);
+        assert!(!after.from_keychain);
+        let mut typed = "typed".to_owned();
+        let mut other = KeychainField {
+            asked_for: Some("bob@host:993".to_owned()),
+            ..KeychainField::default()
+        };
+        other.answered("bob@host:993", kept(), &mut typed);
+        assert_eq!((typed.as_str(), other.remember), ("typed", false));
+        other.stored = None;
+        assert_eq!(
+            other.after_login(&keychain, "typed").choice,
+            KeychainChoice::Leave
+        );
+        other.answered("bob@host:993", Err("locked".to_owned()), &mut typed);
+        assert_eq!(other.problem.as_deref(), Some("locked"));
+        assert!(!format!("{field:?}").contains("kept"), "never printed");
+    }
 
     #[test]
     fn a_provider_fills_its_server_and_every_field_stays_editable() {

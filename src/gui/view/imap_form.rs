@@ -123,7 +123,7 @@ pub(super) fn keychain_box(ui: &mut Ui, keychain: &mut KeychainField, password: 
     if let Some(problem) = keychain.problem.as_ref().filter(|_| keychain.remember) {
         ui.label(error_text(
             ui,
-            &format!("{problem}. The password will be used for this session only."),
+            format!("{problem}. The password will be used for this session only."),
         ));
     } else if filled_in && keychain.remember {
         ui.weak(

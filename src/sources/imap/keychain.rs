@@ -168,9 +168,9 @@ mod store {
             {
                 unreachable()
             }
-            Error::Locked | Error::Prompt | Error::PromptDisconnected => KeychainError(
-                "this computer's keychain is locked, and was not unlocked".to_owned(),
-            ),
+            Error::Locked | Error::Prompt | Error::PromptDisconnected => {
+                KeychainError("this computer's keychain is locked, and was not unlocked".to_owned())
+            }
             Error::NoResult => KeychainError(
                 "this computer's keychain has no default collection to keep passwords in"
                     .to_owned(),
@@ -254,9 +254,11 @@ mod tests {
 
     #[test]
     fn an_entry_is_named_by_user_server_and_port_and_never_shows_the_password() {
-        let account =
-            ImapAccount::from_url("imaps://bob%40icloud.com@imap.mail.me.com/", Password::new("pw"))
-                .unwrap();
+        let account = ImapAccount::from_url(
+            "imaps://bob%40icloud.com@imap.mail.me.com/",
+            Password::new("pw"),
+        )
+        .unwrap();
         assert_eq!(entry_name(&account), "bob@icloud.com@imap.mail.me.com:993");
         #[cfg(all(unix, not(target_os = "macos")))]
         assert!(
