@@ -102,7 +102,8 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub json: bool,
     /// Fetch from its server each message a Thunderbird or Postbox IMAP account lists but never
-    /// downloaded, with the account's password (asked for, or MAIL2PST_IMAP_PASSWORD)
+    /// downloaded, with the account's password (MAIL2PST_IMAP_PASSWORD, the keychain, or asked
+    /// for)
     #[arg(long)]
     pub fetch_missing: bool,
     #[command(flatten)]

@@ -5,7 +5,7 @@
 
 use egui::{RichText, Ui};
 
-use crate::engine::Security;
+use crate::engine::{Security, capitalized};
 use crate::gui::state::{AppState, KeychainField, Provider};
 
 use super::error_text;
@@ -123,7 +123,10 @@ pub(super) fn keychain_box(ui: &mut Ui, keychain: &mut KeychainField, password: 
     if let Some(problem) = keychain.problem.as_ref().filter(|_| keychain.remember) {
         ui.label(error_text(
             ui,
-            format!("{problem}. The password will be used for this session only."),
+            format!(
+                "{}. The password will be used for this session only.",
+                capitalized(problem)
+            ),
         ));
     } else if filled_in && keychain.remember {
         ui.weak(
