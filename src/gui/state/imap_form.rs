@@ -101,7 +101,8 @@ pub struct KeychainField {
     pub remember: bool,
     /// The account (its keychain entry name) the keychain was last asked about.
     pub asked_for: Option<String>,
-    /// The password the keychain holds for that account, once it answered.
+    /// The password the keychain holds for that account, once it answered, when it was
+    /// filled in (a password the person typed first is left alone, and so is the keychain).
     pub stored: Option<Password>,
     /// Why the keychain could not be read, shown while the box is ticked.
     pub problem: Option<String>,
@@ -124,8 +125,8 @@ impl KeychainField {
                 if password.is_empty() {
                     stored.reveal().clone_into(password);
                     self.remember = true;
+                    self.stored = Some(stored);
                 }
-                self.stored = Some(stored);
                 self.problem = None;
             }
             Ok(None) => self.problem = None,
@@ -366,7 +367,10 @@ mod tests {
         };
         other.answered("bob@host:993", kept(), &mut typed);
         assert_eq!((typed.as_str(), other.remember), ("typed", false));
-        other.stored = None;
+        assert_eq!(
+            other.stored, None,
+            "a typed password leaves the keychain alone"
+        );
         assert_eq!(
             other.after_login(&keychain, "typed").choice,
             KeychainChoice::Leave
