@@ -279,8 +279,8 @@ fn fill_gaps(sources: &[Source], imap: &ImapArgs, verbose: bool) -> Result<()> {
                     after_login(&server, from, imap, verbose);
                 }
                 Err(error) => print_err(&format!(
-                    "{}\nThe {} messages of {} that are only on the server are not fetched; the \
-                     rest is converted.\n",
+                    "mail2pst: {}\nThe {} messages of {} that are only on the server are not \
+                     fetched; the rest is converted.\n",
                     login_error(error, from),
                     gap.messages,
                     gap.name

@@ -346,3 +346,64 @@ fn a_keychain_that_cannot_be_reached_is_said_and_the_conversion_goes_on() {
     );
     assert!(pst.is_file());
 }
+
+/// `convert PROFILE --fetch-missing --remember-password`: the password of the Thunderbird
+/// account's server is stored once the server accepts it, and the next `--fetch-missing` run
+/// takes it from the keychain ([`crate::gap_filling::world`]).
+#[test]
+fn fetching_missing_messages_remembers_and_uses_the_password() {
+    let world = crate::gap_filling::world();
+    let keyring = PrivateKeyring::start();
+    let out = temp_dir();
+    let program = Program::licensed();
+    let certificate = world.server.certificate.to_str().unwrap().to_owned();
+    let convert = |pst: &Path, extra: &[&str], password: Option<&str>| -> Output {
+        let mut command = program.command(&[
+            "convert",
+            arg(&world.profile),
+            "-o",
+            arg(pst),
+            "--json",
+            "--fetch-missing",
+            "--trust-certificate",
+            &certificate,
+        ]);
+        command.args(extra);
+        keyring.use_in(&mut command);
+        match password {
+            Some(password) => command.env(IMAP_PASSWORD_VARIABLE, password),
+            None => command.env_remove(IMAP_PASSWORD_VARIABLE),
+        };
+        command.stdin(Stdio::null()).output().unwrap()
+    };
+    let from_server = |output: &Output| -> u64 {
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report["totals"]["from_server"].as_u64().unwrap()
+    };
+
+    let output = convert(
+        &out.path().join("first.pst"),
+        &["--remember-password"],
+        Some(PASSWORD),
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(from_server(&output), 4, "{stderr}");
+    assert!(
+        stderr.contains("Stored the password of alice on 127.0.0.1"),
+        "{stderr}"
+    );
+    assert_eq!(
+        keyring.lookup(&entry(&world.server)).as_deref(),
+        Some(PASSWORD)
+    );
+
+    let output = convert(&out.path().join("second.pst"), &[], None);
+    let stderr = text(&output.stderr);
+    assert_eq!(from_server(&output), 4, "{stderr}");
+    assert!(
+        stderr.contains(
+            "Using the password of alice on 127.0.0.1 stored in this computer's keychain"
+        ),
+        "{stderr}"
+    );
+}
