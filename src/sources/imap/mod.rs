@@ -41,7 +41,8 @@ pub enum Security {
     Unencrypted,
 }
 
-/// A password held in memory only; never printed.
+/// A password, held in memory (stored in the system's keychain only when the person asks:
+/// [`Keychain`]); never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 
