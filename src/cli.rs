@@ -18,7 +18,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::engine::{
     self, CancelToken, Comparison, DEFAULT_SPLIT_SIZE, DateRange, Event, ImapAccount, JobSpec,
-    Options, Password, Report, Security, Source, Status, StoreListing, format_size,
+    KEYCHAIN_SERVICE, Keychain, Options, Password, Report, Security, Source, Status, StoreListing,
+    format_size, keychain_entry_name,
 };
 use crate::license::{self, LicenseStatus};
 use crate::model::FolderKind;
@@ -102,7 +103,8 @@ pub struct ConvertArgs {
     pub json: bool,
     /// Fetch from its server each message an IMAP account of Thunderbird, Postbox or Apple Mail
     /// lists but never downloaded (and Apple Mail's messages whose attachments it did not
-    /// download), with the account's password (asked for, or MAIL2PST_IMAP_PASSWORD)
+    /// download), with the account's password (MAIL2PST_IMAP_PASSWORD, the keychain, or asked
+    /// for)
     #[arg(long)]
     pub fetch_missing: bool,
     #[command(flatten)]
@@ -122,10 +124,19 @@ pub struct ScanArgs {
     pub imap: ImapArgs,
 }
 
-/// How IMAP accounts are reached. The password is asked for, or taken from the environment
-/// variable MAIL2PST_IMAP_PASSWORD.
+/// How IMAP accounts are reached. The password is taken from the environment variable
+/// MAIL2PST_IMAP_PASSWORD, else from this computer's keychain when one is stored there, else
+/// asked for.
 #[derive(Debug, Default, Args)]
 pub struct ImapArgs {
+    /// Store the IMAP password in this computer's keychain once the server accepts it (service
+    /// "mail2pst", user USER@SERVER:PORT), for the next runs to use instead of asking
+    #[arg(long, conflicts_with = "forget_password")]
+    pub remember_password: bool,
+    /// Remove the IMAP password stored in this computer's keychain before logging in; the
+    /// password is then taken from MAIL2PST_IMAP_PASSWORD or asked for
+    #[arg(long)]
+    pub forget_password: bool,
     /// Trust this certificate (a PEM file) for IMAP servers, besides the ones this computer
     /// trusts: a self-hosted server's own certificate or its authority's
     #[arg(long, value_name = "FILE")]
@@ -198,11 +209,14 @@ pub fn run(command: Command, cancel: &CancelToken) -> Result<u8> {
 /// Opens every source, failing on the first that cannot be read. A folder holding several
 /// stores (a Thunderbird data folder with several profiles) gives each of them; an
 /// `imaps://` or `imap://` address is an IMAP account, logged in to at once.
-fn open_sources(paths: &[PathBuf], imap: &ImapArgs) -> Result<Vec<Source>> {
+fn open_sources(paths: &[PathBuf], imap: &ImapArgs, verbose: bool) -> Result<Vec<Source>> {
     let mut sources = Vec::new();
     for path in paths {
-        if let Some(account) = imap_account(path, imap)? {
-            sources.push(Source::imap(account).map_err(|e| anyhow!(e))?);
+        if let Some(mut account) = imap_account(path, imap)? {
+            let from = give_password(&mut account, imap, verbose)?;
+            let source = Source::imap(account.clone()).map_err(|e| login_error(e, from))?;
+            after_login(&account, from, imap, verbose);
+            sources.push(source);
         } else {
             sources.extend(Source::open_all(path.clone()).map_err(|e| anyhow!(e))?);
         }
@@ -227,12 +241,11 @@ fn imap_account(source: &std::path::Path, imap: &ImapArgs) -> Result<Option<Imap
         account.security = Security::Unencrypted;
     }
     account.trusted_certificate = imap.trust_certificate.clone();
-    account.password = imap_password(&account)?;
     Ok(Some(account))
 }
 
 /// For `--fetch-missing`: gives each account with messages only on its server the password
-/// (from [`IMAP_PASSWORD_VARIABLE`] or asked for), so that the job fetches them. An account
+/// (from [`IMAP_PASSWORD_VARIABLE`], the keychain or asked for), so that the job fetches them. An account
 /// whose server is unknown, or whose server refuses the login, is said on stderr; its messages
 /// stay listed as not downloaded, with the reason, and the rest is converted.
 fn fill_gaps(sources: &[Source], imap: &ImapArgs, verbose: bool) -> Result<()> {
@@ -254,18 +267,24 @@ fn fill_gaps(sources: &[Source], imap: &ImapArgs, verbose: bool) -> Result<()> {
                 server.security = Security::Unencrypted;
             }
             server.trusted_certificate = imap.trust_certificate.clone();
-            server.password = imap_password(&server)?;
+            let from = give_password(&mut server, imap, verbose)?;
             let label = server.label();
-            match source.fill_gaps(&gap.account, server) {
-                Ok(()) if verbose => print_err(&format!(
-                    "Fetching {} messages {} never downloaded from {label}\n",
-                    gap.messages, gap.name
-                )),
-                Ok(()) => {}
+            match source.fill_gaps(&gap.account, server.clone()) {
+                Ok(()) => {
+                    if verbose {
+                        print_err(&format!(
+                            "Fetching {} messages {} never downloaded from {label}\n",
+                            gap.messages, gap.name
+                        ));
+                    }
+                    after_login(&server, from, imap, verbose);
+                }
                 Err(error) => print_err(&format!(
-                    "mail2pst: {error}\nThe {} messages of {} that are only on the server are \
-                     not fetched; the rest is converted.\n",
-                    gap.messages, gap.name
+                    "mail2pst: {}\nThe {} messages of {} that are only on the server are not \
+                     fetched; the rest is converted.\n",
+                    login_error(error, from),
+                    gap.messages,
+                    gap.name
                 )),
             }
         }
@@ -273,10 +292,63 @@ fn fill_gaps(sources: &[Source], imap: &ImapArgs, verbose: bool) -> Result<()> {
     Ok(())
 }
 
-/// The password from [`IMAP_PASSWORD_VARIABLE`], or asked for on the terminal.
-fn imap_password(account: &ImapAccount) -> Result<Password> {
+/// Where an IMAP account's password came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PasswordFrom {
+    /// [`IMAP_PASSWORD_VARIABLE`].
+    Environment,
+    /// This computer's keychain, where `--remember-password` stored it.
+    Keychain,
+    /// Typed at the prompt.
+    Terminal,
+}
+
+/// Gives `account` its password: from [`IMAP_PASSWORD_VARIABLE`], else the one stored in this
+/// computer's keychain, else asked for on the terminal. With `--forget-password` the stored
+/// one is removed first. A keychain that cannot be reached only counts as holding none.
+fn give_password(
+    account: &mut ImapAccount,
+    imap: &ImapArgs,
+    verbose: bool,
+) -> Result<PasswordFrom> {
+    let keychain = Keychain::system();
+    if imap.forget_password {
+        match keychain.forget(account) {
+            Ok(true) if verbose => print_err(&format!(
+                "Removed the password of {} from this computer's keychain\n",
+                account.label()
+            )),
+            Ok(false) if verbose => print_err(&format!(
+                "This computer's keychain held no password of {}\n",
+                account.label()
+            )),
+            Ok(_) => {}
+            Err(error) => print_err(&format!(
+                "mail2pst: the password of {} stored in the keychain was not removed: \
+                 {error}\n",
+                account.label()
+            )),
+        }
+    }
     if let Ok(password) = std::env::var(IMAP_PASSWORD_VARIABLE) {
-        return Ok(Password::new(password));
+        account.password = Password::new(password);
+        return Ok(PasswordFrom::Environment);
+    }
+    if !imap.forget_password {
+        match keychain.password(account) {
+            Ok(Some(password)) => {
+                if verbose {
+                    print_err(&format!(
+                        "Using the password of {} stored in this computer's keychain\n",
+                        account.label()
+                    ));
+                }
+                account.password = password;
+                return Ok(PasswordFrom::Keychain);
+            }
+            Ok(None) => {}
+            Err(error) => tracing::debug!("no password from the keychain: {error}"),
+        }
     }
     if !std::io::stdin().is_terminal() {
         return Err(anyhow!(
@@ -287,7 +359,44 @@ fn imap_password(account: &ImapAccount) -> Result<Password> {
     }
     let password = rpassword::prompt_password(format!("Password for {}: ", account.label()))
         .context("cannot read the password")?;
-    Ok(Password::new(password))
+    account.password = Password::new(password);
+    Ok(PasswordFrom::Terminal)
+}
+
+/// After the server accepted the password: with `--remember-password`, stores it in the
+/// keychain. A keychain that cannot be reached is said on stderr; the command goes on.
+fn after_login(account: &ImapAccount, from: PasswordFrom, imap: &ImapArgs, verbose: bool) {
+    if !imap.remember_password || from == PasswordFrom::Keychain {
+        return;
+    }
+    match Keychain::system().remember(account) {
+        Ok(()) if verbose => print_err(&format!(
+            "Stored the password of {} in this computer's keychain (service \"{KEYCHAIN_SERVICE}\", \
+             user \"{}\"); --forget-password removes it\n",
+            account.label(),
+            keychain_entry_name(account)
+        )),
+        Ok(()) => {}
+        Err(error) => print_err(&format!(
+            "mail2pst: the password of {} was not stored: {error}. The command goes on; give \
+             the password again next time.\n",
+            account.label()
+        )),
+    }
+}
+
+/// A login's error; when the password refused was the keychain's, says how to replace it.
+fn login_error(error: engine::Error, from: PasswordFrom) -> anyhow::Error {
+    if from == PasswordFrom::Keychain && error.is_login_refused() {
+        anyhow!(
+            "{error}. The password was the one stored in this computer's keychain: run again \
+             with --forget-password to remove it, and give the password in \
+             {IMAP_PASSWORD_VARIABLE} or at the prompt (with --remember-password to store the \
+             new one)"
+        )
+    } else {
+        anyhow!(error)
+    }
 }
 
 /// The engine's error, worded for this command line.
@@ -302,7 +411,7 @@ fn explain(error: engine::Error) -> anyhow::Error {
 }
 
 fn convert(args: ConvertArgs, cancel: &CancelToken) -> Result<u8> {
-    let sources = open_sources(&args.sources, &args.imap)?;
+    let sources = open_sources(&args.sources, &args.imap, !args.quiet)?;
     if args.fetch_missing {
         fill_gaps(&sources, &args.imap, !args.quiet)?;
     }
@@ -470,7 +579,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
     if args.paths.is_empty() {
         return scan_this_computer(args.json);
     }
-    let sources = open_sources(&args.paths, &args.imap)?;
+    let sources = open_sources(&args.paths, &args.imap, true)?;
     let listings: Vec<StoreListing> = sources.iter().map(engine::list_store).collect();
     if args.json {
         let json = serde_json::to_string_pretty(&listings).context("cannot write the listing")?;
@@ -617,8 +726,8 @@ fn plural(count: u64, noun: &str) -> String {
 }
 
 fn verify(args: VerifyArgs, cancel: &CancelToken) -> Result<u8> {
-    let sources = open_sources(&args.against, &args.imap)?;
     let verbose = !args.quiet && !args.json;
+    let sources = open_sources(&args.against, &args.imap, verbose)?;
     if args.fetch_missing {
         fill_gaps(&sources, &args.imap, verbose)?;
     }

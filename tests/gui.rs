@@ -11,7 +11,7 @@ use egui::accesskit::{Role, Toggled};
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use mail2pst::engine::{self, Report, SearchRoots, Source, Status, SystemLayout};
+use mail2pst::engine::{self, Keychain, Report, SearchRoots, Source, Status, SystemLayout};
 use mail2pst::gui::{App, Config, FileDialogCheck, Screen, SourceStatus};
 use mail2pst::license::{self, LicenseStore};
 use mail2pst::model::FolderKind;
@@ -36,13 +36,20 @@ fn window_with(
     discovery_errors: Vec<sources::Error>,
     key: Option<&str>,
 ) -> Window {
-    window_built(found, discovery_errors, key, Harness::builder())
+    window_built(
+        found,
+        discovery_errors,
+        key,
+        Keychain::system(),
+        Harness::builder(),
+    )
 }
 
 fn window_built(
     found: Vec<PathBuf>,
     discovery_errors: Vec<sources::Error>,
     key: Option<&str>,
+    keychain: Keychain,
     builder: egui_kittest::HarnessBuilder<App>,
 ) -> Window {
     let out = temp_dir();
@@ -63,6 +70,7 @@ fn window_built(
         license_store: Ok(store),
         log_file: Some(out.path().join("logs")),
         output_folder: out.path().to_path_buf(),
+        keychain,
     };
     let mut harness = builder
         .with_size([1100.0, 1000.0])
@@ -91,6 +99,7 @@ fn window_at_home(home: &Path) -> Window {
         license_store: Ok(LicenseStore::new(license_dir.path())),
         log_file: Some(out.path().join("logs")),
         output_folder: out.path().to_path_buf(),
+        keychain: Keychain::system(),
     };
     let harness = Harness::builder()
         .with_size([1100.0, 1000.0])
@@ -581,7 +590,13 @@ fn the_done_screen_notes_deleted_copies_without_calling_them_skipped() {
     let profile = corpus().join("thunderbird-profile/ng5ko9yq.default-default");
     // The profile's folder "日本語" has no glyphs in the app's fonts: drawn as boxes.
     let builder = Harness::builder().allow_missing_glyphs();
-    let mut w = window_built(vec![profile], Vec::new(), Some("valid.key"), builder);
+    let mut w = window_built(
+        vec![profile],
+        Vec::new(),
+        Some("valid.key"),
+        Keychain::system(),
+        builder,
+    );
     w.wait_for_sources();
     w.click("Next: choose folders");
     w.click("Next: options");
@@ -646,7 +661,13 @@ fn stores_that_cannot_be_read_say_what_is_wrong_and_what_to_do() {
     };
     // The hint's "→" is not in the test's only font (the app also uses the system's fonts).
     let builder = Harness::builder().allow_missing_glyphs();
-    let mut w = window_built(Vec::new(), vec![protected], None, builder);
+    let mut w = window_built(
+        Vec::new(),
+        vec![protected],
+        None,
+        Keychain::system(),
+        builder,
+    );
     let input = temp_dir();
     let garbage = input.path().join("notes.bin");
     fs::write(&garbage, [0u8, 159, 146, 150, 0, 1, 2]).unwrap();
@@ -912,6 +933,151 @@ fn the_folders_step_offers_to_fetch_what_thunderbird_never_downloaded() {
     assert!(
         w.has_label_containing("4 messages the mail client never downloaded came from the server")
     );
+}
+
+/// The keychain box of the IMAP form and of the fetch box.
+const REMEMBER: &str = "Remember the password in this computer's keychain";
+
+/// A window whose keychain is `keychain` (a private GNOME Keyring, or none).
+fn window_with_keychain(found: Vec<PathBuf>, keychain: Keychain) -> Window {
+    window_built(
+        found,
+        Vec::new(),
+        Some("valid.key"),
+        keychain,
+        Harness::builder(),
+    )
+}
+
+/// "Remember the password in this computer's keychain" in the IMAP form, against a real GNOME
+/// Keyring on a bus of its own ([`crate::keychain::PrivateKeyring`]): off by default; ticked,
+/// the password is kept once the server accepts it; when the app is started again and the form
+/// names the same account, the password is filled in and the box ticked; unticked, logging in
+/// removes it. A keychain that cannot be reached is said in the form, and the account is still
+/// added.
+#[test]
+fn the_imap_form_keeps_fills_in_and_forgets_a_password_in_the_keychain() {
+    let server = crate::keychain::server_with_three_messages();
+    let keyring = crate::keychain::PrivateKeyring::start();
+    let entry = crate::keychain::entry(&server);
+    let certificate = server.certificate.to_str().unwrap().to_owned();
+    let name_the_account = |w: &mut Window| {
+        w.click("Add an IMAP account…");
+        w.click("Another server");
+        w.type_into("Server:", "127.0.0.1");
+        w.type_into("Port:", &server.imaps_port.to_string());
+        w.type_into("User name:", crate::imap_server::USER);
+        w.type_into("Trusted certificate:", &certificate);
+    };
+    let password_field = |app: &App| {
+        app.state()
+            .imap_form
+            .as_ref()
+            .map(|form| form.password.clone())
+            .unwrap_or_default()
+    };
+
+    let mut w = window_with_keychain(Vec::new(), keyring.keychain());
+    w.wait_for_sources();
+    name_the_account(&mut w);
+    assert_eq!(w.toggled(REMEMBER), Some(Toggled::False));
+    w.type_into("Password:", crate::imap_server::PASSWORD);
+    w.click(REMEMBER);
+    w.click("Add account");
+    w.wait_for("the keychain", |app| app.state().keychain_notice.is_some());
+    assert!(w.has_label("The password of alice on 127.0.0.1 is kept in this computer's keychain."));
+    assert_eq!(
+        keyring.lookup(&entry).as_deref(),
+        Some(crate::imap_server::PASSWORD)
+    );
+    drop(w);
+
+    // The app started again.
+    let mut w = window_with_keychain(Vec::new(), keyring.keychain());
+    w.wait_for_sources();
+    name_the_account(&mut w);
+    w.wait_for("the keychain's password", |app| {
+        !password_field(app).is_empty()
+    });
+    w.harness.run();
+    assert_eq!(password_field(w.app()), crate::imap_server::PASSWORD);
+    assert_eq!(w.toggled(REMEMBER), Some(Toggled::True));
+    assert!(w.has_label_containing("filled in from this computer's keychain"));
+    w.click(REMEMBER);
+    assert!(w.has_label_containing("will be removed when you log in"));
+    w.click("Add account");
+    w.wait_for("the keychain", |app| app.state().keychain_notice.is_some());
+    assert!(w.has_label(
+        "The password of alice on 127.0.0.1 was removed from this computer's keychain."
+    ));
+    assert_eq!(keyring.lookup(&entry), None);
+    w.wait_for_sources();
+    let ready = w.app().state().sources[0]
+        .ready()
+        .expect("the account is read");
+    assert_eq!(ready.listing.messages(), 3);
+    drop(w);
+
+    // No keychain at all.
+    let nowhere = temp_dir();
+    let mut w = window_with_keychain(
+        Vec::new(),
+        Keychain::secret_service_on(format!(
+            "unix:path={}",
+            nowhere.path().join("bus").display()
+        )),
+    );
+    w.wait_for_sources();
+    name_the_account(&mut w);
+    w.click(REMEMBER);
+    w.wait_for("the keychain's answer", |app| {
+        app.state()
+            .imap_form
+            .as_ref()
+            .is_some_and(|form| form.keychain.problem.is_some())
+    });
+    assert!(w.has_label_containing("keychain cannot be reached"));
+    assert!(w.has_label_containing("used for this session only"));
+    w.type_into("Password:", crate::imap_server::PASSWORD);
+    w.click("Add account");
+    w.wait_for_sources();
+    assert!(w.app().state().sources[0].ready().is_some());
+    w.wait_for("the keychain", |app| app.state().keychain_notice.is_some());
+    assert!(w.has_label_containing("The keychain was not changed for alice on 127.0.0.1"));
+}
+
+/// The fetch box of a Thunderbird account's missing messages fills in the password the
+/// keychain keeps for the account's server (stored by `secret-tool`, as the app names it),
+/// with the box ticked, and logs in with it.
+#[test]
+fn the_fetch_box_fills_in_the_password_kept_in_the_keychain() {
+    let world = crate::gap_filling::world();
+    let keyring = crate::keychain::PrivateKeyring::start();
+    keyring.store(
+        &crate::keychain::entry(&world.server),
+        crate::imap_server::PASSWORD,
+    );
+    let account = world.profile.join("ImapMail/127.0.0.1");
+    let mut w = window_with_keychain(vec![account], keyring.keychain());
+    w.wait_for_sources();
+    w.click("Next: choose folders");
+    w.click("Fetch 5 messages from 127.0.0.1…");
+    w.wait_for("the keychain's password", |app| {
+        app.state()
+            .gap_form
+            .as_ref()
+            .is_some_and(|form| !form.password.is_empty())
+    });
+    w.harness.run();
+    assert_eq!(w.toggled(REMEMBER), Some(Toggled::True));
+    assert!(w.has_label_containing("filled in from this computer's keychain"));
+    w.type_into(
+        "Trusted certificate:",
+        world.server.certificate.to_str().unwrap(),
+    );
+    w.click("Fetch");
+    w.wait_for("the login", |app| app.state().gap_form.is_none());
+    assert!(w.has_label_containing("will be fetched from alice on 127.0.0.1"));
 }
 
 /// The same for an Apple Mail library ([`crate::apple_mail_gaps::world`]): the messages Mail

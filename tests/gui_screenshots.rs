@@ -336,6 +336,7 @@ fn walk_through_screens() -> Result<PathBuf, String> {
         license_store: Ok(LicenseStore::new(work.path().join("license"))),
         log_file: Some(work.path().join("logs")),
         output_folder: out.clone(),
+        keychain: mail2pst::engine::Keychain::system(),
     };
     let (shots, received): (Sender<_>, Receiver<_>) = channel();
     let result = Arc::new(std::sync::Mutex::new(None));

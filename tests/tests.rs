@@ -18,6 +18,7 @@ mod generated_mail;
 mod gui;
 mod imap_server;
 mod interrupted;
+mod keychain;
 mod large_messages;
 mod large_pst;
 mod layouts;

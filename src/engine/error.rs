@@ -59,6 +59,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// A mail server refused the user name or the password.
+    pub fn is_login_refused(&self) -> bool {
+        matches!(self, Error::Source(sources::Error::LoginRefused { .. }))
+    }
+
     /// An I/O error met while writing `path`, told apart the way a person acts on it. `needed`
     /// is how many more bytes the job expects to write, for "the disk is full".
     pub(crate) fn output_io(path: &Path, source: io::Error, needed: u64) -> Error {

@@ -45,7 +45,8 @@ use serde::Serialize;
 
 pub use crate::sources::ServerGap;
 pub use crate::sources::imap::{
-    DEFAULT_IMAP_PORT, DEFAULT_IMAPS_PORT, ImapAccount, Password, Security, default_port,
+    DEFAULT_IMAP_PORT, DEFAULT_IMAPS_PORT, ImapAccount, KEYCHAIN_SERVICE, Keychain, KeychainError,
+    Password, Security, default_port, entry_name as keychain_entry_name,
 };
 pub use discover::{
     Discovery, SearchRoots, SystemLayout, UsualPlace, discover, discover_in, usual_places,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crossbeam_channel::Receiver;
 
-use crate::engine::{self, SearchRoots, UsualPlace};
+use crate::engine::{self, Keychain, SearchRoots, UsualPlace};
 use crate::license::{self, LicenseStatus, LicenseStore};
 
 use super::options::OptionsForm;
@@ -27,7 +27,7 @@ mod running;
 mod sources;
 
 pub use gap_form::GapForm;
-pub use imap_form::{ImapForm, Provider};
+pub use imap_form::{ImapForm, KeychainField, Provider};
 pub use license_dialog::{LicenseDialog, Verdict};
 pub use running::{Outcome, Planned, Running};
 pub use sources::{ReadySource, SourceEntry, SourceStatus};
@@ -79,6 +79,8 @@ pub struct Config {
     pub log_file: Option<PathBuf>,
     /// Where the PST goes unless the person chose a folder before.
     pub output_folder: PathBuf,
+    /// Where IMAP passwords are kept when the person asks: this computer's keychain.
+    pub keychain: Keychain,
 }
 
 impl std::fmt::Debug for Config {
@@ -88,6 +90,7 @@ impl std::fmt::Debug for Config {
             .field("license_store", &self.license_store)
             .field("log_file", &self.log_file)
             .field("output_folder", &self.output_folder)
+            .field("keychain", &self.keychain)
             .finish_non_exhaustive()
     }
 }
@@ -110,6 +113,7 @@ impl Config {
             license_store: LicenseStore::for_user().map_err(|e| e.to_string()),
             log_file,
             output_folder,
+            keychain: Keychain::system(),
         }
     }
 }
@@ -152,6 +156,11 @@ pub struct AppState {
     pub imap_form: Option<ImapForm>,
     /// The password form for fetching a store's messages from their server, while it is open.
     pub gap_form: Option<GapForm>,
+    /// Where IMAP passwords are kept when the person asks.
+    keychain: Keychain,
+    /// What the keychain did after a login (kept a password, removed one), or why it could
+    /// not: said under the Sources and Folders steps.
+    pub keychain_notice: Option<Result<String, String>>,
     home: Option<PathBuf>,
     file_dialog_check: FileDialogCheck,
     /// Entries the person removed (a store found later in the same folder is not added).
@@ -209,6 +218,8 @@ impl AppState {
             file_dialog_problem: None,
             imap_form: None,
             gap_form: None,
+            keychain: config.keychain,
+            keychain_notice: None,
             home: config.roots.as_ref().map(|roots| roots.home.clone()),
             file_dialog_check: config.file_dialog_check,
             removed: Vec::new(),
@@ -371,6 +382,7 @@ mod tests {
             license_store: Ok(LicenseStore::new(license_dir)),
             log_file: None,
             output_folder: license_dir.to_path_buf(),
+            keychain: Keychain::system(),
         };
         AppState::new(config, None, Arc::new(|| {}))
     }

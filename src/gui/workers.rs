@@ -13,7 +13,10 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-use crate::engine::{self, ImapAccount, SearchRoots, Source, StoreListing, UsualPlace};
+use crate::engine::{
+    self, ImapAccount, Keychain, Password, SearchRoots, Source, StoreListing, UsualPlace,
+    keychain_entry_name,
+};
 
 use super::paths;
 
@@ -90,10 +93,77 @@ pub enum WorkerEvent {
         account: String,
         result: Result<String, String>,
     },
+    /// The keychain's password for the account whose entry is `entry` (its
+    /// [`keychain_entry_name`]): none stored, or why the keychain could not be read.
+    StoredPassword {
+        entry: String,
+        result: Result<Option<Password>, String>,
+    },
+    /// After a login, the keychain stored or removed the account's password as the person
+    /// asked (what was done), or could not (why).
+    KeychainUpdated(Result<String, String>),
     /// The native dialog for adding sources closed with these paths (none when cancelled).
     PickedSources(Vec<PathBuf>),
     /// The native save dialog closed with this output file.
     PickedOutput(PathBuf),
+}
+
+/// What to do with an account's password in the keychain once its server accepted it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AfterLogin {
+    pub keychain: Keychain,
+    pub choice: KeychainChoice,
+    /// The password is the one the keychain gave: a refusal says so.
+    pub from_keychain: bool,
+}
+
+/// Whether a password goes into the keychain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeychainChoice {
+    /// Nothing was stored, nothing is asked.
+    Leave,
+    /// "Remember the password" is ticked: store it (replacing the one stored).
+    Remember,
+    /// The box was unticked for a password the keychain held: remove it.
+    Forget,
+}
+
+impl AfterLogin {
+    /// Does what the person chose, in the login's worker; tells the window unless there was
+    /// nothing to do.
+    fn apply(&self, workers: &Workers, account: &ImapAccount) {
+        let label = account.label();
+        let result = match self.choice {
+            KeychainChoice::Leave => return,
+            KeychainChoice::Remember => self
+                .keychain
+                .remember(account)
+                .map(|()| format!("The password of {label} is kept in this computer's keychain.")),
+            KeychainChoice::Forget => self.keychain.forget(account).map(|_| {
+                format!("The password of {label} was removed from this computer's keychain.")
+            }),
+        };
+        let result = result.map_err(|error| {
+            format!(
+                "The keychain was not changed for {label}: {error}. The password was used for \
+                 this session only."
+            )
+        });
+        workers.send(WorkerEvent::KeychainUpdated(result));
+    }
+
+    /// A login's error, saying when the password refused was the keychain's.
+    fn explain(&self, error: engine::Error) -> String {
+        if self.from_keychain && error.is_login_refused() {
+            format!(
+                "{error}. The password was the one kept in this computer's keychain: type the \
+                 new one in the form (with \"Remember the password\" ticked it replaces the \
+                 one kept)."
+            )
+        } else {
+            error.to_string()
+        }
+    }
 }
 
 /// Events waiting for the window; a worker waits when the window is this far behind.
@@ -233,11 +303,20 @@ impl Workers {
         })
     }
 
-    /// Logs in to an IMAP account and counts its folders.
-    pub fn open_imap(&self, id: SourceId, account: ImapAccount) -> Result<(), String> {
+    /// Logs in to an IMAP account and counts its folders; once logged in, stores or removes
+    /// the password in the keychain as `after` says.
+    pub fn open_imap(
+        &self,
+        id: SourceId,
+        account: ImapAccount,
+        after: AfterLogin,
+    ) -> Result<(), String> {
         self.spawn("IMAP account reader", move |workers| {
             let path = PathBuf::from(account.url());
-            let result = Source::imap(account).map_err(|error| error.to_string());
+            let result = Source::imap(account.clone()).map_err(|error| after.explain(error));
+            if result.is_ok() {
+                after.apply(&workers, &account);
+            }
             let source = result.as_ref().ok().cloned();
             let event = WorkerEvent::Opened {
                 id,
@@ -254,23 +333,41 @@ impl Workers {
     }
 
     /// Logs the store `source` in to the server of its account `account`, so that the job
-    /// fetches the messages the store never downloaded.
+    /// fetches the messages the store never downloaded; once logged in, stores or removes the
+    /// password in the keychain as `after` says.
     pub fn fill_gaps(
         &self,
         id: SourceId,
         source: Source,
         account: String,
         server: ImapAccount,
+        after: AfterLogin,
     ) -> Result<(), String> {
         self.spawn("server login", move |workers| {
             let label = server.label();
             let result = source
-                .fill_gaps(&account, server)
+                .fill_gaps(&account, server.clone())
                 .map(|()| label)
-                .map_err(|error| error.to_string());
+                .map_err(|error| after.explain(error));
+            if result.is_ok() {
+                after.apply(&workers, &server);
+            }
             workers.send(WorkerEvent::GapsFilled {
                 id,
                 account,
+                result,
+            });
+        })
+    }
+
+    /// Asks the keychain for the password it holds for `account`.
+    pub fn look_up_password(&self, keychain: Keychain, account: ImapAccount) -> Result<(), String> {
+        self.spawn("keychain", move |workers| {
+            let result = keychain
+                .password(&account)
+                .map_err(|error| error.to_string());
+            workers.send(WorkerEvent::StoredPassword {
+                entry: keychain_entry_name(&account),
                 result,
             });
         })

@@ -42,6 +42,9 @@ pub enum Error {
     /// A mail server (an IMAP account) could not be read; `what` says why, in words.
     #[error("{server}: {what}")]
     Server { server: String, what: String },
+    /// A mail server refused the user name or the password; `what` says so, and what to do.
+    #[error("{server}: {what}")]
+    LoginRefused { server: String, what: String },
 }
 
 impl Error {

@@ -1,15 +1,17 @@
 //! "Fetch N messages from imap.example.com…": where a store lists messages its mail client never
 //! downloaded (Thunderbird's IMAP folders without offline copies, Apple Mail's messages not
-//! downloaded) and knows their server, the
-//! person gives the account's password (held in memory only) and, for a self-hosted server,
-//! the certificate to trust; the store logs in on a worker, and the job fetches those
-//! messages into their folders.
+//! downloaded) and knows their server, the person gives the account's password (held in
+//! memory only, or kept in this computer's keychain when the person ticks the box; a password
+//! kept there is filled in when the form opens) and, for a self-hosted server, the
+//! certificate to trust; the store logs in on a worker, and the job fetches those messages
+//! into their folders.
 
 use std::path::PathBuf;
 
-use crate::engine::{ImapAccount, Password};
+use crate::engine::{ImapAccount, Password, keychain_entry_name};
 use crate::gui::workers::SourceId;
 
+use super::imap_form::KeychainField;
 use super::{AppState, SourceStatus};
 
 /// The form, while it is open.
@@ -30,6 +32,7 @@ pub struct GapForm {
     pub connecting: bool,
     /// Why it did not work, or what is missing.
     pub error: Option<String>,
+    pub keychain: KeychainField,
 }
 
 /// Everything but the password, which is never printed (nor logged).
@@ -42,6 +45,7 @@ impl std::fmt::Debug for GapForm {
             .field("certificate", &self.certificate)
             .field("connecting", &self.connecting)
             .field("error", &self.error)
+            .field("keychain", &self.keychain)
             .finish_non_exhaustive()
     }
 }
@@ -75,6 +79,21 @@ impl AppState {
         let Ok(server) = gap.gap.server.clone() else {
             return;
         };
+        self.keychain_notice = None;
+        let entry = keychain_entry_name(&server);
+        let keychain = match self
+            .workers
+            .look_up_password(self.keychain.clone(), server.clone())
+        {
+            Ok(()) => KeychainField {
+                asked_for: Some(entry),
+                ..KeychainField::default()
+            },
+            Err(error) => KeychainField {
+                problem: Some(error),
+                ..KeychainField::default()
+            },
+        };
         self.gap_form = Some(GapForm {
             source,
             account: account.to_owned(),
@@ -85,6 +104,7 @@ impl AppState {
             certificate: String::new(),
             connecting: false,
             error: None,
+            keychain,
         });
     }
 
@@ -118,6 +138,7 @@ impl AppState {
             self.gap_form = None;
             return;
         };
+        let after = form.keychain.after_login(&self.keychain, &form.password);
         form.connecting = true;
         form.error = None;
         tracing::info!(
@@ -126,7 +147,7 @@ impl AppState {
         );
         if let Err(error) =
             self.workers
-                .fill_gaps(form.source, source, form.account.clone(), account)
+                .fill_gaps(form.source, source, form.account.clone(), account, after)
             && let Some(form) = &mut self.gap_form
         {
             form.connecting = false;
@@ -191,6 +212,7 @@ mod tests {
             certificate: " ".to_owned(),
             connecting: false,
             error: None,
+            keychain: KeychainField::default(),
         };
         assert!(form.account().unwrap_err().contains("password"));
         form.password = "s3cret".to_owned();

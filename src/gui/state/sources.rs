@@ -313,6 +313,19 @@ impl AppState {
                 account,
                 result,
             } => self.gaps_filled(id, account, result),
+            WorkerEvent::StoredPassword { entry, result } => {
+                if let Some(form) = &mut self.imap_form {
+                    form.keychain.answered(&entry, result, &mut form.password);
+                } else if let Some(form) = &mut self.gap_form {
+                    form.keychain.answered(&entry, result, &mut form.password);
+                }
+            }
+            WorkerEvent::KeychainUpdated(result) => {
+                if let Err(why) = &result {
+                    tracing::warn!("{why}");
+                }
+                self.keychain_notice = Some(result);
+            }
             WorkerEvent::PickedSources(paths) => self.add_paths(paths),
             WorkerEvent::PickedOutput(path) => self.set_output_picked(path),
         }

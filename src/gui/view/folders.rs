@@ -25,6 +25,7 @@ enum Click {
 pub fn show(ui: &mut Ui, state: &mut AppState) {
     ui.heading("Which folders?");
     ui.label("Tick the folders to convert. Their place in the tree is kept in the PST.");
+    super::keychain_notice(ui, state);
     ui.add_space(4.0);
     ui.horizontal_wrapped(|ui| {
         if ui.button("Select all").clicked() {

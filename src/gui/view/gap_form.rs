@@ -1,12 +1,12 @@
 //! The box that fetches a store's messages from their server: which account and server, the
-//! password (shown as dots, kept in memory only) and, for a self-hosted server, the certificate
-//! to trust, as in the "Add an IMAP account" box.
+//! password (shown as dots, kept in memory only unless the person asks for the keychain) and,
+//! for a self-hosted server, the certificate to trust, as in the "Add an IMAP account" box.
 
 use egui::RichText;
 
 use crate::gui::state::AppState;
 
-use super::imap_form::field;
+use super::imap_form::{field, keychain_box};
 use super::{error_text, messages};
 
 pub fn show(ctx: &egui::Context, state: &mut AppState) {
@@ -27,7 +27,8 @@ pub fn show(ctx: &egui::Context, state: &mut AppState) {
                 "The mail client never downloaded these messages of {}. mail2pst takes them \
                  from the server during the conversion and writes them into their folders, \
                  leaving the server as it is: nothing is marked read, moved or deleted. The \
-                 password is used for this session only and never saved.",
+                 password is used for this session only, unless you ask for it to be kept in \
+                 this computer's keychain.",
                 form.name
             ));
             ui.add_space(6.0);
@@ -50,6 +51,7 @@ pub fn show(ctx: &egui::Context, state: &mut AppState) {
                         false,
                     );
                 });
+            keychain_box(ui, &mut form.keychain, &form.password);
             ui.add_space(4.0);
             ui.label(
                 "iCloud, Gmail, Yahoo and Outlook.com ask for an app password, made on the \

@@ -300,6 +300,19 @@ fn error_text(ui: &Ui, text: impl Into<String>) -> RichText {
     RichText::new(text.into()).color(ui.visuals().error_fg_color)
 }
 
+/// What the keychain did after a login, or why it could not, until the person goes on.
+fn keychain_notice(ui: &mut Ui, state: &AppState) {
+    match &state.keychain_notice {
+        Some(Ok(done)) => {
+            ui.label(done);
+        }
+        Some(Err(why)) => {
+            ui.label(RichText::new(why).color(ui.visuals().warn_fg_color));
+        }
+        None => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,6 +61,7 @@ pub fn show(ui: &mut Ui, state: &mut AppState, actions: &mut Vec<Action>) {
     if let Some(notice) = &state.notice {
         ui.label(RichText::new(notice).color(ui.visuals().warn_fg_color));
     }
+    super::keychain_notice(ui, state);
     ui.add_space(6.0);
 
     if state.sources.is_empty() && !state.discovering {

@@ -108,12 +108,15 @@ pub fn connect(account: &ImapAccount) -> Result<Session, Error> {
     client
         .login(&account.user, account.password.expose())
         .map_err(|(error, _)| match error {
-            imap::Error::No(no) => fail(format!(
-                "the server refused the user name or the password ({}). Check both; iCloud, \
-                 Gmail, Yahoo and Outlook.com need an app password, made on the account's \
-                 security page, instead of the account's own password",
-                no.information.trim()
-            )),
+            imap::Error::No(no) => Error::LoginRefused {
+                server: server.clone(),
+                what: format!(
+                    "the server refused the user name or the password ({}). Check both; \
+                     iCloud, Gmail, Yahoo and Outlook.com need an app password, made on the \
+                     account's security page, instead of the account's own password",
+                    no.information.trim()
+                ),
+            },
             other => fail(format!("logging in failed: {}", describe(&other))),
         })
 }

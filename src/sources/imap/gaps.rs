@@ -270,7 +270,7 @@ enum Attempt {
 /// The words of a server error without the server's name (the report names the account).
 fn server_error_text(error: &Error) -> String {
     match error {
-        Error::Server { what, .. } => what.clone(),
+        Error::Server { what, .. } | Error::LoginRefused { what, .. } => what.clone(),
         other => other.to_string(),
     }
 }

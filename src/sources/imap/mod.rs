@@ -14,6 +14,7 @@ mod connection;
 mod fetch;
 mod folders;
 mod gaps;
+mod keychain;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use connection::Session;
 pub use connection::{DEFAULT_IMAP_PORT, DEFAULT_IMAPS_PORT, answers};
 use folders::Mailbox;
 pub use gaps::{Fetched, GapSource, GapSources, ServerFetcher, Wanted, message_id_of};
+pub use keychain::{Keychain, KeychainError, SERVICE as KEYCHAIN_SERVICE, entry_name};
 
 /// How the connection to the server is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,7 +41,8 @@ pub enum Security {
     Unencrypted,
 }
 
-/// A password held in memory only; never printed.
+/// A password, held in memory (stored in the system's keychain only when the person asks:
+/// [`Keychain`]); never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 
@@ -49,6 +52,12 @@ impl Password {
     }
 
     fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The password itself, for a form's password field (shown as dots) to hold; never to be
+    /// printed or logged.
+    pub fn reveal(&self) -> &str {
         &self.0
     }
 }
