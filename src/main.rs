@@ -50,15 +50,20 @@ fn main() -> ExitCode {
 /// many megabytes (a message, its decoded attachments) come from per-thread heaps that keep
 /// what is freed. Fixed thresholds hand such buffers back to the system, so a conversion's
 /// peak memory stays flat whatever the mailbox size (`scripts/bench.sh`: about 140 MB instead
-/// of 230 MB for a 2 GB mbox, for about a tenth more time).
+/// of 230 MB for a 2 GB mbox, for about a tenth more time). glibc also gives threads up to
+/// eight heaps per core, each keeping what its threads freed; one per core is enough for the
+/// job's threads, which mostly work on large buffers (2 GB mbox: about 135 MB instead of
+/// 165 MB, in the same time).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn keep_freed_memory_small() {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 64));
     // SAFETY: mallopt only changes allocator parameters; it is called before any other
     // thread exists.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 16 << 20);
+        libc::mallopt(libc::M_ARENA_MAX, cores as libc::c_int);
     }
 }
 

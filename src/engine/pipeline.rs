@@ -37,6 +37,10 @@ pub const DEMO_MESSAGES_PER_FOLDER: u64 = 10;
 /// goes through alone.
 pub(super) const IN_FLIGHT_BYTES: u64 = 32 * 1024 * 1024;
 
+/// The room the reading thread waits for before it reads the next message (which it holds
+/// before knowing its size): half the budget.
+const READ_AHEAD_ROOM: u64 = IN_FLIGHT_BYTES / 2;
+
 /// Items waiting for a converting thread, and outcomes waiting for the writer.
 pub(super) const QUEUE: usize = 64;
 
@@ -201,6 +205,19 @@ impl Budget {
         !state.closed
     }
 
+    /// Waits until `bytes` would fit (or nothing is held), without taking them. False when the
+    /// budget was closed.
+    pub(super) fn wait_for_room(&self, bytes: u64) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while !state.closed && state.taken > 0 && state.taken + bytes > self.limit {
+            state = self
+                .freed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        !state.closed
+    }
+
     pub(super) fn give_back(&self, bytes: u64) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.taken = state.taken.saturating_sub(bytes);
@@ -268,7 +285,16 @@ pub(super) fn read_stores(
                 continue;
             }
         };
-        for item in messages {
+        let mut messages = messages;
+        loop {
+            // A message being read is held before it takes its share of the budget: it waits
+            // for room first, so that it and the mail in flight stay near the budget.
+            if !budget.wait_for_room(READ_AHEAD_ROOM) {
+                return;
+            }
+            let Some(item) = messages.next() else {
+                break;
+            };
             if cancel.is_cancelled() {
                 return;
             }
@@ -832,6 +858,30 @@ mod tests {
                 "a closed budget lets the reader stop"
             );
         });
+    }
+
+    #[test]
+    fn the_reader_waits_for_room_before_it_reads_and_takes_nothing() {
+        let budget = Budget::new(100);
+        assert!(
+            budget.wait_for_room(500),
+            "nothing held: any message may be read"
+        );
+        assert!(budget.take(70));
+        thread::scope(|scope| {
+            let waiting = scope.spawn(|| budget.wait_for_room(50));
+            thread::sleep(Duration::from_millis(50));
+            assert!(!waiting.is_finished(), "70 + 50 is over the limit");
+            budget.give_back(40);
+            assert!(waiting.join().unwrap());
+        });
+        // Waiting took nothing: 30 are held, so 70 more fit at once.
+        assert!(budget.take(70));
+        budget.close();
+        assert!(
+            !budget.wait_for_room(1),
+            "a closed budget lets the reader stop"
+        );
     }
 
     #[test]
