@@ -33,6 +33,7 @@ use crate::apple_mail_fixtures::{
 };
 use crate::cli::{Program, arg, code, text};
 use crate::engine_common::read_with;
+use crate::gap_filling::{message_id, report_folder, server_mail};
 use crate::imap_server::{Dovecot, PASSWORD};
 use crate::util::{corpus, temp_dir};
 
@@ -52,16 +53,6 @@ const PARTIAL: i64 = 114_892;
 struct OnServer {
     bytes: Vec<u8>,
     id: String,
-}
-
-/// The Message-ID header's value without brackets (the test's own reading: one line).
-fn message_id(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let line = text
-        .lines()
-        .find(|line| line.to_ascii_lowercase().starts_with("message-id:"))
-        .expect("the message has a Message-ID");
-    line[11..].trim().trim_matches(['<', '>']).to_owned()
 }
 
 /// Puts `messages` into the maildir folder `dir` with UIDs 1… under `validity` (Dovecot's
@@ -222,43 +213,6 @@ pub(crate) fn world() -> World {
         _home: home,
         mail,
     }
-}
-
-/// The server's message files (names carry the flags) and their bytes.
-fn server_mail(server: &Dovecot) -> BTreeMap<PathBuf, String> {
-    walkdir::WalkDir::new(&server.maildir)
-        .into_iter()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
-        .filter(|e| {
-            e.path()
-                .parent()
-                .and_then(Path::file_name)
-                .is_some_and(|p| p == "cur" || p == "new")
-        })
-        .map(|e| {
-            let hash = format!("{:x}", Sha256::digest(fs::read(e.path()).unwrap()));
-            (e.path().to_path_buf(), hash)
-        })
-        .collect()
-}
-
-fn report_folder<'a>(report: &'a Value, path: &str) -> &'a Value {
-    report["folders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| {
-            f["pst_path"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().unwrap())
-                .collect::<Vec<_>>()
-                .join("/")
-                == path
-        })
-        .unwrap_or_else(|| panic!("no folder {path} in {report:#}"))
 }
 
 #[test]

@@ -71,7 +71,7 @@ fn fill_folder(
 }
 
 /// The Message-ID header's value without brackets (the test's own reading: one line).
-fn message_id(bytes: &[u8]) -> String {
+pub(crate) fn message_id(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let line = text
         .lines()
@@ -274,7 +274,7 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
 
 /// The server's messages as files (names carry the flags) and the uidlists; Dovecot's
 /// indexes are its own bookkeeping.
-fn server_mail(server: &Dovecot) -> BTreeMap<PathBuf, String> {
+pub(crate) fn server_mail(server: &Dovecot) -> BTreeMap<PathBuf, String> {
     snapshot(&server.maildir)
         .into_iter()
         .filter(|(path, _)| {
@@ -285,7 +285,7 @@ fn server_mail(server: &Dovecot) -> BTreeMap<PathBuf, String> {
         .collect()
 }
 
-fn report_folder<'a>(report: &'a Value, path: &str) -> &'a Value {
+pub(crate) fn report_folder<'a>(report: &'a Value, path: &str) -> &'a Value {
     report["folders"]
         .as_array()
         .unwrap()

@@ -194,13 +194,7 @@ impl Budget {
     /// Waits until `bytes` fit (or nothing else is held: a message larger than the limit
     /// goes alone). False when the budget was closed.
     pub(super) fn take(&self, bytes: u64) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        while !state.closed && state.taken > 0 && state.taken + bytes > self.limit {
-            state = self
-                .freed
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
+        let mut state = self.room_for(bytes);
         state.taken += bytes;
         !state.closed
     }
@@ -208,6 +202,11 @@ impl Budget {
     /// Waits until `bytes` would fit (or nothing is held), without taking them. False when the
     /// budget was closed.
     pub(super) fn wait_for_room(&self, bytes: u64) -> bool {
+        !self.room_for(bytes).closed
+    }
+
+    /// The state once `bytes` fit, nothing is held, or the budget is closed.
+    fn room_for(&self, bytes: u64) -> std::sync::MutexGuard<'_, BudgetState> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         while !state.closed && state.taken > 0 && state.taken + bytes > self.limit {
             state = self
@@ -215,7 +214,7 @@ impl Budget {
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        !state.closed
+        state
     }
 
     pub(super) fn give_back(&self, bytes: u64) {

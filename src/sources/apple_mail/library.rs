@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use unicode_normalization::UnicodeNormalization as _;
 
@@ -17,7 +17,7 @@ use super::export;
 use super::partial;
 use super::server::{self, MailboxServer};
 use crate::model::{FolderKind, FolderPath, Found, Origin, RawMessage, SkipReason, StoreKind};
-use crate::sources::imap::{GapSource, GapSources, ImapAccount};
+use crate::sources::imap::{GapCounts, GapSource, GapSources, ImapAccount};
 use crate::sources::mbox::{self, MboxMessages};
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Result, ServerGap};
 
@@ -179,7 +179,7 @@ pub struct AppleMailStore {
     gap_sources: GapSources<String>,
     /// Messages never downloaded per account folder name, as [`MailStore::folders`] last
     /// counted them.
-    not_downloaded: Mutex<Option<BTreeMap<String, u64>>>,
+    not_downloaded: GapCounts<String>,
 }
 
 impl AppleMailStore {
@@ -198,7 +198,7 @@ impl AppleMailStore {
             warnings: Vec::new(),
             account_urls: names.urls.clone(),
             gap_sources: GapSources::default(),
-            not_downloaded: Mutex::default(),
+            not_downloaded: GapCounts::default(),
         };
         let mut taken = BTreeSet::new();
         let mut account_paths = BTreeMap::new();
@@ -284,7 +284,7 @@ impl AppleMailStore {
             warnings: Vec::new(),
             account_urls: BTreeMap::new(),
             gap_sources: GapSources::default(),
-            not_downloaded: Mutex::default(),
+            not_downloaded: GapCounts::default(),
         })
     }
 
@@ -543,10 +543,7 @@ impl MailStore for AppleMailStore {
                 kind: FolderKind::Mail,
             });
         }
-        *self
-            .not_downloaded
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(not_downloaded_by_account);
+        self.not_downloaded.record(not_downloaded_by_account);
         Ok(folders)
     }
 
@@ -649,24 +646,7 @@ impl MailStore for AppleMailStore {
     }
 
     fn gaps(&self) -> Vec<ServerGap> {
-        let counted = self
-            .not_downloaded
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        let counted = match counted {
-            Some(counted) => counted,
-            None => {
-                if self.folders().is_err() {
-                    return Vec::new();
-                }
-                self.not_downloaded
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .clone()
-                    .unwrap_or_default()
-            }
-        };
+        let counted = self.not_downloaded.get_or_list(|| self.folders().is_ok());
         counted
             .into_iter()
             .filter(|(account, messages)| *messages > 0 && !account.is_empty())

@@ -95,6 +95,45 @@ impl<K: Ord + Clone> GapSources<K> {
     }
 }
 
+/// Messages never downloaded per account of a local store, as its last folder listing counted
+/// them.
+#[derive(Debug)]
+pub struct GapCounts<K: Ord>(Mutex<Option<BTreeMap<K, u64>>>);
+
+impl<K: Ord> Default for GapCounts<K> {
+    fn default() -> Self {
+        GapCounts(Mutex::new(None))
+    }
+}
+
+impl<K: Ord + Clone> GapCounts<K> {
+    /// Keeps what a folder listing counted.
+    pub fn record(&self, counts: BTreeMap<K, u64>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(counts);
+    }
+
+    /// The counts; when the folders were never listed, `list` lists them first (false when
+    /// that fails: then nothing is counted).
+    pub fn get_or_list(&self, list: impl FnOnce() -> bool) -> BTreeMap<K, u64> {
+        let counted = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(counted) = counted {
+            return counted;
+        }
+        if !list() {
+            return BTreeMap::new();
+        }
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .unwrap_or_default()
+    }
+}
+
 /// One account's server, logged in, shared by the folders of the local store that read from it.
 #[derive(Debug)]
 pub struct ServerFetcher {
@@ -175,6 +214,7 @@ impl ServerFetcher {
         &self,
         mut work: impl FnMut(&mut Session) -> imap::Result<T>,
     ) -> std::result::Result<T, String> {
+        let mut lost = String::new();
         for _ in 0..2 {
             let idle = self
                 .idle
@@ -186,14 +226,16 @@ impl ServerFetcher {
                 None => connection::connect(&self.account).map_err(|e| server_error_text(&e))?,
             };
             match work(&mut session) {
-                Err(error) if connection::is_connection_lost(&error) => continue,
+                Err(error) if connection::is_connection_lost(&error) => {
+                    lost = connection::describe(&error);
+                }
                 result => {
                     *self.idle.lock().unwrap_or_else(PoisonError::into_inner) = Some(session);
                     return result.map_err(|error| connection::describe(&error));
                 }
             }
         }
-        Err("the connection to the server was lost twice".to_owned())
+        Err(lost)
     }
 
     /// The server, as a person reads it: `alice on imap.example.com`.
@@ -211,60 +253,24 @@ impl ServerFetcher {
         uid_validity: Option<u32>,
         wanted: &[Wanted],
     ) -> Vec<Fetched> {
-        let mut outcome = self.attempt(folder, mailbox, uid_validity, wanted);
-        if let Err(Attempt::Lost(_)) = outcome {
-            outcome = self.attempt(folder, mailbox, uid_validity, wanted);
-        }
-        match outcome {
-            Ok(fetched) => fetched,
-            Err(Attempt::Lost(why) | Attempt::Failed(why)) => wanted
+        let fetched = self.with_session(|session| {
+            fetch_in(
+                session,
+                &self.account,
+                folder,
+                mailbox,
+                uid_validity,
+                wanted,
+                self.large_message,
+            )
+        });
+        fetched.unwrap_or_else(|why| {
+            wanted
                 .iter()
                 .map(|_| Fetched::Missing(why.clone()))
-                .collect(),
-        }
+                .collect()
+        })
     }
-
-    fn attempt(
-        &self,
-        folder: &FolderPath,
-        mailbox: &str,
-        uid_validity: Option<u32>,
-        wanted: &[Wanted],
-    ) -> Result<Vec<Fetched>, Attempt> {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        let mut session = match idle {
-            Some(session) => session,
-            None => connection::connect(&self.account)
-                .map_err(|e| Attempt::Failed(server_error_text(&e)))?,
-        };
-        let result = fetch_in(
-            &mut session,
-            &self.account,
-            folder,
-            mailbox,
-            uid_validity,
-            wanted,
-            self.large_message,
-        );
-        match result {
-            Err(error) if connection::is_connection_lost(&error) => {
-                Err(Attempt::Lost(connection::describe(&error)))
-            }
-            other => {
-                *self.idle.lock().unwrap_or_else(PoisonError::into_inner) = Some(session);
-                other.map_err(|error| Attempt::Failed(connection::describe(&error)))
-            }
-        }
-    }
-}
-
-enum Attempt {
-    Lost(String),
-    Failed(String),
 }
 
 /// The words of a server error without the server's name (the report names the account).

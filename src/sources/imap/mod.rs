@@ -26,7 +26,7 @@ use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Result};
 use connection::Session;
 pub use connection::{DEFAULT_IMAP_PORT, DEFAULT_IMAPS_PORT, answers};
 use folders::Mailbox;
-pub use gaps::{Fetched, GapSource, GapSources, ServerFetcher, Wanted, message_id_of};
+pub use gaps::{Fetched, GapCounts, GapSource, GapSources, ServerFetcher, Wanted, message_id_of};
 pub use keychain::{Keychain, KeychainError, SERVICE as KEYCHAIN_SERVICE, entry_name};
 
 /// How the connection to the server is protected.

@@ -10,7 +10,6 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
 
 use super::folders::{self, AccountWalk, FolderNode, FolderStorage, NameSources, SpecialFolder};
 use super::pim::{self, PimFolder};
@@ -18,7 +17,7 @@ use super::prefs::{Account, Prefs, ServerType, StoreFormat};
 use super::profile;
 use super::read::{self, MaildirMessages, MboxMessages, ReadContext};
 use crate::model::{FolderKind, FolderPath, StoreKind};
-use crate::sources::imap::{self, GapSources, ImapAccount, Password, Security};
+use crate::sources::imap::{self, GapCounts, GapSources, ImapAccount, Password, Security};
 use crate::sources::{Error, FolderInfo, MailStore, MessageIter, Probe, Result, ServerGap};
 
 /// A Thunderbird or Postbox store.
@@ -38,7 +37,7 @@ pub struct MozillaStore {
     gap_sources: GapSources<usize>,
     /// Messages each IMAP account lists without a stored copy, by account index, as
     /// [`MailStore::folders`] last counted them.
-    not_downloaded: Mutex<Option<BTreeMap<usize, u64>>>,
+    not_downloaded: GapCounts<usize>,
 }
 
 /// The shape of a path a user pointed at.
@@ -489,7 +488,7 @@ impl MozillaStore {
             pim: Vec::new(),
             warnings,
             gap_sources: GapSources::default(),
-            not_downloaded: Mutex::default(),
+            not_downloaded: GapCounts::default(),
         }
     }
 
@@ -526,7 +525,7 @@ impl MozillaStore {
             pim: Vec::new(),
             warnings: Vec::new(),
             gap_sources: GapSources::default(),
-            not_downloaded: Mutex::default(),
+            not_downloaded: GapCounts::default(),
         }
     }
 
@@ -739,10 +738,7 @@ impl MailStore for MozillaStore {
                 }
             })
             .collect();
-        *self
-            .not_downloaded
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(not_downloaded);
+        self.not_downloaded.record(not_downloaded);
         for folder in &self.pim {
             // The top folder ("Address Books", "Calendars") holds them.
             if let Some(parent) = folder.path.parent()
@@ -809,24 +805,7 @@ impl MailStore for MozillaStore {
     }
 
     fn gaps(&self) -> Vec<ServerGap> {
-        let counted = self
-            .not_downloaded
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        let counted = match counted {
-            Some(counted) => counted,
-            None => {
-                if self.folders().is_err() {
-                    return Vec::new();
-                }
-                self.not_downloaded
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .clone()
-                    .unwrap_or_default()
-            }
-        };
+        let counted = self.not_downloaded.get_or_list(|| self.folders().is_ok());
         counted
             .into_iter()
             .filter(|(_, messages)| *messages > 0)
