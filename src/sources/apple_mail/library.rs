@@ -367,9 +367,16 @@ impl AppleMailStore {
                     self.mailboxes.push(Mailbox::node(path.clone()));
                 }
             }
+            // Keyed by the account's folder as it is spelled on disk, like the mailboxes found
+            // there (the URL may spell it in another case).
+            let account_folder = self
+                .accounts
+                .iter()
+                .find(|(_, tree_path)| tree_path == account_path)
+                .map_or_else(|| account.clone(), |(dir, _)| folder_name(dir));
             if let Some(mailbox) = self.mailboxes.iter_mut().find(|m| m.path == path) {
                 mailbox.index_row = Some(rowid);
-                mailbox.key = Some((account.clone(), names.clone()));
+                mailbox.key = Some((account_folder, names.clone()));
                 mailbox.notes.push(
                     "Apple Mail lists this mailbox but has no folder for it on disk".to_string(),
                 );
