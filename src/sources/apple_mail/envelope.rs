@@ -10,6 +10,9 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
+use super::emlx::EmlxFlags;
+use crate::model::MessageFlags;
+
 use crate::sources::sqlite::{ReadOnlyDatabase, column_or_null, columns};
 use crate::sources::{Error, Result};
 
@@ -37,6 +40,15 @@ pub struct MessageRow {
 }
 
 impl MessageRow {
+    /// The state Mail records for the message: the `flags` bits, with the `read` and
+    /// `flagged` columns where the schema has them.
+    pub fn message_flags(&self) -> MessageFlags {
+        let mut flags = EmlxFlags(self.flags.unwrap_or(0)).message_flags();
+        flags.read = self.read.unwrap_or(flags.read);
+        flags.flagged = self.flagged.unwrap_or(flags.flagged);
+        flags
+    }
+
     /// Marked deleted, by the `deleted` column where the schema has one, else by flag bit 1.
     pub fn is_deleted(&self) -> bool {
         self.deleted

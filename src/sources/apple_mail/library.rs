@@ -203,21 +203,17 @@ impl AppleMailStore {
         let mut taken = BTreeSet::new();
         let mut account_paths = BTreeMap::new();
         for account in &accounts {
-            let folder_name = account
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            let mut display = names.name_of(&folder_name);
+            let folder = folder_name(account);
+            let mut display = names.name_of(&folder);
             if !taken.insert(display.clone()) {
-                display = format!("{display} ({folder_name})");
+                display = format!("{display} ({folder})");
                 taken.insert(display.clone());
             }
             let path = FolderPath::new([display]);
-            account_paths.insert(folder_name.to_lowercase(), path.clone());
+            account_paths.insert(folder.to_lowercase(), path.clone());
             store.accounts.push((account.clone(), path.clone()));
             store.mailboxes.push(Mailbox::node(path.clone()));
-            collect_mailboxes(account, &path, &folder_name, &[], &mut store.mailboxes)?;
+            collect_mailboxes(account, &path, &folder, &[], &mut store.mailboxes)?;
         }
         let index_path = if version_number(dir).is_some() {
             dir.join("MailData").join("Envelope Index")
@@ -618,22 +614,17 @@ impl MailStore for AppleMailStore {
             .iter()
             .map(|row| skipped(row, SkipReason::DeletedInSource(CLIENT.to_string())))
             .collect();
-        let from_index: Box<dyn Iterator<Item = Found> + Send> = match (&gaps, server) {
-            (Some(GapSource::Server(_)), Some(server)) => {
-                // Fetched only when the folder's reading gets there.
-                Box::new(std::iter::once(missing).flat_map(move |rows| server.fetch_rows(rows)))
-            }
-            (Some(GapSource::Unavailable(why)), _) => {
+        let from_index: Box<dyn Iterator<Item = Found> + Send> = match server {
+            // Fetched only when the folder's reading gets there.
+            Some(server) => Box::new(server.fetch_rows(missing)),
+            None => {
+                let reason = match gaps {
+                    Some(GapSource::Unavailable(why)) => SkipReason::NotFetched(why),
+                    _ => SkipReason::NotDownloaded,
+                };
                 let found: Vec<Found> = missing
                     .iter()
-                    .map(|row| skipped(row, SkipReason::NotFetched(why.clone())))
-                    .collect();
-                Box::new(found.into_iter())
-            }
-            _ => {
-                let found: Vec<Found> = missing
-                    .iter()
-                    .map(|row| skipped(row, SkipReason::NotDownloaded))
+                    .map(|row| skipped(row, reason.clone()))
                     .collect();
                 Box::new(found.into_iter())
             }
@@ -687,6 +678,7 @@ impl MailStore for AppleMailStore {
         }
         self.gap_sources.connect(account.to_owned(), server)
     }
+
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
     }
@@ -745,7 +737,7 @@ fn read_file(folder: &FolderPath, path: &Path, row: Option<MessageRow>) -> (Foun
     }
     let flags = match (trailer_flags, row) {
         (Some(flags), _) => flags.message_flags(),
-        (None, Some(row)) => server::row_flags(&row),
+        (None, Some(row)) => row.message_flags(),
         (None, None) => Default::default(),
     };
     let received = parsed.trailer.as_ref().and_then(|t| t.date_received);

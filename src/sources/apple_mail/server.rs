@@ -18,9 +18,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::emlx::EmlxFlags;
 use super::envelope::{MessageRow, ServerKey};
-use crate::model::{FolderPath, Found, MessageFlags, Origin, RawMessage, SkipReason};
+use crate::model::{FolderPath, Found, Origin, RawMessage, SkipReason};
 use crate::sources::imap::{self, Fetched, ImapAccount, Password, Security, ServerFetcher, Wanted};
 
 /// Messages asked of the server per command: at most this many, and no more once their sizes
@@ -67,14 +66,6 @@ pub fn settle_port(server: &mut ImapAccount) {
     }
 }
 
-/// The state Mail records for a message from its Envelope Index row.
-pub fn row_flags(row: &MessageRow) -> MessageFlags {
-    let mut flags = EmlxFlags(row.flags.unwrap_or(0)).message_flags();
-    flags.read = row.read.unwrap_or(flags.read);
-    flags.flagged = row.flagged.unwrap_or(flags.flagged);
-    flags
-}
-
 /// One mailbox's access to its account's server while it is read.
 #[derive(Debug)]
 pub struct MailboxServer {
@@ -89,24 +80,28 @@ pub struct MailboxServer {
 }
 
 impl MailboxServer {
-    /// The rows without a message file, in batches, fetched from the server: each a message
-    /// with Mail's state, or skipped with the reason it could not be fetched.
-    pub fn fetch_rows(&self, rows: Vec<MessageRow>) -> Vec<Found> {
-        let mut found = Vec::with_capacity(rows.len());
-        let mut batch: Vec<MessageRow> = Vec::new();
+    /// The rows without a message file, fetched from the server a batch at a time as the
+    /// folder's reading gets there (never all at once): each a message with Mail's state, or
+    /// skipped with the reason it could not be fetched.
+    pub fn fetch_rows(self: Arc<Self>, rows: Vec<MessageRow>) -> impl Iterator<Item = Found> {
+        let mut batches: Vec<Vec<MessageRow>> = Vec::new();
         let mut bytes = 0;
         for row in rows {
-            bytes += self.key(row.rowid).size.unwrap_or(0);
-            batch.push(row);
-            if batch.len() >= FETCH_BATCH || bytes >= FETCH_BATCH_BYTES {
-                found.extend(self.fetch_batch(std::mem::take(&mut batch)));
-                bytes = 0;
+            let size = self.key(row.rowid).size.unwrap_or(0);
+            match batches.last_mut() {
+                Some(batch) if batch.len() < FETCH_BATCH && bytes < FETCH_BATCH_BYTES => {
+                    batch.push(row);
+                    bytes += size;
+                }
+                _ => {
+                    batches.push(vec![row]);
+                    bytes = size;
+                }
             }
         }
-        if !batch.is_empty() {
-            found.extend(self.fetch_batch(batch));
-        }
-        found
+        batches
+            .into_iter()
+            .flat_map(move |batch| self.fetch_batch(batch))
     }
 
     fn fetch_batch(&self, rows: Vec<MessageRow>) -> Vec<Found> {
@@ -119,7 +114,7 @@ impl MailboxServer {
             .zip(fetched)
             .map(|(row, fetched)| match fetched {
                 Fetched::Message(mut message) => {
-                    message.flags = row_flags(&row);
+                    message.flags = row.message_flags();
                     Found::Message(message)
                 }
                 Fetched::Missing(why) => Found::Skipped {
