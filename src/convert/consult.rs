@@ -1,8 +1,6 @@
 //! The conversion checked against the independent reading of the same message (see the policy
 //! in this module's parent): attachments the two readings do not see alike.
 
-use sha2::{Digest as _, Sha256};
-
 use super::Converted;
 use crate::model::{IndependentReading, PartReading};
 use crate::pst::{Attachment, AttachmentContent};
@@ -17,7 +15,9 @@ pub struct NeedsPartBytes;
 /// where the reading holds more and its content can be trusted, the converted message takes
 /// it; every disagreement and every part cut short is a warning. An attachment pairs with a
 /// part of the reading that has the same content: the same bytes, or, where the reading kept
-/// only a part's size and hash, the same size and SHA-256. When something does not pair and
+/// only a part's size and hashes, the same size and CRC-32 (the read-back compares the PST's
+/// bytes with the reading's SHA-256, which a CRC-32 that matches by chance does not pass).
+/// When something does not pair and
 /// the reading lacks the bytes to tell why, nothing is changed and [`NeedsPartBytes`] is
 /// returned.
 pub fn consult(
@@ -51,12 +51,11 @@ pub fn consult(
     let mut their_left: Vec<&PartReading> = reading.attachments.iter().collect();
     let mut our_left: Vec<(usize, &[u8])> = Vec::new();
     for (index, bytes) in ours {
-        let mut hash = None;
+        let mut crc = None;
         let same = |part: &&PartReading| {
             part.size == bytes.len() as u64
                 && if part.data.is_empty() && part.size > 0 {
-                    *hash.get_or_insert_with(|| <[u8; 32]>::from(Sha256::digest(bytes)))
-                        == part.sha256
+                    *crc.get_or_insert_with(|| crc32fast::hash(bytes)) == part.crc32
                 } else {
                     part.data == bytes
                 }
@@ -193,6 +192,7 @@ fn why_untrusted(part: &PartReading) -> &'static str {
 mod tests {
     use super::*;
     use crate::pst;
+    use sha2::{Digest as _, Sha256};
 
     fn converted(attachments: Vec<&[u8]>) -> Converted {
         Converted {
@@ -223,6 +223,7 @@ mod tests {
             embedded: false,
             size: data.len() as u64,
             sha256: [0; 32],
+            crc32: 0,
             whole,
             clean,
             data: data.to_vec(),
@@ -332,13 +333,14 @@ mod tests {
     fn digest_only(data: &[u8]) -> PartReading {
         PartReading {
             sha256: Sha256::digest(data).into(),
+            crc32: crc32fast::hash(data),
             data: Vec::new(),
             ..part(data, true, true)
         }
     }
 
     #[test]
-    fn a_reading_without_bytes_pairs_by_size_and_hash() {
+    fn a_reading_without_bytes_pairs_by_size_and_crc() {
         let mut ours = converted(vec![b"abc", b"xyz"]);
         let second = reading(vec![digest_only(b"xyz"), digest_only(b"abc")]);
         consult(&mut ours, &second).unwrap();

@@ -494,7 +494,11 @@ impl Walker {
         let file = !is_text_body || is_attachment;
         if file
             && !self.keep_bytes
-            && let Some((size, sha256)) = digest(part)
+            && let Some(Digest {
+                size,
+                sha256,
+                crc32,
+            }) = digest(part)
         {
             out.attachments.push(PartReading {
                 place,
@@ -503,6 +507,7 @@ impl Walker {
                 embedded: kind == "message" && matches!(subtype, "rfc822" | "global"),
                 size,
                 sha256,
+                crc32,
                 whole: !cut,
                 clean: true,
                 data: Vec::new(),
@@ -526,6 +531,7 @@ impl Walker {
             embedded: kind == "message" && matches!(subtype, "rfc822" | "global"),
             size: data.len() as u64,
             sha256: sha256(&data),
+            crc32: crc32fast::hash(&data),
             whole: !cut,
             clean,
             data,
@@ -579,23 +585,40 @@ fn transfer_encoding(part: &ParsedMail<'_>) -> String {
         .to_ascii_lowercase()
 }
 
-/// The size and SHA-256 of a part's content, transfer-decoded, without holding it whole;
-/// `None` where that is not done (quoted-printable) or the base64 does not decode cleanly: the
-/// part is then decoded as [`decoded`] does, which also says what went wrong.
-fn digest(part: &ParsedMail<'_>) -> Option<(u64, [u8; 32])> {
+/// What is kept of an attachment's content when its bytes are not kept.
+struct Digest {
+    size: u64,
+    sha256: [u8; 32],
+    crc32: u32,
+}
+
+/// The digest of a part's content, transfer-decoded, without holding it whole; `None` where
+/// that is not done (quoted-printable) or the base64 does not decode cleanly: the part is then
+/// decoded as [`decoded`] does, which also says what went wrong.
+fn digest(part: &ParsedMail<'_>) -> Option<Digest> {
     let raw = part_raw(part);
     match transfer_encoding(part).as_str() {
         "base64" => {
-            let mut hasher = Sha256::new();
+            let mut sha = Sha256::new();
+            let mut crc = crc32fast::Hasher::new();
             let mut size = 0u64;
             let decoded = base64_stretches(raw, |stretch| {
-                hasher.update(stretch);
+                sha.update(stretch);
+                crc.update(stretch);
                 size += stretch.len() as u64;
             });
-            decoded.then(|| (size, hasher.finalize().into()))
+            decoded.then(|| Digest {
+                size,
+                sha256: sha.finalize().into(),
+                crc32: crc.finalize(),
+            })
         }
         "quoted-printable" => None,
-        _ => Some((raw.len() as u64, sha256(raw))),
+        _ => Some(Digest {
+            size: raw.len() as u64,
+            sha256: sha256(raw),
+            crc32: crc32fast::hash(raw),
+        }),
     }
 }
 
@@ -681,12 +704,23 @@ fn base64_stretches(raw: &[u8], mut take: impl FnMut(&[u8])) -> bool {
         if length == 0 {
             return true;
         }
-        let Ok(most) = base64.decode_len(length) else {
-            return false;
-        };
-        let Ok(written) = base64.decode_mut(&stretch[..length], &mut decoded[..most]) else {
-            return false;
-        };
+        let text = &stretch[..length];
+        // A vector decoder first: it accepts only canonical base64, which it decodes as
+        // mailparse's decoder does (tested), four times faster; what it refuses is decoded
+        // as mailparse decodes it.
+        let written =
+            match base64_simd::STANDARD.decode(text, base64_simd::Out::from_slice(&mut decoded)) {
+                Ok(done) => done.len(),
+                Err(_) => {
+                    let Ok(most) = base64.decode_len(length) else {
+                        return false;
+                    };
+                    let Ok(written) = base64.decode_mut(text, &mut decoded[..most]) else {
+                        return false;
+                    };
+                    written
+                }
+            };
         take(&decoded[..written]);
         if length < BASE64_STRETCH {
             return true;
@@ -698,14 +732,25 @@ fn base64_stretches(raw: &[u8], mut take: impl FnMut(&[u8])) -> bool {
 }
 
 /// Copies `bytes` into `out` (as long) without ASCII white space; returns how many were copied.
-/// Every byte is written and only the others counted, without a branch per byte: base64 bodies
-/// are large and mostly not white space.
+/// Base64 bodies are lines of characters: each run between line ends and spaces is found with
+/// a vector search and copied at once, and only a run holding a tab or a form feed (rare) is
+/// copied a byte at a time.
 fn without_white_space(bytes: &[u8], out: &mut [u8]) -> usize {
-    let out = &mut out[..bytes.len()];
     let mut count = 0;
-    for &byte in bytes {
-        out[count] = byte;
-        count += usize::from(!byte.is_ascii_whitespace());
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let end = memchr::memchr3(b'\n', b'\r', b' ', rest).unwrap_or(rest.len());
+        let run = &rest[..end];
+        if memchr::memchr2(b'\t', b'\x0c', run).is_none() {
+            out[count..count + run.len()].copy_from_slice(run);
+            count += run.len();
+        } else {
+            for &byte in run.iter().filter(|b| !b.is_ascii_whitespace()) {
+                out[count] = byte;
+                count += 1;
+            }
+        }
+        rest = rest.get(end + 1..).unwrap_or_default();
     }
     count
 }
@@ -853,7 +898,7 @@ mod tests {
             data in proptest::collection::vec(proptest::num::u8::ANY, 0..150_000),
             width in 1usize..120,
             cut in proptest::option::of(0usize..300_000),
-            stray in proptest::option::of((0usize..300_000, proptest::sample::select(b"=*-_.".to_vec()))),
+            stray in proptest::option::of((0usize..300_000, proptest::sample::select(b"=*-_. \t\x0c\r\n".to_vec()))),
         ) {
             let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &data);
             let mut raw = Vec::new();
