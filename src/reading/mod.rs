@@ -1068,6 +1068,16 @@ mod tests {
         }
     }
 
+    /// Base64 the vector decoder refuses (stray bits after the last byte, padding inside the
+    /// body) decodes as mailparse decodes it.
+    #[test]
+    fn base64_that_is_not_canonical_decodes_as_mailparse_does() {
+        for raw in [&b"QR=="[..], b"QUJ=\r\n", b"QQ==QUJD", b"QUJD\r\nQR==\r\n"] {
+            assert!(whole_base64(raw).is_some(), "{raw:?}");
+            assert_eq!(base64_in_stretches(raw), whole_base64(raw), "{raw:?}");
+        }
+    }
+
     #[test]
     fn broken_base64_is_recovered_or_kept() {
         assert_eq!(
