@@ -34,6 +34,11 @@ pub(super) struct Framing<'a> {
     /// (1-based line number, text), for the report.
     pub stray_lines: Vec<(usize, &'a [u8])>,
     pub had_bom: bool,
+    /// The header's Content-Type fields after the first, as ranges of `message`, left out of
+    /// the parser's input: RFC 2045 allows one, and where a message has several, mail clients
+    /// and Python's `email` follow the first, while the MIME parser would follow the last (and
+    /// show a multipart message as its raw text).
+    pub later_content_types: Vec<std::ops::Range<usize>>,
 }
 
 impl<'a> Framing<'a> {
@@ -103,6 +108,7 @@ impl<'a> Framing<'a> {
         if shape != Shape::Normal {
             stray_lines.clear();
         }
+        let later_content_types = later_content_types(header);
         Framing {
             message,
             from_line,
@@ -110,17 +116,35 @@ impl<'a> Framing<'a> {
             shape,
             stray_lines,
             had_bom,
+            later_content_types,
         }
     }
 
     /// The bytes to give the MIME parser: the message, with a blank line put where the header
     /// ends when the message itself has none there.
+    /// Content-Type fields after the first are left out.
     pub fn parser_input(&self) -> Cow<'a, [u8]> {
         let line_break: &[u8] = if first_line_is_crlf(self.message) {
             b"\r\n"
         } else {
             b"\n"
         };
+        if !self.later_content_types.is_empty() {
+            // The header, less the later fields, then what follows it as the shape says.
+            let mut input = Vec::with_capacity(self.message.len() + line_break.len());
+            let mut kept_from = 0;
+            for range in &self.later_content_types {
+                input.extend_from_slice(&self.message[kept_from..range.start]);
+                kept_from = range.end;
+            }
+            let header_end = self.header.len();
+            input.extend_from_slice(&self.message[kept_from..header_end]);
+            if matches!(self.shape, Shape::Unterminated { .. }) {
+                input.extend_from_slice(line_break);
+            }
+            input.extend_from_slice(&self.message[header_end..]);
+            return Cow::Owned(input);
+        }
         match self.shape {
             Shape::Normal => Cow::Borrowed(self.message),
             Shape::NoHeader => Cow::Owned([line_break, self.message].concat()),
@@ -193,6 +217,24 @@ pub(super) fn header_fields(header: &[u8]) -> Vec<&[u8]> {
         fields.push(&header[start..]);
     }
     fields
+}
+
+/// The Content-Type fields of `header` after its first one, as ranges of `header`.
+fn later_content_types(header: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut seen = false;
+    let mut at = 0;
+    for field in header_fields(header) {
+        let range = at..at + field.len();
+        at = range.end;
+        if field_name(field).is_some_and(|name| name.eq_ignore_ascii_case(b"content-type")) {
+            if seen {
+                ranges.push(range);
+            }
+            seen = true;
+        }
+    }
+    ranges
 }
 
 /// The name of a header field (the text before its colon), if the field has one.

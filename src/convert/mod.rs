@@ -407,6 +407,12 @@ fn note_framing(framing: &Framing<'_>, notes: &mut Notes) {
             notes.warn("the header is not ended by a blank line: it ends at the first line that is not a header field, and the rest is taken as body");
         }
     }
+    if !framing.later_content_types.is_empty() {
+        notes.warn(format!(
+            "the header has {} Content-Type fields; the first was followed, as mail clients do",
+            framing.later_content_types.len() + 1
+        ));
+    }
     const LISTED: usize = 3;
     for (line, text) in framing.stray_lines.iter().take(LISTED) {
         notes.warn(format!(
@@ -631,6 +637,42 @@ mod tests {
                 [
                     "the message could not be read (it is empty); its bytes are attached as message.eml"
                 ]
+            );
+        }
+    }
+
+    /// As in mikel/mail's fixture `multiple_content_types.eml`: a multipart message whose
+    /// header also says `text/plain`.
+    #[test]
+    fn of_several_content_types_the_first_is_followed() {
+        for unterminated in [false, true] {
+            let mut bytes =
+                b"Subject: s\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\
+                Content-type: text/plain\r\nX-After: kept\r\n"
+                    .to_vec();
+            if !unterminated {
+                bytes.extend_from_slice(b"\r\n");
+            }
+            bytes.extend_from_slice(
+                b"This is a multi-part message in MIME format.\r\n\r\n--b\r\n\
+                  Content-Type: text/plain\r\n\r\nfoo\r\n--b\r\n\
+                  Content-Type: text/html\r\n\r\n<p>foo</p>\r\n--b--\r\n",
+            );
+            let converted = convert(&raw(&bytes));
+            let message = &converted.message;
+            assert_eq!(message.body_text.as_deref(), Some("foo"), "{unterminated}");
+            assert!(
+                message
+                    .body_html
+                    .as_deref()
+                    .is_some_and(|h| h.contains("<p>foo</p>"))
+            );
+            assert!(message.attachments.is_empty());
+            assert!(
+                converted.warnings.iter().any(|w| w
+                    == "the header has 2 Content-Type fields; the first was followed, as mail clients do"),
+                "{:?}",
+                converted.warnings
             );
         }
     }
