@@ -28,7 +28,7 @@ use super::spec::{Options, Source, StoreSelection};
 mod outlook;
 
 pub use self::outlook::folder_counts;
-use self::outlook::pst_facts;
+use self::outlook::{PstMessages, pst_facts, unreadable_message};
 
 /// Messages listed per folder and kind of difference; the counts are always complete.
 const LISTED_PER_FOLDER: usize = 50;
@@ -542,9 +542,6 @@ enum Held {
     Kept(Box<(Facts, String)>),
 }
 
-/// Messages compared at a time, read back from the spill.
-const EXPECTED_PER_BATCH: usize = 4096;
-
 impl Expected {
     /// Expectations for `folders` plan folders, spilled to a file in `dir`.
     pub(crate) fn new(folders: usize, dir: &Path) -> Expected {
@@ -619,22 +616,23 @@ impl SpillReader {
 /// The job's read-back: every message of the PST files `parts`, read with outlook-pst, compared
 /// with what the independent reading saw in the messages written. One comparison per plan
 /// folder, in plan order (`None` for folders not in the PST).
+///
+/// The job wrote each folder's messages in order, so the PST's n-th message of a folder is
+/// compared with the n-th written, a window of messages at a time: memory does not grow with
+/// the mailbox. Messages that do not pair so (a difference, a message missing or unreadable)
+/// are paired at the end of the folder as [`compare`] pairs them.
 pub(crate) fn read_back(
     parts: &[PathBuf],
     plan: &Plan,
     expected: Expected,
     cancel: &CancelToken,
 ) -> Result<Vec<Option<FolderComparison>>, String> {
-    let mut in_pst: BTreeMap<Vec<String>, Vec<Facts>> = BTreeMap::new();
-    let mut unreadable: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+    let mut listed = Vec::with_capacity(parts.len());
     for part in parts {
         if cancel.is_cancelled() {
             return Ok(Vec::new());
         }
-        for (path, facts, errors) in pst_facts(part)? {
-            unreadable.entry(path.clone()).or_default().extend(errors);
-            in_pst.entry(path).or_default().extend(facts);
-        }
+        listed.push(PstMessages::list(part)?);
     }
     let (folders, file) = expected.into_reader();
     let mut spill = SpillReader {
@@ -649,26 +647,60 @@ pub(crate) fn read_back(
             comparisons.push(None);
             continue;
         }
+        let mail = planned.kind == FolderKind::Mail;
         let mut comparison = FolderComparison::new(planned.pst_path.clone());
-        let pst_messages = in_pst.remove(&planned.pst_path).unwrap_or_default();
-        comparison.errors = unreadable.remove(&planned.pst_path).unwrap_or_default();
-        comparison.in_pst = (pst_messages.len() + comparison.errors.len()) as u64;
-        if planned.kind != FolderKind::Mail {
-            // Contacts, events and tasks: their number is checked with every folder's.
-            comparison.in_source = pst_messages.len() as u64;
-            comparisons.push(Some(comparison));
-            continue;
-        }
-        let mut matcher = Matcher::new(pst_messages);
-        let mut batch = Vec::with_capacity(EXPECTED_PER_BATCH.min(written.len()));
-        for held in written {
-            batch.push(spill.facts(held)?);
-            if batch.len() == EXPECTED_PER_BATCH {
-                matcher.compare_facts(std::mem::take(&mut batch), &mut comparison);
+        let mut written = written.into_iter();
+        let mut pst_left: Vec<Facts> = Vec::new();
+        let mut source_left: Vec<(Facts, String)> = Vec::new();
+        for pst in &listed {
+            let nodes = pst.of_folder(&planned.pst_path);
+            for window in nodes.chunks(pst.window()) {
+                if cancel.is_cancelled() {
+                    return Ok(Vec::new());
+                }
+                for (node, read) in window.iter().zip(pst.facts(window)?) {
+                    comparison.in_pst += 1;
+                    let source = match (mail, written.next()) {
+                        (true, Some(held)) => Some(spill.facts(held)?),
+                        _ => None,
+                    };
+                    let in_pst = match read {
+                        Ok(facts) => facts,
+                        Err(error) => {
+                            comparison.errors.push(unreadable_message(*node, &error));
+                            source_left.extend(source);
+                            continue;
+                        }
+                    };
+                    if !mail {
+                        // Contacts, events and tasks: their number is checked with every
+                        // folder's.
+                        comparison.in_source += 1;
+                        continue;
+                    }
+                    match source {
+                        Some((source, _))
+                            if source.message_id == in_pst.message_id
+                                && differences(&source, &in_pst).is_empty() =>
+                        {
+                            comparison.in_source += 1;
+                        }
+                        source => {
+                            source_left.extend(source);
+                            pst_left.push(in_pst);
+                        }
+                    }
+                }
             }
         }
-        matcher.compare_facts(batch, &mut comparison);
-        matcher.finish(&mut comparison);
+        if mail {
+            for held in written {
+                source_left.push(spill.facts(held)?);
+            }
+            let mut matcher = Matcher::new(pst_left);
+            matcher.compare_facts(source_left, &mut comparison);
+            matcher.finish(&mut comparison);
+        }
         comparisons.push(Some(comparison));
     }
     Ok(comparisons)

@@ -259,78 +259,125 @@ fn filetime_seconds(value: Option<&PropertyValue>) -> Option<i64> {
 }
 
 /// The facts of every message of a PST file, per folder (by its path of names), and why any
-/// message could not be read. The messages are read on several threads, each with the file
-/// opened on its own (outlook-pst's store is not shared between threads): reading back is most
-/// of the work of checking a large PST.
+/// message could not be read.
 pub(super) fn pst_facts(path: &Path) -> Result<PstFacts, String> {
-    let store = open_store(path)?;
-    let folders = folders(&store)?;
-    // (folder, message node) in table order.
-    let mut messages: Vec<(usize, u32)> = Vec::new();
-    for (index, (_, folder)) in folders.iter().enumerate() {
-        if let Some(table) = folder.contents_table() {
-            messages.extend(table.rows_matrix().map(|row| (index, u32::from(row.id()))));
+    let listed = PstMessages::list(path)?;
+    let mut out = PstFacts::with_capacity(listed.folders.len());
+    for (folder, nodes) in &listed.folders {
+        let mut facts = Vec::with_capacity(nodes.len());
+        let mut errors = Vec::new();
+        for window in nodes.chunks(listed.window()) {
+            for (node, result) in window.iter().zip(listed.facts(window)?) {
+                match result {
+                    Ok(one) => facts.push(one),
+                    Err(error) => errors.push(unreadable_message(*node, &error)),
+                }
+            }
         }
-    }
-    // An open store holds the file's B-trees in memory: only the reading threads keep one.
-    let folders: Vec<Vec<String>> = folders.into_iter().map(|(path, _)| path).collect();
-    drop(store);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    let chunk = messages.len().div_ceil(threads).max(1);
-    let read: Vec<Result<Vec<Result<Facts, String>>, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = messages
-            .chunks(chunk)
-            .map(|share| {
-                scope.spawn(move || {
-                    let mut read = Vec::with_capacity(share.len());
-                    // outlook-pst keeps every B-tree page it reads: a store opened afresh
-                    // for each stretch of messages keeps that memory from growing with the
-                    // file.
-                    for stretch in share.chunks(MESSAGES_PER_OPEN) {
-                        let store = open_store(path)?;
-                        read.extend(
-                            stretch
-                                .iter()
-                                .map(|&(_, node)| message_facts(&store, NodeId::from(node))),
-                        );
-                    }
-                    Ok(read)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|_| Err("a reading thread failed".to_owned()))
-            })
-            .collect()
-    });
-    let mut out: PstFacts = folders
-        .into_iter()
-        .map(|path| (path, Vec::new(), Vec::new()))
-        .collect();
-    let mut results = Vec::with_capacity(messages.len());
-    for share in read {
-        results.extend(share?);
-    }
-    for ((folder, node), result) in messages.into_iter().zip(results) {
-        let Some((_, facts, errors)) = out.get_mut(folder) else {
-            continue;
-        };
-        match result {
-            Ok(one) => facts.push(one),
-            Err(error) => errors.push(format!("PST message {node:#x} cannot be read: {error}")),
-        }
+        out.push((folder.clone(), facts, errors));
     }
     Ok(out)
 }
 
+/// Why the PST message `node` is not compared.
+pub(super) fn unreadable_message(node: u32, error: &str) -> String {
+    format!("PST message {node:#x} cannot be read: {error}")
+}
+
+/// The messages of a PST file, folder by folder in table order, whose facts are read a window
+/// at a time: reading back is most of the work of checking a large PST, and the facts of every
+/// message at once would make the check's memory grow with the mailbox.
+#[derive(Debug)]
+pub(super) struct PstMessages {
+    path: std::path::PathBuf,
+    /// Each folder's path of names and its messages' nodes.
+    folders: Vec<(Vec<String>, Vec<u32>)>,
+    threads: usize,
+}
+
+impl PstMessages {
+    /// Lists the folders and messages of the PST at `path`.
+    pub(super) fn list(path: &Path) -> Result<PstMessages, String> {
+        let store = open_store(path)?;
+        let folders = folders(&store)?
+            .into_iter()
+            .map(|(path, folder)| {
+                let nodes = folder.contents_table().map_or_else(Vec::new, |table| {
+                    table.rows_matrix().map(|row| u32::from(row.id())).collect()
+                });
+                (path, nodes)
+            })
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8);
+        Ok(PstMessages {
+            path: path.to_path_buf(),
+            folders,
+            threads,
+        })
+    }
+
+    /// The messages of the folder `path`; none when the PST has no such folder.
+    pub(super) fn of_folder(&self, path: &[String]) -> &[u32] {
+        self.folders
+            .iter()
+            .find(|(folder, _)| folder.as_slice() == path)
+            .map_or(&[], |(_, nodes)| nodes.as_slice())
+    }
+
+    /// Messages whose facts are best read at once: a stretch for each reading thread.
+    pub(super) fn window(&self) -> usize {
+        MESSAGES_PER_OPEN * self.threads
+    }
+
+    /// The facts of the messages `nodes`, in their order, read on several threads, each with
+    /// the file opened on its own (outlook-pst's store is not shared between threads, and
+    /// keeps every B-tree page it reads: a store opened for each stretch keeps that memory
+    /// from growing with the file).
+    pub(super) fn facts(&self, nodes: &[u32]) -> Result<Vec<Result<Facts, String>>, String> {
+        let chunk = nodes.len().div_ceil(self.threads).max(MESSAGES_PER_THREAD);
+        let path = self.path.as_path();
+        let read: Vec<Result<Vec<Result<Facts, String>>, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = nodes
+                .chunks(chunk)
+                .map(|share| {
+                    scope.spawn(move || {
+                        let mut read = Vec::with_capacity(share.len());
+                        for stretch in share.chunks(MESSAGES_PER_OPEN) {
+                            let store = open_store(path)?;
+                            read.extend(
+                                stretch
+                                    .iter()
+                                    .map(|&node| message_facts(&store, NodeId::from(node))),
+                            );
+                        }
+                        Ok(read)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|_| Err("a reading thread failed".to_owned()))
+                })
+                .collect()
+        });
+        let mut facts = Vec::with_capacity(nodes.len());
+        for share in read {
+            facts.extend(share?);
+        }
+        Ok(facts)
+    }
+}
+
 /// Messages a reading thread reads with one opened store.
 const MESSAGES_PER_OPEN: usize = 2048;
+
+/// Messages worth a thread of their own: a small folder is read on one.
+const MESSAGES_PER_THREAD: usize = 64;
 
 /// Per folder of a PST: its path, the facts of its messages, why any could not be read.
 type PstFacts = Vec<(Vec<String>, Vec<Facts>, Vec<String>)>;
