@@ -120,6 +120,22 @@ impl<'a> Framing<'a> {
         }
     }
 
+    /// The header block as the MIME parser is given it: without Content-Type fields after
+    /// the first.
+    pub fn parsed_header(&self) -> Cow<'a, [u8]> {
+        if self.later_content_types.is_empty() {
+            return Cow::Borrowed(self.header);
+        }
+        let mut kept = Vec::with_capacity(self.header.len());
+        let mut kept_from = 0;
+        for range in &self.later_content_types {
+            kept.extend_from_slice(&self.header[kept_from..range.start]);
+            kept_from = range.end;
+        }
+        kept.extend_from_slice(&self.header[kept_from..]);
+        Cow::Owned(kept)
+    }
+
     /// The bytes to give the MIME parser: the message, with a blank line put where the header
     /// ends when the message itself has none there.
     /// Content-Type fields after the first are left out.
@@ -131,18 +147,14 @@ impl<'a> Framing<'a> {
         };
         if !self.later_content_types.is_empty() {
             // The header, less the later fields, then what follows it as the shape says.
+            let header = self.parsed_header();
+            let rest = &self.message[self.header.len()..];
             let mut input = Vec::with_capacity(self.message.len() + line_break.len());
-            let mut kept_from = 0;
-            for range in &self.later_content_types {
-                input.extend_from_slice(&self.message[kept_from..range.start]);
-                kept_from = range.end;
-            }
-            let header_end = self.header.len();
-            input.extend_from_slice(&self.message[kept_from..header_end]);
+            input.extend_from_slice(&header);
             if matches!(self.shape, Shape::Unterminated { .. }) {
                 input.extend_from_slice(line_break);
             }
-            input.extend_from_slice(&self.message[header_end..]);
+            input.extend_from_slice(rest);
             return Cow::Owned(input);
         }
         match self.shape {

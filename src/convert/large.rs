@@ -147,7 +147,7 @@ pub(super) fn read(
         Shape::NoHeader => 0,
     };
     let header_end = head.len() - framing.message.len() + body_start;
-    let entity = Entity::of(framing.header, false);
+    let entity = Entity::of(&framing.parsed_header(), false);
     let mut walker = Walker {
         lines: Lines::new(span.reader()),
         span,
