@@ -17,8 +17,10 @@
 //!   the body.
 //! * A leading mbox `From ` line or byte-order mark is not part of the message; the separator's
 //!   date is the received time when neither the store nor a `Received:` field gives one.
-//! * Repeated Subject/From/Date/Message-ID fields: the first counts. Repeated MIME fields: the
-//!   last (as mail-parser reads the structure).
+//! * Repeated Subject/From/Date/Message-ID fields: the first counts. Repeated Content-Type
+//!   fields of a message's own header: the first (as mail clients and Python's `email` read
+//!   them; the later ones are left out of the parser's input). Other repeated MIME fields, and
+//!   those of a part's header: the last (as mail-parser reads the structure).
 //! * A Date that is not a real date (mail-parser's range check, plus the day must exist) is left
 //!   out; nothing is invented.
 //! * Undeclared 8-bit header text: UTF-8 if valid, else the message's charset, else
@@ -34,8 +36,8 @@
 //!
 //! The conversion is checked against a second, independent reading of the same message
 //! (`reading`, a parser that shares no code with this module): the engine reads each message
-//! both ways and calls [`consult`]. The engine's reading keeps of each attachment only its size
-//! and SHA-256, which is enough to pair the attachments that agree (nearly all); where one does
+//! both ways and calls [`consult`]. The engine's reading keeps of each attachment only its size,
+//! SHA-256 and CRC-32, which is enough to pair the attachments that agree (nearly all); where one does
 //! not pair, [`consult`] answers [`NeedsPartBytes`] and the engine reads the message again,
 //! keeping the bytes. Where the two disagree on content (each case has a test):
 //! * An attachment both see, but the converter sees shorter (a prefix of what the reading
