@@ -9,7 +9,7 @@
 //! a stored password the server refuses, `--forget-password`, and a keychain that cannot be
 //! reached. The app's forms are tested in `gui.rs`.
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::thread;
@@ -20,7 +20,7 @@ use mail2pst::engine::Keychain;
 
 use crate::cli::{Program, arg, code, text};
 use crate::imap_server::{Dovecot, PASSWORD, USER};
-use crate::util::{corpus, temp_dir};
+use crate::util::{corpus, spawn_with_input, temp_dir};
 
 /// The keyring's service name for the app's entries.
 const SERVICE: &str = "mail2pst";
@@ -104,16 +104,13 @@ impl PrivateKeyring {
         assert!(address.starts_with("unix:"), "dbus-daemon said {address:?}");
 
         // The login keyring is made, and unlocked, with the password given on stdin.
-        let mut daemon = isolated(Command::new("gnome-keyring-daemon"), root, &address)
-            .args(["--foreground", "--components=secrets", "--unlock"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdin = daemon.stdin.take().unwrap();
-        stdin.write_all(b"keyring password").unwrap();
-        drop(stdin);
+        let daemon = spawn_with_input(
+            isolated(Command::new("gnome-keyring-daemon"), root, &address)
+                .args(["--foreground", "--components=secrets", "--unlock"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            b"keyring password",
+        );
         let keyring = PrivateKeyring {
             dir,
             bus,
@@ -171,19 +168,12 @@ impl PrivateKeyring {
 
     /// Stores `password` under the app's entry `entry` with `secret-tool`, as the app would.
     pub fn store(&self, entry: &str, password: &str) {
-        let mut child = self
-            .command("secret-tool")
-            .args(["store", "--label=test entry", "service", SERVICE])
-            .args(["username", entry])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(password.as_bytes())
-            .unwrap();
+        let mut child = spawn_with_input(
+            self.command("secret-tool")
+                .args(["store", "--label=test entry", "service", SERVICE])
+                .args(["username", entry]),
+            password.as_bytes(),
+        );
         assert!(child.wait().unwrap().success(), "secret-tool store failed");
     }
 }

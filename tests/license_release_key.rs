@@ -5,14 +5,13 @@
 //! check is built (`tools/release-key-check`), so this costs seconds, not a second build of the
 //! app.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use ed25519_dalek::{Signer as _, SigningKey};
 use mail2pst::license::{self, Edition, KeyId, License, SIGNING_CONTEXT};
 
-use crate::util::{fixtures, project_root};
+use crate::util::{fixtures, project_root, spawn_with_input};
 
 /// The throwaway key pair of this test; its private half signs nothing anywhere else.
 fn throwaway_key() -> SigningKey {
@@ -59,17 +58,10 @@ fn build_key_check(public_hex: &str) -> PathBuf {
 
 /// Runs the key check on `key_text`: whether it accepted the key, and what it printed.
 fn check(program: &PathBuf, key_text: &str) -> (bool, String) {
-    let mut child = Command::new(program)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(key_text.as_bytes())
-        .unwrap();
+    let child = spawn_with_input(
+        Command::new(program).stdout(Stdio::piped()),
+        key_text.as_bytes(),
+    );
     let output = child.wait_with_output().unwrap();
     (
         output.status.success(),

@@ -64,3 +64,11 @@ pub fn mbox_messages(path: &Path) -> Vec<Vec<u8>> {
         .map(|entry| entry.unwrap().bytes)
         .collect()
 }
+
+/// Starts `command` with `input` on its standard input, which is then closed.
+pub fn spawn_with_input(command: &mut std::process::Command, input: &[u8]) -> std::process::Child {
+    use std::io::Write as _;
+    let mut child = command.stdin(std::process::Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child
+}
