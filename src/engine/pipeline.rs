@@ -382,21 +382,25 @@ impl Converter<'_> {
         input
             .into_iter()
             .par_bridge()
-            .try_for_each_with(out, |out, (seq, item)| {
-                let prepared = match &item {
+            .try_for_each_with(out, |out, (seq, mut item)| {
+                let prepared = match &mut item {
                     Item::Found {
                         folder,
                         found: Found::Message(raw),
                     } if self.worth_converting(*folder) && !cancel.is_cancelled() => {
                         let kind = self.kinds.get(*folder).copied().unwrap_or_default();
-                        Some(prepare(
+                        let prepared = prepare(
                             raw,
                             kind,
                             &self.time_zone,
                             self.skip_duplicates,
                             self.read_back,
                             self.spill_dir,
-                        ))
+                        );
+                        // What is written is in the conversion now: the message's bytes
+                        // are let go of while it waits for its turn.
+                        raw.bytes = Vec::new();
+                        Some(prepared)
                     }
                     _ => None,
                 };
@@ -431,6 +435,8 @@ pub(super) struct Prepared {
     /// When the message was sent or received, as Unix seconds.
     date: Option<i64>,
     duplicate_key: Option<u128>,
+    /// The bytes the message holds of the budget of mail in flight.
+    held: u64,
 }
 
 impl Sequencer<'_> {
@@ -484,7 +490,7 @@ impl Sequencer<'_> {
             }
             Found::Message(raw) => raw,
         };
-        let bytes = held_bytes(&raw);
+        let bytes = prepared.as_ref().map_or(held_bytes(&raw), |p| p.held);
         let skip = |reason| Outcome::Skip {
             folder,
             origin: Some(raw.origin.clone()),
@@ -529,7 +535,7 @@ impl Sequencer<'_> {
 /// The parallel step for one message: convert it, check the conversion against the
 /// independent reading, and read what the in-order decisions need.
 pub(super) fn prepare(
-    raw: &RawMessage,
+    raw: &mut RawMessage,
     kind: FolderKind,
     zone: &str,
     skip_duplicates: bool,
@@ -554,7 +560,7 @@ pub(super) fn held_bytes(raw: &RawMessage) -> u64 {
 }
 
 pub(super) fn prepare_with(
-    raw: &RawMessage,
+    raw: &mut RawMessage,
     kind: FolderKind,
     skip_duplicates: bool,
     read_back: bool,
@@ -562,9 +568,14 @@ pub(super) fn prepare_with(
 ) -> Prepared {
     // Contacts, events and tasks are not MIME: the read-back counts them. A large message
     // waits on disk, and the second reading would need it whole in memory. The second reading
-    // comes first: its working copies are gone before the converter makes its own.
-    let second = (kind == FolderKind::Mail && raw.large.is_none())
-        .then(|| panic::catch_unwind(AssertUnwindSafe(|| reading::read_digests(&raw.bytes))));
+    // comes first: its working copies are gone before the converter makes its own. It reads
+    // the message where it lies (see `reading::read_digests_in_place`).
+    let second = (kind == FolderKind::Mail && raw.large.is_none()).then(|| {
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            reading::read_digests_in_place(&mut raw.bytes)
+        }))
+    });
+    let raw = &*raw;
     let (mut converted, converter_failed) =
         match panic::catch_unwind(AssertUnwindSafe(|| convert(raw))) {
             Ok(converted) => (converted, false),
@@ -615,6 +626,7 @@ pub(super) fn prepare_with(
         facts,
         date,
         duplicate_key,
+        held: held_bytes(raw),
     }
 }
 
@@ -918,7 +930,7 @@ mod tests {
         raw.flags.flagged = true;
         raw.received = Some(1_100_000_000);
         raw.keywords = vec!["Work".to_owned()];
-        let prepared = prepare_with(&raw, FolderKind::Mail, false, false, |_| {
+        let prepared = prepare_with(&mut raw, FolderKind::Mail, false, false, |_| {
             panic!("a converter bug")
         });
         let message = &prepared.converted.message;

@@ -55,21 +55,43 @@ pub fn read_digests(bytes: &[u8]) -> IndependentReading {
     read_keeping(bytes, false)
 }
 
+/// Reads one stored message as [`read_digests`] does, without ever copying it: where
+/// boundaries must be renamed, the renamed bytes are changed in `bytes` and put back before
+/// this returns (also when the reading panics).
+pub fn read_digests_in_place(bytes: &mut [u8]) -> IndependentReading {
+    let start = bytes.len() - without_framing(bytes).len();
+    let bytes = &mut bytes[start..];
+    match boundary_renames(bytes) {
+        None => read_renamed(bytes, Vec::new(), false),
+        Some((changes, note)) => {
+            let renamed = Renamed::apply(bytes, changes);
+            read_renamed(&renamed, vec![note], false)
+        }
+    }
+}
+
 fn read_keeping(bytes: &[u8], keep_bytes: bool) -> IndependentReading {
     let bytes = without_framing(bytes);
+    match boundary_renames(bytes) {
+        None => read_renamed(bytes, Vec::new(), keep_bytes),
+        Some((changes, note)) => {
+            let mut copy = bytes.to_vec();
+            for (at, value) in changes {
+                copy[at] = value;
+            }
+            read_renamed(&copy, vec![note], keep_bytes)
+        }
+    }
+}
+
+/// Reads a message whose boundaries are already told apart; `notes` says what was done to it.
+fn read_renamed(bytes: &[u8], notes: Vec<String>, keep_bytes: bool) -> IndependentReading {
     let mut reading = IndependentReading::default();
     let mut collected = Collected::default();
     let mut walker = Walker {
         keep_bytes,
+        notes,
         ..Walker::default()
-    };
-    let renamed = with_distinct_boundaries(bytes);
-    let bytes = match &renamed {
-        Some((fixed, note)) => {
-            walker.notes.push(note.clone());
-            fixed.as_slice()
-        }
-        None => bytes,
     };
     let repaired = with_blank_line(bytes, "the message");
     let bytes = match &repaired {
@@ -198,16 +220,26 @@ fn without_framing(bytes: &[u8]) -> &[u8] {
     bytes
 }
 
-/// A message in which a multipart's boundary begins with another multipart's (PHP's mail
-/// functions write `----=_NextPart_x` around `----=_NextPart_x_alt`), with the longer boundaries
-/// renamed so that none begins with another, and a note that says so; `None` when no boundary
-/// begins with another. RFC 2046 forbids such boundaries, but a delimiter line holds its boundary
-/// and white space only, so mail clients and Python's `email` tell them apart; mailparse takes
-/// every line that begins with a boundary for its delimiter and would cut the inner multipart
-/// into pieces.
-fn with_distinct_boundaries(bytes: &[u8]) -> Option<(Vec<u8>, String)> {
-    let boundaries = declared_boundaries(bytes);
-    let mut clashing: Vec<&[u8]> = boundaries
+/// The bytes to change so that no multipart boundary begins with another (PHP's mail
+/// functions write `----=_NextPart_x` around `----=_NextPart_x_alt`), each as its offset and
+/// new value, with a note that says so; `None` when no boundary begins with another. RFC 2046
+/// forbids such boundaries, but a delimiter line holds its boundary and white space only, so
+/// mail clients and Python's `email` tell them apart; mailparse takes every line that begins
+/// with a boundary for its delimiter and would cut the inner multipart into pieces.
+///
+/// Each boundary that begins with a shorter one gets a first byte of its own that no boundary
+/// begins with, in its declarations and in the delimiter lines that hold it whole: the message
+/// keeps its length, and nothing else in it changes (a base64 line that happens to hold a
+/// boundary stays as it is).
+fn boundary_renames(bytes: &[u8]) -> Option<(Vec<(usize, u8)>, String)> {
+    let declared = declared_boundaries(bytes);
+    let mut boundaries: Vec<&[u8]> = Vec::new();
+    for &(_, boundary) in &declared {
+        if !boundaries.contains(&boundary) {
+            boundaries.push(boundary);
+        }
+    }
+    let clashing: Vec<&[u8]> = boundaries
         .iter()
         .copied()
         .filter(|long| {
@@ -219,24 +251,45 @@ fn with_distinct_boundaries(bytes: &[u8]) -> Option<(Vec<u8>, String)> {
     if clashing.is_empty() {
         return None;
     }
-    // A lead byte no boundary starts with, so that a renamed boundary begins with none of them.
-    let lead = *b"xyzXYZ0123456789".iter().find(|b| {
-        !boundaries
-            .iter()
-            .any(|boundary| boundary.first() == Some(b))
-    })?;
-    // Longest first: a boundary holding a shorter one is renamed whole, and the shorter one's
-    // renaming then changes the same bytes in its declaration and in its delimiter lines alike.
-    clashing.sort_by_key(|b| std::cmp::Reverse(b.len()));
-    // One copy of the message at a time besides the original (it can be tens of megabytes).
-    let mut fixed: Option<Vec<u8>> = None;
-    for boundary in &clashing {
-        let mut renamed = vec![lead];
-        renamed.extend_from_slice(boundary);
-        let next = replaced(fixed.as_deref().unwrap_or(bytes), boundary, &renamed);
-        fixed = Some(next);
+    // A first byte for each renamed boundary that no boundary begins with: none of them then
+    // begins with another.
+    let leads: Vec<u8> = (b'0'..=b'9')
+        .chain(b'A'..=b'Z')
+        .chain(b'a'..=b'z')
+        .filter(|b| {
+            !boundaries
+                .iter()
+                .any(|boundary| boundary.first() == Some(b))
+        })
+        .take(clashing.len())
+        .collect();
+    if leads.len() < clashing.len() {
+        return None;
     }
-    let fixed = fixed?;
+    let lead_of = |boundary: &[u8]| {
+        clashing
+            .iter()
+            .position(|&clash| clash == boundary)
+            .map(|i| leads[i])
+    };
+    let mut changes: Vec<(usize, u8)> = declared
+        .iter()
+        .filter_map(|&(at, boundary)| Some((at, lead_of(boundary)?)))
+        .collect();
+    let line_starts =
+        std::iter::once(0).chain(memchr::memmem::find_iter(bytes, b"\n--").map(|at| at + 1));
+    for line in line_starts {
+        let Some(rest) = bytes[line..].strip_prefix(b"--") else {
+            continue;
+        };
+        let held = boundaries
+            .iter()
+            .filter(|boundary| holds_whole(rest, boundary))
+            .max_by_key(|boundary| boundary.len());
+        if let Some(lead) = held.and_then(|boundary| lead_of(boundary)) {
+            changes.push((line + 2, lead));
+        }
+    }
     let note = format!(
         "the message: {} multipart boundar{} begin{} with the boundary of another; each \
          delimiter line is read as the boundary it holds whole",
@@ -244,12 +297,21 @@ fn with_distinct_boundaries(bytes: &[u8]) -> Option<(Vec<u8>, String)> {
         if clashing.len() == 1 { "y" } else { "ies" },
         if clashing.len() == 1 { "s" } else { "" },
     );
-    Some((fixed, note))
+    Some((changes, note))
 }
 
-/// The values of every `boundary=` parameter in the message (quoted or not), once each.
-fn declared_boundaries(bytes: &[u8]) -> Vec<&[u8]> {
-    let mut found: Vec<&[u8]> = Vec::new();
+/// Whether a delimiter line's text after its `--` is `boundary` whole: the boundary followed
+/// by the end, `--` (the closing delimiter) or white space.
+fn holds_whole(rest: &[u8], boundary: &[u8]) -> bool {
+    rest.strip_prefix(boundary).is_some_and(|after| {
+        after.is_empty() || after.starts_with(b"--") || after[0].is_ascii_whitespace()
+    })
+}
+
+/// The value of every `boundary=` parameter in the message (quoted or not), each with its
+/// offset.
+fn declared_boundaries(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    let mut found = Vec::new();
     for needle in [&b"oundary="[..], b"OUNDARY="] {
         for at in memchr::memmem::find_iter(bytes, needle) {
             // A parameter: `b` or `B`, after a `;`, white space or the start of a line.
@@ -259,37 +321,57 @@ fn declared_boundaries(bytes: &[u8]) -> Vec<&[u8]> {
             {
                 continue;
             }
-            let rest = &bytes[at + needle.len()..];
+            let mut start = at + needle.len();
+            let rest = &bytes[start..];
             let value = match rest.strip_prefix(b"\"") {
-                Some(quoted) => quoted.split(|&b| b == b'"' || b == b'\n').next(),
+                Some(quoted) => {
+                    start += 1;
+                    quoted.split(|&b| b == b'"' || b == b'\n').next()
+                }
                 None => rest
                     .split(|&b| b == b';' || b == b'"' || b.is_ascii_whitespace())
                     .next(),
             };
-            if let Some(value) = value.filter(|v| !v.is_empty())
-                && !found.contains(&value)
-            {
-                found.push(value);
+            if let Some(value) = value.filter(|v| !v.is_empty()) {
+                found.push((start, value));
             }
         }
     }
     found
 }
 
-/// `bytes` with every `from` replaced by `to`.
-fn replaced(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len() + to.len());
-    let mut start = 0;
-    for at in memchr::memmem::find_iter(bytes, from) {
-        if at < start {
-            continue;
+/// A message with some of its bytes changed; dropping it puts them back.
+struct Renamed<'a> {
+    bytes: &'a mut [u8],
+    /// Each changed byte's offset and the value it had.
+    originals: Vec<(usize, u8)>,
+}
+
+impl<'a> Renamed<'a> {
+    fn apply(bytes: &'a mut [u8], changes: Vec<(usize, u8)>) -> Renamed<'a> {
+        let mut originals = changes;
+        for (at, value) in &mut originals {
+            std::mem::swap(&mut bytes[*at], value);
         }
-        out.extend_from_slice(&bytes[start..at]);
-        out.extend_from_slice(to);
-        start = at + from.len();
+        Renamed { bytes, originals }
     }
-    out.extend_from_slice(&bytes[start..]);
-    out
+}
+
+impl std::ops::Deref for Renamed<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.bytes
+    }
+}
+
+impl Drop for Renamed<'_> {
+    fn drop(&mut self) {
+        // In reverse, so that a byte changed twice gets its first value back.
+        for &(at, value) in self.originals.iter().rev() {
+            self.bytes[at] = value;
+        }
+    }
 }
 
 /// A message or part whose body follows its header without a blank line, given the blank line
@@ -986,14 +1068,63 @@ mod tests {
         assert_eq!(reading.notes.len(), 1, "{:?}", reading.notes);
         assert_eq!(
             declared_boundaries(b"Content-Type: multipart/mixed;\n BOUNDARY=abc\n\n--abc\n"),
-            vec![&b"abc"[..]]
+            vec![(41, &b"abc"[..])]
         );
         // Boundaries that hold the word are not parameters (GMX's, Python's).
         let gmx = b"Content-Type: multipart/mixed; boundary=\"gmxboundary=-1-top\"\n\n--gmxboundary=-1-top\nContent-Type: multipart/related; boundary=\"===BOUNDARY==\"\n";
+        let values: Vec<&[u8]> = declared_boundaries(gmx)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(values, vec![&b"gmxboundary=-1-top"[..], b"===BOUNDARY=="]);
+    }
+
+    #[test]
+    fn boundaries_are_told_apart_in_place_and_the_message_is_given_back_unchanged() {
+        // Three boundaries, each beginning with the one before (the generator's and PHP's
+        // shape, nested twice), and a base64 line that holds the longest one: it stays as sent.
+        let message = b"From x@y Mon Jan  1 00:00:00 2024\nContent-Type: multipart/mixed; boundary=b1\n\n--b1\nContent-Type: multipart/related; boundary=\"b1r\"\n\n--b1r\nContent-Type: multipart/alternative; boundary=b1ra\n\n--b1ra\nContent-Type: text/plain\n\nplain\n--b1ra\nContent-Type: text/html\n\n<p>html</p>\n--b1ra--\n--b1r\nContent-Type: image/png; name=i.png\nContent-Transfer-Encoding: base64\n\naGVsbG8=\n--b1r--\n--b1\nContent-Type: application/octet-stream; name=a.bin\nContent-Transfer-Encoding: base64\n\nQUJDb1raREVG\n--b1--\n";
+        let copied = read(message);
+        assert_eq!(copied.text_body, text_digest("plain"));
+        assert_eq!(copied.html_body, text_digest("<p>html</p>"));
+        let data: Vec<&[u8]> = copied
+            .attachments
+            .iter()
+            .map(|a| a.data.as_slice())
+            .collect();
+        assert_eq!(data, [&b"hello"[..], b"ABCoZ\xdaDEF"]);
+        assert!(copied.attachments.iter().all(|a| a.whole && a.clean));
+        assert_eq!(copied.notes.len(), 1, "{:?}", copied.notes);
+        assert!(copied.notes[0].contains("2 multipart boundaries"));
+
+        let mut bytes = message.to_vec();
+        let in_place = read_digests_in_place(&mut bytes);
+        assert_eq!(bytes, message, "the message is given back as it was");
+        assert_eq!(in_place, read_digests(message));
         assert_eq!(
-            declared_boundaries(gmx),
-            vec![&b"gmxboundary=-1-top"[..], b"===BOUNDARY=="]
+            in_place
+                .attachments
+                .iter()
+                .map(|a| a.sha256)
+                .collect::<Vec<_>>(),
+            copied
+                .attachments
+                .iter()
+                .map(|a| a.sha256)
+                .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn a_message_changed_for_the_reading_is_put_back_when_the_reading_panics() {
+        let mut bytes = b"abcdef".to_vec();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let renamed = Renamed::apply(&mut bytes, vec![(1, b'X'), (4, b'Y'), (1, b'Z')]);
+            assert_eq!(&*renamed, b"aZcdYf");
+            panic!("a reading bug");
+        }));
+        assert!(outcome.is_err());
+        assert_eq!(bytes, b"abcdef");
     }
 
     #[test]
