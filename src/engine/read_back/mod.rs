@@ -26,6 +26,7 @@ use super::progress::{CancelToken, Event};
 use super::spec::{Options, Source, StoreSelection};
 
 mod outlook;
+mod streamed;
 
 pub use self::outlook::folder_counts;
 use self::outlook::{PstMessages, pst_facts, unreadable_message};

@@ -25,10 +25,10 @@ use outlook_pst::ndb::node_id::NodeId;
 use crate::pst;
 use crate::reading;
 
-use super::{AttachmentFacts, Facts, FolderCounts, display, sender_text};
+use super::{AttachmentFacts, Facts, FolderCounts, display, sender_text, streamed};
 
 /// Property tags read back (MS-OXPROPS).
-mod tag {
+pub(super) mod tag {
     pub const SUBJECT: u16 = 0x0037;
     pub const CLIENT_SUBMIT_TIME: u16 = 0x0039;
     pub const SENT_REPRESENTING_NAME: u16 = 0x0042;
@@ -38,6 +38,7 @@ mod tag {
     pub const HTML: u16 = 0x1013;
     pub const INTERNET_MESSAGE_ID: u16 = 0x1035;
     pub const CONTENT_COUNT: u16 = 0x3602;
+    pub const ATTACH_SIZE: u16 = 0x0E20;
     pub const ATTACH_FILENAME: u16 = 0x3704;
     pub const ATTACH_METHOD: u16 = 0x3705;
     pub const ATTACH_LONG_FILENAME: u16 = 0x3707;
@@ -59,10 +60,17 @@ const MESSAGE_PROPERTIES: [u16; 8] = [
 
 /// Opens our PST (Unicode) read-only.
 fn open_store(path: &Path) -> Result<Rc<UnicodeStore>, String> {
+    open_file_and_store(path).map(|(_, store)| store)
+}
+
+/// The PST file at `path` and its store, which reads through it.
+fn open_file_and_store(path: &Path) -> Result<(Rc<UnicodePstFile>, Rc<UnicodeStore>), String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
     let pst = UnicodePstFile::read_from(Box::new(PositionedReader::new(file)))
         .map_err(|e| format!("not a Unicode PST file ({e})"))?;
-    UnicodeStore::read(Rc::new(pst)).map_err(|e| e.to_string())
+    let pst = Rc::new(pst);
+    let store = UnicodeStore::read(pst.clone()).map_err(|e| e.to_string())?;
+    Ok((pst, store))
 }
 
 /// A file read for outlook-pst, which seeks before every block and page it reads: seeking only
@@ -345,11 +353,11 @@ impl PstMessages {
                     scope.spawn(move || {
                         let mut read = Vec::with_capacity(share.len());
                         for stretch in share.chunks(MESSAGES_PER_OPEN) {
-                            let store = open_store(path)?;
+                            let (pst, store) = open_file_and_store(path)?;
                             read.extend(
                                 stretch
                                     .iter()
-                                    .map(|&node| message_facts(&store, NodeId::from(node))),
+                                    .map(|&node| message_facts(&pst, &store, NodeId::from(node))),
                             );
                         }
                         Ok(read)
@@ -382,7 +390,16 @@ const MESSAGES_PER_THREAD: usize = 64;
 /// Per folder of a PST: its path, the facts of its messages, why any could not be read.
 type PstFacts = Vec<(Vec<String>, Vec<Facts>, Vec<String>)>;
 
-fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String> {
+/// Attachments of this size or more, by the attachment table, are read a block at a time
+/// (see `streamed`).
+const STREAMED_FROM: i32 = 1024 * 1024;
+
+fn message_facts(
+    pst: &UnicodePstFile,
+    store: &Rc<UnicodeStore>,
+    node: NodeId,
+) -> Result<Facts, String> {
+    let message_node = node;
     let entry_id = store
         .properties()
         .make_entry_id(node)
@@ -394,38 +411,15 @@ fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String
     if let Some(table) = message.attachment_table() {
         for row in table.rows_matrix() {
             let node = NodeId::from(u32::from(row.id()));
-            // The filter applies to an attached message's own properties: of those, only its
-            // presence is compared.
-            let attachment = match UnicodeAttachment::read(message.clone(), node, Some(&[][..])) {
-                Ok(attachment) => attachment,
-                Err(error) => {
-                    attachments.push(unreadable_attachment(table.as_ref(), row, &error)?);
-                    continue;
-                }
-            };
-            let aprops = attachment.properties();
-            let name = text(aprops.get(tag::ATTACH_LONG_FILENAME))
-                .or_else(|| text(aprops.get(tag::ATTACH_FILENAME)))
-                .or_else(|| text(aprops.get(tag::DISPLAY_NAME)));
-            attachments.push(match attachment.data() {
-                Some(AttachmentData::Binary(data)) => AttachmentFacts {
-                    embedded: false,
-                    size: data.buffer().len() as u64,
-                    sha256: reading::sha256(data.buffer()),
-                    name,
-                    name_unknown: false,
-                },
-                Some(AttachmentData::Message(_)) => AttachmentFacts {
-                    embedded: true,
-                    name,
-                    ..AttachmentFacts::default()
-                },
-                None => AttachmentFacts {
-                    name,
-                    sha256: reading::sha256(b""),
-                    ..AttachmentFacts::default()
-                },
-            });
+            if let Some(PropertyValue::Integer32(size)) =
+                row_value(table.as_ref(), row, tag::ATTACH_SIZE)
+                && size >= STREAMED_FROM
+                && let Some(facts) = streamed::file_attachment_facts(pst, message_node, node)
+            {
+                attachments.push(facts);
+                continue;
+            }
+            attachments.push(attachment_facts(&message, table.as_ref(), row)?);
         }
     }
     attachments.sort();
@@ -456,8 +450,47 @@ fn message_facts(store: &Rc<UnicodeStore>, node: NodeId) -> Result<Facts, String
     })
 }
 
+/// The facts of the attachment in the row `row` of `message`'s attachment table, as
+/// outlook-pst reads it (whole).
+fn attachment_facts(
+    message: &Rc<UnicodeMessage>,
+    table: &dyn TableContext,
+    row: &TableRowData,
+) -> Result<AttachmentFacts, String> {
+    let node = NodeId::from(u32::from(row.id()));
+    // The filter applies to an attached message's own properties: of those, only its
+    // presence is compared.
+    let attachment = match UnicodeAttachment::read(message.clone(), node, Some(&[][..])) {
+        Ok(attachment) => attachment,
+        Err(error) => return unreadable_attachment(table, row, &error),
+    };
+    let aprops = attachment.properties();
+    let name = text(aprops.get(tag::ATTACH_LONG_FILENAME))
+        .or_else(|| text(aprops.get(tag::ATTACH_FILENAME)))
+        .or_else(|| text(aprops.get(tag::DISPLAY_NAME)));
+    Ok(match attachment.data() {
+        Some(AttachmentData::Binary(data)) => AttachmentFacts {
+            embedded: false,
+            size: data.buffer().len() as u64,
+            sha256: reading::sha256(data.buffer()),
+            name,
+            name_unknown: false,
+        },
+        Some(AttachmentData::Message(_)) => AttachmentFacts {
+            embedded: true,
+            name,
+            ..AttachmentFacts::default()
+        },
+        None => AttachmentFacts {
+            name,
+            sha256: reading::sha256(b""),
+            ..AttachmentFacts::default()
+        },
+    })
+}
+
 /// PidTagAttachMethod's values for a file and for an attached message (MS-OXCMSG 2.2.2.9).
-const ATTACH_BY_VALUE: i32 = 1;
+pub(super) const ATTACH_BY_VALUE: i32 = 1;
 
 const ATTACH_EMBEDDED_MSG: i32 = 5;
 
@@ -472,19 +505,9 @@ pub(super) fn unreadable_attachment(
     row: &TableRowData,
     error: &std::io::Error,
 ) -> Result<AttachmentFacts, String> {
-    let columns = row
-        .columns(table.context())
+    row.columns(table.context())
         .map_err(|e| format!("an attachment table row: {e}"))?;
-    let method = table
-        .context()
-        .columns()
-        .iter()
-        .zip(&columns)
-        .find(|(column, _)| column.prop_id() == tag::ATTACH_METHOD)
-        .and_then(|(column, value)| {
-            let value = value.as_ref()?;
-            table.read_column(value, column.prop_type()).ok()
-        });
+    let method = row_value(table, row, tag::ATTACH_METHOD);
     let empty_data = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<MessagingError>())
@@ -509,9 +532,134 @@ pub(super) fn unreadable_attachment(
     }
 }
 
+/// The value of the column `prop_id` in a table's row; `None` when it has none.
+fn row_value(table: &dyn TableContext, row: &TableRowData, prop_id: u16) -> Option<PropertyValue> {
+    let columns = row.columns(table.context()).ok()?;
+    table
+        .context()
+        .columns()
+        .iter()
+        .zip(&columns)
+        .find(|(column, _)| column.prop_id() == prop_id)
+        .and_then(|(column, value)| {
+            let value = value.as_ref()?;
+            table.read_column(value, column.prop_type()).ok()
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Large attachments read a block at a time have the facts outlook-pst gives when it reads
+    /// them whole; what the streamed reading does not handle (an attached message) is left to
+    /// outlook-pst.
+    #[test]
+    fn a_large_attachment_read_a_block_at_a_time_has_the_facts_of_a_whole_reading() {
+        use crate::pst::{
+            Attachment, AttachmentContent, FileTime, Message, PstWriter, WriterOptions,
+        };
+        let file = |name: &str, data: Vec<u8>| Attachment {
+            filename: Some(name.into()),
+            mime_type: Some("application/octet-stream".into()),
+            content_id: None,
+            content_location: None,
+            hidden: false,
+            content: AttachmentContent::Data(data),
+        };
+        // Data that does not repeat within a block, of sizes around a data tree's limits: one
+        // block, one XBLOCK, an XXBLOCK (more than 1,021 blocks of 8,176 bytes).
+        let noise = |len: usize, seed: u32| -> Vec<u8> {
+            let mut state = seed;
+            (0..len)
+                .map(|_| {
+                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    (state >> 16) as u8
+                })
+                .collect()
+        };
+        let sizes = [3_000, 8_176, 1_500_000, 9_000_000];
+        let mut message = Message {
+            subject: Some("Large files".into()),
+            ..Message::default()
+        };
+        for (i, &size) in sizes.iter().enumerate() {
+            let name = if i == 1 {
+                "Überweisung — 2024 年.bin".to_owned()
+            } else {
+                format!("file{i}.bin")
+            };
+            message.attachments.push(file(&name, noise(size, i as u32)));
+        }
+        message.attachments.push(Attachment {
+            filename: Some("Forwarded.eml".into()),
+            mime_type: Some("message/rfc822".into()),
+            content_id: None,
+            content_location: None,
+            hidden: false,
+            content: AttachmentContent::Message(Box::new(Message {
+                subject: Some("inner".into()),
+                ..Message::default()
+            })),
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("large.pst");
+        let options = WriterOptions::new("Test", FileTime::from_unix(1_700_000_000).unwrap());
+        let mut writer = PstWriter::create(&path, options).unwrap();
+        let folder = writer.add_folder(writer.top_folder(), "Files").unwrap();
+        writer.add_message(folder, &message).unwrap();
+        writer.finish().unwrap();
+
+        let listed = PstMessages::list(&path).unwrap();
+        let nodes = listed.of_folder(&["Files".to_owned()]);
+        assert_eq!(nodes.len(), 1);
+        let (pst, store) = open_file_and_store(&path).unwrap();
+        let node = NodeId::from(nodes[0]);
+        let entry_id = store.properties().make_entry_id(node).unwrap();
+        let read = UnicodeMessage::read(store.clone(), &entry_id, Some(&[][..])).unwrap();
+        let table = read.attachment_table().unwrap();
+        let mut streamed_files = 0;
+        for row in table.rows_matrix() {
+            let whole = attachment_facts(&read, table.as_ref(), row).unwrap();
+            let attachment = NodeId::from(u32::from(row.id()));
+            match streamed::file_attachment_facts(&pst, node, attachment) {
+                Some(streamed) => {
+                    assert_eq!(streamed, whole);
+                    streamed_files += 1;
+                }
+                None => assert!(
+                    whole.embedded,
+                    "only the attached message is left: {whole:?}"
+                ),
+            }
+        }
+        assert_eq!(streamed_files, sizes.len());
+        // And what the read-back finds is the source's data.
+        let facts = message_facts(&pst, &store, node).unwrap();
+        let mut expected: Vec<(u64, [u8; 32])> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| {
+                let data = noise(size, i as u32);
+                (size as u64, reading::sha256(&data))
+            })
+            .collect();
+        expected.push((0, [0; 32]));
+        expected.sort();
+        let mut found: Vec<(u64, [u8; 32])> = facts
+            .attachments
+            .iter()
+            .map(|a| (a.size, if a.embedded { [0; 32] } else { a.sha256 }))
+            .collect();
+        found.sort();
+        assert_eq!(found, expected);
+        assert!(
+            facts
+                .attachments
+                .iter()
+                .any(|a| a.name.as_deref() == Some("Überweisung — 2024 年.bin"))
+        );
+    }
 
     #[test]
     fn the_positioned_reader_reads_what_the_file_holds_wherever_it_seeks() {
