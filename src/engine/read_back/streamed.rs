@@ -47,7 +47,7 @@ pub(super) fn file_attachment_facts(
     let mut file = pst.reader().lock().ok()?;
     let blocks = UnicodeBlockBTree::read(&mut *file, *pst.header().root().block_btree()).ok()?;
     let mut reading = Reading {
-        file: &mut *file,
+        file: &mut file,
         encoding: pst.header().crypt_method(),
         blocks,
         pages: BTreeMap::new(),
