@@ -5,7 +5,7 @@
 //! ```text
 //!  reading thread ──items──► rayon threads ──converted──► sequencing thread ──outcomes──► writing
 //!  (stores, in order,         (convert, in              (back in order; demo    (caller's thread:
-//!   numbered; ≤ 32 MiB         any order)                limit, dates,           PST parts, counts,
+//!   numbered; ≤ 16 MiB         any order)                limit, dates,           PST parts, counts,
 //!   of mail in flight)                                   duplicates)             progress events)
 //! ```
 //!

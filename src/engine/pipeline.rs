@@ -32,10 +32,11 @@ use super::spec::{DateRange, JobSpec};
 /// Messages the demo writes per folder.
 pub const DEMO_MESSAGES_PER_FOLDER: u64 = 10;
 
-/// Bytes of mail read but not yet written. A message takes about twice its size while it is
-/// converted, so this keeps the pipeline's memory under a hundred megabytes; a larger message
-/// goes through alone.
-pub(super) const IN_FLIGHT_BYTES: u64 = 32 * 1024 * 1024;
+/// Bytes of mail read but not yet written. A message is held whole while it is converted, with
+/// its decoded parts beside it; once converted, only the conversion waits for its turn. 16 MiB
+/// keeps hundreds of ordinary messages in flight, enough to keep every core busy, and the
+/// pipeline's memory well under a hundred megabytes; a larger message goes through alone.
+pub(super) const IN_FLIGHT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The room the reading thread waits for before it reads the next message (which it holds
 /// before knowing its size): half the budget.

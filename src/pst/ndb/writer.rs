@@ -69,8 +69,10 @@ const RGNID_SEED: [u32; 32] = {
 };
 /// Row versions start above this; the header's `dwUnique` ends one above the last.
 const UNIQUE_SEED: u32 = 1;
-/// Capacity of a buffer blocks are built in before they go to the file.
-const WRITE_BUFFER: usize = 2 << 20;
+/// Capacity of a buffer blocks are built in before they go to the file (a few are in use at
+/// once: one being filled, the others being written). A mebibyte per write is already far past
+/// what the disk needs to stream.
+const WRITE_BUFFER: usize = 1 << 20;
 const ZEROS: [u8; 4096] = [0; 4096];
 
 /// Writes a new PST's blocks, nodes, B-trees, maps and header.
