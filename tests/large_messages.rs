@@ -97,3 +97,94 @@ fn a_message_too_large_for_memory_converts_whole() {
         }
     }
 }
+
+/// A message whose alternative's boundary begins with the mixed one's (as PHP's mail functions
+/// and many generators write them) and with an attachment of `payload`.
+fn message_with_clashing_boundaries(payload: &[u8], n: usize) -> Vec<u8> {
+    let mut message = format!(
+        "From: Ann <ann@example.com>\nTo: Bob <bob@example.com>\nSubject: Scan {n}\n\
+         Date: Mon, 7 Jan 2019 09:{n:02}:00 +0000\nMessage-ID: <scan{n}@example.com>\n\
+         MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b{n}x\"\n\n\
+         --b{n}x\nContent-Type: multipart/alternative; boundary=\"b{n}xa\"\n\n\
+         --b{n}xa\nContent-Type: text/plain; charset=utf-8\n\nScan {n} is attached.\n\
+         --b{n}xa\nContent-Type: text/html; charset=utf-8\n\n<p>Scan {n} is attached.</p>\n\
+         --b{n}xa--\n\
+         --b{n}x\nContent-Type: image/tiff; name=\"scan{n}.tif\"\n\
+         Content-Disposition: attachment; filename=\"scan{n}.tif\"\n\
+         Content-Transfer-Encoding: base64\n\n"
+    )
+    .into_bytes();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(payload);
+    for line in encoded.as_bytes().chunks(76) {
+        message.extend_from_slice(line);
+        message.push(b'\n');
+    }
+    message.extend_from_slice(format!("--b{n}x--\n").as_bytes());
+    message
+}
+
+/// Mail several times the budget of mail in flight goes through whole: each message's
+/// boundaries are told apart in place by the second reading, its bytes are let go of once
+/// converted, and its attachment of a few megabytes is read back a block at a time. The job's
+/// read-back compares what it reads with what the second reading saw, so a wrong size or hash
+/// on either side is a difference; three PST readers check the attachments besides.
+#[test]
+fn mail_several_times_the_memory_budget_converts_and_reads_back_whole() {
+    const MESSAGES: usize = 12;
+    const SIZE: usize = 3 * 1024 * 1024;
+    let input = temp_dir();
+    let mbox_path = input.path().join("Scans.mbox");
+    let mut mbox = std::io::BufWriter::new(fs::File::create(&mbox_path).unwrap());
+    let mut expected = Vec::new();
+    for n in 0..MESSAGES {
+        let mut payload = Vec::with_capacity(SIZE);
+        let mut seed = Sha256::digest(format!("scan {n}"));
+        while payload.len() < SIZE {
+            payload.extend_from_slice(&seed);
+            seed = Sha256::digest(seed);
+        }
+        payload.truncate(SIZE - n);
+        expected.push((
+            format!("scan{n}.tif"),
+            payload.len(),
+            format!("{:x}", Sha256::digest(&payload)),
+        ));
+        writeln!(mbox, "From ann@example.com Mon Jan  7 09:00:00 2019").unwrap();
+        mbox.write_all(&message_with_clashing_boundaries(&payload, n))
+            .unwrap();
+        mbox.write_all(b"\n").unwrap();
+    }
+    drop(mbox);
+    assert!(fs::metadata(&mbox_path).unwrap().len() > 3 * 16 * 1024 * 1024);
+
+    let out = temp_dir();
+    let pst = out.path().join("scans.pst");
+    let output = Program::licensed().run(&["convert", arg(&mbox_path), "-o", arg(&pst), "--json"]);
+    assert_eq!(code(&output), 0, "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["totals"]["written"], MESSAGES);
+    assert_eq!(report["totals"]["converted_with_warnings"], 0, "{report}");
+    assert_eq!(report["totals"]["read_back_differences"], 0, "{report}");
+    assert_eq!(report["verified"], true, "{report}");
+
+    for (reader, json) in read_with(&pst, &["readpst", "pffexport", "outlook-pst"]) {
+        assert_eq!(json["ok"], true, "{reader}: {}", json["error"]);
+        let mut found: Vec<(String, usize, String)> = json["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|m| m["attachments"].as_array().unwrap().clone())
+            .map(|a| {
+                (
+                    a["filename"].as_str().unwrap_or_default().to_owned(),
+                    a["size"].as_u64().unwrap() as usize,
+                    a["sha256"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        found.sort();
+        let mut wanted = expected.clone();
+        wanted.sort();
+        assert_eq!(found, wanted, "{reader}");
+    }
+}
