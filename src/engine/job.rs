@@ -89,7 +89,7 @@ pub fn run(
         }
         Err(error) => Err(error),
     };
-    let finished = match finished {
+    let mut finished = match finished {
         Ok(finished) => finished,
         Err(error) => {
             paths.discard(part_count);
@@ -126,7 +126,13 @@ pub fn run(
         paths.discard(finished.len());
         report.notes.push(NOT_KEPT.to_owned());
     } else {
-        if let Err(error) = paths.commit(finished.len(), spec.overwrite) {
+        // Each part was synced to disk while it was read back; it is named once it is there.
+        let on_disk = finished.iter_mut().try_for_each(|part| {
+            part.syncing
+                .wait()
+                .map_err(|source| Error::output_io(&paths.part(part.index), source, 0))
+        });
+        if let Err(error) = on_disk.and_then(|()| paths.commit(finished.len(), spec.overwrite)) {
             paths.discard(finished.len());
             return Err(error);
         }

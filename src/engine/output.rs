@@ -302,7 +302,7 @@ struct Part {
 }
 
 /// A PST file that is complete under its pending name.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct FinishedPart {
     pub index: usize,
     pub pending: PathBuf,
@@ -310,6 +310,31 @@ pub(crate) struct FinishedPart {
     /// Messages written per plan folder.
     pub counts: Vec<u64>,
     pub messages: u64,
+    /// The file on its way to the disk; it must be there before it gets its name.
+    pub syncing: Syncing,
+}
+
+/// A file being synced to disk on a thread of its own, so that the job reads it back meanwhile
+/// instead of waiting (the wait is a tenth of a gigabyte's conversion on a fast disk).
+#[derive(Debug)]
+pub(crate) struct Syncing(Option<std::thread::JoinHandle<std::io::Result<()>>>);
+
+impl Syncing {
+    fn start(path: PathBuf) -> Syncing {
+        Syncing(Some(std::thread::spawn(move || {
+            fs::OpenOptions::new().write(true).open(&path)?.sync_all()
+        })))
+    }
+
+    /// Waits until the file is on disk.
+    pub fn wait(&mut self) -> std::io::Result<()> {
+        match self.0.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("syncing the file failed"))),
+            None => Ok(()),
+        }
+    }
 }
 
 /// What became of a message handed to [`Parts::add`].
@@ -367,6 +392,8 @@ impl<'a> Parts<'a> {
             store_name,
             max_file_size: self.split_size,
             now: FileTime::from_unix(self.now).unwrap_or(FileTime(0)),
+            // Synced by `Syncing` while the part is read back.
+            sync: false,
         };
         let mut writer = PstWriter::create(&pending, options)
             .map_err(|e| writer_error(&self.paths.part(index), &e, 0))?;
@@ -491,6 +518,7 @@ impl<'a> Parts<'a> {
         self.finished_bytes += summary.bytes;
         self.finished.push(FinishedPart {
             index: part.index,
+            syncing: Syncing::start(summary.path.clone()),
             pending: summary.path,
             bytes: summary.bytes,
             counts: part.counts,

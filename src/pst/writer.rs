@@ -45,6 +45,9 @@ pub struct WriterOptions {
     /// Dates the properties the format requires where the mail has no date (creation and
     /// modification time of an undated message). Never the clock unless the caller asks.
     pub now: FileTime,
+    /// Whether `finish()` waits until the file is on disk. A caller that reads the file back
+    /// before giving it its name can sync it meanwhile, and must before the name is given.
+    pub sync: bool,
 }
 
 impl WriterOptions {
@@ -56,6 +59,7 @@ impl WriterOptions {
             max_file_size: ndb::OUTLOOK_MAX_FILE_SIZE,
             store_uid: default_store_uid(store_name),
             now,
+            sync: true,
         }
     }
 }
@@ -150,6 +154,7 @@ impl PstWriter {
             file,
             NdbOptions {
                 max_file_size: options.max_file_size,
+                sync: options.sync,
             },
         )?;
         for nid in [
@@ -356,7 +361,6 @@ impl PstWriter {
             path: self.path.clone(),
             source,
         };
-        file.sync_all().map_err(io_error)?;
         let bytes = file.metadata().map_err(io_error)?.len();
         drop(file);
         let temp = self.temp.take().ok_or(Error::WriterFailed)?;

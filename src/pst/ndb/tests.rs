@@ -440,6 +440,7 @@ fn file_full_stops_before_writing_and_the_file_still_finishes() {
         create(&path),
         NdbOptions {
             max_file_size: limit,
+            ..NdbOptions::default()
         },
     )
     .unwrap();

@@ -40,12 +40,15 @@ pub const OUTLOOK_MAX_FILE_SIZE: u64 = 51_200 * 1024 * 1024;
 pub struct NdbOptions {
     /// No allocation may make the finished file larger than this.
     pub max_file_size: u64,
+    /// Whether `finish()` waits until the file is on disk.
+    pub sync: bool,
 }
 
 impl Default for NdbOptions {
     fn default() -> NdbOptions {
         NdbOptions {
             max_file_size: OUTLOOK_MAX_FILE_SIZE,
+            sync: true,
         }
     }
 }
@@ -87,6 +90,8 @@ pub struct NdbWriter {
     unique: u32,
     /// A counter ran out; every later write fails.
     exhausted: Option<Exhausted>,
+    /// Whether `finish()` waits until the file is on disk.
+    sync: bool,
 }
 
 impl NdbWriter {
@@ -116,6 +121,7 @@ impl NdbWriter {
             rgnid: RGNID_SEED,
             unique: UNIQUE_SEED,
             exhausted: None,
+            sync: options.sync,
         })
     }
 
@@ -365,7 +371,7 @@ impl NdbWriter {
     }
 
     /// Writes the BBT and NBT, the AMap/PMap/FMap/FPMap pages, the DList and the header
-    /// (last), flushes and syncs, and returns the file.
+    /// (last), flushes, syncs (unless told not to), and returns the file.
     pub fn finish(self) -> Result<File, Error> {
         self.check_usable()?;
         let NdbWriter {
@@ -375,6 +381,7 @@ impl NdbWriter {
             mut nodes,
             rgnid,
             unique,
+            sync,
             ..
         } = self;
         let unreferenced = blocks.unreferenced();
@@ -454,8 +461,10 @@ impl NdbWriter {
             ..Header::new_unicode()
         };
         write_at(&mut file, 0, &header.encode())?;
-        file.sync_all()
-            .map_err(|source| io_at("syncing the file", 0, source))?;
+        if sync {
+            file.sync_all()
+                .map_err(|source| io_at("syncing the file", 0, source))?;
+        }
         Ok(file)
     }
 
