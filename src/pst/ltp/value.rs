@@ -136,11 +136,30 @@ pub(super) fn value_bytes<'v>(
 /// UTF-16LE without a terminator. A `str` cannot hold a lone surrogate, so the result is always
 /// well-formed UTF-16.
 fn utf16(s: &str) -> Vec<u8> {
-    // A plain loop into a sized buffer: `flat_map(..).collect()` was a third of the writer's
-    // time on mail bodies.
+    // Mail bodies are mostly ASCII: a run of ASCII is widened in place (a loop the compiler
+    // vectorises), and only other characters go through `encode_utf16` one by one. Encoding
+    // every character so was a fifth of the writing thread's time.
     let mut out = Vec::with_capacity(2 * s.len());
-    for unit in s.encode_utf16() {
-        out.extend_from_slice(&unit.to_le_bytes());
+    let mut rest = s;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(ascii);
+        let start = out.len();
+        out.resize(start + 2 * run.len(), 0);
+        for (unit, &byte) in out[start..].chunks_exact_mut(2).zip(run.as_bytes()) {
+            unit[0] = byte;
+        }
+        let Some(c) = tail.chars().next() else {
+            break;
+        };
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            out.extend_from_slice(&unit.to_le_bytes());
+        }
+        rest = &tail[c.len_utf8()..];
     }
     out
 }
@@ -379,4 +398,26 @@ pub(super) fn load_hnid(
         ));
     }
     decode_bytes(ty, &data, structure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utf16;
+
+    proptest::proptest! {
+        /// The ASCII runs' shortcut gives what `encode_utf16` gives, for any text.
+        #[test]
+        fn utf16_is_the_standard_encoding(text in "(\\PC|[a-z \n]{0,40}){0,60}") {
+            let expected: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            proptest::prop_assert_eq!(utf16(&text), expected);
+        }
+    }
+
+    #[test]
+    fn utf16_of_mixed_text() {
+        let text = "Grüße, 世界 😀 ok\r\n";
+        let expected: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert_eq!(utf16(text), expected);
+        assert!(utf16("").is_empty());
+    }
 }
