@@ -152,17 +152,31 @@ pub(super) fn pipeline(
         });
         let converting = scope.spawn(move || converter.run(item_rx, prepared_tx, cancel));
         let sequencing = scope.spawn(move || sequencer.run(prepared_rx, outcome_tx, cancel));
-        let written = write_outcomes(plan, cancel, parts, report, budget, outcome_rx, on_event);
+        // Freeing a written message (its attachments can be tens of megabytes) is left to a
+        // thread of its own, which then gives the message's bytes back to the budget: the
+        // writing thread is the one more cores cannot speed up.
+        let (written_tx, written_rx) = bounded::<(Box<Converted>, u64)>(QUEUE);
+        let freeing = scope.spawn(move || {
+            for (converted, held) in written_rx {
+                drop(converted);
+                budget.give_back(held);
+            }
+        });
+        let written = write_outcomes(
+            plan, cancel, parts, report, budget, outcome_rx, written_tx, on_event,
+        );
         // A writer that stopped early drops its receiver and closes the budget, which ends
         // the other threads.
         budget.close();
         let reader = reader.join();
         let converting = converting.join();
         let sequencing = sequencing.join();
+        let freeing = freeing.join();
         let expected = written?;
         reader.map_err(|_| Error::Internal("reading thread"))?;
         converting.map_err(|_| Error::Internal("converting thread"))?;
         sequencing.map_err(|_| Error::Internal("sequencing thread"))?;
+        freeing.map_err(|_| Error::Internal("freeing thread"))?;
         Ok(expected)
     })
 }
@@ -640,6 +654,7 @@ pub(super) fn write_outcomes(
     report: &mut Report,
     budget: &Budget,
     input: Receiver<Outcome>,
+    written: Sender<(Box<Converted>, u64)>,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Expected, Error> {
     let mut expected = Expected::new(plan.folders.len(), parts.dir());
@@ -657,6 +672,7 @@ pub(super) fn write_outcomes(
             return Ok(expected);
         }
         // `held`: the bytes the reader took from the budget for this item.
+        let mut held_by_freeing = false;
         let (folder, held) = match &outcome {
             Outcome::Write { folder, bytes, .. } | Outcome::Skip { folder, bytes, .. } => {
                 (*folder, *bytes)
@@ -728,6 +744,13 @@ pub(super) fn write_outcomes(
                         });
                     }
                 }
+                // Freed, and its bytes given back, by the freeing thread (or here when that
+                // thread is gone).
+                if let Err(unsent) = written.send((converted, held)) {
+                    drop(unsent);
+                    budget.give_back(held);
+                }
+                held_by_freeing = true;
             }
             Outcome::Skip { origin, reason, .. } => {
                 entry.skipped.add(&reason, 1);
@@ -777,7 +800,9 @@ pub(super) fn write_outcomes(
                 parts.bytes_written(),
             )));
         }
-        budget.give_back(held);
+        if !held_by_freeing {
+            budget.give_back(held);
+        }
     }
     on_event(Event::Progress(tally.progress(
         plan,
