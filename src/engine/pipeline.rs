@@ -162,9 +162,11 @@ pub(super) fn pipeline(
                 budget.give_back(held);
             }
         });
-        let written = write_outcomes(
-            plan, cancel, parts, report, budget, outcome_rx, written_tx, on_event,
-        );
+        let give_back = GiveBack {
+            budget,
+            freeing: written_tx,
+        };
+        let written = write_outcomes(plan, cancel, parts, report, give_back, outcome_rx, on_event);
         // A writer that stopped early drops its receiver and closes the budget, which ends
         // the other threads.
         budget.close();
@@ -652,9 +654,8 @@ pub(super) fn write_outcomes(
     cancel: &CancelToken,
     parts: &mut Parts<'_>,
     report: &mut Report,
-    budget: &Budget,
+    give_back: GiveBack<'_>,
     input: Receiver<Outcome>,
-    written: Sender<(Box<Converted>, u64)>,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Expected, Error> {
     let mut expected = Expected::new(plan.folders.len(), parts.dir());
@@ -744,12 +745,7 @@ pub(super) fn write_outcomes(
                         });
                     }
                 }
-                // Freed, and its bytes given back, by the freeing thread (or here when that
-                // thread is gone).
-                if let Err(unsent) = written.send((converted, held)) {
-                    drop(unsent);
-                    budget.give_back(held);
-                }
+                give_back.written(converted, held);
                 held_by_freeing = true;
             }
             Outcome::Skip { origin, reason, .. } => {
@@ -801,7 +797,7 @@ pub(super) fn write_outcomes(
             )));
         }
         if !held_by_freeing {
-            budget.give_back(held);
+            give_back.bytes(held);
         }
     }
     on_event(Event::Progress(tally.progress(
@@ -811,6 +807,27 @@ pub(super) fn write_outcomes(
         parts.bytes_written(),
     )));
     Ok(expected)
+}
+
+/// Where the writer hands back what an item held: its bytes to the budget at once, or a
+/// written message to the freeing thread, which frees it and then gives its bytes back.
+pub(super) struct GiveBack<'a> {
+    budget: &'a Budget,
+    freeing: Sender<(Box<Converted>, u64)>,
+}
+
+impl GiveBack<'_> {
+    fn bytes(&self, held: u64) {
+        self.budget.give_back(held);
+    }
+
+    fn written(&self, converted: Box<Converted>, held: u64) {
+        // Freed here when the freeing thread is gone.
+        if let Err(unsent) = self.freeing.send((converted, held)) {
+            drop(unsent);
+            self.budget.give_back(held);
+        }
+    }
 }
 
 /// Messages of a plan folder its store did not yield: the rest of the plan's count.
