@@ -63,10 +63,7 @@ pub fn read_digests_in_place(bytes: &mut [u8]) -> IndependentReading {
     let bytes = &mut bytes[start..];
     match boundary_renames(bytes) {
         None => read_renamed(bytes, Vec::new(), false),
-        Some((changes, note)) => {
-            let renamed = Renamed::apply(bytes, changes);
-            read_renamed(&renamed, vec![note], false)
-        }
+        Some(renames) => read_with_renames(bytes, renames, false),
     }
 }
 
@@ -74,14 +71,19 @@ fn read_keeping(bytes: &[u8], keep_bytes: bool) -> IndependentReading {
     let bytes = without_framing(bytes);
     match boundary_renames(bytes) {
         None => read_renamed(bytes, Vec::new(), keep_bytes),
-        Some((changes, note)) => {
-            let mut copy = bytes.to_vec();
-            for (at, value) in changes {
-                copy[at] = value;
-            }
-            read_renamed(&copy, vec![note], keep_bytes)
-        }
+        // A borrowed message is renamed in a copy.
+        Some(renames) => read_with_renames(&mut bytes.to_vec(), renames, keep_bytes),
     }
+}
+
+/// Reads `bytes` with the boundary renames `(changes, note)` made in place, and undone after.
+fn read_with_renames(
+    bytes: &mut [u8],
+    (changes, note): (Vec<(usize, u8)>, String),
+    keep_bytes: bool,
+) -> IndependentReading {
+    let renamed = Renamed::apply(bytes, changes);
+    read_renamed(&renamed, vec![note], keep_bytes)
 }
 
 /// Reads a message whose boundaries are already told apart; `notes` says what was done to it.

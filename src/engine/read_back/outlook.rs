@@ -399,7 +399,6 @@ fn message_facts(
     store: &Rc<UnicodeStore>,
     node: NodeId,
 ) -> Result<Facts, String> {
-    let message_node = node;
     let entry_id = store
         .properties()
         .make_entry_id(node)
@@ -410,11 +409,11 @@ fn message_facts(
     let mut attachments = Vec::new();
     if let Some(table) = message.attachment_table() {
         for row in table.rows_matrix() {
-            let node = NodeId::from(u32::from(row.id()));
-            if let Some(PropertyValue::Integer32(size)) =
+            let attachment = NodeId::from(u32::from(row.id()));
+            if let Ok(Some(PropertyValue::Integer32(size))) =
                 row_value(table.as_ref(), row, tag::ATTACH_SIZE)
                 && size >= STREAMED_FROM
-                && let Some(facts) = streamed::file_attachment_facts(pst, message_node, node)
+                && let Some(facts) = streamed::file_attachment_facts(pst, node, attachment)
             {
                 attachments.push(facts);
                 continue;
@@ -505,9 +504,7 @@ pub(super) fn unreadable_attachment(
     row: &TableRowData,
     error: &std::io::Error,
 ) -> Result<AttachmentFacts, String> {
-    row.columns(table.context())
-        .map_err(|e| format!("an attachment table row: {e}"))?;
-    let method = row_value(table, row, tag::ATTACH_METHOD);
+    let method = row_value(table, row, tag::ATTACH_METHOD)?;
     let empty_data = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<MessagingError>())
@@ -532,10 +529,17 @@ pub(super) fn unreadable_attachment(
     }
 }
 
-/// The value of the column `prop_id` in a table's row; `None` when it has none.
-fn row_value(table: &dyn TableContext, row: &TableRowData, prop_id: u16) -> Option<PropertyValue> {
-    let columns = row.columns(table.context()).ok()?;
-    table
+/// The value of the column `prop_id` in a table's row (`None` when it has none); an error when
+/// the row cannot be read.
+fn row_value(
+    table: &dyn TableContext,
+    row: &TableRowData,
+    prop_id: u16,
+) -> Result<Option<PropertyValue>, String> {
+    let columns = row
+        .columns(table.context())
+        .map_err(|e| format!("an attachment table row: {e}"))?;
+    Ok(table
         .context()
         .columns()
         .iter()
@@ -544,7 +548,7 @@ fn row_value(table: &dyn TableContext, row: &TableRowData, prop_id: u16) -> Opti
         .and_then(|(column, value)| {
             let value = value.as_ref()?;
             table.read_column(value, column.prop_type()).ok()
-        })
+        }))
 }
 
 #[cfg(test)]
