@@ -364,6 +364,12 @@ impl<'a> Parts<'a> {
         self.paths.dir()
     }
 
+    /// What the PST writer dates undated messages with: messages built for these parts
+    /// ([`pst::ReadyMessage::new`]) are built with it.
+    pub fn message_time(&self) -> FileTime {
+        FileTime::from_unix(self.now).unwrap_or(FileTime(0))
+    }
+
     /// Starts the first part (so that even an empty job gives a PST with the folder tree).
     pub fn start(
         plan: &'a Plan,
@@ -391,7 +397,7 @@ impl<'a> Parts<'a> {
             store_uid: store_uid(&store_name, index, self.now),
             store_name,
             max_file_size: self.split_size,
-            now: FileTime::from_unix(self.now).unwrap_or(FileTime(0)),
+            now: self.message_time(),
             // Synced by `Syncing` while the part is read back.
             sync: false,
         };
@@ -438,7 +444,7 @@ impl<'a> Parts<'a> {
     pub fn add(
         &mut self,
         folder: usize,
-        message: &pst::Message,
+        message: &pst::ReadyMessage,
         remaining: u64,
     ) -> Result<Added, Error> {
         let first_try = self.try_add(folder, message, remaining)?;
@@ -451,10 +457,10 @@ impl<'a> Parts<'a> {
                 self.next_part(remaining)?;
                 match self.try_add(folder, message, remaining)? {
                     None => Ok(Added::Written),
-                    Some(error) => Ok(Added::Skipped(self.too_large(&error))),
+                    Some(error) => Ok(Added::Skipped(self.refused(&error))),
                 }
             }
-            error => Ok(Added::Skipped(self.too_large(&error))),
+            error => Ok(Added::Skipped(self.refused(&error))),
         }
     }
 
@@ -463,14 +469,14 @@ impl<'a> Parts<'a> {
     fn try_add(
         &mut self,
         folder: usize,
-        message: &pst::Message,
+        message: &pst::ReadyMessage,
         remaining: u64,
     ) -> Result<Option<pst::Error>, Error> {
         let part = self.current.as_mut().ok_or(Error::Internal("PST writer"))?;
         let Some(Some(id)) = part.folders.get(folder).copied() else {
             return Err(Error::Internal("folder plan"));
         };
-        match part.writer.add_message(id, message) {
+        match part.writer.add_ready(id, message) {
             Ok(()) => {
                 if let Some(count) = part.counts.get_mut(folder) {
                     *count += 1;
@@ -491,7 +497,8 @@ impl<'a> Parts<'a> {
         }
     }
 
-    fn too_large(&self, error: &pst::Error) -> SkipReason {
+    /// Why a message the writer refused, or could not be built for it, is left out.
+    pub fn refused(&self, error: &pst::Error) -> SkipReason {
         match error {
             pst::Error::SizeLimit { .. } => SkipReason::Unreadable(format!(
                 "the message is too large for a PST file of at most {} (the split size)",

@@ -70,7 +70,7 @@ pub(super) enum Outcome {
     Write {
         folder: usize,
         origin: Origin,
-        converted: Box<Converted>,
+        conversion: Box<Conversion>,
         /// What the read-back is to find, as the independent reading saw the message.
         facts: Option<Box<Facts>>,
         source_warnings: Vec<String>,
@@ -114,7 +114,7 @@ pub(super) fn pipeline(
     // and the sequencer must take in later messages while it waits for the one whose turn it
     // is (docs/design.md §3.3).
     #[allow(clippy::disallowed_methods)]
-    let (prepared_tx, prepared_rx) = unbounded::<(u64, Item, Option<Prepared>)>();
+    let (prepared_tx, prepared_rx) = unbounded::<(u64, Item, Option<Ready>)>();
     let (outcome_tx, outcome_rx) = bounded::<Outcome>(QUEUE);
     let budget = Budget::new(IN_FLIGHT_BYTES);
     let quota = DemoQuota {
@@ -135,6 +135,7 @@ pub(super) fn pipeline(
         quota: &quota,
         kinds: plan.folders.iter().map(|f| f.kind).collect(),
         time_zone: super::local_time_zone(),
+        message_time: parts.message_time(),
     };
     // Which messages a demo leaves out depends on their dates and on duplicates when the job
     // filters by either: then every message is read.
@@ -155,10 +156,10 @@ pub(super) fn pipeline(
         // Freeing a written message (its attachments can be tens of megabytes) is left to a
         // thread of its own, which then gives the message's bytes back to the budget: the
         // writing thread is the one more cores cannot speed up.
-        let (written_tx, written_rx) = bounded::<(Box<Converted>, u64)>(QUEUE);
+        let (written_tx, written_rx) = bounded::<(Box<Conversion>, u64)>(QUEUE);
         let freeing = scope.spawn(move || {
-            for (converted, held) in written_rx {
-                drop(converted);
+            for (conversion, held) in written_rx {
+                drop(conversion);
                 budget.give_back(held);
             }
         });
@@ -387,13 +388,15 @@ pub(super) struct Converter<'a> {
     kinds: Vec<FolderKind>,
     /// The zone of calendar times that name none (this computer's).
     time_zone: String,
+    /// What the PST writer dates undated messages with.
+    message_time: pst::FileTime,
 }
 
 impl Converter<'_> {
     pub(super) fn run(
         &self,
         input: Receiver<(u64, Item)>,
-        out: Sender<(u64, Item, Option<Prepared>)>,
+        out: Sender<(u64, Item, Option<Ready>)>,
         cancel: &CancelToken,
     ) {
         input
@@ -417,7 +420,7 @@ impl Converter<'_> {
                         // What is written is in the conversion now: the message's bytes
                         // are let go of while it waits for its turn.
                         raw.bytes = Vec::new();
-                        Some(prepared)
+                        Some(prepared.build(self.message_time))
                     }
                     _ => None,
                 };
@@ -456,15 +459,61 @@ pub(super) struct Prepared {
     held: u64,
 }
 
+impl Prepared {
+    /// Builds the conversion for the PST (see [`pst::ReadyMessage`]), here rather than on the
+    /// writing thread.
+    fn build(self, message_time: pst::FileTime) -> Ready {
+        let Converted {
+            message,
+            warnings,
+            degraded,
+        } = self.converted;
+        let subject = message.subject.clone();
+        Ready {
+            conversion: Box::new(Conversion {
+                message: pst::ReadyMessage::new(message, message_time),
+                subject,
+                warnings,
+                degraded,
+            }),
+            facts: self.facts,
+            date: self.date,
+            duplicate_key: self.duplicate_key,
+            held: self.held,
+        }
+    }
+}
+
+/// A message converted and built for the PST, waiting for its turn.
+#[derive(Debug)]
+pub(super) struct Ready {
+    conversion: Box<Conversion>,
+    facts: Option<Box<Facts>>,
+    date: Option<i64>,
+    duplicate_key: Option<u128>,
+    held: u64,
+}
+
+/// What the writing thread needs of a converted message.
+#[derive(Debug)]
+pub(super) struct Conversion {
+    /// The message built for the PST, or why it cannot be.
+    message: Result<pst::ReadyMessage, pst::Error>,
+    subject: Option<String>,
+    /// What the conversion repaired or assumed (see [`Converted::warnings`]).
+    warnings: Vec<String>,
+    degraded: bool,
+}
+
 impl Sequencer<'_> {
     /// Puts the prepared items back in order and decides each in turn.
     pub(super) fn run(
         mut self,
-        input: Receiver<(u64, Item, Option<Prepared>)>,
+        input: Receiver<(u64, Item, Option<Ready>)>,
         out: Sender<Outcome>,
         cancel: &CancelToken,
     ) {
-        let mut waiting: BTreeMap<u64, (Item, Option<Prepared>)> = BTreeMap::new();
+        let mut waiting: BTreeMap<u64, (Item, Option<Ready>)> = BTreeMap::new();
         let mut next = 0u64;
         for (seq, item, prepared) in input {
             if cancel.is_cancelled() {
@@ -480,7 +529,7 @@ impl Sequencer<'_> {
         }
     }
 
-    pub(super) fn decide(&mut self, item: Item, prepared: Option<Prepared>) -> Outcome {
+    pub(super) fn decide(&mut self, item: Item, prepared: Option<Ready>) -> Outcome {
         let (folder, found) = match item {
             Item::FolderError { folder, error } => return Outcome::FolderError { folder, error },
             Item::DemoRest { folder } => return Outcome::DemoRest { folder },
@@ -541,7 +590,7 @@ impl Sequencer<'_> {
         Outcome::Write {
             folder,
             origin,
-            converted: Box::new(prepared.converted),
+            conversion: prepared.conversion,
             facts: prepared.facts,
             source_warnings: warnings,
             bytes,
@@ -704,13 +753,17 @@ pub(super) fn write_outcomes(
         match outcome {
             Outcome::Write {
                 origin,
-                converted,
+                conversion,
                 facts,
                 source_warnings,
                 ..
             } => {
                 let remaining = estimate_remaining(parts.bytes_written(), tally.done, total);
-                match parts.add(folder, &converted.message, remaining)? {
+                let added = match &conversion.message {
+                    Ok(message) => parts.add(folder, message, remaining)?,
+                    Err(error) => Added::Skipped(parts.refused(error)),
+                };
+                match added {
                     Added::Written => {
                         entry.written += 1;
                         // A local store's message fetched from its server in place of a gap.
@@ -725,12 +778,12 @@ pub(super) fn write_outcomes(
                             expected.push(folder, *facts, &origin);
                         }
                         let mut warnings = source_warnings;
-                        warnings.extend(converted.warnings.iter().cloned());
-                        if !warnings.is_empty() || converted.degraded {
+                        warnings.extend(conversion.warnings.iter().cloned());
+                        if !warnings.is_empty() || conversion.degraded {
                             entry.converted_with_warnings.push(ConvertedWithWarnings {
                                 origin,
-                                subject: converted.message.subject.clone(),
-                                degraded: converted.degraded,
+                                subject: conversion.subject.clone(),
+                                degraded: conversion.degraded,
                                 warnings,
                             });
                         }
@@ -745,7 +798,7 @@ pub(super) fn write_outcomes(
                         });
                     }
                 }
-                give_back.written(converted, held);
+                give_back.written(conversion, held);
                 held_by_freeing = true;
             }
             Outcome::Skip { origin, reason, .. } => {
@@ -813,7 +866,7 @@ pub(super) fn write_outcomes(
 /// written message to the freeing thread, which frees it and then gives its bytes back.
 pub(super) struct GiveBack<'a> {
     budget: &'a Budget,
-    freeing: Sender<(Box<Converted>, u64)>,
+    freeing: Sender<(Box<Conversion>, u64)>,
 }
 
 impl GiveBack<'_> {
@@ -821,9 +874,9 @@ impl GiveBack<'_> {
         self.budget.give_back(held);
     }
 
-    fn written(&self, converted: Box<Converted>, held: u64) {
+    fn written(&self, conversion: Box<Conversion>, held: u64) {
         // Freed here when the freeing thread is gone.
-        if let Err(unsent) = self.freeing.send((converted, held)) {
+        if let Err(unsent) = self.freeing.send((conversion, held)) {
             drop(unsent);
             self.budget.give_back(held);
         }

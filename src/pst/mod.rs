@@ -21,8 +21,8 @@ mod writer;
 pub use error::Error;
 pub use verify::{VerifyReport, verify};
 pub use writer::{
-    DELETED_ITEMS_NAME, FolderId, FolderSummary, PstWriter, TOP_FOLDER_NAME, WriteSummary,
-    WriterOptions,
+    DELETED_ITEMS_NAME, FolderId, FolderSummary, PstWriter, ReadyMessage, TOP_FOLDER_NAME,
+    WriteSummary, WriterOptions,
 };
 
 pub use item::{

@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use tempfile::TempPath;
 
@@ -18,7 +19,8 @@ use crate::pst::messaging::attachment::{
     MAX_ATTACHMENT_SIZE, StoredContent, attachment_properties, attachment_size,
 };
 use crate::pst::messaging::folder::FolderState;
-use crate::pst::messaging::node::{NodeScope, write_message};
+use crate::pst::messaging::node::{LocalIds, NodeScope, PreparedNode, build_message, place};
+use crate::pst::messaging::props::Props;
 use crate::pst::messaging::pim;
 use crate::pst::messaging::skeleton::{Child, write_fixed_nodes, write_folder};
 use crate::pst::messaging::spill::RowSpill;
@@ -244,18 +246,28 @@ impl PstWriter {
     /// size a 32-bit PidTagMessageSize or PidTagAttachSize cannot hold (2 GiB or more), and
     /// one that would take the file past `max_file_size` together with what `finish()` still
     /// has to write ([`Error::SizeLimit`]: finish this file and go on in a new one).
+    ///
+    /// A caller with messages to spare builds them on other threads ([`ReadyMessage::new`])
+    /// and hands them to [`PstWriter::add_ready`]: this does both in turn, on a copy.
     pub fn add_message(&mut self, folder: FolderId, message: &Message) -> Result<(), Error> {
         self.check_usable()?;
+        let ready = ReadyMessage::new(message.clone(), self.options.now)?;
+        self.add_ready(folder, &ready)
+    }
+
+    /// Writes a message built with [`ReadyMessage::new`] into `folder`; refuses, writing
+    /// nothing, one that would take the file past `max_file_size` ([`Error::SizeLimit`]), which
+    /// can then go to another file.
+    pub fn add_ready(&mut self, folder: FolderId, message: &ReadyMessage) -> Result<(), Error> {
+        self.check_usable()?;
         let folder_nid = self.folder(folder)?.nid;
-        check_sizes(message)?;
-        let row_reserve = contents_row_estimate(message);
         let finish = self.finish_estimate();
         let ndb = self.ndb.as_ref().ok_or(Error::WriterFailed)?;
         let needed = ndb
             .projected_size()
-            .saturating_add(message_estimate(message))
+            .saturating_add(message.estimate)
             .saturating_add(finish)
-            .saturating_add(row_reserve);
+            .saturating_add(message.row_reserve);
         if needed > self.options.max_file_size {
             return Err(Error::SizeLimit {
                 needed,
@@ -266,17 +278,23 @@ impl PstWriter {
         if result.is_err() {
             self.failed = true;
         }
-        self.table_reserve += row_reserve;
+        self.table_reserve += message.row_reserve;
         result
     }
 
-    fn write(&mut self, folder: FolderId, folder_nid: Nid, message: &Message) -> Result<(), Error> {
+    fn write(
+        &mut self,
+        folder: FolderId,
+        folder_nid: Nid,
+        message: &ReadyMessage,
+    ) -> Result<(), Error> {
         let class = self.folder(folder)?.class;
         let ndb = self.ndb.as_mut().ok_or(Error::WriterFailed)?;
         let nid = ndb.allocate_nid(NidType::NormalMessage);
-        let written = write_message(ndb, message, self.options.now)?;
-        ndb.add_node(nid, written.data, written.sub, folder_nid)?;
-        let row = written.props.row(&contents_columns(class));
+        let (data, sub) = place(ndb, &message.node)?;
+        ndb.add_node(nid, data, sub, folder_nid)?;
+        ndb.reserve_row_version(message.last_row_version);
+        let row = message.row.row(&contents_columns(class));
         let version = ndb.next_row_version();
         let offset = self.spill.push(nid, version, &row).map_err(Error::Spill)?;
         let entry = self
@@ -286,7 +304,7 @@ impl PstWriter {
         entry.rows.push(offset);
         entry.row_ids.push(nid.0);
         entry.messages += 1;
-        if !message.state.read {
+        if !message.read {
             entry.unread += 1;
         }
         Ok(())
@@ -431,6 +449,69 @@ impl PstWriter {
         FINISH_RESERVE + FOLDER_RESERVE * self.folders.len() as u64 + self.table_reserve
     }
 }
+
+/// A message built into the blocks of its node, apart from any file: what
+/// [`PstWriter::add_ready`] places in one. Building is most of the work of writing a message,
+/// and messages can be built on many threads at once; placing them is the part that must go
+/// one message after another.
+#[derive(Debug)]
+pub struct ReadyMessage {
+    node: PreparedNode,
+    /// The message's values its folder's contents table may show, whatever the folder.
+    row: Props<'static>,
+    last_row_version: u32,
+    read: bool,
+    /// Upper bounds of the bytes it adds to the file and to its folder's contents table.
+    estimate: u64,
+    row_reserve: u64,
+}
+
+impl ReadyMessage {
+    /// Builds `message`, dated where it has no date with `now` (the writer's
+    /// [`WriterOptions::now`]). Its attachments' bytes move into the built message. Refuses a
+    /// message or attachment whose size a 32-bit PidTagMessageSize or PidTagAttachSize cannot
+    /// hold (2 GiB or more).
+    pub fn new(mut message: Message, now: FileTime) -> Result<ReadyMessage, Error> {
+        check_sizes(&message)?;
+        let estimate = message_estimate(&message);
+        let row_reserve = contents_row_estimate(&message);
+        let read = message.state.read;
+        let mut ids = LocalIds::default();
+        let built = build_message(&mut ids, &mut message, now)?;
+        let mut row = Props::new();
+        for (tag, value) in built.props.iter() {
+            if ROW_TAGS.contains(tag) {
+                row.set(*tag, value.clone().into_owned());
+            }
+        }
+        Ok(ReadyMessage {
+            node: built.node,
+            row,
+            last_row_version: ids.last_row_version(),
+            read,
+            estimate,
+            row_reserve,
+        })
+    }
+}
+
+/// Every column a contents table can have, of any kind of folder.
+static ROW_TAGS: LazyLock<Vec<PropTag>> = LazyLock::new(|| {
+    let mut tags = Vec::new();
+    for class in [
+        FolderClass::Mail,
+        FolderClass::Contacts,
+        FolderClass::Calendar,
+        FolderClass::Tasks,
+    ] {
+        for tag in contents_columns(class) {
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+    }
+    tags
+});
 
 /// The columns of a folder's contents table: mail's, then those Outlook shows for the
 /// folder's kind of items.

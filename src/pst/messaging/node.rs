@@ -1,14 +1,24 @@
-//! Writing one message, with its recipients, attachments and embedded messages, as a node and
+//! Building one message, with its recipients, attachments and embedded messages, as a node and
 //! its [subnode tree](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/5182eb24-4b0b-4816-aa3f-719cc6e6b018)
 //! (MS-PST 2.2.2.8.3.3, 2.4.5, 2.4.6). Sizes follow docs/pst-writer-notes.md §4.6:
 //! PidTagMessageSize and the PtypObject size count the logical bytes of the node's data blocks
 //! and, recursively, of every subnode's, never block trailers or XBLOCK/SLBLOCK payloads;
 //! PidTagAttachSize adds up the attachment's property values.
+//!
+//! A message is built in memory first ([`build_message`], a [`PreparedNode`]), apart from the
+//! file: its subnode NIDs and table row versions are numbered within the message, so messages
+//! can be built in parallel and then placed in the file one after another ([`place`]), which
+//! only gives their blocks BIDs and offsets.
+
+use std::mem;
 
 use crate::pst::error::Error;
 use crate::pst::item::Item;
-use crate::pst::ltp::{self, NodeBlocks, PropTag, PropValue, SubnodeWriter, TableRow};
-use crate::pst::mail::{AttachmentContent, FileTime, Message};
+use crate::pst::ltp::{
+    self, MAX_ALLOCATION, MAX_BLOCK, NodeBlocks, OwnedPropValue, PropTag, PropValue, SubnodeWriter,
+    TableRow,
+};
+use crate::pst::mail::{Attachment, AttachmentContent, FileTime, Message, StreamedData};
 use crate::pst::messaging::attachment::{
     StoredContent, attachment_properties, attachment_row, attachment_size,
 };
@@ -18,16 +28,14 @@ use crate::pst::messaging::props::Props;
 use crate::pst::messaging::recipient::{recipient_properties, recipient_row};
 use crate::pst::messaging::tags;
 use crate::pst::messaging::templates;
-use crate::pst::ndb::{self, Bid, NdbWriter, Nid, NidType, SubnodeEntry, special};
+use crate::pst::ndb::{self, Bid, DataTree, NdbWriter, Nid, NidType, SubnodeEntry, special};
 
-/// The subnodes of one node being built: every subnode written goes into its subnode tree, and
-/// its logical size into the node's size.
+/// The subnodes of a node written straight to the file (a folder's tables, the fixed nodes):
+/// every subnode written goes into its subnode tree.
 #[derive(Debug)]
 pub struct NodeScope<'w> {
     pub ndb: &'w mut NdbWriter,
     entries: Vec<SubnodeEntry>,
-    /// Logical bytes of all subnodes so far.
-    subnode_bytes: u64,
 }
 
 impl<'w> NodeScope<'w> {
@@ -35,39 +43,12 @@ impl<'w> NodeScope<'w> {
         NodeScope {
             ndb,
             entries: Vec::new(),
-            subnode_bytes: 0,
         }
-    }
-
-    /// Adds a subnode written elsewhere (an attachment, a table, an embedded message).
-    fn add(&mut self, nid: Nid, data: Bid, sub: Bid, size: u64) {
-        self.entries.push(SubnodeEntry { nid, data, sub });
-        self.subnode_bytes += size;
-    }
-
-    /// Writes a table context as subnode `nid`. A large table's row matrix and values become
-    /// subnodes of that subnode (its own subnode tree), where readers look for them.
-    fn add_table(
-        &mut self,
-        nid: Nid,
-        columns: &[PropTag],
-        rows: &[TableRow<'_>],
-    ) -> Result<(), Error> {
-        let mut table = NodeScope::new(self.ndb);
-        let blocks = ltp::build_tc(columns, rows, &mut table)?;
-        let tree = table.ndb.write_blocks(blocks.blocks())?;
-        let (sub, sub_size) = table.finish()?;
-        self.add(nid, tree.bid, sub, tree.size + sub_size);
-        Ok(())
     }
 
     /// Writes the subnode tree; [`Bid::NONE`] when there are no subnodes.
-    pub fn finish(self) -> Result<(Bid, u64), Error> {
-        let size = self.subnode_bytes;
-        if self.entries.is_empty() {
-            return Ok((Bid::NONE, size));
-        }
-        Ok((self.ndb.write_subnode_tree(self.entries)?, size))
+    pub fn finish(self) -> Result<Bid, Error> {
+        Ok(self.ndb.write_subnode_tree(self.entries)?)
     }
 }
 
@@ -75,25 +56,188 @@ impl SubnodeWriter for NodeScope<'_> {
     fn write_subnode(&mut self, data: &[u8], block_size: usize) -> Result<Nid, ndb::Error> {
         let nid = self.ndb.allocate_nid(NidType::Ltp);
         let tree = self.ndb.write_data(data, block_size)?;
-        self.add(nid, tree.bid, Bid::NONE, tree.size);
+        self.entries.push(SubnodeEntry {
+            nid,
+            data: tree.bid,
+            sub: Bid::NONE,
+        });
         Ok(nid)
     }
 }
 
+/// The subnode NIDs and row versions of one message, its attachments and embedded messages.
+/// MS-PST asks subnode NIDs to be unique within one subnode tree only; counting from the
+/// store's first values for each message keeps them so, and the writer raises the store's
+/// counters past every one it places (`rgnid`, `dwUnique`).
+#[derive(Debug)]
+pub struct LocalIds {
+    last: [u32; 32],
+    row_version: u32,
+}
+
+impl Default for LocalIds {
+    fn default() -> LocalIds {
+        LocalIds {
+            last: ndb::RGNID_SEED,
+            row_version: ndb::UNIQUE_SEED,
+        }
+    }
+}
+
+impl LocalIds {
+    fn nid(&mut self, ty: NidType) -> Result<Nid, Error> {
+        let last = &mut self.last[ty as usize];
+        if *last >= Nid::MAX_INDEX {
+            return Err(ndb::Error::TooManySubnodes {
+                count: *last as usize,
+                max: Nid::MAX_INDEX as usize,
+            }
+            .into());
+        }
+        *last += 1;
+        Ok(Nid::new(ty, *last))
+    }
+
+    fn row_version(&mut self) -> u32 {
+        self.row_version = self.row_version.saturating_add(1);
+        self.row_version
+    }
+
+    /// The highest row version handed out.
+    pub fn last_row_version(&self) -> u32 {
+        self.row_version
+    }
+}
+
+/// A node built in memory, with its subnodes, waiting to be placed in the file.
+#[derive(Debug)]
+pub struct PreparedNode {
+    data: NodeData,
+    subnodes: Vec<(Nid, PreparedNode)>,
+}
+
+/// What a prepared node's data tree holds.
+#[derive(Debug)]
+enum NodeData {
+    /// The heap pages of a property or table context.
+    Blocks(NodeBlocks),
+    /// A value, or a table's row matrix, in blocks of `block_size` bytes.
+    Value { bytes: Vec<u8>, block_size: usize },
+    /// Bytes read from a file a block at a time as they are written.
+    Streamed(StreamedData),
+}
+
+/// Writes a prepared node's subnodes, its data tree and its subnode tree; returns the BIDs of
+/// the data tree and of the subnode tree ([`Bid::NONE`] without subnodes).
+pub fn place(ndb: &mut NdbWriter, node: &PreparedNode) -> Result<(Bid, Bid), Error> {
+    let mut entries = Vec::with_capacity(node.subnodes.len());
+    for (nid, subnode) in &node.subnodes {
+        let (data, sub) = place(ndb, subnode)?;
+        entries.push(SubnodeEntry {
+            nid: *nid,
+            data,
+            sub,
+        });
+    }
+    let tree: DataTree = match &node.data {
+        NodeData::Blocks(blocks) => ndb.write_blocks(blocks.blocks())?,
+        NodeData::Value { bytes, block_size } => ndb.write_data(bytes, *block_size)?,
+        NodeData::Streamed(data) => ndb.write_data_from(&mut data.reader(), data.len())?,
+    };
+    let sub = ndb.write_subnode_tree(entries)?;
+    Ok((tree.bid, sub))
+}
+
+/// The subnodes of one node being built: every subnode goes into its subnode tree, and its
+/// logical size into the node's size.
+#[derive(Debug)]
+struct NodeBuilder<'i> {
+    ids: &'i mut LocalIds,
+    subnodes: Vec<(Nid, PreparedNode)>,
+    /// Logical bytes of all subnodes so far.
+    subnode_bytes: u64,
+}
+
+impl<'i> NodeBuilder<'i> {
+    fn new(ids: &'i mut LocalIds) -> NodeBuilder<'i> {
+        NodeBuilder {
+            ids,
+            subnodes: Vec::new(),
+            subnode_bytes: 0,
+        }
+    }
+
+    /// Adds a subnode built elsewhere (an attachment, a table, an embedded message).
+    fn add(&mut self, nid: Nid, node: PreparedNode, size: u64) {
+        self.subnodes.push((nid, node));
+        self.subnode_bytes += size;
+    }
+
+    /// Adds `bytes` as a value subnode; returns its NID.
+    fn add_value(&mut self, bytes: Vec<u8>, block_size: usize) -> Result<Nid, Error> {
+        let nid = self.ids.nid(NidType::Ltp)?;
+        let size = bytes.len() as u64;
+        let node = PreparedNode {
+            data: NodeData::Value { bytes, block_size },
+            subnodes: Vec::new(),
+        };
+        self.add(nid, node, size);
+        Ok(nid)
+    }
+
+    /// Builds a table context as subnode `nid`. A large table's row matrix and values become
+    /// subnodes of that subnode (its own subnode tree), where readers look for them.
+    fn add_table(
+        &mut self,
+        nid: Nid,
+        columns: &[PropTag],
+        rows: &[TableRow<'_>],
+    ) -> Result<(), Error> {
+        let mut table = NodeBuilder::new(self.ids);
+        let blocks = ltp::build_tc(columns, rows, &mut table)?;
+        let (node, size) = table.finish(NodeData::Blocks(blocks));
+        self.add(nid, node, size);
+        Ok(())
+    }
+
+    /// The node with `data` and the subnodes added, and its logical size.
+    fn finish(self, data: NodeData) -> (PreparedNode, u64) {
+        let own = match &data {
+            NodeData::Blocks(blocks) => blocks.total_size(),
+            NodeData::Value { bytes, .. } => bytes.len() as u64,
+            NodeData::Streamed(data) => data.len(),
+        };
+        let node = PreparedNode {
+            data,
+            subnodes: self.subnodes,
+        };
+        (node, own + self.subnode_bytes)
+    }
+}
+
+impl SubnodeWriter for NodeBuilder<'_> {
+    fn write_subnode(&mut self, data: &[u8], block_size: usize) -> Result<Nid, ndb::Error> {
+        self.add_value(data.to_vec(), block_size).map_err(|error| match error {
+            Error::Ndb(error) => error,
+            _ => ndb::Error::WriterFailed,
+        })
+    }
+}
+
 /// Builds a PC whose properties include its own size (an inline I32 that does not change the
-/// blocks): a first pass measures, the second writes the final value. The second pass gets
-/// back the subnodes of the first instead of writing them again.
+/// blocks): a first pass measures, the second builds with the final value. The second pass
+/// gets back the subnodes of the first instead of adding them again.
 fn build_sized_pc<'a>(
-    scope: &mut NodeScope<'_>,
+    node: &mut NodeBuilder<'_>,
     make: impl Fn(i32) -> Props<'a>,
 ) -> Result<(NodeBlocks, Props<'a>, u64), Error> {
     let mut recorder = Recorder {
-        scope,
+        node,
         written: Vec::new(),
     };
     let first = ltp::build_pc(&make(0).into_sorted(), &mut recorder)?;
     let written = recorder.written;
-    let total = first.total_size() + scope.subnode_bytes;
+    let total = first.total_size() + node.subnode_bytes;
     let size = i32::try_from(total).map_err(|_| Error::MessageTooLarge { size: total })?;
     let props = make(size);
     let mut replay = Replay { written, next: 0 };
@@ -107,15 +251,15 @@ fn build_sized_pc<'a>(
     Ok((blocks, props, total))
 }
 
-/// Passes subnodes through to the scope and remembers them.
-struct Recorder<'s, 'w> {
-    scope: &'s mut NodeScope<'w>,
+/// Passes subnodes through to the node and remembers them.
+struct Recorder<'s, 'i> {
+    node: &'s mut NodeBuilder<'i>,
     written: Vec<(Nid, usize)>,
 }
 
 impl SubnodeWriter for Recorder<'_, '_> {
     fn write_subnode(&mut self, data: &[u8], block_size: usize) -> Result<Nid, ndb::Error> {
-        let nid = self.scope.write_subnode(data, block_size)?;
+        let nid = self.node.write_subnode(data, block_size)?;
         self.written.push((nid, data.len()));
         Ok(nid)
     }
@@ -143,46 +287,35 @@ impl SubnodeWriter for Replay {
     }
 }
 
-/// A message written to the file: its node's data and subnode trees, its size, and the
-/// properties of its PC (from which its contents-table row is taken).
+/// A message built in memory: its node, its size, and the properties of its PC (from which
+/// its contents-table row is taken).
 #[derive(Debug)]
-pub struct WrittenNode<'a> {
-    pub data: Bid,
-    pub sub: Bid,
+pub struct BuiltMessage<'a> {
+    pub node: PreparedNode,
     /// The logical bytes of the node and all its subnodes (docs/pst-writer-notes.md §4.6).
     pub size: u64,
     pub props: Props<'a>,
 }
 
-/// Writes `message` as a node: attachments (recursively), the attachment table, the recipient
-/// table (always, even empty), then the message PC. Row versions come from the store's counter.
-pub fn write_message<'m>(
-    ndb: &mut NdbWriter,
-    message: &'m Message,
+/// Builds `message` as a node: attachments (recursively), the attachment table, the recipient
+/// table (always, even empty), then the message PC. The bytes of its attachments move into
+/// the node, which keeps them until it is placed: they are not copied.
+pub fn build_message<'m>(
+    ids: &mut LocalIds,
+    message: &'m mut Message,
     now: FileTime,
-) -> Result<WrittenNode<'m>, Error> {
-    let mut scope = NodeScope::new(ndb);
-
-    let item_attachments = pim::item_attachments(message);
-    let all_attachments = message.attachments.iter().map(|a| (a, &[][..])).chain(
-        item_attachments
-            .iter()
-            .map(|(a, extra)| (a, extra.as_slice())),
-    );
+) -> Result<BuiltMessage<'m>, Error> {
+    let mut node = NodeBuilder::new(ids);
     let mut attachment_rows = Vec::with_capacity(message.attachments.len());
-    for (attachment, extra) in all_attachments {
-        let nid = scope.ndb.allocate_nid(NidType::Attachment);
-        let written = write_attachment(scope.ndb, attachment, extra, now)?;
-        let row = TableRow {
-            id: nid.0,
-            version: scope.ndb.next_row_version(),
-            cells: attachment_row(&written.props),
-        };
-        attachment_rows.push(row);
-        scope.add(nid, written.data, written.sub, written.size);
+    for attachment in &mut message.attachments {
+        add_attachment(&mut node, &mut attachment_rows, attachment, &[], now)?;
+    }
+    let message: &'m Message = message;
+    for (mut attachment, extra) in pim::item_attachments(message) {
+        add_attachment(&mut node, &mut attachment_rows, &mut attachment, &extra, now)?;
     }
     if !attachment_rows.is_empty() {
-        scope.add_table(
+        node.add_table(
             special::ATTACHMENT_TABLE,
             templates::ATTACHMENTS,
             &attachment_rows,
@@ -198,7 +331,7 @@ pub fn write_message<'m>(
     for (index, recipient) in message.recipients.iter().enumerate() {
         recipient_rows.push(TableRow {
             id: index as u32 + 1,
-            version: scope.ndb.next_row_version(),
+            version: node.ids.row_version(),
             cells: recipient_row(recipient),
         });
     }
@@ -209,11 +342,11 @@ pub fn write_message<'m>(
         props.int(tags::RECIPIENT_TRACK_STATUS, attendee.track_status);
         recipient_rows.push(TableRow {
             id: (first_attendee + index) as u32 + 1,
-            version: scope.ndb.next_row_version(),
+            version: node.ids.row_version(),
             cells: props.row(templates::RECIPIENTS),
         });
     }
-    scope.add_table(
+    node.add_table(
         special::RECIPIENT_TABLE,
         templates::RECIPIENTS,
         &recipient_rows,
@@ -221,46 +354,77 @@ pub fn write_message<'m>(
     drop(recipient_rows);
 
     let (blocks, props, size) =
-        build_sized_pc(&mut scope, |size| message_properties(message, now, size))?;
-    let tree = scope.ndb.write_blocks(blocks.blocks())?;
-    let (sub, _) = scope.finish()?;
-    Ok(WrittenNode {
-        data: tree.bid,
-        sub,
-        size,
-        props,
-    })
+        build_sized_pc(&mut node, |size| message_properties(message, now, size))?;
+    let (node, _) = node.finish(NodeData::Blocks(blocks));
+    Ok(BuiltMessage { node, size, props })
 }
 
-/// Writes an attachment as a node: for an embedded message, that message first (a subnode of
-/// the attachment, NID from the message counter), then the attachment PC.
-fn write_attachment<'m>(
-    ndb: &mut NdbWriter,
-    attachment: &'m crate::pst::mail::Attachment,
-    extra: &'m [(PropTag, PropValue<'static>)],
+/// Builds an attachment as subnode of `node` and its row of the attachment table.
+fn add_attachment(
+    node: &mut NodeBuilder<'_>,
+    rows: &mut Vec<TableRow<'static>>,
+    attachment: &mut Attachment,
+    extra: &[(PropTag, PropValue<'static>)],
     now: FileTime,
-) -> Result<WrittenNode<'m>, Error> {
-    let mut scope = NodeScope::new(ndb);
-    let written = match &attachment.content {
+) -> Result<(), Error> {
+    let nid = node.ids.nid(NidType::Attachment)?;
+    let (built, size, cells) = build_attachment(node.ids, attachment, extra, now)?;
+    rows.push(TableRow {
+        id: nid.0,
+        version: node.ids.row_version(),
+        cells,
+    });
+    node.add(nid, built, size);
+    Ok(())
+}
+
+/// Builds an attachment as a node: its content first (an embedded message, NID from the
+/// message counter, or bytes too many for the heap, as a value subnode), then its PC. Returns
+/// the node, its logical size and its row of the attachment table.
+fn build_attachment(
+    ids: &mut LocalIds,
+    attachment: &mut Attachment,
+    extra: &[(PropTag, PropValue<'static>)],
+    now: FileTime,
+) -> Result<(PreparedNode, u64, Vec<Option<OwnedPropValue>>), Error> {
+    let mut node = NodeBuilder::new(ids);
+    let stored = match &mut attachment.content {
+        // Bytes a heap cannot hold are a value subnode: moved there, not copied.
+        AttachmentContent::Data(data) if data.len() > MAX_ALLOCATION => {
+            let size = data.len() as u64;
+            let nid = node.add_value(mem::take(data), MAX_BLOCK)?;
+            Some((nid, size))
+        }
         AttachmentContent::Data(_) => None,
         AttachmentContent::Streamed(data) => {
-            // A value subnode, as a large `Data` would get, written a block at a time.
-            let nid = scope.ndb.allocate_nid(NidType::Ltp);
-            let tree = scope.ndb.write_data_from(&mut data.reader(), data.len())?;
-            scope.add(nid, tree.bid, Bid::NONE, tree.size);
-            Some((nid, tree.size))
+            let nid = node.ids.nid(NidType::Ltp)?;
+            let size = data.len();
+            let value = PreparedNode {
+                data: NodeData::Streamed(data.clone()),
+                subnodes: Vec::new(),
+            };
+            node.add(nid, value, size);
+            Some((nid, size))
         }
         AttachmentContent::Message(inner) => {
-            let nid = scope.ndb.allocate_nid(NidType::NormalMessage);
-            let written = write_message(scope.ndb, inner, now)?;
-            scope.add(nid, written.data, written.sub, written.size);
-            if u32::try_from(written.size).is_err() {
-                return Err(Error::MessageTooLarge { size: written.size });
+            let nid = node.ids.nid(NidType::NormalMessage)?;
+            let built = build_message(node.ids, inner, now)?;
+            if u32::try_from(built.size).is_err() {
+                return Err(Error::MessageTooLarge { size: built.size });
             }
-            Some((nid, written.size))
+            let size = built.size;
+            node.add(nid, built.node, size);
+            Some((nid, size))
         }
     };
-    let mut props = match StoredContent::of(attachment, written) {
+    let attachment: &Attachment = attachment;
+    let content = match (&attachment.content, stored) {
+        (AttachmentContent::Data(_), Some((nid, size))) => {
+            Some(StoredContent::Streamed { nid, size })
+        }
+        (_, stored) => StoredContent::of(attachment, stored),
+    };
+    let mut props = match content {
         Some(content) => attachment_properties(attachment, content),
         None => Props::new(),
     };
@@ -274,13 +438,11 @@ fn write_attachment<'m>(
             props.int(tags::ATTACH_SIZE, i32::try_from(size).unwrap_or(i32::MAX));
         }
     }
-    let blocks = ltp::build_pc(&props.clone().into_sorted(), &mut scope)?;
-    let tree = scope.ndb.write_blocks(blocks.blocks())?;
-    let (sub, sub_size) = scope.finish()?;
-    Ok(WrittenNode {
-        data: tree.bid,
-        sub,
-        size: tree.size + sub_size,
-        props,
-    })
+    let cells = attachment_row(&props)
+        .into_iter()
+        .map(|cell| cell.map(PropValue::into_owned))
+        .collect();
+    let blocks = ltp::build_pc(&props.into_sorted(), &mut node)?;
+    let (built, size) = node.finish(NodeData::Blocks(blocks));
+    Ok((built, size, cells))
 }

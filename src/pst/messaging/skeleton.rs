@@ -49,7 +49,7 @@ pub fn write_table_from(
     fill(&mut table, &mut scope)?;
     let blocks = table.finish(&mut scope)?;
     let tree = scope.ndb.write_blocks(blocks.blocks())?;
-    let (sub, _) = scope.finish()?;
+    let sub = scope.finish()?;
     ndb.add_node(nid, tree.bid, sub, parent)?;
     Ok(())
 }
@@ -64,7 +64,7 @@ pub fn write_pc(ndb: &mut NdbWriter, nid: Nid, parent: Nid, props: Props<'_>) ->
     let mut scope = NodeScope::new(ndb);
     let blocks = ltp::build_pc(&props.into_sorted(), &mut scope)?;
     let tree = scope.ndb.write_blocks(blocks.blocks())?;
-    let (sub, _) = scope.finish()?;
+    let sub = scope.finish()?;
     ndb.add_node(nid, tree.bid, sub, parent)?;
     Ok(())
 }

@@ -30,3 +30,4 @@ pub use page::NodeEntry;
 pub use reader::NdbReader;
 pub use verify::{Problem, ProblemKind, VerifyReport, VerifyStats, verify};
 pub use writer::{DataTree, NdbOptions, NdbWriter, OUTLOOK_MAX_FILE_SIZE};
+pub(crate) use writer::{RGNID_SEED, UNIQUE_SEED};

@@ -63,7 +63,7 @@ pub struct DataTree {
 /// The first bytes of the file: the header, zeros, the DList page, all written last.
 const HEAD_SIZE: u64 = amap::FIRST_AMAP;
 /// `rgnid` of a new store: the last index handed out per NID type (Outlook's values).
-const RGNID_SEED: [u32; 32] = {
+pub(crate) const RGNID_SEED: [u32; 32] = {
     let mut rgnid = [0x400; 32];
     rgnid[NidType::SearchFolder as usize] = 0x4000;
     rgnid[NidType::NormalMessage as usize] = 0x10000;
@@ -71,7 +71,7 @@ const RGNID_SEED: [u32; 32] = {
     rgnid
 };
 /// Row versions start above this; the header's `dwUnique` ends one above the last.
-const UNIQUE_SEED: u32 = 1;
+pub(crate) const UNIQUE_SEED: u32 = 1;
 /// Capacity of a buffer blocks are built in before they go to the file (a few are in use at
 /// once: one being filled, the others being written). A mebibyte per write is already far past
 /// what the disk needs to stream.
@@ -350,6 +350,12 @@ impl NdbWriter {
         }
         self.unique += 1;
         self.unique
+    }
+
+    /// Notes a row version handed out elsewhere (a message's own tables, numbered within it) so
+    /// that `dwUnique` ends above it.
+    pub fn reserve_row_version(&mut self, version: u32) {
+        self.unique = self.unique.max(version);
     }
 
     /// Moves the cursor to `at` (a 64-aligned offset after it) without writing the bytes in
