@@ -430,6 +430,85 @@ fn same_input_gives_identical_files() {
     assert!(first == second, "two runs over the same input differ");
 }
 
+/// Messages built on other threads, in any order, and placed one after another give the file
+/// that adding them one at a time gives: building needs nothing from the file.
+#[test]
+fn messages_built_on_other_threads_give_the_same_file() {
+    let dir = temp_dir();
+    let messages: Vec<Message> = (0..40)
+        .map(|n| {
+            let mut message = mail(n);
+            if n % 4 == 0 {
+                message.attachments.push(file_attachment(
+                    "a.bin",
+                    "application/octet-stream",
+                    noise(20_000 + n, n as u64),
+                ));
+            }
+            if n % 10 == 0 {
+                let mut inner = mail(n + 100);
+                inner
+                    .attachments
+                    .push(file_attachment("b.txt", "text/plain", b"inner".to_vec()));
+                message.attachments.push(Attachment {
+                    filename: Some("inner.eml".into()),
+                    mime_type: Some("message/rfc822".into()),
+                    content_id: None,
+                    content_location: None,
+                    hidden: false,
+                    content: AttachmentContent::Message(Box::new(inner)),
+                });
+            }
+            message
+        })
+        .collect();
+
+    let one_by_one = dir.path().join("one-by-one.pst");
+    let mut writer = PstWriter::create(&one_by_one, options()).unwrap();
+    let inbox = writer.add_folder(writer.top_folder(), "Inbox").unwrap();
+    for message in &messages {
+        writer.add_message(inbox, message).unwrap();
+    }
+    writer.finish().unwrap();
+
+    // Four threads, each building every fourth message, the last ones first.
+    let now = options().now;
+    let mut built: Vec<Option<pst::ReadyMessage>> = (0..messages.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|thread| {
+                let messages = &messages;
+                scope.spawn(move || {
+                    (0..messages.len())
+                        .rev()
+                        .filter(|n| n % 4 == thread)
+                        .map(|n| (n, pst::ReadyMessage::new(messages[n].clone(), now).unwrap()))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for handle in handles {
+            for (n, ready) in handle.join().unwrap() {
+                built[n] = Some(ready);
+            }
+        }
+    });
+    let in_parallel = dir.path().join("in-parallel.pst");
+    let mut writer = PstWriter::create(&in_parallel, options()).unwrap();
+    let inbox = writer.add_folder(writer.top_folder(), "Inbox").unwrap();
+    for ready in built.iter().flatten() {
+        writer.add_ready(inbox, ready).unwrap();
+    }
+    writer.finish().unwrap();
+
+    let report = pst::verify(&in_parallel).unwrap();
+    assert!(report.is_clean(), "{}", report.describe());
+    assert!(
+        std::fs::read(&one_by_one).unwrap() == std::fs::read(&in_parallel).unwrap(),
+        "building apart from the file changed it"
+    );
+}
+
 #[test]
 fn drop_without_finish_removes_the_temporary_file() {
     let dir = temp_dir();

@@ -20,8 +20,8 @@ use crate::pst::messaging::attachment::{
 };
 use crate::pst::messaging::folder::FolderState;
 use crate::pst::messaging::node::{LocalIds, NodeScope, PreparedNode, build_message, place};
-use crate::pst::messaging::props::Props;
 use crate::pst::messaging::pim;
+use crate::pst::messaging::props::Props;
 use crate::pst::messaging::skeleton::{Child, write_fixed_nodes, write_folder};
 use crate::pst::messaging::spill::RowSpill;
 use crate::pst::messaging::store::default_store_uid;

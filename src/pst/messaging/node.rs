@@ -217,10 +217,11 @@ impl<'i> NodeBuilder<'i> {
 
 impl SubnodeWriter for NodeBuilder<'_> {
     fn write_subnode(&mut self, data: &[u8], block_size: usize) -> Result<Nid, ndb::Error> {
-        self.add_value(data.to_vec(), block_size).map_err(|error| match error {
-            Error::Ndb(error) => error,
-            _ => ndb::Error::WriterFailed,
-        })
+        self.add_value(data.to_vec(), block_size)
+            .map_err(|error| match error {
+                Error::Ndb(error) => error,
+                _ => ndb::Error::WriterFailed,
+            })
     }
 }
 
@@ -312,7 +313,13 @@ pub fn build_message<'m>(
     }
     let message: &'m Message = message;
     for (mut attachment, extra) in pim::item_attachments(message) {
-        add_attachment(&mut node, &mut attachment_rows, &mut attachment, &extra, now)?;
+        add_attachment(
+            &mut node,
+            &mut attachment_rows,
+            &mut attachment,
+            &extra,
+            now,
+        )?;
     }
     if !attachment_rows.is_empty() {
         node.add_table(
