@@ -28,7 +28,9 @@ use crate::pst::messaging::props::Props;
 use crate::pst::messaging::recipient::{recipient_properties, recipient_row};
 use crate::pst::messaging::tags;
 use crate::pst::messaging::templates;
-use crate::pst::ndb::{self, Bid, DataTree, NdbWriter, Nid, NidType, SubnodeEntry, special};
+use crate::pst::ndb::{
+    self, Bid, DataTree, NdbWriter, Nid, NidType, SealedBlocks, SubnodeEntry, special,
+};
 
 /// The subnodes of a node written straight to the file (a folder's tables, the fixed nodes):
 /// every subnode written goes into its subnode tree.
@@ -119,12 +121,26 @@ pub struct PreparedNode {
 /// What a prepared node's data tree holds.
 #[derive(Debug)]
 enum NodeData {
-    /// The heap pages of a property or table context.
-    Blocks(NodeBlocks),
-    /// A value, or a table's row matrix, in blocks of `block_size` bytes.
-    Value { bytes: Vec<u8>, block_size: usize },
+    /// Blocks encoded and checksummed: the heap pages of a property or table context, a value,
+    /// a table's row matrix.
+    Sealed(SealedBlocks),
     /// Bytes read from a file a block at a time as they are written.
     Streamed(StreamedData),
+}
+
+impl NodeData {
+    fn len(&self) -> u64 {
+        match self {
+            NodeData::Sealed(blocks) => blocks.len(),
+            NodeData::Streamed(data) => data.len(),
+        }
+    }
+
+    fn pages(blocks: &NodeBlocks) -> Result<NodeData, Error> {
+        Ok(NodeData::Sealed(SealedBlocks::from_blocks(
+            blocks.blocks(),
+        )?))
+    }
 }
 
 /// Writes a prepared node's subnodes, its data tree and its subnode tree; returns the BIDs of
@@ -140,8 +156,7 @@ pub fn place(ndb: &mut NdbWriter, node: &PreparedNode) -> Result<(Bid, Bid), Err
         });
     }
     let tree: DataTree = match &node.data {
-        NodeData::Blocks(blocks) => ndb.write_blocks(blocks.blocks())?,
-        NodeData::Value { bytes, block_size } => ndb.write_data(bytes, *block_size)?,
+        NodeData::Sealed(blocks) => ndb.write_sealed(blocks)?,
         NodeData::Streamed(data) => ndb.write_data_from(&mut data.reader(), data.len())?,
     };
     let sub = ndb.write_subnode_tree(entries)?;
@@ -178,7 +193,7 @@ impl<'i> NodeBuilder<'i> {
         let nid = self.ids.nid(NidType::Ltp)?;
         let size = bytes.len() as u64;
         let node = PreparedNode {
-            data: NodeData::Value { bytes, block_size },
+            data: NodeData::Sealed(SealedBlocks::from_data(bytes, block_size)?),
             subnodes: Vec::new(),
         };
         self.add(nid, node, size);
@@ -195,18 +210,14 @@ impl<'i> NodeBuilder<'i> {
     ) -> Result<(), Error> {
         let mut table = NodeBuilder::new(self.ids);
         let blocks = ltp::build_tc(columns, rows, &mut table)?;
-        let (node, size) = table.finish(NodeData::Blocks(blocks));
+        let (node, size) = table.finish(NodeData::pages(&blocks)?);
         self.add(nid, node, size);
         Ok(())
     }
 
     /// The node with `data` and the subnodes added, and its logical size.
     fn finish(self, data: NodeData) -> (PreparedNode, u64) {
-        let own = match &data {
-            NodeData::Blocks(blocks) => blocks.total_size(),
-            NodeData::Value { bytes, .. } => bytes.len() as u64,
-            NodeData::Streamed(data) => data.len(),
-        };
+        let own = data.len();
         let node = PreparedNode {
             data,
             subnodes: self.subnodes,
@@ -362,7 +373,7 @@ pub fn build_message<'m>(
 
     let (blocks, props, size) =
         build_sized_pc(&mut node, |size| message_properties(message, now, size))?;
-    let (node, _) = node.finish(NodeData::Blocks(blocks));
+    let (node, _) = node.finish(NodeData::pages(&blocks)?);
     Ok(BuiltMessage { node, size, props })
 }
 
@@ -450,6 +461,6 @@ fn build_attachment(
         .map(|cell| cell.map(PropValue::into_owned))
         .collect();
     let blocks = ltp::build_pc(&props.into_sorted(), &mut node)?;
-    let (built, size) = node.finish(NodeData::Blocks(blocks));
+    let (built, size) = node.finish(NodeData::pages(&blocks)?);
     Ok((built, size, cells))
 }

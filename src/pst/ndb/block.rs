@@ -94,7 +94,11 @@ pub fn frame_block(buf: &mut [u8], cb: usize, bid: Bid, ib: u64) {
 
 /// Puts the CRC of a framed block's first `cb` bytes into its trailer.
 pub fn put_block_crc(buf: &mut [u8], cb: usize) {
-    let crc = crc(&buf[..cb]);
+    put_crc(buf, crc(&buf[..cb]));
+}
+
+/// Puts `crc` into a framed block's trailer.
+pub fn put_crc(buf: &mut [u8], crc: u32) {
     let at = buf.len() - TRAILER_SIZE + 4;
     put_u32(buf, at, crc);
 }

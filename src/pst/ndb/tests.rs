@@ -1074,3 +1074,54 @@ fn verify_notices_overlapping_blocks() {
     assert!(report.has(ProblemKind::Allocation), "{report}");
     assert!(report.to_string().contains("overlaps"), "{report}");
 }
+
+/// Blocks encoded and checksummed before they reach the writer make the file that writing
+/// the data itself makes; what the writer refuses, sealing refuses.
+#[test]
+fn sealed_blocks_are_written_as_the_data_would_be() {
+    let write = |sealed: bool| {
+        let (_dir, path) = temp_pst();
+        let mut writer = writer(&path);
+        let folder = Nid(0x8022);
+        for (seed, size) in [(1u64, 100usize), (2, 8176), (3, 8177), (4, 8176 * 1021 + 5)] {
+            let data = pattern(seed, size);
+            let tree = if sealed {
+                let blocks = SealedBlocks::from_data(data, MAX_BLOCK_DATA).unwrap();
+                writer.write_sealed(&blocks).unwrap()
+            } else {
+                writer.write_data(&data, MAX_BLOCK_DATA).unwrap()
+            };
+            let nid = writer.allocate_nid(NidType::NormalMessage);
+            writer.add_node(nid, tree.bid, Bid::NONE, folder).unwrap();
+        }
+        let pages = [pattern(5, 8176), pattern(6, 8176), pattern(7, 30)];
+        let tree = if sealed {
+            let blocks = SealedBlocks::from_blocks(&pages).unwrap();
+            writer.write_sealed(&blocks).unwrap()
+        } else {
+            writer.write_blocks(&pages).unwrap()
+        };
+        let nid = writer.allocate_nid(NidType::NormalMessage);
+        writer.add_node(nid, tree.bid, Bid::NONE, folder).unwrap();
+        writer.finish().unwrap();
+        fs::read(&path).unwrap()
+    };
+    assert!(write(true) == write(false), "sealing changed the file");
+
+    assert!(matches!(
+        SealedBlocks::from_data(vec![1; 100], 40),
+        Err(Error::ShortBlock { index: 0, size: 40 })
+    ));
+    assert!(matches!(
+        SealedBlocks::from_data(vec![1; 10], 0),
+        Err(Error::BlockSize { size: 0 })
+    ));
+    assert!(matches!(
+        SealedBlocks::from_blocks(&[vec![1; 30], vec![1; 30]]),
+        Err(Error::ShortBlock { index: 0, size: 30 })
+    ));
+    assert!(matches!(
+        SealedBlocks::from_blocks(&[Vec::<u8>::new()]),
+        Err(Error::EmptyBlock { index: 0 })
+    ));
+}

@@ -9,6 +9,7 @@
 
 mod block_table;
 mod file_thread;
+mod sealed;
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -30,7 +31,8 @@ use super::page::{
     BbtEntry, BtRecord, DListEntry, DListPage, NodeEntry, PAGE_BODY, PAGE_SIZE, PageType, map_page,
 };
 use block_table::{BlockKind, BlockTable, Expect, Spill};
-use file_thread::{FileThread, UnsealedBlock};
+use file_thread::{FileThread, Seal, UnsealedBlock};
+pub use sealed::SealedBlocks;
 
 /// Outlook's default limit for a Unicode PST (`MaxLargeFileSize`, 51,200 MB).
 pub const OUTLOOK_MAX_FILE_SIZE: u64 = 51_200 * 1024 * 1024;
@@ -185,6 +187,13 @@ impl NdbWriter {
             }
         }
         self.write_tree(blocks.len(), total, &mut List(blocks))
+    }
+
+    /// Writes a data tree whose blocks were encoded and checksummed beforehand
+    /// ([`SealedBlocks`]): as [`NdbWriter::write_blocks`] or [`NdbWriter::write_data`] would
+    /// write them, but for the work already done.
+    pub fn write_sealed(&mut self, blocks: &SealedBlocks) -> Result<DataTree, Error> {
+        self.write_tree(blocks.count(), blocks.len(), &mut Sealed(blocks))
     }
 
     /// Writes a subnode tree (an SLBLOCK, or an SIBLOCK over SLBLOCKs) for `entries`, sorted
@@ -510,7 +519,8 @@ impl NdbWriter {
 
         let bid = self.failing(|writer| {
             if count == 1 {
-                return writer.put_block(blocks.block(0)?, BlockKind::External);
+                let crc = blocks.crc(0);
+                return writer.put_data_block(blocks.block(0)?, crc);
             }
             let mut xblocks = Vec::with_capacity(groups);
             let mut children = Vec::with_capacity(count.min(XBLOCK_MAX));
@@ -520,9 +530,10 @@ impl NdbWriter {
                 children.clear();
                 let mut bytes = 0u64;
                 for i in first..last {
+                    let crc = blocks.crc(i);
                     let data = blocks.block(i)?;
                     bytes += data.len() as u64;
-                    children.push(writer.put_block(data, BlockKind::External)?);
+                    children.push(writer.put_data_block(data, crc)?);
                 }
                 for child in &children {
                     writer.blocks.add_reference(*child);
@@ -553,13 +564,30 @@ impl NdbWriter {
     /// Writes one block: `data`, padding, trailer. The file thread permutes the data of an
     /// external block (internal ones are never encoded) and adds the CRC.
     fn put_block(&mut self, data: &[u8], kind: BlockKind) -> Result<Bid, Error> {
+        self.put_framed(data, kind, None)
+    }
+
+    /// Writes an external block; `sealed` is its CRC when its data is already encoded.
+    fn put_data_block(&mut self, data: &[u8], sealed: Option<u32>) -> Result<Bid, Error> {
+        self.put_framed(data, BlockKind::External, sealed)
+    }
+
+    fn put_framed(
+        &mut self,
+        data: &[u8],
+        kind: BlockKind,
+        sealed: Option<u32>,
+    ) -> Result<Bid, Error> {
         let cb = data.len();
         let size = block_size(cb);
         let ib = self.stream.reserve(size, SLOT_SIZE)?;
         let bid = self.blocks.push(kind);
-        let buf = self
-            .stream
-            .append_block(size as usize, cb, kind == BlockKind::External)?;
+        let seal = match sealed {
+            Some(crc) => Seal::Done(crc),
+            None if kind == BlockKind::External => Seal::Encode,
+            None => Seal::Checksum,
+        };
+        let buf = self.stream.append_block(size as usize, cb, seal)?;
         buf[..cb].copy_from_slice(data);
         frame_block(buf, cb, bid, ib);
         self.spill.push(ib, cb as u16)?;
@@ -626,6 +654,27 @@ impl NdbWriter {
 trait BlockSource {
     fn len(&self, index: usize) -> usize;
     fn block(&mut self, index: usize) -> Result<&[u8], Error>;
+    /// The CRC of a block whose data is already encoded.
+    fn crc(&self, _index: usize) -> Option<u32> {
+        None
+    }
+}
+
+/// Blocks encoded beforehand.
+struct Sealed<'a>(&'a SealedBlocks);
+
+impl BlockSource for Sealed<'_> {
+    fn len(&self, index: usize) -> usize {
+        self.0.block(index).0.len()
+    }
+
+    fn block(&mut self, index: usize) -> Result<&[u8], Error> {
+        Ok(self.0.block(index).0)
+    }
+
+    fn crc(&self, index: usize) -> Option<u32> {
+        Some(self.0.block(index).1)
+    }
 }
 
 /// Bytes in memory, cut into blocks of `size`.
@@ -777,8 +826,8 @@ impl Stream {
     }
 
     /// Appends a block of `size` bytes holding `cb` data bytes, to be framed in place; the
-    /// file thread encodes it (`encode`) and puts its CRC in before writing it.
-    fn append_block(&mut self, size: usize, cb: usize, encode: bool) -> Result<&mut [u8], Error> {
+    /// file thread completes it as `seal` says before writing it.
+    fn append_block(&mut self, size: usize, cb: usize, seal: Seal) -> Result<&mut [u8], Error> {
         if self.buffer.len() + size > self.buffer.capacity() {
             self.flush()?;
         }
@@ -786,7 +835,7 @@ impl Stream {
             start: self.buffer.len(),
             cb,
             size,
-            encode,
+            seal,
         });
         self.append(size)
     }

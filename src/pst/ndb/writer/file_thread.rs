@@ -11,7 +11,7 @@ use std::thread::{self, JoinHandle};
 use crossbeam_channel::{Receiver, Sender, bounded};
 
 use super::super::Error;
-use super::super::block::put_block_crc;
+use super::super::block::{put_block_crc, put_crc};
 use super::super::permute;
 use super::io_at;
 
@@ -28,8 +28,18 @@ pub(super) struct UnsealedBlock {
     pub cb: usize,
     /// Its whole padded size, trailer included.
     pub size: usize,
-    /// External blocks are stored permuted (NDB_CRYPT_PERMUTE).
-    pub encode: bool,
+    pub seal: Seal,
+}
+
+/// What a block in a buffer still needs.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Seal {
+    /// Encoding (external blocks are stored permuted, NDB_CRYPT_PERMUTE), then its CRC.
+    Encode,
+    /// Its CRC (internal blocks are never encoded).
+    Checksum,
+    /// This CRC: the data was encoded before it reached the writer.
+    Done(u32),
 }
 
 /// Bytes to write at `at`: the blocks among them are completed first.
@@ -133,10 +143,14 @@ fn write_chunks(
     {
         for block in blocks {
             let whole = &mut bytes[block.start..block.start + block.size];
-            if block.encode {
-                permute::encode(&mut whole[..block.cb]);
+            match block.seal {
+                Seal::Encode => {
+                    permute::encode(&mut whole[..block.cb]);
+                    put_block_crc(whole, block.cb);
+                }
+                Seal::Checksum => put_block_crc(whole, block.cb),
+                Seal::Done(crc) => put_crc(whole, crc),
             }
-            put_block_crc(whole, block.cb);
         }
         if at != position {
             file.seek(SeekFrom::Start(at))
