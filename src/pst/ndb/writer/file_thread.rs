@@ -1,8 +1,9 @@
 //! The file writes of a PST being written, on a thread of their own. The writer fills a buffer
 //! with blocks and pages in file order and hands it over; this thread encodes the data of the
-//! external blocks, puts every block's CRC into its trailer and writes the buffer. Those are
-//! the costs that grow with every byte of mail, so the writer keeps only what must happen in
-//! order (placing blocks, handing out IDs, the B-trees), and the two run side by side.
+//! external blocks that are not encoded yet (messages come encoded, [`super::SealedBlocks`]),
+//! puts every block's CRC into its trailer and writes the buffer. The writer keeps only what
+//! must happen in order (placing blocks, handing out IDs, the B-trees), and the two run side
+//! by side.
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
