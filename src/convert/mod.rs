@@ -36,9 +36,9 @@
 //!
 //! The conversion is checked against a second, independent reading of the same message
 //! (`reading`, a parser that shares no code with this module): the engine reads each message
-//! both ways and calls [`consult`]. The engine's reading keeps of each attachment only its size,
+//! both ways and calls [`consult()`]. The engine's reading keeps of each attachment only its size,
 //! SHA-256 and CRC-32, which is enough to pair the attachments that agree (nearly all); where one does
-//! not pair, [`consult`] answers [`NeedsPartBytes`] and the engine reads the message again,
+//! not pair, [`consult()`] answers [`NeedsPartBytes`] and the engine reads the message again,
 //! keeping the bytes. Where the two disagree on content (each case has a test):
 //! * An attachment both see, but the converter sees shorter (a prefix of what the reading
 //!   decoded): the reading's bytes are kept when they can be trusted (the part is whole, i.e.

@@ -11,7 +11,7 @@
 //!
 //! * [`Source::open`] opens a store, [`Source::open_all`] every store a path holds (each
 //!   profile of a Thunderbird folder); [`Source::folders`] lists its folders with counts
-//!   ([`list_store`] for `scan`); [`discover`] finds the stores in their usual places.
+//!   ([`list_store`] for `scan`); [`discover()`] finds the stores in their usual places.
 //! * [`run`] converts on the calling thread; [`Job::start`] on a thread of its own, for a window
 //!   that must never wait. Either way a [`CancelToken`] stops the job between two messages, and
 //!   a stopped job leaves no file behind.

@@ -52,7 +52,7 @@ fn display(path: &[String]) -> String {
 pub(crate) struct Facts {
     /// White space collapsed.
     subject: Option<String>,
-    /// "name <address>", the address lower-cased.
+    /// `"name <address>"`, the address lower-cased.
     sender: Option<String>,
     /// When it was sent, Unix seconds.
     date: Option<i64>,
@@ -72,7 +72,7 @@ struct AttachmentFacts {
     size: u64,
     sha256: [u8; 32],
     name: Option<String>,
-    /// The reader could not give the attachment's name (see [`unreadable_attachment`]), so the
+    /// The reader could not give the attachment's name (see [`outlook::unreadable_attachment`]), so the
     /// name is not compared.
     name_unknown: bool,
 }

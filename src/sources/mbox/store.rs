@@ -1,5 +1,5 @@
 //! A loose mbox file as a mail store: one folder named after the file, whose messages are read
-//! with [`MboxReader`](super::MboxReader) and carry the state their client wrote into them.
+//! with [`MboxReader`] and carry the state their client wrote into them.
 
 use std::fs::File;
 use std::io::{self, Read};
