@@ -234,15 +234,20 @@ fn is_windows_1252_label(label: &str) -> bool {
 /// Text with every line break as CRLF, the form Outlook keeps bodies and headers in. A lone CR
 /// is left alone.
 pub(super) fn to_crlf(text: &str) -> String {
+    // Bodies are most of the text of mail: copied a line at a time, not a character at a time.
+    // LF and CR are ASCII, so a byte before an LF is a CR only when the character is.
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len() + text.len() / 32);
-    let mut previous = '\0';
-    for c in text.chars() {
-        if c == '\n' && previous != '\r' {
+    let mut from = 0;
+    for at in memchr::memchr_iter(b'\n', bytes) {
+        out.push_str(&text[from..at]);
+        if at == 0 || bytes[at - 1] != b'\r' {
             out.push('\r');
         }
-        out.push(c);
-        previous = c;
+        // The LF starts the next stretch.
+        from = at;
     }
+    out.push_str(&text[from..]);
     out
 }
 
@@ -377,6 +382,25 @@ mod tests {
     #[test]
     fn line_breaks_become_crlf() {
         assert_eq!(to_crlf("a\nb\r\nc\rd\n"), "a\r\nb\r\nc\rd\r\n");
+        assert_eq!(to_crlf("\n\nü\n"), "\r\n\r\nü\r\n");
+        assert_eq!(to_crlf(""), "");
+    }
+
+    proptest::proptest! {
+        /// Line by line, the result is what going character by character gives.
+        #[test]
+        fn crlf_lines_are_those_of_a_character_walk(text in "(\\PC|[\r\n]{1,3}|a){0,80}") {
+            let mut expected = String::new();
+            let mut previous = '\0';
+            for c in text.chars() {
+                if c == '\n' && previous != '\r' {
+                    expected.push('\r');
+                }
+                expected.push(c);
+                previous = c;
+            }
+            proptest::prop_assert_eq!(to_crlf(&text), expected);
+        }
     }
 
     #[test]
