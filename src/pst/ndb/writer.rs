@@ -132,16 +132,7 @@ impl NdbWriter {
     /// written. Every block of a data tree but the last is full (docs/pst-writer-notes.md
     /// §2.1), so data longer than one block needs a `block_size` of 8176.
     pub fn write_data(&mut self, data: &[u8], block_size: usize) -> Result<DataTree, Error> {
-        if !(1..=MAX_BLOCK_DATA).contains(&block_size) {
-            return Err(Error::BlockSize { size: block_size });
-        }
-        if data.len() > block_size && block_size != MAX_BLOCK_DATA {
-            return Err(Error::ShortBlock {
-                index: 0,
-                size: block_size,
-            });
-        }
-        let count = data.len().div_ceil(block_size);
+        let count = check_chunks(data.len(), block_size)?;
         self.write_tree(
             count,
             data.len() as u64,
@@ -172,20 +163,8 @@ impl NdbWriter {
     /// Writes a data tree whose blocks are given one by one (the heap pages of a
     /// heap-on-node): every one but the last of 8176 bytes, the last of 1..=8176.
     pub fn write_blocks<B: AsRef<[u8]>>(&mut self, blocks: &[B]) -> Result<DataTree, Error> {
-        let mut total = 0u64;
-        let last = blocks.len().saturating_sub(1);
-        for (index, block) in blocks.iter().enumerate() {
-            match block.as_ref().len() {
-                0 => return Err(Error::EmptyBlock { index }),
-                size if size > MAX_BLOCK_DATA => {
-                    return Err(Error::BlockTooLarge { index, size });
-                }
-                size if size < MAX_BLOCK_DATA && index < last => {
-                    return Err(Error::ShortBlock { index, size });
-                }
-                size => total += size as u64,
-            }
-        }
+        check_lengths(blocks.iter().map(|block| block.as_ref().len()))?;
+        let total = blocks.iter().map(|block| block.as_ref().len() as u64).sum();
         self.write_tree(blocks.len(), total, &mut List(blocks))
     }
 
@@ -647,6 +626,37 @@ impl NdbWriter {
         }
         result
     }
+}
+
+/// How many blocks `len` bytes take in blocks of `block_size`, refusing a size outside
+/// 1..=8176 and data longer than one block in blocks that are not full.
+fn check_chunks(len: usize, block_size: usize) -> Result<usize, Error> {
+    if !(1..=MAX_BLOCK_DATA).contains(&block_size) {
+        return Err(Error::BlockSize { size: block_size });
+    }
+    if len > block_size && block_size != MAX_BLOCK_DATA {
+        return Err(Error::ShortBlock {
+            index: 0,
+            size: block_size,
+        });
+    }
+    Ok(len.div_ceil(block_size))
+}
+
+/// The rules of a data tree's blocks: none empty or over 8176 bytes, all full but the last.
+fn check_lengths(lengths: impl ExactSizeIterator<Item = usize>) -> Result<(), Error> {
+    let last = lengths.len().saturating_sub(1);
+    for (index, size) in lengths.enumerate() {
+        match size {
+            0 => return Err(Error::EmptyBlock { index }),
+            size if size > MAX_BLOCK_DATA => return Err(Error::BlockTooLarge { index, size }),
+            size if size < MAX_BLOCK_DATA && index < last => {
+                return Err(Error::ShortBlock { index, size });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The blocks of a data tree, asked for in order: their sizes first (to check the room they

@@ -3,9 +3,9 @@
 //! built this way on the threads that convert mail, in parallel; the writer only places it.
 
 use super::super::Error;
-use super::super::block::MAX_BLOCK_DATA;
 use super::super::crc::crc;
 use super::super::permute;
+use super::{check_chunks, check_lengths};
 
 /// The blocks of one data tree, encoded, with their CRCs.
 #[derive(Debug, Default)]
@@ -22,11 +22,7 @@ impl SealedBlocks {
     ///
     /// [`NdbWriter::write_data`]: super::NdbWriter::write_data
     pub fn from_data(mut data: Vec<u8>, block_size: usize) -> Result<SealedBlocks, Error> {
-        if !(1..=MAX_BLOCK_DATA).contains(&block_size) {
-            return Err(Error::BlockSize { size: block_size });
-        }
-        let count = data.len().div_ceil(block_size);
-        check_lengths((0..count).map(|i| block_size.min(data.len() - i * block_size)))?;
+        check_chunks(data.len(), block_size)?;
         permute::encode(&mut data);
         let blocks = data
             .chunks(block_size)
@@ -86,20 +82,4 @@ impl SealedBlocks {
         let (end, crc) = self.blocks[index];
         (&self.bytes[self.start(index)..end], crc)
     }
-}
-
-/// The rules of a data tree's blocks: none empty or over 8176 bytes, all full but the last.
-fn check_lengths(lengths: impl ExactSizeIterator<Item = usize>) -> Result<(), Error> {
-    let last = lengths.len().saturating_sub(1);
-    for (index, size) in lengths.enumerate() {
-        match size {
-            0 => return Err(Error::EmptyBlock { index }),
-            size if size > MAX_BLOCK_DATA => return Err(Error::BlockTooLarge { index, size }),
-            size if size < MAX_BLOCK_DATA && index < last => {
-                return Err(Error::ShortBlock { index, size });
-            }
-            _ => {}
-        }
-    }
-    Ok(())
 }
