@@ -657,6 +657,12 @@ pub struct TextDigest {
     pub chars: usize,
 }
 
+/// An attachment's content as the checks compare it: the 128-bit XXH3 of its bytes. The
+/// checks look for accidents (an attachment emptied, cut short, decoded wrong), not for
+/// forgeries, so a hash made for that is enough, and it costs a small part of a SHA-256: the
+/// job hashes every attachment twice, once as the source holds it and once as the PST does.
+pub type ContentHash = [u8; 16];
+
 /// One attachment as the independent reading decoded it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PartReading {
@@ -670,10 +676,10 @@ pub struct PartReading {
     /// bytes, which a PST does not keep as such: only its presence is compared.
     pub embedded: bool,
     pub size: u64,
-    pub sha256: [u8; 32],
-    /// CRC-32 of the decoded bytes: what the conversion pairs its attachments by, ten times
-    /// cheaper to compute on its side than SHA-256; the read-back then compares the PST's
-    /// bytes with `sha256`.
+    /// The decoded bytes' [`ContentHash`]: what the read-back compares the PST's bytes with.
+    pub hash: ContentHash,
+    /// CRC-32 of the decoded bytes: what the conversion pairs its attachments by, computed on
+    /// its side as it decodes them.
     pub crc32: u32,
     /// False when the part is cut short: its multipart never closes, or its base64 stops in
     /// the middle of a group.

@@ -13,6 +13,7 @@ use mail2pst::engine::{Options, Plan, Source, StoreSelection};
 use mail2pst::model::{Found, IndependentReading};
 use mail2pst::reading;
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 
 use crate::engine_common::{licensed, read_with, run, spec};
 use crate::util::{corpus, project_root, temp_dir};
@@ -58,7 +59,7 @@ impl Seen {
                 if p.embedded {
                     (true, 0, String::new())
                 } else {
-                    (false, p.size, hex(&p.sha256))
+                    (false, p.size, hex(&Sha256::digest(&p.data).into()))
                 }
             })
             .collect();

@@ -16,7 +16,7 @@ pub struct NeedsPartBytes;
 /// it; every disagreement and every part cut short is a warning. An attachment pairs with a
 /// part of the reading that has the same content: the same bytes, or, where the reading kept
 /// only a part's size and hashes, the same size and CRC-32 (the read-back compares the PST's
-/// bytes with the reading's SHA-256, which a CRC-32 that matches by chance does not pass).
+/// bytes with the reading's content hash, which a CRC-32 that matches by chance does not pass).
 /// When something does not pair and
 /// the reading lacks the bytes to tell why, nothing is changed and [`NeedsPartBytes`] is
 /// returned.
@@ -192,7 +192,6 @@ fn why_untrusted(part: &PartReading) -> &'static str {
 mod tests {
     use super::*;
     use crate::pst;
-    use sha2::{Digest as _, Sha256};
 
     fn converted(attachments: Vec<&[u8]>) -> Converted {
         Converted {
@@ -222,7 +221,7 @@ mod tests {
             mime_type: "application/octet-stream".to_owned(),
             embedded: false,
             size: data.len() as u64,
-            sha256: [0; 32],
+            hash: [0; 16],
             crc32: 0,
             whole,
             clean,
@@ -332,7 +331,7 @@ mod tests {
     /// A part as the engine's reading keeps it: size and hash, no bytes.
     fn digest_only(data: &[u8]) -> PartReading {
         PartReading {
-            sha256: Sha256::digest(data).into(),
+            hash: crate::reading::content_hash(data),
             crc32: crc32fast::hash(data),
             data: Vec::new(),
             ..part(data, true, true)

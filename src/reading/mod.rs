@@ -1,6 +1,6 @@
 //! A second reading of a stored message, independent of the converter: what a careful mail
 //! client would show of it (the header fields a PST keeps, the plain and HTML bodies, every
-//! attachment with its size and SHA-256). `verify`, the job's read-back and the conversion's own
+//! attachment with its size and content hash). `verify`, the job's read-back and the conversion's own
 //! cross-check compare against it, so that a defect of the converter shows up as a difference
 //! instead of being checked against itself.
 //!
@@ -35,7 +35,7 @@ use mailparse::body::Body;
 use mailparse::{DispositionType, MailHeaderMap as _, ParsedContentType, ParsedMail};
 use sha2::{Digest as _, Sha256};
 
-use crate::model::{IndependentReading, PartReading, TextDigest};
+use crate::model::{ContentHash, IndependentReading, PartReading, TextDigest};
 
 /// Attached messages are read as attachments and not opened; multiparts nested deeper than this
 /// are not followed (mailparse's own limit is higher, its recursion deeper).
@@ -48,7 +48,7 @@ pub fn read(bytes: &[u8]) -> IndependentReading {
 }
 
 /// Reads one stored message as [`read`] does, but keeps of each attachment only its size and
-/// SHA-256 (its `data` stays empty): a base64 file is hashed a stretch at a time as it is
+/// content hash (its `data` stays empty): a base64 file is hashed a stretch at a time as it is
 /// decoded, never held whole, so a large attachment is not in memory once more while the
 /// message is checked.
 pub fn read_digests(bytes: &[u8]) -> IndependentReading {
@@ -206,6 +206,31 @@ pub fn as_utf8_html(html: &str) -> Cow<'_, str> {
 /// SHA-256 of bytes.
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
+}
+
+/// The [`ContentHash`] of bytes.
+pub fn content_hash(bytes: &[u8]) -> ContentHash {
+    xxhash_rust::xxh3::xxh3_128(bytes).to_le_bytes()
+}
+
+/// A [`ContentHash`] of bytes that come a piece at a time.
+#[derive(Clone, Default)]
+pub struct ContentHasher(xxhash_rust::xxh3::Xxh3Default);
+
+impl std::fmt::Debug for ContentHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContentHasher").finish_non_exhaustive()
+    }
+}
+
+impl ContentHasher {
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    pub fn finish(&self) -> ContentHash {
+        self.0.digest128().to_le_bytes()
+    }
 }
 
 /// The message without what a store or a transfer put before it: a UTF-8 byte-order mark and
@@ -578,11 +603,7 @@ impl Walker {
         let file = !is_text_body || is_attachment;
         if file
             && !self.keep_bytes
-            && let Some(Digest {
-                size,
-                sha256,
-                crc32,
-            }) = digest(part)
+            && let Some(Digest { size, hash, crc32 }) = digest(part)
         {
             out.attachments.push(PartReading {
                 place,
@@ -590,7 +611,7 @@ impl Walker {
                 mime_type: mime.to_owned(),
                 embedded: kind == "message" && matches!(subtype, "rfc822" | "global"),
                 size,
-                sha256,
+                hash,
                 crc32,
                 whole: !cut,
                 clean: true,
@@ -614,7 +635,7 @@ impl Walker {
             mime_type: mime.to_owned(),
             embedded: kind == "message" && matches!(subtype, "rfc822" | "global"),
             size: data.len() as u64,
-            sha256: sha256(&data),
+            hash: content_hash(&data),
             crc32: crc32fast::hash(&data),
             whole: !cut,
             clean,
@@ -672,7 +693,7 @@ fn transfer_encoding(part: &ParsedMail<'_>) -> String {
 /// What is kept of an attachment's content when its bytes are not kept.
 struct Digest {
     size: u64,
-    sha256: [u8; 32],
+    hash: ContentHash,
     crc32: u32,
 }
 
@@ -683,24 +704,24 @@ fn digest(part: &ParsedMail<'_>) -> Option<Digest> {
     let raw = part_raw(part);
     match transfer_encoding(part).as_str() {
         "base64" => {
-            let mut sha = Sha256::new();
+            let mut hash = ContentHasher::default();
             let mut crc = crc32fast::Hasher::new();
             let mut size = 0u64;
             let decoded = base64_stretches(raw, |stretch| {
-                sha.update(stretch);
+                hash.update(stretch);
                 crc.update(stretch);
                 size += stretch.len() as u64;
             });
             decoded.then(|| Digest {
                 size,
-                sha256: sha.finalize().into(),
+                hash: hash.finish(),
                 crc32: crc.finalize(),
             })
         }
         "quoted-printable" => None,
         _ => Some(Digest {
             size: raw.len() as u64,
-            sha256: sha256(raw),
+            hash: content_hash(raw),
             crc32: crc32fast::hash(raw),
         }),
     }
@@ -1037,8 +1058,8 @@ mod tests {
             message.extend_from_slice(b"\r\n--b--\r\n");
             let full = read(&message);
             let digests = read_digests(&message);
-            let seen = |reading: &IndependentReading| -> Vec<(u64, [u8; 32], bool)> {
-                reading.attachments.iter().map(|a| (a.size, a.sha256, a.whole)).collect()
+            let seen = |reading: &IndependentReading| -> Vec<(u64, ContentHash, bool)> {
+                reading.attachments.iter().map(|a| (a.size, a.hash, a.whole)).collect()
             };
             proptest::prop_assert_eq!(seen(&digests), seen(&full));
             proptest::prop_assert!(digests.attachments.iter().all(|a| a.data.is_empty() || a.size == a.data.len() as u64));
@@ -1107,12 +1128,12 @@ mod tests {
             in_place
                 .attachments
                 .iter()
-                .map(|a| a.sha256)
+                .map(|a| a.hash)
                 .collect::<Vec<_>>(),
             copied
                 .attachments
                 .iter()
-                .map(|a| a.sha256)
+                .map(|a| a.hash)
                 .collect::<Vec<_>>()
         );
     }

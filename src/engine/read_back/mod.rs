@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use crate::convert;
-use crate::model::{FolderKind, Found, IndependentReading, Origin, RawMessage, TextDigest};
+use crate::model::{
+    ContentHash, FolderKind, Found, IndependentReading, Origin, RawMessage, TextDigest,
+};
 use crate::pst;
 use crate::reading;
 
@@ -70,7 +71,7 @@ pub(crate) struct Facts {
 struct AttachmentFacts {
     embedded: bool,
     size: u64,
-    sha256: [u8; 32],
+    hash: ContentHash,
     name: Option<String>,
     /// The reader could not give the attachment's name (see [`outlook::unreadable_attachment`]), so the
     /// name is not compared.
@@ -102,17 +103,17 @@ fn sender_text(name: Option<&str>, email: Option<&str>) -> Option<String> {
     }
 }
 
-/// The SHA-256 of an attachment kept in a file, read a buffer at a time (zeros when it cannot
-/// be read: it then differs from what the PST holds).
-fn streamed_sha256(data: &pst::StreamedData) -> [u8; 32] {
-    let mut hash = Sha256::new();
+/// The content hash of an attachment kept in a file, read a buffer at a time (zeros when it
+/// cannot be read: it then differs from what the PST holds).
+fn streamed_hash(data: &pst::StreamedData) -> ContentHash {
+    let mut hash = reading::ContentHasher::default();
     let mut reader = data.reader();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         match std::io::Read::read(&mut reader, &mut buffer) {
-            Ok(0) => return hash.finalize().into(),
+            Ok(0) => return hash.finish(),
             Ok(read) => hash.update(&buffer[..read]),
-            Err(_) => return [0; 32],
+            Err(_) => return [0; 16],
         }
     }
 }
@@ -130,14 +131,14 @@ impl Facts {
                 pst::AttachmentContent::Data(bytes) => AttachmentFacts {
                     embedded: false,
                     size: bytes.len() as u64,
-                    sha256: Sha256::digest(bytes).into(),
+                    hash: reading::content_hash(bytes),
                     name: a.filename.clone(),
                     name_unknown: false,
                 },
                 pst::AttachmentContent::Streamed(data) => AttachmentFacts {
                     embedded: false,
                     size: data.len(),
-                    sha256: streamed_sha256(data),
+                    hash: streamed_hash(data),
                     name: a.filename.clone(),
                     name_unknown: false,
                 },
@@ -179,7 +180,7 @@ impl Facts {
                     AttachmentFacts {
                         embedded: false,
                         size: part.size,
-                        sha256: part.sha256,
+                        hash: part.hash,
                         name: part.name.clone(),
                         name_unknown: false,
                     }
@@ -972,7 +973,7 @@ fn same_attachments(source: &[AttachmentFacts], pst: &[AttachmentFacts]) -> bool
     if source.len() != pst.len() {
         return false;
     }
-    let key = |a: &AttachmentFacts| (a.embedded, a.size, a.sha256);
+    let key = |a: &AttachmentFacts| (a.embedded, a.size, a.hash);
     let mut left: Vec<&AttachmentFacts> = pst.iter().collect();
     let (named, nameless): (Vec<&AttachmentFacts>, Vec<&AttachmentFacts>) =
         source.iter().partition(|a| a.name.is_some());
@@ -1040,7 +1041,7 @@ mod tests {
         let attachment = |name: Option<&str>, byte: u8| AttachmentFacts {
             embedded: false,
             size: 1,
-            sha256: [byte; 32],
+            hash: [byte; 16],
             name: name.map(str::to_owned),
             name_unknown: false,
         };

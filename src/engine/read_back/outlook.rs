@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use outlook_pst::UnicodePstFile;
 use outlook_pst::ltp::prop_context::PropertyValue;
@@ -341,48 +342,79 @@ impl PstMessages {
 
     /// The facts of the messages `nodes`, in their order, read on several threads, each with
     /// the file opened on its own (outlook-pst's store is not shared between threads, and
-    /// keeps every B-tree page it reads: a store opened for each stretch keeps that memory
-    /// from growing with the file).
+    /// keeps every B-tree page it reads: a store opened anew after each stretch keeps that
+    /// memory from growing with the file). The threads take [`MESSAGES_PER_TAKE`] messages at
+    /// a time until none are left, so that one that meets large attachments does not keep the
+    /// others waiting at the end.
     pub(super) fn facts(&self, nodes: &[u32]) -> Result<Vec<Result<Facts, String>>, String> {
-        let chunk = nodes.len().div_ceil(self.threads).max(MESSAGES_PER_THREAD);
+        let threads = self
+            .threads
+            .min(nodes.len().div_ceil(MESSAGES_PER_THREAD))
+            .max(1);
+        let next = AtomicUsize::new(0);
         let path = self.path.as_path();
-        let read: Vec<Result<Vec<Result<Facts, String>>, String>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = nodes
-                .chunks(chunk)
-                .map(|share| {
-                    scope.spawn(move || {
-                        let mut read = Vec::with_capacity(share.len());
-                        for stretch in share.chunks(MESSAGES_PER_OPEN) {
-                            let (pst, store) = open_file_and_store(path)?;
-                            read.extend(
-                                stretch
-                                    .iter()
-                                    .map(|&node| message_facts(&pst, &store, NodeId::from(node))),
-                            );
-                        }
-                        Ok(read)
+        let take = || {
+            let mut read = Vec::new();
+            let mut opened = None;
+            let mut read_since_open = 0;
+            loop {
+                let start = next.fetch_add(MESSAGES_PER_TAKE, Ordering::Relaxed);
+                let Some(taken) = nodes.get(start..(start + MESSAGES_PER_TAKE).min(nodes.len()))
+                else {
+                    return Ok(read);
+                };
+                if taken.is_empty() {
+                    return Ok(read);
+                }
+                if read_since_open >= MESSAGES_PER_OPEN {
+                    opened = None;
+                }
+                let (pst, store) = match &opened {
+                    Some(opened) => opened,
+                    None => {
+                        read_since_open = 0;
+                        opened.insert(open_file_and_store(path)?)
+                    }
+                };
+                for (offset, &node) in taken.iter().enumerate() {
+                    read.push((
+                        start + offset,
+                        message_facts(pst, store, NodeId::from(node)),
+                    ));
+                }
+                read_since_open += taken.len();
+            }
+        };
+        let read: Vec<Result<Vec<(usize, Result<Facts, String>)>, String>> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads).map(|_| scope.spawn(&take)).collect();
+                handles
+                    .into_iter()
+                    .map(|handle| {
+                        handle
+                            .join()
+                            .unwrap_or_else(|_| Err("a reading thread failed".to_owned()))
                     })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| {
-                    handle
-                        .join()
-                        .unwrap_or_else(|_| Err("a reading thread failed".to_owned()))
-                })
-                .collect()
-        });
-        let mut facts = Vec::with_capacity(nodes.len());
+                    .collect()
+            });
+        let mut facts: Vec<Option<Result<Facts, String>>> = nodes.iter().map(|_| None).collect();
         for share in read {
-            facts.extend(share?);
+            for (index, read) in share? {
+                facts[index] = Some(read);
+            }
         }
-        Ok(facts)
+        Ok(facts
+            .into_iter()
+            .map(|read| read.unwrap_or_else(|| Err("it was not read".to_owned())))
+            .collect())
     }
 }
 
 /// Messages a reading thread reads with one opened store.
 const MESSAGES_PER_OPEN: usize = 2048;
+
+/// Messages a reading thread takes at a time.
+const MESSAGES_PER_TAKE: usize = 16;
 
 /// Messages worth a thread of their own: a small folder is read on one.
 const MESSAGES_PER_THREAD: usize = 64;
@@ -471,7 +503,7 @@ fn attachment_facts(
         Some(AttachmentData::Binary(data)) => AttachmentFacts {
             embedded: false,
             size: data.buffer().len() as u64,
-            sha256: reading::sha256(data.buffer()),
+            hash: reading::content_hash(data.buffer()),
             name,
             name_unknown: false,
         },
@@ -482,7 +514,7 @@ fn attachment_facts(
         },
         None => AttachmentFacts {
             name,
-            sha256: reading::sha256(b""),
+            hash: reading::content_hash(b""),
             ..AttachmentFacts::default()
         },
     })
@@ -521,7 +553,7 @@ pub(super) fn unreadable_attachment(
             ..AttachmentFacts::default()
         }),
         Some(PropertyValue::Integer32(ATTACH_BY_VALUE)) if empty_data => Ok(AttachmentFacts {
-            sha256: reading::sha256(b""),
+            hash: reading::content_hash(b""),
             name_unknown: true,
             ..AttachmentFacts::default()
         }),
@@ -554,6 +586,7 @@ fn row_value(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ContentHash;
 
     /// Large attachments read a block at a time have the facts outlook-pst gives when it reads
     /// them whole; what the streamed reading does not handle (an attached message) is left to
@@ -640,20 +673,20 @@ mod tests {
         assert_eq!(streamed_files, sizes.len());
         // And what the read-back finds is the source's data.
         let facts = message_facts(&pst, &store, node).unwrap();
-        let mut expected: Vec<(u64, [u8; 32])> = sizes
+        let mut expected: Vec<(u64, ContentHash)> = sizes
             .iter()
             .enumerate()
             .map(|(i, &size)| {
                 let data = noise(size, i as u32);
-                (size as u64, reading::sha256(&data))
+                (size as u64, reading::content_hash(&data))
             })
             .collect();
-        expected.push((0, [0; 32]));
+        expected.push((0, [0; 16]));
         expected.sort();
-        let mut found: Vec<(u64, [u8; 32])> = facts
+        let mut found: Vec<(u64, ContentHash)> = facts
             .attachments
             .iter()
-            .map(|a| (a.size, if a.embedded { [0; 32] } else { a.sha256 }))
+            .map(|a| (a.size, if a.embedded { [0; 16] } else { a.hash }))
             .collect();
         found.sort();
         assert_eq!(found, expected);

@@ -23,10 +23,10 @@ use outlook_pst::ndb::node_id::NodeId;
 use outlook_pst::ndb::page::{NodeBTreeEntry as _, UnicodeBlockBTree};
 use outlook_pst::ndb::root::Root as _;
 use outlook_pst::{PstFile as _, UnicodePstFile};
-use sha2::{Digest as _, Sha256};
 
 use super::AttachmentFacts;
 use super::outlook::tag;
+use crate::reading::ContentHasher;
 
 /// PidTagAttachDataBinary: the file's bytes.
 const ATTACH_DATA: u16 = 0x3701;
@@ -95,7 +95,7 @@ pub(super) fn file_attachment_facts(
     if data_type != BINARY {
         return None;
     }
-    let mut hash = Sha256::new();
+    let mut hash = ContentHasher::default();
     let size = match properties.heap_value(data)? {
         Some(bytes) => {
             hash.update(bytes);
@@ -119,7 +119,7 @@ pub(super) fn file_attachment_facts(
     Some(AttachmentFacts {
         embedded: false,
         size,
-        sha256: hash.finalize().into(),
+        hash: hash.finish(),
         name,
         name_unknown: false,
     })
