@@ -663,6 +663,31 @@ pub struct TextDigest {
 /// job hashes every attachment twice, once as the source holds it and once as the PST does.
 pub type ContentHash = [u8; 16];
 
+/// The [`ContentHash`] of bytes.
+pub fn content_hash(bytes: &[u8]) -> ContentHash {
+    xxhash_rust::xxh3::xxh3_128(bytes).to_le_bytes()
+}
+
+/// A [`ContentHash`] of bytes that come a piece at a time.
+#[derive(Clone, Default)]
+pub struct ContentHasher(xxhash_rust::xxh3::Xxh3Default);
+
+impl std::fmt::Debug for ContentHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContentHasher").finish_non_exhaustive()
+    }
+}
+
+impl ContentHasher {
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    pub fn finish(&self) -> ContentHash {
+        self.0.digest128().to_le_bytes()
+    }
+}
+
 /// One attachment as the independent reading decoded it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PartReading {

@@ -331,7 +331,7 @@ mod tests {
     /// A part as the engine's reading keeps it: size and hash, no bytes.
     fn digest_only(data: &[u8]) -> PartReading {
         PartReading {
-            hash: crate::reading::content_hash(data),
+            hash: crate::model::content_hash(data),
             crc32: crc32fast::hash(data),
             data: Vec::new(),
             ..part(data, true, true)

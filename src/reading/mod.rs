@@ -35,7 +35,9 @@ use mailparse::body::Body;
 use mailparse::{DispositionType, MailHeaderMap as _, ParsedContentType, ParsedMail};
 use sha2::{Digest as _, Sha256};
 
-use crate::model::{ContentHash, IndependentReading, PartReading, TextDigest};
+use crate::model::{
+    ContentHash, ContentHasher, IndependentReading, PartReading, TextDigest, content_hash,
+};
 
 /// Attached messages are read as attachments and not opened; multiparts nested deeper than this
 /// are not followed (mailparse's own limit is higher, its recursion deeper).
@@ -206,31 +208,6 @@ pub fn as_utf8_html(html: &str) -> Cow<'_, str> {
 /// SHA-256 of bytes.
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
-}
-
-/// The [`ContentHash`] of bytes.
-pub fn content_hash(bytes: &[u8]) -> ContentHash {
-    xxhash_rust::xxh3::xxh3_128(bytes).to_le_bytes()
-}
-
-/// A [`ContentHash`] of bytes that come a piece at a time.
-#[derive(Clone, Default)]
-pub struct ContentHasher(xxhash_rust::xxh3::Xxh3Default);
-
-impl std::fmt::Debug for ContentHasher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ContentHasher").finish_non_exhaustive()
-    }
-}
-
-impl ContentHasher {
-    pub fn update(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
-    }
-
-    pub fn finish(&self) -> ContentHash {
-        self.0.digest128().to_le_bytes()
-    }
 }
 
 /// The message without what a store or a transfer put before it: a UTF-8 byte-order mark and

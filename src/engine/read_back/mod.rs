@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::convert;
 use crate::model::{
-    ContentHash, FolderKind, Found, IndependentReading, Origin, RawMessage, TextDigest,
+    ContentHash, ContentHasher, FolderKind, Found, IndependentReading, Origin, RawMessage,
+    TextDigest,
 };
 use crate::pst;
 use crate::reading;
@@ -106,7 +107,7 @@ fn sender_text(name: Option<&str>, email: Option<&str>) -> Option<String> {
 /// The content hash of an attachment kept in a file, read a buffer at a time (zeros when it
 /// cannot be read: it then differs from what the PST holds).
 fn streamed_hash(data: &pst::StreamedData) -> ContentHash {
-    let mut hash = reading::ContentHasher::default();
+    let mut hash = ContentHasher::default();
     let mut reader = data.reader();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
@@ -131,7 +132,7 @@ impl Facts {
                 pst::AttachmentContent::Data(bytes) => AttachmentFacts {
                     embedded: false,
                     size: bytes.len() as u64,
-                    hash: reading::content_hash(bytes),
+                    hash: crate::model::content_hash(bytes),
                     name: a.filename.clone(),
                     name_unknown: false,
                 },

@@ -23,6 +23,7 @@ use outlook_pst::messaging::message::{Message as _, UnicodeMessage};
 use outlook_pst::messaging::store::{Store as _, UnicodeStore};
 use outlook_pst::ndb::node_id::NodeId;
 
+use crate::model::content_hash;
 use crate::pst;
 use crate::reading;
 
@@ -503,7 +504,7 @@ fn attachment_facts(
         Some(AttachmentData::Binary(data)) => AttachmentFacts {
             embedded: false,
             size: data.buffer().len() as u64,
-            hash: reading::content_hash(data.buffer()),
+            hash: content_hash(data.buffer()),
             name,
             name_unknown: false,
         },
@@ -514,7 +515,7 @@ fn attachment_facts(
         },
         None => AttachmentFacts {
             name,
-            hash: reading::content_hash(b""),
+            hash: content_hash(b""),
             ..AttachmentFacts::default()
         },
     })
@@ -553,7 +554,7 @@ pub(super) fn unreadable_attachment(
             ..AttachmentFacts::default()
         }),
         Some(PropertyValue::Integer32(ATTACH_BY_VALUE)) if empty_data => Ok(AttachmentFacts {
-            hash: reading::content_hash(b""),
+            hash: content_hash(b""),
             name_unknown: true,
             ..AttachmentFacts::default()
         }),
@@ -678,7 +679,7 @@ mod tests {
             .enumerate()
             .map(|(i, &size)| {
                 let data = noise(size, i as u32);
-                (size as u64, reading::content_hash(&data))
+                (size as u64, content_hash(&data))
             })
             .collect();
         expected.push((0, [0; 16]));

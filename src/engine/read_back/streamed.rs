@@ -26,7 +26,7 @@ use outlook_pst::{PstFile as _, UnicodePstFile};
 
 use super::AttachmentFacts;
 use super::outlook::tag;
-use crate::reading::ContentHasher;
+use crate::model::ContentHasher;
 
 /// PidTagAttachDataBinary: the file's bytes.
 const ATTACH_DATA: u16 = 0x3701;
