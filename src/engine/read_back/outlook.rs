@@ -386,18 +386,17 @@ impl PstMessages {
                 read_since_open += taken.len();
             }
         };
-        let read: Vec<Result<Vec<(usize, Result<Facts, String>)>, String>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..threads).map(|_| scope.spawn(&take)).collect();
-                handles
-                    .into_iter()
-                    .map(|handle| {
-                        handle
-                            .join()
-                            .unwrap_or_else(|_| Err("a reading thread failed".to_owned()))
-                    })
-                    .collect()
-            });
+        let read: Vec<ThreadFacts> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(take)).collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|_| Err("a reading thread failed".to_owned()))
+                })
+                .collect()
+        });
         let mut facts: Vec<Option<Result<Facts, String>>> = nodes.iter().map(|_| None).collect();
         for share in read {
             for (index, read) in share? {
@@ -410,6 +409,9 @@ impl PstMessages {
             .collect())
     }
 }
+
+/// What one reading thread read: each message's place among those given, and its facts.
+type ThreadFacts = Result<Vec<(usize, Result<Facts, String>)>, String>;
 
 /// Messages a reading thread reads with one opened store.
 const MESSAGES_PER_OPEN: usize = 2048;
