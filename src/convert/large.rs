@@ -19,7 +19,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::Engine as _;
 use base64::engine::GeneralPurpose;
@@ -29,7 +29,7 @@ use super::framing::{self, Framing, Shape};
 use super::guarded;
 use super::parts::{TransferEncoding, decode_quoted_printable, is_base64, lenient_base64};
 use crate::model::FileSpan;
-use crate::pst::StreamedData;
+use crate::pst::{AttachmentContent, StreamedData};
 
 /// Part bodies of a large message larger than this are kept on disk.
 pub(super) const PART_IN_MEMORY: usize = 1024 * 1024;
@@ -63,16 +63,55 @@ pub(super) struct KeptParts {
     parts: Vec<KeptPart>,
 }
 
-/// One part body kept on disk, decoded.
+/// One part body kept apart from the skeleton, decoded.
 #[derive(Debug)]
 pub(super) struct KeptPart {
-    pub data: StreamedData,
+    pub data: KeptData,
     /// Its base64 is broken: `data` is the body as sent.
     pub broken: bool,
 }
 
+/// Where a kept part body is.
+#[derive(Debug)]
+pub(super) enum KeptData {
+    /// In an unnamed file: a large part of a message too large for memory.
+    File(StreamedData),
+    /// In memory: a large base64 part of a message held in memory, decoded before the MIME
+    /// parser reads the message (see `lean`). The attachment made of it takes the bytes.
+    Memory { len: u64, bytes: Mutex<Vec<u8>> },
+}
+
+impl KeptData {
+    pub fn len(&self) -> u64 {
+        match self {
+            KeptData::File(data) => data.len(),
+            KeptData::Memory { len, .. } => *len,
+        }
+    }
+
+    /// A copy of the bytes.
+    pub fn to_vec(&self) -> io::Result<Vec<u8>> {
+        match self {
+            KeptData::File(data) => data.to_vec(),
+            KeptData::Memory { bytes, .. } => {
+                Ok(bytes.lock().unwrap_or_else(PoisonError::into_inner).clone())
+            }
+        }
+    }
+
+    /// The bytes as an attachment's content: the file, or the bytes themselves, moved out.
+    pub fn content(&self) -> AttachmentContent {
+        match self {
+            KeptData::File(data) => AttachmentContent::Streamed(data.clone()),
+            KeptData::Memory { bytes, .. } => AttachmentContent::Data(std::mem::take(
+                &mut *bytes.lock().unwrap_or_else(PoisonError::into_inner),
+            )),
+        }
+    }
+}
+
 impl KeptParts {
-    fn new() -> KeptParts {
+    pub(super) fn new() -> KeptParts {
         let mut random = [0u8; 8];
         // Without randomness the nonce is still unlikely in mail; markers are looked for only
         // where a part body is exactly one.
@@ -85,10 +124,17 @@ impl KeptParts {
 
     /// The marker line that stands for part `index`: base64 characters only, a multiple of
     /// four, so any transfer encoding reads it as written.
-    fn marker(&self, index: usize) -> Vec<u8> {
+    pub(super) fn marker(&self, index: usize) -> Vec<u8> {
         let mut marker = MARKER_PREFIX.to_vec();
         marker.extend_from_slice(self.nonce.as_bytes());
         marker.extend_from_slice(format!("{index:08X}").as_bytes());
+        marker
+    }
+
+    /// Keeps `part`; returns the marker line that stands for it.
+    pub(super) fn keep(&mut self, part: KeptPart) -> Vec<u8> {
+        let marker = self.marker(self.parts.len());
+        self.parts.push(part);
         marker
     }
 
@@ -177,20 +223,23 @@ pub(super) fn copy_to_spill(span: &FileSpan, dir: &Path) -> io::Result<StreamedD
 
 /// What the walk needs of an entity's header.
 #[derive(Debug)]
-struct Entity {
+pub(super) struct Entity {
     /// The boundary of a multipart.
-    boundary: Option<Vec<u8>>,
+    pub boundary: Option<Vec<u8>>,
     /// A multipart/digest, whose parts are messages unless they say otherwise.
-    digest: bool,
+    pub digest: bool,
     /// An attached message (message/rfc822 or message/global).
-    message: bool,
-    encoding: TransferEncoding,
+    pub message: bool,
+    /// A leaf that is neither text nor a message, by a Content-Type it names: what mail
+    /// clients show as a file.
+    pub file: bool,
+    pub encoding: TransferEncoding,
 }
 
 impl Entity {
     /// Reads a header block with the MIME parser, as the conversion will. `in_digest`: the
     /// entity is a part of a multipart/digest.
-    fn of(header: &[u8], in_digest: bool) -> Entity {
+    pub(super) fn of(header: &[u8], in_digest: bool) -> Entity {
         let mut input = header.to_vec();
         input.extend_from_slice(b"\r\n\r\n");
         let parsed = guarded(|| MessageParser::default().parse(&input)).flatten();
@@ -215,10 +264,16 @@ impl Entity {
             }
             None => in_digest,
         };
+        let file = content_type.is_some_and(|ct| {
+            !["text", "message", "multipart"]
+                .iter()
+                .any(|kind| ct.ctype().eq_ignore_ascii_case(kind))
+        });
         Entity {
             digest: boundary.is_some() && subtype_is(&["digest"]),
             boundary,
             message,
+            file,
             encoding,
         }
     }
@@ -359,16 +414,15 @@ impl<R: Read> Walker<'_, R> {
                 let raw_len = decoder.raw_len;
                 let part = match decoder.finish()? {
                     Some(data) => KeptPart {
-                        data,
+                        data: KeptData::File(data),
                         broken: false,
                     },
                     None => KeptPart {
-                        data: self.raw_copy(start, raw_len)?,
+                        data: KeptData::File(self.raw_copy(start, raw_len)?),
                         broken: true,
                     },
                 };
-                let marker = self.kept.marker(self.kept.parts.len());
-                self.kept.parts.push(part);
+                let marker = self.kept.keep(part);
                 let eol = if held.is_empty() { b"\n" } else { held };
                 if message && *encoding == TransferEncoding::Identity {
                     // The MIME parser reads an attached message in place: it must look like

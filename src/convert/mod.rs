@@ -61,6 +61,7 @@ mod duplicate;
 mod fields;
 mod framing;
 mod large;
+mod lean;
 mod part_headers;
 mod parts;
 mod text;
@@ -213,8 +214,24 @@ impl Notes {
 }
 
 fn convert_with(raw: &RawMessage, limits: &Limits) -> Converted {
+    // Large base64 files are decoded before the parser reads the rest (see `lean`).
+    let lean = match limits.kept {
+        None => guarded(|| lean::cut(&raw.bytes)).flatten(),
+        Some(_) => None,
+    };
+    let lean_limits;
+    let (bytes, limits) = match &lean {
+        Some(skeleton) => {
+            lean_limits = Limits {
+                kept: Some(&skeleton.kept),
+                ..*limits
+            };
+            (&skeleton.bytes[..], &lean_limits)
+        }
+        None => (&raw.bytes[..], limits),
+    };
     let mut notes = Notes::default();
-    let message = match read_message(&raw.bytes, 0, limits, &mut notes) {
+    let message = match read_message(bytes, 0, limits, &mut notes) {
         Ok(message) => message,
         Err(why) => return unparseable_within(raw, &why, limits),
     };

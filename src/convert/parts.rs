@@ -446,7 +446,7 @@ impl<'m, 'x> Parts<'m, 'x> {
                         self.describe(index, part)
                     ));
                 }
-                AttachmentContent::Streamed(kept.data.clone())
+                kept.data.content()
             }
             None if is_message => self.embedded(&bytes, index, part, depth, limits, notes),
             // mail-parser's own decoded bytes: moved out of the parsed message afterwards

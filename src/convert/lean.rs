@@ -1,0 +1,340 @@
+//! Large base64 file parts of a message held in memory, decoded before the MIME parser reads
+//! the message. mail-parser decodes base64 a character at a time, and attachments are most of
+//! the bytes of mail: here the body of each file part of [`LEAN_PART`] bytes or more is found
+//! by the boundary that ends it (a vector search), stripped of its line ends and decoded by a
+//! vector decoder (`base64-simd`), and replaced by a marker line, as `large` does for a message
+//! too large for memory. The parser then reads a message of headers and small parts, and the
+//! part whose body is a marker is given the decoded bytes.
+//!
+//! Only what is certain is cut: a part of a multipart whose Content-Type names a file (neither
+//! text nor a message), whose header ends with a blank line, and whose body is canonical base64
+//! (base64 characters in lines, `=` only at its end) up to a boundary of its multipart, as
+//! `large` and the parser tell boundaries. Anything else (a multipart that never closes, a
+//! part header without its blank line, a body with other characters, an attached message) is
+//! left to the parser, which reads it as before: the decoded bytes are the same either way.
+
+use std::sync::Mutex;
+
+use base64_simd::{Out, STANDARD};
+use memchr::memmem;
+
+use super::framing::{self, Framing, Shape};
+use super::large::{Entity, KeptData, KeptPart, KeptParts, Skeleton};
+use super::parts::TransferEncoding;
+
+/// File parts whose base64 body is this large or larger are decoded here.
+pub(super) const LEAN_PART: usize = 64 * 1024;
+
+/// Base64 characters decoded at a time: what is held besides the message and its parts.
+const DECODE_CHUNK: usize = 64 * 1024;
+
+/// The message `input` with the bodies of its large base64 file parts replaced by markers, and
+/// those parts decoded; `None` when it has none (or its structure is not certain enough).
+pub(super) fn cut(input: &[u8]) -> Option<Skeleton> {
+    if input.len() < LEAN_PART {
+        return None;
+    }
+    let framing = Framing::of(input);
+    if framing.shape != Shape::Normal {
+        return None;
+    }
+    let after_header = &framing.message[framing.header.len()..];
+    let blank_line = framing::line_end(after_header, 0);
+    if blank_line == 0 {
+        return None;
+    }
+    let body_start = input.len() - framing.message.len() + framing.header.len() + blank_line;
+    let entity = Entity::of(&framing.parsed_header(), false);
+    let boundary = entity.boundary?;
+    let mut cutter = Cutter {
+        input,
+        skeleton: Vec::new(),
+        copied: 0,
+        kept: KeptParts::new(),
+    };
+    cutter.multipart(body_start, &boundary, entity.digest)?;
+    if cutter.copied == 0 {
+        return None;
+    }
+    cutter.skeleton.extend_from_slice(&input[cutter.copied..]);
+    Some(Skeleton {
+        bytes: cutter.skeleton,
+        kept: cutter.kept,
+    })
+}
+
+struct Cutter<'a> {
+    input: &'a [u8],
+    /// The message up to `copied`, with the bodies cut so far replaced by markers.
+    skeleton: Vec<u8>,
+    copied: usize,
+    kept: KeptParts,
+}
+
+/// A delimiter line of a multipart.
+#[derive(Clone, Copy, Debug)]
+struct Delimiter {
+    start: usize,
+    /// Just past its line end.
+    end: usize,
+    closing: bool,
+}
+
+impl Cutter<'_> {
+    /// The parts of a multipart whose body starts at `body`; returns where its closing
+    /// delimiter line ends. `None` when it does not close.
+    fn multipart(&mut self, body: usize, boundary: &[u8], digest: bool) -> Option<usize> {
+        let mut at = delimiter(self.input, body, boundary)?;
+        loop {
+            if at.closing {
+                return Some(at.end);
+            }
+            let part = at.end;
+            let next = delimiter(self.input, part, boundary)?;
+            let header_end = header_end(self.input, part, next.start)?;
+            let entity = Entity::of(&self.input[part..header_end], digest);
+            at = match &entity.boundary {
+                Some(inner) => {
+                    // The inner multipart's delimiters are the only ones until it closes (as
+                    // the parser reads it); this one's next comes after.
+                    let inner_end = self.multipart(header_end, inner, entity.digest)?;
+                    delimiter(self.input, inner_end, boundary)?
+                }
+                None => {
+                    if entity.file && entity.encoding == TransferEncoding::Base64 {
+                        // The line end before a boundary belongs to the boundary.
+                        let end = next.start
+                            - if self.input[..next.start].ends_with(b"\r\n") {
+                                2
+                            } else {
+                                1
+                            };
+                        self.leaf(header_end, end.max(header_end));
+                    }
+                    next
+                }
+            };
+        }
+    }
+
+    /// A base64 body from `start` to `end`: cut when large and canonical.
+    fn leaf(&mut self, start: usize, end: usize) {
+        let body = &self.input[start..end];
+        if body.len() < LEAN_PART {
+            return;
+        }
+        let Some(decoded) = decode_base64_lines(body) else {
+            return;
+        };
+        let marker = self.kept.keep(KeptPart {
+            data: KeptData::Memory {
+                len: decoded.len() as u64,
+                bytes: Mutex::new(decoded),
+            },
+            broken: false,
+        });
+        self.skeleton
+            .extend_from_slice(&self.input[self.copied..start]);
+        self.skeleton.extend_from_slice(&marker);
+        self.copied = end;
+    }
+}
+
+/// The first delimiter line of `boundary` (a line that starts with `--` and the boundary) at
+/// or after the line start `from`.
+fn delimiter(input: &[u8], from: usize, boundary: &[u8]) -> Option<Delimiter> {
+    let rest = input.get(from..)?;
+    let start = if rest.starts_with(b"--") && rest[2..].starts_with(boundary) {
+        from
+    } else {
+        let mut needle = b"\n--".to_vec();
+        needle.extend_from_slice(boundary);
+        from + memmem::find(rest, &needle)? + 1
+    };
+    let after = start + 2 + boundary.len();
+    Some(Delimiter {
+        start,
+        end: framing::line_end(input, start),
+        closing: input[after..].starts_with(b"--"),
+    })
+}
+
+/// Just past the blank line that ends the header starting at `at`; `None` when none comes
+/// before `limit`.
+fn header_end(input: &[u8], at: usize, limit: usize) -> Option<usize> {
+    let mut line = at;
+    while line < limit {
+        let end = framing::line_end(input, line);
+        if end > limit {
+            return None;
+        }
+        if matches!(&input[line..end], b"\n" | b"\r\n") {
+            return Some(end);
+        }
+        line = end;
+    }
+    None
+}
+
+/// Base64 in lines (line ends `\n` or `\r\n`, `=` padding only at the end) decoded; `None`
+/// for anything else, which the parser's decoding then reads.
+fn decode_base64_lines(body: &[u8]) -> Option<Vec<u8>> {
+    let line_breaks = memchr::memchr2_iter(b'\r', b'\n', body).count();
+    let characters = body.len() - line_breaks;
+    if characters % 4 != 0 {
+        return None;
+    }
+    let padding = body
+        .trim_ascii_end()
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'=')
+        .count();
+    let mut decoded = Vec::with_capacity((characters / 4 * 3).checked_sub(padding)?);
+    let mut pending: Vec<u8> = Vec::with_capacity(DECODE_CHUNK + 128);
+    let mut chunk = vec![0u8; (DECODE_CHUNK + 128) / 4 * 3];
+    let mut flush = |pending: &mut Vec<u8>, all: bool| -> Option<()> {
+        let whole = if all {
+            pending.len()
+        } else {
+            pending.len() / 4 * 4
+        };
+        let out = STANDARD
+            .decode(
+                &pending[..whole],
+                Out::from_slice(&mut chunk[..whole / 4 * 3]),
+            )
+            .ok()?;
+        decoded.extend_from_slice(out);
+        pending.drain(..whole);
+        Some(())
+    };
+    let mut from = 0;
+    for at in memchr::memchr2_iter(b'\r', b'\n', body) {
+        pending.extend_from_slice(&body[from..at]);
+        from = at + 1;
+        if pending.len() >= DECODE_CHUNK {
+            flush(&mut pending, false)?;
+        }
+    }
+    pending.extend_from_slice(&body[from..]);
+    flush(&mut pending, true)?;
+    Some(decoded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    fn lines(data: &[u8], eol: &str) -> String {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(data);
+        let mut out = String::new();
+        for line in encoded.as_bytes().chunks(76) {
+            out.push_str(std::str::from_utf8(line).unwrap());
+            out.push_str(eol);
+        }
+        out
+    }
+
+    fn noise(len: usize) -> Vec<u8> {
+        let mut state = 0x1234_5678_u32;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn base64_in_lines_decodes_to_its_bytes() {
+        for len in [0, 1, 2, 3, 57, 58, 100_000, 200_001] {
+            let data = noise(len);
+            for eol in ["\n", "\r\n"] {
+                let body = lines(&data, eol);
+                assert_eq!(
+                    decode_base64_lines(body.trim_end().as_bytes()).as_deref(),
+                    Some(&data[..]),
+                    "{len} {eol:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn anything_but_canonical_base64_is_left_to_the_parser() {
+        let data = noise(1000);
+        let body = lines(&data, "\n");
+        for broken in [
+            body.replacen('A', " ", 1),
+            body.replacen('A', "-", 1),
+            format!("{}=\n{body}", &body[..4]),
+            body.trim_end().trim_end_matches('=').to_owned(),
+        ] {
+            assert_eq!(decode_base64_lines(broken.as_bytes()), None, "{broken:.40}");
+        }
+    }
+
+    fn message(eol: &str, attachment: &[u8]) -> Vec<u8> {
+        let text = [
+            "From: a@example.com",
+            "Subject: lean",
+            "Content-Type: multipart/mixed; boundary=\"outer\"",
+            "",
+            "preamble",
+            "--outer",
+            "Content-Type: multipart/alternative; boundary=\"outer-alt\"",
+            "",
+            "--outer-alt",
+            "Content-Type: text/plain",
+            "",
+            "hello",
+            "--outer-alt--",
+            "",
+            "--outer",
+            "Content-Type: application/pdf; name=\"a.pdf\"",
+            "Content-Transfer-Encoding: base64",
+            "",
+        ]
+        .join(eol);
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(eol.as_bytes());
+        bytes.extend_from_slice(lines(attachment, eol).as_bytes());
+        bytes.extend_from_slice(format!("--outer--{eol}epilogue{eol}").as_bytes());
+        bytes
+    }
+
+    #[test]
+    fn a_large_file_part_is_cut_and_the_rest_is_kept_as_it_is() {
+        let attachment = noise(LEAN_PART * 2);
+        for eol in ["\n", "\r\n"] {
+            let input = message(eol, &attachment);
+            let skeleton = cut(&input).expect("cut");
+            let marker = skeleton.kept.marker(0);
+            let at = memmem::find(&skeleton.bytes, &marker).expect("marker");
+            let body_start = memmem::find(&input, b"base64").unwrap() + 6 + 2 * eol.len();
+            assert_eq!(&skeleton.bytes[..at], &input[..body_start]);
+            assert_eq!(
+                &skeleton.bytes[at + marker.len()..],
+                format!("{eol}--outer--{eol}epilogue{eol}").as_bytes()
+            );
+            let part = skeleton.kept.find(&marker).expect("kept part");
+            assert_eq!(part.data.to_vec().unwrap(), attachment);
+        }
+    }
+
+    #[test]
+    fn small_parts_text_and_unclosed_multiparts_are_not_cut() {
+        assert!(cut(&message("\n", &noise(1000))).is_none(), "small");
+        let unclosed = message("\n", &noise(LEAN_PART * 2));
+        let unclosed = &unclosed[..unclosed.len() - "--outer--\nepilogue\n".len()];
+        assert!(cut(unclosed).is_none(), "unclosed");
+        let text = String::from_utf8(message("\n", &noise(LEAN_PART * 2)))
+            .unwrap()
+            .replace("application/pdf", "text/plain");
+        assert!(cut(text.as_bytes()).is_none(), "text");
+    }
+}
