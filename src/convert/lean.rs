@@ -181,7 +181,7 @@ fn header_end(input: &[u8], at: usize, limit: usize) -> Option<usize> {
 fn decode_base64_lines(body: &[u8]) -> Option<Vec<u8>> {
     let line_breaks = memchr::memchr2_iter(b'\r', b'\n', body).count();
     let characters = body.len() - line_breaks;
-    if characters % 4 != 0 {
+    if !characters.is_multiple_of(4) {
         return None;
     }
     let padding = body

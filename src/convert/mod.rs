@@ -5,7 +5,8 @@
 //!
 //! MIME parsing is mail-parser's; before it sees the bytes, `framing` finds where the header
 //! ends, because a file without a header or with an unterminated one would otherwise lose text.
-//! The bytes of each part are decoded here (`parts`), not taken from mail-parser.
+//! The bytes of each part are decoded here (`parts`), not taken from mail-parser; large base64
+//! files are decoded before mail-parser reads the message (`lean`).
 //!
 //! Decisions about malformed input (each has a test with such an input):
 //! * Unreadable — subject [`UNPARSEABLE_SUBJECT`], bytes attached, `degraded`: an empty or blank
@@ -37,7 +38,7 @@
 //! The conversion is checked against a second, independent reading of the same message
 //! (`reading`, a parser that shares no code with this module): the engine reads each message
 //! both ways and calls [`consult()`]. The engine's reading keeps of each attachment only its size,
-//! SHA-256 and CRC-32, which is enough to pair the attachments that agree (nearly all); where one does
+//! content hash and CRC-32, which is enough to pair the attachments that agree (nearly all); where one does
 //! not pair, [`consult()`] answers [`NeedsPartBytes`] and the engine reads the message again,
 //! keeping the bytes. Where the two disagree on content (each case has a test):
 //! * An attachment both see, but the converter sees shorter (a prefix of what the reading
@@ -164,7 +165,8 @@ struct Limits<'a> {
     large_part: usize,
     /// Where they are kept (the system's temporary folder when `None`).
     spill_dir: Option<&'a Path>,
-    /// The parts of the large message being converted that are kept on disk.
+    /// The parts of the message being converted that are kept apart from what the parser reads:
+    /// on disk for a large message, in memory for the large base64 files of another (`lean`).
     kept: Option<&'a KeptParts>,
 }
 
@@ -638,6 +640,96 @@ mod tests {
             AttachmentContent::Data(bytes) => bytes,
             AttachmentContent::Message(_) => panic!("an attached message"),
             AttachmentContent::Streamed(_) => panic!("a streamed attachment"),
+        }
+    }
+
+    /// A message whose large files are decoded before the parser reads it converts exactly as
+    /// the parser alone reads it: line ends, nested multiparts, a boundary that begins with
+    /// another, an inline image, a small file, a file whose base64 has no padding (not cut).
+    #[test]
+    fn large_files_decoded_before_parsing_convert_as_the_parser_reads_them() {
+        use base64::Engine as _;
+        let noise = |len: usize, seed: u32| -> Vec<u8> {
+            let mut state = seed | 1;
+            (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    state as u8
+                })
+                .collect()
+        };
+        let base64_lines = |data: &[u8], eol: &str| -> String {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(data);
+            let lines: Vec<&str> = encoded
+                .as_bytes()
+                .chunks(76)
+                .map(|line| std::str::from_utf8(line).unwrap())
+                .collect();
+            lines.join(eol)
+        };
+        let files = [
+            ("image/png", "inline", noise(200_000, 1)),
+            ("application/pdf", "attachment", noise(300_001, 2)),
+            ("application/zip", "attachment", noise(1_000, 3)),
+            ("application/octet-stream", "attachment", noise(90_002, 4)),
+        ];
+        for eol in [
+            "
+", "
+",
+        ] {
+            let mut text = [
+                "From: Ann <ann@example.com>",
+                "To: bob@example.com",
+                "Subject: files",
+                "Message-ID: <lean@example.com>",
+                "Content-Type: multipart/mixed; boundary=\"b\"",
+                "",
+                "--b",
+                "Content-Type: multipart/related; boundary=\"b-rel\"",
+                "",
+                "--b-rel",
+                "Content-Type: text/html; charset=utf-8",
+                "",
+                "<p>see <img src=\"cid:img\"></p>",
+            ]
+            .join(eol);
+            for (index, (mime, disposition, data)) in files.iter().enumerate() {
+                let boundary = if index == 0 { "b-rel" } else { "b" };
+                let mut encoded = base64_lines(data, eol);
+                if index == 3 {
+                    encoded = encoded.trim_end_matches('=').to_owned();
+                }
+                text.push_str(&format!(
+                    "{eol}--{boundary}{eol}Content-Type: {mime}; name=\"f{index}\"{eol}\
+                     Content-Disposition: {disposition}; filename=\"f{index}\"{eol}\
+                     Content-ID: <img>{eol}Content-Transfer-Encoding: base64{eol}{eol}{encoded}{eol}"
+                ));
+                if index == 0 {
+                    text.push_str(&format!("--b-rel--{eol}"));
+                }
+            }
+            text.push_str(&format!("--b--{eol}"));
+            let raw = raw(text.as_bytes());
+            let skeleton = lean::cut(&raw.bytes).expect("the large files are cut");
+            // The image and the PDF; not the small file, nor the one without padding.
+            assert!(skeleton.kept.find(&skeleton.kept.marker(1)).is_some());
+            assert!(skeleton.kept.find(&skeleton.kept.marker(2)).is_none());
+            let lean = convert(&raw);
+            let mut notes = Notes::default();
+            let parsed = read_message(&raw.bytes, 0, &Limits::PST, &mut notes).unwrap();
+            let parser = with_store_state(&raw, parsed, notes);
+            assert_eq!(lean.warnings, parser.warnings);
+            assert_eq!(lean.message, parser.message);
+            let sizes: Vec<usize> = lean
+                .message
+                .attachments
+                .iter()
+                .map(|a| data(a).len())
+                .collect();
+            assert_eq!(sizes, [200_000, 300_001, 1_000, 90_002]);
         }
     }
 

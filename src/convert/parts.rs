@@ -71,7 +71,8 @@ impl TransferEncoding {
 pub(super) struct Parts<'m, 'x> {
     message: &'m MimeMessage<'x>,
     charset: Option<&'m str>,
-    /// The parts of a large message kept on disk, each replaced here by a marker.
+    /// The parts kept apart from the parser's input (see [`Limits`]), each replaced here by a
+    /// marker.
     kept: Option<&'m KeptParts>,
     /// Per part: mail-parser's decoding is exactly ours (see [`Parts::parsed_base64`]),
     /// looked at once, as it reads the whole part.
@@ -97,7 +98,7 @@ impl<'m, 'x> Parts<'m, 'x> {
         }
     }
 
-    /// The part kept on disk whose marker is this part's body, if it is one.
+    /// The kept part whose marker is this part's body, if it is one.
     fn kept(&self, part: &MessagePart<'_>) -> Option<&'m KeptPart> {
         self.kept?.find(self.raw_body(part))
     }
