@@ -108,7 +108,13 @@ impl PositionedReader {
 impl Read for PositionedReader {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         if self.buffered().is_none() {
-            self.buffer.resize(out.len().max(Self::READ_AHEAD), 0);
+            if out.len() >= Self::READ_AHEAD / 2 {
+                // A block's data: read where it is wanted, not copied through the buffer.
+                let read = read_at(&self.file, out, self.position)?;
+                self.position += read as u64;
+                return Ok(read);
+            }
+            self.buffer.resize(Self::READ_AHEAD, 0);
             let read = read_at(&self.file, &mut self.buffer, self.position)?;
             self.buffer.truncate(read);
             self.buffer_start = self.position;
