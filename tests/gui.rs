@@ -611,7 +611,8 @@ fn the_done_screen_notes_deleted_copies_without_calling_them_skipped() {
 #[test]
 fn license_keys_are_checked_as_they_are_pasted_and_a_valid_one_is_kept() {
     let mut w = window(Vec::new(), None);
-    w.harness.run();
+    // The first screen looks for mail stores on a thread of its own, with a spinner.
+    w.wait_for_sources();
     w.click("Enter license key…");
     assert!(w.has_label("Enter license key"));
     // A build given no shop shows no link to one.
@@ -695,7 +696,8 @@ fn stores_that_cannot_be_read_say_what_is_wrong_and_what_to_do() {
 #[test]
 fn the_about_box_shows_where_the_log_is() {
     let mut w = window(Vec::new(), None);
-    w.harness.run();
+    // The first screen looks for mail stores on a thread of its own, with a spinner.
+    w.wait_for_sources();
     w.click("About");
     let log = w.out.path().join("logs");
     assert!(w.has_label(&format!("Log files: {}", log.display())));

@@ -179,26 +179,17 @@ fn header_end(input: &[u8], at: usize, limit: usize) -> Option<usize> {
 /// Base64 in lines (line ends `\n` or `\r\n`, `=` padding only at the end) decoded; `None`
 /// for anything else, which the parser's decoding then reads.
 fn decode_base64_lines(body: &[u8]) -> Option<Vec<u8>> {
-    let line_breaks = memchr::memchr2_iter(b'\r', b'\n', body).count();
-    let characters = body.len() - line_breaks;
-    if !characters.is_multiple_of(4) {
-        return None;
-    }
-    let padding = body
-        .trim_ascii_end()
-        .iter()
-        .rev()
-        .take_while(|&&b| b == b'=')
-        .count();
-    let mut decoded = Vec::with_capacity((characters / 4 * 3).checked_sub(padding)?);
+    // As much as the body could hold; what is left over is handed back at the end (a large
+    // allocation shrinks where it is).
+    let mut decoded = Vec::with_capacity(body.len() / 4 * 3);
     let mut pending: Vec<u8> = Vec::with_capacity(DECODE_CHUNK + 128);
     let mut chunk = vec![0u8; (DECODE_CHUNK + 128) / 4 * 3];
     let mut flush = |pending: &mut Vec<u8>, all: bool| -> Option<()> {
-        let whole = if all {
-            pending.len()
-        } else {
-            pending.len() / 4 * 4
-        };
+        let whole = pending.len() / 4 * 4;
+        if all && whole != pending.len() {
+            // Base64 without its padding: left to the parser.
+            return None;
+        }
         let out = STANDARD
             .decode(
                 &pending[..whole],
@@ -219,6 +210,7 @@ fn decode_base64_lines(body: &[u8]) -> Option<Vec<u8>> {
     }
     pending.extend_from_slice(&body[from..]);
     flush(&mut pending, true)?;
+    decoded.shrink_to_fit();
     Some(decoded)
 }
 
