@@ -205,11 +205,6 @@ pub fn as_utf8_html(html: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// SHA-256 of bytes.
-pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
-}
-
 /// The message without what a store or a transfer put before it: a UTF-8 byte-order mark and
 /// an mbox `From ` separator line.
 fn without_framing(bytes: &[u8]) -> &[u8] {
@@ -1180,7 +1175,7 @@ mod tests {
                 .replace('\0', "");
             let text = text.trim();
             (!text.is_empty()).then(|| TextDigest {
-                sha256: sha256(text.as_bytes()),
+                sha256: Sha256::digest(text.as_bytes()).into(),
                 chars: text.chars().count(),
             })
         }
