@@ -215,11 +215,12 @@ fn decode_base64_lines(body: &[u8]) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use base64::Engine as _;
 
-    fn lines(data: &[u8], eol: &str) -> String {
+    /// `data` in base64 lines of 76 characters, each ended by `eol`.
+    pub(in crate::convert) fn lines(data: &[u8], eol: &str) -> String {
         let encoded = base64::engine::general_purpose::STANDARD.encode(data);
         let mut out = String::new();
         for line in encoded.as_bytes().chunks(76) {
@@ -229,8 +230,9 @@ mod tests {
         out
     }
 
-    fn noise(len: usize) -> Vec<u8> {
-        let mut state = 0x1234_5678_u32;
+    /// `len` bytes that do not repeat, the same for the same `seed`.
+    pub(in crate::convert) fn noise(len: usize, seed: u32) -> Vec<u8> {
+        let mut state = seed | 1;
         (0..len)
             .map(|_| {
                 state ^= state << 13;
@@ -244,7 +246,7 @@ mod tests {
     #[test]
     fn base64_in_lines_decodes_to_its_bytes() {
         for len in [0, 1, 2, 3, 57, 58, 100_000, 200_001] {
-            let data = noise(len);
+            let data = noise(len, 1);
             for eol in ["\n", "\r\n"] {
                 let body = lines(&data, eol);
                 assert_eq!(
@@ -258,7 +260,7 @@ mod tests {
 
     #[test]
     fn anything_but_canonical_base64_is_left_to_the_parser() {
-        let data = noise(1000);
+        let data = noise(1000, 1);
         let body = lines(&data, "\n");
         for broken in [
             body.replacen('A', " ", 1),
@@ -301,7 +303,7 @@ mod tests {
 
     #[test]
     fn a_large_file_part_is_cut_and_the_rest_is_kept_as_it_is() {
-        let attachment = noise(LEAN_PART * 2);
+        let attachment = noise(LEAN_PART * 2, 1);
         for eol in ["\n", "\r\n"] {
             let input = message(eol, &attachment);
             let skeleton = cut(&input).expect("cut");
@@ -320,11 +322,11 @@ mod tests {
 
     #[test]
     fn small_parts_text_and_unclosed_multiparts_are_not_cut() {
-        assert!(cut(&message("\n", &noise(1000))).is_none(), "small");
-        let unclosed = message("\n", &noise(LEAN_PART * 2));
+        assert!(cut(&message("\n", &noise(1000, 1))).is_none(), "small");
+        let unclosed = message("\n", &noise(LEAN_PART * 2, 1));
         let unclosed = &unclosed[..unclosed.len() - "--outer--\nepilogue\n".len()];
         assert!(cut(unclosed).is_none(), "unclosed");
-        let text = String::from_utf8(message("\n", &noise(LEAN_PART * 2)))
+        let text = String::from_utf8(message("\n", &noise(LEAN_PART * 2, 1)))
             .unwrap()
             .replace("application/pdf", "text/plain");
         assert!(cut(text.as_bytes()).is_none(), "text");

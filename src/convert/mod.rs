@@ -648,27 +648,7 @@ mod tests {
     /// another, an inline image, a small file, a file whose base64 has no padding (not cut).
     #[test]
     fn large_files_decoded_before_parsing_convert_as_the_parser_reads_them() {
-        use base64::Engine as _;
-        let noise = |len: usize, seed: u32| -> Vec<u8> {
-            let mut state = seed | 1;
-            (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 17;
-                    state ^= state << 5;
-                    state as u8
-                })
-                .collect()
-        };
-        let base64_lines = |data: &[u8], eol: &str| -> String {
-            let encoded = base64::engine::general_purpose::STANDARD.encode(data);
-            let lines: Vec<&str> = encoded
-                .as_bytes()
-                .chunks(76)
-                .map(|line| std::str::from_utf8(line).unwrap())
-                .collect();
-            lines.join(eol)
-        };
+        use super::lean::tests::{lines as base64_lines, noise};
         let files = [
             ("image/png", "inline", noise(200_000, 1)),
             ("application/pdf", "attachment", noise(300_001, 2)),
@@ -700,12 +680,12 @@ mod tests {
                 let boundary = if index == 0 { "b-rel" } else { "b" };
                 let mut encoded = base64_lines(data, eol);
                 if index == 3 {
-                    encoded = encoded.trim_end_matches('=').to_owned();
+                    encoded = format!("{}{eol}", encoded.trim_end().trim_end_matches('='));
                 }
                 text.push_str(&format!(
                     "{eol}--{boundary}{eol}Content-Type: {mime}; name=\"f{index}\"{eol}\
                      Content-Disposition: {disposition}; filename=\"f{index}\"{eol}\
-                     Content-ID: <img>{eol}Content-Transfer-Encoding: base64{eol}{eol}{encoded}{eol}"
+                     Content-ID: <img>{eol}Content-Transfer-Encoding: base64{eol}{eol}{encoded}"
                 ));
                 if index == 0 {
                     text.push_str(&format!("--b-rel--{eol}"));
