@@ -49,14 +49,15 @@ const MARKER_PREFIX: &[u8] = b"M2PLARGE";
 /// The header field of the marker of an attached message.
 const MESSAGE_MARKER_FIELD: &[u8] = b"X-Mail2pst-Large-Part: ";
 
-/// A large message as the converter reads it: its skeleton, and the parts kept on disk.
+/// A message as the converter reads it: its skeleton, and the parts kept apart from it.
 #[derive(Debug)]
 pub(super) struct Skeleton {
     pub bytes: Vec<u8>,
     pub kept: KeptParts,
 }
 
-/// The part bodies of one large message kept on disk, found by the markers that replaced them.
+/// The part bodies of one message kept apart from its skeleton (on disk, or in memory for
+/// `lean`), found by the markers that replaced them.
 #[derive(Debug)]
 pub(super) struct KeptParts {
     nonce: String,

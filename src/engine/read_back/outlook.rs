@@ -366,13 +366,10 @@ impl PstMessages {
             let mut read_since_open = 0;
             loop {
                 let start = next.fetch_add(MESSAGES_PER_TAKE, Ordering::Relaxed);
-                let Some(taken) = nodes.get(start..(start + MESSAGES_PER_TAKE).min(nodes.len()))
-                else {
-                    return Ok(read);
-                };
-                if taken.is_empty() {
+                if start >= nodes.len() {
                     return Ok(read);
                 }
+                let taken = &nodes[start..(start + MESSAGES_PER_TAKE).min(nodes.len())];
                 if read_since_open >= MESSAGES_PER_OPEN {
                     opened = None;
                 }
