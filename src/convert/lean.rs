@@ -179,39 +179,67 @@ fn header_end(input: &[u8], at: usize, limit: usize) -> Option<usize> {
 /// Base64 in lines (line ends `\n` or `\r\n`, `=` padding only at the end) decoded; `None`
 /// for anything else, which the parser's decoding then reads.
 fn decode_base64_lines(body: &[u8]) -> Option<Vec<u8>> {
-    // As much as the body could hold; what is left over is handed back at the end (a large
-    // allocation shrinks where it is).
-    let mut decoded = Vec::with_capacity(body.len() / 4 * 3);
-    let mut pending: Vec<u8> = Vec::with_capacity(DECODE_CHUNK + 128);
-    let mut chunk = vec![0u8; (DECODE_CHUNK + 128) / 4 * 3];
-    let mut flush = |pending: &mut Vec<u8>, all: bool| -> Option<()> {
-        let whole = pending.len() / 4 * 4;
-        if all && whole != pending.len() {
+    let mut decoder = Base64Lines {
+        // As much as the body could hold; what is left over is handed back at the end (a
+        // large allocation shrinks where it is).
+        decoded: Vec::with_capacity(body.len() / 4 * 3),
+        pending: Vec::with_capacity(DECODE_CHUNK),
+        chunk: vec![0; DECODE_CHUNK / 4 * 3],
+    };
+    let mut from = 0;
+    for at in memchr::memchr2_iter(b'\r', b'\n', body) {
+        decoder.put(&body[from..at])?;
+        from = at + 1;
+    }
+    decoder.put(&body[from..])?;
+    decoder.finish()
+}
+
+/// Base64 characters decoded [`DECODE_CHUNK`] at a time, however long the lines.
+struct Base64Lines {
+    decoded: Vec<u8>,
+    /// Fewer than [`DECODE_CHUNK`] characters not decoded yet.
+    pending: Vec<u8>,
+    chunk: Vec<u8>,
+}
+
+impl Base64Lines {
+    fn put(&mut self, mut characters: &[u8]) -> Option<()> {
+        while !characters.is_empty() {
+            let room = DECODE_CHUNK - self.pending.len();
+            let (now, later) = characters.split_at(characters.len().min(room));
+            self.pending.extend_from_slice(now);
+            characters = later;
+            if self.pending.len() == DECODE_CHUNK {
+                self.decode()?;
+            }
+        }
+        Some(())
+    }
+
+    /// Decodes what is pending (a whole number of groups: `DECODE_CHUNK` is one).
+    fn decode(&mut self) -> Option<()> {
+        let len = self.pending.len();
+        if !len.is_multiple_of(4) {
             // Base64 without its padding: left to the parser.
             return None;
         }
         let out = STANDARD
             .decode(
-                &pending[..whole],
-                Out::from_slice(&mut chunk[..whole / 4 * 3]),
+                &self.pending,
+                Out::from_slice(&mut self.chunk[..len / 4 * 3]),
             )
             .ok()?;
-        decoded.extend_from_slice(out);
-        pending.drain(..whole);
+        self.decoded.extend_from_slice(out);
+        self.pending.clear();
         Some(())
-    };
-    let mut from = 0;
-    for at in memchr::memchr2_iter(b'\r', b'\n', body) {
-        pending.extend_from_slice(&body[from..at]);
-        from = at + 1;
-        if pending.len() >= DECODE_CHUNK {
-            flush(&mut pending, false)?;
-        }
     }
-    pending.extend_from_slice(&body[from..]);
-    flush(&mut pending, true)?;
-    decoded.shrink_to_fit();
-    Some(decoded)
+
+    fn finish(mut self) -> Option<Vec<u8>> {
+        self.decode()?;
+        self.decoded.shrink_to_fit();
+        Some(self.decoded)
+    }
 }
 
 #[cfg(test)]
@@ -256,6 +284,26 @@ pub(super) mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn base64_in_one_long_line_or_in_lines_of_any_length_decodes() {
+        use base64::engine::general_purpose::STANDARD as REFERENCE;
+        let data = noise(DECODE_CHUNK * 3 + 5, 2);
+        let encoded = REFERENCE.encode(&data);
+        assert_eq!(
+            decode_base64_lines(encoded.as_bytes()).as_deref(),
+            Some(&data[..])
+        );
+        let mut uneven = String::new();
+        for (n, piece) in encoded.as_bytes().chunks(DECODE_CHUNK / 3 + 1).enumerate() {
+            uneven.push_str(std::str::from_utf8(piece).unwrap());
+            uneven.push_str(if n % 2 == 0 { "\r\n" } else { "\n" });
+        }
+        assert_eq!(
+            decode_base64_lines(uneven.as_bytes()).as_deref(),
+            Some(&data[..])
+        );
     }
 
     #[test]
