@@ -456,10 +456,14 @@ impl<R: Read> Walker<'_, R> {
 /// innermost counts, as the MIME parser reads a message held in memory.
 fn boundary_at(boundaries: &[Vec<u8>], head: &[u8]) -> Option<(usize, bool)> {
     let level = boundaries.len().checked_sub(1)?;
-    let after = head
-        .strip_prefix(b"--")?
-        .strip_prefix(boundaries[level].as_slice())?;
-    Some((level, after.starts_with(b"--")))
+    Some((level, delimiter_line(head, &boundaries[level])?))
+}
+
+/// Whether a line starting with `head` is a delimiter line of `boundary` (it starts with `--`
+/// and the boundary), and whether it closes the multipart.
+pub(super) fn delimiter_line(head: &[u8], boundary: &[u8]) -> Option<bool> {
+    let after = head.strip_prefix(b"--")?.strip_prefix(boundary)?;
+    Some(after.starts_with(b"--"))
 }
 
 /// A part body being read: in memory while it is small, then decoded into a file.

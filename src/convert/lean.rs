@@ -19,7 +19,7 @@ use base64_simd::{Out, STANDARD};
 use memchr::memmem;
 
 use super::framing::{self, Framing, Shape};
-use super::large::{Entity, KeptData, KeptPart, KeptParts, Skeleton};
+use super::large::{Entity, KeptData, KeptPart, KeptParts, Skeleton, delimiter_line};
 use super::parts::TransferEncoding;
 
 /// File parts whose base64 body is this large or larger are decoded here.
@@ -90,8 +90,7 @@ impl Cutter<'_> {
                 return Some(at.end);
             }
             let part = at.end;
-            let next = delimiter(self.input, part, boundary)?;
-            let header_end = header_end(self.input, part, next.start)?;
+            let header_end = header_end(self.input, part, boundary)?;
             let entity = Entity::of(&self.input[part..header_end], digest);
             at = match &entity.boundary {
                 Some(inner) => {
@@ -101,6 +100,7 @@ impl Cutter<'_> {
                     delimiter(self.input, inner_end, boundary)?
                 }
                 None => {
+                    let next = delimiter(self.input, header_end, boundary)?;
                     if entity.file && entity.encoding == TransferEncoding::Base64 {
                         // The line end before a boundary belongs to the boundary.
                         let end = next.start
@@ -144,31 +144,31 @@ impl Cutter<'_> {
 /// or after the line start `from`.
 fn delimiter(input: &[u8], from: usize, boundary: &[u8]) -> Option<Delimiter> {
     let rest = input.get(from..)?;
-    let start = if rest.starts_with(b"--") && rest[2..].starts_with(boundary) {
+    let start = if delimiter_line(rest, boundary).is_some() {
         from
     } else {
         let mut needle = b"\n--".to_vec();
         needle.extend_from_slice(boundary);
         from + memmem::find(rest, &needle)? + 1
     };
-    let after = start + 2 + boundary.len();
     Some(Delimiter {
         start,
         end: framing::line_end(input, start),
-        closing: input[after..].starts_with(b"--"),
+        closing: delimiter_line(&input[start..], boundary)?,
     })
 }
 
-/// Just past the blank line that ends the header starting at `at`; `None` when none comes
-/// before `limit`.
-fn header_end(input: &[u8], at: usize, limit: usize) -> Option<usize> {
+/// Just past the blank line that ends the part header starting at `at`; `None` when a
+/// delimiter line of `boundary` or the end of the message comes first.
+fn header_end(input: &[u8], at: usize, boundary: &[u8]) -> Option<usize> {
     let mut line = at;
-    while line < limit {
+    while line < input.len() {
         let end = framing::line_end(input, line);
-        if end > limit {
+        let text = &input[line..end];
+        if delimiter_line(text, boundary).is_some() {
             return None;
         }
-        if matches!(&input[line..end], b"\n" | b"\r\n") {
+        if matches!(text, b"\n" | b"\r\n") {
             return Some(end);
         }
         line = end;
