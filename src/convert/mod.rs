@@ -77,7 +77,7 @@ pub use duplicate::{DuplicateKey, content_hash, duplicate_key};
 
 use self::fields::Fields;
 use self::framing::{Framing, Shape};
-use self::large::KeptParts;
+use self::large::{KeptParts, Skeleton};
 use self::parts::Parts;
 use self::text::{quote, utf8_or_windows_1252};
 use crate::model::{FileSpan, FolderKind, MessageFlags, RawMessage};
@@ -217,21 +217,16 @@ impl Notes {
 
 fn convert_with(raw: &RawMessage, limits: &Limits) -> Converted {
     // Large base64 files are decoded before the parser reads the rest (see `lean`).
-    let lean = match limits.kept {
-        None => guarded(|| lean::cut(&raw.bytes)).flatten(),
-        Some(_) => None,
-    };
-    let lean_limits;
-    let (bytes, limits) = match &lean {
-        Some(skeleton) => {
-            lean_limits = Limits {
-                kept: Some(&skeleton.kept),
-                ..*limits
-            };
-            (&skeleton.bytes[..], &lean_limits)
-        }
-        None => (&raw.bytes[..], limits),
-    };
+    if limits.kept.is_none()
+        && let Some(skeleton) = guarded(|| lean::cut(&raw.bytes)).flatten()
+    {
+        return convert_skeleton(raw, &skeleton, limits);
+    }
+    convert_bytes(raw, &raw.bytes, limits)
+}
+
+/// `raw` converted from `bytes`, its own or a skeleton of it.
+fn convert_bytes(raw: &RawMessage, bytes: &[u8], limits: &Limits) -> Converted {
     let mut notes = Notes::default();
     let message = match read_message(bytes, 0, limits, &mut notes) {
         Ok(message) => message,
@@ -240,23 +235,23 @@ fn convert_with(raw: &RawMessage, limits: &Limits) -> Converted {
     with_store_state(raw, message, notes)
 }
 
-/// A message too large for memory: its skeleton (its headers and small parts, each large part
-/// replaced by a marker) is converted as any message; the large parts come from their files.
-fn convert_large(raw: &RawMessage, span: &FileSpan, limits: &Limits) -> Converted {
-    let skeleton = match large::read(span, &limits.spill_dir(), limits.large_part) {
-        Ok(skeleton) => skeleton,
-        Err(why) => return unparseable_within(raw, &why, limits),
-    };
+/// A skeleton of `raw` (its headers and small parts, each kept part replaced by a marker)
+/// converted as any message; the kept parts come from where they were kept.
+fn convert_skeleton(raw: &RawMessage, skeleton: &Skeleton, limits: &Limits) -> Converted {
     let limits = Limits {
         kept: Some(&skeleton.kept),
         ..*limits
     };
-    let mut notes = Notes::default();
-    let message = match read_message(&skeleton.bytes, 0, &limits, &mut notes) {
-        Ok(message) => message,
-        Err(why) => return unparseable_within(raw, &why, &limits),
-    };
-    with_store_state(raw, message, notes)
+    convert_bytes(raw, &skeleton.bytes, &limits)
+}
+
+/// A message too large for memory: its skeleton (its headers and small parts, each large part
+/// replaced by a marker) is converted as any message; the large parts come from their files.
+fn convert_large(raw: &RawMessage, span: &FileSpan, limits: &Limits) -> Converted {
+    match large::read(span, &limits.spill_dir(), limits.large_part) {
+        Ok(skeleton) => convert_skeleton(raw, &skeleton, limits),
+        Err(why) => unparseable_within(raw, &why, limits),
+    }
 }
 
 /// What the store knew of a message, added to its conversion: received time, flags, tags.
