@@ -688,6 +688,18 @@ impl ContentHasher {
     }
 }
 
+/// So that a reader can be hashed with `io::copy`.
+impl std::io::Write for ContentHasher {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// One attachment as the independent reading decoded it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PartReading {

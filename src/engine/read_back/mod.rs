@@ -108,14 +108,10 @@ fn sender_text(name: Option<&str>, email: Option<&str>) -> Option<String> {
 /// cannot be read: it then differs from what the PST holds).
 fn streamed_hash(data: &pst::StreamedData) -> ContentHash {
     let mut hash = ContentHasher::default();
-    let mut reader = data.reader();
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        match std::io::Read::read(&mut reader, &mut buffer) {
-            Ok(0) => return hash.finish(),
-            Ok(read) => hash.update(&buffer[..read]),
-            Err(_) => return [0; 16],
-        }
+    let mut reader = BufReader::with_capacity(64 * 1024, data.reader());
+    match std::io::copy(&mut reader, &mut hash) {
+        Ok(_) => hash.finish(),
+        Err(_) => [0; 16],
     }
 }
 

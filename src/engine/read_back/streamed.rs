@@ -12,7 +12,7 @@
 //! attachment is read whole by outlook-pst.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read};
+use std::io::{self, BufReader, Read};
 
 use outlook_pst::ndb::block::{
     Block as _, DataBlockCache, DataTree, IntermediateTreeBlock as _, SubNodeTree,
@@ -102,18 +102,8 @@ pub(super) fn file_attachment_facts(
             bytes.len() as u64
         }
         None => {
-            let mut stream = reading.sub_node_data(sub_nodes?, data)?;
-            let mut buffer = vec![0; 64 * 1024];
-            let mut size = 0;
-            loop {
-                let read = stream.read(&mut buffer).ok()?;
-                if read == 0 {
-                    break;
-                }
-                hash.update(&buffer[..read]);
-                size += read as u64;
-            }
-            size
+            let stream = reading.sub_node_data(sub_nodes?, data)?;
+            io::copy(&mut BufReader::with_capacity(64 * 1024, stream), &mut hash).ok()?
         }
     };
     Some(AttachmentFacts {
