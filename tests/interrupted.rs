@@ -23,7 +23,8 @@ const OLDER_PST: &[u8] = b"an older PST";
 enum Point {
     /// It holds the output's lock and is starting.
     Started,
-    /// The first PST is being written (the writer's temporary file has data).
+    /// A PST is being written: a writer's temporary file has data. Each part's file has data
+    /// for a few milliseconds only (the writer flushes 1 MiB at a time), so any part will do.
     Writing,
     /// A first part is finished under its pending name; later parts are being written.
     PartFinished,
@@ -35,7 +36,8 @@ impl Point {
         match self {
             Point::Started => names.iter().any(|n| n == ".mail.pst.lock"),
             Point::Writing => names.iter().any(|n| {
-                n.starts_with("..mail.pst.pending.")
+                n.starts_with("..mail")
+                    && n.contains(".pst.pending.")
                     && fs::metadata(out.join(n)).is_ok_and(|m| m.len() > 0)
             }),
             Point::PartFinished => names.iter().any(|n| n == ".mail.pst.pending"),
