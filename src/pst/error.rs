@@ -36,8 +36,6 @@ pub enum Error {
     EmptyFolderName { parent: u32 },
     #[error("the temporary file of contents-table rows failed: {0}")]
     Spill(io::Error),
-    #[error("a property context came out different when built again with its final size")]
-    PcNotRepeatable,
     #[error("the writer failed earlier and cannot go on")]
     WriterFailed,
 }

@@ -292,6 +292,18 @@ impl HeapBuilder {
         page.bytes.get_mut(start..end)
     }
 
+    /// Where allocation `hid` lies in the blocks [`HeapBuilder::finish`] gives: the block's
+    /// index and the allocation's offset in it.
+    pub fn place(&self, hid: Hid) -> Option<(usize, usize)> {
+        if !Hid::is_hid(hid.0) {
+            return None;
+        }
+        let block = usize::from(hid.block_index());
+        let index = usize::from(hid.alloc_index()).checked_sub(1)?;
+        let start = *self.pages.get(block)?.starts.get(index)?;
+        Some((block, usize::from(start)))
+    }
+
     /// The heap's pages, one per data block; all but the last filled to 8176 bytes.
     pub fn finish(mut self) -> NodeBlocks {
         let last = self.pages.len().saturating_sub(1);

@@ -21,7 +21,7 @@ pub(crate) mod testing;
 pub use bth::{BthHeader, build_bth, read_bth, reserve_bth_header, write_bth};
 pub use error::Error;
 pub use heap::{ClientSig, Heap, HeapBuilder, Hid, MAX_ALLOCATION, MAX_BLOCK};
-pub use pc::{MAX_PC_PROPERTIES, build_pc, read_pc};
+pub use pc::{MAX_PC_PROPERTIES, OpenPc, build_open_pc, build_pc, read_pc};
 pub use prop::{OwnedPropValue, PropTag, PropType, PropValue};
 pub use tc::{
     ColumnDesc, PID_TAG_LTP_ROW_ID, PID_TAG_LTP_ROW_VER, Table, TableRow, TcBuilder, TcInfo,

@@ -24,6 +24,58 @@ pub fn build_pc(
     props: &[(PropTag, PropValue<'_>)],
     subnodes: &mut (impl SubnodeWriter + ?Sized),
 ) -> Result<NodeBlocks, Error> {
+    build_open_pc(props, subnodes).map(OpenPc::into_blocks)
+}
+
+/// A property context built by [`build_open_pc`] whose 4-byte inline values can still be
+/// set: for a value that counts the PC's own blocks (PidTagMessageSize), known only once the PC
+/// is built. Such a value lies in its record whatever it is, so setting it changes no other
+/// byte: the blocks are those [`build_pc`] gives for the final value, built once.
+#[derive(Debug)]
+pub struct OpenPc {
+    blocks: NodeBlocks,
+    /// Where the record leaf lies: its block and offset (none without properties).
+    leaf: Option<(usize, usize)>,
+    /// The records' tags, in the leaf's order.
+    tags: Vec<PropTag>,
+}
+
+impl OpenPc {
+    pub fn blocks(&self) -> &NodeBlocks {
+        &self.blocks
+    }
+
+    pub fn into_blocks(self) -> NodeBlocks {
+        self.blocks
+    }
+
+    /// Sets the value of `tag`, a 4-byte inline property the PC was built with.
+    pub fn set_integer32(&mut self, tag: PropTag, value: i32) -> Result<(), Error> {
+        let not_there = || Error::invalid("PC", "wPropId", tag.id, "not a 4-byte inline record");
+        if storage(tag.ty) != Some(Storage::Inline(4)) {
+            return Err(not_there());
+        }
+        let index = self
+            .tags
+            .binary_search_by_key(&tag.id, |found| found.id)
+            .ok()
+            .filter(|&index| self.tags[index] == tag)
+            .ok_or_else(not_there)?;
+        let (block, offset) = self.leaf.ok_or_else(not_there)?;
+        let at = offset + index * RECORD_SIZE + 4;
+        let slot = self.blocks.0[block]
+            .get_mut(at..at + 4)
+            .ok_or_else(not_there)?;
+        slot.copy_from_slice(&value.to_le_bytes());
+        Ok(())
+    }
+}
+
+/// Builds the property context of `props` as [`build_pc`] does, keeping where its records lie.
+pub fn build_open_pc(
+    props: &[(PropTag, PropValue<'_>)],
+    subnodes: &mut (impl SubnodeWriter + ?Sized),
+) -> Result<OpenPc, Error> {
     if props.len() > MAX_PC_PROPERTIES {
         return Err(Error::TooManyProperties { count: props.len() });
     }
@@ -84,7 +136,12 @@ pub fn build_pc(
         root,
     };
     set_bth_header(&mut heap, header, bth)?;
-    Ok(heap.finish())
+    let leaf = leaf.and_then(|leaf| heap.place(leaf));
+    Ok(OpenPc {
+        blocks: heap.finish(),
+        leaf,
+        tags: order.iter().map(|&i| props[i].0).collect(),
+    })
 }
 
 /// Reads a property context back: its properties in ID order. Checks the heap, that the BTH is
@@ -569,5 +626,45 @@ mod tests {
             read_pc(&blocks.0, &mut subnodes),
             Err(Error::Invalid { field: "HNID", .. })
         ));
+    }
+
+    #[test]
+    fn a_size_set_after_building_gives_the_bytes_of_a_pc_built_with_it() {
+        let size = tag(0x0E08, PropType::Integer32);
+        let long = "a value too long for the heap ".repeat(200);
+        let props = |value: i32| {
+            // Many properties, so that the records' leaf is large and the heap has two pages.
+            let mut props: Vec<(PropTag, PropValue<'_>)> = (0..300u16)
+                .map(|i| {
+                    (
+                        tag(0x6000 + i, PropType::String),
+                        string("a value of forty bytes, in UTF-16"),
+                    )
+                })
+                .collect();
+            props.extend([
+                (tag(0x0037, PropType::String), string(&long)),
+                (size, PropValue::Integer32(value)),
+                (tag(0x0E07, PropType::Integer32), PropValue::Integer32(9)),
+            ]);
+            props
+        };
+        let mut subnodes = MemorySubnodes::default();
+        let mut open = build_open_pc(&props(0), &mut subnodes).unwrap();
+        assert!(open.blocks().0.len() > 1);
+        open.set_integer32(size, 123_456_789).unwrap();
+        let expected = build(&props(123_456_789), &mut MemorySubnodes::default());
+        assert_eq!(open.into_blocks(), expected);
+
+        let mut open = build_open_pc(&props(0), &mut MemorySubnodes::default()).unwrap();
+        let before = open.blocks().clone();
+        for (absent, why) in [
+            (tag(0x0E09, PropType::Integer32), "not in the PC"),
+            (tag(0x0037, PropType::String), "not inline"),
+            (tag(0x0E07, PropType::Boolean), "another type"),
+        ] {
+            assert!(open.set_integer32(absent, 1).is_err(), "{why}");
+        }
+        assert_eq!(open.into_blocks(), before);
     }
 }

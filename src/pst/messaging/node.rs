@@ -236,67 +236,21 @@ impl SubnodeWriter for NodeBuilder<'_> {
     }
 }
 
-/// Builds a PC whose properties include its own size (an inline I32 that does not change the
-/// blocks): a first pass measures, the second builds with the final value. The second pass
-/// gets back the subnodes of the first instead of adding them again.
+/// Builds the message PC of `props`, whose PidTagMessageSize counts the PC's own blocks and
+/// every subnode: built once with a placeholder, then set to the total (an inline value, so
+/// setting it changes no other byte). Returns the blocks, the properties with the size, and
+/// the size.
 fn build_sized_pc<'a>(
     node: &mut NodeBuilder<'_>,
-    make: impl Fn(i32) -> Props<'a>,
+    mut props: Props<'a>,
 ) -> Result<(NodeBlocks, Props<'a>, u64), Error> {
-    let mut recorder = Recorder {
-        node,
-        written: Vec::new(),
-    };
-    let first = ltp::build_pc(&make(0).into_sorted(), &mut recorder)?;
-    let written = recorder.written;
-    let total = first.total_size() + node.subnode_bytes;
+    props.int(tags::MESSAGE_SIZE, 0);
+    let mut pc = ltp::build_open_pc(props.sorted(), node)?;
+    let total = pc.blocks().total_size() + node.subnode_bytes;
     let size = i32::try_from(total).map_err(|_| Error::MessageTooLarge { size: total })?;
-    let props = make(size);
-    let mut replay = Replay { written, next: 0 };
-    let second = ltp::build_pc(&props.clone().into_sorted(), &mut replay);
-    let replayed = replay.next == replay.written.len();
-    let blocks = match second {
-        Ok(blocks) if replayed && blocks.total_size() == first.total_size() => blocks,
-        Err(error) if replayed => return Err(error.into()),
-        _ => return Err(Error::PcNotRepeatable),
-    };
-    Ok((blocks, props, total))
-}
-
-/// Passes subnodes through to the node and remembers them.
-struct Recorder<'s, 'i> {
-    node: &'s mut NodeBuilder<'i>,
-    written: Vec<(Nid, usize)>,
-}
-
-impl SubnodeWriter for Recorder<'_, '_> {
-    fn write_subnode(&mut self, data: &[u8], block_size: usize) -> Result<Nid, ndb::Error> {
-        let nid = self.node.write_subnode(data, block_size)?;
-        self.written.push((nid, data.len()));
-        Ok(nid)
-    }
-}
-
-/// Hands out the subnodes of the first pass again, in the same order.
-struct Replay {
-    written: Vec<(Nid, usize)>,
-    next: usize,
-}
-
-impl SubnodeWriter for Replay {
-    fn write_subnode(&mut self, data: &[u8], _block_size: usize) -> Result<Nid, ndb::Error> {
-        match self.written.get(self.next) {
-            Some((nid, len)) if *len == data.len() => {
-                self.next += 1;
-                Ok(*nid)
-            }
-            // Not what the first pass wrote: `build_sized_pc` reports it.
-            _ => {
-                self.next = usize::MAX;
-                Err(ndb::Error::WriterFailed)
-            }
-        }
-    }
+    pc.set_integer32(tags::MESSAGE_SIZE, size)?;
+    props.int(tags::MESSAGE_SIZE, size);
+    Ok((pc.into_blocks(), props, total))
 }
 
 /// A message built in memory: its node, its size, and the properties of its PC (from which
@@ -371,8 +325,7 @@ pub fn build_message<'m>(
     )?;
     drop(recipient_rows);
 
-    let (blocks, props, size) =
-        build_sized_pc(&mut node, |size| message_properties(message, now, size))?;
+    let (blocks, props, size) = build_sized_pc(&mut node, message_properties(message, now, 0))?;
     let (node, _) = node.finish(NodeData::pages(&blocks)?);
     Ok(BuiltMessage { node, size, props })
 }

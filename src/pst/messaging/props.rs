@@ -63,6 +63,13 @@ impl<'a> Props<'a> {
         self.list.is_empty()
     }
 
+    /// The properties sorted by property ID, as a property context's BTH stores them (and
+    /// allocates their values).
+    pub fn sorted(&mut self) -> &[(PropTag, PropValue<'a>)] {
+        self.list.sort_by_key(|(tag, _)| tag.id);
+        &self.list
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &(PropTag, PropValue<'a>)> {
         self.list.iter()
     }
