@@ -250,6 +250,9 @@ fn a_conversion_from_sources_to_done_shows_the_reports_numbers() {
     let mut w = window(vec![fixtures().join("sample")], Some("valid.key"));
     assert!(!w.has_label_containing("Demo mode"));
     assert!(w.has_label("Licensed to Ada Lovelace"));
+    // The person drops a folder once the first screen lists what was found on the machine
+    // (dropped before that, it would be listed first).
+    w.wait_for_sources();
     let dropped = corpus().join("mbox");
     w.drop_files(std::slice::from_ref(&dropped));
     w.wait_for_sources();

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use mail2pst::model::{FolderPath, Found, Origin, SkipReason, StoreKind};
-use mail2pst::sources::mbox::{MboxEntry, MboxReader, NotAnMbox};
+use mail2pst::sources::mbox::{MboxCount, MboxEntry, MboxReader, NotAnMbox, count_in_shares};
 use mail2pst::sources::{self, Error, MailStore};
 use sha2::{Digest as _, Sha256};
 
@@ -397,6 +397,88 @@ fn every_fixture_reads_the_same_through_count_and_iteration() {
             Err(_) => assert!(iterated.last().unwrap().is_err(), "{}", path.display()),
         }
     }
+}
+
+/// What one reader from the start of the file counts.
+fn count_in_one_pass(path: &Path) -> io::Result<MboxCount> {
+    let mut reader = MboxReader::new(File::open(path)?);
+    let messages = reader.count_messages()?;
+    Ok(MboxCount {
+        messages,
+        leading_garbage: reader.leading_garbage().cloned(),
+    })
+}
+
+/// Counting in shares on several threads gives one reader's count, whatever the shares: every
+/// fixture (leading garbage, a `Content-Length` that holds a `From ` line in its body, an
+/// unescaped `From ` line in a body, a file that is not an mbox) and every corpus mbox.
+#[test]
+fn counting_in_shares_gives_the_count_of_one_pass() {
+    let mut paths: Vec<PathBuf> = fs::read_dir(fixtures().join("mbox"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    paths.extend(CORPUS_MBOXES.iter().map(|(file, _)| corpus().join(file)));
+    for path in paths {
+        let one_pass = count_in_one_pass(&path);
+        for shares in 1..=7 {
+            match (&one_pass, count_in_shares(&path, shares)) {
+                (Ok(expected), Ok(counted)) => {
+                    assert_eq!(&counted, expected, "{} in {shares}", path.display());
+                }
+                (Err(_), Err(_)) => {}
+                (expected, counted) => panic!(
+                    "{} in {shares}: {expected:?} against {counted:?}",
+                    path.display()
+                ),
+            }
+        }
+    }
+}
+
+/// A cut can fall on a `From ` line that looks like a separator but is inside a body its
+/// `Content-Length` covers: the share before it then ends past the cut, and the count goes on
+/// from there by one reader, not from the cut.
+#[test]
+fn a_share_cut_inside_a_message_is_counted_from_where_the_message_ends() {
+    let dir = temp_dir();
+    let path = dir.path().join("quoted.mbox");
+    let quoted = "From bob@example.com Mon Jan  7 09:00:00 2019\n\
+                  From: Bob <bob@example.com>\nSubject: quoted\n\nA forwarded mailbox.\n";
+    let mut text = String::new();
+    for i in 0..40 {
+        let body = if i == 20 {
+            format!("{}{quoted}", "padding line\n".repeat(40))
+        } else {
+            "A line of the body.\n".repeat(40)
+        };
+        text.push_str(&format!(
+            "From ann@example.com Mon Jan  7 09:00:00 2019\nFrom: Ann <ann@example.com>\n\
+             Subject: message {i}\nContent-Length: {}\n\n{body}\n",
+            body.len()
+        ));
+    }
+    fs::write(&path, &text).unwrap();
+    let expected = count_in_one_pass(&path).unwrap();
+    assert_eq!(
+        expected.messages, 40,
+        "the quoted From line stays in its body"
+    );
+    let at = text.find("From bob@").unwrap();
+    // Shares of every size whose cut falls on or just before the quoted line.
+    let mut cut_inside = 0;
+    for shares in 2..=40 {
+        let counted = count_in_shares(&path, shares).unwrap();
+        assert_eq!(counted, expected, "in {shares} shares");
+        let len = text.len();
+        if (1..shares).any(|share| {
+            let from = len / shares * share;
+            from <= at && !text[from..at].contains("\nFrom ann@")
+        }) {
+            cut_inside += 1;
+        }
+    }
+    assert!(cut_inside > 0, "some cut falls on the quoted From line");
 }
 
 // --- Memory: a generated 200 MB mailbox streams through a bounded buffer. ---

@@ -3,11 +3,13 @@
 //! mail store, `from_line` reads the date on a separator line, and [`takeout`] is a Gmail
 //! Takeout export.
 
+mod count;
 mod from_line;
 mod reader;
 mod store;
 pub mod takeout;
 
+pub use count::{MboxCount, count_in_shares};
 pub use from_line::parse_from_line_date;
 pub use reader::{
     LeadingGarbage, MboxEntry, MboxReader, NotAnMbox, looks_like_mbox_start, write_mboxrd,

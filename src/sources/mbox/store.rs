@@ -10,6 +10,7 @@ use crate::sources::{
     Error, FolderInfo, MailStore, MessageIter, Probe, Result, display_name, state,
 };
 
+use super::count::count_in_shares;
 use super::reader::{MboxEntry, MboxReader, NotAnMbox, looks_like_mbox_start};
 use super::takeout;
 
@@ -27,16 +28,24 @@ pub fn folder_name(path: &Path) -> String {
     name.map(display_name).unwrap_or_default()
 }
 
+/// Files from this size on are counted on several cores ([`count_in_shares`]), a share of at
+/// least this much each.
+const COUNT_SHARE: u64 = 32 * 1024 * 1024;
+
 /// Counts what an mbox file yields as a folder: its messages, plus one item for leading
-/// garbage. Fast: nothing is copied.
+/// garbage. Fast: nothing is copied, and a large file is counted on several cores.
 pub fn folder_info(path: &Path, folder: FolderPath) -> Result<FolderInfo> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = MboxReader::new(file);
-    let messages = reader.count_messages().map_err(|e| read_error(path, e))?;
-    let garbage = reader.leading_garbage();
+    let len = File::open(path)
+        .and_then(|file| file.metadata())
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let shares = usize::try_from(len / COUNT_SHARE).map_or(cores, |most| most.clamp(1, cores));
+    let count = count_in_shares(path, shares).map_err(|e| read_error(path, e))?;
+    let garbage = count.leading_garbage;
     Ok(FolderInfo {
         path: folder,
-        count: messages + u64::from(garbage.is_some()),
+        count: count.messages + u64::from(garbage.is_some()),
         notes: garbage
             .map(|garbage| format!("not a message: {garbage}"))
             .into_iter()
