@@ -686,6 +686,14 @@ impl ContentHasher {
     pub fn finish(&self) -> ContentHash {
         self.0.digest128().to_le_bytes()
     }
+
+    /// The size and [`ContentHash`] of everything `reader` gives, read 64 KiB at a time.
+    pub fn of_reader(reader: impl std::io::Read) -> std::io::Result<(u64, ContentHash)> {
+        let mut hash = ContentHasher::default();
+        let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
+        let size = std::io::copy(&mut reader, &mut hash)?;
+        Ok((size, hash.finish()))
+    }
 }
 
 /// So that a reader can be hashed with `io::copy`.

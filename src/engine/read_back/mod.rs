@@ -107,12 +107,7 @@ fn sender_text(name: Option<&str>, email: Option<&str>) -> Option<String> {
 /// The content hash of an attachment kept in a file, read a buffer at a time (zeros when it
 /// cannot be read: it then differs from what the PST holds).
 fn streamed_hash(data: &pst::StreamedData) -> ContentHash {
-    let mut hash = ContentHasher::default();
-    let mut reader = BufReader::with_capacity(64 * 1024, data.reader());
-    match std::io::copy(&mut reader, &mut hash) {
-        Ok(_) => hash.finish(),
-        Err(_) => [0; 16],
-    }
+    ContentHasher::of_reader(data.reader()).map_or([0; 16], |(_, hash)| hash)
 }
 
 impl Facts {

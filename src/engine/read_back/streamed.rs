@@ -12,7 +12,7 @@
 //! attachment is read whole by outlook-pst.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 
 use outlook_pst::ndb::block::{
     Block as _, DataBlockCache, DataTree, IntermediateTreeBlock as _, SubNodeTree,
@@ -26,7 +26,7 @@ use outlook_pst::{PstFile as _, UnicodePstFile};
 
 use super::AttachmentFacts;
 use super::outlook::tag;
-use crate::model::ContentHasher;
+use crate::model::{ContentHasher, content_hash};
 
 /// PidTagAttachDataBinary: the file's bytes.
 const ATTACH_DATA: u16 = 0x3701;
@@ -95,21 +95,14 @@ pub(super) fn file_attachment_facts(
     if data_type != BINARY {
         return None;
     }
-    let mut hash = ContentHasher::default();
-    let size = match properties.heap_value(data)? {
-        Some(bytes) => {
-            hash.update(bytes);
-            bytes.len() as u64
-        }
-        None => {
-            let stream = reading.sub_node_data(sub_nodes?, data)?;
-            io::copy(&mut BufReader::with_capacity(64 * 1024, stream), &mut hash).ok()?
-        }
+    let (size, hash) = match properties.heap_value(data)? {
+        Some(bytes) => (bytes.len() as u64, content_hash(bytes)),
+        None => ContentHasher::of_reader(reading.sub_node_data(sub_nodes?, data)?).ok()?,
     };
     Some(AttachmentFacts {
         embedded: false,
         size,
-        hash: hash.finish(),
+        hash,
         name,
         name_unknown: false,
     })

@@ -236,15 +236,14 @@ impl SubnodeWriter for NodeBuilder<'_> {
     }
 }
 
-/// Builds the message PC of `props`, whose PidTagMessageSize counts the PC's own blocks and
-/// every subnode: built once with a placeholder, then set to the total (an inline value, so
-/// setting it changes no other byte). Returns the blocks, the properties with the size, and
-/// the size.
+/// Builds the message PC of `props`, whose PidTagMessageSize (any value: a placeholder) is set
+/// to what the PC's own blocks and every subnode add up to once the PC is built (an inline
+/// value, so setting it changes no other byte). Returns the blocks, the properties with the
+/// size, and the size.
 fn build_sized_pc<'a>(
     node: &mut NodeBuilder<'_>,
     mut props: Props<'a>,
 ) -> Result<(NodeBlocks, Props<'a>, u64), Error> {
-    props.int(tags::MESSAGE_SIZE, 0);
     let mut pc = ltp::build_open_pc(props.sorted(), node)?;
     let total = pc.blocks().total_size() + node.subnode_bytes;
     let size = i32::try_from(total).map_err(|_| Error::MessageTooLarge { size: total })?;

@@ -27,10 +27,26 @@ pub struct MboxCount {
     pub leading_garbage: Option<LeadingGarbage>,
 }
 
-/// Counts the messages of the mbox file at `path` in up to `shares` shares at once; the same
-/// count as [`MboxReader::count_messages`] from the start of the file.
+/// Files from this size on are counted in shares, of at least this much each.
+const SHARE: u64 = 32 * 1024 * 1024;
+
+/// Counts the messages of the mbox file at `path`, a large file in shares on every core; the
+/// same count as [`MboxReader::count_messages`] from the start of the file.
+pub fn count_messages(path: &Path) -> io::Result<MboxCount> {
+    let len = File::open(path)?.metadata()?.len();
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    let shares = usize::try_from(len / SHARE).map_or(cores, |most| most.clamp(1, cores));
+    count_split(path, len, shares)
+}
+
+/// Counts the messages of the mbox file at `path` in up to `shares` shares at once, whatever
+/// its size; the same count as [`MboxReader::count_messages`] from the start of the file.
 pub fn count_in_shares(path: &Path, shares: usize) -> io::Result<MboxCount> {
     let len = File::open(path)?.metadata()?.len();
+    count_split(path, len, shares)
+}
+
+fn count_split(path: &Path, len: u64, shares: usize) -> io::Result<MboxCount> {
     let mut starts = vec![0];
     for share in 1..shares.max(1) as u64 {
         let from = (len / shares as u64 * share).max(starts.last().map_or(0, |at| at + 1));

@@ -10,7 +10,7 @@ use crate::sources::{
     Error, FolderInfo, MailStore, MessageIter, Probe, Result, display_name, state,
 };
 
-use super::count::count_in_shares;
+use super::count::count_messages;
 use super::reader::{MboxEntry, MboxReader, NotAnMbox, looks_like_mbox_start};
 use super::takeout;
 
@@ -28,20 +28,10 @@ pub fn folder_name(path: &Path) -> String {
     name.map(display_name).unwrap_or_default()
 }
 
-/// Files from this size on are counted on several cores ([`count_in_shares`]), a share of at
-/// least this much each.
-const COUNT_SHARE: u64 = 32 * 1024 * 1024;
-
 /// Counts what an mbox file yields as a folder: its messages, plus one item for leading
 /// garbage. Fast: nothing is copied, and a large file is counted on several cores.
 pub fn folder_info(path: &Path, folder: FolderPath) -> Result<FolderInfo> {
-    let len = File::open(path)
-        .and_then(|file| file.metadata())
-        .map_err(|e| Error::io(path, e))?
-        .len();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let shares = usize::try_from(len / COUNT_SHARE).map_or(cores, |most| most.clamp(1, cores));
-    let count = count_in_shares(path, shares).map_err(|e| read_error(path, e))?;
+    let count = count_messages(path).map_err(|e| read_error(path, e))?;
     let garbage = count.leading_garbage;
     Ok(FolderInfo {
         path: folder,
