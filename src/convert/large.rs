@@ -231,9 +231,6 @@ pub(super) struct Entity {
     pub digest: bool,
     /// An attached message (message/rfc822 or message/global).
     pub message: bool,
-    /// A leaf that is neither text nor a message, by a Content-Type it names: what mail
-    /// clients show as a file.
-    pub file: bool,
     pub encoding: TransferEncoding,
 }
 
@@ -265,16 +262,10 @@ impl Entity {
             }
             None => in_digest,
         };
-        let file = content_type.is_some_and(|ct| {
-            !["text", "message", "multipart"]
-                .iter()
-                .any(|kind| ct.ctype().eq_ignore_ascii_case(kind))
-        });
         Entity {
             digest: boundary.is_some() && subtype_is(&["digest"]),
             boundary,
             message,
-            file,
             encoding,
         }
     }
@@ -773,7 +764,10 @@ impl<R: Read> Lines<R> {
 mod tests {
     use std::path::PathBuf;
 
-    use super::super::{Converted, Limits, convert_large, convert_with, duplicate_key};
+    use super::super::{
+        Converted, Limits, convert_bytes, convert_large, convert_skeleton, convert_with,
+        duplicate_key,
+    };
     use super::*;
     use crate::model::{FolderPath, Origin, RawMessage};
     use crate::pst::{AttachmentContent, Message};
@@ -937,8 +931,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn every_corpus_message_read_as_a_large_one_converts_as_from_memory() {
+    /// The corpus's single messages, in order.
+    fn corpus_messages() -> Vec<PathBuf> {
         let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/eml");
         let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&corpus)
             .into_iter()
@@ -947,6 +941,12 @@ mod tests {
             .map(|e| e.into_path())
             .collect();
         files.sort();
+        files
+    }
+
+    #[test]
+    fn every_corpus_message_read_as_a_large_one_converts_as_from_memory() {
+        let files = corpus_messages();
         // Read from memory, the MIME parser reads an attached message in place, and a
         // multipart left open in it runs on over the parts after it; a large message's
         // attached messages are kept whole, so those parts stay parts.
@@ -971,6 +971,39 @@ mod tests {
             "{} of {}:\n{}",
             failures.len(),
             files.len(),
+            failures.join("\n\n")
+        );
+    }
+
+    /// `lean` cuts only what the parser would read the same: with every base64 part of 64
+    /// bytes or more cut, each corpus message converts as the parser alone reads it.
+    #[test]
+    fn every_corpus_message_with_its_base64_parts_cut_converts_as_the_parser_reads_it() {
+        let files = corpus_messages();
+        let mut cut = 0;
+        let mut failures = Vec::new();
+        for file in &files {
+            let raw = in_memory(&std::fs::read(file).unwrap());
+            let Some(skeleton) = super::super::lean::cut_parts_from(&raw.bytes, 64) else {
+                continue;
+            };
+            cut += 1;
+            let parser = convert_bytes(&raw, &raw.bytes, &Limits::PST);
+            let lean = convert_skeleton(&raw, &skeleton, &Limits::PST);
+            let mut found = Vec::new();
+            differences(&parser.message, &lean.message, "message", &mut found);
+            if parser.warnings != lean.warnings {
+                found.push(format!("{:?} != {:?}", parser.warnings, lean.warnings));
+            }
+            if !found.is_empty() {
+                failures.push(format!("{}: {}", file.display(), found.join("; ")));
+            }
+        }
+        assert!(cut >= 50, "only {cut} of {} messages were cut", files.len());
+        assert!(
+            failures.is_empty(),
+            "{} of {cut}:\n{}",
+            failures.len(),
             failures.join("\n\n")
         );
     }

@@ -1,17 +1,23 @@
-//! Large base64 file parts of a message held in memory, decoded before the MIME parser reads
-//! the message. mail-parser decodes base64 a character at a time, and attachments are most of
-//! the bytes of mail: here the body of each file part of [`LEAN_PART`] bytes or more is found
+//! Large base64 parts of a message held in memory, decoded before the MIME parser reads the
+//! message. mail-parser decodes base64 a character at a time, and attachments are most of the
+//! bytes of mail: here the body of each leaf part of [`LEAN_PART`] bytes or more is found
 //! by the boundary that ends it (a vector search), stripped of its line ends and decoded by a
 //! vector decoder (`base64-simd`), and replaced by a marker line, as `large` does for a message
 //! too large for memory. The parser then reads a message of headers and small parts, and the
 //! part whose body is a marker is given the decoded bytes.
 //!
-//! Only what is certain is cut: a part of a multipart whose Content-Type names a file (neither
-//! text nor a message), whose header ends with a blank line, and whose body is canonical base64
-//! (base64 characters in lines, `=` only at its end) up to a boundary of its multipart, as
-//! `large` and the parser tell boundaries. Anything else (a multipart that never closes, a
-//! part header without its blank line, a body with other characters, an attached message) is
-//! left to the parser, which reads it as before: the decoded bytes are the same either way.
+//! Text parts are cut too (a large HTML body, a log or CSV file): the parser would decode them
+//! a character at a time and then copy them into a string, replacing what is not UTF-8,
+//! although the conversion reads every text part from its own decoding, in its own charset.
+//! Which parts are bodies and which attachments the parser tells from the part headers alone,
+//! so a marker in place of a body changes none of that.
+//!
+//! Only what is certain is cut: a leaf part of a multipart that is not a message, whose header
+//! ends with a blank line, and whose body is canonical base64 (base64 characters in lines, `=`
+//! only at its end) up to a boundary of its multipart, as `large` and the parser tell
+//! boundaries. Anything else (a multipart that never closes, a part header without its blank
+//! line, a body with other characters, an attached message) is left to the parser, which
+//! reads it as before: the decoded bytes are the same either way.
 
 use std::sync::Mutex;
 
@@ -22,7 +28,7 @@ use super::framing::{self, Framing, Shape};
 use super::large::{Entity, KeptData, KeptPart, KeptParts, Skeleton, delimiter_line};
 use super::parts::TransferEncoding;
 
-/// File parts whose base64 body is this large or larger are decoded here.
+/// Parts whose base64 body is this large or larger are decoded here.
 pub(super) const LEAN_PART: usize = 64 * 1024;
 
 /// Base64 characters decoded at a time: what is held besides the message and its parts.
@@ -31,7 +37,12 @@ const DECODE_CHUNK: usize = 64 * 1024;
 /// The message `input` with the bodies of its large base64 file parts replaced by markers, and
 /// those parts decoded; `None` when it has none (or its structure is not certain enough).
 pub(super) fn cut(input: &[u8]) -> Option<Skeleton> {
-    if input.len() < LEAN_PART {
+    cut_parts_from(input, LEAN_PART)
+}
+
+/// [`cut`], for parts whose base64 body is at least `smallest` bytes.
+pub(super) fn cut_parts_from(input: &[u8], smallest: usize) -> Option<Skeleton> {
+    if input.len() < smallest {
         return None;
     }
     let framing = Framing::of(input);
@@ -48,6 +59,7 @@ pub(super) fn cut(input: &[u8]) -> Option<Skeleton> {
     let boundary = entity.boundary?;
     let mut cutter = Cutter {
         input,
+        smallest,
         skeleton: Vec::new(),
         copied: 0,
         kept: KeptParts::new(),
@@ -65,6 +77,7 @@ pub(super) fn cut(input: &[u8]) -> Option<Skeleton> {
 
 struct Cutter<'a> {
     input: &'a [u8],
+    smallest: usize,
     /// The message up to `copied`, with the bodies cut so far replaced by markers.
     skeleton: Vec<u8>,
     copied: usize,
@@ -101,7 +114,7 @@ impl Cutter<'_> {
                 }
                 None => {
                     let next = delimiter(self.input, header_end, boundary)?;
-                    if entity.file && entity.encoding == TransferEncoding::Base64 {
+                    if !entity.message && entity.encoding == TransferEncoding::Base64 {
                         // The line end before a boundary belongs to the boundary.
                         let end = next.start
                             - if self.input[..next.start].ends_with(b"\r\n") {
@@ -120,7 +133,7 @@ impl Cutter<'_> {
     /// A base64 body from `start` to `end`: cut when large and canonical.
     fn leaf(&mut self, start: usize, end: usize) {
         let body = &self.input[start..end];
-        if body.len() < LEAN_PART {
+        if body.len() < self.smallest {
             return;
         }
         let Some(decoded) = decode_base64_lines(body) else {
@@ -369,14 +382,20 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn small_parts_text_and_unclosed_multiparts_are_not_cut() {
+    fn small_parts_attached_messages_and_unclosed_multiparts_are_not_cut() {
         assert!(cut(&message("\n", &noise(1000, 1))).is_none(), "small");
         let unclosed = message("\n", &noise(LEAN_PART * 2, 1));
         let unclosed = &unclosed[..unclosed.len() - "--outer--\nepilogue\n".len()];
         assert!(cut(unclosed).is_none(), "unclosed");
-        let text = String::from_utf8(message("\n", &noise(LEAN_PART * 2, 1)))
-            .unwrap()
-            .replace("application/pdf", "text/plain");
-        assert!(cut(text.as_bytes()).is_none(), "text");
+        let with_type = |mime: &str| {
+            String::from_utf8(message("\n", &noise(LEAN_PART * 2, 1)))
+                .unwrap()
+                .replace("application/pdf", mime)
+        };
+        assert!(
+            cut(with_type("message/rfc822").as_bytes()).is_none(),
+            "message"
+        );
+        assert!(cut(with_type("text/plain").as_bytes()).is_some(), "text");
     }
 }

@@ -704,6 +704,102 @@ mod tests {
         }
     }
 
+    /// Large base64 text parts (bodies in a charset, an HTML body, text files that are not
+    /// UTF-8, a part without a Content-Type) decoded before the parser reads the message
+    /// convert exactly as the parser alone reads them: the same bodies, the same attachments,
+    /// the same warnings.
+    #[test]
+    fn large_text_parts_decoded_before_parsing_convert_as_the_parser_reads_them() {
+        use super::lean::tests::{lines as base64_lines, noise};
+        let latin1: Vec<u8> = b"Gr\xfc\xdfe aus M\xfcnchen, caf\xe9 na\xefve.\n"
+            .iter()
+            .copied()
+            .cycle()
+            .take(150_000)
+            .collect();
+        let html = "<p>Grüße — ☕ 会議</p>\n".repeat(6_000);
+        let csv = "name;city\nZoë;Århus\n".repeat(8_000);
+        let parts: [(Option<&str>, &str, Vec<u8>); 5] = [
+            (Some("text/plain; charset=iso-8859-1"), "", latin1),
+            (Some("text/html; charset=utf-8"), "", html.into_bytes()),
+            (
+                Some("text/plain; name=\"log.txt\""),
+                "Content-Disposition: attachment; filename=\"log.txt\"",
+                noise(120_001, 5),
+            ),
+            (
+                Some("text/csv; charset=utf-8"),
+                "Content-Disposition: attachment; filename=\"t.csv\"",
+                csv.into_bytes(),
+            ),
+            (
+                None,
+                "Content-Disposition: attachment; filename=\"typeless.txt\"",
+                noise(70_000, 6),
+            ),
+        ];
+        for eol in ["\n", "\r\n"] {
+            let mut text = [
+                "From: Ann <ann@example.com>",
+                "Subject: texts",
+                "Message-ID: <lean-text@example.com>",
+                "Content-Type: multipart/mixed; boundary=\"b\"",
+                "",
+                "--b",
+                "Content-Type: multipart/alternative; boundary=\"b-alt\"",
+                "",
+            ]
+            .join(eol);
+            for (index, (content_type, field, data)) in parts.iter().enumerate() {
+                let boundary = if index < 2 { "b-alt" } else { "b" };
+                text.push_str(&format!("{eol}--{boundary}{eol}"));
+                if let Some(content_type) = content_type {
+                    text.push_str(&format!("Content-Type: {content_type}{eol}"));
+                }
+                if !field.is_empty() {
+                    text.push_str(&format!("{field}{eol}"));
+                }
+                text.push_str(&format!(
+                    "Content-Transfer-Encoding: base64{eol}{eol}{}",
+                    base64_lines(data, eol)
+                ));
+                if index == 1 {
+                    text.push_str(&format!("--b-alt--{eol}"));
+                }
+            }
+            text.push_str(&format!("--b--{eol}"));
+            let raw = raw(text.as_bytes());
+            let skeleton = lean::cut(&raw.bytes).expect("the large texts are cut");
+            assert!(skeleton.kept.find(&skeleton.kept.marker(4)).is_some());
+            let lean = convert(&raw);
+            let mut notes = Notes::default();
+            let parsed = read_message(&raw.bytes, 0, &Limits::PST, &mut notes).unwrap();
+            let parser = with_store_state(&raw, parsed, notes);
+            assert_eq!(lean.warnings, parser.warnings);
+            assert_eq!(lean.message, parser.message);
+            let body = lean.message.body_text.as_deref().unwrap_or_default();
+            assert!(
+                body.starts_with("Grüße aus München, café naïve."),
+                "{body:.40}"
+            );
+            assert!(
+                lean.message
+                    .body_html
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("☕ 会議")
+            );
+            let sizes: Vec<usize> = lean
+                .message
+                .attachments
+                .iter()
+                .map(|a| data(a).len())
+                .collect();
+            assert_eq!(sizes, [120_001, parts[3].2.len(), 70_000]);
+            assert_eq!(data(&lean.message.attachments[0]), &parts[2].2[..]);
+        }
+    }
+
     #[test]
     fn empty_and_blank_files_are_unparseable_but_kept() {
         for bytes in [&b""[..], b"\r\n  \n\t\n"] {
