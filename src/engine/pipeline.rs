@@ -625,6 +625,11 @@ pub(super) fn held_bytes(raw: &RawMessage) -> u64 {
     }
 }
 
+/// Messages this large are read a second time beside their conversion, on another core: such a
+/// message goes through the pipeline alone (it holds the whole budget of mail in flight), and
+/// the other cores would wait.
+const READ_BESIDE_FROM: usize = 2 * 1024 * 1024;
+
 pub(super) fn prepare_with(
     raw: &mut RawMessage,
     kind: FolderKind,
@@ -634,24 +639,48 @@ pub(super) fn prepare_with(
 ) -> Prepared {
     // Contacts, events and tasks are not MIME: the read-back counts them. A large message
     // waits on disk, and the second reading would need it whole in memory. The second reading
-    // comes first: its working copies are gone before the converter makes its own. It reads
-    // the message where it lies (see `reading::read_digests_in_place`).
-    let second = (kind == FolderKind::Mail && raw.large.is_none()).then(|| {
-        panic::catch_unwind(AssertUnwindSafe(|| {
-            reading::read_digests_in_place(&mut raw.bytes)
-        }))
-    });
-    let raw = &*raw;
-    let (mut converted, converter_failed) =
-        match panic::catch_unwind(AssertUnwindSafe(|| convert(raw))) {
-            Ok(converted) => (converted, false),
-            // Written as the converter writes a message it cannot read: its bytes attached
-            // (when a PST can hold them), with the store's flags, received time and tags.
-            Err(_) => (
-                convert::unparseable(raw, "the converter failed on it"),
-                true,
-            ),
+    // of a smaller message comes first: its working copies are gone before the converter
+    // makes its own. It reads the message where it lies (see `reading::read_digests_in_place`).
+    let reads_twice = kind == FolderKind::Mail && raw.large.is_none();
+    let (second, converted) = if reads_twice && raw.bytes.len() >= READ_BESIDE_FROM {
+        // The other threads wait for this message to go through: the second reading takes
+        // the core they leave idle.
+        let (second, converted) = thread::scope(|scope| {
+            let second = scope.spawn(|| reading::read_digests_shared(&raw.bytes));
+            let converted = panic::catch_unwind(AssertUnwindSafe(|| convert(raw)));
+            (second.join(), converted)
+        });
+        let second = match second {
+            Ok(Ok(second)) => Ok(second),
+            // Its boundaries must be renamed where it lies: read after the conversion.
+            Ok(Err(renames)) => panic::catch_unwind(AssertUnwindSafe(|| {
+                reading::read_digests_renamed(&mut raw.bytes, renames)
+            })),
+            Err(panicked) => Err(panicked),
         };
+        (Some(second), converted)
+    } else {
+        let second = reads_twice.then(|| {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                reading::read_digests_in_place(&mut raw.bytes)
+            }))
+        });
+        let raw = &*raw;
+        (
+            second,
+            panic::catch_unwind(AssertUnwindSafe(|| convert(raw))),
+        )
+    };
+    let raw = &*raw;
+    let (mut converted, converter_failed) = match converted {
+        Ok(converted) => (converted, false),
+        // Written as the converter writes a message it cannot read: its bytes attached (when
+        // a PST can hold them), with the store's flags, received time and tags.
+        Err(_) => (
+            convert::unparseable(raw, "the converter failed on it"),
+            true,
+        ),
+    };
     let facts = match second {
         None if kind != FolderKind::Mail => None,
         // The read-back compares a large message with what the converter made of it.
@@ -1043,6 +1072,61 @@ mod tests {
             prepared.converted.message.subject.as_deref(),
             Some(convert::UNPARSEABLE_SUBJECT)
         );
+    }
+
+    /// A message large enough to be read a second time beside its conversion gives the facts
+    /// of a reading before it, whether its boundaries must be renamed for that reading or not,
+    /// and is left as it was.
+    #[test]
+    fn a_large_message_read_beside_its_conversion_reads_as_one_read_before_it() {
+        use base64::Engine as _;
+        let data: Vec<u8> = (0..2_500_000u32).map(|n| (n * 7 + n / 251) as u8).collect();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
+        let lines: String = encoded
+            .as_bytes()
+            .chunks(76)
+            .map(|line| format!("{}\n", std::str::from_utf8(line).unwrap()))
+            .collect();
+        let spill = tempfile::tempdir().unwrap();
+        // "outer-alt" begins with "outer": the second reading renames it where it lies.
+        for inner in ["inner", "outer-alt"] {
+            let bytes = format!(
+                "From: a@example.com\nSubject: large\nMessage-ID: <large@example.com>\n\
+                 Content-Type: multipart/mixed; boundary=\"outer\"\n\n--outer\n\
+                 Content-Type: multipart/alternative; boundary=\"{inner}\"\n\n--{inner}\n\
+                 Content-Type: text/plain\n\nhello\n--{inner}\nContent-Type: text/html\n\n\
+                 <p>hello</p>\n--{inner}--\n--outer\n\
+                 Content-Type: application/octet-stream; name=\"a.bin\"\n\
+                 Content-Transfer-Encoding: base64\n\n{lines}--outer--\n"
+            )
+            .into_bytes();
+            assert!(bytes.len() >= READ_BESIDE_FROM);
+            let mut raw = RawMessage::new(
+                crate::model::FolderPath::root(),
+                bytes.clone(),
+                Origin::File {
+                    path: "large.eml".into(),
+                },
+            );
+            let prepared = prepare(&mut raw, FolderKind::Mail, "UTC", false, true, spill.path());
+            assert_eq!(raw.bytes, bytes, "{inner}");
+            let before = reading::read_digests(&bytes);
+            assert_eq!(before.attachments.len(), 1, "{inner}");
+            assert_eq!(before.attachments[0].size, data.len() as u64, "{inner}");
+            assert_eq!(
+                before.notes.is_empty(),
+                inner == "inner",
+                "{:?}",
+                before.notes
+            );
+            let before = Facts::of_reading(&before);
+            assert_eq!(prepared.facts.as_deref(), Some(&before), "{inner}");
+            assert!(
+                prepared.converted.warnings.is_empty(),
+                "{inner}: {:?}",
+                prepared.converted.warnings
+            );
+        }
     }
 
     #[test]

@@ -69,6 +69,29 @@ pub fn read_digests_in_place(bytes: &mut [u8]) -> IndependentReading {
     }
 }
 
+/// Reads one stored message as [`read_digests`] does when that needs neither a copy nor a
+/// change of `bytes`, so that it may run beside another reader of the same bytes; when some
+/// boundaries must be renamed first, says which (for [`read_digests_renamed`]).
+pub fn read_digests_shared(bytes: &[u8]) -> Result<IndependentReading, MustRename> {
+    let bytes = without_framing(bytes);
+    match boundary_renames(bytes) {
+        None => Ok(read_renamed(bytes, Vec::new(), false)),
+        Some(renames) => Err(MustRename(renames)),
+    }
+}
+
+/// The boundary renames a message needs before `mailparse` reads it (see
+/// [`boundary_renames`]).
+#[derive(Debug)]
+pub struct MustRename((Vec<(usize, u8)>, String));
+
+/// Reads one stored message as [`read_digests_in_place`] does, with the renames
+/// [`read_digests_shared`] found in it.
+pub fn read_digests_renamed(bytes: &mut [u8], renames: MustRename) -> IndependentReading {
+    let start = bytes.len() - without_framing(bytes).len();
+    read_with_renames(&mut bytes[start..], renames.0, false)
+}
+
 fn read_keeping(bytes: &[u8], keep_bytes: bool) -> IndependentReading {
     let bytes = without_framing(bytes);
     match boundary_renames(bytes) {
