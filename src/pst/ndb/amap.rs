@@ -172,9 +172,18 @@ impl AMap {
     pub fn longest_free_run(&self) -> u64 {
         let (mut longest, mut run) = (0, 0);
         for byte in self.0 {
-            if byte == 0 {
-                run += 8;
-                continue;
+            match byte {
+                0 => {
+                    run += 8;
+                    continue;
+                }
+                // All taken: nearly every byte of a file written in one pass.
+                0xFF => {
+                    longest = u64::max(longest, run);
+                    run = 0;
+                    continue;
+                }
+                _ => {}
             }
             for bit in 0..8 {
                 if byte & (0x80 >> bit) == 0 {

@@ -823,6 +823,41 @@ fn map_pages_sit_where_the_spec_puts_them() {
     assert!(amap::has_fmap(128) && !amap::has_fmap(129));
 }
 
+/// The map pages are written as the stream leaves each interval: into the buffer that still
+/// holds them, or on their own after the buffer that held them. Whatever the buffers, the
+/// file is the same, and clean.
+#[test]
+fn map_pages_are_the_same_wherever_the_write_buffers_end() {
+    let write = |buffer: Option<usize>| {
+        let (dir, path) = temp_pst();
+        let mut writer = writer(&path);
+        if let Some(size) = buffer {
+            writer = writer.with_write_buffer(size);
+        }
+        let mut x: u64 = 11;
+        for n in 0..600u32 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let len = 1 + (x >> 40) as usize % 30_000;
+            let tree = writer.write_data(&pattern(x, len), 8176).unwrap();
+            writer
+                .add_node(Nid(0x21 + 32 * n), tree.bid, Bid::NONE, Nid(0))
+                .unwrap();
+        }
+        writer.finish().unwrap();
+        let report = assert_clean(&path);
+        assert!(report.stats.intervals >= 30, "{}", report.stats.intervals);
+        let bytes = fs::read(&path).unwrap();
+        drop(dir);
+        bytes
+    };
+    let whole = write(None);
+    for size in [4_200, 9_000, 20_000, 300_000, 444_444, 600_001] {
+        assert!(write(Some(size)) == whole, "buffers of {size} bytes");
+    }
+}
+
 /// Writes `bytes` at `at` of the file at `path`, in place (for files too large to copy).
 fn patch(path: &Path, at: u64, bytes: &[u8]) {
     let mut file = File::options().write(true).open(path).unwrap();

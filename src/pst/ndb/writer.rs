@@ -106,9 +106,11 @@ impl NdbWriter {
         let mut stream = Stream {
             file: FileThread::start(file)?,
             buffer: Vec::with_capacity(WRITE_BUFFER),
+            buffer_size: WRITE_BUFFER,
             unsealed: Vec::new(),
             cursor: 0,
             gaps: Vec::new(),
+            maps: StreamMaps::default(),
             next_page_bid: 0,
             failed: false,
             limit: options.max_file_size,
@@ -364,6 +366,16 @@ impl NdbWriter {
         self.projection(self.stream.cursor, self.blocks.len())
     }
 
+    /// Hands the file over in buffers of `size` bytes instead of [`WRITE_BUFFER`]: tests use
+    /// small ones to end buffers in many more places (inside map pages among them).
+    #[cfg(test)]
+    pub(super) fn with_write_buffer(mut self, size: usize) -> NdbWriter {
+        self.stream.buffer_size = size;
+        self.stream.buffer.reserve_exact(size);
+        self.stream.buffer.shrink_to(size);
+        self
+    }
+
     /// Writes the BBT and NBT, the AMap/PMap/FMap/FPMap pages, the DList and the header
     /// (last), flushes, syncs (unless told not to), and returns the file.
     pub fn finish(self) -> Result<File, Error> {
@@ -428,12 +440,13 @@ impl NdbWriter {
         let Streamed {
             mut file,
             gaps,
+            maps,
             end: cursor,
         } = stream.into_parts()?;
         file.set_len(file_end)
             .map_err(|source| io_at("extending the file", file_end, source))?;
 
-        let maps = write_maps(&mut file, intervals, cursor, &gaps)?;
+        let maps = write_maps(&mut file, intervals, cursor, &gaps, maps)?;
         let dlist = density_list(&maps.free_slots);
         write_at(&mut file, DListPage::OFFSET, &dlist.encode(next_page_bid))?;
 
@@ -752,14 +765,32 @@ struct Stream {
     /// Where full buffers go.
     file: FileThread,
     buffer: Vec<u8>,
+    /// The capacity of each buffer ([`WRITE_BUFFER`]).
+    buffer_size: usize,
     /// The blocks in `buffer`, which the file thread completes.
     unsealed: Vec<UnsealedBlock>,
     cursor: u64,
     /// Unallocated ranges left behind the cursor, in file order, each inside one interval.
     gaps: Vec<(u64, u64)>,
+    /// The map pages of the intervals the cursor has left.
+    maps: StreamMaps,
     next_page_bid: u64,
     failed: bool,
     limit: u64,
+}
+
+/// The map pages of the intervals behind the cursor, written as the stream goes (at the end,
+/// on one thread, they were a serial stretch that grows with the file): an interval's
+/// allocations are final once the cursor has left it.
+#[derive(Debug, Default)]
+struct StreamMaps {
+    /// The intervals before this one have their AMap, PMap and FPMap pages written.
+    done: u64,
+    /// The gaps before this one belong to intervals that are done.
+    gaps_done: usize,
+    summary: MapSummary,
+    /// FMap pages, written at the end: they describe the AMaps after them.
+    fmaps: Vec<(u64, u64)>,
 }
 
 impl std::fmt::Debug for Stream {
@@ -777,8 +808,18 @@ impl Stream {
     fn reserve(&mut self, size: u64, align: u64) -> Result<u64, Error> {
         let at = place(self.cursor, size, align);
         self.record_gaps(at);
-        let skipped = at - self.cursor;
-        self.zeros(skipped)?;
+        // The map pages on the way are skipped in one piece (less than a zeros chunk), so
+        // that no buffer ends inside them: they are filled in where they lie.
+        let mut i = interval_of(self.cursor);
+        while interval_base(i) < at {
+            let pages_end = data_start(i);
+            if pages_end > self.cursor {
+                self.zeros(interval_base(i).saturating_sub(self.cursor))?;
+                self.zeros(pages_end - self.cursor)?;
+            }
+            i += 1;
+        }
+        self.zeros(at - self.cursor)?;
         Ok(at)
     }
 
@@ -826,6 +867,7 @@ impl Stream {
     /// Appends `size` zero bytes (at most the buffer's capacity) and returns them to be
     /// filled in place.
     fn append(&mut self, size: usize) -> Result<&mut [u8], Error> {
+        self.map_left_intervals()?;
         if self.buffer.len() + size > self.buffer.capacity() {
             self.flush()?;
         }
@@ -838,6 +880,7 @@ impl Stream {
     /// Appends a block of `size` bytes holding `cb` data bytes, to be framed in place; the
     /// file thread completes it as `seal` says before writing it.
     fn append_block(&mut self, size: usize, cb: usize, seal: Seal) -> Result<&mut [u8], Error> {
+        self.map_left_intervals()?;
         if self.buffer.len() + size > self.buffer.capacity() {
             self.flush()?;
         }
@@ -850,16 +893,48 @@ impl Stream {
         self.append(size)
     }
 
+    /// Writes the map pages of every interval the cursor has left since the last call: into
+    /// the buffer when it still holds them, else as a page of its own after the buffer that
+    /// held them (the file thread writes in order).
+    fn map_left_intervals(&mut self) -> Result<(), Error> {
+        while interval_base(self.maps.done + 1) <= self.cursor {
+            let i = self.maps.done;
+            let end = interval_base(i + 1);
+            let gaps_end = self.maps.gaps_done
+                + self.gaps[self.maps.gaps_done..].partition_point(|&(from, _)| from < end);
+            let gaps = &self.gaps[self.maps.gaps_done..gaps_end];
+            let buffer_start = self.cursor - self.buffer.len() as u64;
+            let mut pages = Vec::new();
+            let fmap = interval_maps(i, end, gaps, &mut self.maps.summary, |at, page| {
+                pages.push((at, page));
+            });
+            for (at, page) in pages {
+                // A buffer never ends inside a map page (see `reserve`).
+                if at >= buffer_start {
+                    let offset = (at - buffer_start) as usize;
+                    self.buffer[offset..offset + PAGE_SIZE].copy_from_slice(&page);
+                } else if let Err(error) = self.file.write(at, page.to_vec(), Vec::new()) {
+                    self.failed = true;
+                    return Err(error);
+                }
+            }
+            self.maps.fmaps.extend(fmap.map(|at| (i, at)));
+            self.maps.gaps_done = gaps_end;
+            self.maps.done = i + 1;
+        }
+        Ok(())
+    }
+
     /// Hands the buffer to the file thread and goes on in a written one.
     fn flush(&mut self) -> Result<(), Error> {
         if self.buffer.is_empty() {
             return Ok(());
         }
         let at = self.cursor - self.buffer.len() as u64;
-        let next = self
-            .file
-            .spare_buffer()
-            .unwrap_or_else(|| Vec::with_capacity(WRITE_BUFFER));
+        // A map page written on its own comes back too: only whole buffers are used again.
+        let next = std::iter::from_fn(|| self.file.spare_buffer())
+            .find(|spare| spare.capacity() >= self.buffer_size)
+            .unwrap_or_else(|| Vec::with_capacity(self.buffer_size));
         let full = std::mem::replace(&mut self.buffer, next);
         let blocks = std::mem::take(&mut self.unsealed);
         if let Err(error) = self.file.write(at, full, blocks) {
@@ -871,10 +946,13 @@ impl Stream {
 
     /// The written file, with what the maps need to know.
     fn into_parts(mut self) -> Result<Streamed, Error> {
+        self.map_left_intervals()?;
         self.flush()?;
+        let gaps = self.gaps.split_off(self.maps.gaps_done);
         Ok(Streamed {
             file: self.file.finish()?,
-            gaps: self.gaps,
+            gaps,
+            maps: self.maps,
             end: self.cursor,
         })
     }
@@ -883,8 +961,10 @@ impl Stream {
 /// The file once every block and page is in it.
 struct Streamed {
     file: File,
-    /// Unallocated ranges behind `end`.
+    /// Unallocated ranges behind `end`, in the intervals whose maps are not written yet.
     gaps: Vec<(u64, u64)>,
+    /// The map pages written so far.
+    maps: StreamMaps,
     /// The last byte written, exclusive.
     end: u64,
 }
@@ -904,6 +984,7 @@ impl PageSink for Stream {
 }
 
 /// What the map pages found, per interval.
+#[derive(Debug, Default)]
 struct MapSummary {
     /// Free slots of each AMap.
     free_slots: Vec<u16>,
@@ -911,60 +992,81 @@ struct MapSummary {
     fmap_bytes: Vec<u8>,
 }
 
-/// Writes every interval's AMap, PMap, FMap and FPMap page. An interval's allocations are its
-/// map pages and everything from its data start up to `end` (the last byte written), except
-/// the recorded gaps.
+/// The AMap, PMap and FPMap pages of interval `i`, handed to `write` with their offsets, and
+/// the offset of its FMap page, if it has one (its bytes depend on the AMaps after it). The
+/// interval's allocations are its map pages and everything from its data start up to `end`,
+/// except `gaps` (those inside it). Adds the AMap's figures to `summary`.
+fn interval_maps(
+    i: u64,
+    end: u64,
+    gaps: &[(u64, u64)],
+    summary: &mut MapSummary,
+    mut write: impl FnMut(u64, [u8; PAGE_SIZE]),
+) -> Option<u64> {
+    let base = interval_base(i);
+    let mut amap = AMap::with_map_pages(i);
+    let used_end = end.min(interval_base(i + 1));
+    let start = data_start(i);
+    if used_end > start {
+        amap.set((start - base) / SLOT_SIZE, (used_end - start) / SLOT_SIZE);
+    }
+    for &(from, to) in gaps {
+        amap.clear((from - base) / SLOT_SIZE, (to - from) / SLOT_SIZE);
+    }
+    let mut fmap_at = None;
+    for (at, ptype) in map_pages(i) {
+        match ptype {
+            PageType::AllocationMap => write(at, map_page(ptype, &amap.0, at)),
+            PageType::FreeMap => fmap_at = Some(at),
+            _ => write(at, map_page(ptype, &[0xFF; PAGE_BODY], at)),
+        }
+    }
+    summary.free_slots.push(amap.free_slots() as u16);
+    summary.fmap_bytes.push(amap::fmap_byte(&amap));
+    fmap_at
+}
+
+/// Writes the map pages of the intervals from `maps.done` on (the stream wrote those before),
+/// then every FMap page. The file ends at `end` (the last byte written); `gaps` are the
+/// unallocated ranges of the intervals left.
 fn write_maps(
     file: &mut File,
     intervals: u64,
     end: u64,
     gaps: &[(u64, u64)],
+    maps: StreamMaps,
 ) -> Result<MapSummary, Error> {
-    let mut free_slots = Vec::with_capacity(intervals as usize);
-    let mut fmap_bytes: Vec<u8> = Vec::with_capacity(intervals as usize);
-    let mut fmaps = Vec::new();
-    let mut gaps = gaps.iter().peekable();
-    for i in 0..intervals {
-        let base = interval_base(i);
-        let mut amap = AMap::with_map_pages(i);
-        let used_end = end.min(interval_base(i + 1));
-        let start = data_start(i);
-        if used_end > start {
-            amap.set((start - base) / SLOT_SIZE, (used_end - start) / SLOT_SIZE);
+    let StreamMaps {
+        done,
+        mut summary,
+        mut fmaps,
+        ..
+    } = maps;
+    let mut gaps = gaps;
+    for i in done..intervals {
+        let next = gaps.partition_point(|&(from, _)| from < interval_base(i + 1));
+        let mut pages = Vec::new();
+        let fmap = interval_maps(i, end, &gaps[..next], &mut summary, |at, page| {
+            pages.push((at, page));
+        });
+        for (at, page) in pages {
+            write_at(file, at, &page)?;
         }
-        while let Some(&&(from, to)) = gaps.peek() {
-            if from >= interval_base(i + 1) {
-                break;
-            }
-            amap.clear((from - base) / SLOT_SIZE, (to - from) / SLOT_SIZE);
-            gaps.next();
-        }
-        let mut fmap_at = None;
-        for (at, ptype) in map_pages(i) {
-            match ptype {
-                PageType::AllocationMap => write_at(file, at, &map_page(ptype, &amap.0, at))?,
-                // Its bytes depend on AMaps after this one: written below.
-                PageType::FreeMap => fmap_at = Some(at),
-                _ => write_at(file, at, &map_page(ptype, &[0xFF; PAGE_BODY], at))?,
-            }
-        }
-        if let Some(at) = fmap_at {
-            fmaps.push((i, at));
-        }
-        free_slots.push(amap.free_slots() as u16);
-        fmap_bytes.push(amap::fmap_byte(&amap));
+        fmaps.extend(fmap.map(|at| (i, at)));
+        gaps = &gaps[next..];
     }
     for (i, at) in fmaps {
         let mut body = [0u8; PAGE_BODY];
         for (slot, amap_index) in body.iter_mut().zip(amap::fmap_coverage(i)) {
-            *slot = fmap_bytes.get(amap_index as usize).copied().unwrap_or(0);
+            *slot = summary
+                .fmap_bytes
+                .get(amap_index as usize)
+                .copied()
+                .unwrap_or(0);
         }
         write_at(file, at, &map_page(PageType::FreeMap, &body, at))?;
     }
-    Ok(MapSummary {
-        free_slots,
-        fmap_bytes,
-    })
+    Ok(summary)
 }
 
 /// The density list: AMaps with free slots, most free first, as many as fit; "backfill
