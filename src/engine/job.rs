@@ -189,6 +189,9 @@ fn check_parts(
 ) {
     let mut in_pst = vec![0u64; plan.folders.len()];
     let mut all_read = true;
+    // Each part's folders and messages are listed once, for the counts here and for the
+    // read-back of every message after.
+    let mut listed = Vec::with_capacity(finished.len());
     for part in finished {
         if cancel.is_cancelled() {
             return;
@@ -197,8 +200,12 @@ fn check_parts(
         on_event(Event::Verifying {
             path: shown.clone(),
         });
-        let counts = match read_back::folder_counts(&part.pending) {
-            Ok(counts) => counts,
+        let counts = match read_back::PstMessages::list(&part.pending) {
+            Ok(messages) => {
+                let counts = messages.counts();
+                listed.push(messages);
+                counts
+            }
             Err(reason) => {
                 all_read = false;
                 report
@@ -242,7 +249,7 @@ fn check_parts(
         }
     }
     if all_read {
-        compare_messages(plan, finished, expected, cancel, report);
+        compare_messages(plan, &listed, expected, cancel, report);
     }
     report.verified = all_read;
 }
@@ -252,13 +259,12 @@ fn check_parts(
 /// folder, with what each side holds.
 fn compare_messages(
     plan: &Plan,
-    finished: &[FinishedPart],
+    listed: &[read_back::PstMessages],
     expected: Expected,
     cancel: &CancelToken,
     report: &mut Report,
 ) {
-    let files: Vec<std::path::PathBuf> = finished.iter().map(|p| p.pending.clone()).collect();
-    let comparisons = match read_back::read_back(&files, plan, expected, cancel) {
+    let comparisons = match read_back::read_back(listed, plan, expected, cancel) {
         Ok(comparisons) => comparisons,
         Err(reason) => {
             report.problems.push(format!(

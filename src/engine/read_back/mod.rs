@@ -30,8 +30,9 @@ use super::spec::{Options, Source, StoreSelection};
 mod outlook;
 mod streamed;
 
+pub(crate) use self::outlook::PstMessages;
 pub use self::outlook::folder_counts;
-use self::outlook::{PstMessages, pst_facts, unreadable_message};
+use self::outlook::{pst_facts, unreadable_message};
 
 /// Messages listed per folder and kind of difference; the counts are always complete.
 const LISTED_PER_FOLDER: usize = 50;
@@ -607,7 +608,7 @@ impl SpillReader {
     }
 }
 
-/// The job's read-back: every message of the PST files `parts`, read with outlook-pst, compared
+/// The job's read-back: every message of the PST files `listed`, read with outlook-pst, compared
 /// with what the independent reading saw in the messages written. One comparison per plan
 /// folder, in plan order (`None` for folders not in the PST).
 ///
@@ -616,18 +617,11 @@ impl SpillReader {
 /// the mailbox. Messages that do not pair so (a difference, a message missing or unreadable)
 /// are paired at the end of the folder as [`compare`] pairs them.
 pub(crate) fn read_back(
-    parts: &[PathBuf],
+    listed: &[PstMessages],
     plan: &Plan,
     expected: Expected,
     cancel: &CancelToken,
 ) -> Result<Vec<Option<FolderComparison>>, String> {
-    let mut listed = Vec::with_capacity(parts.len());
-    for part in parts {
-        if cancel.is_cancelled() {
-            return Ok(Vec::new());
-        }
-        listed.push(PstMessages::list(part)?);
-    }
     let (folders, file) = expected.into_reader();
     let mut spill = SpillReader {
         file,
@@ -646,7 +640,7 @@ pub(crate) fn read_back(
         let mut written = written.into_iter();
         let mut pst_left: Vec<Facts> = Vec::new();
         let mut source_left: Vec<(Facts, String)> = Vec::new();
-        for pst in &listed {
+        for pst in listed {
             let nodes = pst.of_folder(&planned.pst_path);
             for window in nodes.chunks(pst.window()) {
                 if cancel.is_cancelled() {

@@ -173,7 +173,7 @@ fn read_at_once(file: &File, buffer: &mut [u8], at: u64) -> std::io::Result<usiz
 type PstFolder = (Vec<String>, Rc<dyn Folder>);
 
 /// Every folder below the IPM subtree, parents before children, with its path.
-fn folders(store: &Rc<UnicodeStore>) -> Result<Vec<PstFolder>, String> {
+fn folders_of(store: &Rc<UnicodeStore>) -> Result<Vec<PstFolder>, String> {
     let properties = store.properties();
     let ipm = properties
         .ipm_sub_tree_entry_id()
@@ -211,35 +211,9 @@ fn folders(store: &Rc<UnicodeStore>) -> Result<Vec<PstFolder>, String> {
     Ok(found)
 }
 
-/// Rows in a folder's contents table.
-fn message_count(folder: &Rc<dyn Folder>) -> u64 {
-    folder
-        .contents_table()
-        .map_or(0, |table| table.rows_matrix().count() as u64)
-}
-
-/// The number of messages in each folder of the PST at `path`. A folder whose stored count
-/// (PidTagContentCount) differs from its contents table is an error: readers that trust either
-/// would show different mail.
+/// The number of messages in each folder of the PST at `path` (see [`PstMessages::list`]).
 pub fn folder_counts(path: &Path) -> Result<FolderCounts, String> {
-    let store = open_store(path)?;
-    let mut counts = FolderCounts::new();
-    for (folder_path, folder) in folders(&store)? {
-        let rows = message_count(&folder);
-        let stored = match folder.properties().get(tag::CONTENT_COUNT) {
-            Some(PropertyValue::Integer32(n)) => u64::try_from(*n).ok(),
-            _ => None,
-        };
-        if stored.is_some_and(|stored| stored != rows) {
-            return Err(format!(
-                "folder {} says it holds {} messages, but its table lists {rows}",
-                display(&folder_path),
-                stored.unwrap_or(0)
-            ));
-        }
-        counts.insert(folder_path, rows);
-    }
-    Ok(counts)
+    PstMessages::list(path).map(|listed| listed.counts())
 }
 
 fn text(value: Option<&PropertyValue>) -> Option<String> {
@@ -304,7 +278,7 @@ pub(super) fn unreadable_message(node: u32, error: &str) -> String {
 /// at a time: reading back is most of the work of checking a large PST, and the facts of every
 /// message at once would make the check's memory grow with the mailbox.
 #[derive(Debug)]
-pub(super) struct PstMessages {
+pub(crate) struct PstMessages {
     path: std::path::PathBuf,
     /// Each folder's path of names and its messages' nodes.
     folders: Vec<(Vec<String>, Vec<u32>)>,
@@ -312,18 +286,30 @@ pub(super) struct PstMessages {
 }
 
 impl PstMessages {
-    /// Lists the folders and messages of the PST at `path`.
-    pub(super) fn list(path: &Path) -> Result<PstMessages, String> {
+    /// Lists the folders and messages of the PST at `path`. A folder whose stored count
+    /// (PidTagContentCount) differs from its contents table is an error: readers that trust
+    /// either would show different mail.
+    pub(crate) fn list(path: &Path) -> Result<PstMessages, String> {
         let store = open_store(path)?;
-        let folders = folders(&store)?
-            .into_iter()
-            .map(|(path, folder)| {
-                let nodes = folder.contents_table().map_or_else(Vec::new, |table| {
-                    table.rows_matrix().map(|row| u32::from(row.id())).collect()
-                });
-                (path, nodes)
-            })
-            .collect();
+        let mut folders = Vec::new();
+        for (folder_path, folder) in folders_of(&store)? {
+            let nodes: Vec<u32> = folder.contents_table().map_or_else(Vec::new, |table| {
+                table.rows_matrix().map(|row| u32::from(row.id())).collect()
+            });
+            let stored = match folder.properties().get(tag::CONTENT_COUNT) {
+                Some(PropertyValue::Integer32(n)) => u64::try_from(*n).ok(),
+                _ => None,
+            };
+            if stored.is_some_and(|stored| stored != nodes.len() as u64) {
+                return Err(format!(
+                    "folder {} says it holds {} messages, but its table lists {}",
+                    display(&folder_path),
+                    stored.unwrap_or(0),
+                    nodes.len()
+                ));
+            }
+            folders.push((folder_path, nodes));
+        }
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, 8);
@@ -332,6 +318,14 @@ impl PstMessages {
             folders,
             threads,
         })
+    }
+
+    /// The number of messages in each folder.
+    pub(crate) fn counts(&self) -> FolderCounts {
+        self.folders
+            .iter()
+            .map(|(path, nodes)| (path.clone(), nodes.len() as u64))
+            .collect()
     }
 
     /// The messages of the folder `path`; none when the PST has no such folder.
