@@ -108,6 +108,47 @@ pub(super) fn file_attachment_facts(
     })
 }
 
+/// The plain body (PidTagBody) of the message `message`, its UTF-16 code units up to the
+/// first NUL, read from the message's property context as attachments are read above
+/// (outlook-pst's own reader takes a string a code unit at a time, through a dynamic reader:
+/// the largest part of reading a message back). `Some(None)` when the message has no plain
+/// body; `None` when it is stored in a way this does not read (outlook-pst reads it then).
+pub(super) fn message_body(pst: &UnicodePstFile, message: NodeId) -> Option<Option<String>> {
+    let node = pst.read_node(message).ok()?;
+    let mut file = pst.reader().lock().ok()?;
+    let blocks = UnicodeBlockBTree::read(&mut *file, *pst.header().root().block_btree()).ok()?;
+    let mut reading = Reading {
+        file: &mut file,
+        encoding: pst.header().crypt_method(),
+        blocks,
+        pages: BTreeMap::new(),
+        trees: DataBlockCache::default(),
+    };
+    let heap = reading.single_block(node.data()).ok()??;
+    let properties = PropertyContext::of(&heap)?;
+    let Some((kind, value)) = properties.record(tag::BODY) else {
+        return Some(None);
+    };
+    if kind != STRING {
+        return None;
+    }
+    let bytes = match properties.heap_value(value)? {
+        Some(bytes) => bytes.to_vec(),
+        None => {
+            let mut bytes = Vec::new();
+            let mut stream = reading.sub_node_data(node.sub_node()?, value)?;
+            stream.read_to_end(&mut bytes).ok()?;
+            bytes
+        }
+    };
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .take_while(|&unit| unit != 0)
+        .collect();
+    Some(Some(String::from_utf16_lossy(&units)))
+}
+
 /// The PST file as read for one attachment.
 struct Reading<'a> {
     file: &'a mut Box<dyn outlook_pst::PstReader>,
