@@ -626,8 +626,8 @@ pub(super) fn held_bytes(raw: &RawMessage) -> u64 {
 }
 
 /// Messages this large are read a second time beside their conversion, on another core: such a
-/// message goes through the pipeline alone (it holds the whole budget of mail in flight), and
-/// the other cores would wait.
+/// message holds much of the budget of mail in flight (one larger than the budget goes through
+/// alone), so that the other cores run out of messages while it is read twice in turn.
 const READ_BESIDE_FROM: usize = 2 * 1024 * 1024;
 
 pub(super) fn prepare_with(
@@ -643,8 +643,7 @@ pub(super) fn prepare_with(
     // makes its own. It reads the message where it lies (see `reading::read_digests_in_place`).
     let reads_twice = kind == FolderKind::Mail && raw.large.is_none();
     let (second, converted) = if reads_twice && raw.bytes.len() >= READ_BESIDE_FROM {
-        // The other threads wait for this message to go through: the second reading takes
-        // the core they leave idle.
+        // The second reading takes a core the others would leave idle.
         let (second, converted) = thread::scope(|scope| {
             let second = scope.spawn(|| reading::read_digests_shared(&raw.bytes));
             let converted = panic::catch_unwind(AssertUnwindSafe(|| convert(raw)));
