@@ -630,12 +630,31 @@ mod tests {
         )
     }
 
+    fn data_len(attachment: &Attachment) -> usize {
+        data(attachment).len()
+    }
+
     fn data(attachment: &Attachment) -> &[u8] {
         match &attachment.content {
             AttachmentContent::Data(bytes) => bytes,
             AttachmentContent::Message(_) => panic!("an attached message"),
             AttachmentContent::Streamed(_) => panic!("a streamed attachment"),
         }
+    }
+
+    /// The message `text` converted with its large parts decoded before the parser reads it
+    /// (and the parts cut), after checking that the parser alone reads it into the same
+    /// message, with the same warnings.
+    fn converts_as_the_parser_reads(text: &str) -> (Converted, large::Skeleton) {
+        let raw = raw(text.as_bytes());
+        let skeleton = lean::cut(&raw.bytes).expect("large parts are cut");
+        let lean = convert(&raw);
+        let mut notes = Notes::default();
+        let parsed = read_message(&raw.bytes, 0, &Limits::PST, &mut notes).unwrap();
+        let parser = with_store_state(&raw, parsed, notes);
+        assert_eq!(lean.warnings, parser.warnings);
+        assert_eq!(lean.message, parser.message);
+        (lean, skeleton)
     }
 
     /// A message whose large files are decoded before the parser reads it converts exactly as
@@ -683,23 +702,11 @@ mod tests {
                 }
             }
             text.push_str(&format!("--b--{eol}"));
-            let raw = raw(text.as_bytes());
-            let skeleton = lean::cut(&raw.bytes).expect("the large files are cut");
+            let (lean, skeleton) = converts_as_the_parser_reads(&text);
             // The image and the PDF; not the small file, nor the one without padding.
             assert!(skeleton.kept.find(&skeleton.kept.marker(1)).is_some());
             assert!(skeleton.kept.find(&skeleton.kept.marker(2)).is_none());
-            let lean = convert(&raw);
-            let mut notes = Notes::default();
-            let parsed = read_message(&raw.bytes, 0, &Limits::PST, &mut notes).unwrap();
-            let parser = with_store_state(&raw, parsed, notes);
-            assert_eq!(lean.warnings, parser.warnings);
-            assert_eq!(lean.message, parser.message);
-            let sizes: Vec<usize> = lean
-                .message
-                .attachments
-                .iter()
-                .map(|a| data(a).len())
-                .collect();
+            let sizes: Vec<usize> = lean.message.attachments.iter().map(data_len).collect();
             assert_eq!(sizes, [200_000, 300_001, 1_000, 90_002]);
         }
     }
@@ -768,15 +775,8 @@ mod tests {
                 }
             }
             text.push_str(&format!("--b--{eol}"));
-            let raw = raw(text.as_bytes());
-            let skeleton = lean::cut(&raw.bytes).expect("the large texts are cut");
+            let (lean, skeleton) = converts_as_the_parser_reads(&text);
             assert!(skeleton.kept.find(&skeleton.kept.marker(4)).is_some());
-            let lean = convert(&raw);
-            let mut notes = Notes::default();
-            let parsed = read_message(&raw.bytes, 0, &Limits::PST, &mut notes).unwrap();
-            let parser = with_store_state(&raw, parsed, notes);
-            assert_eq!(lean.warnings, parser.warnings);
-            assert_eq!(lean.message, parser.message);
             let body = lean.message.body_text.as_deref().unwrap_or_default();
             assert!(
                 body.starts_with("Grüße aus München, café naïve."),
@@ -789,12 +789,7 @@ mod tests {
                     .unwrap_or_default()
                     .contains("☕ 会議")
             );
-            let sizes: Vec<usize> = lean
-                .message
-                .attachments
-                .iter()
-                .map(|a| data(a).len())
-                .collect();
+            let sizes: Vec<usize> = lean.message.attachments.iter().map(data_len).collect();
             assert_eq!(sizes, [120_001, parts[3].2.len(), 70_000]);
             assert_eq!(data(&lean.message.attachments[0]), &parts[2].2[..]);
         }

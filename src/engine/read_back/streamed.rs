@@ -45,14 +45,7 @@ pub(super) fn file_attachment_facts(
 ) -> Option<AttachmentFacts> {
     let message_sub_nodes = pst.read_node(message).ok()?.sub_node()?;
     let mut file = pst.reader().lock().ok()?;
-    let blocks = UnicodeBlockBTree::read(&mut *file, *pst.header().root().block_btree()).ok()?;
-    let mut reading = Reading {
-        file: &mut file,
-        encoding: pst.header().crypt_method(),
-        blocks,
-        pages: BTreeMap::new(),
-        trees: DataBlockCache::default(),
-    };
+    let mut reading = Reading::new(&mut file, pst)?;
     let (data, sub_nodes) = reading.sub_node(message_sub_nodes, attachment).ok()??;
     let heap = reading.single_block(data).ok()??;
     let properties = PropertyContext::of(&heap)?;
@@ -69,21 +62,7 @@ pub(super) fn file_attachment_facts(
     ] {
         match properties.record(id) {
             Some((STRING, value)) => {
-                let bytes = match properties.heap_value(value)? {
-                    Some(bytes) => bytes.to_vec(),
-                    None => {
-                        let mut bytes = Vec::new();
-                        let mut stream = reading.sub_node_data(sub_nodes?, value)?;
-                        stream.read_to_end(&mut bytes).ok()?;
-                        bytes
-                    }
-                };
-                let units: Vec<u16> = bytes
-                    .chunks_exact(2)
-                    .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
-                    .take_while(|&unit| unit != 0)
-                    .collect();
-                name = Some(String::from_utf16_lossy(&units));
+                name = Some(reading.string(&properties, sub_nodes, value)?);
                 break;
             }
             // An 8-bit string: read whole by outlook-pst.
@@ -116,14 +95,7 @@ pub(super) fn file_attachment_facts(
 pub(super) fn message_body(pst: &UnicodePstFile, message: NodeId) -> Option<Option<String>> {
     let node = pst.read_node(message).ok()?;
     let mut file = pst.reader().lock().ok()?;
-    let blocks = UnicodeBlockBTree::read(&mut *file, *pst.header().root().block_btree()).ok()?;
-    let mut reading = Reading {
-        file: &mut file,
-        encoding: pst.header().crypt_method(),
-        blocks,
-        pages: BTreeMap::new(),
-        trees: DataBlockCache::default(),
-    };
+    let mut reading = Reading::new(&mut file, pst)?;
     let heap = reading.single_block(node.data()).ok()??;
     let properties = PropertyContext::of(&heap)?;
     let Some((kind, value)) = properties.record(tag::BODY) else {
@@ -132,21 +104,9 @@ pub(super) fn message_body(pst: &UnicodePstFile, message: NodeId) -> Option<Opti
     if kind != STRING {
         return None;
     }
-    let bytes = match properties.heap_value(value)? {
-        Some(bytes) => bytes.to_vec(),
-        None => {
-            let mut bytes = Vec::new();
-            let mut stream = reading.sub_node_data(node.sub_node()?, value)?;
-            stream.read_to_end(&mut bytes).ok()?;
-            bytes
-        }
-    };
-    let units: Vec<u16> = bytes
-        .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
-        .take_while(|&unit| unit != 0)
-        .collect();
-    Some(Some(String::from_utf16_lossy(&units)))
+    reading
+        .string(&properties, node.sub_node(), value)
+        .map(Some)
 }
 
 /// The PST file as read for one attachment.
@@ -160,7 +120,43 @@ struct Reading<'a> {
     trees: DataBlockCache<UnicodePstFile>,
 }
 
-impl Reading<'_> {
+impl<'a> Reading<'a> {
+    fn new(file: &'a mut Box<dyn outlook_pst::PstReader>, pst: &UnicodePstFile) -> Option<Self> {
+        let blocks = UnicodeBlockBTree::read(file, *pst.header().root().block_btree()).ok()?;
+        Some(Reading {
+            file,
+            encoding: pst.header().crypt_method(),
+            blocks,
+            pages: BTreeMap::new(),
+            trees: DataBlockCache::default(),
+        })
+    }
+
+    /// The PtypString value `value` of `properties` (whose subnodes are at `sub_nodes`), up
+    /// to its first NUL, as outlook.rs's `text` reads a string.
+    fn string(
+        &mut self,
+        properties: &PropertyContext<'_>,
+        sub_nodes: Option<UnicodeBlockId>,
+        value: u32,
+    ) -> Option<String> {
+        let bytes = match properties.heap_value(value)? {
+            Some(bytes) => bytes.to_vec(),
+            None => {
+                let mut bytes = Vec::new();
+                let mut stream = self.sub_node_data(sub_nodes?, value)?;
+                stream.read_to_end(&mut bytes).ok()?;
+                bytes
+            }
+        };
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+            .take_while(|&unit| unit != 0)
+            .collect();
+        Some(String::from_utf16_lossy(&units))
+    }
+
     /// The data block and subnode tree of the node `node` in the subnode tree at `tree`.
     fn sub_node(
         &mut self,
