@@ -80,8 +80,8 @@ pub fn read_digests_shared(bytes: &[u8]) -> Result<IndependentReading, MustRenam
     }
 }
 
-/// The boundary renames a message needs before `mailparse` reads it (see
-/// [`boundary_renames`]).
+/// The boundary renames a message needs before `mailparse` reads it: each boundary that
+/// begins with another gets a first byte of its own.
 #[derive(Debug)]
 pub struct MustRename((Vec<(usize, u8)>, String));
 

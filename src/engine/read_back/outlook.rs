@@ -211,7 +211,8 @@ fn folders_of(store: &Rc<UnicodeStore>) -> Result<Vec<PstFolder>, String> {
     Ok(found)
 }
 
-/// The number of messages in each folder of the PST at `path` (see [`PstMessages::list`]).
+/// The number of messages in each folder of the PST at `path`. A folder whose stored count
+/// (PidTagContentCount) differs from its contents table is an error.
 pub fn folder_counts(path: &Path) -> Result<FolderCounts, String> {
     PstMessages::list(path).map(|listed| listed.counts())
 }
