@@ -645,9 +645,15 @@ pub(super) fn prepare_with(
     let (second, converted) = if reads_twice && raw.bytes.len() >= READ_BESIDE_FROM {
         // The second reading takes a core the others would leave idle.
         let (second, converted) = thread::scope(|scope| {
-            let second = scope.spawn(|| reading::read_digests_shared(&raw.bytes));
+            let second = thread::Builder::new()
+                .spawn_scoped(scope, || reading::read_digests_shared(&raw.bytes));
             let converted = panic::catch_unwind(AssertUnwindSafe(|| convert(raw)));
-            (second.join(), converted)
+            // A thread the system would not give: read here, after the conversion.
+            let second = match second {
+                Ok(second) => second.join(),
+                Err(_) => panic::catch_unwind(|| reading::read_digests_shared(&raw.bytes)),
+            };
+            (second, converted)
         });
         let second = match second {
             Ok(Ok(second)) => Ok(second),
