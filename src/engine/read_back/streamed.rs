@@ -87,28 +87,6 @@ pub(super) fn file_attachment_facts(
     })
 }
 
-/// The plain body (PidTagBody) of the message `message`, its UTF-16 code units up to the
-/// first NUL, read from the message's property context as attachments are read above
-/// (outlook-pst's own reader takes a string a code unit at a time, through a dynamic reader:
-/// the largest part of reading a message back). `Some(None)` when the message has no plain
-/// body; `None` when it is stored in a way this does not read (outlook-pst reads it then).
-pub(super) fn message_body(pst: &UnicodePstFile, message: NodeId) -> Option<Option<String>> {
-    let node = pst.read_node(message).ok()?;
-    let mut file = pst.reader().lock().ok()?;
-    let mut reading = Reading::new(&mut file, pst)?;
-    let heap = reading.single_block(node.data()).ok()??;
-    let properties = PropertyContext::of(&heap)?;
-    let Some((kind, value)) = properties.record(tag::BODY) else {
-        return Some(None);
-    };
-    if kind != STRING {
-        return None;
-    }
-    reading
-        .string(&properties, node.sub_node(), value)
-        .map(Some)
-}
-
 /// The PST file as read for one attachment.
 struct Reading<'a> {
     file: &'a mut Box<dyn outlook_pst::PstReader>,

@@ -811,7 +811,7 @@ impl Stream {
         // The map pages on the way are skipped in one piece (less than a zeros chunk), so
         // that no buffer ends inside them: they are filled in where they lie.
         let mut i = interval_of(self.cursor);
-        while interval_base(i) < at {
+        while self.cursor < at && interval_base(i) < at {
             let pages_end = data_start(i);
             if pages_end > self.cursor {
                 self.zeros(interval_base(i).saturating_sub(self.cursor))?;
