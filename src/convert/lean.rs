@@ -199,13 +199,41 @@ fn decode_base64_lines(body: &[u8]) -> Option<Vec<u8>> {
         pending: Vec::with_capacity(DECODE_CHUNK),
         chunk: vec![0; DECODE_CHUNK / 4 * 3],
     };
-    let mut from = 0;
-    for at in memchr::memchr2_iter(b'\r', b'\n', body) {
-        decoder.put(&body[from..at])?;
-        from = at + 1;
-    }
-    decoder.put(&body[from..])?;
+    put_lines(body, |line| decoder.put(line))?;
     decoder.finish()
+}
+
+/// Gives `take` the runs of `body` between its line ends (`\r`, `\n`), stopping at the first
+/// `None`. Base64 lines are nearly all of one length: a run as long as the last one, ended by a
+/// line end and holding no byte up to a space, is taken without a search.
+fn put_lines(body: &[u8], mut take: impl FnMut(&[u8]) -> Option<()>) -> Option<()> {
+    let mut rest = body;
+    let mut line = 0;
+    loop {
+        let end = if line > 0
+            && matches!(rest.get(line), Some(b'\r' | b'\n'))
+            && rest[..line]
+                .iter()
+                .fold(true, |plain, &b| plain & (b > b' '))
+        {
+            line
+        } else {
+            memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len())
+        };
+        take(&rest[..end])?;
+        if end == rest.len() {
+            return Some(());
+        }
+        if end > 0 {
+            line = end;
+        }
+        let line_end = if rest[end..].starts_with(b"\r\n") {
+            2
+        } else {
+            1
+        };
+        rest = &rest[end + line_end..];
+    }
 }
 
 /// Base64 characters decoded [`DECODE_CHUNK`] at a time, however long the lines.
@@ -317,6 +345,42 @@ pub(super) mod tests {
             decode_base64_lines(uneven.as_bytes()).as_deref(),
             Some(&data[..])
         );
+    }
+
+    proptest::proptest! {
+        /// Lines of one length or of many, ended by LF, CRLF, a bare CR or several: the runs
+        /// taken are those between line ends, in order, as a search for each would find them.
+        #[test]
+        fn lines_are_the_runs_between_line_ends(
+            lines in proptest::collection::vec(
+                (0usize..90, proptest::sample::select(vec!["\n", "\r\n", "\r", "\r\r\n", "\n\n", ""])),
+                0..30,
+            ),
+            stray in proptest::option::of((0usize..3_000, proptest::sample::select(b" \t\r\n\x01".to_vec()))),
+        ) {
+            let mut body = Vec::new();
+            for (index, (len, end)) in lines.iter().enumerate() {
+                body.extend((0..*len).map(|i| b"ABCDEFGHIJKLMNOPQRSTUVWXYZ+/="[(i + index) % 29]));
+                body.extend_from_slice(end.as_bytes());
+            }
+            if let Some((at, byte)) = stray {
+                let at = at.min(body.len());
+                body.insert(at, byte);
+            }
+            let mut taken = Vec::new();
+            put_lines(&body, |run| {
+                if !run.is_empty() {
+                    taken.push(run.to_vec());
+                }
+                Some(())
+            });
+            let expected: Vec<Vec<u8>> = body
+                .split(|&b| b == b'\r' || b == b'\n')
+                .filter(|run| !run.is_empty())
+                .map(<[u8]>::to_vec)
+                .collect();
+            proptest::prop_assert_eq!(taken, expected);
+        }
     }
 
     #[test]
