@@ -291,11 +291,6 @@ impl<R: Read> MboxReader<R> {
         let from_line = self.take_from_line()?;
         let start = self.window.offset();
         let mut bytes = Vec::new();
-        if copy {
-            // Room for what the window holds: a message that ends in it is put without the
-            // buffer growing (and copying) line by line; the slack is given back below.
-            bytes.reserve(self.window.len().min(self.large_message));
-        }
         let mut sink = Sink::new(copy.then_some(&mut bytes), self.large_message);
         let end = self.scan(&mut sink, true, true)?;
         let large = sink
@@ -306,8 +301,8 @@ impl<R: Read> MboxReader<R> {
             End::Eof => State::Done,
         };
         self.largest_message = self.largest_message.max(bytes.capacity());
-        // Reserved for the window, or grown by doubling, a buffer can be larger than its
-        // message; the message is held while it is converted and checked, its slack with it.
+        // Grown by doubling, a large message's buffer can be a quarter larger than the message;
+        // the message is held while it is converted and checked, its slack with it.
         if bytes.capacity() - bytes.len() > bytes.len() / 8 {
             bytes.shrink_to_fit();
         }
