@@ -399,6 +399,16 @@ impl PstWriter {
         })
     }
 
+    /// Makes `folder`'s stored message count (PidTagContentCount, in its PC and in its
+    /// hierarchy row) claim `extra` more messages than its contents table lists: a damaged
+    /// store, for the tests of the checks that compare the two.
+    #[cfg(test)]
+    pub(crate) fn overstate_count(&mut self, folder: FolderId, extra: u32) {
+        if let Some(entry) = self.folders.get_mut(folder.0 as usize) {
+            entry.messages += extra;
+        }
+    }
+
     fn check_usable(&self) -> Result<(), Error> {
         if self.failed || self.ndb.is_none() {
             return Err(Error::WriterFailed);

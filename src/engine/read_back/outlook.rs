@@ -589,6 +589,41 @@ mod tests {
     use super::*;
     use crate::model::ContentHash;
 
+    /// A folder whose stored count (PidTagContentCount) is not the number of rows of its
+    /// contents table is named in an error: one reader would show the count, another the rows.
+    #[test]
+    fn a_folder_whose_count_and_table_differ_is_an_error() {
+        use crate::pst::{FileTime, Message, PstWriter, WriterOptions};
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, extra: u32| {
+            let path = dir.path().join(name);
+            let options = WriterOptions::new("Test", FileTime::from_unix(1_700_000_000).unwrap());
+            let mut writer = PstWriter::create(&path, options).unwrap();
+            let inbox = writer.add_folder(writer.top_folder(), "Inbox").unwrap();
+            let sent = writer.add_folder(writer.top_folder(), "Sent").unwrap();
+            for subject in ["one", "two"] {
+                let message = Message {
+                    subject: Some(subject.into()),
+                    ..Message::default()
+                };
+                writer.add_message(inbox, &message).unwrap();
+                writer.add_message(sent, &message).unwrap();
+            }
+            writer.overstate_count(sent, extra);
+            writer.finish().unwrap();
+            path
+        };
+
+        let sound = PstMessages::list(&write("sound.pst", 0)).unwrap();
+        assert_eq!(sound.of_folder(&["Sent".to_owned()]).len(), 2);
+
+        let error = PstMessages::list(&write("miscounted.pst", 1)).unwrap_err();
+        assert!(
+            error.contains("Sent") && error.contains("3 messages") && error.contains("lists 2"),
+            "{error}"
+        );
+    }
+
     /// Large attachments read a block at a time have the facts outlook-pst gives when it reads
     /// them whole; what the streamed reading does not handle (an attached message) is left to
     /// outlook-pst.
