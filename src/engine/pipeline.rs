@@ -196,8 +196,17 @@ pub(super) struct Budget {
 #[derive(Debug, Default)]
 pub(super) struct BudgetState {
     taken: u64,
+    /// What each waiting thread waits to fit: bytes are given back once per message, and
+    /// waking nobody (or a thread whose message still does not fit) costs a system call.
+    wanted: Vec<u64>,
     /// The writer is done: nobody waits any more.
     closed: bool,
+}
+
+impl BudgetState {
+    fn fits(&self, bytes: u64, limit: u64) -> bool {
+        self.taken == 0 || self.taken + bytes <= limit
+    }
 }
 
 impl Budget {
@@ -226,11 +235,18 @@ impl Budget {
     /// The state once `bytes` fit, nothing is held, or the budget is closed.
     fn room_for(&self, bytes: u64) -> std::sync::MutexGuard<'_, BudgetState> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        while !state.closed && state.taken > 0 && state.taken + bytes > self.limit {
+        if state.closed || state.fits(bytes, self.limit) {
+            return state;
+        }
+        state.wanted.push(bytes);
+        while !state.closed && !state.fits(bytes, self.limit) {
             state = self
                 .freed
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
+        }
+        if let Some(at) = state.wanted.iter().position(|&wanted| wanted == bytes) {
+            state.wanted.swap_remove(at);
         }
         state
     }
@@ -238,7 +254,10 @@ impl Budget {
     pub(super) fn give_back(&self, bytes: u64) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.taken = state.taken.saturating_sub(bytes);
-        self.freed.notify_all();
+        let limit = self.limit;
+        if state.wanted.iter().any(|&wanted| state.fits(wanted, limit)) {
+            self.freed.notify_all();
+        }
     }
 
     pub(super) fn close(&self) {
@@ -999,6 +1018,23 @@ mod tests {
                 "a closed budget lets the reader stop"
             );
         });
+    }
+
+    #[test]
+    fn a_waiting_reader_goes_on_once_its_message_fits_and_only_then() {
+        let budget = Budget::new(100);
+        assert!(budget.take(90));
+        thread::scope(|scope| {
+            let waiting = scope.spawn(|| budget.take(50));
+            thread::sleep(Duration::from_millis(50));
+            budget.give_back(20);
+            thread::sleep(Duration::from_millis(50));
+            assert!(!waiting.is_finished(), "70 + 50 is still over the limit");
+            budget.give_back(30);
+            assert!(waiting.join().unwrap(), "40 + 50 fit");
+        });
+        let state = budget.state.lock().unwrap();
+        assert_eq!((state.taken, state.wanted.len()), (90, 0));
     }
 
     #[test]
