@@ -660,7 +660,10 @@ pub(super) fn decode_quoted_printable(raw: &[u8]) -> Vec<u8> {
         };
         while let Some(at) = memchr::memchr(b'=', content) {
             out.extend_from_slice(&content[..at]);
-            let digit = |i: usize| content.get(i).copied().and_then(hex_digit);
+            let digit = |i: usize| {
+                let value = (*content.get(i)? as char).to_digit(16)?;
+                u8::try_from(value).ok()
+            };
             match (digit(at + 1), digit(at + 2)) {
                 (Some(high), Some(low)) => {
                     out.push(high << 4 | low);
@@ -681,15 +684,6 @@ pub(super) fn decode_quoted_printable(raw: &[u8]) -> Vec<u8> {
         }
     }
     out
-}
-
-fn hex_digit(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// HTML whose `<meta>` tags declare the charset it now has: the text was decoded to UTF-8, and a
