@@ -48,14 +48,17 @@ fn main() -> ExitCode {
 
 /// glibc raises its mmap threshold each time a large buffer is freed, after which buffers of
 /// many megabytes (a message, its decoded attachments) come from per-thread heaps that keep
-/// what is freed. Fixed thresholds hand such buffers back to the system, so a conversion's
-/// peak memory stays flat whatever the mailbox size (`scripts/bench.sh`: about 140 MB instead
-/// of 230 MB for a 2 GB mbox, for about a tenth more time). glibc also gives threads up to
-/// eight heaps per core, each keeping what its threads freed. One per core was too few: the
-/// converting threads, the reader, the writer's helpers and the read-back's threads then
-/// shared one heap and waited for its lock (up to 100,000 waits for 2,000 messages, a fifth
-/// more CPU time in those runs); two more than the cores, each trimmed from 8 MiB of free
-/// space, wait a tenth as often and keep the 2 GB mbox's peak where it was (95 MB).
+/// what is freed. Fixed thresholds keep a conversion's peak memory flat whatever the mailbox
+/// size (`scripts/bench.sh`: about 140 MB instead of 230 MB for a 2 GB mbox). Buffers up to
+/// 32 MiB come from the heaps, which give back free space beyond 16 MiB: with 4 MiB and 8 MiB
+/// the heaps were given back and taken again all through a job (25,000 to 34,000 page faults
+/// for the 248.7 MB mailbox of 2,000 messages, 8,000 to 10,000 now; 0.41 s -> 0.39 s, and the
+/// peaks of the 0.25 GB and 2 GB mboxes went from 89 and 94 MB to 82 and 88). glibc also gives
+/// threads up to eight heaps per core, each keeping what its threads freed. One per core was
+/// too few: the converting threads, the reader, the writer's helpers and the read-back's
+/// threads then shared one heap and waited for its lock (up to 100,000 waits for 2,000
+/// messages, a fifth more CPU time in those runs); two more than the cores wait a tenth as
+/// often.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn keep_freed_memory_small() {
@@ -63,8 +66,8 @@ fn keep_freed_memory_small() {
     // SAFETY: mallopt only changes allocator parameters; it is called before any other
     // thread exists.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 8 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 16 << 20);
         libc::mallopt(libc::M_ARENA_MAX, (cores + 2) as libc::c_int);
     }
 }
