@@ -646,7 +646,7 @@ pub(crate) fn read_back(
                 if cancel.is_cancelled() {
                     return Ok(Vec::new());
                 }
-                for (node, read) in window.iter().zip(pst.facts(window)?) {
+                pst.each_facts(window, |node, read| {
                     comparison.in_pst += 1;
                     let source = match (mail, written.next()) {
                         (true, Some(held)) => Some(spill.facts(held)?),
@@ -655,16 +655,16 @@ pub(crate) fn read_back(
                     let in_pst = match read {
                         Ok(facts) => facts,
                         Err(error) => {
-                            comparison.errors.push(unreadable_message(*node, &error));
+                            comparison.errors.push(unreadable_message(node, &error));
                             source_left.extend(source);
-                            continue;
+                            return Ok(());
                         }
                     };
                     if !mail {
                         // Contacts, events and tasks: their number is checked with every
                         // folder's.
                         comparison.in_source += 1;
-                        continue;
+                        return Ok(());
                     }
                     match source {
                         Some((source, _))
@@ -678,7 +678,8 @@ pub(crate) fn read_back(
                             pst_left.push(in_pst);
                         }
                     }
-                }
+                    Ok(())
+                })?;
             }
         }
         if mail {

@@ -11,7 +11,9 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
 
+use crossbeam_channel::Sender;
 use outlook_pst::UnicodePstFile;
 use outlook_pst::ltp::prop_context::PropertyValue;
 use outlook_pst::ltp::prop_type::PropertyType;
@@ -259,12 +261,13 @@ pub(super) fn pst_facts(path: &Path) -> Result<PstFacts, String> {
         let mut facts = Vec::with_capacity(nodes.len());
         let mut errors = Vec::new();
         for window in nodes.chunks(listed.window()) {
-            for (node, result) in window.iter().zip(listed.facts(window)?) {
+            listed.each_facts(window, |node, result| {
                 match result {
                     Ok(one) => facts.push(one),
-                    Err(error) => errors.push(unreadable_message(*node, &error)),
+                    Err(error) => errors.push(unreadable_message(node, &error)),
                 }
-            }
+                Ok(())
+            })?;
         }
         out.push((folder.clone(), facts, errors));
     }
@@ -343,27 +346,36 @@ impl PstMessages {
         MESSAGES_PER_OPEN * self.threads
     }
 
-    /// The facts of the messages `nodes`, in their order, read on several threads, each with
-    /// the file opened on its own (outlook-pst's store is not shared between threads, and
-    /// keeps every B-tree page it reads: a store opened anew after each stretch keeps that
-    /// memory from growing with the file). The threads take [`MESSAGES_PER_TAKE`] messages at
-    /// a time until none are left, so that one that meets large attachments does not keep the
-    /// others waiting at the end.
-    pub(super) fn facts(&self, nodes: &[u32]) -> Result<Vec<Result<Facts, String>>, String> {
+    /// Gives `each` the facts of the messages `nodes`, in their order, on the calling thread,
+    /// as several threads read them: the calling thread compares a message while the others
+    /// read the next ones, instead of comparing them all once every one is read. Each thread
+    /// opens the file on its own (outlook-pst's store is not shared between threads, and keeps
+    /// every B-tree page it reads: a store opened anew after each stretch keeps that memory
+    /// from growing with the file). The threads take [`MESSAGES_PER_TAKE`] messages at a time
+    /// until none are left, so that one that meets large attachments does not keep the others
+    /// waiting at the end. Stops at the first error of `each` or of a reading thread.
+    pub(super) fn each_facts(
+        &self,
+        nodes: &[u32],
+        mut each: impl FnMut(u32, Result<Facts, String>) -> Result<(), String>,
+    ) -> Result<(), String> {
         let threads = self
             .threads
             .min(nodes.len().div_ceil(MESSAGES_PER_THREAD))
             .max(1);
         let next = AtomicUsize::new(0);
         let path = self.path.as_path();
-        let take = || {
-            let mut read = Vec::new();
+        // Facts are small, and the calling thread keeps up with the readers: what waits in
+        // the channel stays well under a window's worth.
+        #[allow(clippy::disallowed_methods)]
+        let (read_tx, read_rx) = crossbeam_channel::unbounded::<(usize, Result<Facts, String>)>();
+        let take = |read_tx: &Sender<(usize, Result<Facts, String>)>| -> Result<(), String> {
             let mut opened = None;
             let mut read_since_open = 0;
             loop {
                 let start = next.fetch_add(MESSAGES_PER_TAKE, Ordering::Relaxed);
                 if start >= nodes.len() {
-                    return Ok(read);
+                    return Ok(());
                 }
                 let taken = &nodes[start..(start + MESSAGES_PER_TAKE).min(nodes.len())];
                 if read_since_open >= MESSAGES_PER_OPEN {
@@ -377,39 +389,78 @@ impl PstMessages {
                     }
                 };
                 for (offset, &node) in taken.iter().enumerate() {
-                    read.push((
-                        start + offset,
-                        message_facts(pst, store, NodeId::from(node)),
-                    ));
+                    let facts = message_facts(pst, store, NodeId::from(node));
+                    if read_tx.send((start + offset, facts)).is_err() {
+                        // The calling thread stopped.
+                        return Ok(());
+                    }
                 }
                 read_since_open += taken.len();
             }
         };
-        // The pool's threads, not new ones: on Linux each took an allocator heap of its own
-        // when the job began, and threads started now can be given one heap between them,
+        // The pool's threads read, not new ones: on Linux each took an allocator heap of its
+        // own when the job began, and threads started now can be given one heap between them,
         // whose lock they then wait for at every allocation (tens of thousands of waits).
-        let read: Vec<ThreadFacts> = (0..threads)
-            .into_par_iter()
-            .map(|_| {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(take))
+        let read_all = |read_tx: Sender<(usize, Result<Facts, String>)>| {
+            (0..threads)
+                .into_par_iter()
+                .map(|_| {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| take(&read_tx)))
+                        .unwrap_or_else(|_| Err("a reading thread failed".to_owned()))
+                })
+                .collect::<Result<(), String>>()
+        };
+        let read_all = &read_all;
+        thread::scope(|scope| {
+            // A thread that only waits for the pool, while this one compares.
+            let waiting_tx = read_tx.clone();
+            let reading = thread::Builder::new()
+                .name("read-back".to_owned())
+                .spawn_scoped(scope, move || read_all(waiting_tx));
+            let reading = match reading {
+                Ok(reading) => {
+                    drop(read_tx);
+                    Some(reading)
+                }
+                // A thread the system would not give: every message is read first, as it
+                // waits in the channel, and compared after.
+                Err(_) => {
+                    read_all(read_tx)?;
+                    None
+                }
+            };
+            let mut waiting: Vec<Option<Result<Facts, String>>> =
+                nodes.iter().map(|_| None).collect();
+            let mut given = 0;
+            let mut in_order = || -> Result<(), String> {
+                for (index, read) in &read_rx {
+                    if let Some(slot) = waiting.get_mut(index) {
+                        *slot = Some(read);
+                    }
+                    while let Some(read) = waiting.get_mut(given).and_then(Option::take) {
+                        each(nodes[given], read)?;
+                        given += 1;
+                    }
+                }
+                Ok(())
+            };
+            let compared = in_order();
+            // The readers stop at their next message once the receiver is gone.
+            drop(read_rx);
+            let read = reading.map_or(Ok(()), |reading| {
+                reading
+                    .join()
                     .unwrap_or_else(|_| Err("a reading thread failed".to_owned()))
-            })
-            .collect();
-        let mut facts: Vec<Option<Result<Facts, String>>> = nodes.iter().map(|_| None).collect();
-        for share in read {
-            for (index, read) in share? {
-                facts[index] = Some(read);
+            });
+            compared?;
+            read?;
+            for &node in &nodes[given..] {
+                each(node, Err("it was not read".to_owned()))?;
             }
-        }
-        Ok(facts
-            .into_iter()
-            .map(|read| read.unwrap_or_else(|| Err("it was not read".to_owned())))
-            .collect())
+            Ok(())
+        })
     }
 }
-
-/// What one reading thread read: each message's place among those given, and its facts.
-type ThreadFacts = Result<Vec<(usize, Result<Facts, String>)>, String>;
 
 /// Messages a reading thread reads with one opened store.
 const MESSAGES_PER_OPEN: usize = 2048;
@@ -622,6 +673,59 @@ mod tests {
             error.contains("Sent") && error.contains("3 messages") && error.contains("lists 2"),
             "{error}"
         );
+    }
+
+    /// The facts of a folder's messages come to the calling thread in the folder's order,
+    /// each once, however many threads read them and in whatever order they finish; an error
+    /// of the calling thread's stops the reading and is what comes back.
+    #[test]
+    fn facts_come_in_table_order_and_an_error_stops_them() {
+        use crate::pst::{FileTime, Message, PstWriter, WriterOptions};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.pst");
+        let options = WriterOptions::new("Test", FileTime::from_unix(1_700_000_000).unwrap());
+        let mut writer = PstWriter::create(&path, options).unwrap();
+        let inbox = writer.add_folder(writer.top_folder(), "Inbox").unwrap();
+        let subjects: Vec<String> = (0..700).map(|n| format!("message {n:03}")).collect();
+        for (n, subject) in subjects.iter().enumerate() {
+            let message = Message {
+                subject: Some(subject.clone()),
+                // Some messages take longer to read than others.
+                body_text: (n % 7 == 0).then(|| "text ".repeat(20_000)),
+                ..Message::default()
+            };
+            writer.add_message(inbox, &message).unwrap();
+        }
+        writer.finish().unwrap();
+
+        let mut listed = PstMessages::list(&path).unwrap();
+        let nodes = listed.of_folder(&["Inbox".to_owned()]).to_vec();
+        assert_eq!(nodes.len(), subjects.len());
+        for threads in [1, 3, 8] {
+            listed.threads = threads;
+            let mut given = Vec::new();
+            listed
+                .each_facts(&nodes, |node, facts| {
+                    given.push((node, facts.unwrap().subject.unwrap()));
+                    Ok(())
+                })
+                .unwrap();
+            let (given_nodes, given_subjects): (Vec<u32>, Vec<String>) = given.into_iter().unzip();
+            assert_eq!(given_nodes, nodes, "{threads} threads");
+            assert_eq!(given_subjects, subjects, "{threads} threads");
+
+            let mut seen = 0;
+            let stopped = listed.each_facts(&nodes, |_, _| {
+                seen += 1;
+                if seen == 100 {
+                    Err("the spill could not be read".to_owned())
+                } else {
+                    Ok(())
+                }
+            });
+            assert_eq!(stopped, Err("the spill could not be read".to_owned()));
+            assert_eq!(seen, 100, "{threads} threads");
+        }
     }
 
     /// Large attachments read a block at a time have the facts outlook-pst gives when it reads
