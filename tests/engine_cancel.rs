@@ -83,3 +83,27 @@ fn cancelling_before_the_first_message_leaves_nothing() {
     assert_eq!(report.totals.written, 0);
     assert_eq!(listing(out.path()), Vec::<String>::new());
 }
+
+#[test]
+fn cancelling_while_the_pst_is_read_back_leaves_nothing_and_names_no_problem() {
+    let out = temp_dir();
+    let job = spec(
+        vec![corpus_path("mbox")],
+        &out.path().join("mail.pst"),
+        licensed(),
+    );
+    let cancel = CancelToken::new();
+    let mut verifying = false;
+    let report = engine::run(&job, &cancel, &mut |event| {
+        if let Event::Verifying { .. } = event {
+            verifying = true;
+            cancel.cancel();
+        }
+    })
+    .unwrap();
+    assert!(verifying, "the job never read its PST back");
+    assert_eq!(report.status, Status::Cancelled);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert!(report.outputs.is_empty() && report.report_files.is_empty());
+    assert_eq!(listing(out.path()), Vec::<String>::new());
+}

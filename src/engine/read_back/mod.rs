@@ -613,8 +613,7 @@ impl SpillReader {
 /// folder, in plan order (`None` for folders not in the PST).
 ///
 /// The job wrote each folder's messages in order, so the PST's n-th message of a folder is
-/// compared with the n-th written, a window of messages at a time: memory does not grow with
-/// the mailbox. Messages that do not pair so (a difference, a message missing or unreadable)
+/// compared with the n-th written as it is read: memory does not grow with the mailbox. Messages that do not pair so (a difference, a message missing or unreadable)
 /// are paired at the end of the folder as [`compare`] pairs them.
 pub(crate) fn read_back(
     listed: &[PstMessages],
@@ -640,47 +639,51 @@ pub(crate) fn read_back(
         let mut written = written.into_iter();
         let mut pst_left: Vec<Facts> = Vec::new();
         let mut source_left: Vec<(Facts, String)> = Vec::new();
+        let mut cancelled = false;
         for pst in listed {
             let nodes = pst.of_folder(&planned.pst_path);
-            for window in nodes.chunks(pst.window()) {
+            let read = pst.each_facts(nodes, |node, read| {
                 if cancel.is_cancelled() {
-                    return Ok(Vec::new());
+                    cancelled = true;
+                    return Err("cancelled".to_owned());
                 }
-                pst.each_facts(window, |node, read| {
-                    comparison.in_pst += 1;
-                    let source = match (mail, written.next()) {
-                        (true, Some(held)) => Some(spill.facts(held)?),
-                        _ => None,
-                    };
-                    let in_pst = match read {
-                        Ok(facts) => facts,
-                        Err(error) => {
-                            comparison.errors.push(unreadable_message(node, &error));
-                            source_left.extend(source);
-                            return Ok(());
-                        }
-                    };
-                    if !mail {
-                        // Contacts, events and tasks: their number is checked with every
-                        // folder's.
-                        comparison.in_source += 1;
+                comparison.in_pst += 1;
+                let source = match (mail, written.next()) {
+                    (true, Some(held)) => Some(spill.facts(held)?),
+                    _ => None,
+                };
+                let in_pst = match read {
+                    Ok(facts) => facts,
+                    Err(error) => {
+                        comparison.errors.push(unreadable_message(node, &error));
+                        source_left.extend(source);
                         return Ok(());
                     }
-                    match source {
-                        Some((source, _))
-                            if source.message_id == in_pst.message_id
-                                && differences(&source, &in_pst).is_empty() =>
-                        {
-                            comparison.in_source += 1;
-                        }
-                        source => {
-                            source_left.extend(source);
-                            pst_left.push(in_pst);
-                        }
+                };
+                if !mail {
+                    // Contacts, events and tasks: their number is checked with every
+                    // folder's.
+                    comparison.in_source += 1;
+                    return Ok(());
+                }
+                match source {
+                    Some((source, _))
+                        if source.message_id == in_pst.message_id
+                            && differences(&source, &in_pst).is_empty() =>
+                    {
+                        comparison.in_source += 1;
                     }
-                    Ok(())
-                })?;
+                    source => {
+                        source_left.extend(source);
+                        pst_left.push(in_pst);
+                    }
+                }
+                Ok(())
+            });
+            if cancelled {
+                return Ok(Vec::new());
             }
+            read?;
         }
         if mail {
             for held in written {

@@ -6,6 +6,7 @@
 //! `Store::root_hierarchy_table()` of outlook-pst 1.2.0 never returns (it takes the reader lock
 //! twice).
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -260,15 +261,13 @@ pub(super) fn pst_facts(path: &Path) -> Result<PstFacts, String> {
     for (folder, nodes) in &listed.folders {
         let mut facts = Vec::with_capacity(nodes.len());
         let mut errors = Vec::new();
-        for window in nodes.chunks(listed.window()) {
-            listed.each_facts(window, |node, result| {
-                match result {
-                    Ok(one) => facts.push(one),
-                    Err(error) => errors.push(unreadable_message(node, &error)),
-                }
-                Ok(())
-            })?;
-        }
+        listed.each_facts(nodes, |node, result| {
+            match result {
+                Ok(one) => facts.push(one),
+                Err(error) => errors.push(unreadable_message(node, &error)),
+            }
+            Ok(())
+        })?;
         out.push((folder.clone(), facts, errors));
     }
     Ok(out)
@@ -341,19 +340,15 @@ impl PstMessages {
             .map_or(&[], |(_, nodes)| nodes.as_slice())
     }
 
-    /// Messages whose facts are best read at once: a stretch for each reading thread.
-    pub(super) fn window(&self) -> usize {
-        MESSAGES_PER_OPEN * self.threads
-    }
-
     /// Gives `each` the facts of the messages `nodes`, in their order, on the calling thread,
     /// as several threads read them: the calling thread compares a message while the others
-    /// read the next ones, instead of comparing them all once every one is read. Each thread
-    /// opens the file on its own (outlook-pst's store is not shared between threads, and keeps
-    /// every B-tree page it reads: a store opened anew after each stretch keeps that memory
-    /// from growing with the file). The threads take [`MESSAGES_PER_TAKE`] messages at a time
-    /// until none are left, so that one that meets large attachments does not keep the others
-    /// waiting at the end. Stops at the first error of `each` or of a reading thread.
+    /// read the next ones. Each thread opens the file on its own (outlook-pst's store is not
+    /// shared between threads, and keeps every B-tree page it reads: a store opened anew after
+    /// [`MESSAGES_PER_OPEN`] messages keeps that memory from growing with the file). The
+    /// threads take [`MESSAGES_PER_TAKE`] messages at a time until none are left, so that one
+    /// that meets large attachments does not keep the others waiting, and never wait for each
+    /// other: only the facts that come before their turn wait, a few takes' worth. Stops at
+    /// the first error of `each` or of a reading thread.
     pub(super) fn each_facts(
         &self,
         nodes: &[u32],
@@ -365,10 +360,9 @@ impl PstMessages {
             .max(1);
         let next = AtomicUsize::new(0);
         let path = self.path.as_path();
-        // Facts are small, and the calling thread keeps up with the readers: what waits in
-        // the channel stays well under a window's worth.
-        #[allow(clippy::disallowed_methods)]
-        let (read_tx, read_rx) = crossbeam_channel::unbounded::<(usize, Result<Facts, String>)>();
+        // The readers wait when the calling thread falls behind.
+        let (read_tx, read_rx) =
+            crossbeam_channel::bounded::<(usize, Result<Facts, String>)>(FACTS_QUEUE);
         let take = |read_tx: &Sender<(usize, Result<Facts, String>)>| -> Result<(), String> {
             let mut opened = None;
             let mut read_since_open = 0;
@@ -429,15 +423,13 @@ impl PstMessages {
                     None
                 }
             };
-            let mut waiting: Vec<Option<Result<Facts, String>>> =
-                nodes.iter().map(|_| None).collect();
+            // Facts read before their turn.
+            let mut waiting: BTreeMap<usize, Result<Facts, String>> = BTreeMap::new();
             let mut given = 0;
             let mut in_order = || -> Result<(), String> {
                 for (index, read) in &read_rx {
-                    if let Some(slot) = waiting.get_mut(index) {
-                        *slot = Some(read);
-                    }
-                    while let Some(read) = waiting.get_mut(given).and_then(Option::take) {
+                    waiting.insert(index, read);
+                    while let Some(read) = waiting.remove(&given) {
                         each(nodes[given], read)?;
                         given += 1;
                     }
@@ -467,6 +459,9 @@ const MESSAGES_PER_OPEN: usize = 2048;
 
 /// Messages a reading thread takes at a time.
 const MESSAGES_PER_TAKE: usize = 16;
+
+/// Facts read and not yet taken by the calling thread.
+const FACTS_QUEUE: usize = 256;
 
 /// Messages worth a thread of their own: a small folder is read on one.
 const MESSAGES_PER_THREAD: usize = 64;
