@@ -11,8 +11,9 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
+use std::time::Duration;
 
 use crossbeam_channel::Sender;
 use outlook_pst::UnicodePstFile;
@@ -287,6 +288,9 @@ pub(crate) struct PstMessages {
     /// Each folder's path of names and its messages' nodes.
     folders: Vec<(Vec<String>, Vec<u32>)>,
     threads: usize,
+    /// How far past the first message the calling thread has not taken a reading thread may
+    /// start ([`READ_AHEAD`]).
+    read_ahead: usize,
 }
 
 impl PstMessages {
@@ -321,6 +325,7 @@ impl PstMessages {
             path: path.to_path_buf(),
             folders,
             threads,
+            read_ahead: READ_AHEAD,
         })
     }
 
@@ -359,37 +364,37 @@ impl PstMessages {
             .min(nodes.len().div_ceil(MESSAGES_PER_THREAD))
             .max(1);
         let next = AtomicUsize::new(0);
-        let path = self.path.as_path();
+        // How many messages the calling thread has taken, and whether it stopped taking them:
+        // a thread does not start reading more than `read_ahead` messages past the first it
+        // has not taken, so that the facts read before their turn (while another thread reads
+        // a message of large attachments) stay few whatever the folder's size.
+        let taken_so_far = AtomicUsize::new(0);
+        let stopped = AtomicBool::new(false);
         // The readers wait when the calling thread falls behind.
         let (read_tx, read_rx) =
             crossbeam_channel::bounded::<(usize, Result<Facts, String>)>(FACTS_QUEUE);
         let take = |read_tx: &Sender<(usize, Result<Facts, String>)>| -> Result<(), String> {
-            let mut opened = None;
-            let mut read_since_open = 0;
+            let mut reader = Reopening::new(&self.path);
             loop {
                 let start = next.fetch_add(MESSAGES_PER_TAKE, Ordering::Relaxed);
                 if start >= nodes.len() {
                     return Ok(());
                 }
-                let taken = &nodes[start..(start + MESSAGES_PER_TAKE).min(nodes.len())];
-                if read_since_open >= MESSAGES_PER_OPEN {
-                    opened = None;
-                }
-                let (pst, store) = match &opened {
-                    Some(opened) => opened,
-                    None => {
-                        read_since_open = 0;
-                        opened.insert(open_file_and_store(path)?)
+                // Never all threads: the one reading the first message not taken started
+                // before it (rare, and short: the wait of a few messages read elsewhere).
+                while start >= taken_so_far.load(Ordering::Acquire) + self.read_ahead {
+                    if stopped.load(Ordering::Acquire) {
+                        return Ok(());
                     }
-                };
-                for (offset, &node) in taken.iter().enumerate() {
-                    let facts = message_facts(pst, store, NodeId::from(node));
-                    if read_tx.send((start + offset, facts)).is_err() {
+                    thread::sleep(Duration::from_micros(200));
+                }
+                let end = (start + MESSAGES_PER_TAKE).min(nodes.len());
+                for (index, &node) in nodes.iter().enumerate().take(end).skip(start) {
+                    if read_tx.send((index, reader.facts(node)?)).is_err() {
                         // The calling thread stopped.
                         return Ok(());
                     }
                 }
-                read_since_open += taken.len();
             }
         };
         // The pool's threads read, not new ones: on Linux each took an allocator heap of its
@@ -408,21 +413,18 @@ impl PstMessages {
         thread::scope(|scope| {
             // A thread that only waits for the pool, while this one compares.
             let waiting_tx = read_tx.clone();
-            let reading = thread::Builder::new()
+            let Ok(reading) = thread::Builder::new()
                 .name("read-back".to_owned())
-                .spawn_scoped(scope, move || read_all(waiting_tx));
-            let reading = match reading {
-                Ok(reading) => {
-                    drop(read_tx);
-                    Some(reading)
+                .spawn_scoped(scope, move || read_all(waiting_tx))
+            else {
+                // A thread the system would not give: read here, one message after another.
+                let mut reader = Reopening::new(&self.path);
+                for &node in nodes {
+                    each(node, reader.facts(node)?)?;
                 }
-                // A thread the system would not give: every message is read first, as it
-                // waits in the channel, and compared after.
-                Err(_) => {
-                    read_all(read_tx)?;
-                    None
-                }
+                return Ok(());
             };
+            drop(read_tx);
             // Facts read before their turn.
             let mut waiting: BTreeMap<usize, Result<Facts, String>> = BTreeMap::new();
             let mut given = 0;
@@ -432,18 +434,18 @@ impl PstMessages {
                     while let Some(read) = waiting.remove(&given) {
                         each(nodes[given], read)?;
                         given += 1;
+                        taken_so_far.store(given, Ordering::Release);
                     }
                 }
                 Ok(())
             };
             let compared = in_order();
             // The readers stop at their next message once the receiver is gone.
+            stopped.store(true, Ordering::Release);
             drop(read_rx);
-            let read = reading.map_or(Ok(()), |reading| {
-                reading
-                    .join()
-                    .unwrap_or_else(|_| Err("a reading thread failed".to_owned()))
-            });
+            let read = reading
+                .join()
+                .unwrap_or_else(|_| Err("a reading thread failed".to_owned()));
             compared?;
             read?;
             for &node in &nodes[given..] {
@@ -463,6 +465,9 @@ const MESSAGES_PER_TAKE: usize = 16;
 /// Facts read and not yet taken by the calling thread.
 const FACTS_QUEUE: usize = 256;
 
+/// How far past the first message the calling thread has not taken a reading thread may start.
+const READ_AHEAD: usize = 2048;
+
 /// Messages worth a thread of their own: a small folder is read on one.
 const MESSAGES_PER_THREAD: usize = 64;
 
@@ -472,6 +477,40 @@ type PstFacts = Vec<(Vec<String>, Vec<Facts>, Vec<String>)>;
 /// Attachments of this size or more, by the attachment table, are read a block at a time
 /// (see `streamed`).
 const STREAMED_FROM: i32 = 1024 * 1024;
+
+/// Reads messages of a PST with a store opened on its own, opened anew after
+/// [`MESSAGES_PER_OPEN`] messages: outlook-pst keeps every B-tree page it reads.
+struct Reopening<'a> {
+    path: &'a Path,
+    opened: Option<(Rc<UnicodePstFile>, Rc<UnicodeStore>)>,
+    read_since_open: usize,
+}
+
+impl<'a> Reopening<'a> {
+    fn new(path: &'a Path) -> Reopening<'a> {
+        Reopening {
+            path,
+            opened: None,
+            read_since_open: 0,
+        }
+    }
+
+    /// The facts of the message `node`; an error when the file cannot be opened.
+    fn facts(&mut self, node: u32) -> Result<Result<Facts, String>, String> {
+        if self.read_since_open >= MESSAGES_PER_OPEN {
+            self.opened = None;
+        }
+        let (pst, store) = match &self.opened {
+            Some(opened) => opened,
+            None => {
+                self.read_since_open = 0;
+                self.opened.insert(open_file_and_store(self.path)?)
+            }
+        };
+        self.read_since_open += 1;
+        Ok(message_facts(pst, store, NodeId::from(node)))
+    }
+}
 
 fn message_facts(
     pst: &UnicodePstFile,
@@ -671,7 +710,8 @@ mod tests {
     }
 
     /// The facts of a folder's messages come to the calling thread in the folder's order,
-    /// each once, however many threads read them and in whatever order they finish; an error
+    /// each once, however many threads read them, in whatever order they finish and however
+    /// far the others get ahead of the one reading the first message not taken; an error
     /// of the calling thread's stops the reading and is what comes back.
     #[test]
     fn facts_come_in_table_order_and_an_error_stops_them() {
@@ -696,8 +736,10 @@ mod tests {
         let mut listed = PstMessages::list(&path).unwrap();
         let nodes = listed.of_folder(&["Inbox".to_owned()]).to_vec();
         assert_eq!(nodes.len(), subjects.len());
-        for threads in [1, 3, 8] {
+        // Threads far ahead of the first message not taken wait for it (a short way here).
+        for (threads, read_ahead) in [(1, READ_AHEAD), (3, READ_AHEAD), (8, READ_AHEAD), (3, 20)] {
             listed.threads = threads;
+            listed.read_ahead = read_ahead;
             let mut given = Vec::new();
             listed
                 .each_facts(&nodes, |node, facts| {
