@@ -613,8 +613,9 @@ impl SpillReader {
 /// folder, in plan order (`None` for folders not in the PST).
 ///
 /// The job wrote each folder's messages in order, so the PST's n-th message of a folder is
-/// compared with the n-th written as it is read: memory does not grow with the mailbox. Messages that do not pair so (a difference, a message missing or unreadable)
-/// are paired at the end of the folder as [`compare`] pairs them.
+/// compared with the n-th written as it is read: memory does not grow with the mailbox.
+/// Messages that do not pair so (a difference, a message missing or unreadable) are paired at
+/// the end of the folder as [`compare`] pairs them.
 pub(crate) fn read_back(
     listed: &[PstMessages],
     plan: &Plan,

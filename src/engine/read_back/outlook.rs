@@ -289,7 +289,7 @@ pub(crate) struct PstMessages {
     folders: Vec<(Vec<String>, Vec<u32>)>,
     threads: usize,
     /// How far past the first message the calling thread has not taken a reading thread may
-    /// start ([`READ_AHEAD`]).
+    /// start ([`MESSAGES_AHEAD`]).
     read_ahead: usize,
 }
 
@@ -325,7 +325,7 @@ impl PstMessages {
             path: path.to_path_buf(),
             folders,
             threads,
-            read_ahead: READ_AHEAD,
+            read_ahead: MESSAGES_AHEAD,
         })
     }
 
@@ -351,8 +351,8 @@ impl PstMessages {
     /// shared between threads, and keeps every B-tree page it reads: a store opened anew after
     /// [`MESSAGES_PER_OPEN`] messages keeps that memory from growing with the file). The
     /// threads take [`MESSAGES_PER_TAKE`] messages at a time until none are left, so that one
-    /// that meets large attachments does not keep the others waiting, and never wait for each
-    /// other: only the facts that come before their turn wait, a few takes' worth. Stops at
+    /// that meets large attachments does not keep the others waiting; only a thread that gets
+    /// [`MESSAGES_AHEAD`] messages past the first one not compared yet waits for it. Stops at
     /// the first error of `each` or of a reading thread.
     pub(super) fn each_facts(
         &self,
@@ -466,7 +466,7 @@ const MESSAGES_PER_TAKE: usize = 16;
 const FACTS_QUEUE: usize = 256;
 
 /// How far past the first message the calling thread has not taken a reading thread may start.
-const READ_AHEAD: usize = 2048;
+const MESSAGES_AHEAD: usize = 2048;
 
 /// Messages worth a thread of their own: a small folder is read on one.
 const MESSAGES_PER_THREAD: usize = 64;
@@ -737,7 +737,12 @@ mod tests {
         let nodes = listed.of_folder(&["Inbox".to_owned()]).to_vec();
         assert_eq!(nodes.len(), subjects.len());
         // Threads far ahead of the first message not taken wait for it (a short way here).
-        for (threads, read_ahead) in [(1, READ_AHEAD), (3, READ_AHEAD), (8, READ_AHEAD), (3, 20)] {
+        for (threads, read_ahead) in [
+            (1, MESSAGES_AHEAD),
+            (3, MESSAGES_AHEAD),
+            (8, MESSAGES_AHEAD),
+            (3, 20),
+        ] {
             listed.threads = threads;
             listed.read_ahead = read_ahead;
             let mut given = Vec::new();
