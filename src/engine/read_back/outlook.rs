@@ -364,11 +364,11 @@ impl PstMessages {
             .min(nodes.len().div_ceil(MESSAGES_PER_THREAD))
             .max(1);
         let next = AtomicUsize::new(0);
-        // How many messages the calling thread has taken, and whether it stopped taking them:
-        // a thread does not start reading more than `read_ahead` messages past the first it
-        // has not taken, so that the facts read before their turn (while another thread reads
-        // a message of large attachments) stay few whatever the folder's size.
-        let taken_so_far = AtomicUsize::new(0);
+        // How many messages `each` was given, and whether the reading stops: a thread does not
+        // start reading more than `read_ahead` messages past the first not given yet, so that
+        // the facts read before their turn (while another thread reads a message of large
+        // attachments) stay few whatever the folder's size.
+        let given_so_far = AtomicUsize::new(0);
         let stopped = AtomicBool::new(false);
         // The readers wait when the calling thread falls behind.
         let (read_tx, read_rx) =
@@ -382,7 +382,7 @@ impl PstMessages {
                 }
                 // Never all threads: the one reading the first message not taken started
                 // before it (rare, and short: the wait of a few messages read elsewhere).
-                while start >= taken_so_far.load(Ordering::Acquire) + self.read_ahead {
+                while start >= given_so_far.load(Ordering::Acquire) + self.read_ahead {
                     if stopped.load(Ordering::Acquire) {
                         return Ok(());
                     }
@@ -404,8 +404,14 @@ impl PstMessages {
             (0..threads)
                 .into_par_iter()
                 .map(|_| {
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| take(&read_tx)))
-                        .unwrap_or_else(|_| Err("a reading thread failed".to_owned()))
+                    let read =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| take(&read_tx)))
+                            .unwrap_or_else(|_| Err("a reading thread failed".to_owned()));
+                    if read.is_err() {
+                        // What it had taken never comes: the others must not wait for it.
+                        stopped.store(true, Ordering::Release);
+                    }
+                    read
                 })
                 .collect::<Result<(), String>>()
         };
@@ -428,20 +434,22 @@ impl PstMessages {
             // Facts read before their turn.
             let mut waiting: BTreeMap<usize, Result<Facts, String>> = BTreeMap::new();
             let mut given = 0;
+            // However this thread leaves (an error, a panic of `each`), the readers stop.
+            let stop_readers = Raise(&stopped);
             let mut in_order = || -> Result<(), String> {
                 for (index, read) in &read_rx {
                     waiting.insert(index, read);
                     while let Some(read) = waiting.remove(&given) {
                         each(nodes[given], read)?;
                         given += 1;
-                        taken_so_far.store(given, Ordering::Release);
+                        given_so_far.store(given, Ordering::Release);
                     }
                 }
                 Ok(())
             };
             let compared = in_order();
             // The readers stop at their next message once the receiver is gone.
-            stopped.store(true, Ordering::Release);
+            drop(stop_readers);
             drop(read_rx);
             let read = reading
                 .join()
@@ -477,6 +485,15 @@ type PstFacts = Vec<(Vec<String>, Vec<Facts>, Vec<String>)>;
 /// Attachments of this size or more, by the attachment table, are read a block at a time
 /// (see `streamed`).
 const STREAMED_FROM: i32 = 1024 * 1024;
+
+/// Raises its flag when dropped.
+struct Raise<'a>(&'a AtomicBool);
+
+impl Drop for Raise<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
 
 /// Reads messages of a PST with a store opened on its own, opened anew after
 /// [`MESSAGES_PER_OPEN`] messages: outlook-pst keeps every B-tree page it reads.
@@ -768,6 +785,27 @@ mod tests {
             assert_eq!(stopped, Err("the spill could not be read".to_owned()));
             assert_eq!(seen, 100, "{threads} threads");
         }
+
+        // A comparison that panics, with readers held back: they stop, and the panic comes
+        // out (rather than a wait for readers that wait for it).
+        listed.threads = 3;
+        listed.read_ahead = 20;
+        let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+        std::thread::spawn(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut seen = 0;
+                listed.each_facts(&nodes, |_, _| {
+                    seen += 1;
+                    assert!(seen < 50, "a comparison that fails");
+                    Ok(())
+                })
+            }));
+            done_tx.send(outcome.is_err()).unwrap();
+        });
+        let panicked = done_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the reading threads kept waiting");
+        assert!(panicked);
     }
 
     /// Large attachments read a block at a time have the facts outlook-pst gives when it reads
