@@ -13,6 +13,7 @@ use crate::license::{self, LicenseStatus};
 
 use super::claim;
 use super::error::Error;
+use super::memory;
 use super::output::{FinishedPart, OutputPaths, Parts};
 use super::pipeline::pipeline;
 use super::plan::{FolderRole, Plan};
@@ -80,7 +81,12 @@ pub fn run(
     let finished = match written {
         Ok(written) if !cancel.is_cancelled() => {
             expected = written;
-            parts.finish()
+            // The mail of the pipeline is gone; the contents tables are built next, then the
+            // PST is read back: each stretch frees what it used before the next one starts.
+            memory::give_back_free_memory();
+            let finished = parts.finish();
+            memory::give_back_free_memory();
+            finished
         }
         Ok(_) => {
             drop(parts);
@@ -200,7 +206,10 @@ fn check_parts(
         on_event(Event::Verifying {
             path: shown.clone(),
         });
-        let counts = match read_back::PstMessages::list(&part.pending) {
+        let listing = read_back::PstMessages::list(&part.pending);
+        // Listing reads every contents table whole.
+        memory::give_back_free_memory();
+        let counts = match listing {
             Ok(messages) => {
                 let counts = messages.counts();
                 listed.push(messages);

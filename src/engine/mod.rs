@@ -29,6 +29,7 @@ mod discover;
 mod error;
 mod filter;
 mod job;
+mod memory;
 mod output;
 mod pipeline;
 mod plan;

@@ -22,6 +22,7 @@ use crate::reading;
 
 use super::error::Error;
 use super::filter::{SeenMessages, compact_key};
+use super::memory;
 use super::output::{Added, OutputPaths, Parts};
 use super::plan::{FolderRole, Plan};
 use super::progress::{CancelToken, Event, Meter, Progress};
@@ -427,6 +428,10 @@ impl Converter<'_> {
                         folder,
                         found: Found::Message(raw),
                     } if self.worth_converting(*folder) && !cancel.is_cancelled() => {
+                        if held_bytes(raw) > IN_FLIGHT_BYTES {
+                            // It goes alone: what the messages before it held is free now.
+                            memory::give_back_free_memory();
+                        }
                         let kind = self.kinds.get(*folder).copied().unwrap_or_default();
                         let prepared = prepare(
                             raw,
