@@ -55,6 +55,7 @@ pub use discover::{
 pub use error::Error;
 pub use filter::is_trash_or_junk;
 pub use job::{Job, run};
+pub use memory::give_back_free_memory;
 pub use output::existing_outputs;
 pub use pipeline::DEMO_MESSAGES_PER_FOLDER;
 pub use plan::{FolderRole, Plan, PlannedFolder, PlannedStore};
