@@ -4,10 +4,11 @@
 use std::fs;
 use std::time::{Duration, Instant};
 
-use mail2pst::engine::{self, CancelToken, Event, Job, Status};
+use mail2pst::engine::{self, CancelToken, Event, Job, Report, Status};
 
 use crate::engine_common::{corpus_path, fingerprint, licensed, listing, spec};
 use crate::util::temp_dir;
+use tempfile::TempDir;
 
 #[test]
 fn cancelling_mid_job_leaves_nothing_and_changes_nothing() {
@@ -64,8 +65,9 @@ fn cancelling_a_job_thread_keeps_an_existing_output() {
     assert_eq!(fs::read(&pst).unwrap(), b"an older PST");
 }
 
-#[test]
-fn cancelling_before_the_first_message_leaves_nothing() {
+/// Converts the corpus mbox into a fresh folder and cancels the job at the first event `at`
+/// matches; also says whether such an event came.
+fn cancelled_at(at: impl Fn(&Event) -> bool) -> (TempDir, Report, bool) {
     let out = temp_dir();
     let job = spec(
         vec![corpus_path("mbox")],
@@ -73,12 +75,20 @@ fn cancelling_before_the_first_message_leaves_nothing() {
         licensed(),
     );
     let cancel = CancelToken::new();
+    let mut came = false;
     let report = engine::run(&job, &cancel, &mut |event| {
-        if let Event::Planned { .. } = event {
+        if at(&event) {
+            came = true;
             cancel.cancel();
         }
     })
     .unwrap();
+    (out, report, came)
+}
+
+#[test]
+fn cancelling_before_the_first_message_leaves_nothing() {
+    let (out, report, _) = cancelled_at(|event| matches!(event, Event::Planned { .. }));
     assert_eq!(report.status, Status::Cancelled);
     assert_eq!(report.totals.written, 0);
     assert_eq!(listing(out.path()), Vec::<String>::new());
@@ -86,21 +96,7 @@ fn cancelling_before_the_first_message_leaves_nothing() {
 
 #[test]
 fn cancelling_while_the_pst_is_read_back_leaves_nothing_and_names_no_problem() {
-    let out = temp_dir();
-    let job = spec(
-        vec![corpus_path("mbox")],
-        &out.path().join("mail.pst"),
-        licensed(),
-    );
-    let cancel = CancelToken::new();
-    let mut verifying = false;
-    let report = engine::run(&job, &cancel, &mut |event| {
-        if let Event::Verifying { .. } = event {
-            verifying = true;
-            cancel.cancel();
-        }
-    })
-    .unwrap();
+    let (out, report, verifying) = cancelled_at(|event| matches!(event, Event::Verifying { .. }));
     assert!(verifying, "the job never read its PST back");
     assert_eq!(report.status, Status::Cancelled);
     assert!(report.problems.is_empty(), "{:?}", report.problems);
