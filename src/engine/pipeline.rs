@@ -641,11 +641,18 @@ pub(super) fn prepare(
 /// buffers): its large parts wait on disk.
 pub(super) const LARGE_MESSAGE_HELD: u64 = 8 * 1024 * 1024;
 
+/// What a message holds in memory besides its bytes, from its reading to its writing: its
+/// node's blocks and contents row once converted, its facts for the read-back, and the
+/// structures around them (about 3 KiB for a message of a few hundred bytes). Without it, the
+/// budget would let tens of thousands of small messages be in flight, each holding several
+/// times its size.
+pub(super) const MESSAGE_OVERHEAD: u64 = 4 * 1024;
+
 /// The bytes a message takes from the budget of mail in flight.
 pub(super) fn held_bytes(raw: &RawMessage) -> u64 {
     match raw.large {
         Some(_) => LARGE_MESSAGE_HELD,
-        None => raw.bytes.len() as u64,
+        None => raw.bytes.len() as u64 + MESSAGE_OVERHEAD,
     }
 }
 
