@@ -13,16 +13,16 @@ use tempfile::TempPath;
 use crate::pst::error::Error;
 use crate::pst::item::{DistList, FolderClass, Item};
 use crate::pst::ltp::PropTag;
-use crate::pst::ltp::{TableRow, TcBuilder};
+use crate::pst::ltp::TableRow;
 use crate::pst::mail::{AttachmentContent, FileTime, Message};
 use crate::pst::messaging::attachment::{
     MAX_ATTACHMENT_SIZE, StoredContent, attachment_properties, attachment_size,
 };
 use crate::pst::messaging::folder::FolderState;
-use crate::pst::messaging::node::{LocalIds, NodeScope, PreparedNode, build_message, place};
+use crate::pst::messaging::node::{LocalIds, PreparedNode, build_message, place};
 use crate::pst::messaging::pim;
 use crate::pst::messaging::props::Props;
-use crate::pst::messaging::skeleton::{Child, write_fixed_nodes, write_folder};
+use crate::pst::messaging::skeleton::{Child, TableWriter, write_fixed_nodes, write_folder};
 use crate::pst::messaging::spill::RowSpill;
 use crate::pst::messaging::store::default_store_uid;
 use crate::pst::messaging::templates;
@@ -341,7 +341,7 @@ impl PstWriter {
                     .map_or(special::ROOT_FOLDER, |p| p.nid),
                 None => special::ROOT_FOLDER,
             };
-            let fill = |table: &mut TcBuilder, scope: &mut NodeScope<'_>| {
+            let fill = |table: &mut TableWriter<'_, '_>| {
                 // A few thousand rows at a time: a folder's rows are never all in memory.
                 for offsets in folder.rows.chunks(ROWS_PER_READ) {
                     let buffer = reader.read_rows(offsets).map_err(Error::Spill)?;
@@ -351,7 +351,7 @@ impl PstWriter {
                             version: row.row_version,
                             cells: row.cells,
                         };
-                        table.push_row(&row, scope)?;
+                        table.push_row(&row)?;
                     }
                 }
                 Ok(())

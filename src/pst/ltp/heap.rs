@@ -184,6 +184,8 @@ struct PageBuilder {
     bytes: Vec<u8>,
     /// Start offset of each allocation.
     starts: Vec<u16>,
+    /// Handed over as a full block ([`HeapBuilder::take_closed_pages`]): nothing is held.
+    taken: bool,
 }
 
 impl PageBuilder {
@@ -191,6 +193,16 @@ impl PageBuilder {
         PageBuilder {
             bytes: vec![0; header_size(index)],
             starts: Vec::new(),
+            taken: false,
+        }
+    }
+
+    /// A page handed over: its place in the heap, holding nothing.
+    fn taken() -> PageBuilder {
+        PageBuilder {
+            bytes: Vec::new(),
+            starts: Vec::new(),
+            taken: true,
         }
     }
 
@@ -203,6 +215,10 @@ impl PageBuilder {
     }
 
     fn len(&self) -> usize {
+        if self.taken {
+            // Filled before it was taken.
+            return MAX_BLOCK;
+        }
         page_len(self.bytes.len(), self.starts.len())
     }
 
@@ -228,6 +244,8 @@ pub struct HeapBuilder {
     pages: Vec<PageBuilder>,
     /// [`MAX_PAGES`], lowered by tests that reach the limit without 512 MB of pages.
     max_pages: usize,
+    /// Pages before this one were looked at by [`HeapBuilder::take_closed_pages`].
+    closed_up_to: usize,
 }
 
 impl HeapBuilder {
@@ -237,6 +255,7 @@ impl HeapBuilder {
             user_root: Hid::NONE,
             pages: vec![PageBuilder::new(0)],
             max_pages: MAX_PAGES,
+            closed_up_to: 0,
         }
     }
 
@@ -304,44 +323,88 @@ impl HeapBuilder {
         Some((block, usize::from(start)))
     }
 
+    /// Hands over, laid out as blocks, the pages no allocation goes to anymore (those before
+    /// the last [`OPEN_PAGES`]), so that a large heap is not held whole: each with its index in
+    /// the heap. Page 0 and the bitmap pages stay until [`HeapBuilder::finish_rest`], their
+    /// headers holding the fill levels of the pages after them; allocations in a page taken
+    /// can no longer be changed.
+    pub fn take_closed_pages(&mut self) -> Vec<(usize, Vec<u8>)> {
+        let closed = self.pages.len().saturating_sub(OPEN_PAGES);
+        let mut taken = Vec::new();
+        for index in self.closed_up_to..closed {
+            if header_size(index) != HNPAGEHDR_SIZE {
+                continue;
+            }
+            let page = &mut self.pages[index];
+            page.fill();
+            let page = std::mem::replace(page, PageBuilder::taken());
+            taken.push((index, self.lay_out(index, page, &[])));
+        }
+        self.closed_up_to = self.closed_up_to.max(closed);
+        taken
+    }
+
     /// The heap's pages, one per data block; all but the last filled to 8176 bytes.
-    pub fn finish(mut self) -> NodeBlocks {
+    pub fn finish(self) -> NodeBlocks {
+        debug_assert!(
+            !self.pages.iter().any(|page| page.taken),
+            "a heap some pages of which were taken is finished with finish_rest"
+        );
+        NodeBlocks(
+            self.finish_rest()
+                .into_iter()
+                .map(|(_, block)| block)
+                .collect(),
+        )
+    }
+
+    /// The pages not taken yet, laid out as blocks, each with its index in the heap; all
+    /// but the last page of the heap filled to 8176 bytes.
+    pub fn finish_rest(mut self) -> Vec<(usize, Vec<u8>)> {
         let last = self.pages.len().saturating_sub(1);
-        for page in self.pages.iter_mut().take(last) {
+        for page in self.pages.iter_mut().take(last).filter(|page| !page.taken) {
             page.fill();
         }
         let lens: Vec<usize> = self.pages.iter().map(PageBuilder::len).collect();
-        let mut blocks = Vec::with_capacity(self.pages.len());
-        for (index, page) in self.pages.into_iter().enumerate() {
-            let data_end = page.bytes.len();
-            let ib_hnpm = page_map_offset(data_end);
-            let mut block = page.bytes;
-            block.resize(ib_hnpm, 0);
-            // HNPAGEMAP: cAlloc, cFree, then rgibAlloc closed by the end of the last allocation.
-            block.extend_from_slice(&(page.starts.len() as u16).to_le_bytes());
-            block.extend_from_slice(&0u16.to_le_bytes());
-            for start in &page.starts {
-                block.extend_from_slice(&start.to_le_bytes());
-            }
-            block.extend_from_slice(&(data_end as u16).to_le_bytes());
-            block[0..2].copy_from_slice(&(ib_hnpm as u16).to_le_bytes());
-            match header_size(index) {
-                HNHDR_SIZE => {
-                    block[2] = HEAP_SIGNATURE;
-                    block[3] = self.client_sig as u8;
-                    block[4..8].copy_from_slice(&self.user_root.0.to_le_bytes());
-                    let covered = &lens[..lens.len().min(8)];
-                    pack_fill_levels(covered, &mut block[8..12]);
-                }
-                HNBITMAPHDR_SIZE => {
-                    let covered = &lens[index..lens.len().min(index + 128)];
-                    pack_fill_levels(covered, &mut block[2..66]);
-                }
-                _ => {}
-            }
-            blocks.push(block);
+        let pages = std::mem::take(&mut self.pages);
+        pages
+            .into_iter()
+            .enumerate()
+            .filter(|(_, page)| !page.taken)
+            .map(|(index, page)| (index, self.lay_out(index, page, &lens)))
+            .collect()
+    }
+
+    /// Page `index` as its block. `lens` (every page's length) gives the fill levels that page
+    /// 0 and the bitmap pages carry.
+    fn lay_out(&self, index: usize, page: PageBuilder, lens: &[usize]) -> Vec<u8> {
+        let data_end = page.bytes.len();
+        let ib_hnpm = page_map_offset(data_end);
+        let mut block = page.bytes;
+        block.resize(ib_hnpm, 0);
+        // HNPAGEMAP: cAlloc, cFree, then rgibAlloc closed by the end of the last allocation.
+        block.extend_from_slice(&(page.starts.len() as u16).to_le_bytes());
+        block.extend_from_slice(&0u16.to_le_bytes());
+        for start in &page.starts {
+            block.extend_from_slice(&start.to_le_bytes());
         }
-        NodeBlocks(blocks)
+        block.extend_from_slice(&(data_end as u16).to_le_bytes());
+        block[0..2].copy_from_slice(&(ib_hnpm as u16).to_le_bytes());
+        match header_size(index) {
+            HNHDR_SIZE => {
+                block[2] = HEAP_SIGNATURE;
+                block[3] = self.client_sig as u8;
+                block[4..8].copy_from_slice(&self.user_root.0.to_le_bytes());
+                let covered = &lens[..lens.len().min(8)];
+                pack_fill_levels(covered, &mut block[8..12]);
+            }
+            HNBITMAPHDR_SIZE => {
+                let covered = &lens[index.min(lens.len())..lens.len().min(index + 128)];
+                pack_fill_levels(covered, &mut block[2..66]);
+            }
+            _ => {}
+        }
+        block
     }
 }
 

@@ -379,9 +379,27 @@ pub fn build_tc(
     builder.finish(subnodes)
 }
 
+/// The two data trees of a table whose row matrix is in a subnode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TcTree {
+    /// The heap: the node's own data.
+    Heap,
+    /// The row matrix: the data of the subnode TCINFO's `hnidRows` names.
+    RowMatrix,
+}
+
+/// A block of a table being built that nothing changes anymore: block `index` of `tree`.
+#[derive(Debug)]
+pub struct ClosedBlock {
+    pub tree: TcTree,
+    pub index: usize,
+    pub data: Vec<u8>,
+}
+
 /// Builds a table context row by row, so that the rows of a large table (a folder of 100,000
 /// messages) can come from disk a few at a time: only the row index, the row matrix and the
-/// heap's values are held, never every row's cells at once.
+/// heap's values are held, never every row's cells at once. Built with
+/// [`TcBuilder::streamed`], it holds not even those: its blocks are handed out as they fill.
 #[derive(Debug)]
 pub struct TcBuilder {
     info: TcInfo,
@@ -396,9 +414,12 @@ pub struct TcBuilder {
     /// The row matrix as it is stored: rows never straddle a block, and every block but the
     /// last is a full 8176 bytes (its whole rows, then zeros). Readers that address rows in
     /// the concatenated stream (java-libpst and its ports) expect the blocks padded that way.
+    /// Streamed: only the block being filled.
     matrix: Vec<u8>,
     rows_per_block: usize,
     pushed: usize,
+    /// Streamed: the blocks closed since the caller last took them.
+    closed: Option<Vec<ClosedBlock>>,
 }
 
 impl TcBuilder {
@@ -455,7 +476,42 @@ impl TcBuilder {
             matrix: vec![0u8; stored_size],
             rows_per_block,
             pushed: 0,
+            closed: None,
         })
+    }
+
+    /// Starts a table as [`TcBuilder::new`] does, which hands out the blocks of its heap and
+    /// row matrix as they fill ([`TcBuilder::take_closed`]) when its row matrix is in a
+    /// subnode; a table whose matrix is on its heap is small and held whole.
+    pub fn streamed(columns: &[PropTag], ids: &[u32]) -> Result<TcBuilder, Error> {
+        let mut table = TcBuilder::new(columns, ids)?;
+        if table.matrix_on_heap.is_none() && !ids.is_empty() {
+            table.matrix = vec![0u8; table.matrix_block_len(0)];
+            table.closed = Some(Vec::new());
+        }
+        Ok(table)
+    }
+
+    /// Whether the table hands out its blocks ([`TcBuilder::streamed`]).
+    pub fn is_streamed(&self) -> bool {
+        self.closed.is_some()
+    }
+
+    /// The blocks closed since last asked: every heap page but page 0 and the bitmap pages
+    /// once no allocation goes to it, every row-matrix block once its last row is in. The
+    /// table never changes them again.
+    pub fn take_closed(&mut self) -> Vec<ClosedBlock> {
+        self.closed.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// The stored length of row-matrix block `block`: full but for the last.
+    fn matrix_block_len(&self, block: usize) -> usize {
+        let rows = self.ids.len() - block * self.rows_per_block;
+        if rows > self.rows_per_block {
+            MAX_BLOCK
+        } else {
+            rows * usize::from(self.info.row_size)
+        }
     }
 
     /// Adds the next row; its ID must be the next of the IDs the table was started with.
@@ -490,8 +546,11 @@ impl TcBuilder {
         }
         let row_size = usize::from(self.info.row_size);
         let position = self.pushed;
-        let at =
-            position / self.rows_per_block * MAX_BLOCK + position % self.rows_per_block * row_size;
+        let in_block = position % self.rows_per_block * row_size;
+        let at = match self.closed {
+            Some(_) => in_block,
+            None => position / self.rows_per_block * MAX_BLOCK + in_block,
+        };
         let bytes = &mut self.matrix[at..at + row_size];
         bytes[0..4].copy_from_slice(&row.id.to_le_bytes());
         bytes[4..8].copy_from_slice(&row.version.to_le_bytes());
@@ -516,6 +575,69 @@ impl TcBuilder {
             bytes[ceb + usize::from(desc.bit / 8)] |= 0x80 >> (desc.bit % 8);
         }
         self.pushed += 1;
+        if self.closed.is_some() {
+            self.close_blocks(position);
+        }
+        Ok(())
+    }
+
+    /// Streamed: after the row at `position`, moves what filled to the closed blocks.
+    fn close_blocks(&mut self, position: usize) {
+        let block = position / self.rows_per_block;
+        let block_full =
+            (position + 1).is_multiple_of(self.rows_per_block) || self.pushed == self.ids.len();
+        let next = if block_full && self.pushed < self.ids.len() {
+            vec![0u8; self.matrix_block_len(block + 1)]
+        } else {
+            Vec::new()
+        };
+        let pages = self.heap.take_closed_pages();
+        let Some(closed) = self.closed.as_mut() else {
+            return;
+        };
+        if block_full {
+            closed.push(ClosedBlock {
+                tree: TcTree::RowMatrix,
+                index: block,
+                data: std::mem::replace(&mut self.matrix, next),
+            });
+        }
+        closed.extend(pages.into_iter().map(|(index, data)| ClosedBlock {
+            tree: TcTree::Heap,
+            index,
+            data,
+        }));
+    }
+
+    /// Ends a streamed table whose row matrix is (to be) written as subnode `rows`: writes the
+    /// TCINFO and gives the blocks not handed out yet (see [`TcBuilder::take_closed`]).
+    pub fn finish_streamed(mut self, rows: Nid) -> Result<Vec<ClosedBlock>, Error> {
+        self.check_complete()?;
+        let mut blocks = self.take_closed();
+        self.info.rows = rows.0;
+        if let Some(slot) = self.heap.allocation_mut(self.tcinfo) {
+            slot.copy_from_slice(&self.info.to_bytes());
+        }
+        blocks.extend(
+            self.heap
+                .finish_rest()
+                .into_iter()
+                .map(|(index, data)| ClosedBlock {
+                    tree: TcTree::Heap,
+                    index,
+                    data,
+                }),
+        );
+        Ok(blocks)
+    }
+
+    fn check_complete(&self) -> Result<(), Error> {
+        if self.pushed != self.ids.len() {
+            return Err(Error::MissingRows {
+                expected: self.ids.len(),
+                given: self.pushed,
+            });
+        }
         Ok(())
     }
 
@@ -524,12 +646,11 @@ impl TcBuilder {
         mut self,
         subnodes: &mut (impl SubnodeWriter + ?Sized),
     ) -> Result<NodeBlocks, Error> {
-        if self.pushed != self.ids.len() {
-            return Err(Error::MissingRows {
-                expected: self.ids.len(),
-                given: self.pushed,
-            });
-        }
+        debug_assert!(
+            !self.is_streamed(),
+            "a streamed table ends with finish_streamed"
+        );
+        self.check_complete()?;
         self.info.rows = match self.matrix_on_heap {
             Some(hid) => {
                 if let Some(slot) = self.heap.allocation_mut(hid) {

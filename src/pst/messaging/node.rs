@@ -48,6 +48,15 @@ impl<'w> NodeScope<'w> {
         }
     }
 
+    /// Enters subnode `nid`, whose data tree (written by the caller) has root `data`.
+    pub fn add_subnode(&mut self, nid: Nid, data: Bid) {
+        self.entries.push(SubnodeEntry {
+            nid,
+            data,
+            sub: Bid::NONE,
+        });
+    }
+
     /// Writes the subnode tree; [`Bid::NONE`] when there are no subnodes.
     pub fn finish(self) -> Result<Bid, Error> {
         Ok(self.ndb.write_subnode_tree(self.entries)?)

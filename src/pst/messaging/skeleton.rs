@@ -4,14 +4,16 @@
 //! §4.1). Also the helpers that write one folder's four nodes.
 
 use crate::pst::error::Error;
-use crate::pst::ltp::{self, ClientSig, HeapBuilder, PropTag, PropValue, TableRow, TcBuilder};
+use crate::pst::ltp::{
+    self, ClientSig, ClosedBlock, HeapBuilder, PropTag, PropValue, TableRow, TcBuilder, TcTree,
+};
 use crate::pst::messaging::folder::FolderState;
 use crate::pst::messaging::name_map::name_map_properties;
 use crate::pst::messaging::node::NodeScope;
 use crate::pst::messaging::props::Props;
 use crate::pst::messaging::store::store_properties;
 use crate::pst::messaging::{tags, templates};
-use crate::pst::ndb::{Bid, NdbWriter, Nid, NidType, special};
+use crate::pst::ndb::{Bid, DataTree, NdbWriter, Nid, NidType, TreeInProgress, special};
 
 /// "SPAM Search Folder 2", the search folder of every Outlook store.
 pub const SPAM_SEARCH_FOLDER_NAME: &str = "SPAM Search Folder 2";
@@ -26,36 +28,99 @@ pub fn write_table(
     rows: &[TableRow<'_>],
 ) -> Result<(), Error> {
     let ids: Vec<u32> = rows.iter().map(|row| row.id).collect();
-    write_table_from(ndb, nid, parent, columns, &ids, |table, scope| {
+    write_table_from(ndb, nid, parent, columns, &ids, |table| {
         for row in rows {
-            table.push_row(row, scope)?;
+            table.push_row(row)?;
         }
         Ok(())
     })
 }
 
+/// A table context being written: rows pushed one by one, and the blocks of its heap and row
+/// matrix written to the file as they fill (see [`TcBuilder::streamed`]), so that a folder's
+/// contents table is never held whole, whatever the folder's size.
+#[derive(Debug)]
+pub struct TableWriter<'s, 'w> {
+    table: TcBuilder,
+    scope: &'s mut NodeScope<'w>,
+    trees: TableTrees,
+}
+
+/// The data trees of a table being written block by block.
+#[derive(Debug, Default)]
+struct TableTrees {
+    heap: TreeInProgress,
+    matrix: TreeInProgress,
+}
+
+impl TableTrees {
+    fn write(&mut self, ndb: &mut NdbWriter, block: ClosedBlock) -> Result<(), Error> {
+        let tree = match block.tree {
+            TcTree::Heap => &mut self.heap,
+            TcTree::RowMatrix => &mut self.matrix,
+        };
+        ndb.write_tree_block(tree, block.index, &block.data)?;
+        Ok(())
+    }
+}
+
+impl TableWriter<'_, '_> {
+    /// Adds the next row; its ID must be the next of the IDs the table was started with.
+    pub fn push_row(&mut self, row: &TableRow<'_>) -> Result<(), Error> {
+        self.table.push_row(row, self.scope)?;
+        for block in self.table.take_closed() {
+            self.trees.write(self.scope.ndb, block)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left of the table and returns its heap's data tree.
+    fn finish(self) -> Result<DataTree, Error> {
+        let TableWriter {
+            table,
+            scope,
+            mut trees,
+        } = self;
+        if !table.is_streamed() {
+            let blocks = table.finish(scope)?;
+            return Ok(scope.ndb.write_blocks(blocks.blocks())?);
+        }
+        let rows = scope.ndb.allocate_nid(NidType::Ltp);
+        for block in table.finish_streamed(rows)? {
+            trees.write(scope.ndb, block)?;
+        }
+        let matrix = scope.ndb.finish_tree(trees.matrix)?;
+        scope.add_subnode(rows, matrix.bid);
+        Ok(scope.ndb.finish_tree(trees.heap)?)
+    }
+}
+
 /// Writes a table context as node `nid` whose rows, with the IDs `ids` in that order, `fill`
-/// pushes one by one: a large table's rows can come from disk a few at a time.
+/// pushes one by one: a large table's rows can come from disk a few at a time, and its blocks
+/// go to the file as they fill.
 pub fn write_table_from(
     ndb: &mut NdbWriter,
     nid: Nid,
     parent: Nid,
     columns: &[PropTag],
     ids: &[u32],
-    fill: impl FnOnce(&mut TcBuilder, &mut NodeScope<'_>) -> Result<(), Error>,
+    fill: impl FnOnce(&mut TableWriter<'_, '_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut scope = NodeScope::new(ndb);
-    let mut table = TcBuilder::new(columns, ids)?;
-    fill(&mut table, &mut scope)?;
-    let blocks = table.finish(&mut scope)?;
-    let tree = scope.ndb.write_blocks(blocks.blocks())?;
+    let mut table = TableWriter {
+        table: TcBuilder::streamed(columns, ids)?,
+        scope: &mut scope,
+        trees: TableTrees::default(),
+    };
+    fill(&mut table)?;
+    let tree = table.finish()?;
     let sub = scope.finish()?;
     ndb.add_node(nid, tree.bid, sub, parent)?;
     Ok(())
 }
 
 /// The rows of an empty contents table.
-pub fn no_rows(_: &mut TcBuilder, _: &mut NodeScope<'_>) -> Result<(), Error> {
+pub fn no_rows(_: &mut TableWriter<'_, '_>) -> Result<(), Error> {
     Ok(())
 }
 
@@ -88,7 +153,7 @@ pub fn write_folder(
     children: &[Child<'_>],
     contents_columns: &[PropTag],
     contents_ids: &[u32],
-    fill_contents: impl FnOnce(&mut TcBuilder, &mut NodeScope<'_>) -> Result<(), Error>,
+    fill_contents: impl FnOnce(&mut TableWriter<'_, '_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut hierarchy = Vec::with_capacity(children.len());
     for child in children {

@@ -38,6 +38,10 @@ pub enum Error {
     ShortBlock { index: usize, size: usize },
     #[error("a data tree of {size} bytes does not fit the 32-bit lcbTotal of an XBLOCK")]
     DataTooLarge { size: u64 },
+    #[error("block {index} of a data tree written block by block was written twice")]
+    BlockWrittenTwice { index: usize },
+    #[error("block {index} of a data tree written block by block was never written")]
+    BlockMissing { index: usize },
     #[error("a data tree of {count} blocks exceeds an XXBLOCK's {max}")]
     TooManyBlocks { count: usize, max: usize },
     #[error("{count} subnodes exceed the {max} one node can hold")]

@@ -29,5 +29,7 @@ pub use ids::{Bid, Nid, NidType, special};
 pub use page::NodeEntry;
 pub use reader::NdbReader;
 pub use verify::{Problem, ProblemKind, VerifyReport, VerifyStats, verify};
-pub use writer::{DataTree, NdbOptions, NdbWriter, OUTLOOK_MAX_FILE_SIZE, SealedBlocks};
+pub use writer::{
+    DataTree, NdbOptions, NdbWriter, OUTLOOK_MAX_FILE_SIZE, SealedBlocks, TreeInProgress,
+};
 pub(crate) use writer::{RGNID_SEED, UNIQUE_SEED};

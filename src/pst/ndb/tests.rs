@@ -212,6 +212,29 @@ fn data_trees_of_every_shape_read_back_through_both_readers() {
             .push((nid, pages.concat(), Vec::new(), Nid(0)));
     }
 
+    // Trees written a block at a time, in any order (the last block first, the first last):
+    // one block, an XBLOCK, an XXBLOCK.
+    for (seed, count) in [(110u64, 1usize), (111, 4), (112, 1500)] {
+        let pages: Vec<Vec<u8>> = (0..count)
+            .map(|i| {
+                let len = if i + 1 == count { 1 + i % 8176 } else { 8176 };
+                pattern(seed * 10_000 + i as u64, len)
+            })
+            .collect();
+        let mut tree = TreeInProgress::default();
+        for i in (1..count).rev().chain([0]) {
+            writer.write_tree_block(&mut tree, i, &pages[i]).unwrap();
+        }
+        let tree = writer.finish_tree(tree).unwrap();
+        assert_eq!(tree.size, pages.concat().len() as u64);
+        assert_eq!(tree.bid.is_internal(), count > 1);
+        let nid = writer.allocate_nid(NidType::Internal);
+        writer.add_node(nid, tree.bid, Bid::NONE, Nid(0)).unwrap();
+        expected
+            .nodes
+            .push((nid, pages.concat(), Vec::new(), Nid(0)));
+    }
+
     // Subnode trees: one SLBLOCK (1 and 340 entries), an SIBLOCK (341 and 5,000), nested.
     for (seed, count) in [(200u64, 1usize), (201, 340), (202, 341), (203, 5000)] {
         let mut entries = Vec::new();
@@ -625,6 +648,44 @@ fn invalid_input_is_refused_with_clear_errors() {
         NdbWriter::new(file, NdbOptions::default()),
         Err(Error::FileNotEmpty { len: 9 })
     ));
+}
+
+/// A tree written block by block takes each block once, none missing, all full but the last.
+#[test]
+fn a_tree_written_block_by_block_is_refused_unless_whole() {
+    let (_dir, path) = temp_pst();
+    let mut writer = writer(&path);
+    let mut tree = TreeInProgress::default();
+    writer.write_tree_block(&mut tree, 1, &[1u8; 10]).unwrap();
+    assert!(matches!(
+        writer.write_tree_block(&mut tree, 1, &[1u8; 10]),
+        Err(Error::BlockWrittenTwice { index: 1 })
+    ));
+    assert!(matches!(
+        writer.write_tree_block(&mut tree, 0, &[]),
+        Err(Error::EmptyBlock { index: 0 })
+    ));
+    assert!(matches!(
+        writer.finish_tree(tree),
+        Err(Error::BlockMissing { index: 0 })
+    ));
+    let mut tree = TreeInProgress::default();
+    writer.write_tree_block(&mut tree, 0, &[1u8; 100]).unwrap();
+    writer.write_tree_block(&mut tree, 1, &[1u8; 10]).unwrap();
+    assert!(matches!(
+        writer.finish_tree(tree),
+        Err(Error::ShortBlock {
+            index: 0,
+            size: 100
+        })
+    ));
+    assert_eq!(
+        writer.finish_tree(TreeInProgress::default()).unwrap(),
+        DataTree {
+            bid: Bid::NONE,
+            size: 0
+        }
+    );
 }
 
 #[test]

@@ -62,6 +62,16 @@ pub struct DataTree {
     pub size: u64,
 }
 
+/// A data tree written a block at a time, for data too large to hold at once (the heap and the
+/// row matrix of a folder of 100,000 messages): its blocks in any order
+/// ([`NdbWriter::write_tree_block`]), then the XBLOCKs over them
+/// ([`NdbWriter::finish_tree`]).
+#[derive(Debug, Default)]
+pub struct TreeInProgress {
+    /// Each block's BID ([`Bid::NONE`] while not written) and data length, by index.
+    blocks: Vec<(Bid, usize)>,
+}
+
 /// The first bytes of the file: the header, zeros, the DList page, all written last.
 const HEAD_SIZE: u64 = amap::FIRST_AMAP;
 /// `rgnid` of a new store: the last index handed out per NID type (Outlook's values).
@@ -175,6 +185,77 @@ impl NdbWriter {
     /// write them, but for the work already done.
     pub fn write_sealed(&mut self, blocks: &SealedBlocks) -> Result<DataTree, Error> {
         self.write_tree(blocks.count(), blocks.len(), &mut Sealed(blocks))
+    }
+
+    /// Writes block `index` of `tree` now (once; the rules of a data tree's blocks are checked
+    /// by [`NdbWriter::finish_tree`]).
+    pub fn write_tree_block(
+        &mut self,
+        tree: &mut TreeInProgress,
+        index: usize,
+        data: &[u8],
+    ) -> Result<(), Error> {
+        self.check_usable()?;
+        if tree
+            .blocks
+            .get(index)
+            .is_some_and(|(bid, _)| !bid.is_none())
+        {
+            return Err(Error::BlockWrittenTwice { index });
+        }
+        check_lengths(std::iter::once(data.len()))?;
+        self.check_room(std::iter::once(block_size(data.len())))?;
+        let bid = self.failing(|writer| writer.put_data_block(data, None))?;
+        if tree.blocks.len() <= index {
+            tree.blocks.resize(index + 1, (Bid::NONE, 0));
+        }
+        tree.blocks[index] = (bid, data.len());
+        Ok(())
+    }
+
+    /// Writes the XBLOCK (or XXBLOCK over XBLOCKs) over the blocks of `tree`, which must all
+    /// be written; one block is its own root.
+    pub fn finish_tree(&mut self, tree: TreeInProgress) -> Result<DataTree, Error> {
+        self.check_usable()?;
+        if let Some(index) = tree.blocks.iter().position(|(bid, _)| bid.is_none()) {
+            return Err(Error::BlockMissing { index });
+        }
+        check_lengths(tree.blocks.iter().map(|(_, len)| *len))?;
+        let count = tree.blocks.len();
+        let total: u64 = tree.blocks.iter().map(|(_, len)| *len as u64).sum();
+        match count {
+            0 => {
+                return Ok(DataTree {
+                    bid: Bid::NONE,
+                    size: 0,
+                });
+            }
+            1 => {
+                return Ok(DataTree {
+                    bid: tree.blocks[0].0,
+                    size: total,
+                });
+            }
+            _ => {}
+        }
+        check_tree_size(count, total)?;
+        let groups = count.div_ceil(XBLOCK_MAX);
+        let xblocks = (0..groups).map(|group| {
+            let children = (count - group * XBLOCK_MAX).min(XBLOCK_MAX);
+            block_size(8 + 8 * children)
+        });
+        let xxblock = (groups > 1).then(|| block_size(8 + 8 * groups));
+        self.check_room(xblocks.chain(xxblock))?;
+        let bid = self.failing(|writer| {
+            let mut xblocks = Vec::with_capacity(groups);
+            for group in tree.blocks.chunks(XBLOCK_MAX) {
+                let children: Vec<Bid> = group.iter().map(|(bid, _)| *bid).collect();
+                let bytes = group.iter().map(|(_, len)| *len as u64).sum();
+                xblocks.push(writer.put_xblock(children, bytes)?);
+            }
+            writer.put_xxblock(xblocks, total)
+        })?;
+        Ok(DataTree { bid, size: total })
     }
 
     /// Writes a subnode tree (an SLBLOCK, or an SIBLOCK over SLBLOCKs) for `entries`, sorted
@@ -488,14 +569,8 @@ impl NdbWriter {
                 size: 0,
             });
         }
-        if count > XBLOCK_MAX * XBLOCK_MAX {
-            return Err(Error::TooManyBlocks {
-                count,
-                max: XBLOCK_MAX * XBLOCK_MAX,
-            });
-        }
-        if count > 1 && total > u64::from(u32::MAX) {
-            return Err(Error::DataTooLarge { size: total });
+        if count > 1 {
+            check_tree_size(count, total)?;
         }
         let groups = count.div_ceil(XBLOCK_MAX);
         let layout = (0..groups).flat_map(|group| {
@@ -527,30 +602,42 @@ impl NdbWriter {
                     bytes += data.len() as u64;
                     children.push(writer.put_data_block(data, crc)?);
                 }
-                for child in &children {
-                    writer.blocks.add_reference(*child);
-                }
-                let xblock = DataTreeBlock {
-                    level: 1,
-                    total: bytes as u32,
-                    children: children.clone(),
-                };
-                xblocks.push(writer.put_block(&xblock.encode(), BlockKind::XBlock)?);
+                xblocks.push(writer.put_xblock(children.clone(), bytes)?);
             }
-            if groups == 1 {
-                return Ok(xblocks[0]);
-            }
-            for xblock in &xblocks {
-                writer.blocks.add_reference(*xblock);
-            }
-            let xxblock = DataTreeBlock {
-                level: 2,
-                total: total as u32,
-                children: xblocks,
-            };
-            writer.put_block(&xxblock.encode(), BlockKind::XXBlock)
+            writer.put_xxblock(xblocks, total)
         })?;
         Ok(DataTree { bid, size: total })
+    }
+
+    /// Writes the XBLOCK over `children`, data blocks of `bytes` bytes in all (at most
+    /// [`XBLOCK_MAX`] of them, checked by the caller, as the total is).
+    fn put_xblock(&mut self, children: Vec<Bid>, bytes: u64) -> Result<Bid, Error> {
+        for child in &children {
+            self.blocks.add_reference(*child);
+        }
+        let xblock = DataTreeBlock {
+            level: 1,
+            total: bytes as u32,
+            children,
+        };
+        self.put_block(&xblock.encode(), BlockKind::XBlock)
+    }
+
+    /// The root over the XBLOCKs of one data tree: the XBLOCK itself when there is one, else an
+    /// XXBLOCK over them.
+    fn put_xxblock(&mut self, xblocks: Vec<Bid>, total: u64) -> Result<Bid, Error> {
+        if let [xblock] = xblocks[..] {
+            return Ok(xblock);
+        }
+        for xblock in &xblocks {
+            self.blocks.add_reference(*xblock);
+        }
+        let xxblock = DataTreeBlock {
+            level: 2,
+            total: total as u32,
+            children: xblocks,
+        };
+        self.put_block(&xxblock.encode(), BlockKind::XXBlock)
     }
 
     /// Writes one block: `data`, padding, trailer. The file thread permutes the data of an
@@ -639,6 +726,21 @@ impl NdbWriter {
         }
         result
     }
+}
+
+/// Refuses a data tree of more blocks than an XXBLOCK reaches, or of more bytes than its
+/// total (32 bits) counts.
+fn check_tree_size(count: usize, total: u64) -> Result<(), Error> {
+    if count > XBLOCK_MAX * XBLOCK_MAX {
+        return Err(Error::TooManyBlocks {
+            count,
+            max: XBLOCK_MAX * XBLOCK_MAX,
+        });
+    }
+    if total > u64::from(u32::MAX) {
+        return Err(Error::DataTooLarge { size: total });
+    }
+    Ok(())
 }
 
 /// How many blocks `len` bytes take in blocks of `block_size`, refusing a size outside

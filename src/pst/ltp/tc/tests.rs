@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use proptest::prelude::*;
@@ -350,6 +351,84 @@ fn a_table_of_10_000_rows_round_trips() {
 #[test]
 fn a_table_of_100_000_rows_round_trips() {
     large_table(100_000);
+}
+
+/// A streamed table hands out exactly the blocks the same table built whole is made of, and
+/// most of them before its end: a heap of 270 pages (bitmap pages 8 and 136 among those kept
+/// to the end) and a row matrix of 19 blocks.
+#[test]
+fn a_streamed_table_hands_out_the_blocks_of_the_whole_one() {
+    let columns = contents_columns();
+    let subjects: Vec<String> = (0..3_000u32)
+        .map(|i| format!("{} {i}", "subject ".repeat(1 + i as usize % 90)))
+        .collect();
+    let rows: Vec<TableRow<'_>> = subjects
+        .iter()
+        .enumerate()
+        .map(|(i, s)| contents_row(i as u32, s))
+        .collect();
+    let ids: Vec<u32> = rows.iter().map(|row| row.id).collect();
+    let mut whole_subnodes = MemorySubnodes::default();
+    let (whole, info) = build(&columns, &rows, &mut whole_subnodes);
+    let whole_matrix = &whole_subnodes.subnodes[&Nid(info.rows)];
+    assert!(whole.0.len() > 137, "{} pages", whole.0.len());
+
+    let mut table = TcBuilder::streamed(&columns, &ids).unwrap();
+    assert!(table.is_streamed());
+    let mut subnodes = MemorySubnodes::default();
+    // Each tree's blocks by index: the heap's, the row matrix's.
+    let mut trees = [BTreeMap::new(), BTreeMap::new()];
+    let keep = |trees: &mut [BTreeMap<usize, Vec<u8>>; 2], blocks: Vec<ClosedBlock>| {
+        for block in blocks {
+            let tree = &mut trees[usize::from(block.tree == TcTree::RowMatrix)];
+            assert!(
+                tree.insert(block.index, block.data).is_none(),
+                "given twice"
+            );
+        }
+    };
+    for row in &rows {
+        table.push_row(row, &mut subnodes).unwrap();
+        keep(&mut trees, table.take_closed());
+    }
+    let before_end = (trees[0].len(), trees[1].len());
+    keep(&mut trees, table.finish_streamed(Nid(info.rows)).unwrap());
+    let [heap, matrix] = trees;
+
+    assert_eq!(
+        heap.keys().copied().collect::<Vec<_>>(),
+        (0..whole.0.len()).collect::<Vec<_>>()
+    );
+    assert!(heap.values().eq(whole.0.iter()), "heap pages differ");
+    assert_eq!(matrix.len(), whole_matrix.len());
+    assert!(
+        matrix.values().eq(whole_matrix.iter()),
+        "row matrix blocks differ"
+    );
+    // Kept to the end: page 0, the bitmap pages, the last 16 pages.
+    let kept = 1 + whole.0.len().div_ceil(128) + 16;
+    assert!(before_end.0 + kept >= whole.0.len(), "{before_end:?}");
+    assert_eq!(before_end.1, whole_matrix.len());
+}
+
+/// A table small enough for its row matrix to sit on its heap is held whole.
+#[test]
+fn a_small_table_is_not_streamed() {
+    let columns = contents_columns();
+    let rows: Vec<TableRow<'_>> = (0..3).map(|i| contents_row(i, "short")).collect();
+    let ids: Vec<u32> = rows.iter().map(|row| row.id).collect();
+    let mut table = TcBuilder::streamed(&columns, &ids).unwrap();
+    assert!(!table.is_streamed());
+    let mut subnodes = MemorySubnodes::default();
+    for row in &rows {
+        table.push_row(row, &mut subnodes).unwrap();
+        assert!(table.take_closed().is_empty());
+    }
+    let blocks = table.finish(&mut subnodes).unwrap();
+    assert_eq!(
+        blocks,
+        build_tc(&columns, &rows, &mut MemorySubnodes::default()).unwrap()
+    );
 }
 
 #[test]
