@@ -25,7 +25,7 @@ use outlook_pst::messaging::attachment::{Attachment as _, AttachmentData, Unicod
 use outlook_pst::messaging::folder::Folder;
 use outlook_pst::messaging::message::{Message as _, UnicodeMessage};
 use outlook_pst::messaging::store::{Store as _, UnicodeStore};
-use outlook_pst::ndb::node_id::NodeId;
+use outlook_pst::ndb::node_id::{NodeId, NodeIdType};
 use rayon::prelude::*;
 
 use crate::model::content_hash;
@@ -64,11 +64,6 @@ const MESSAGE_PROPERTIES: [u16; 8] = [
     tag::HTML,
     tag::INTERNET_MESSAGE_ID,
 ];
-
-/// Opens our PST (Unicode) read-only.
-fn open_store(path: &Path) -> Result<Rc<UnicodeStore>, String> {
-    open_file_and_store(path).map(|(_, store)| store)
-}
 
 /// The PST file at `path` and its store, which reads through it.
 fn open_file_and_store(path: &Path) -> Result<(Rc<UnicodePstFile>, Rc<UnicodeStore>), String> {
@@ -298,11 +293,22 @@ impl PstMessages {
     /// (PidTagContentCount) differs from its contents table is an error: readers that trust
     /// either would show different mail.
     pub(crate) fn list(path: &Path) -> Result<PstMessages, String> {
-        let store = open_store(path)?;
+        let (pst, store) = open_file_and_store(path)?;
         let mut folders = Vec::new();
         for (folder_path, folder) in folders_of(&store)? {
-            let nodes: Vec<u32> = folder.contents_table().map_or_else(Vec::new, |table| {
-                table.rows_matrix().map(|row| u32::from(row.id())).collect()
+            // A large folder's table a block at a time; a small one (or one stored otherwise)
+            // as outlook-pst reads it.
+            let contents = NodeId::new(
+                NodeIdType::ContentsTable,
+                folder.properties().node_id().index(),
+            );
+            let listed = contents
+                .ok()
+                .and_then(|table| streamed::table_row_ids(&pst, table));
+            let nodes: Vec<u32> = listed.unwrap_or_else(|| {
+                folder.contents_table().map_or_else(Vec::new, |table| {
+                    table.rows_matrix().map(|row| u32::from(row.id())).collect()
+                })
             });
             let stored = match folder.properties().get(tag::CONTENT_COUNT) {
                 Some(PropertyValue::Integer32(n)) => u64::try_from(*n).ok(),
@@ -724,6 +730,56 @@ mod tests {
             error.contains("Sent") && error.contains("3 messages") && error.contains("lists 2"),
             "{error}"
         );
+    }
+
+    /// A contents table read a block of its row matrix at a time lists the messages
+    /// outlook-pst's table reader lists, in the same order: tables of one matrix block and of
+    /// many; one whose matrix is on its heap is left to outlook-pst.
+    #[test]
+    fn a_table_read_a_block_at_a_time_lists_what_outlook_pst_lists() {
+        use crate::pst::{FileTime, Message, PstWriter, WriterOptions};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("folders.pst");
+        let options = WriterOptions::new("Test", FileTime::from_unix(1_700_000_000).unwrap());
+        let mut writer = PstWriter::create(&path, options).unwrap();
+        let sizes = [("Empty", 0), ("Few", 3), ("Some", 120), ("Many", 2_500)];
+        for (name, count) in sizes {
+            let folder = writer.add_folder(writer.top_folder(), name).unwrap();
+            for n in 0..count {
+                let message = Message {
+                    subject: Some(format!("{name} {n}")),
+                    ..Message::default()
+                };
+                writer.add_message(folder, &message).unwrap();
+            }
+        }
+        writer.finish().unwrap();
+
+        let (pst, store) = open_file_and_store(&path).unwrap();
+        let folders = folders_of(&store).unwrap();
+        let listed = PstMessages::list(&path).unwrap();
+        for (name, count) in sizes {
+            let (folder_path, folder) = folders
+                .iter()
+                .find(|(folder_path, _)| folder_path == &[name.to_owned()])
+                .unwrap();
+            let whole: Vec<u32> = folder.contents_table().map_or_else(Vec::new, |table| {
+                table.rows_matrix().map(|row| u32::from(row.id())).collect()
+            });
+            assert_eq!(whole.len(), count, "{name}");
+            let table = NodeId::new(
+                NodeIdType::ContentsTable,
+                folder.properties().node_id().index(),
+            )
+            .unwrap();
+            let streamed = streamed::table_row_ids(&pst, table);
+            if count > 0 && count < 100 {
+                assert_eq!(streamed, None, "{name}: its matrix is on its heap");
+            } else {
+                assert_eq!(streamed.as_ref(), Some(&whole), "{name}");
+            }
+            assert_eq!(listed.of_folder(folder_path), whole.as_slice(), "{name}");
+        }
     }
 
     /// The facts of a folder's messages come to the calling thread in the folder's order,

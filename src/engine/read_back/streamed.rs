@@ -87,6 +87,73 @@ pub(super) fn file_attachment_facts(
     })
 }
 
+/// A heap page, a row-matrix block: the largest data block.
+const BLOCK: usize = 8176;
+
+/// The row IDs of the table context `table` (a folder's contents table) in row-matrix order,
+/// its row matrix read a block at a time: outlook-pst's table reader holds the table's whole
+/// heap and every row's cells, hundreds of bytes per message of a large folder, where this
+/// holds four. What is read here is the heap's first page (MS-PST 2.3.1), the TCINFO there
+/// (2.3.4.1) and the row matrix (2.3.4.4), each row's `dwRowID` at its start; outlook-pst finds
+/// and decodes the blocks. `None` when the matrix is not in a subnode (a table of a few rows,
+/// which outlook-pst reads whole) or is stored in a way this does not read.
+pub(super) fn table_row_ids(pst: &UnicodePstFile, table: NodeId) -> Option<Vec<u32>> {
+    let node = pst.read_node(table).ok()?;
+    let mut file = pst.reader().lock().ok()?;
+    let mut reading = Reading::new(&mut file, pst)?;
+    let mut page = Vec::with_capacity(BLOCK);
+    reading
+        .data(node.data())?
+        .take(BLOCK as u64)
+        .read_to_end(&mut page)
+        .ok()?;
+    // HNHDR (2.3.1.2): bSig 0xEC, bClientSig 0x7C (a table context), hidUserRoot the TCINFO.
+    if page.get(2..4)? != [0xEC, 0x7C] {
+        return None;
+    }
+    let info = heap_allocation(&page, u32_at(&page, 4)?)?;
+    // TCINFO: bType 0x7C, cCols, rgib[4] (the last, TCI_bm, ends the row), hidRowIndex,
+    // hnidRows.
+    if *info.first()? != 0x7C {
+        return None;
+    }
+    let row_size = usize::from(u16::from_le_bytes([*info.get(8)?, *info.get(9)?]));
+    let rows = u32_at(info, 14)?;
+    if rows == 0 {
+        return Some(Vec::new());
+    }
+    if rows & 0x1F == 0 || !(8..=BLOCK).contains(&row_size) {
+        return None;
+    }
+    let mut matrix = reading.sub_node_data(node.sub_node()?, rows)?;
+    let mut ids = Vec::new();
+    let mut block = vec![0u8; BLOCK];
+    loop {
+        // Rows never straddle blocks; every block but the last is full, its rows then zeros.
+        let len = fill(&mut matrix, &mut block).ok()?;
+        ids.extend(
+            block[..len]
+                .chunks_exact(row_size)
+                .map(|row| u32::from_le_bytes([row[0], row[1], row[2], row[3]])),
+        );
+        if len < BLOCK {
+            return Some(ids);
+        }
+    }
+}
+
+/// Reads into `buffer` until it is full or `source` ends; the bytes read.
+fn fill(source: &mut dyn Read, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut len = 0;
+    while len < buffer.len() {
+        match source.read(&mut buffer[len..])? {
+            0 => break,
+            read => len += read,
+        }
+    }
+    Ok(len)
+}
+
 /// The PST file as read for one attachment.
 struct Reading<'a> {
     file: &'a mut Box<dyn outlook_pst::PstReader>,
@@ -180,6 +247,11 @@ impl<'a> Reading<'a> {
     /// subnode tree at `tree`, which reads its blocks as they are asked for.
     fn sub_node_data(&mut self, tree: UnicodeBlockId, node: u32) -> Option<Box<dyn Read + '_>> {
         let (data, _) = self.sub_node(tree, NodeId::from(node)).ok()??;
+        self.data(data)
+    }
+
+    /// A reader of the data tree at `data`, which reads its blocks as they are asked for.
+    fn data(&mut self, data: UnicodeBlockId) -> Option<Box<dyn Read + '_>> {
         let entry = self
             .blocks
             .find_entry(self.file, data.search_key(), &mut self.pages)
@@ -264,28 +336,31 @@ impl<'a> PropertyContext<'a> {
         }
     }
 
-    /// The heap allocation `hid` (2.3.1.1): its index in the page map; block 0 only.
     fn allocation(&self, hid: u32) -> Option<&'a [u8]> {
-        let heap = self.heap;
-        if hid & 0x1F != 0 || hid >> 16 != 0 {
-            return None;
-        }
-        let index = ((hid >> 5) & 0x7FF) as usize;
-        // HNPAGEMAP (2.3.1.5): cAlloc, cFree, rgibAlloc[cAlloc + 1].
-        let map = usize::from(u16::from_le_bytes([heap[0], heap[1]]));
-        let count = usize::from(u16::from_le_bytes([*heap.get(map)?, *heap.get(map + 1)?]));
-        if index == 0 || index > count {
-            return None;
-        }
-        let offset = |i: usize| {
-            let at = map + 4 + 2 * i;
-            Some(usize::from(u16::from_le_bytes([
-                *heap.get(at)?,
-                *heap.get(at + 1)?,
-            ])))
-        };
-        heap.get(offset(index - 1)?..offset(index)?)
+        heap_allocation(self.heap, hid)
     }
+}
+
+/// The allocation `hid` (2.3.1.1) of a heap's first page `heap`: its index in the page map.
+fn heap_allocation(heap: &[u8], hid: u32) -> Option<&[u8]> {
+    if hid & 0x1F != 0 || hid >> 16 != 0 {
+        return None;
+    }
+    let index = ((hid >> 5) & 0x7FF) as usize;
+    let u16_at = |at: usize| {
+        Some(usize::from(u16::from_le_bytes([
+            *heap.get(at)?,
+            *heap.get(at + 1)?,
+        ])))
+    };
+    // HNPAGEMAP (2.3.1.5): cAlloc, cFree, rgibAlloc[cAlloc + 1].
+    let map = u16_at(0)?;
+    let count = u16_at(map)?;
+    if index == 0 || index > count {
+        return None;
+    }
+    let offset = |i: usize| u16_at(map + 4 + 2 * i);
+    heap.get(offset(index - 1)?..offset(index)?)
 }
 
 fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
