@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write as _;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -106,6 +107,17 @@ impl From<imap::Error> for Failure {
     }
 }
 
+/// The outcome of `call`, or a lost connection when the IMAP library panics on an answer it
+/// does not expect (its mailbox parser does on an untagged `NO` or `BYE` to EXAMINE, which a
+/// server going down or coming back may send): the connection is then opened anew.
+fn unpanicked<T>(call: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
+    panic::catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|_| {
+        Err(Failure::Lost(
+            "the server sent an answer the IMAP library could not read".to_owned(),
+        ))
+    })
+}
+
 /// The messages of one mailbox, fetched as they are asked for.
 pub struct FolderMessages<'a> {
     store: &'a ImapStore,
@@ -160,7 +172,7 @@ impl<'a> FolderMessages<'a> {
     ) -> Result<T, String> {
         let mut waits = RECONNECT_WAITS.iter();
         loop {
-            match self.attempt(&mut command) {
+            match unpanicked(|| self.attempt(&mut command)) {
                 Ok(value) => return Ok(value),
                 Err(Failure::Fatal(what)) => return Err(what),
                 Err(Failure::Lost(what)) => {
@@ -460,6 +472,19 @@ mod tests {
     use std::borrow::Cow;
 
     use super::*;
+
+    /// A panic of the IMAP library on a server's answer is a lost connection, tried again;
+    /// what the call returns is kept.
+    #[test]
+    fn a_panic_on_an_answer_is_a_lost_connection() {
+        let panicked = unpanicked::<()>(|| unreachable!("an untagged NO to EXAMINE"));
+        assert!(matches!(panicked, Err(Failure::Lost(what)) if what.contains("could not read")));
+        assert!(matches!(unpanicked(|| Ok(7)), Ok(7)));
+        assert!(matches!(
+            unpanicked::<()>(|| Err(Failure::Fatal("refused".to_owned()))),
+            Err(Failure::Fatal(what)) if what == "refused"
+        ));
+    }
 
     #[test]
     fn uid_sets_use_ranges() {
