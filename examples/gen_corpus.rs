@@ -13,8 +13,9 @@ use std::process::ExitCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-const USAGE: &str = "usage: gen_corpus --size SIZE --out FILE.mbox [--seed N]
-  SIZE: bytes, or with a unit (KB, MB, GB: powers of 1024), e.g. 2GB or 500MB";
+const USAGE: &str = "usage: gen_corpus --size SIZE --out FILE.mbox [--seed N] [--text-only]
+  SIZE: bytes, or with a unit (KB, MB, GB: powers of 1024), e.g. 2GB or 500MB
+  --text-only: no attachments, a few KB per message (many messages for their size)";
 
 /// SplitMix64: small, fast and the same everywhere.
 #[derive(Debug)]
@@ -200,6 +201,8 @@ struct Generator {
     count: u64,
     /// Unix seconds of the next message; advances a little each time.
     clock: i64,
+    /// Messages may have attachments (else they are text, HTML and inline images only).
+    attachments: bool,
 }
 
 impl Generator {
@@ -404,7 +407,7 @@ impl Generator {
                 .map(|p| format!("<p>{p}</p>"))
                 .collect::<String>()
         );
-        let attachments = if self.random.chance(7) {
+        let attachments = if self.random.chance(7) && self.attachments {
             self.random.between(1, 3)
         } else {
             0
@@ -550,26 +553,25 @@ fn main() -> ExitCode {
     let mut size = None;
     let mut out = None;
     let mut seed = 1u64;
+    let mut attachments = true;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        match (arg.as_str(), args.next()) {
-            ("--size", Some(value)) => size = parse_size(&value),
-            ("--out", Some(value)) => out = Some(PathBuf::from(value)),
-            ("--seed", Some(value)) => match value.parse() {
-                Ok(value) => seed = value,
-                Err(_) => size = None,
+        match arg.as_str() {
+            "--text-only" => attachments = false,
+            "--size" => size = args.next().and_then(|value| parse_size(&value)),
+            "--out" => out = args.next().map(PathBuf::from),
+            "--seed" => match args.next().map(|value| value.parse()) {
+                Some(Ok(value)) => seed = value,
+                _ => size = None,
             },
-            _ => {
-                eprintln!("{USAGE}");
-                return ExitCode::from(1);
-            }
+            _ => size = None,
         }
     }
     let (Some(size), Some(out)) = (size, out) else {
         eprintln!("{USAGE}");
         return ExitCode::from(1);
     };
-    match generate(size, &out, seed) {
+    match generate(size, &out, seed, attachments) {
         Ok((messages, bytes)) => {
             println!("{}: {messages} messages, {bytes} bytes", out.display());
             ExitCode::SUCCESS
@@ -581,7 +583,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn generate(size: u64, path: &PathBuf, seed: u64) -> io::Result<(u64, u64)> {
+fn generate(size: u64, path: &PathBuf, seed: u64, attachments: bool) -> io::Result<(u64, u64)> {
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
     let mut generator = Generator {
         random: Random(seed),
@@ -589,6 +591,7 @@ fn generate(size: u64, path: &PathBuf, seed: u64) -> io::Result<(u64, u64)> {
         count: 0,
         // 2015-01-01
         clock: 1_420_070_400,
+        attachments,
     };
     let mut written = 0u64;
     let mut messages = 0u64;
