@@ -1,5 +1,8 @@
-//! A large file attachment's facts, read a block at a time. outlook-pst's attachment reader
-//! holds an attachment's data whole, three times over while it reads it (the data tree read to
+//! What the read-back would hold whole through outlook-pst's readers, read a block at a time
+//! instead: a large file attachment's facts, and the row IDs of a large folder's contents table
+//! ([`table_row_ids`]).
+//!
+//! outlook-pst's attachment reader holds an attachment's data whole, three times over while it reads it (the data tree read to
 //! its end, the property value made of that, and the attachment's copy of the value): for a
 //! 20 MB file that is the read-back's largest use of memory by far.
 //!
@@ -336,6 +339,7 @@ impl<'a> PropertyContext<'a> {
         }
     }
 
+    /// The heap allocation `hid`; block 0 only.
     fn allocation(&self, hid: u32) -> Option<&'a [u8]> {
         heap_allocation(self.heap, hid)
     }
