@@ -696,17 +696,23 @@ fn row_value(
 mod tests {
     use super::*;
     use crate::model::ContentHash;
+    use crate::pst::{FileTime, PstWriter, WriterOptions};
+
+    /// A writer of a new PST at `path`, its store named "Test".
+    fn test_writer(path: &Path) -> PstWriter {
+        let options = WriterOptions::new("Test", FileTime::from_unix(1_700_000_000).unwrap());
+        PstWriter::create(path, options).unwrap()
+    }
 
     /// A folder whose stored count (PidTagContentCount) is not the number of rows of its
     /// contents table is named in an error: one reader would show the count, another the rows.
     #[test]
     fn a_folder_whose_count_and_table_differ_is_an_error() {
-        use crate::pst::{FileTime, Message, PstWriter, WriterOptions};
+        use crate::pst::Message;
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, extra: u32| {
             let path = dir.path().join(name);
-            let options = WriterOptions::new("Test", FileTime::from_unix(1_700_000_000).unwrap());
-            let mut writer = PstWriter::create(&path, options).unwrap();
+            let mut writer = test_writer(&path);
             let inbox = writer.add_folder(writer.top_folder(), "Inbox").unwrap();
             let sent = writer.add_folder(writer.top_folder(), "Sent").unwrap();
             for subject in ["one", "two"] {
@@ -737,11 +743,10 @@ mod tests {
     /// many; one whose matrix is on its heap is left to outlook-pst.
     #[test]
     fn a_table_read_a_block_at_a_time_lists_what_outlook_pst_lists() {
-        use crate::pst::{FileTime, Message, PstWriter, WriterOptions};
+        use crate::pst::Message;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("folders.pst");
-        let options = WriterOptions::new("Test", FileTime::from_unix(1_700_000_000).unwrap());
-        let mut writer = PstWriter::create(&path, options).unwrap();
+        let mut writer = test_writer(&path);
         let sizes = [("Empty", 0), ("Few", 3), ("Some", 120), ("Many", 2_500)];
         for (name, count) in sizes {
             let folder = writer.add_folder(writer.top_folder(), name).unwrap();
@@ -788,11 +793,10 @@ mod tests {
     /// of the calling thread's stops the reading and is what comes back.
     #[test]
     fn facts_come_in_table_order_and_an_error_stops_them() {
-        use crate::pst::{FileTime, Message, PstWriter, WriterOptions};
+        use crate::pst::Message;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("many.pst");
-        let options = WriterOptions::new("Test", FileTime::from_unix(1_700_000_000).unwrap());
-        let mut writer = PstWriter::create(&path, options).unwrap();
+        let mut writer = test_writer(&path);
         let inbox = writer.add_folder(writer.top_folder(), "Inbox").unwrap();
         let subjects: Vec<String> = (0..700).map(|n| format!("message {n:03}")).collect();
         for (n, subject) in subjects.iter().enumerate() {
@@ -869,9 +873,7 @@ mod tests {
     /// outlook-pst.
     #[test]
     fn a_large_attachment_read_a_block_at_a_time_has_the_facts_of_a_whole_reading() {
-        use crate::pst::{
-            Attachment, AttachmentContent, FileTime, Message, PstWriter, WriterOptions,
-        };
+        use crate::pst::{Attachment, AttachmentContent, Message};
         let file = |name: &str, data: Vec<u8>| Attachment {
             filename: Some(name.into()),
             mime_type: Some("application/octet-stream".into()),
@@ -917,8 +919,7 @@ mod tests {
         });
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("large.pst");
-        let options = WriterOptions::new("Test", FileTime::from_unix(1_700_000_000).unwrap());
-        let mut writer = PstWriter::create(&path, options).unwrap();
+        let mut writer = test_writer(&path);
         let folder = writer.add_folder(writer.top_folder(), "Files").unwrap();
         writer.add_message(folder, &message).unwrap();
         writer.finish().unwrap();

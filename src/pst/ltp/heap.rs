@@ -324,7 +324,7 @@ impl HeapBuilder {
     }
 
     /// Hands over, laid out as blocks, the pages no allocation goes to anymore (those before
-    /// the last [`OPEN_PAGES`]), so that a large heap is not held whole: each with its index in
+    /// the last 16), so that a large heap is not held whole: each with its index in
     /// the heap. Page 0 and the bitmap pages stay until [`HeapBuilder::finish_rest`], their
     /// headers holding the fill levels of the pages after them; allocations in a page taken
     /// can no longer be changed.

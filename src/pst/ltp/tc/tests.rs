@@ -212,6 +212,15 @@ fn contents_row(i: u32, subject: &str) -> TableRow<'_> {
     }
 }
 
+/// A contents row per subject, numbered in order.
+fn contents_rows(subjects: &[String]) -> Vec<TableRow<'_>> {
+    subjects
+        .iter()
+        .enumerate()
+        .map(|(i, s)| contents_row(i as u32, s))
+        .collect()
+}
+
 #[test]
 fn the_layout_groups_cells_by_size_in_the_order_given() {
     let info = TcInfo::layout(&contents_columns()).unwrap();
@@ -273,11 +282,7 @@ fn tables_of_0_1_and_2_rows_keep_the_matrix_on_the_heap() {
 fn the_row_matrix_moves_to_a_subnode_past_3580_bytes() {
     let columns = contents_columns();
     let subjects: Vec<String> = (0..400).map(|i| format!("message {i}")).collect();
-    let rows: Vec<TableRow<'_>> = subjects
-        .iter()
-        .enumerate()
-        .map(|(i, s)| contents_row(i as u32, s))
-        .collect();
+    let rows = contents_rows(&subjects);
     let mut subnodes = MemorySubnodes::default();
     let (_, info) = build(&columns, &rows[..73], &mut subnodes);
     assert!(Hid::is_hid(info.rows));
@@ -297,11 +302,7 @@ fn the_row_matrix_moves_to_a_subnode_past_3580_bytes() {
 fn tables_of_447_rows_have_one_leaf_and_448_an_index_level() {
     let columns = contents_columns();
     let subjects: Vec<String> = (0..448).map(|i| format!("message {i}")).collect();
-    let rows: Vec<TableRow<'_>> = subjects
-        .iter()
-        .enumerate()
-        .map(|(i, s)| contents_row(i as u32, s))
-        .collect();
+    let rows = contents_rows(&subjects);
     let mut subnodes = MemorySubnodes::default();
     let (blocks, info) = build(&columns, &rows[..447], &mut subnodes);
     let heap = Heap::read(&blocks.0).unwrap();
@@ -316,11 +317,7 @@ fn large_table(count: u32) {
     let subjects: Vec<String> = (0..count)
         .map(|i| format!("Re: message number {i}"))
         .collect();
-    let rows: Vec<TableRow<'_>> = subjects
-        .iter()
-        .enumerate()
-        .map(|(i, s)| contents_row(i as u32, s))
-        .collect();
+    let rows = contents_rows(&subjects);
     let mut subnodes = MemorySubnodes::default();
     let started = Instant::now();
     let (blocks, info) = build(&columns, &rows, &mut subnodes);
@@ -362,11 +359,7 @@ fn a_streamed_table_hands_out_the_blocks_of_the_whole_one() {
     let subjects: Vec<String> = (0..3_000u32)
         .map(|i| format!("{} {i}", "subject ".repeat(1 + i as usize % 90)))
         .collect();
-    let rows: Vec<TableRow<'_>> = subjects
-        .iter()
-        .enumerate()
-        .map(|(i, s)| contents_row(i as u32, s))
-        .collect();
+    let rows = contents_rows(&subjects);
     let ids: Vec<u32> = rows.iter().map(|row| row.id).collect();
     let mut whole_subnodes = MemorySubnodes::default();
     let (whole, info) = build(&columns, &rows, &mut whole_subnodes);
@@ -559,11 +552,7 @@ fn the_row_by_row_builder_holds_rows_to_their_ids() {
 fn the_reader_checks_rows_per_block() {
     let columns = contents_columns();
     let subjects: Vec<String> = (0..400).map(|i| format!("message {i}")).collect();
-    let rows: Vec<TableRow<'_>> = subjects
-        .iter()
-        .enumerate()
-        .map(|(i, s)| contents_row(i as u32, s))
-        .collect();
+    let rows = contents_rows(&subjects);
     let mut subnodes = MemorySubnodes::default();
     let (blocks, info) = build(&columns, &rows, &mut subnodes);
     // Split the first block short: later rows would be read from wrong offsets.
