@@ -4,14 +4,15 @@
 //! Blocks go to disk as they come, in BID order, each placed after the previous one (skipping
 //! the map pages at interval starts, which are written as zeros and filled in at the end). Per
 //! block only its kind and reference count stay in memory (one byte); its place and size go to
-//! a temporary file, already sorted for the BBT. Node entries stay in memory. `finish()` writes
+//! a temporary file, already sorted for the BBT. Node entries that come in NID order (messages)
+//! wait in a temporary file too, the others in memory (`NodeTable`). `finish()` writes
 //! the BBT and NBT pages after the last block, then the maps, the density list, and the header.
 
 mod block_table;
 mod file_thread;
+mod node_table;
 mod sealed;
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 
@@ -32,6 +33,7 @@ use super::page::{
 };
 use block_table::{BlockKind, BlockTable, Expect, Spill};
 use file_thread::{FileThread, Seal, UnsealedBlock};
+use node_table::NodeTable;
 pub use sealed::SealedBlocks;
 
 /// Outlook's default limit for a Unicode PST (`MaxLargeFileSize`, 51,200 MB).
@@ -96,8 +98,7 @@ pub struct NdbWriter {
     stream: Stream,
     blocks: BlockTable,
     spill: Spill,
-    nodes: Vec<NodeEntry>,
-    node_ids: HashSet<u32>,
+    nodes: NodeTable,
     rgnid: [u32; 32],
     unique: u32,
     /// A counter ran out; every later write fails.
@@ -130,8 +131,7 @@ impl NdbWriter {
             stream,
             blocks: BlockTable::default(),
             spill: Spill::new()?,
-            nodes: Vec::new(),
-            node_ids: HashSet::new(),
+            nodes: NodeTable::new()?,
             rgnid: RGNID_SEED,
             unique: UNIQUE_SEED,
             exhausted: None,
@@ -345,7 +345,7 @@ impl NdbWriter {
         if nid.0 == 0 {
             return Err(Error::InvalidNid { nid });
         }
-        if self.node_ids.contains(&nid.0) {
+        if self.nodes.has(nid) {
             return Err(Error::DuplicateNode { nid });
         }
         if !data.is_none() {
@@ -359,13 +359,12 @@ impl NdbWriter {
         self.blocks.check_references([data, sub])?;
         self.blocks.add_reference(data);
         self.blocks.add_reference(sub);
-        self.node_ids.insert(nid.0);
         self.nodes.push(NodeEntry {
             nid,
             data,
             sub,
             parent,
-        });
+        })?;
         self.reserve_nid(nid);
         Ok(())
     }
@@ -465,7 +464,7 @@ impl NdbWriter {
             mut stream,
             blocks,
             spill,
-            mut nodes,
+            nodes,
             rgnid,
             unique,
             sync,
@@ -477,7 +476,7 @@ impl NdbWriter {
         }
 
         let bbt_pages = btree::page_count(blocks.len(), BbtEntry::MAX);
-        let nbt_pages = btree::page_count(nodes.len() as u64, NodeEntry::MAX);
+        let nbt_pages = btree::page_count(nodes.len(), NodeEntry::MAX);
         let mut end = stream.cursor;
         for _ in 0..bbt_pages + nbt_pages {
             end = place(end, PAGE_SIZE as u64, PAGE_SIZE as u64) + PAGE_SIZE as u64;
@@ -506,14 +505,13 @@ impl NdbWriter {
             })
         });
         let (bbt, _) = btree::build(PageType::BlockBTree, blocks.len(), bbt_entries, &mut stream)?;
-        nodes.sort_unstable_by_key(|node| node.nid);
+        let node_count = nodes.len();
         let (nbt, _) = btree::build(
             PageType::NodeBTree,
-            nodes.len() as u64,
-            nodes.iter().map(|node| Ok(*node)),
+            node_count,
+            nodes.into_sorted()?,
             &mut stream,
         )?;
-        drop(nodes);
 
         let intervals = intervals_to_cover(stream.cursor);
         let file_end = file_size(intervals);
@@ -697,7 +695,7 @@ impl NdbWriter {
     /// interval ends they may skip.
     fn projection(&self, end: u64, blocks: u64) -> u64 {
         let pages = btree::page_count(blocks, BbtEntry::MAX)
-            + btree::page_count(self.nodes.len() as u64 + 1, NodeEntry::MAX);
+            + btree::page_count(self.nodes.len() + 1, NodeEntry::MAX);
         let bytes = pages * PAGE_SIZE as u64;
         let crossings = bytes / (INTERVAL / 2) + 2;
         let end = end + PAGE_SIZE as u64 + bytes + crossings * (4 * PAGE_SIZE as u64);
