@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead as _, BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -520,20 +520,34 @@ pub fn compare(
 
 /// What a job expects to read back: per plan folder, the facts of every message it wrote as the
 /// independent reading saw them, and where each came from. They wait in an unnamed temporary
-/// file, a line of JSON each, so that the job's memory does not grow with the mailbox; only
-/// their places stay in memory. Where that file cannot be made or written, they stay in memory.
+/// file, a line of JSON each, so that the job's memory does not grow with the mailbox; of a
+/// folder's lines, only where each run of them starts stays in memory (a folder's messages are
+/// written one after another, so a run is most often the whole folder). Where that file cannot
+/// be made or written, they stay in memory.
 #[derive(Debug, Default)]
 pub(crate) struct Expected {
-    folders: Vec<Vec<Held>>,
+    folders: Vec<FolderFacts>,
     spill: Option<BufWriter<File>>,
+    /// The spill refused a line: it takes no more, and keeps what it took.
+    refused: bool,
     /// Bytes written to the spill so far.
     spilled: u64,
 }
 
-/// One message's facts, in the spill or in memory.
+/// One folder's facts, in the order they were written.
+#[derive(Debug, Default)]
+struct FolderFacts {
+    segments: Vec<Segment>,
+    /// Where the folder's last line in the spill ends.
+    end: Option<u64>,
+}
+
+/// Facts of one or more messages of a folder, one after another.
 #[derive(Debug)]
-enum Held {
-    Spilled { at: u64, len: u32 },
+enum Segment {
+    /// `count` lines of the spill from `at`.
+    Spilled { at: u64, count: u64 },
+    /// A message's facts the spill did not take.
     Kept(Box<(Facts, String)>),
 }
 
@@ -541,44 +555,93 @@ impl Expected {
     /// Expectations for `folders` plan folders, spilled to a file in `dir`.
     pub(crate) fn new(folders: usize, dir: &Path) -> Expected {
         Expected {
-            folders: (0..folders).map(|_| Vec::new()).collect(),
+            folders: (0..folders).map(|_| FolderFacts::default()).collect(),
             spill: tempfile::tempfile_in(dir).ok().map(BufWriter::new),
+            refused: false,
             spilled: 0,
         }
     }
 
     pub(crate) fn push(&mut self, folder: usize, facts: Facts, origin: &Origin) {
         let origin = origin.to_string();
-        let held = self
-            .spill(&facts, &origin)
-            .unwrap_or_else(|| Held::Kept(Box::new((facts, origin))));
-        if let Some(messages) = self.folders.get_mut(folder) {
-            messages.push(held);
+        let spilled = self.spill(&facts, &origin);
+        let Some(messages) = self.folders.get_mut(folder) else {
+            return;
+        };
+        match (spilled, messages.segments.last_mut()) {
+            (Some((at, len)), Some(Segment::Spilled { count, .. })) if messages.end == Some(at) => {
+                *count += 1;
+                messages.end = Some(at + len);
+            }
+            (Some((at, len)), _) => {
+                messages.segments.push(Segment::Spilled { at, count: 1 });
+                messages.end = Some(at + len);
+            }
+            (None, _) => messages
+                .segments
+                .push(Segment::Kept(Box::new((facts, origin)))),
         }
     }
 
-    fn spill(&mut self, facts: &Facts, origin: &str) -> Option<Held> {
-        let spill = self.spill.as_mut()?;
+    /// Writes a line of the facts to the spill; where it starts and its length.
+    fn spill(&mut self, facts: &Facts, origin: &str) -> Option<(u64, u64)> {
+        let spill = self.spill.as_mut().filter(|_| !self.refused)?;
         let mut line = serde_json::to_vec(&(facts, origin)).ok()?;
         line.push(b'\n');
-        let len = u32::try_from(line.len()).ok()?;
         if spill.write_all(&line).is_err() {
             // A disk that refuses the spill: the rest stays in memory.
-            self.spill = None;
+            self.refused = true;
             return None;
         }
         let at = self.spilled;
-        self.spilled += u64::from(len);
-        Some(Held::Spilled { at, len })
+        self.spilled += line.len() as u64;
+        Some((at, line.len() as u64))
     }
 
     /// Reads the spill back: the file, positioned anywhere.
-    fn into_reader(self) -> (Vec<Vec<Held>>, Option<BufReader<File>>) {
+    fn into_reader(self) -> (Vec<FolderFacts>, Option<BufReader<File>>) {
         let reader = self
             .spill
             .and_then(|spill| spill.into_inner().ok())
             .map(BufReader::new);
         (self.folders, reader)
+    }
+}
+
+impl FolderFacts {
+    /// The facts in the order they were written.
+    fn reader(self) -> FolderReader {
+        FolderReader {
+            segments: self.segments.into_iter(),
+            run: None,
+        }
+    }
+}
+
+/// One folder's facts, read back in the order they were written.
+struct FolderReader {
+    segments: std::vec::IntoIter<Segment>,
+    /// In the run of spilled lines being read: where the next line starts, and how many are
+    /// left.
+    run: Option<(u64, u64)>,
+}
+
+impl FolderReader {
+    fn next(&mut self, spill: &mut SpillReader) -> Option<Result<(Facts, String), String>> {
+        loop {
+            if let Some((at, left)) = self.run.take()
+                && left > 0
+            {
+                return Some(spill.line(at).map(|(facts, len)| {
+                    self.run = Some((at + len, left - 1));
+                    facts
+                }));
+            }
+            match self.segments.next()? {
+                Segment::Kept(kept) => return Some(Ok(*kept)),
+                Segment::Spilled { at, count } => self.run = Some((at, count)),
+            }
+        }
     }
 }
 
@@ -589,11 +652,8 @@ struct SpillReader {
 }
 
 impl SpillReader {
-    fn facts(&mut self, held: Held) -> Result<(Facts, String), String> {
-        let (at, len) = match held {
-            Held::Kept(kept) => return Ok(*kept),
-            Held::Spilled { at, len } => (at, len),
-        };
+    /// The facts of the line at `at`, and the line's length.
+    fn line(&mut self, at: u64) -> Result<((Facts, String), u64), String> {
         let failed = |e: &dyn std::fmt::Display| {
             format!("the facts kept for the read-back cannot be read back: {e}")
         };
@@ -601,10 +661,11 @@ impl SpillReader {
         if self.position != Some(at) {
             file.seek(SeekFrom::Start(at)).map_err(|e| failed(&e))?;
         }
-        let mut line = vec![0; len as usize];
-        file.read_exact(&mut line).map_err(|e| failed(&e))?;
-        self.position = Some(at + u64::from(len));
-        serde_json::from_slice(&line).map_err(|e| failed(&e))
+        let mut line = Vec::new();
+        let len = file.read_until(b'\n', &mut line).map_err(|e| failed(&e))? as u64;
+        self.position = Some(at + len);
+        let facts = serde_json::from_slice(&line).map_err(|e| failed(&e))?;
+        Ok((facts, len))
     }
 }
 
@@ -637,7 +698,7 @@ pub(crate) fn read_back(
         }
         let mail = planned.kind == FolderKind::Mail;
         let mut comparison = FolderComparison::new(planned.pst_path.clone());
-        let mut written = written.into_iter();
+        let mut written = written.reader();
         let mut pst_left: Vec<Facts> = Vec::new();
         let mut source_left: Vec<(Facts, String)> = Vec::new();
         let mut cancelled = false;
@@ -649,8 +710,8 @@ pub(crate) fn read_back(
                     return Err("cancelled".to_owned());
                 }
                 comparison.in_pst += 1;
-                let source = match (mail, written.next()) {
-                    (true, Some(held)) => Some(spill.facts(held)?),
+                let source = match (mail, written.next(&mut spill)) {
+                    (true, Some(facts)) => Some(facts?),
                     _ => None,
                 };
                 let in_pst = match read {
@@ -687,8 +748,8 @@ pub(crate) fn read_back(
             read?;
         }
         if mail {
-            for held in written {
-                source_left.push(spill.facts(held)?);
+            while let Some(facts) = written.next(&mut spill) {
+                source_left.push(facts?);
             }
             let mut matcher = Matcher::new(pst_left);
             matcher.compare_facts(source_left, &mut comparison);
@@ -990,6 +1051,62 @@ fn same_attachments(source: &[AttachmentFacts], pst: &[AttachmentFacts]) -> bool
 mod tests {
     use super::outlook::strip_subject_marker;
     use super::*;
+
+    /// Each folder's facts come back in the order they were written, whether the folders'
+    /// messages came one folder after another or mixed, with subjects of lines of any length,
+    /// and after the spill stopped taking them (a full disk).
+    #[test]
+    fn expected_facts_come_back_per_folder_in_the_order_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut expected = Expected::new(3, dir.path());
+        let origin = |n: usize| Origin::FileOffset {
+            path: PathBuf::from("mail.mbox"),
+            offset: n as u64,
+        };
+        let pushed = [0, 0, 0, 1, 0, 1, 1, 0, 2, 0];
+        for (n, folder) in pushed.into_iter().enumerate() {
+            if n == 8 {
+                // The disk refuses the spill: the rest stays in memory.
+                expected.refused = true;
+            }
+            let facts = Facts {
+                subject: Some(format!("{folder}: {}", "x".repeat(n * 37))),
+                ..Facts::default()
+            };
+            expected.push(folder, facts, &origin(n));
+        }
+        assert_eq!(
+            expected.folders[0].segments.len(),
+            4,
+            "{:?}",
+            expected.folders[0]
+        );
+        let (folders, file) = expected.into_reader();
+        let mut spill = SpillReader {
+            file,
+            position: None,
+        };
+        for (folder, facts) in folders.into_iter().enumerate() {
+            let mut reader = facts.reader();
+            let mut read = Vec::new();
+            while let Some(facts) = reader.next(&mut spill) {
+                read.push(facts.unwrap());
+            }
+            let wanted: Vec<(Facts, String)> = pushed
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| **f == folder)
+                .map(|(n, _)| {
+                    let facts = Facts {
+                        subject: Some(format!("{folder}: {}", "x".repeat(n * 37))),
+                        ..Facts::default()
+                    };
+                    (facts, origin(n).to_string())
+                })
+                .collect();
+            assert_eq!(read, wanted, "folder {folder}");
+        }
+    }
 
     #[test]
     fn senders_compare_by_lower_cased_address() {
