@@ -359,12 +359,15 @@ impl NdbWriter {
         self.blocks.check_references([data, sub])?;
         self.blocks.add_reference(data);
         self.blocks.add_reference(sub);
-        self.nodes.push(NodeEntry {
+        let entry = NodeEntry {
             nid,
             data,
             sub,
             parent,
-        })?;
+        };
+        // A temporary file that refuses the entry leaves the writer unusable, as a refused
+        // block does.
+        self.failing(|writer| writer.nodes.push(entry))?;
         self.reserve_nid(nid);
         Ok(())
     }
