@@ -207,7 +207,7 @@ fn check_parts(
             path: shown.clone(),
         });
         let listing = read_back::PstMessages::list(&part.pending);
-        // Listing reads every contents table whole.
+        // Listing reads the small contents tables whole.
         memory::give_back_free_memory();
         let counts = match listing {
             Ok(messages) => {

@@ -130,31 +130,23 @@ pub(super) fn table_row_ids(pst: &UnicodePstFile, table: NodeId) -> Option<Vec<u
     }
     let mut matrix = reading.sub_node_data(node.sub_node()?, rows)?;
     let mut ids = Vec::new();
-    let mut block = vec![0u8; BLOCK];
+    let mut block = Vec::with_capacity(BLOCK);
     loop {
         // Rows never straddle blocks; every block but the last is full, its rows then zeros.
-        let len = fill(&mut matrix, &mut block).ok()?;
+        block.clear();
+        (&mut matrix)
+            .take(BLOCK as u64)
+            .read_to_end(&mut block)
+            .ok()?;
         ids.extend(
-            block[..len]
+            block
                 .chunks_exact(row_size)
                 .map(|row| u32::from_le_bytes([row[0], row[1], row[2], row[3]])),
         );
-        if len < BLOCK {
+        if block.len() < BLOCK {
             return Some(ids);
         }
     }
-}
-
-/// Reads into `buffer` until it is full or `source` ends; the bytes read.
-fn fill(source: &mut dyn Read, buffer: &mut [u8]) -> io::Result<usize> {
-    let mut len = 0;
-    while len < buffer.len() {
-        match source.read(&mut buffer[len..])? {
-            0 => break,
-            read => len += read,
-        }
-    }
-    Ok(len)
 }
 
 /// The PST file as read for one attachment.

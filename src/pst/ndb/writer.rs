@@ -11,6 +11,7 @@
 mod block_table;
 mod file_thread;
 mod node_table;
+mod record_file;
 mod sealed;
 
 use std::fs::File;

@@ -3,11 +3,11 @@
 //! already in BID order ([`Spill`]).
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
 use crate::pst::ndb::Error;
 use crate::pst::ndb::ids::Bid;
+
+use super::record_file::RecordFile;
 
 /// What a block holds, as far as references to it must respect.
 #[repr(u8)]
@@ -186,50 +186,27 @@ impl BlockTable {
 }
 
 /// The BBT's (offset, size) per block, in BID order, in a temporary file.
-pub(super) struct Spill {
-    out: BufWriter<File>,
-    count: u64,
-}
-
-impl std::fmt::Debug for Spill {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Spill").field("count", &self.count).finish()
-    }
-}
-
-const SPILL_RECORD: usize = 10;
+#[derive(Debug)]
+pub(super) struct Spill(RecordFile<10>);
 
 impl Spill {
     pub(super) fn new() -> Result<Spill, Error> {
-        let file = tempfile::tempfile().map_err(Error::Spill)?;
-        Ok(Spill {
-            out: BufWriter::with_capacity(1 << 16, file),
-            count: 0,
-        })
+        Ok(Spill(RecordFile::new()?))
     }
 
     pub(super) fn push(&mut self, ib: u64, cb: u16) -> Result<(), Error> {
-        let mut record = [0u8; SPILL_RECORD];
+        let mut record = [0u8; 10];
         record[..8].copy_from_slice(&ib.to_le_bytes());
         record[8..].copy_from_slice(&cb.to_le_bytes());
-        self.out.write_all(&record).map_err(Error::Spill)?;
-        self.count += 1;
-        Ok(())
+        self.0.push(&record)
     }
 
     /// The records in the order they were pushed.
     pub(super) fn into_records(
         self,
     ) -> Result<impl Iterator<Item = Result<(u64, u16), Error>>, Error> {
-        let mut file = self
-            .out
-            .into_inner()
-            .map_err(|error| Error::Spill(error.into_error()))?;
-        file.seek(SeekFrom::Start(0)).map_err(Error::Spill)?;
-        let mut reader = BufReader::with_capacity(1 << 16, file);
-        Ok((0..self.count).map(move |_| {
-            let mut record = [0u8; SPILL_RECORD];
-            reader.read_exact(&mut record).map_err(Error::Spill)?;
+        Ok(self.0.into_records()?.map(|record| {
+            let record = record?;
             let mut ib = [0u8; 8];
             ib.copy_from_slice(&record[..8]);
             Ok((

@@ -5,21 +5,20 @@
 //! 13 MB of entries, and a set of their NIDs, in memory.
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::iter::Peekable;
 
 use crate::pst::ndb::Error;
 use crate::pst::ndb::ids::{Bid, Nid};
 use crate::pst::ndb::page::NodeEntry;
 
+use super::record_file::RecordFile;
+
 /// Bytes of one entry in the file: NID, data, subnodes, parent.
 const RECORD: usize = 24;
 
 pub(super) struct NodeTable {
     /// The nodes that came in increasing NID order.
-    ordered: BufWriter<File>,
-    ordered_count: u64,
+    ordered: RecordFile<RECORD>,
     last_ordered: Option<Nid>,
     /// The others, and their NIDs.
     others: Vec<NodeEntry>,
@@ -29,7 +28,7 @@ pub(super) struct NodeTable {
 impl std::fmt::Debug for NodeTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NodeTable")
-            .field("ordered", &self.ordered_count)
+            .field("ordered", &self.ordered.len())
             .field("others", &self.others.len())
             .finish()
     }
@@ -37,10 +36,8 @@ impl std::fmt::Debug for NodeTable {
 
 impl NodeTable {
     pub(super) fn new() -> Result<NodeTable, Error> {
-        let file = tempfile::tempfile().map_err(Error::Spill)?;
         Ok(NodeTable {
-            ordered: BufWriter::with_capacity(1 << 16, file),
-            ordered_count: 0,
+            ordered: RecordFile::new()?,
             last_ordered: None,
             others: Vec::new(),
             other_ids: HashSet::new(),
@@ -49,7 +46,7 @@ impl NodeTable {
 
     /// How many nodes there are.
     pub(super) fn len(&self) -> u64 {
-        self.ordered_count + self.others.len() as u64
+        self.ordered.len() + self.others.len() as u64
     }
 
     /// Whether `nid` is known to be taken. A NID below the last one that came in order may
@@ -69,8 +66,7 @@ impl NodeTable {
         record[4..12].copy_from_slice(&entry.data.0.to_le_bytes());
         record[12..20].copy_from_slice(&entry.sub.0.to_le_bytes());
         record[20..].copy_from_slice(&entry.parent.0.to_le_bytes());
-        self.ordered.write_all(&record).map_err(Error::Spill)?;
-        self.ordered_count += 1;
+        self.ordered.push(&record)?;
         self.last_ordered = Some(entry.nid);
         Ok(())
     }
@@ -79,15 +75,8 @@ impl NodeTable {
     pub(super) fn into_sorted(
         self,
     ) -> Result<impl Iterator<Item = Result<NodeEntry, Error>>, Error> {
-        let mut file = self
-            .ordered
-            .into_inner()
-            .map_err(|error| Error::Spill(error.into_error()))?;
-        file.seek(SeekFrom::Start(0)).map_err(Error::Spill)?;
-        let mut reader = BufReader::with_capacity(1 << 16, file);
-        let ordered = (0..self.ordered_count).map(move |_| {
-            let mut record = [0u8; RECORD];
-            reader.read_exact(&mut record).map_err(Error::Spill)?;
+        let ordered = self.ordered.into_records()?.map(|record| {
+            let record = record?;
             let u32_at = |at: usize| {
                 u32::from_le_bytes([record[at], record[at + 1], record[at + 2], record[at + 3]])
             };
@@ -164,7 +153,7 @@ mod tests {
             table.push(node(nid)).unwrap();
         }
         assert_eq!(table.len(), 8);
-        assert_eq!(table.ordered_count, 5);
+        assert_eq!(table.ordered.len(), 5);
         assert!(table.has(Nid(0x200064)) && table.has(Nid(0x122)));
         let sorted: Vec<NodeEntry> = table.into_sorted().unwrap().map(Result::unwrap).collect();
         let mut expected: Vec<NodeEntry> = nids.iter().map(|nid| node(*nid)).collect();
