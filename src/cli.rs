@@ -23,6 +23,7 @@ use crate::engine::{
 };
 use crate::license::{self, LicenseStatus};
 use crate::model::FolderKind;
+use crate::pst;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
@@ -33,6 +34,10 @@ pub const EXIT_CANCELLED: u8 = 130;
 /// password is never given on the command line, where other users of the computer could
 /// read it.
 pub const IMAP_PASSWORD_VARIABLE: &str = "MAIL2PST_IMAP_PASSWORD";
+
+/// The time to stamp into a PST instead of the clock's, as Unix seconds: the variable that
+/// reproducible builds use for the same purpose. With it, the same mail gives the same bytes.
+pub const SOURCE_DATE_VARIABLE: &str = "SOURCE_DATE_EPOCH";
 
 /// Move mail from Apple Mail, Thunderbird, Postbox, MBOX and EML files into an Outlook PST file.
 #[derive(Debug, Parser)]
@@ -50,6 +55,11 @@ pub struct Cli {
 pub enum Command {
     /// Convert mail stores (mbox files, folders of .eml files, maildirs, mail client profiles)
     /// into a PST file
+    #[command(
+        after_help = "A PST records when it was made. Set SOURCE_DATE_EPOCH (seconds since \
+                      1970-01-01 UTC) to record that time instead of the clock's: the same \
+                      mail then gives the same PST, byte for byte."
+    )]
     Convert(ConvertArgs),
     /// List mail stores with their folders and message counts, without writing anything
     Scan(ScanArgs),
@@ -410,6 +420,25 @@ fn explain(error: engine::Error) -> anyhow::Error {
     }
 }
 
+/// The time `SOURCE_DATE_EPOCH` asks to stamp into the PST, if set.
+fn source_date() -> Result<Option<i64>> {
+    let Some(value) = std::env::var_os(SOURCE_DATE_VARIABLE) else {
+        return Ok(None);
+    };
+    let seconds = value
+        .to_str()
+        .and_then(|text| text.trim().parse::<i64>().ok())
+        .filter(|seconds| pst::FileTime::from_unix(*seconds).is_some());
+    match seconds {
+        Some(seconds) => Ok(Some(seconds)),
+        None => Err(anyhow!(
+            "{SOURCE_DATE_VARIABLE} is {}: it must be a number of seconds since 1970-01-01 UTC \
+             (e.g. 1700000000), or unset to stamp the current time",
+            value.to_string_lossy()
+        )),
+    }
+}
+
 fn convert(args: ConvertArgs, cancel: &CancelToken) -> Result<u8> {
     let sources = open_sources(&args.sources, &args.imap, !args.quiet)?;
     if args.fetch_missing {
@@ -417,6 +446,7 @@ fn convert(args: ConvertArgs, cancel: &CancelToken) -> Result<u8> {
     }
     let mut spec = JobSpec::new(sources, args.output.clone());
     spec.overwrite = args.force;
+    spec.now = source_date()?;
     spec.options = Options {
         split_size: args.split_size.unwrap_or(DEFAULT_SPLIT_SIZE),
         date_range: DateRange {
