@@ -7,7 +7,8 @@
 #   - the share of all CPU time spent on the job's main thread, which writes the PST and does
 #     every other serial step (the part that more cores cannot speed up);
 #   - the time of a plain copy of the same mbox on the same disk (the floor), and the ratio;
-#   - the time readpst takes to read our PST back (a peer doing the reverse job), once.
+#   - the time readpst takes to read our PST back (a peer doing the reverse job), once;
+#   - whether two conversions of the same mbox with SOURCE_DATE_EPOCH set give the same bytes.
 # Peak memory should not grow with the mailbox: compare the two rows.
 #
 # usage: scripts/bench.sh [WORK_FOLDER]     (default target/bench; needs about 10 GB free)
@@ -144,7 +145,13 @@ for size in $sizes; do
         rm -f "$work"/bench-*
     done
 
-    "${convert[@]}" "$mbox" "$pst"
+    # Two more conversions, with the time the PST records fixed and the same file name: the
+    # same mail must give the same bytes, whatever order the threads ran in.
+    SOURCE_DATE_EPOCH=1700000000 "${convert[@]}" "$mbox" "$pst"
+    mkdir -p "$work/again"
+    SOURCE_DATE_EPOCH=1700000000 "${convert[@]}" "$mbox" "$work/again/$(basename "$pst")"
+    if cmp -s "$pst" "$work/again/$(basename "$pst")"; then same=yes; else same=NO; fi
+    rm -rf "$work/again"
     mkdir -p "$work/readpst"
     measure readpst -q -o "$work/readpst" "$pst"
     readpst_seconds=$seconds
@@ -155,17 +162,17 @@ for size in $sizes; do
         -v m="$(median "${peaks[@]}")" -v share="$(median "${shares[@]}")" \
         -v file="$(median "${file_shares[@]}")" \
         -v one="$(median "${singles[@]}")" -v c="$(median "${copies[@]}")" \
-        -v r="$readpst_seconds" 'BEGIN {
-        printf "%-11s %8d %8.0f %7.0f %8.3f %7.0f %6.0f %7.2f %6.0f %8.3f %7.2fx %6s%% %6s%% %6.3f %6.1fx %9.1f\n",
+        -v r="$readpst_seconds" -v same="$same" 'BEGIN {
+        printf "%-11s %8d %8.0f %7.0f %8.3f %7.0f %6.0f %7.2f %6.0f %8.3f %7.2fx %6s%% %6s%% %6.3f %6.1fx %9.1f %5s\n",
             size, n, b / 1048576, p / 1048576, t, n / t, b / 1048576 / t, cpu, m, one, one / t,
-            share, file, c, t / c, r }')")
+            share, file, c, t / c, r, same }')")
 done
 
 echo
 echo "Medians of $runs paired runs on $cores cores:"
-printf "%-11s %8s %8s %7s %8s %7s %6s %7s %6s %8s %8s %7s %7s %6s %7s %9s\n" \
+printf "%-11s %8s %8s %7s %8s %7s %6s %7s %6s %8s %8s %7s %7s %6s %7s %9s %5s\n" \
     size messages "mbox MB" "PST MB" "wall s" "msg/s" "MB/s" "CPU s" "peak" "1 core" speedup \
-    "main" "file" "cp s" "vs cp" "readpst s"
+    "main" "file" "cp s" "vs cp" "readpst s" "same"
 for row in "${rows[@]}"; do
     echo "$row"
 done
@@ -173,6 +180,7 @@ echo
 echo "wall s: the whole job on every core (convert, read back, report); 1 core: the same job"
 echo "pinned to one core; speedup = 1 core / wall s; main: the main thread's share of all CPU"
 echo "time (it places the PST's blocks and does every serial step); file: the share of the"
-echo "thread that encodes, checksums and writes the blocks; vs cp = wall s / cp s; peak in MB."
+echo "thread that encodes, checksums and writes the blocks; vs cp = wall s / cp s; peak in MB;"
+echo "same: two more conversions with SOURCE_DATE_EPOCH set gave the same bytes."
 echo "Targets: speedup at least 1.85x on 2 cores; main at most 12 %; vs cp at most 3x; peak"
 echo "under 100 MB and within 10 % between the sizes."
