@@ -23,7 +23,6 @@ use crate::engine::{
 };
 use crate::license::{self, LicenseStatus};
 use crate::model::FolderKind;
-use crate::pst;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
@@ -428,7 +427,7 @@ fn source_date() -> Result<Option<i64>> {
     let seconds = value
         .to_str()
         .and_then(|text| text.trim().parse::<i64>().ok())
-        .filter(|seconds| pst::FileTime::from_unix(*seconds).is_some());
+        .filter(|seconds| *seconds >= 0 && chrono::DateTime::from_timestamp(*seconds, 0).is_some());
     match seconds {
         Some(seconds) => Ok(Some(seconds)),
         None => Err(anyhow!(
