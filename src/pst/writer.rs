@@ -13,7 +13,7 @@ use tempfile::TempPath;
 use crate::pst::error::Error;
 use crate::pst::item::{DistList, FolderClass, Item};
 use crate::pst::ltp::PropTag;
-use crate::pst::ltp::TableRow;
+use crate::pst::ltp::{RowIds, TableRow};
 use crate::pst::mail::{AttachmentContent, FileTime, Message};
 use crate::pst::messaging::attachment::{
     MAX_ATTACHMENT_SIZE, StoredContent, attachment_properties, attachment_size,
@@ -23,7 +23,7 @@ use crate::pst::messaging::node::{LocalIds, PreparedNode, build_message, place};
 use crate::pst::messaging::pim;
 use crate::pst::messaging::props::Props;
 use crate::pst::messaging::skeleton::{Child, TableWriter, write_fixed_nodes, write_folder};
-use crate::pst::messaging::spill::RowSpill;
+use crate::pst::messaging::spill::{RowRuns, RowSpill};
 use crate::pst::messaging::store::default_store_uid;
 use crate::pst::messaging::templates;
 use crate::pst::ndb::{self, NdbOptions, NdbWriter, Nid, NidType, special};
@@ -95,10 +95,9 @@ struct Folder {
     children: Vec<FolderId>,
     messages: u32,
     unread: u32,
-    /// Where this folder's contents rows are in the spill file.
-    rows: Vec<u64>,
-    /// The IDs of those rows (the messages' NIDs), for the row index.
-    row_ids: Vec<u32>,
+    /// Where this folder's contents rows are in the spill file. Their IDs (the messages' NIDs)
+    /// grow as they are written, so the table's row index is built as they are read back.
+    rows: RowRuns,
     /// Mail, contacts, calendar or tasks.
     class: FolderClass,
 }
@@ -173,8 +172,7 @@ impl PstWriter {
             children: vec![FolderId(1)],
             messages: 0,
             unread: 0,
-            rows: Vec::new(),
-            row_ids: Vec::new(),
+            rows: RowRuns::default(),
             class: FolderClass::Mail,
         };
         let deleted = Folder {
@@ -184,8 +182,7 @@ impl PstWriter {
             children: Vec::new(),
             messages: 0,
             unread: 0,
-            rows: Vec::new(),
-            row_ids: Vec::new(),
+            rows: RowRuns::default(),
             class: FolderClass::Mail,
         };
         Ok(PstWriter {
@@ -232,8 +229,7 @@ impl PstWriter {
             children: Vec::new(),
             messages: 0,
             unread: 0,
-            rows: Vec::new(),
-            row_ids: Vec::new(),
+            rows: RowRuns::default(),
             class,
         });
         if let Some(parent) = self.folders.get_mut(parent.0 as usize) {
@@ -296,13 +292,13 @@ impl PstWriter {
         ndb.reserve_row_version(message.last_row_version);
         let row = message.row.row(&contents_columns(class));
         let version = ndb.next_row_version();
-        let offset = self.spill.push(nid, version, &row).map_err(Error::Spill)?;
+        let start = self.spill.push(nid, version, &row).map_err(Error::Spill)?;
+        let end = self.spill.len();
         let entry = self
             .folders
             .get_mut(folder.0 as usize)
             .ok_or(Error::UnknownFolder { folder: folder.0 })?;
-        entry.rows.push(offset);
-        entry.row_ids.push(nid.0);
+        entry.rows.push(start, end);
         entry.messages += 1;
         if !message.read {
             entry.unread += 1;
@@ -343,15 +339,21 @@ impl PstWriter {
             };
             let fill = |table: &mut TableWriter<'_, '_>| {
                 // A few thousand rows at a time: a folder's rows are never all in memory.
-                for offsets in folder.rows.chunks(ROWS_PER_READ) {
-                    let buffer = reader.read_rows(offsets).map_err(Error::Spill)?;
-                    for row in buffer.rows().map_err(Error::Spill)? {
-                        let row = TableRow {
-                            id: row.row_id.0,
-                            version: row.row_version,
-                            cells: row.cells,
-                        };
-                        table.push_row(&row)?;
+                for run in folder.rows.runs() {
+                    let (mut at, mut left) = (run.start, run.count);
+                    while left > 0 {
+                        let count = left.min(ROWS_PER_READ);
+                        let (buffer, next) =
+                            reader.read_following(at, count).map_err(Error::Spill)?;
+                        for row in buffer.rows().map_err(Error::Spill)? {
+                            let row = TableRow {
+                                id: row.row_id.0,
+                                version: row.row_version,
+                                cells: row.cells,
+                            };
+                            table.push_row(&row)?;
+                        }
+                        (at, left) = (next, left - count);
                     }
                 }
                 Ok(())
@@ -363,7 +365,7 @@ impl PstWriter {
                 state,
                 &children,
                 &contents_columns(folder.class),
-                &folder.row_ids,
+                RowIds::Ascending(folder.rows.rows()),
                 fill,
             )?;
         }

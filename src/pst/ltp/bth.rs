@@ -91,23 +91,49 @@ pub fn write_bth(
         }
     }
 
-    let mut levels = 0u8;
-    let mut root = Hid::NONE;
-    if !records.is_empty() {
-        // (first key, HID) of each allocation of the level just written.
-        let mut level = allocate_level(heap, records, key_size, record_size)?;
-        while level.len() > 1 {
-            let mut index_records = Vec::with_capacity(level.len() * (key_size + 4));
-            for (key, hid) in &level {
-                index_records.extend_from_slice(key);
-                index_records.extend_from_slice(&hid.0.to_le_bytes());
-            }
-            level = allocate_level(heap, &index_records, key_size, key_size + 4)?;
-            levels += 1;
-        }
-        root = level[0].1;
-    }
+    let leaves = allocate_level(heap, records, key_size, record_size)?;
+    write_bth_over(heap, header, (key_byte, data_byte), leaves)
+}
 
+/// Records of `record_size` bytes one allocation holds: what fills a leaf.
+pub(super) fn records_per_allocation(record_size: usize) -> usize {
+    MAX_ALLOCATION / record_size
+}
+
+/// Allocates the intermediate levels of a BTH over `leaves` (the first key and HID of each leaf,
+/// in key order, each leaf full but the last) and writes its header into `header`. For a
+/// client that allocates the leaves itself as its records come, in key order.
+pub(super) fn write_bth_levels(
+    heap: &mut HeapBuilder,
+    header: Hid,
+    key_size: usize,
+    data_size: usize,
+    leaves: Vec<(Vec<u8>, Hid)>,
+) -> Result<BthHeader, Error> {
+    let sizes = check_sizes(key_size, data_size)?;
+    write_bth_over(heap, header, sizes, leaves)
+}
+
+fn write_bth_over(
+    heap: &mut HeapBuilder,
+    header: Hid,
+    (key_byte, data_byte): (u8, u8),
+    leaves: Vec<(Vec<u8>, Hid)>,
+) -> Result<BthHeader, Error> {
+    let key_size = usize::from(key_byte);
+    let mut levels = 0u8;
+    // (first key, HID) of each allocation of the level just written.
+    let mut level = leaves;
+    while level.len() > 1 {
+        let mut index_records = Vec::with_capacity(level.len() * (key_size + 4));
+        for (key, hid) in &level {
+            index_records.extend_from_slice(key);
+            index_records.extend_from_slice(&hid.0.to_le_bytes());
+        }
+        level = allocate_level(heap, &index_records, key_size, key_size + 4)?;
+        levels += 1;
+    }
+    let root = level.first().map_or(Hid::NONE, |(_, hid)| *hid);
     let bth = BthHeader {
         key_size: key_byte,
         data_size: data_byte,
@@ -140,7 +166,7 @@ fn allocate_level(
     key_size: usize,
     record_size: usize,
 ) -> Result<Vec<(Vec<u8>, Hid)>, Error> {
-    let per_allocation = MAX_ALLOCATION / record_size;
+    let per_allocation = records_per_allocation(record_size);
     records
         .chunks(per_allocation * record_size)
         .map(|chunk| Ok((chunk[..key_size].to_vec(), heap.allocate(chunk)?)))

@@ -24,8 +24,8 @@ pub use heap::{ClientSig, Heap, HeapBuilder, Hid, MAX_ALLOCATION, MAX_BLOCK};
 pub use pc::{MAX_PC_PROPERTIES, OpenPc, build_open_pc, build_pc, read_pc};
 pub use prop::{OwnedPropValue, PropTag, PropType, PropValue};
 pub use tc::{
-    ClosedBlock, ColumnDesc, PID_TAG_LTP_ROW_ID, PID_TAG_LTP_ROW_VER, Table, TableRow, TcBuilder,
-    TcInfo, TcTree, build_tc, read_tc,
+    ClosedBlock, ColumnDesc, PID_TAG_LTP_ROW_ID, PID_TAG_LTP_ROW_VER, RowIds, Table, TableRow,
+    TcBuilder, TcInfo, TcTree, build_tc, read_tc,
 };
 
 use crate::pst::ndb::{self, Nid};

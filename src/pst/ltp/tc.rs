@@ -15,7 +15,9 @@
 
 use std::borrow::Cow;
 
-use super::bth::{read_bth, reserve_bth_header, write_bth};
+use super::bth::{
+    read_bth, records_per_allocation, reserve_bth_header, write_bth, write_bth_levels,
+};
 use super::value::{
     Storage, cell_size, decode_bytes, decode_inline, inline_value, load_hnid, storage, store_hnid,
     value_bytes,
@@ -372,7 +374,7 @@ pub fn build_tc(
     subnodes: &mut (impl SubnodeWriter + ?Sized),
 ) -> Result<NodeBlocks, Error> {
     let ids: Vec<u32> = rows.iter().map(|row| row.id).collect();
-    let mut builder = TcBuilder::new(columns, &ids)?;
+    let mut builder = TcBuilder::new(columns, RowIds::Listed(&ids))?;
     for row in rows {
         builder.push_row(row, subnodes)?;
     }
@@ -396,6 +398,46 @@ pub struct ClosedBlock {
     pub data: Vec<u8>,
 }
 
+/// The IDs of a table's rows, as its builder learns them.
+#[derive(Clone, Copy, Debug)]
+pub enum RowIds<'a> {
+    /// Known before the rows come, in the order they will come (any order of IDs).
+    Listed(&'a [u32]),
+    /// This many rows, whose IDs come with them, each greater than the one before (a folder's
+    /// messages, whose NIDs grow as they are written): the row index is built as they come,
+    /// and no list of them is held, whatever the table's size.
+    Ascending(usize),
+}
+
+impl RowIds<'_> {
+    fn count(self) -> usize {
+        match self {
+            RowIds::Listed(ids) => ids.len(),
+            RowIds::Ascending(count) => count,
+        }
+    }
+}
+
+/// How pushed rows are checked against their IDs and enter the row index.
+#[derive(Debug)]
+enum RowIndex {
+    /// The index was written when the table was started; rows must come in this order.
+    Written { ids: Vec<u32> },
+    /// The rows come in ascending ID order. The index records of the leaf being filled wait in
+    /// `leaf`; a small table has its one leaf reserved where Outlook puts it (`reserved`), a
+    /// large one allocates each leaf once full, and the levels above go in at the end.
+    Growing {
+        header: Hid,
+        last: Option<u32>,
+        leaf: Vec<u8>,
+        reserved: Option<Hid>,
+        leaves: Vec<(Vec<u8>, Hid)>,
+    },
+}
+
+/// A row-index record: the row ID, then the row's position in the matrix.
+const INDEX_RECORD: usize = 8;
+
 /// Builds a table context row by row, so that the rows of a large table (a folder of 100,000
 /// messages) can come from disk a few at a time: only the row index, the row matrix and the
 /// heap's values are held, never every row's cells at once. Built with
@@ -406,8 +448,9 @@ pub struct TcBuilder {
     columns: Vec<PropTag>,
     /// The data columns in existence-bit order.
     cells: Vec<ColumnDesc>,
-    /// Row IDs in the order the rows must come.
-    ids: Vec<u32>,
+    /// How many rows the table has.
+    rows: usize,
+    index: RowIndex,
     heap: HeapBuilder,
     tcinfo: Hid,
     matrix_on_heap: Option<Hid>,
@@ -423,53 +466,61 @@ pub struct TcBuilder {
 }
 
 impl TcBuilder {
-    /// Starts a table over `columns` whose rows will have the IDs `ids`, in that order.
-    pub fn new(columns: &[PropTag], ids: &[u32]) -> Result<TcBuilder, Error> {
+    /// Starts a table over `columns` whose rows will have the IDs `ids`.
+    pub fn new(columns: &[PropTag], ids: RowIds<'_>) -> Result<TcBuilder, Error> {
         let info = TcInfo::layout(columns)?;
         let cells = info.data_columns();
         let row_size = usize::from(info.row_size);
-        let matrix_size = ids
-            .len()
+        let rows = ids.count();
+        let matrix_size = rows
             .checked_mul(row_size)
             .filter(|size| u32::try_from(*size).is_ok())
-            .ok_or(Error::TooManyRows { rows: ids.len() })?;
-        // (row ID, position in the matrix), sorted by row ID: the row index records.
-        let mut index: Vec<(u32, u32)> = ids
-            .iter()
-            .enumerate()
-            .map(|(position, id)| (*id, position as u32))
-            .collect();
-        index.sort_unstable();
-        if let Some(pair) = index.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-            return Err(Error::DuplicateRowId { row_id: pair[0].0 });
-        }
+            .ok_or(Error::TooManyRows { rows })?;
+        let matrix_fits_heap = (1..=MAX_ALLOCATION).contains(&matrix_size);
 
         let mut heap = HeapBuilder::new(ClientSig::TableContext);
         let row_index = reserve_bth_header(&mut heap)?;
         let tcinfo = heap.reserve(TCINFO_FIXED_SIZE + TCOLDESC_SIZE * info.columns.len())?;
         heap.set_user_root(tcinfo);
-        let records: Vec<u8> = index
-            .iter()
-            .flat_map(|(id, position)| id.to_le_bytes().into_iter().chain(position.to_le_bytes()))
-            .collect();
-        drop(index);
-        write_bth(&mut heap, row_index, 4, 4, &records)?;
-        let matrix_on_heap = if (1..=MAX_ALLOCATION).contains(&matrix_size) {
+        let index = match ids {
+            RowIds::Listed(ids) => {
+                write_listed_index(&mut heap, row_index, ids)?;
+                RowIndex::Written { ids: ids.to_vec() }
+            }
+            RowIds::Ascending(rows) => {
+                // The records of a table small enough for its matrix to fit on the heap fit
+                // one leaf (a row is at least 8 bytes, as a record is).
+                let reserved = if matrix_fits_heap {
+                    Some(heap.reserve(rows * INDEX_RECORD)?)
+                } else {
+                    None
+                };
+                RowIndex::Growing {
+                    header: row_index,
+                    last: None,
+                    leaf: Vec::new(),
+                    reserved,
+                    leaves: Vec::new(),
+                }
+            }
+        };
+        let matrix_on_heap = if matrix_fits_heap {
             Some(heap.reserve(matrix_size)?)
         } else {
             None
         };
         let rows_per_block = MAX_BLOCK / row_size;
-        let full_blocks = ids.len().saturating_sub(1) / rows_per_block;
+        let full_blocks = rows.saturating_sub(1) / rows_per_block;
         let stored_size =
-            full_blocks * MAX_BLOCK + (ids.len() - full_blocks * rows_per_block) * row_size;
+            full_blocks * MAX_BLOCK + (rows - full_blocks * rows_per_block) * row_size;
         let mut info = info;
         info.row_index = row_index;
         Ok(TcBuilder {
             info,
             columns: columns.to_vec(),
             cells,
-            ids: ids.to_vec(),
+            rows,
+            index,
             heap,
             tcinfo,
             matrix_on_heap,
@@ -483,9 +534,9 @@ impl TcBuilder {
     /// Starts a table as [`TcBuilder::new`] does, which hands out the blocks of its heap and
     /// row matrix as they fill ([`TcBuilder::take_closed`]) when its row matrix is in a
     /// subnode; a table whose matrix is on its heap is small and held whole.
-    pub fn streamed(columns: &[PropTag], ids: &[u32]) -> Result<TcBuilder, Error> {
+    pub fn streamed(columns: &[PropTag], ids: RowIds<'_>) -> Result<TcBuilder, Error> {
         let mut table = TcBuilder::new(columns, ids)?;
-        if table.matrix_on_heap.is_none() && !ids.is_empty() {
+        if table.matrix_on_heap.is_none() && table.rows > 0 {
             table.matrix = vec![0u8; table.matrix_block_len(0)];
             table.closed = Some(Vec::new());
         }
@@ -506,7 +557,7 @@ impl TcBuilder {
 
     /// The stored length of row-matrix block `block`: full but for the last.
     fn matrix_block_len(&self, block: usize) -> usize {
-        let rows = self.ids.len() - block * self.rows_per_block;
+        let rows = self.rows - block * self.rows_per_block;
         if rows > self.rows_per_block {
             MAX_BLOCK
         } else {
@@ -538,7 +589,13 @@ impl TcBuilder {
                 });
             }
         }
-        if self.ids.get(self.pushed) != Some(&row.id) {
+        let in_order = match &self.index {
+            RowIndex::Written { ids } => ids.get(self.pushed) == Some(&row.id),
+            RowIndex::Growing { last, .. } => {
+                self.pushed < self.rows && last.is_none_or(|last| row.id > last)
+            }
+        };
+        if !in_order {
             return Err(Error::RowOrder {
                 row_id: row.id,
                 position: self.pushed,
@@ -574,6 +631,7 @@ impl TcBuilder {
             bytes[at..at + size].copy_from_slice(&cell_bytes);
             bytes[ceb + usize::from(desc.bit / 8)] |= 0x80 >> (desc.bit % 8);
         }
+        self.index_row(row.id, position)?;
         self.pushed += 1;
         if self.closed.is_some() {
             self.close_blocks(position);
@@ -581,12 +639,66 @@ impl TcBuilder {
         Ok(())
     }
 
+    /// Adds the row at `position` to a growing row index; a leaf that fills is allocated.
+    fn index_row(&mut self, id: u32, position: usize) -> Result<(), Error> {
+        let RowIndex::Growing {
+            last,
+            leaf,
+            reserved,
+            leaves,
+            ..
+        } = &mut self.index
+        else {
+            return Ok(());
+        };
+        *last = Some(id);
+        leaf.extend_from_slice(&id.to_le_bytes());
+        leaf.extend_from_slice(&(position as u32).to_le_bytes());
+        if reserved.is_none() && leaf.len() == records_per_allocation(INDEX_RECORD) * INDEX_RECORD {
+            let hid = self.heap.allocate(leaf)?;
+            leaves.push((leaf[..4].to_vec(), hid));
+            leaf.clear();
+        }
+        Ok(())
+    }
+
+    /// Completes a growing row index: its last leaf and the levels above.
+    fn finish_index(&mut self) -> Result<(), Error> {
+        let RowIndex::Growing {
+            header,
+            leaf,
+            reserved,
+            leaves,
+            ..
+        } = &mut self.index
+        else {
+            return Ok(());
+        };
+        if !leaf.is_empty() {
+            let hid = match *reserved {
+                Some(hid) => {
+                    let slot = self
+                        .heap
+                        .allocation_mut(hid)
+                        .filter(|slot| slot.len() == leaf.len())
+                        .ok_or(Error::NoSuchAllocation { hid: hid.0 })?;
+                    slot.copy_from_slice(leaf);
+                    hid
+                }
+                None => self.heap.allocate(leaf)?,
+            };
+            leaves.push((leaf[..4].to_vec(), hid));
+        }
+        write_bth_levels(&mut self.heap, *header, 4, 4, std::mem::take(leaves))?;
+        Ok(())
+    }
+
     /// Streamed: after the row at `position`, moves what filled to the closed blocks.
     fn close_blocks(&mut self, position: usize) {
         let block = position / self.rows_per_block;
         let block_full =
-            (position + 1).is_multiple_of(self.rows_per_block) || self.pushed == self.ids.len();
-        let next = if block_full && self.pushed < self.ids.len() {
+            (position + 1).is_multiple_of(self.rows_per_block) || self.pushed == self.rows;
+        let next = if block_full && self.pushed < self.rows {
             vec![0u8; self.matrix_block_len(block + 1)]
         } else {
             Vec::new()
@@ -613,6 +725,7 @@ impl TcBuilder {
     /// TCINFO and gives the blocks not handed out yet (see [`TcBuilder::take_closed`]).
     pub fn finish_streamed(mut self, rows: Nid) -> Result<Vec<ClosedBlock>, Error> {
         self.check_complete()?;
+        self.finish_index()?;
         let mut blocks = self.take_closed();
         self.info.rows = rows.0;
         if let Some(slot) = self.heap.allocation_mut(self.tcinfo) {
@@ -632,9 +745,9 @@ impl TcBuilder {
     }
 
     fn check_complete(&self) -> Result<(), Error> {
-        if self.pushed != self.ids.len() {
+        if self.pushed != self.rows {
             return Err(Error::MissingRows {
-                expected: self.ids.len(),
+                expected: self.rows,
                 given: self.pushed,
             });
         }
@@ -651,6 +764,7 @@ impl TcBuilder {
             "a streamed table ends with finish_streamed"
         );
         self.check_complete()?;
+        self.finish_index()?;
         self.info.rows = match self.matrix_on_heap {
             Some(hid) => {
                 if let Some(slot) = self.heap.allocation_mut(hid) {
@@ -666,6 +780,27 @@ impl TcBuilder {
         }
         Ok(self.heap.finish())
     }
+}
+
+/// Writes the row index of rows with the IDs `ids`, in that order: (row ID, position) records
+/// sorted by ID.
+fn write_listed_index(heap: &mut HeapBuilder, header: Hid, ids: &[u32]) -> Result<(), Error> {
+    let mut index: Vec<(u32, u32)> = ids
+        .iter()
+        .enumerate()
+        .map(|(position, id)| (*id, position as u32))
+        .collect();
+    index.sort_unstable();
+    if let Some(pair) = index.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        return Err(Error::DuplicateRowId { row_id: pair[0].0 });
+    }
+    let records: Vec<u8> = index
+        .iter()
+        .flat_map(|(id, position)| id.to_le_bytes().into_iter().chain(position.to_le_bytes()))
+        .collect();
+    drop(index);
+    write_bth(heap, header, 4, 4, &records)?;
+    Ok(())
 }
 
 /// Reads a table context back and checks it: the heap, the TCINFO, a row index with one entry

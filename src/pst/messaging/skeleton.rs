@@ -5,7 +5,8 @@
 
 use crate::pst::error::Error;
 use crate::pst::ltp::{
-    self, ClientSig, ClosedBlock, HeapBuilder, PropTag, PropValue, TableRow, TcBuilder, TcTree,
+    self, ClientSig, ClosedBlock, HeapBuilder, PropTag, PropValue, RowIds, TableRow, TcBuilder,
+    TcTree,
 };
 use crate::pst::messaging::folder::FolderState;
 use crate::pst::messaging::name_map::name_map_properties;
@@ -28,7 +29,7 @@ pub fn write_table(
     rows: &[TableRow<'_>],
 ) -> Result<(), Error> {
     let ids: Vec<u32> = rows.iter().map(|row| row.id).collect();
-    write_table_from(ndb, nid, parent, columns, &ids, |table| {
+    write_table_from(ndb, nid, parent, columns, RowIds::Listed(&ids), |table| {
         for row in rows {
             table.push_row(row)?;
         }
@@ -65,7 +66,7 @@ impl TableTrees {
 }
 
 impl TableWriter<'_, '_> {
-    /// Adds the next row; its ID must be the next of the IDs the table was started with.
+    /// Adds the next row, in the order the table's [`RowIds`] say.
     pub fn push_row(&mut self, row: &TableRow<'_>) -> Result<(), Error> {
         self.table.push_row(row, self.scope)?;
         for block in self.table.take_closed() {
@@ -95,15 +96,15 @@ impl TableWriter<'_, '_> {
     }
 }
 
-/// Writes a table context as node `nid` whose rows, with the IDs `ids` in that order, `fill`
-/// pushes one by one: a large table's rows can come from disk a few at a time, and its blocks
-/// go to the file as they fill.
+/// Writes a table context as node `nid` whose rows, with the IDs `ids`, `fill` pushes one by
+/// one: a large table's rows can come from disk a few at a time, and its blocks go to the file
+/// as they fill.
 pub fn write_table_from(
     ndb: &mut NdbWriter,
     nid: Nid,
     parent: Nid,
     columns: &[PropTag],
-    ids: &[u32],
+    ids: RowIds<'_>,
     fill: impl FnOnce(&mut TableWriter<'_, '_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut scope = NodeScope::new(ndb);
@@ -152,7 +153,7 @@ pub fn write_folder(
     state: &FolderState,
     children: &[Child<'_>],
     contents_columns: &[PropTag],
-    contents_ids: &[u32],
+    contents_ids: RowIds<'_>,
     fill_contents: impl FnOnce(&mut TableWriter<'_, '_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut hierarchy = Vec::with_capacity(children.len());
@@ -254,7 +255,7 @@ pub fn write_fixed_nodes(
             },
         ],
         templates::CONTENTS,
-        &[],
+        RowIds::Listed(&[]),
         no_rows,
     )?;
     write_folder(
@@ -264,7 +265,7 @@ pub fn write_fixed_nodes(
         &search_root,
         &[],
         templates::CONTENTS,
-        &[],
+        RowIds::Listed(&[]),
         no_rows,
     )?;
 

@@ -1,6 +1,7 @@
 //! Contents-table rows kept on disk until `finish()` builds the tables ([MS-PST 2.3.4.4](https://learn.microsoft.com/en-us/openspecs/office_file_formats/ms-pst/c48fa6b4-bfd4-49d7-80f8-8718bc4bcddc)
 //! row data comes from them). A folder of 100,000 messages must not hold its rows in memory:
-//! each row is appended to one temporary file, and a folder keeps only the offsets of its rows.
+//! each row is appended to one temporary file, and a folder keeps only where the runs of its
+//! rows are ([`RowRuns`]): its messages come one after another, so that is one run, or a few.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -44,6 +45,49 @@ impl RowBuffer {
     }
 }
 
+/// Where one folder's rows are in the spill file: runs of records that follow each other.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RowRuns {
+    runs: Vec<RowRun>,
+    rows: usize,
+}
+
+/// Records that follow each other in the spill file: `count` of them from `start` to `end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowRun {
+    pub start: u64,
+    end: u64,
+    pub count: usize,
+}
+
+impl RowRuns {
+    /// Adds the record from `start` to `end`: to the last run when it follows it.
+    pub fn push(&mut self, start: u64, end: u64) {
+        self.rows += 1;
+        match self.runs.last_mut() {
+            Some(run) if run.end == start => {
+                run.end = end;
+                run.count += 1;
+            }
+            _ => self.runs.push(RowRun {
+                start,
+                end,
+                count: 1,
+            }),
+        }
+    }
+
+    /// The runs, in the order the rows were added.
+    pub fn runs(&self) -> &[RowRun] {
+        &self.runs
+    }
+
+    /// How many rows were added.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+}
+
 /// The append-only file of rows.
 #[derive(Debug)]
 pub struct RowSpill {
@@ -62,7 +106,7 @@ impl RowSpill {
         })
     }
 
-    /// Appends a row and returns its offset.
+    /// Appends a row and returns its offset; it ends where the file now does ([`RowSpill::len`]).
     pub fn push(
         &mut self,
         row_id: Nid,
@@ -129,21 +173,23 @@ pub struct SpillReader {
 }
 
 impl SpillReader {
-    /// Reads the rows at `offsets` into one buffer.
-    pub fn read_rows(&mut self, offsets: &[u64]) -> io::Result<RowBuffer> {
+    /// Reads `count` records that follow each other from `start` into one buffer; returns it
+    /// and where the record after them starts.
+    pub fn read_following(&mut self, start: u64, count: usize) -> io::Result<(RowBuffer, u64)> {
         let mut buffer = RowBuffer {
             data: Vec::new(),
-            ends: Vec::with_capacity(offsets.len()),
+            ends: Vec::with_capacity(count),
         };
-        for offset in offsets {
-            self.read_record(*offset, &mut buffer.data)?;
+        let mut at = start;
+        for _ in 0..count {
+            at = self.read_record(at, &mut buffer.data)?;
             buffer.ends.push(buffer.data.len());
         }
-        Ok(buffer)
+        Ok((buffer, at))
     }
 
-    /// Appends the record at `offset` to `out`.
-    fn read_record(&mut self, offset: u64, out: &mut Vec<u8>) -> io::Result<()> {
+    /// Appends the record at `offset` to `out`; returns where the next record starts.
+    fn read_record(&mut self, offset: u64, out: &mut Vec<u8>) -> io::Result<u64> {
         match self.pos {
             Some(pos) if pos == offset => {}
             Some(pos) if offset > pos && offset - pos < 64 * 1024 => {
@@ -159,8 +205,9 @@ impl SpillReader {
         let start = out.len();
         out.resize(start + len, 0);
         self.file.read_exact(&mut out[start..])?;
-        self.pos = Some(offset + 4 + len as u64);
-        Ok(())
+        let next = offset + 4 + len as u64;
+        self.pos = Some(next);
+        Ok(next)
     }
 }
 
@@ -337,32 +384,52 @@ mod tests {
         ]
     }
 
+    /// Three folders' rows, written mixed: each folder's runs, read back run by run in any
+    /// order of the folders, give its rows in the order written.
     #[test]
-    fn rows_come_back_as_written_in_any_order() {
+    fn rows_come_back_as_written_run_by_run() {
         let dir = tempfile::tempdir().unwrap();
         let mut spill = RowSpill::new_in(dir.path()).unwrap();
         let cells = every_kind();
-        let mut offsets = Vec::new();
+        let mut folders = vec![RowRuns::default(); 3];
+        let mut written = vec![Vec::new(); 3];
         for i in 0..1000u32 {
+            // Folder 0 takes rows 0-399 and 700-999, folder 1 400-599, folder 2 every third
+            // of 600-699 (runs of one row).
+            let folder = match i {
+                600..700 if i % 3 == 0 => 2,
+                400..700 => 1,
+                _ => 0,
+            };
             let mut row = cells.clone();
             row[1] = Some(PropValue::Integer32(i as i32));
-            offsets.push(spill.push(Nid(0x24 + (i << 5)), i + 1, &row).unwrap());
+            let start = spill.push(Nid(0x24 + (i << 5)), i + 1, &row).unwrap();
+            folders[folder].push(start, spill.len());
+            written[folder].push(i);
         }
         assert!(!spill.is_empty());
+        let run_counts: Vec<usize> = folders.iter().map(|f| f.runs().len()).collect();
+        assert_eq!(run_counts, [2, 34, 34]);
         let mut reader = spill.reader().unwrap();
-        // Forward, then backwards (every other row), then a jump.
-        let mut order: Vec<usize> = (0..offsets.len()).collect();
-        order.extend((0..offsets.len()).rev().step_by(2));
-        order.push(500);
-        let wanted: Vec<u64> = order.iter().map(|&i| offsets[i]).collect();
-        let buffer = reader.read_rows(&wanted).unwrap();
-        let rows = buffer.rows().unwrap();
-        assert_eq!(rows.len(), order.len());
-        for (&i, row) in order.iter().zip(&rows) {
-            assert_eq!(row.row_id, Nid(0x24 + ((i as u32) << 5)));
-            assert_eq!(row.row_version, i as u32 + 1);
-            assert_eq!(row.cells[1], Some(PropValue::Integer32(i as i32)));
-            assert_eq!(row.cells[2..], cells[2..]);
+        for folder in [2, 0, 1] {
+            let mut read = Vec::new();
+            for run in folders[folder].runs() {
+                // Two reads a run, the second from where the first ended.
+                let first = run.count / 2;
+                let (buffer, next) = reader.read_following(run.start, first).unwrap();
+                let (rest, _) = reader.read_following(next, run.count - first).unwrap();
+                for buffer in [buffer, rest] {
+                    for row in buffer.rows().unwrap() {
+                        let i = (row.row_id.0 - 0x24) >> 5;
+                        assert_eq!(row.row_version, i + 1);
+                        assert_eq!(row.cells[1], Some(PropValue::Integer32(i as i32)));
+                        assert_eq!(row.cells[2..], cells[2..]);
+                        read.push(i);
+                    }
+                }
+            }
+            assert_eq!(read, written[folder], "folder {folder}");
+            assert_eq!(folders[folder].rows(), written[folder].len());
         }
     }
 

@@ -366,7 +366,7 @@ fn a_streamed_table_hands_out_the_blocks_of_the_whole_one() {
     let whole_matrix = &whole_subnodes.subnodes[&Nid(info.rows)];
     assert!(whole.0.len() > 137, "{} pages", whole.0.len());
 
-    let mut table = TcBuilder::streamed(&columns, &ids).unwrap();
+    let mut table = TcBuilder::streamed(&columns, RowIds::Listed(&ids)).unwrap();
     assert!(table.is_streamed());
     let mut subnodes = MemorySubnodes::default();
     // Each tree's blocks by index: the heap's, the row matrix's.
@@ -404,13 +404,89 @@ fn a_streamed_table_hands_out_the_blocks_of_the_whole_one() {
     assert_eq!(before_end.1, whole_matrix.len());
 }
 
+/// A streamed table whose row IDs come with its rows (a folder's contents, read back from the
+/// spill file) builds its row index as they come: outlook-pst's checks accept its heap, our
+/// reader reads it back with every check and finds the rows of the same table built from a
+/// list of IDs; 3,000 rows make 7 leaves and a level above them.
+#[test]
+fn a_table_whose_ids_come_with_its_rows_indexes_them_as_they_come() {
+    let columns = contents_columns();
+    let subjects: Vec<String> = (0..3_000u32)
+        .map(|i| format!("{} {i}", "subject ".repeat(1 + i as usize % 90)))
+        .collect();
+    let rows = contents_rows(&subjects);
+    let mut whole_subnodes = MemorySubnodes::default();
+    let (_, info) = build(&columns, &rows, &mut whole_subnodes);
+    let whole_matrix = &whole_subnodes.subnodes[&Nid(info.rows)];
+
+    let mut table = TcBuilder::streamed(&columns, RowIds::Ascending(rows.len())).unwrap();
+    assert!(table.is_streamed());
+    let mut subnodes = MemorySubnodes::default();
+    let mut trees = [BTreeMap::new(), BTreeMap::new()];
+    let mut keep = |blocks: Vec<ClosedBlock>| {
+        for block in blocks {
+            let tree = &mut trees[usize::from(block.tree == TcTree::RowMatrix)];
+            assert!(tree.insert(block.index, block.data).is_none());
+        }
+    };
+    for row in &rows {
+        table.push_row(row, &mut subnodes).unwrap();
+        keep(table.take_closed());
+    }
+    let matrix_nid = Nid::new(NidType::Ltp, 0x7000);
+    keep(table.finish_streamed(matrix_nid).unwrap());
+    let [heap_pages, matrix] = trees;
+    let heap_pages: Vec<Vec<u8>> = heap_pages.into_values().collect();
+    let matrix: Vec<Vec<u8>> = matrix.into_values().collect();
+    // The same blocks, but for the HIDs of the values the leaves moved.
+    assert_eq!(matrix.len(), whole_matrix.len());
+
+    outlook_pst_accepts_heap(&heap_pages);
+    let heap = Heap::read(&heap_pages).unwrap();
+    let tcinfo = heap.get(heap.user_root()).unwrap();
+    outlook_pst_accepts_tcinfo(tcinfo);
+    let read_info = TcInfo::parse(tcinfo).unwrap();
+    outlook_pst_accepts_bth_header(heap.get(read_info.row_index).unwrap());
+    let (bth, index) = read_bth(&heap, read_info.row_index).unwrap();
+    assert_eq!((bth.levels, index.len()), (1, rows.len()));
+    subnodes.subnodes.insert(matrix_nid, matrix);
+    let read = read_tc(&heap_pages, &mut subnodes).unwrap();
+    let expected = read_tc(
+        &build_tc(&columns, &rows, &mut whole_subnodes).unwrap().0,
+        &mut whole_subnodes,
+    )
+    .unwrap();
+    assert_eq!(read, expected);
+}
+
+/// A small table whose IDs come with its rows is laid out as one built from a list of its
+/// IDs, as Outlook lays it out: its one leaf of the row index before the row matrix.
+#[test]
+fn a_small_table_whose_ids_come_with_its_rows_is_laid_out_as_outlook_does() {
+    let columns = contents_columns();
+    for count in [0, 1, 3, 20] {
+        let rows: Vec<TableRow<'_>> = (0..count).map(|i| contents_row(i, "short")).collect();
+        let mut table = TcBuilder::streamed(&columns, RowIds::Ascending(rows.len())).unwrap();
+        assert!(!table.is_streamed());
+        let mut subnodes = MemorySubnodes::default();
+        for row in &rows {
+            table.push_row(row, &mut subnodes).unwrap();
+        }
+        assert_eq!(
+            table.finish(&mut subnodes).unwrap(),
+            build_tc(&columns, &rows, &mut MemorySubnodes::default()).unwrap(),
+            "{count} rows"
+        );
+    }
+}
+
 /// A table small enough for its row matrix to sit on its heap is held whole.
 #[test]
 fn a_small_table_is_not_streamed() {
     let columns = contents_columns();
     let rows: Vec<TableRow<'_>> = (0..3).map(|i| contents_row(i, "short")).collect();
     let ids: Vec<u32> = rows.iter().map(|row| row.id).collect();
-    let mut table = TcBuilder::streamed(&columns, &ids).unwrap();
+    let mut table = TcBuilder::streamed(&columns, RowIds::Listed(&ids)).unwrap();
     assert!(!table.is_streamed());
     let mut subnodes = MemorySubnodes::default();
     for row in &rows {
@@ -530,7 +606,7 @@ fn the_row_by_row_builder_holds_rows_to_their_ids() {
         version: 1,
         cells: vec![int(id as i32)],
     };
-    let mut table = TcBuilder::new(&columns, &[0x24, 0x44]).unwrap();
+    let mut table = TcBuilder::new(&columns, RowIds::Listed(&[0x24, 0x44])).unwrap();
     assert!(matches!(
         table.push_row(&row(0x44), &mut subnodes),
         Err(Error::RowOrder {
@@ -545,6 +621,39 @@ fn the_row_by_row_builder_holds_rows_to_their_ids() {
             expected: 2,
             given: 1
         })
+    ));
+}
+
+/// Rows whose IDs come with them must come in ascending ID order, as many as announced.
+#[test]
+fn a_table_whose_ids_come_with_its_rows_holds_them_to_ascending_order() {
+    let mut subnodes = MemorySubnodes::default();
+    let columns = [tag(0x0E07, PropType::Integer32)];
+    let row = |id: u32| TableRow {
+        id,
+        version: 1,
+        cells: vec![int(id as i32)],
+    };
+    let mut table = TcBuilder::new(&columns, RowIds::Ascending(2)).unwrap();
+    table.push_row(&row(0x44), &mut subnodes).unwrap();
+    for id in [0x24, 0x44] {
+        assert!(matches!(
+            table.push_row(&row(id), &mut subnodes),
+            Err(Error::RowOrder { position: 1, .. })
+        ));
+    }
+    assert!(matches!(
+        table.finish(&mut subnodes),
+        Err(Error::MissingRows {
+            expected: 2,
+            given: 1
+        })
+    ));
+    let mut table = TcBuilder::new(&columns, RowIds::Ascending(1)).unwrap();
+    table.push_row(&row(0x24), &mut subnodes).unwrap();
+    assert!(matches!(
+        table.push_row(&row(0x44), &mut subnodes),
+        Err(Error::RowOrder { position: 1, .. })
     ));
 }
 
