@@ -11,7 +11,10 @@
 //! the tables Outlook writes when given its column order.
 //!
 //! Allocation order, as Outlook's: row-index BTHHEADER (HID 0x20), TCINFO (0x40), row-index
-//! records, the row matrix when on the heap, then the cell values row by row.
+//! records, the row matrix when on the heap, then the cell values row by row. A table too large
+//! for its matrix to sit on the heap, whose row IDs come with its rows ([`RowIds::Ascending`]),
+//! allocates each leaf of the row index among the values once it fills, and the levels above
+//! last: the index is then never held whole (the heap is addressed by HID, in any order).
 
 use std::borrow::Cow;
 
@@ -468,6 +471,17 @@ pub struct TcBuilder {
 impl TcBuilder {
     /// Starts a table over `columns` whose rows will have the IDs `ids`.
     pub fn new(columns: &[PropTag], ids: RowIds<'_>) -> Result<TcBuilder, Error> {
+        TcBuilder::start(columns, ids, false)
+    }
+
+    /// Starts a table as [`TcBuilder::new`] does, which hands out the blocks of its heap and
+    /// row matrix as they fill ([`TcBuilder::take_closed`]) when its row matrix is in a
+    /// subnode; a table whose matrix is on its heap is small and held whole.
+    pub fn streamed(columns: &[PropTag], ids: RowIds<'_>) -> Result<TcBuilder, Error> {
+        TcBuilder::start(columns, ids, true)
+    }
+
+    fn start(columns: &[PropTag], ids: RowIds<'_>, stream: bool) -> Result<TcBuilder, Error> {
         let info = TcInfo::layout(columns)?;
         let cells = info.data_columns();
         let row_size = usize::from(info.row_size);
@@ -510,9 +524,17 @@ impl TcBuilder {
             None
         };
         let rows_per_block = MAX_BLOCK / row_size;
-        let full_blocks = rows.saturating_sub(1) / rows_per_block;
-        let stored_size =
-            full_blocks * MAX_BLOCK + (rows - full_blocks * rows_per_block) * row_size;
+        let streamed = stream && matrix_on_heap.is_none() && rows > 0;
+        // The matrix as stored, every block but the last padded to 8176 bytes; streamed, only
+        // its first block.
+        let matrix_len = if streamed && rows > rows_per_block {
+            MAX_BLOCK
+        } else if streamed {
+            rows * row_size
+        } else {
+            let full_blocks = rows.saturating_sub(1) / rows_per_block;
+            full_blocks * MAX_BLOCK + (rows - full_blocks * rows_per_block) * row_size
+        };
         let mut info = info;
         info.row_index = row_index;
         Ok(TcBuilder {
@@ -524,23 +546,11 @@ impl TcBuilder {
             heap,
             tcinfo,
             matrix_on_heap,
-            matrix: vec![0u8; stored_size],
+            matrix: vec![0u8; matrix_len],
             rows_per_block,
             pushed: 0,
-            closed: None,
+            closed: streamed.then(Vec::new),
         })
-    }
-
-    /// Starts a table as [`TcBuilder::new`] does, which hands out the blocks of its heap and
-    /// row matrix as they fill ([`TcBuilder::take_closed`]) when its row matrix is in a
-    /// subnode; a table whose matrix is on its heap is small and held whole.
-    pub fn streamed(columns: &[PropTag], ids: RowIds<'_>) -> Result<TcBuilder, Error> {
-        let mut table = TcBuilder::new(columns, ids)?;
-        if table.matrix_on_heap.is_none() && table.rows > 0 {
-            table.matrix = vec![0u8; table.matrix_block_len(0)];
-            table.closed = Some(Vec::new());
-        }
-        Ok(table)
     }
 
     /// Whether the table hands out its blocks ([`TcBuilder::streamed`]).
