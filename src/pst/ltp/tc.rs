@@ -426,16 +426,57 @@ impl RowIds<'_> {
 enum RowIndex {
     /// The index was written when the table was started; rows must come in this order.
     Written { ids: Vec<u32> },
-    /// The rows come in ascending ID order. The index records of the leaf being filled wait in
-    /// `leaf`; a small table has its one leaf reserved where Outlook puts it (`reserved`), a
-    /// large one allocates each leaf once full, and the levels above go in at the end.
-    Growing {
-        header: Hid,
-        last: Option<u32>,
-        leaf: Vec<u8>,
-        reserved: Option<Hid>,
-        leaves: Vec<(Vec<u8>, Hid)>,
-    },
+    /// The rows come in ascending ID order, and the index is built as they come.
+    Growing(GrowingIndex),
+}
+
+/// A row index built as rows come in ascending ID order. The records of the leaf being filled
+/// wait in `leaf`; a small table has its one leaf reserved where Outlook puts it (`reserved`),
+/// a large one allocates each leaf once full, and the levels above go in at the end.
+#[derive(Debug)]
+struct GrowingIndex {
+    header: Hid,
+    last: Option<u32>,
+    leaf: Vec<u8>,
+    reserved: Option<Hid>,
+    leaves: Vec<(Vec<u8>, Hid)>,
+}
+
+impl GrowingIndex {
+    /// Adds the row `id` at `position`; a leaf that fills is allocated.
+    fn add(&mut self, heap: &mut HeapBuilder, id: u32, position: usize) -> Result<(), Error> {
+        self.last = Some(id);
+        self.leaf.extend_from_slice(&id.to_le_bytes());
+        self.leaf
+            .extend_from_slice(&(position as u32).to_le_bytes());
+        let full = records_per_allocation(INDEX_RECORD) * INDEX_RECORD;
+        if self.reserved.is_none() && self.leaf.len() == full {
+            let hid = heap.allocate(&self.leaf)?;
+            self.leaves.push((self.leaf[..4].to_vec(), hid));
+            self.leaf.clear();
+        }
+        Ok(())
+    }
+
+    /// Allocates (or fills in) the last leaf, then the levels above.
+    fn finish(&mut self, heap: &mut HeapBuilder) -> Result<(), Error> {
+        if !self.leaf.is_empty() {
+            let hid = match self.reserved {
+                Some(hid) => {
+                    let slot = heap
+                        .allocation_mut(hid)
+                        .filter(|slot| slot.len() == self.leaf.len())
+                        .ok_or(Error::NoSuchAllocation { hid: hid.0 })?;
+                    slot.copy_from_slice(&self.leaf);
+                    hid
+                }
+                None => heap.allocate(&self.leaf)?,
+            };
+            self.leaves.push((self.leaf[..4].to_vec(), hid));
+        }
+        write_bth_levels(heap, self.header, 4, 4, std::mem::take(&mut self.leaves))?;
+        Ok(())
+    }
 }
 
 /// A row-index record: the row ID, then the row's position in the matrix.
@@ -509,13 +550,13 @@ impl TcBuilder {
                 } else {
                     None
                 };
-                RowIndex::Growing {
+                RowIndex::Growing(GrowingIndex {
                     header: row_index,
                     last: None,
                     leaf: Vec::new(),
                     reserved,
                     leaves: Vec::new(),
-                }
+                })
             }
         };
         let matrix_on_heap = if matrix_fits_heap {
@@ -601,8 +642,8 @@ impl TcBuilder {
         }
         let in_order = match &self.index {
             RowIndex::Written { ids } => ids.get(self.pushed) == Some(&row.id),
-            RowIndex::Growing { last, .. } => {
-                self.pushed < self.rows && last.is_none_or(|last| row.id > last)
+            RowIndex::Growing(index) => {
+                self.pushed < self.rows && index.last.is_none_or(|last| row.id > last)
             }
         };
         if !in_order {
@@ -641,65 +682,13 @@ impl TcBuilder {
             bytes[at..at + size].copy_from_slice(&cell_bytes);
             bytes[ceb + usize::from(desc.bit / 8)] |= 0x80 >> (desc.bit % 8);
         }
-        self.index_row(row.id, position)?;
+        if let RowIndex::Growing(index) = &mut self.index {
+            index.add(&mut self.heap, row.id, position)?;
+        }
         self.pushed += 1;
         if self.closed.is_some() {
             self.close_blocks(position);
         }
-        Ok(())
-    }
-
-    /// Adds the row at `position` to a growing row index; a leaf that fills is allocated.
-    fn index_row(&mut self, id: u32, position: usize) -> Result<(), Error> {
-        let RowIndex::Growing {
-            last,
-            leaf,
-            reserved,
-            leaves,
-            ..
-        } = &mut self.index
-        else {
-            return Ok(());
-        };
-        *last = Some(id);
-        leaf.extend_from_slice(&id.to_le_bytes());
-        leaf.extend_from_slice(&(position as u32).to_le_bytes());
-        if reserved.is_none() && leaf.len() == records_per_allocation(INDEX_RECORD) * INDEX_RECORD {
-            let hid = self.heap.allocate(leaf)?;
-            leaves.push((leaf[..4].to_vec(), hid));
-            leaf.clear();
-        }
-        Ok(())
-    }
-
-    /// Completes a growing row index: its last leaf and the levels above.
-    fn finish_index(&mut self) -> Result<(), Error> {
-        let RowIndex::Growing {
-            header,
-            leaf,
-            reserved,
-            leaves,
-            ..
-        } = &mut self.index
-        else {
-            return Ok(());
-        };
-        if !leaf.is_empty() {
-            let hid = match *reserved {
-                Some(hid) => {
-                    let slot = self
-                        .heap
-                        .allocation_mut(hid)
-                        .filter(|slot| slot.len() == leaf.len())
-                        .ok_or(Error::NoSuchAllocation { hid: hid.0 })?;
-                    slot.copy_from_slice(leaf);
-                    hid
-                }
-                None => self.heap.allocate(leaf)?,
-            };
-            leaves.push((leaf[..4].to_vec(), hid));
-        }
-        write_bth_levels(&mut self.heap, *header, 4, 4, std::mem::take(leaves))?;
         Ok(())
     }
 
@@ -735,7 +724,9 @@ impl TcBuilder {
     /// TCINFO and gives the blocks not handed out yet (see [`TcBuilder::take_closed`]).
     pub fn finish_streamed(mut self, rows: Nid) -> Result<Vec<ClosedBlock>, Error> {
         self.check_complete()?;
-        self.finish_index()?;
+        if let RowIndex::Growing(index) = &mut self.index {
+            index.finish(&mut self.heap)?;
+        }
         let mut blocks = self.take_closed();
         self.info.rows = rows.0;
         if let Some(slot) = self.heap.allocation_mut(self.tcinfo) {
@@ -774,7 +765,9 @@ impl TcBuilder {
             "a streamed table ends with finish_streamed"
         );
         self.check_complete()?;
-        self.finish_index()?;
+        if let RowIndex::Growing(index) = &mut self.index {
+            index.finish(&mut self.heap)?;
+        }
         self.info.rows = match self.matrix_on_heap {
             Some(hid) => {
                 if let Some(slot) = self.heap.allocation_mut(hid) {

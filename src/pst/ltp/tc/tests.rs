@@ -350,26 +350,31 @@ fn a_table_of_100_000_rows_round_trips() {
     large_table(100_000);
 }
 
-/// A streamed table hands out exactly the blocks the same table built whole is made of, and
-/// most of them before its end: a heap of 270 pages (bitmap pages 8 and 136 among those kept
-/// to the end) and a row matrix of 19 blocks.
-#[test]
-fn a_streamed_table_hands_out_the_blocks_of_the_whole_one() {
-    let columns = contents_columns();
-    let subjects: Vec<String> = (0..3_000u32)
+/// Subjects of 3,000 rows of many lengths: a table of a heap of some 270 pages (bitmap pages 8
+/// and 136) and a row matrix of 19 blocks.
+fn subjects_of_many_lengths() -> Vec<String> {
+    (0..3_000u32)
         .map(|i| format!("{} {i}", "subject ".repeat(1 + i as usize % 90)))
-        .collect();
-    let rows = contents_rows(&subjects);
-    let ids: Vec<u32> = rows.iter().map(|row| row.id).collect();
-    let mut whole_subnodes = MemorySubnodes::default();
-    let (whole, info) = build(&columns, &rows, &mut whole_subnodes);
-    let whole_matrix = &whole_subnodes.subnodes[&Nid(info.rows)];
-    assert!(whole.0.len() > 137, "{} pages", whole.0.len());
+        .collect()
+}
 
-    let mut table = TcBuilder::streamed(&columns, RowIds::Listed(&ids)).unwrap();
+/// The blocks a streamed table handed out, by index: its heap's and its row matrix's, and how
+/// many of each came before its end.
+struct Streamed {
+    heap: BTreeMap<usize, Vec<u8>>,
+    matrix: BTreeMap<usize, Vec<u8>>,
+    before_end: (usize, usize),
+}
+
+/// Pushes `rows` into the streamed `table`, keeping every block it hands out (none twice), and
+/// ends it with its row matrix as subnode `matrix`.
+fn stream(
+    mut table: TcBuilder,
+    rows: &[TableRow<'_>],
+    subnodes: &mut MemorySubnodes,
+    matrix: Nid,
+) -> Streamed {
     assert!(table.is_streamed());
-    let mut subnodes = MemorySubnodes::default();
-    // Each tree's blocks by index: the heap's, the row matrix's.
     let mut trees = [BTreeMap::new(), BTreeMap::new()];
     let keep = |trees: &mut [BTreeMap<usize, Vec<u8>>; 2], blocks: Vec<ClosedBlock>| {
         for block in blocks {
@@ -380,13 +385,41 @@ fn a_streamed_table_hands_out_the_blocks_of_the_whole_one() {
             );
         }
     };
-    for row in &rows {
-        table.push_row(row, &mut subnodes).unwrap();
+    for row in rows {
+        table.push_row(row, subnodes).unwrap();
         keep(&mut trees, table.take_closed());
     }
     let before_end = (trees[0].len(), trees[1].len());
-    keep(&mut trees, table.finish_streamed(Nid(info.rows)).unwrap());
+    keep(&mut trees, table.finish_streamed(matrix).unwrap());
     let [heap, matrix] = trees;
+    Streamed {
+        heap,
+        matrix,
+        before_end,
+    }
+}
+
+/// A streamed table hands out exactly the blocks the same table built whole is made of, and
+/// most of them before its end: a heap of 270 pages (bitmap pages 8 and 136 among those kept
+/// to the end) and a row matrix of 19 blocks.
+#[test]
+fn a_streamed_table_hands_out_the_blocks_of_the_whole_one() {
+    let columns = contents_columns();
+    let subjects = subjects_of_many_lengths();
+    let rows = contents_rows(&subjects);
+    let ids: Vec<u32> = rows.iter().map(|row| row.id).collect();
+    let mut whole_subnodes = MemorySubnodes::default();
+    let (whole, info) = build(&columns, &rows, &mut whole_subnodes);
+    let whole_matrix = &whole_subnodes.subnodes[&Nid(info.rows)];
+    assert!(whole.0.len() > 137, "{} pages", whole.0.len());
+
+    let table = TcBuilder::streamed(&columns, RowIds::Listed(&ids)).unwrap();
+    let mut subnodes = MemorySubnodes::default();
+    let Streamed {
+        heap,
+        matrix,
+        before_end,
+    } = stream(table, &rows, &mut subnodes, Nid(info.rows));
 
     assert_eq!(
         heap.keys().copied().collect::<Vec<_>>(),
@@ -411,33 +444,18 @@ fn a_streamed_table_hands_out_the_blocks_of_the_whole_one() {
 #[test]
 fn a_table_whose_ids_come_with_its_rows_indexes_them_as_they_come() {
     let columns = contents_columns();
-    let subjects: Vec<String> = (0..3_000u32)
-        .map(|i| format!("{} {i}", "subject ".repeat(1 + i as usize % 90)))
-        .collect();
+    let subjects = subjects_of_many_lengths();
     let rows = contents_rows(&subjects);
     let mut whole_subnodes = MemorySubnodes::default();
     let (_, info) = build(&columns, &rows, &mut whole_subnodes);
     let whole_matrix = &whole_subnodes.subnodes[&Nid(info.rows)];
 
-    let mut table = TcBuilder::streamed(&columns, RowIds::Ascending(rows.len())).unwrap();
-    assert!(table.is_streamed());
+    let table = TcBuilder::streamed(&columns, RowIds::Ascending(rows.len())).unwrap();
     let mut subnodes = MemorySubnodes::default();
-    let mut trees = [BTreeMap::new(), BTreeMap::new()];
-    let mut keep = |blocks: Vec<ClosedBlock>| {
-        for block in blocks {
-            let tree = &mut trees[usize::from(block.tree == TcTree::RowMatrix)];
-            assert!(tree.insert(block.index, block.data).is_none());
-        }
-    };
-    for row in &rows {
-        table.push_row(row, &mut subnodes).unwrap();
-        keep(table.take_closed());
-    }
     let matrix_nid = Nid::new(NidType::Ltp, 0x7000);
-    keep(table.finish_streamed(matrix_nid).unwrap());
-    let [heap_pages, matrix] = trees;
-    let heap_pages: Vec<Vec<u8>> = heap_pages.into_values().collect();
-    let matrix: Vec<Vec<u8>> = matrix.into_values().collect();
+    let streamed = stream(table, &rows, &mut subnodes, matrix_nid);
+    let heap_pages: Vec<Vec<u8>> = streamed.heap.into_values().collect();
+    let matrix: Vec<Vec<u8>> = streamed.matrix.into_values().collect();
     // The same blocks, but for the HIDs of the values the leaves moved.
     assert_eq!(matrix.len(), whole_matrix.len());
 
@@ -595,26 +613,30 @@ fn refuses_bad_columns_and_rows() {
     ));
 }
 
+/// A row of a table of one Integer32 column, holding its ID.
+fn numbered_row(id: u32) -> TableRow<'static> {
+    TableRow {
+        id,
+        version: 1,
+        cells: vec![int(id as i32)],
+    }
+}
+
 /// Rows pushed one by one must come in the order of the IDs the table was started with,
 /// and all of them, or the row index would point at the wrong rows.
 #[test]
 fn the_row_by_row_builder_holds_rows_to_their_ids() {
     let mut subnodes = MemorySubnodes::default();
     let columns = [tag(0x0E07, PropType::Integer32)];
-    let row = |id: u32| TableRow {
-        id,
-        version: 1,
-        cells: vec![int(id as i32)],
-    };
     let mut table = TcBuilder::new(&columns, RowIds::Listed(&[0x24, 0x44])).unwrap();
     assert!(matches!(
-        table.push_row(&row(0x44), &mut subnodes),
+        table.push_row(&numbered_row(0x44), &mut subnodes),
         Err(Error::RowOrder {
             row_id: 0x44,
             position: 0
         })
     ));
-    table.push_row(&row(0x24), &mut subnodes).unwrap();
+    table.push_row(&numbered_row(0x24), &mut subnodes).unwrap();
     assert!(matches!(
         table.finish(&mut subnodes),
         Err(Error::MissingRows {
@@ -629,16 +651,11 @@ fn the_row_by_row_builder_holds_rows_to_their_ids() {
 fn a_table_whose_ids_come_with_its_rows_holds_them_to_ascending_order() {
     let mut subnodes = MemorySubnodes::default();
     let columns = [tag(0x0E07, PropType::Integer32)];
-    let row = |id: u32| TableRow {
-        id,
-        version: 1,
-        cells: vec![int(id as i32)],
-    };
     let mut table = TcBuilder::new(&columns, RowIds::Ascending(2)).unwrap();
-    table.push_row(&row(0x44), &mut subnodes).unwrap();
+    table.push_row(&numbered_row(0x44), &mut subnodes).unwrap();
     for id in [0x24, 0x44] {
         assert!(matches!(
-            table.push_row(&row(id), &mut subnodes),
+            table.push_row(&numbered_row(id), &mut subnodes),
             Err(Error::RowOrder { position: 1, .. })
         ));
     }
@@ -650,9 +667,9 @@ fn a_table_whose_ids_come_with_its_rows_holds_them_to_ascending_order() {
         })
     ));
     let mut table = TcBuilder::new(&columns, RowIds::Ascending(1)).unwrap();
-    table.push_row(&row(0x24), &mut subnodes).unwrap();
+    table.push_row(&numbered_row(0x24), &mut subnodes).unwrap();
     assert!(matches!(
-        table.push_row(&row(0x44), &mut subnodes),
+        table.push_row(&numbered_row(0x44), &mut subnodes),
         Err(Error::RowOrder { position: 1, .. })
     ));
 }
