@@ -568,10 +568,8 @@ impl TcBuilder {
         let streamed = stream && matrix_on_heap.is_none() && rows > 0;
         // The matrix as stored, every block but the last padded to 8176 bytes; streamed, only
         // its first block.
-        let matrix_len = if streamed && rows > rows_per_block {
-            MAX_BLOCK
-        } else if streamed {
-            rows * row_size
+        let matrix_len = if streamed {
+            stored_block_len(rows, 0, rows_per_block, row_size)
         } else {
             let full_blocks = rows.saturating_sub(1) / rows_per_block;
             full_blocks * MAX_BLOCK + (rows - full_blocks * rows_per_block) * row_size
@@ -606,17 +604,8 @@ impl TcBuilder {
         self.closed.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
-    /// The stored length of row-matrix block `block`: full but for the last.
-    fn matrix_block_len(&self, block: usize) -> usize {
-        let rows = self.rows - block * self.rows_per_block;
-        if rows > self.rows_per_block {
-            MAX_BLOCK
-        } else {
-            rows * usize::from(self.info.row_size)
-        }
-    }
-
-    /// Adds the next row; its ID must be the next of the IDs the table was started with.
+    /// Adds the next row: with [`RowIds::Listed`], the next of the IDs listed; with
+    /// [`RowIds::Ascending`], one with an ID greater than the row before.
     pub fn push_row(
         &mut self,
         row: &TableRow<'_>,
@@ -698,7 +687,8 @@ impl TcBuilder {
         let block_full =
             (position + 1).is_multiple_of(self.rows_per_block) || self.pushed == self.rows;
         let next = if block_full && self.pushed < self.rows {
-            vec![0u8; self.matrix_block_len(block + 1)]
+            let row_size = usize::from(self.info.row_size);
+            vec![0u8; stored_block_len(self.rows, block + 1, self.rows_per_block, row_size)]
         } else {
             Vec::new()
         };
@@ -782,6 +772,17 @@ impl TcBuilder {
             slot.copy_from_slice(&self.info.to_bytes());
         }
         Ok(self.heap.finish())
+    }
+}
+
+/// The stored length of block `block` of the row matrix of `rows` rows: full (8176 bytes, its
+/// whole rows then zeros) but for the last.
+fn stored_block_len(rows: usize, block: usize, rows_per_block: usize, row_size: usize) -> usize {
+    let left = rows - block * rows_per_block;
+    if left > rows_per_block {
+        MAX_BLOCK
+    } else {
+        left * row_size
     }
 }
 

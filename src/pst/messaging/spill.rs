@@ -49,7 +49,6 @@ impl RowBuffer {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RowRuns {
     runs: Vec<RowRun>,
-    rows: usize,
 }
 
 /// Records that follow each other in the spill file: `count` of them from `start` to `end`.
@@ -63,7 +62,6 @@ pub struct RowRun {
 impl RowRuns {
     /// Adds the record from `start` to `end`: to the last run when it follows it.
     pub fn push(&mut self, start: u64, end: u64) {
-        self.rows += 1;
         match self.runs.last_mut() {
             Some(run) if run.end == start => {
                 run.end = end;
@@ -84,7 +82,7 @@ impl RowRuns {
 
     /// How many rows were added.
     pub fn rows(&self) -> usize {
-        self.rows
+        self.runs.iter().map(|run| run.count).sum()
     }
 }
 
@@ -164,7 +162,7 @@ impl RowSpill {
     }
 }
 
-/// Reads rows back, cheapest when the offsets come in increasing order.
+/// Reads rows back, run by run.
 #[derive(Debug)]
 pub struct SpillReader {
     file: BufReader<File>,
