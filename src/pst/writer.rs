@@ -103,7 +103,7 @@ struct Folder {
 }
 
 /// Contents rows read back from the spill file at a time.
-const ROWS_PER_READ: usize = 4096;
+const ROWS_PER_READ: usize = 1024;
 
 /// Bytes `finish()` needs beyond the folders and rows: fixed nodes, B-tree growth, the last
 /// partly filled interval and the map pages.
@@ -345,7 +345,8 @@ impl PstWriter {
                         let count = left.min(ROWS_PER_READ);
                         let (buffer, next) =
                             reader.read_following(at, count).map_err(Error::Spill)?;
-                        for row in buffer.rows().map_err(Error::Spill)? {
+                        for row in buffer.rows() {
+                            let row = row.map_err(Error::Spill)?;
                             let row = TableRow {
                                 id: row.row_id.0,
                                 version: row.row_version,

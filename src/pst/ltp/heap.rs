@@ -11,6 +11,7 @@
 //! allocations that nothing refers to, as PSTForge, whose files ScanPST and Outlook accept,
 //! does; a page takes an allocation only if it can still be filled exactly afterwards.
 
+use std::collections::VecDeque;
 use std::fmt;
 
 use super::{Error, NodeBlocks, bytes_at, u16_at, u32_at};
@@ -184,8 +185,6 @@ struct PageBuilder {
     bytes: Vec<u8>,
     /// Start offset of each allocation.
     starts: Vec<u16>,
-    /// Handed over as a full block ([`HeapBuilder::take_closed_pages`]): nothing is held.
-    taken: bool,
 }
 
 impl PageBuilder {
@@ -193,16 +192,6 @@ impl PageBuilder {
         PageBuilder {
             bytes: vec![0; header_size(index)],
             starts: Vec::new(),
-            taken: false,
-        }
-    }
-
-    /// A page handed over: its place in the heap, holding nothing.
-    fn taken() -> PageBuilder {
-        PageBuilder {
-            bytes: Vec::new(),
-            starts: Vec::new(),
-            taken: true,
         }
     }
 
@@ -215,10 +204,6 @@ impl PageBuilder {
     }
 
     fn len(&self) -> usize {
-        if self.taken {
-            // Filled before it was taken.
-            return MAX_BLOCK;
-        }
         page_len(self.bytes.len(), self.starts.len())
     }
 
@@ -237,15 +222,24 @@ impl PageBuilder {
 }
 
 /// Builds a heap allocation by allocation; [`HeapBuilder::finish`] lays out the pages.
+///
+/// A streamed heap ([`HeapBuilder::take_closed_pages`]) holds only the pages it has not
+/// handed over, nothing for the others: a contents table of 400,000 rows has some 16,000
+/// pages, and a record of each (or each bitmap page kept to the end) was megabytes.
 #[derive(Debug)]
 pub struct HeapBuilder {
     client_sig: ClientSig,
     user_root: Hid,
-    pages: Vec<PageBuilder>,
+    /// The pages from `first_held` on, the last of the heap among them: none was looked at by
+    /// [`HeapBuilder::take_closed_pages`] yet.
+    pages: VecDeque<PageBuilder>,
+    /// Pages before this one were looked at by [`HeapBuilder::take_closed_pages`].
+    first_held: usize,
+    /// Pages before `first_held` whose headers wait for the fill levels of pages after them
+    /// (page 0, a bitmap page), by index.
+    waiting: Vec<(usize, PageBuilder)>,
     /// [`MAX_PAGES`], lowered by tests that reach the limit without 512 MB of pages.
     max_pages: usize,
-    /// Pages before this one were looked at by [`HeapBuilder::take_closed_pages`].
-    closed_up_to: usize,
 }
 
 impl HeapBuilder {
@@ -253,15 +247,44 @@ impl HeapBuilder {
         HeapBuilder {
             client_sig,
             user_root: Hid::NONE,
-            pages: vec![PageBuilder::new(0)],
+            pages: VecDeque::from([PageBuilder::new(0)]),
+            first_held: 0,
+            waiting: Vec::new(),
             max_pages: MAX_PAGES,
-            closed_up_to: 0,
         }
     }
 
     /// Sets `hidUserRoot`, the allocation the heap's client starts from.
     pub fn set_user_root(&mut self, hid: Hid) {
         self.user_root = hid;
+    }
+
+    /// How many pages the heap has, handed over or not.
+    fn page_count(&self) -> usize {
+        self.first_held + self.pages.len()
+    }
+
+    /// Page `index`, unless it was handed over.
+    fn page(&self, index: usize) -> Option<&PageBuilder> {
+        match index.checked_sub(self.first_held) {
+            Some(at) => self.pages.get(at),
+            None => self
+                .waiting
+                .iter()
+                .find(|(waiting, _)| *waiting == index)
+                .map(|(_, page)| page),
+        }
+    }
+
+    fn page_mut(&mut self, index: usize) -> Option<&mut PageBuilder> {
+        match index.checked_sub(self.first_held) {
+            Some(at) => self.pages.get_mut(at),
+            None => self
+                .waiting
+                .iter_mut()
+                .find(|(waiting, _)| *waiting == index)
+                .map(|(_, page)| page),
+        }
     }
 
     /// Stores `bytes` (1..=3580 of them) and returns their HID.
@@ -279,21 +302,25 @@ impl HeapBuilder {
         if size == 0 || size > MAX_ALLOCATION {
             return Err(Error::AllocationSize { size });
         }
+        // The last 16 pages, all held: the pages handed over are before them.
         let first_open = self.pages.len().saturating_sub(OPEN_PAGES);
-        let index = match (first_open..self.pages.len()).find(|&i| self.pages[i].has_room(size)) {
-            Some(index) => index,
+        let at = match (first_open..self.pages.len()).find(|&at| self.pages[at].has_room(size)) {
+            Some(at) => at,
             None => {
-                if self.pages.len() >= self.max_pages {
+                if self.page_count() >= self.max_pages {
                     return Err(Error::HeapFull);
                 }
-                self.pages.push(PageBuilder::new(self.pages.len()));
+                self.pages.push_back(PageBuilder::new(self.page_count()));
                 self.pages.len() - 1
             }
         };
-        let page = &mut self.pages[index];
+        let page = &mut self.pages[at];
         page.starts.push(page.bytes.len() as u16);
         page.bytes.resize(page.bytes.len() + size, 0);
-        Ok(Hid::new(index as u16, page.starts.len() as u16))
+        Ok(Hid::new(
+            (self.first_held + at) as u16,
+            page.starts.len() as u16,
+        ))
     }
 
     /// The bytes of allocation `hid`, to fill a reservation.
@@ -301,7 +328,7 @@ impl HeapBuilder {
         if !Hid::is_hid(hid.0) {
             return None;
         }
-        let page = self.pages.get_mut(usize::from(hid.block_index()))?;
+        let page = self.page_mut(usize::from(hid.block_index()))?;
         let index = usize::from(hid.alloc_index()).checked_sub(1)?;
         let start = usize::from(*page.starts.get(index)?);
         let end = page
@@ -319,35 +346,48 @@ impl HeapBuilder {
         }
         let block = usize::from(hid.block_index());
         let index = usize::from(hid.alloc_index()).checked_sub(1)?;
-        let start = *self.pages.get(block)?.starts.get(index)?;
+        let start = *self.page(block)?.starts.get(index)?;
         Some((block, usize::from(start)))
     }
 
     /// Hands over, laid out as blocks, the pages no allocation goes to anymore (those before
-    /// the last 16), so that a large heap is not held whole: each with its index in
-    /// the heap. Page 0 and the bitmap pages stay until [`HeapBuilder::finish_rest`], their
-    /// headers holding the fill levels of the pages after them; allocations in a page taken
-    /// can no longer be changed.
+    /// the last 16), so that a large heap is not held whole: each with its index in the heap.
+    /// A bitmap page follows once the 128 pages it gives the fill levels of are handed over
+    /// (each then a full block); page 0 stays until [`HeapBuilder::finish_rest`]. Allocations
+    /// in a page handed over can no longer be changed.
     pub fn take_closed_pages(&mut self) -> Vec<(usize, Vec<u8>)> {
-        let closed = self.pages.len().saturating_sub(OPEN_PAGES);
+        let closed = self.page_count().saturating_sub(OPEN_PAGES);
         let mut taken = Vec::new();
-        for index in self.closed_up_to..closed {
-            if header_size(index) != HNPAGEHDR_SIZE {
-                continue;
-            }
-            let page = &mut self.pages[index];
+        while self.first_held < closed {
+            let index = self.first_held;
+            let Some(mut page) = self.pages.pop_front() else {
+                break;
+            };
+            self.first_held += 1;
             page.fill();
-            let page = std::mem::replace(page, PageBuilder::taken());
-            taken.push((index, self.lay_out(index, page, &[])));
+            if header_size(index) == HNPAGEHDR_SIZE {
+                taken.push((index, self.lay_out(index, page, &[])));
+            } else {
+                self.waiting.push((index, page));
+            }
         }
-        self.closed_up_to = self.closed_up_to.max(closed);
+        // Every page a bitmap page covers is closed, so filled to a full block.
+        const FULL: [usize; 128] = [MAX_BLOCK; 128];
+        while let Some(at) = self
+            .waiting
+            .iter()
+            .position(|(index, _)| *index != 0 && index + FULL.len() <= closed)
+        {
+            let (index, page) = self.waiting.swap_remove(at);
+            taken.push((index, self.lay_out(index, page, &FULL)));
+        }
         taken
     }
 
     /// The heap's pages, one per data block; all but the last filled to 8176 bytes.
     pub fn finish(self) -> NodeBlocks {
         debug_assert!(
-            !self.pages.iter().any(|page| page.taken),
+            self.first_held == 0,
             "a heap some pages of which were taken is finished with finish_rest"
         );
         NodeBlocks(
@@ -361,23 +401,26 @@ impl HeapBuilder {
     /// The pages not taken yet, laid out as blocks, each with its index in the heap; all
     /// but the last page of the heap filled to 8176 bytes.
     pub fn finish_rest(mut self) -> Vec<(usize, Vec<u8>)> {
-        let last = self.pages.len().saturating_sub(1);
-        for page in self.pages.iter_mut().take(last).filter(|page| !page.taken) {
-            page.fill();
+        let count = self.page_count();
+        let mut held = std::mem::take(&mut self.waiting);
+        held.sort_by_key(|(index, _)| *index);
+        held.extend((self.first_held..).zip(std::mem::take(&mut self.pages)));
+        // Pages handed over were filled.
+        let mut lens = vec![MAX_BLOCK; count];
+        for (index, page) in &mut held {
+            if *index + 1 < count {
+                page.fill();
+            }
+            lens[*index] = page.len();
         }
-        let lens: Vec<usize> = self.pages.iter().map(PageBuilder::len).collect();
-        let pages = std::mem::take(&mut self.pages);
-        pages
-            .into_iter()
-            .enumerate()
-            .filter(|(_, page)| !page.taken)
-            .map(|(index, page)| (index, self.lay_out(index, page, &lens)))
+        held.into_iter()
+            .map(|(index, page)| (index, self.lay_out(index, page, &lens[index..])))
             .collect()
     }
 
-    /// Page `index` as its block. `lens` (every page's length) gives the fill levels that page
-    /// 0 and the bitmap pages carry.
-    fn lay_out(&self, index: usize, page: PageBuilder, lens: &[usize]) -> Vec<u8> {
+    /// Page `index` as its block. `covered` (the lengths of the pages from this one on, as
+    /// far as the heap goes) gives the fill levels that page 0 and the bitmap pages carry.
+    fn lay_out(&self, index: usize, page: PageBuilder, covered: &[usize]) -> Vec<u8> {
         let data_end = page.bytes.len();
         let ib_hnpm = page_map_offset(data_end);
         let mut block = page.bytes;
@@ -395,12 +438,10 @@ impl HeapBuilder {
                 block[2] = HEAP_SIGNATURE;
                 block[3] = self.client_sig as u8;
                 block[4..8].copy_from_slice(&self.user_root.0.to_le_bytes());
-                let covered = &lens[..lens.len().min(8)];
-                pack_fill_levels(covered, &mut block[8..12]);
+                pack_fill_levels(&covered[..covered.len().min(8)], &mut block[8..12]);
             }
             HNBITMAPHDR_SIZE => {
-                let covered = &lens[index.min(lens.len())..lens.len().min(index + 128)];
-                pack_fill_levels(covered, &mut block[2..66]);
+                pack_fill_levels(&covered[..covered.len().min(128)], &mut block[2..66]);
             }
             _ => {}
         }

@@ -29,19 +29,17 @@ pub struct RowBuffer {
 }
 
 impl RowBuffer {
-    /// The rows, in the order they were read.
-    pub fn rows(&self) -> io::Result<Vec<SpilledRow<'_>>> {
-        let mut start = 0;
-        let mut rows = Vec::with_capacity(self.ends.len());
-        for &end in &self.ends {
+    /// The rows, in the order they were read, each decoded when it is taken: a row's cells
+    /// (tens of values) are held one row at a time, not for the whole buffer.
+    pub fn rows(&self) -> impl Iterator<Item = io::Result<SpilledRow<'_>>> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(start, &end)| {
             let record = self
                 .data
                 .get(start..end)
                 .ok_or_else(|| invalid("record out of its buffer"))?;
-            rows.push(decode_row(record)?);
-            start = end;
-        }
-        Ok(rows)
+            decode_row(record)
+        })
     }
 }
 
@@ -417,7 +415,8 @@ mod tests {
                 let (buffer, next) = reader.read_following(run.start, first).unwrap();
                 let (rest, _) = reader.read_following(next, run.count - first).unwrap();
                 for buffer in [buffer, rest] {
-                    for row in buffer.rows().unwrap() {
+                    for row in buffer.rows() {
+                        let row = row.unwrap();
                         let i = (row.row_id.0 - 0x24) >> 5;
                         assert_eq!(row.row_version, i + 1);
                         assert_eq!(row.cells[1], Some(PropValue::Integer32(i as i32)));
