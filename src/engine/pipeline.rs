@@ -648,11 +648,19 @@ pub(super) const LARGE_MESSAGE_HELD: u64 = 8 * 1024 * 1024;
 /// times its size.
 pub(super) const MESSAGE_OVERHEAD: u64 = 4 * 1024;
 
-/// The bytes a message takes from the budget of mail in flight.
+/// Messages in flight at most, however small: hundreds keep every core busy, and a mailbox of
+/// small messages (a few kilobytes each, as most mail without attachments) would otherwise
+/// have thousands in flight, whose allocations spread the heaps the longer the job runs.
+const MESSAGES_IN_FLIGHT: u64 = 512;
+
+/// The bytes a message takes from the budget of mail in flight: at least its share of
+/// [`MESSAGES_IN_FLIGHT`].
 pub(super) fn held_bytes(raw: &RawMessage) -> u64 {
     match raw.large {
         Some(_) => LARGE_MESSAGE_HELD,
-        None => raw.bytes.len() as u64 + MESSAGE_OVERHEAD,
+        None => {
+            (raw.bytes.len() as u64 + MESSAGE_OVERHEAD).max(IN_FLIGHT_BYTES / MESSAGES_IN_FLIGHT)
+        }
     }
 }
 
@@ -1180,6 +1188,38 @@ mod tests {
                 prepared.converted.warnings
             );
         }
+    }
+
+    /// Small messages take a share of the budget by their number, not only by their bytes: at
+    /// most [`MESSAGES_IN_FLIGHT`] of them are in flight; larger ones by their size.
+    #[test]
+    fn small_messages_in_flight_are_counted() {
+        let message = |len: usize| {
+            RawMessage::new(
+                crate::model::FolderPath::root(),
+                vec![b'a'; len],
+                Origin::File {
+                    path: "m.eml".into(),
+                },
+            )
+        };
+        let small = held_bytes(&message(2_000));
+        let budget = Budget::new(IN_FLIGHT_BYTES);
+        for _ in 0..MESSAGES_IN_FLIGHT {
+            assert!(budget.take(small));
+        }
+        thread::scope(|scope| {
+            let waiting = scope.spawn(|| budget.take(small));
+            thread::sleep(Duration::from_millis(50));
+            assert!(!waiting.is_finished(), "one message more than the limit");
+            budget.give_back(small);
+            assert!(waiting.join().unwrap());
+        });
+        assert_eq!(
+            held_bytes(&message(100_000)),
+            100_000 + MESSAGE_OVERHEAD,
+            "a larger message takes its size"
+        );
     }
 
     #[test]
