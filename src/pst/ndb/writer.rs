@@ -874,7 +874,8 @@ struct Stream {
     /// The blocks in `buffer`, which the file thread completes.
     unsealed: Vec<UnsealedBlock>,
     cursor: u64,
-    /// Unallocated ranges left behind the cursor, in file order, each inside one interval.
+    /// Unallocated ranges left behind the cursor, in file order, each inside one interval whose
+    /// map pages are not written yet.
     gaps: Vec<(u64, u64)>,
     /// The map pages of the intervals the cursor has left.
     maps: StreamMaps,
@@ -890,8 +891,6 @@ struct Stream {
 struct StreamMaps {
     /// The intervals before this one have their AMap, PMap and FPMap pages written.
     done: u64,
-    /// The gaps before this one belong to intervals that are done.
-    gaps_done: usize,
     summary: MapSummary,
     /// FMap pages, written at the end: they describe the AMaps after them.
     fmaps: Vec<(u64, u64)>,
@@ -1004,9 +1003,8 @@ impl Stream {
         while interval_base(self.maps.done + 1) <= self.cursor {
             let i = self.maps.done;
             let end = interval_base(i + 1);
-            let gaps_end = self.maps.gaps_done
-                + self.gaps[self.maps.gaps_done..].partition_point(|&(from, _)| from < end);
-            let gaps = &self.gaps[self.maps.gaps_done..gaps_end];
+            let gaps_end = self.gaps.partition_point(|&(from, _)| from < end);
+            let gaps = &self.gaps[..gaps_end];
             let buffer_start = self.cursor - self.buffer.len() as u64;
             let mut pages = Vec::new();
             let fmap = interval_maps(i, end, gaps, &mut self.maps.summary, |at, page| {
@@ -1023,7 +1021,8 @@ impl Stream {
                 }
             }
             self.maps.fmaps.extend(fmap.map(|at| (i, at)));
-            self.maps.gaps_done = gaps_end;
+            // Its gaps are in its AMap now: kept, they grew with the file.
+            self.gaps.drain(..gaps_end);
             self.maps.done = i + 1;
         }
         Ok(())
@@ -1052,7 +1051,7 @@ impl Stream {
     fn into_parts(mut self) -> Result<Streamed, Error> {
         self.map_left_intervals()?;
         self.flush()?;
-        let gaps = self.gaps.split_off(self.maps.gaps_done);
+        let gaps = std::mem::take(&mut self.gaps);
         Ok(Streamed {
             file: self.file.finish()?,
             gaps,
