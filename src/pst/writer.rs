@@ -338,7 +338,7 @@ impl PstWriter {
                 None => special::ROOT_FOLDER,
             };
             let fill = |table: &mut TableWriter<'_, '_>| {
-                // A few thousand rows at a time: a folder's rows are never all in memory.
+                // A thousand rows at a time: a folder's rows are never all in memory.
                 for run in folder.rows.runs() {
                     let (mut at, mut left) = (run.start, run.count);
                     while left > 0 {
